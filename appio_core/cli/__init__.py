@@ -1,0 +1,26 @@
+"""The `appio` command: the same core as the web app, for IT staff and scripts."""
+
+from __future__ import annotations
+
+import click
+
+from appio_core.cli.common import AppGroup, Context
+from appio_core.cli.operators import operator
+from appio_core.cli.services import service
+from appio_core.cli.setup import init
+
+
+@click.group(cls=AppGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """IO Flussi: invio di messaggi App IO. Configurazione dalle variabili APPIO_*."""
+    ctx.ensure_object(Context)
+
+
+cli.add_command(init)
+cli.add_command(operator)
+cli.add_command(service)
+
+
+def main() -> None:
+    cli(prog_name="appio")

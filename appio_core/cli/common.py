@@ -1,0 +1,69 @@
+"""What every `appio` command shares: settings, the database and one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import Any
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.config import Settings, load_settings
+from appio_core.db import make_engine, make_sessionmaker, session_scope
+from appio_core.errors import AppError
+from appio_core.permissions import Actor
+from appio_core.security import KeyBox
+
+
+class Context:
+    """Built lazily so that `appio --help` works without a database or a secret key."""
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_sessionmaker(self.engine)
+
+    @cached_property
+    def keybox(self) -> KeyBox:
+        return KeyBox(self.settings.secret_key)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.system()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as session:
+            yield session
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+class CliError(click.ClickException):
+    """A one-line error in Italian, exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Errore: {self.format_message()}", err=True)
+
+
+class AppGroup(click.Group):
+    """Turns the core's typed errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AppError as exc:
+            raise CliError(exc.message) from exc
+        except ValueError as exc:
+            raise CliError(str(exc)) from exc

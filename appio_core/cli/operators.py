@@ -1,0 +1,58 @@
+"""`appio operator ...`: operators' accounts."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from appio_core.cli.common import Context, pass_context
+from appio_core.models import Role
+from appio_core.operators import create_operator, list_operators
+
+ROLES = [r.value for r in Role]
+
+
+@click.group()
+def operator() -> None:
+    """Operatori: chi usa IO Flussi."""
+
+
+@operator.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--full-name", default="")
+@click.option("--password", help="Else prompted.")
+@pass_context
+def add(ctx: Context, username: str, role: str, full_name: str, password: str | None) -> None:
+    """Aggiunge un operatore."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with ctx.transaction() as session:
+        create_operator(session, ctx.actor, username, password, role, full_name)
+    click.echo(f"Operatore «{username.lower()}» aggiunto ({role}).")
+
+
+@operator.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def list_(ctx: Context, fmt: str) -> None:
+    """Elenca gli operatori."""
+    with ctx.transaction() as session:
+        rows = [
+            {
+                "username": op.username,
+                "full_name": op.full_name,
+                "role": op.role,
+                "active": op.active,
+                "services": [s.name for s in op.services],
+            }
+            for op in list_operators(session, ctx.actor)
+        ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        state = "attivo" if row["active"] else "disattivato"
+        services = ", ".join(row["services"]) or "-"
+        click.echo(f"{row['username']}\t{row['role']}\t{state}\t{row['full_name']}\t{services}")

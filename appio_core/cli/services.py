@@ -1,0 +1,92 @@
+"""`appio service ...`: IO services, their keys and their operators."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import click
+
+from appio_core.cli.common import Context, pass_context
+from appio_core.services import (
+    DEFAULT_ACCOUNT,
+    ServiceInput,
+    create_service,
+    enable_operator,
+    list_services,
+)
+
+
+@click.group()
+def service() -> None:
+    """Servizi IO: chiavi e operatori abilitati."""
+
+
+@service.command("add")
+@click.option("--name", required=True, help="Display name, e.g. 'Tributi - TARI'.")
+@click.option("--service-id", required=True, help="The IO service id.")
+@click.option("--primary-key", required=True)
+@click.option("--secondary-key")
+@click.option("--organization-name", default="")
+@click.option("--organization-fiscal-code", default="")
+@click.option("--max-payment-amount", type=int, default=1_000_000, show_default=True,
+              help="In euro cents.")
+@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True,
+              help="The IO account: its services share one rate limit.")
+@pass_context
+def add(
+    ctx: Context,
+    name: str,
+    service_id: str,
+    primary_key: str,
+    secondary_key: str | None,
+    organization_name: str,
+    organization_fiscal_code: str,
+    max_payment_amount: int,
+    account: str,
+) -> None:
+    """Aggiunge un servizio IO."""
+    data = ServiceInput(
+        name=name,
+        io_service_id=service_id,
+        primary_key=primary_key,
+        secondary_key=secondary_key,
+        organization_name=organization_name,
+        organization_fiscal_code=organization_fiscal_code,
+        max_payment_amount=max_payment_amount,
+        account=account,
+    )
+    with ctx.transaction() as session:
+        created = create_service(session, ctx.actor, data, ctx.keybox)
+    click.echo(f"Servizio «{created.name}» aggiunto (id {created.id}).")
+
+
+@service.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def list_(ctx: Context, fmt: str) -> None:
+    """Elenca i servizi (chiavi mascherate)."""
+    with ctx.transaction() as session:
+        views = list_services(session, ctx.actor)
+    if fmt == "json":
+        click.echo(json.dumps([dataclasses.asdict(v) for v in views], ensure_ascii=False,
+                              indent=2))
+        return
+    for v in views:
+        state = "attivo" if v.active else "disattivato"
+        click.echo(
+            f"{v.id}\t{v.name}\t{v.io_service_id}\t{state}\tchiavi {v.primary_key} "
+            f"{v.secondary_key or '-'}\taccount {v.account}\toperatori "
+            f"{', '.join(v.operators) or '-'}"
+        )
+
+
+@service.command("enable")
+@click.option("--service", "service_name", required=True)
+@click.option("--operator", "username", required=True)
+@pass_context
+def enable(ctx: Context, service_name: str, username: str) -> None:
+    """Abilita un operatore a un servizio."""
+    with ctx.transaction() as session:
+        enable_operator(session, ctx.actor, service_name, username)
+    click.echo(f"Operatore «{username}» abilitato su «{service_name}».")

@@ -1,0 +1,38 @@
+"""`appio init`: create or upgrade the database and make sure an administrator exists."""
+
+from __future__ import annotations
+
+import click
+
+from appio_core.cli.common import Context, pass_context
+from appio_core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
+from appio_core.migrate import upgrade
+from appio_core.models import Role
+from appio_core.operators import admin_exists, create_operator
+
+
+@click.command()
+@click.option("--admin-username", default="admin", show_default=True)
+@click.option("--admin-password", help="Password of the first administrator (else prompted).")
+@click.option("--demo", is_flag=True, help="Add demo operators and services (simulator keys).")
+@pass_context
+def init(ctx: Context, admin_username: str, admin_password: str | None, demo: bool) -> None:
+    """Crea o aggiorna il database; crea il primo amministratore se manca."""
+    upgrade(ctx.settings.database_url)
+    click.echo("Database aggiornato.")
+    with ctx.transaction() as session:
+        if demo:
+            seed_demo(session, ctx.keybox)
+            click.echo(
+                f"Dati demo presenti: accedi come «{DEMO_ADMIN_USERNAME}» "
+                f"con password «{DEMO_ADMIN_PASSWORD}»."
+            )
+        elif not admin_exists(session):
+            password = admin_password or click.prompt(
+                f"Password per l'amministratore «{admin_username}»",
+                hide_input=True,
+                confirmation_prompt=True,
+            )
+            create_operator(session, ctx.actor, admin_username, password, Role.ADMIN,
+                            "Amministratore")
+            click.echo(f"Creato l'amministratore «{admin_username}».")

@@ -1,0 +1,71 @@
+"""Settings read from `APPIO_*` environment variables.
+
+The Streamlit app also copies top-level `APPIO_*` entries of `.streamlit/secrets.toml`
+into the environment before building the settings (see `appio_ui.runtime`), so both
+sources end up here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+log = logging.getLogger(__name__)
+
+DEFAULT_IO_BASE_URL = "https://api.io.pagopa.it/api/v1"
+# The special base URL that binds the services to the IO simulator running in-process.
+SIMULATOR_BASE_URL = "simulator"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    io_base_url: str
+    secret_key: str = field(repr=False)
+    data_dir: Path
+    start_worker: bool
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self.io_base_url == SIMULATOR_BASE_URL
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("APPIO_DATA_DIR", "data"))
+    database_url = env.get("APPIO_DATABASE_URL") or f"sqlite:///{data_dir / 'appio.db'}"
+    secret_key = env.get("APPIO_SECRET_KEY") or _stored_secret_key(data_dir)
+    start_worker_default = "1" if database_url.startswith("sqlite") else "0"
+    return Settings(
+        database_url=database_url,
+        io_base_url=env.get("APPIO_IO_BASE_URL", DEFAULT_IO_BASE_URL).rstrip("/"),
+        secret_key=secret_key,
+        data_dir=data_dir,
+        start_worker=env.get("APPIO_START_WORKER", start_worker_default) not in ("0", "false", ""),
+    )
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Read the key kept under the data directory, creating it on first run."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    # O_EXCL: two processes starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    log.warning(
+        "APPIO_SECRET_KEY is not set: generated a new key in %s. It encrypts the services' "
+        "API keys: keep a safe copy, without it the stored keys cannot be read.",
+        path,
+    )
+    return key
