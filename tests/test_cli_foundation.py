@@ -1,0 +1,90 @@
+"""`appio init`, `operator` and `service` commands, as IT staff use them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner, Result
+
+from appio_core.cli import cli
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def env(app_env: str) -> str:
+    return app_env
+
+
+def test_help_lists_every_command() -> None:
+    result = run("--help")
+    for name in ("init", "operator", "service"):
+        assert name in result.output
+
+
+def test_init_creates_the_first_administrator_once(env: str) -> None:
+    first = run("init", "--admin-password", "password-123")
+    assert first.exit_code == 0, first.output
+    assert "Creato l'amministratore «admin»." in first.output
+    second = run("init", "--admin-password", "password-123")
+    assert "Creato" not in second.output
+    listed = run("operator", "list", "--format", "json")
+    assert [op["username"] for op in json.loads(listed.output)] == ["admin"]
+
+
+def test_init_prompts_for_the_password_when_not_given(env: str) -> None:
+    result = run("init", input="password-123\npassword-123\n")
+    assert result.exit_code == 0, result.output
+    assert "Creato l'amministratore «admin»." in result.output
+
+
+def test_operator_add_and_list(env: str) -> None:
+    result = run("operator", "add", "MRossi", "--role", "operatore", "--password", "password-1")
+    assert result.exit_code == 0, result.output
+    assert "mrossi\toperatore\tattivo" in run("operator", "list").output
+
+
+def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
+    result = CliRunner().invoke(cli, ["operator", "add", "x", "--role", "operatore",
+                                      "--password", "password-1"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Errore: Nome utente non valido")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_service_add_list_and_enable_keep_keys_masked(env: str) -> None:
+    run("operator", "add", "mrossi", "--role", "operatore", "--password", "password-1")
+    added = run("service", "add", "--name", "Tributi", "--service-id", "01JTRIB",
+                "--primary-key", "primary-secret-ABCD", "--secondary-key", "second-secret-WXYZ",
+                "--organization-fiscal-code", "01234567890", "--account", "comune")
+    assert added.exit_code == 0, added.output
+    assert run("service", "enable", "--service", "Tributi", "--operator", "mrossi").exit_code == 0
+    listed = run("service", "list", "--format", "json")
+    [service] = json.loads(listed.output)
+    assert service["primary_key"] == "••••ABCD"
+    assert service["secondary_key"] == "••••WXYZ"
+    assert service["account"] == "comune"
+    assert service["operators"] == ["mrossi"]
+    assert "primary-secret" not in listed.output
+    assert "primary-secret" not in run("service", "list").output
+
+
+def test_enabling_an_unknown_operator_fails_with_exit_1(env: str) -> None:
+    run("service", "add", "--name", "Tributi", "--service-id", "01JTRIB",
+        "--primary-key", "primary-secret-ABCD")
+    result = CliRunner().invoke(cli, ["service", "enable", "--service", "Tributi",
+                                      "--operator", "ghost"])
+    assert result.exit_code == 1
+    assert "Errore: Nessun operatore «ghost»." in result.output
+
+
+def test_init_demo_adds_the_demo_operators_and_services_idempotently(env: str) -> None:
+    assert run("init", "--demo").exit_code == 0
+    assert run("init", "--demo").exit_code == 0
+    services = json.loads(run("service", "list", "--format", "json").output)
+    assert len(services) == 3
+    operators = json.loads(run("operator", "list", "--format", "json").output)
+    assert {op["username"] for op in operators} == {"admin", "mrossi", "lbianchi"}
