@@ -68,10 +68,16 @@ class DemoOperator:
 
 
 DEMO_OPERATORS = (
-    DemoOperator("mrossi", "Mario Rossi", Role.OPERATOR, "demo-operatore-2026",
-                 ("Tributi - TARI", "Servizi scolastici - Mensa")),
-    DemoOperator("lbianchi", "Lucia Bianchi", Role.VIEWER, "demo-consulta-2026",
-                 ("Tributi - TARI",)),
+    DemoOperator(
+        "mrossi",
+        "Mario Rossi",
+        Role.OPERATOR,
+        "demo-operatore-2026",
+        ("Tributi - TARI", "Servizi scolastici - Mensa"),
+    ),
+    DemoOperator(
+        "lbianchi", "Lucia Bianchi", Role.VIEWER, "demo-consulta-2026", ("Tributi - TARI",)
+    ),
 )
 
 
@@ -79,8 +85,14 @@ def seed_demo(session: Session, box: KeyBox) -> None:
     """Add what is missing of the demo data; running it twice changes nothing."""
     actor = Actor.system()
     if not session.scalar(select(Operator).where(Operator.username == DEMO_ADMIN_USERNAME)):
-        create_operator(session, actor, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD, Role.ADMIN,
-                        "Amministratore demo")
+        create_operator(
+            session,
+            actor,
+            DEMO_ADMIN_USERNAME,
+            DEMO_ADMIN_PASSWORD,
+            Role.ADMIN,
+            "Amministratore demo",
+        )
     for demo in DEMO_SERVICES:
         if session.scalar(select(Service).where(Service.io_service_id == demo.io_service_id)):
             continue

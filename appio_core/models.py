@@ -12,13 +12,13 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Column,
     DateTime,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Table,
-    Column,
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect

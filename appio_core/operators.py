@@ -82,9 +82,7 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> N
 
 def authenticate(session: Session, username: str, password: str) -> Actor | None:
     """The operator's identity when the credentials are right and the account active."""
-    operator = session.scalar(
-        select(Operator).where(Operator.username == username.strip().lower())
-    )
+    operator = session.scalar(select(Operator).where(Operator.username == username.strip().lower()))
     if operator is None or not operator.active:
         # Still hash once so that a wrong username costs the same time as a wrong password.
         verify_password(_DUMMY_HASH, password)

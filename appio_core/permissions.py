@@ -66,7 +66,5 @@ def require_service_read(session: Session, actor: Actor, service_id: int) -> Non
 
 def require_service_send(session: Session, actor: Actor, service_id: int) -> None:
     if not actor.can_send:
-        raise PermissionDenied(
-            "Il tuo profilo è di sola consultazione: non puoi inviare messaggi."
-        )
+        raise PermissionDenied("Il tuo profilo è di sola consultazione: non puoi inviare messaggi.")
     require_service_read(session, actor, service_id)

@@ -223,7 +223,9 @@ def api_keys(session: Session, actor: Actor, service_id: int, box: KeyBox) -> Ap
     """The keys in clear, for calling IO on the actor's behalf; never for display."""
     service = _get(session, service_id)
     require_service_read(session, actor, service.id)
-    secondary = box.open(service.secondary_key_encrypted) if service.secondary_key_encrypted else None
+    secondary = (
+        box.open(service.secondary_key_encrypted) if service.secondary_key_encrypted else None
+    )
     return ApiKeys(primary=box.open(service.primary_key_encrypted), secondary=secondary)
 
 

@@ -48,8 +48,9 @@ def test_operator_add_and_list(env: str) -> None:
 
 
 def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
-    result = CliRunner().invoke(cli, ["operator", "add", "x", "--role", "operatore",
-                                      "--password", "password-1"])
+    result = CliRunner().invoke(
+        cli, ["operator", "add", "x", "--role", "operatore", "--password", "password-1"]
+    )
     assert result.exit_code == 1
     assert result.output.strip().startswith("Errore: Nome utente non valido")
     assert len(result.output.strip().splitlines()) == 1
@@ -57,9 +58,22 @@ def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
 
 def test_service_add_list_and_enable_keep_keys_masked(env: str) -> None:
     run("operator", "add", "mrossi", "--role", "operatore", "--password", "password-1")
-    added = run("service", "add", "--name", "Tributi", "--service-id", "01JTRIB",
-                "--primary-key", "primary-secret-ABCD", "--secondary-key", "second-secret-WXYZ",
-                "--organization-fiscal-code", "01234567890", "--account", "comune")
+    added = run(
+        "service",
+        "add",
+        "--name",
+        "Tributi",
+        "--service-id",
+        "01JTRIB",
+        "--primary-key",
+        "primary-secret-ABCD",
+        "--secondary-key",
+        "second-secret-WXYZ",
+        "--organization-fiscal-code",
+        "01234567890",
+        "--account",
+        "comune",
+    )
     assert added.exit_code == 0, added.output
     assert run("service", "enable", "--service", "Tributi", "--operator", "mrossi").exit_code == 0
     listed = run("service", "list", "--format", "json")
@@ -73,10 +87,19 @@ def test_service_add_list_and_enable_keep_keys_masked(env: str) -> None:
 
 
 def test_enabling_an_unknown_operator_fails_with_exit_1(env: str) -> None:
-    run("service", "add", "--name", "Tributi", "--service-id", "01JTRIB",
-        "--primary-key", "primary-secret-ABCD")
-    result = CliRunner().invoke(cli, ["service", "enable", "--service", "Tributi",
-                                      "--operator", "ghost"])
+    run(
+        "service",
+        "add",
+        "--name",
+        "Tributi",
+        "--service-id",
+        "01JTRIB",
+        "--primary-key",
+        "primary-secret-ABCD",
+    )
+    result = CliRunner().invoke(
+        cli, ["service", "enable", "--service", "Tributi", "--operator", "ghost"]
+    )
     assert result.exit_code == 1
     assert "Errore: Nessun operatore «ghost»." in result.output
 

@@ -23,7 +23,9 @@ def test_no_core_module_imports_streamlit() -> None:
     offenders = [
         str(path.relative_to(CORE))
         for path in CORE.rglob("*.py")
-        if any(m == "streamlit" or m.startswith(("streamlit.", "st_aggrid"))
-               for m in _imported_modules(path))
+        if any(
+            m == "streamlit" or m.startswith(("streamlit.", "st_aggrid"))
+            for m in _imported_modules(path)
+        )
     ]
     assert offenders == []

@@ -28,8 +28,10 @@ OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primar
 
 # (action name, call) for the actions reserved to administrators.
 ADMIN_ONLY: tuple[tuple[str, Callable[[Session, Actor, KeyBox, int], object]], ...] = (
-    ("create operator", lambda s, a, b, sid: create_operator(s, a, "nuovo", "password-123",
-                                                             Role.OPERATOR)),
+    (
+        "create operator",
+        lambda s, a, b, sid: create_operator(s, a, "nuovo", "password-123", Role.OPERATOR),
+    ),
     ("list operators", lambda s, a, b, sid: list_operators(s, a)),
     ("deactivate operator", lambda s, a, b, sid: set_active(s, a, "admin2", False)),
     ("create service", lambda s, a, b, sid: create_service(s, a, OTHER, b)),
@@ -55,8 +57,13 @@ def service_id(session: Session, admin: Actor, keybox: KeyBox) -> int:
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])
 @pytest.mark.parametrize(("name", "action"), ADMIN_ONLY, ids=[n for n, _ in ADMIN_ONLY])
 def test_only_administrators_manage_operators_and_services(
-    session: Session, keybox: KeyBox, service_id: int, make_actor: Callable[[str, Role], Actor],
-    role: Role, name: str, action: Callable[[Session, Actor, KeyBox, int], object],
+    session: Session,
+    keybox: KeyBox,
+    service_id: int,
+    make_actor: Callable[[str, Role], Actor],
+    role: Role,
+    name: str,
+    action: Callable[[Session, Actor, KeyBox, int], object],
 ) -> None:
     actor = make_actor("someone", role)
     with pytest.raises(PermissionDenied, match="Solo un amministratore"):
@@ -66,8 +73,13 @@ def test_only_administrators_manage_operators_and_services(
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])
 @pytest.mark.parametrize(("name", "action"), SERVICE_READS, ids=[n for n, _ in SERVICE_READS])
 def test_operators_not_enabled_on_a_service_are_refused(
-    session: Session, keybox: KeyBox, service_id: int, make_actor: Callable[[str, Role], Actor],
-    role: Role, name: str, action: Callable[[Session, Actor, KeyBox, int], object],
+    session: Session,
+    keybox: KeyBox,
+    service_id: int,
+    make_actor: Callable[[str, Role], Actor],
+    role: Role,
+    name: str,
+    action: Callable[[Session, Actor, KeyBox, int], object],
 ) -> None:
     actor = make_actor("someone", role)
     with pytest.raises(PermissionDenied, match=r"Non sei abilitato a questo servizio|sola consult"):
@@ -75,7 +87,10 @@ def test_operators_not_enabled_on_a_service_are_refused(
 
 
 def test_a_viewer_enabled_on_a_service_may_read_it_but_not_send(
-    session: Session, admin: Actor, keybox: KeyBox, service_id: int,
+    session: Session,
+    admin: Actor,
+    keybox: KeyBox,
+    service_id: int,
     make_actor: Callable[[str, Role], Actor],
 ) -> None:
     viewer = make_actor("lettore", Role.VIEWER)
@@ -86,7 +101,10 @@ def test_a_viewer_enabled_on_a_service_may_read_it_but_not_send(
 
 
 def test_an_enabled_operator_may_send_and_sees_only_their_services(
-    session: Session, admin: Actor, keybox: KeyBox, service_id: int,
+    session: Session,
+    admin: Actor,
+    keybox: KeyBox,
+    service_id: int,
     make_actor: Callable[[str, Role], Actor],
 ) -> None:
     create_service(session, admin, OTHER, keybox)

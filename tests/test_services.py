@@ -98,19 +98,26 @@ def test_editing_without_keys_keeps_the_stored_keys(
     session: Session, admin: Actor, keybox: KeyBox
 ) -> None:
     service = create_service(session, admin, VALID, keybox)
-    edit = dataclasses.replace(VALID, name="Tributi comunali", primary_key=None,
-                               secondary_key=None, account="secondo")
+    edit = dataclasses.replace(
+        VALID, name="Tributi comunali", primary_key=None, secondary_key=None, account="secondo"
+    )
     update_service(session, admin, service.id, edit, keybox)
     [view] = list_services(session, admin)
-    assert (view.name, view.account, view.primary_key) == ("Tributi comunali", "secondo",
-                                                           "••••1234")
+    assert (view.name, view.account, view.primary_key) == (
+        "Tributi comunali",
+        "secondo",
+        "••••1234",
+    )
     assert api_keys(session, admin, service.id, keybox).primary == "primarykey-abcdef-1234"
 
 
-def test_editing_with_a_new_key_replaces_it(
-    session: Session, admin: Actor, keybox: KeyBox
-) -> None:
+def test_editing_with_a_new_key_replaces_it(session: Session, admin: Actor, keybox: KeyBox) -> None:
     service = create_service(session, admin, VALID, keybox)
-    update_service(session, admin, service.id,
-                   dataclasses.replace(VALID, primary_key="new-primary-key-0000"), keybox)
+    update_service(
+        session,
+        admin,
+        service.id,
+        dataclasses.replace(VALID, primary_key="new-primary-key-0000"),
+        keybox,
+    )
     assert api_keys(session, admin, service.id, keybox).primary == "new-primary-key-0000"

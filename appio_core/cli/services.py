@@ -29,10 +29,15 @@ def service() -> None:
 @click.option("--secondary-key")
 @click.option("--organization-name", default="")
 @click.option("--organization-fiscal-code", default="")
-@click.option("--max-payment-amount", type=int, default=1_000_000, show_default=True,
-              help="In euro cents.")
-@click.option("--account", default=DEFAULT_ACCOUNT, show_default=True,
-              help="The IO account: its services share one rate limit.")
+@click.option(
+    "--max-payment-amount", type=int, default=1_000_000, show_default=True, help="In euro cents."
+)
+@click.option(
+    "--account",
+    default=DEFAULT_ACCOUNT,
+    show_default=True,
+    help="The IO account: its services share one rate limit.",
+)
 @pass_context
 def add(
     ctx: Context,
@@ -69,8 +74,7 @@ def list_(ctx: Context, fmt: str) -> None:
     with ctx.transaction() as session:
         views = list_services(session, ctx.actor)
     if fmt == "json":
-        click.echo(json.dumps([dataclasses.asdict(v) for v in views], ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps([dataclasses.asdict(v) for v in views], ensure_ascii=False, indent=2))
         return
     for v in views:
         state = "attivo" if v.active else "disattivato"

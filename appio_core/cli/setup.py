@@ -33,6 +33,7 @@ def init(ctx: Context, admin_username: str, admin_password: str | None, demo: bo
                 hide_input=True,
                 confirmation_prompt=True,
             )
-            create_operator(session, ctx.actor, admin_username, password, Role.ADMIN,
-                            "Amministratore")
+            create_operator(
+                session, ctx.actor, admin_username, password, Role.ADMIN, "Amministratore"
+            )
             click.echo(f"Creato l'amministratore «{admin_username}».")

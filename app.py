@@ -1,0 +1,31 @@
+"""IO Flussi, the Streamlit frame: page config, login gate, navigation built from the role."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from appio_core.models import Role
+from appio_ui.auth import current_actor, login_page, logout
+
+st.set_page_config(page_title="IO Flussi", page_icon=":material/send:", layout="wide")
+
+actor = current_actor()
+if actor is None:
+    st.navigation([st.Page(login_page, title="Accesso", icon=":material/login:")]).run()
+    st.stop()
+
+ROLE_LABELS = {
+    Role.ADMIN: "Amministratore",
+    Role.OPERATOR: "Operatore",
+    Role.VIEWER: "Consultazione",
+}
+
+configuration = [st.Page("pages/servizi.py", title="Servizi", icon=":material/key:")]
+if actor.is_admin:
+    configuration.append(st.Page("pages/operatori.py", title="Operatori", icon=":material/group:"))
+
+with st.sidebar:
+    st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
+    st.button("Esci", icon=":material/logout:", on_click=logout)
+
+st.navigation({"Configurazione": configuration}).run()

@@ -1,0 +1,46 @@
+"""Signing in and out; the signed-in operator lives in the browser session's state."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from appio_core.operators import authenticate
+from appio_core.permissions import Actor
+from appio_ui.runtime import transaction
+
+ACTOR_KEY = "actor"
+
+
+def current_actor() -> Actor | None:
+    return st.session_state.get(ACTOR_KEY)
+
+
+def require_actor() -> Actor:
+    """The signed-in operator; pages are only reachable after login, so this stops otherwise."""
+    actor = current_actor()
+    if actor is None:
+        st.error("Sessione scaduta: accedi di nuovo.")
+        st.stop()
+    return actor
+
+
+def login_page() -> None:
+    st.title("IO Flussi")
+    st.caption("Invio di messaggi ai cittadini tramite App IO")
+    with st.form("login"):
+        username = st.text_input("Nome utente")
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Accedi", type="primary")
+    if submitted:
+        with transaction() as session:
+            actor = authenticate(session, username, password)
+        if actor is None:
+            st.error("Nome utente o password non corretti, oppure utente disattivato.")
+            return
+        st.session_state[ACTOR_KEY] = actor
+        st.rerun()
+
+
+def logout() -> None:
+    """Button callback: the rerun that follows a callback shows the login page."""
+    st.session_state.pop(ACTOR_KEY, None)

@@ -1,0 +1,52 @@
+"""Process-wide resources for the Streamlit app: settings, database sessions, key box."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.config import Settings, load_settings
+from appio_core.db import make_engine, make_sessionmaker, session_scope
+from appio_core.security import KeyBox
+
+
+def _copy_secrets_to_environment() -> None:
+    """Top-level APPIO_* entries of .streamlit/secrets.toml act as environment variables."""
+    try:
+        items = dict(st.secrets)
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return
+    for name, value in items.items():
+        if name.startswith("APPIO_") and isinstance(value, str | int | bool):
+            os.environ.setdefault(name, str(value))
+
+
+def settings() -> Settings:
+    _copy_secrets_to_environment()
+    return load_settings()
+
+
+@st.cache_resource(show_spinner=False)
+def _sessionmaker(database_url: str) -> sessionmaker[Session]:
+    # One engine (and pool) per database per process, shared by every browser session.
+    return make_sessionmaker(make_engine(database_url))
+
+
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """One page action's transaction: committed when the block ends without error."""
+    with session_scope(_sessionmaker(settings().database_url)) as session:
+        yield session
+
+
+@st.cache_resource(show_spinner=False)
+def _keybox(secret_key: str) -> KeyBox:
+    return KeyBox(secret_key)
+
+
+def keybox() -> KeyBox:
+    return _keybox(settings().secret_key)

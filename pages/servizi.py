@@ -1,0 +1,99 @@
+"""Servizi: the IO services, their (masked) keys and the operators enabled on each."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from appio_core.errors import AppError
+from appio_core.operators import list_operators
+from appio_core.services import (
+    create_service,
+    list_services,
+    set_enabled_operators,
+    update_service,
+)
+from appio_ui.auth import require_actor
+from appio_ui.feedback import flash_and_rerun, show_flash
+from appio_ui.format import euro
+from appio_ui.grid import selectable_grid
+from appio_ui.runtime import keybox, transaction
+from appio_ui.service_form import ServiceFormResult, service_form
+
+LABELS = {
+    "name": "Servizio",
+    "io_service_id": "ID servizio IO",
+    "organization_name": "Ente",
+    "account": "Account IO",
+    "primary_key": "Chiave primaria",
+    "secondary_key": "Chiave secondaria",
+    "max_payment": "Importo massimo",
+    "state": "Stato",
+    "operators_list": "Operatori abilitati",
+}
+
+actor = require_actor()
+st.title("Servizi")
+show_flash()
+
+with transaction() as session:
+    services = list_services(session, actor)
+    usernames = [op.username for op in list_operators(session, actor)] if actor.is_admin else []
+
+if not services:
+    st.info(
+        "Nessun servizio configurato."
+        + (" Aggiungine uno qui sotto." if actor.is_admin else " Chiedi a un amministratore.")
+    )
+else:
+    frame = pd.DataFrame(
+        {
+            "id": [s.id for s in services],
+            "name": [s.name for s in services],
+            "io_service_id": [s.io_service_id for s in services],
+            "organization_name": [s.organization_name for s in services],
+            "account": [s.account for s in services],
+            "primary_key": [s.primary_key for s in services],
+            "secondary_key": [s.secondary_key or "—" for s in services],
+            "max_payment": [euro(s.max_payment_amount) for s in services],
+            "state": ["Attivo" if s.active else "Disattivato" for s in services],
+            "operators_list": [", ".join(s.operators) or "—" for s in services],
+        }
+    )
+    selected = selectable_grid(frame, "services_grid", labels=LABELS)
+    chosen = next((s for s in services if s.id == selected), None)
+    if chosen is None:
+        st.caption("Seleziona un servizio per vederne il dettaglio o modificarlo.")
+    elif actor.is_admin:
+        st.subheader(f"Modifica «{chosen.name}»")
+        result = service_form(chosen, usernames, key=f"edit_{chosen.id}")
+        if result is not None:
+            try:
+                with transaction() as session:
+                    update_service(session, actor, chosen.id, result.data, keybox())
+                    set_enabled_operators(session, actor, chosen.id, result.operators)
+            except AppError as exc:
+                st.error(exc.message)
+            else:
+                flash_and_rerun(f"Servizio «{result.data.name}» aggiornato.")
+    else:
+        st.subheader(chosen.name)
+        st.write(f"Operatori abilitati: {', '.join(chosen.operators) or '—'}")
+
+
+def _add(result: ServiceFormResult) -> None:
+    try:
+        with transaction() as session:
+            created = create_service(session, actor, result.data, keybox())
+            set_enabled_operators(session, actor, created.id, result.operators)
+    except AppError as exc:
+        st.error(exc.message)
+        return
+    flash_and_rerun(f"Servizio «{result.data.name}» aggiunto.")
+
+
+if actor.is_admin:
+    with st.expander("Nuovo servizio", icon=":material/add:", expanded=not services):
+        new = service_form(None, usernames, key="new_service")
+        if new is not None:
+            _add(new)

@@ -1,0 +1,124 @@
+"""AppTest tests of the frame (login, navigation) and of the Servizi and Operatori pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
+
+from appio_core.models import Role
+from appio_core.operators import create_operator
+from appio_core.permissions import Actor
+from appio_core.security import KeyBox
+from appio_core.services import ServiceInput, create_service, enable_operator, list_services
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def people(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict[str, Actor]:
+    admin = Actor.system()
+    with sessions.begin() as session:
+        created = {
+            "admin": create_operator(session, admin, "capo", "password-123", Role.ADMIN, "Capo"),
+            "operator": create_operator(
+                session, admin, "mrossi", "password-123", Role.OPERATOR, "Mario Rossi"
+            ),
+            "viewer": create_operator(session, admin, "lettore", "password-123", Role.VIEWER),
+        }
+        create_service(
+            session, admin, ServiceInput("Tributi", "01JTRIB", "primary-key-1234"), keybox
+        )
+        create_service(
+            session, admin, ServiceInput("Mensa", "01JMENSA", "primary-key-5678"), keybox
+        )
+        enable_operator(session, admin, "Tributi", "mrossi")
+        return {name: Actor.of(op) for name, op in created.items()}
+
+
+def app_as(actor: Actor | None, page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if actor is not None:
+        at.session_state["actor"] = actor
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_without_login_the_app_shows_only_the_login_form(people: dict[str, Actor]) -> None:
+    at = app_as(None)
+    assert at.title[0].value == "IO Flussi"
+    assert [t.label for t in at.text_input] == ["Nome utente", "Password"]
+
+
+def test_a_wrong_password_is_refused_in_italian(people: dict[str, Actor]) -> None:
+    at = app_as(None)
+    at.text_input[0].input("mrossi")
+    at.text_input[1].input("sbagliata")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Nome utente o password non corretti")
+    assert "actor" not in at.session_state
+
+
+def test_the_right_password_signs_the_operator_in(people: dict[str, Actor]) -> None:
+    at = app_as(None)
+    at.text_input[0].input("mrossi")
+    at.text_input[1].input("password-123")
+    at.button[0].click().run()
+    assert at.session_state["actor"].username == "mrossi"
+    assert "Mario Rossi" in at.sidebar.markdown[0].value
+
+
+def test_servizi_shows_an_operator_only_their_services(people: dict[str, Actor]) -> None:
+    at = app_as(people["operator"], "pages/servizi.py")
+    assert at.title[0].value == "Servizi"
+    assert not at.expander  # no "Nuovo servizio" for non-administrators
+
+
+def test_servizi_lets_an_administrator_add_a_service(
+    people: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
+    at = app_as(people["admin"], "pages/servizi.py")
+    form = {t.label: t for t in at.text_input}
+    form["Nome del servizio"].input("Polizia locale")
+    form["Identificativo servizio IO"].input("01JPOLIZIA")
+    form["Chiave primaria"].input("polizia-primary-0001")
+    at.button(key="FormSubmitter:new_service-Aggiungi servizio").click().run()
+    assert not at.exception
+    assert at.success[0].value == "Servizio «Polizia locale» aggiunto."
+    with sessions() as session:
+        names = [s.name for s in list_services(session, Actor.system())]
+    assert "Polizia locale" in names
+
+
+def test_servizi_reports_a_bad_key_in_italian(people: dict[str, Actor]) -> None:
+    at = app_as(people["admin"], "pages/servizi.py")
+    form = {t.label: t for t in at.text_input}
+    form["Nome del servizio"].input("Polizia locale")
+    form["Identificativo servizio IO"].input("01JPOLIZIA")
+    form["Chiave primaria"].input("corta")
+    at.button(key="FormSubmitter:new_service-Aggiungi servizio").click().run()
+    assert at.error[0].value.startswith("Chiave primaria non valida")
+
+
+def test_operatori_is_in_the_navigation_of_administrators_only(people: dict[str, Actor]) -> None:
+    at = app_as(people["admin"], "pages/operatori.py")
+    assert at.title[0].value == "Operatori"
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_as(people["operator"], "pages/operatori.py")
+
+
+def test_operatori_adds_an_operator(
+    people: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
+    at = app_as(people["admin"], "pages/operatori.py")
+    form = {t.label: t for t in at.text_input}
+    form["Nome utente"].input("nuova")
+    form["Password iniziale"].input("password-999")
+    at.button(key="FormSubmitter:new_operator-Aggiungi operatore").click().run()
+    assert at.success[0].value == "Operatore «nuova» aggiunto."
