@@ -1,0 +1,93 @@
+"""Everything the simulator received and created, for tests to assert on.
+
+`messages` holds the messages IO created, including those whose answer was lost to a
+fault: the citizen got them even if the client never learnt the id. That is what a
+test must look at to prove that no citizen got a message twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEntry:
+    at: float  # seconds on the simulator's clock
+    method: str
+    path: str
+    operation: str  # IO's operationId, "unknown" for anything else
+    service_id: str | None  # None when the key was missing or unknown
+    key: str | None  # "primary" or "secondary"
+    status: int
+    fault: str | None = None  # the fault injected into the answer, if any
+    fiscal_code: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    id: str
+    service_id: str
+    fiscal_code: str
+    created_at: str  # ISO-8601 UTC, as IO returns it
+    accepted_at: float  # on the simulator's clock, for the status timeline
+    feature_level_type: str
+    content: dict[str, Any]
+    time_to_live: int | None
+    final_status: str  # where the message ends up after the processing delay
+
+    @property
+    def subject(self) -> str:
+        return str(self.content.get("subject", ""))
+
+
+class Record:
+    def __init__(self) -> None:
+        self.requests: list[RequestEntry] = []
+        self.messages: dict[str, StoredMessage] = {}
+
+    def clear(self) -> None:
+        self.requests.clear()
+        self.messages.clear()
+
+    def sends_by_fiscal_code(self, service_id: str | None = None) -> dict[str, list[str]]:
+        """The ids of the messages created for each citizen, in order of creation."""
+        sends: dict[str, list[str]] = defaultdict(list)
+        for message in self.messages.values():
+            if service_id is None or message.service_id == service_id:
+                sends[message.fiscal_code].append(message.id)
+        return dict(sends)
+
+    def duplicates(self, service_id: str | None = None) -> dict[str, int]:
+        """Citizens who got the same subject more than once, with the count."""
+        counts = Counter(
+            (m.fiscal_code, m.subject)
+            for m in self.messages.values()
+            if service_id is None or m.service_id == service_id
+        )
+        return {cf: n for (cf, _), n in counts.items() if n > 1}
+
+    def operations(self) -> Counter[str]:
+        return Counter(entry.operation for entry in self.requests)
+
+    def to_json(self, with_requests: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "request_count": len(self.requests),
+            "operations": dict(self.operations()),
+            "statuses": dict(Counter(str(e.status) for e in self.requests)),
+            "messages": [
+                {
+                    "id": m.id,
+                    "service_id": m.service_id,
+                    "fiscal_code": m.fiscal_code,
+                    "subject": m.subject,
+                    "created_at": m.created_at,
+                }
+                for m in self.messages.values()
+            ],
+        }
+        if with_requests:
+            data["requests"] = [asdict(entry) for entry in self.requests]
+        return data
