@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from appio_core.cli.common import AppGroup, Context
+from appio_core.cli.io import io
 from appio_core.cli.operators import operator
 from appio_core.cli.services import service
 from appio_core.cli.setup import init
+from appio_core.cli.simulator import simulator
 
 
 @click.group(cls=AppGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +22,8 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(init)
 cli.add_command(operator)
 cli.add_command(service)
+cli.add_command(io)
+cli.add_command(simulator)
 
 
 def main() -> None:

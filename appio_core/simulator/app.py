@@ -454,10 +454,10 @@ async def _respond(send: Send, answer: Answer) -> None:
 
 
 async def _drop(send: Send) -> None:
-    """Cut the connection mid-answer: the server promises a body and closes early.
+    """Cut the connection mid-answer.
 
-    ASGI has no way to close a connection without answering; a body shorter than its
-    Content-Length makes the server abort the connection instead."""
+    ASGI has no way to close a connection; returning with the body unfinished makes
+    the server abort it (uvicorn logs "returned without completing response")."""
     await send(
         {
             "type": "http.response.start",
@@ -465,7 +465,7 @@ async def _drop(send: Send) -> None:
             "headers": [(b"content-type", JSON), (b"content-length", b"1000")],
         }
     )
-    await send({"type": "http.response.body", "body": b"{", "more_body": False})
+    await send({"type": "http.response.body", "body": b"{", "more_body": True})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -1,0 +1,178 @@
+"""`appio io ...`: talk to IO with a service's key, to check a key or script a check."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import click
+
+from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.connection_check import check_connection
+from appio_core.io_access import ServiceAccess, make_io_client, service_access
+from appio_core.io_client import IoClient
+from appio_core.io_models import MessageStatus, NewMessage
+from appio_core.services import find_service
+
+T = TypeVar("T")
+
+STATUS_WORDS = {
+    "ACCEPTED": "accettato, in attesa di elaborazione",
+    "THROTTLED": "in ritardo per un problema temporaneo di IO (riprova fino a 7 giorni)",
+    "PROCESSED": "consegnato nella casella del cittadino",
+    "REJECTED": "rifiutato: il cittadino non ha IO o ha bloccato il servizio",
+    "FAILED": "non consegnato per un errore definitivo di IO",
+}
+ROME = ZoneInfo("Europe/Rome")
+
+
+@click.group("io")
+def io() -> None:
+    """Chiamate dirette a IO con la chiave di un servizio (verifiche e script)."""
+
+
+def _access(ctx: Context, service: str) -> ServiceAccess:
+    with ctx.transaction() as session:
+        found = find_service(session, ctx.actor, service)
+        return service_access(session, ctx.actor, found.id, ctx.keybox)
+
+
+def _run(ctx: Context, access: ServiceAccess, call: Callable[[IoClient], Awaitable[T]]) -> T:
+    async def run() -> T:
+        client = make_io_client(ctx.settings.io_base_url, access.limiter)
+        try:
+            return await call(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
+
+
+@io.command()
+@click.argument("fiscal_code")
+@click.option("--service", required=True, help="Service name or IO service id.")
+@pass_context
+def profile(ctx: Context, fiscal_code: str, service: str) -> None:
+    """Verifica se il cittadino ha IO e accetta i messaggi del servizio."""
+    access = _access(ctx, service)
+    fiscal_code = fiscal_code.strip().upper()
+    found = _run(ctx, access, lambda c: c.get_profile(access.keys, fiscal_code))
+    languages = ", ".join(found.preferred_languages) or "non indicate"
+    if found.sender_allowed:
+        click.echo(
+            f"{fiscal_code}: ha l'app IO e accetta i messaggi del servizio «{access.name}» "
+            f"(lingue: {languages})."
+        )
+    else:
+        click.echo(
+            f"{fiscal_code}: ha l'app IO ma ha disattivato i messaggi del servizio "
+            f"«{access.name}»: non inviargli messaggi."
+        )
+
+
+def _due_date(value: str | None) -> str | None:
+    """A date means the end of that day in Italy; IO wants a UTC timestamp."""
+    if value is None:
+        return None
+    try:
+        if "T" in value:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=ROME)
+        else:
+            moment = datetime.combine(date.fromisoformat(value), time(23, 59, 59), ROME)
+    except ValueError as exc:
+        raise CliError(
+            f"Scadenza non valida «{value}»: usa AAAA-MM-GG oppure AAAA-MM-GGTHH:MM."
+        ) from exc
+    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@io.command()
+@click.option("--service", required=True, help="Service name or IO service id.")
+@click.option("--fiscal-code", required=True)
+@click.option("--subject", required=True, help="10 to 120 characters.")
+@click.option(
+    "--text-file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The message body, Markdown, UTF-8.",
+)
+@click.option("--amount", type=int, help="Payment amount in euro cents.")
+@click.option("--notice-number", help="pagoPA notice number, 18 digits.")
+@click.option("--due-date", help="YYYY-MM-DD (end of that day, Italian time) or ISO timestamp.")
+@click.option("--advanced", is_flag=True, help="ADVANCED message: read and payment status.")
+@pass_context
+def send(
+    ctx: Context,
+    service: str,
+    fiscal_code: str,
+    subject: str,
+    text_file: Path,
+    amount: int | None,
+    notice_number: str | None,
+    due_date: str | None,
+    advanced: bool,
+) -> None:
+    """Invia un messaggio a un cittadino (attenzione: IO non permette di ritirarlo)."""
+    if (amount is None) != (notice_number is None):
+        raise CliError("Per un avviso di pagamento indica sia --amount sia --notice-number.")
+    try:
+        markdown = text_file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CliError(f"Il file {text_file} non è un testo UTF-8.") from exc
+    message = NewMessage(
+        fiscal_code=fiscal_code.strip().upper(),
+        subject=subject,
+        markdown=markdown,
+        amount=amount,
+        notice_number=notice_number,
+        due_date=_due_date(due_date),
+        feature_level_type="ADVANCED" if advanced else "STANDARD",
+    )
+    access = _access(ctx, service)
+    message_id = _run(ctx, access, lambda c: c.send_message(access.keys, message))
+    click.echo(f"Messaggio accettato da IO per {message.fiscal_code}: id {message_id}")
+    command = f"appio io status {message.fiscal_code} {message_id} --service '{access.name}'"
+    click.echo(f"Per lo stato: {command}")
+
+
+@io.command()
+@click.argument("fiscal_code")
+@click.argument("message_id")
+@click.option("--service", required=True, help="Service name or IO service id.")
+@pass_context
+def status(ctx: Context, fiscal_code: str, message_id: str, service: str) -> None:
+    """Mostra lo stato di un messaggio inviato."""
+    access = _access(ctx, service)
+    fiscal_code = fiscal_code.strip().upper()
+    found = _run(ctx, access, lambda c: c.get_message_status(access.keys, fiscal_code, message_id))
+    for line in describe_status(found):
+        click.echo(line)
+
+
+def describe_status(found: MessageStatus) -> list[str]:
+    lines = [f"Messaggio {found.message_id}: {STATUS_WORDS[found.status]} ({found.status})."]
+    email = found.email_notification
+    lines.append(f"Notifica e-mail: {email if email else 'non comunicata da IO'}.")
+    if found.read_status:
+        lines.append(f"Lettura: {found.read_status}.")
+    if found.payment_status:
+        lines.append(f"Pagamento: {found.payment_status}.")
+    return lines
+
+
+@io.command()
+@click.option("--service", required=True, help="Service name or IO service id.")
+@pass_context
+def check(ctx: Context, service: str) -> None:
+    """Verifica la chiave del servizio con il cittadino di test (come «Verifica connessione»)."""
+    access = _access(ctx, service)
+    result = _run(ctx, access, lambda c: check_connection(c, access.keys))
+    if not result.ok:
+        raise CliError(result.message)
+    click.echo(result.message)
