@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Sets up IO Flussi with demo data and starts it: SQLite under ./data, the IO simulator
+# in-process (no real keys), demo operators and services. Open http://localhost:8501.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -e .
+
+export APPIO_IO_BASE_URL=${APPIO_IO_BASE_URL:-simulator}
+.venv/bin/appio init --demo
+exec .venv/bin/streamlit run app.py --server.headless true "$@"
