@@ -1,0 +1,59 @@
+"""Helpers for the IO tests: an in-process simulator, a client on it, a fake clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import httpx
+
+from appio_core.demo import DEMO_SERVICES
+from appio_core.io_client import SIMULATOR_API_URL, IoClient, RetryPolicy
+from appio_core.services import ApiKeys
+from appio_core.simulator import SimulatorApp, SimulatorConfig, create_app, demo_config
+
+TRIBUTI, MENSA, ANAGRAFE = DEMO_SERVICES  # ANAGRAFE has a limited key
+TRIBUTI_KEYS = ApiKeys(TRIBUTI.primary_key, TRIBUTI.secondary_key)
+MENSA_KEYS = ApiKeys(MENSA.primary_key, MENSA.secondary_key)
+ANAGRAFE_KEYS = ApiKeys(ANAGRAFE.primary_key, ANAGRAFE.secondary_key)
+
+
+class FakeClock:
+    """Time that moves only when someone sleeps: waits are asserted, never waited."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        self.sleeps.append(seconds)
+        self.now += seconds
+        # A few turns of the loop, so that other tasks act "while" this one sleeps.
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+
+def simulator(clock: FakeClock | None = None, **overrides: object) -> SimulatorApp:
+    config: SimulatorConfig = replace(demo_config(), processing_delay=0.0, **overrides)  # type: ignore[arg-type]
+    app = create_app(config)
+    if clock is not None:
+        app._clock = clock
+    return app
+
+
+def client_on(
+    app: httpx.AsyncBaseTransport | SimulatorApp,
+    sleep: Callable[[float], object] | None = None,
+    **kwargs: object,
+) -> IoClient:
+    transport = app if isinstance(app, httpx.AsyncBaseTransport) else httpx.ASGITransport(app=app)
+    http = httpx.AsyncClient(transport=transport)
+    extra: dict[str, object] = {"retry": RetryPolicy(), **kwargs}
+    if sleep is not None:
+        extra["sleep"] = sleep
+    return IoClient(SIMULATOR_API_URL, http, rng=lambda: 0.5, **extra)  # type: ignore[arg-type]
