@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from appio_core.cli.common import AppGroup, Context
+from appio_core.cli.flow import flow
 from appio_core.cli.io import io
 from appio_core.cli.operators import operator
 from appio_core.cli.services import service
@@ -22,6 +23,7 @@ def cli(ctx: click.Context) -> None:
 cli.add_command(init)
 cli.add_command(operator)
 cli.add_command(service)
+cli.add_command(flow)
 cli.add_command(io)
 cli.add_command(simulator)
 

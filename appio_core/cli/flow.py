@@ -1,0 +1,99 @@
+"""`appio flow ...`: bulk-sending flows. `validate` checks a recipient file without a database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from appio_core.recipient_file import FileOptions, validate_file
+from appio_core.recipient_report import RowIssue, ValidationReport
+
+EXIT_ROW_ERRORS = 1
+EXIT_UNUSABLE_FILE = 2
+
+
+@click.group()
+def flow() -> None:
+    """Flussi di invio massivo."""
+
+
+@flow.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--subject-template", help="Modello dell'oggetto, es. 'Avviso per {{nome}}'.")
+@click.option("--text-template", help="Modello del testo (in alternativa al file).")
+@click.option(
+    "--text-template-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File con il modello del testo (Markdown, UTF-8).",
+)
+@click.option("--sheet", help="Foglio da leggere nei file .xlsx (di norma il primo).")
+@click.option("--max-payment-amount", type=int, help="Importo massimo del servizio, in centesimi.")
+@click.option("--max-rows", type=int, default=1_000_000, show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="Righe elencate nel formato testo."
+)
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    file: Path,
+    subject_template: str | None,
+    text_template: str | None,
+    text_template_file: Path | None,
+    sheet: str | None,
+    max_payment_amount: int | None,
+    max_rows: int,
+    output_format: str,
+    limit: int,
+) -> None:
+    """Controlla un file di destinatari (.csv o .xlsx).
+
+    Esce con 0 se nessuna riga ha errori, 1 se alcune ne hanno, 2 se il file non è utilizzabile.
+    """
+    if text_template_file is not None:
+        if text_template is not None:
+            raise click.UsageError("Usa --text-template oppure --text-template-file, non entrambi.")
+        text_template = text_template_file.read_text(encoding="utf-8-sig")
+    options = FileOptions(
+        subject_template=subject_template,
+        text_template=text_template,
+        sheet=sheet,
+        max_rows=max_rows,
+        max_payment_amount=max_payment_amount,
+    )
+    report = validate_file(file, file.name, options)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_text(report, limit)
+    if not report.usable:
+        ctx.exit(EXIT_UNUSABLE_FILE)
+    if report.has_errors:
+        ctx.exit(EXIT_ROW_ERRORS)
+
+
+def _print_text(report: ValidationReport, limit: int) -> None:
+    click.echo(report.summary())
+    for error in report.file_errors:
+        click.echo(f"- {error.message}")
+    for title, issues in (("Errori", report.errors), ("Avvisi", report.warnings)):
+        if not issues:
+            continue
+        click.echo(f"\n{title}:")
+        for issue in issues[:limit]:
+            click.echo(_line(issue))
+        if len(issues) > limit:
+            click.echo(f"… e altri {len(issues) - limit} (usa --limit o --format json).")
+
+
+def _line(issue: RowIssue) -> str:
+    value = f" «{issue.value}»" if issue.value else ""
+    return f"riga {issue.row}, {issue.column}{value}: {issue.message}"

@@ -1,0 +1,539 @@
+"""A flow's recipient file: find its columns, check every row, hand out clean recipients.
+
+`validate_file` never raises for bad data: it returns a report, file-level problems first
+(they stop the row checks). `iter_recipient_chunks` gives the recipients of a validated file
+in chunks with subject and text rendered, for the flow importer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from appio_core import fiscal_code
+from appio_core import message_content as content
+from appio_core.errors import InvalidInput
+from appio_core.message_content import ContentRules, cell_text, text_array
+from appio_core.recipient_report import (
+    FileError,
+    ValidationReport,
+    issues_frame,
+    italian_list,
+    italian_number,
+)
+from appio_core.recipient_template import Template
+from appio_core.spreadsheet import Sheet, SpreadsheetError, header_key, read_sheet
+
+Source = Path | bytes | BinaryIO
+
+FISCAL_CODE = "fiscal_code"
+SUBJECT = "subject"
+MARKDOWN = "markdown"
+AMOUNT = "amount"
+NOTICE_NUMBER = "notice_number"
+DUE_DATE = "due_date"
+
+# Headers the operators' programs use, compared by `header_key` (case, accents, spaces,
+# "_" and "-" do not count).
+ALIASES: dict[str, str] = {
+    header_key(alias): name
+    for name, aliases in {
+        FISCAL_CODE: ("codice fiscale", "cf", "codice_fiscale", "cod fiscale", "c.f."),
+        SUBJECT: ("oggetto", "titolo"),
+        MARKDOWN: ("testo", "messaggio", "contenuto"),
+        AMOUNT: ("importo",),
+        NOTICE_NUMBER: ("numero avviso", "codice avviso"),
+        DUE_DATE: ("scadenza", "data scadenza"),
+    }.items()
+    for alias in aliases
+}
+LABELS = {
+    FISCAL_CODE: "codice fiscale",
+    SUBJECT: "oggetto",
+    MARKDOWN: "testo",
+    AMOUNT: "importo",
+    NOTICE_NUMBER: "numero avviso",
+    DUE_DATE: "scadenza",
+}
+
+DUPLICATE_COLUMNS = "colonne_duplicate"
+NO_RECIPIENT_COLUMN = "colonna_codice_fiscale_mancante"
+NO_SUBJECT = "oggetto_non_indicato"
+NO_TEXT = "testo_non_indicato"
+UNKNOWN_PLACEHOLDER = "segnaposto_sconosciuto"
+BROKEN_TEMPLATE = "modello_non_valido"
+NO_ROWS = "nessun_destinatario"
+TOO_MANY_ROWS = "troppe_righe"
+EMPTY_PLACEHOLDER = "segnaposto_vuoto"
+DUPLICATE_FISCAL_CODE = "cf_ripetuto"
+PAYMENT_INCOMPLETE = "pagamento_incompleto"
+
+_ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    subject_template: str | None = None
+    text_template: str | None = None
+    sheet: str | None = None  # the first sheet when None
+    max_rows: int = 1_000_000
+    # Streamlit's upload limit (server.maxUploadSize) is 200 MB as well.
+    max_bytes: int = 200 * 1024 * 1024
+    rules: ContentRules = field(default_factory=ContentRules)
+    max_payment_amount: int | None = None  # euro cents; IO's own maximum when None
+    now: dt.datetime | None = None  # the clock for "due date already passed"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which column holds what, and how subject and text are made."""
+
+    sheet: Sheet
+    fields: dict[str, int]
+    subject: Template | None  # None: each row's subject column
+    text: Template | None
+
+    def header(self, position: int) -> str:
+        return self.sheet.headers[position]
+
+    def placeholder_columns(self, template: Template | None) -> list[int]:
+        if template is None:
+            return []
+        by_key = {header_key(h): i for i, h in enumerate(self.sheet.headers)}
+        return [by_key[key] for key in template.keys]
+
+
+def validate_file(source: Source, filename: str, options: FileOptions) -> ValidationReport:
+    try:
+        layout = _layout(source, filename, options)
+    except _FileProblems as problems:
+        return ValidationReport(filename=filename, rows=problems.rows, file_errors=problems.errors)
+    checked = _check_rows(layout, layout.sheet.data, layout.sheet.rows, options)
+    return ValidationReport(
+        filename=filename,
+        rows=len(layout.sheet.rows),
+        error_frame=issues_frame(checked.errors),
+        warning_frame=issues_frame([*checked.warnings, *_duplicates(layout, checked)]),
+        duplicate_rows=checked.duplicate_rows,
+    )
+
+
+def iter_recipient_chunks(
+    source: Source, filename: str, options: FileOptions, chunk_rows: int = 50_000
+) -> Iterator[pd.DataFrame]:
+    """The recipients, `chunk_rows` at a time, rows with errors left out.
+
+    Columns: row, fiscal_code, subject, markdown, amount (cents or None), notice_number,
+    due_date (ISO-8601 UTC or None), extra (JSON of the row's other columns). The file is read
+    once; rendered texts, the bulk of the memory, exist one chunk at a time.
+    """
+    try:
+        layout = _layout(source, filename, options)
+    except _FileProblems as problems:
+        raise InvalidInput(" ".join(e.message for e in problems.errors)) from None
+    data, rows = layout.sheet.data, layout.sheet.rows
+    for start in range(0, len(data), chunk_rows):
+        chunk = data.iloc[start : start + chunk_rows]
+        yield _recipients(layout, chunk, rows[start : start + chunk_rows], options)
+
+
+# ---- file level ---------------------------------------------------------------------------------
+
+
+class _FileProblems(Exception):
+    def __init__(self, errors: list[FileError], rows: int = 0) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.rows = rows
+
+
+def _layout(source: Source, filename: str, options: FileOptions) -> _Layout:
+    try:
+        sheet = read_sheet(source, filename, options.sheet, options.max_bytes)
+    except SpreadsheetError as exc:
+        raise _FileProblems([FileError(exc.code, exc.message)]) from None
+    problems = _column_problems(sheet)
+    fields = {
+        ALIASES[header_key(h)]: i for i, h in enumerate(sheet.headers) if header_key(h) in ALIASES
+    }
+    if FISCAL_CODE not in fields:
+        problems.append(
+            FileError(
+                NO_RECIPIENT_COLUMN,
+                "Manca la colonna dei destinatari: aggiungi una colonna «codice fiscale»"
+                " (oppure «cf»).",
+            )
+        )
+    subject = _template(options.subject_template, "dell'oggetto", sheet, problems)
+    text = _template(options.text_template, "del testo", sheet, problems)
+    if subject is None and SUBJECT not in fields:
+        problems.append(
+            FileError(
+                NO_SUBJECT,
+                "Manca l'oggetto dei messaggi: indica un modello per l'oggetto oppure aggiungi"
+                " una colonna «oggetto».",
+            )
+        )
+    if text is None and MARKDOWN not in fields:
+        problems.append(
+            FileError(
+                NO_TEXT,
+                "Manca il testo dei messaggi: indica un modello per il testo oppure aggiungi"
+                " una colonna «testo».",
+            )
+        )
+    rows = len(sheet.rows)
+    if rows == 0:
+        problems.append(
+            FileError(NO_ROWS, "Il file non contiene destinatari: c'è solo l'intestazione.")
+        )
+    if rows > options.max_rows:
+        problems.append(
+            FileError(
+                TOO_MANY_ROWS,
+                f"Il file ha {italian_number(rows)} destinatari: il massimo per un flusso è"
+                f" {italian_number(options.max_rows)}. Dividilo in più flussi.",
+            )
+        )
+    if problems:
+        raise _FileProblems(problems, rows)
+    return _Layout(sheet=sheet, fields=fields, subject=subject, text=text)
+
+
+def _column_problems(sheet: Sheet) -> list[FileError]:
+    groups: dict[str, list[str]] = {}
+    for header in sheet.headers:
+        key = header_key(header)
+        groups.setdefault(ALIASES.get(key, key), []).append(header)
+    return [
+        FileError(
+            DUPLICATE_COLUMNS,
+            f"Le colonne {italian_list([f'«{h}»' for h in headers])} indicano la stessa cosa:"
+            " tienine una sola.",
+        )
+        for headers in groups.values()
+        if len(headers) > 1
+    ]
+
+
+def _template(
+    source: str | None, which: str, sheet: Sheet, problems: list[FileError]
+) -> Template | None:
+    if source is None or not source.strip():
+        return None
+    template = Template.parse(source)
+    if template.stray_braces():
+        problems.append(
+            FileError(
+                BROKEN_TEMPLATE,
+                f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
+                " {{nome}}.",
+            )
+        )
+    known = {header_key(h) for h in sheet.headers}
+    for name, key in zip(template.names, template.keys, strict=True):
+        if key not in known:
+            problems.append(
+                FileError(
+                    UNKNOWN_PLACEHOLDER,
+                    f"Il modello {which} usa {{{{{name}}}}}, ma il file non ha una colonna"
+                    f" «{name}»: aggiungila o correggi il modello.",
+                )
+            )
+    return template
+
+
+# ---- row level ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Checked:
+    errors: list[pd.DataFrame] = field(default_factory=list)
+    warnings: list[pd.DataFrame] = field(default_factory=list)
+    fiscal_codes: pd.Series | None = None
+    good_code: np.ndarray | None = None
+    duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+
+def _issues(
+    rows: np.ndarray, column: str, values: pd.Series | np.ndarray, codes: pd.Series, message: object
+) -> pd.DataFrame:
+    """Issues where `codes` is not NaN; `message(code, value)` words each one."""
+    where = np.flatnonzero(pd.Series(codes).notna().to_numpy())
+    if not len(where):
+        return pd.DataFrame()
+    picked_codes = [str(c) for c in np.asarray(codes, dtype=object)[where]]
+    picked_values = [cell_text(v) for v in np.asarray(values, dtype=object)[where]]
+    return pd.DataFrame(
+        {
+            "row": rows[where],
+            "column": column,
+            "value": picked_values,
+            "code": picked_codes,
+            "message": [message(c, v) for c, v in zip(picked_codes, picked_values, strict=True)],
+        }
+    )
+
+
+def _check_rows(
+    layout: _Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
+) -> _Checked:
+    checked = _Checked()
+    fields = layout.fields
+    position = fields[FISCAL_CODE]
+    header = layout.header(position)
+    codes = fiscal_code.check_column(data[position])
+    checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
+    checked.warnings.append(
+        _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
+    )
+    checked.fiscal_codes = codes.values
+    checked.good_code = codes.errors.isna().to_numpy()
+
+    rules = options.rules
+    empty_placeholders = _empty_placeholders(layout, data, rows)
+    checked.errors.extend(empty_placeholders)
+    for template, is_subject in ((layout.subject, True), (layout.text, False)):
+        checked.errors.append(_length_issues(layout, data, rows, template, is_subject, rules))
+
+    amount = notice = None
+    if AMOUNT in fields:
+        amount = content.amount_column(data[fields[AMOUNT]], options.max_payment_amount)
+        checked.errors.append(
+            _issues(
+                rows,
+                layout.header(fields[AMOUNT]),
+                data[fields[AMOUNT]],
+                amount.errors,
+                lambda c, _: content.amount_message(c, options.max_payment_amount),
+            )
+        )
+    if NOTICE_NUMBER in fields:
+        notice = content.notice_column(data[fields[NOTICE_NUMBER]])
+        checked.errors.append(
+            _issues(
+                rows,
+                layout.header(fields[NOTICE_NUMBER]),
+                data[fields[NOTICE_NUMBER]],
+                notice.errors,
+                lambda c, _: content.notice_message(c),
+            )
+        )
+    checked.errors.append(_payment_pairs(layout, rows, amount, notice))
+    if DUE_DATE in fields:
+        due = content.due_date_column(data[fields[DUE_DATE]], options.now)
+        header = layout.header(fields[DUE_DATE])
+        column = data[fields[DUE_DATE]]
+        describe = lambda c, _: content.due_date_message(c)  # noqa: E731
+        checked.errors.append(_issues(rows, header, column, due.errors, describe))
+        checked.warnings.append(_issues(rows, header, column, due.warnings, describe))
+    return checked
+
+
+def _empty_placeholders(
+    layout: _Layout, data: pd.DataFrame, rows: np.ndarray
+) -> list[pd.DataFrame]:
+    used: dict[int, list[str]] = {}
+    for template, where in ((layout.subject, "nell'oggetto"), (layout.text, "nel testo")):
+        for position in layout.placeholder_columns(template):
+            if where not in used.setdefault(position, []):
+                used[position].append(where)
+    found = []
+    for position, places in used.items():
+        empty = pc.equal(text_array(data[position]), "").to_numpy(zero_copy_only=False)
+        codes = pd.Series(np.where(empty, EMPTY_PLACEHOLDER, None))
+        header = layout.header(position)
+        message = (
+            f"Manca il valore di «{header}», usato {' e '.join(places)} del messaggio: compilalo."
+        )
+        found.append(_issues(rows, header, data[position], codes, lambda c, v, m=message: m))
+    return found
+
+
+def _length_issues(
+    layout: _Layout,
+    data: pd.DataFrame,
+    rows: np.ndarray,
+    template: Template | None,
+    is_subject: bool,
+    rules: ContentRules,
+) -> pd.DataFrame:
+    field_name = SUBJECT if is_subject else MARKDOWN
+    if template is None:
+        values = text_array(data[layout.fields[field_name]])
+        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+        header = layout.header(layout.fields[field_name])
+    else:
+        placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
+        lengths = template.lengths(placeholders)
+        header = f"{LABELS[field_name]} (dal modello)"
+    limits = (
+        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
+    )
+    codes = content.length_codes(lengths, *limits, subject=is_subject)
+    wrong = np.flatnonzero(pd.notna(codes))
+    if not len(wrong):
+        return pd.DataFrame()
+    # Only the rows in error are rendered, to show the operator what came out.
+    shown = _render(layout, data.iloc[wrong], template, field_name)
+    return pd.DataFrame(
+        {
+            "row": rows[wrong],
+            "column": header,
+            "value": shown,
+            "code": codes[wrong],
+            "message": [
+                content.length_message(c, int(n), rules)
+                for c, n in zip(codes[wrong], lengths[wrong], strict=True)
+            ],
+        }
+    )
+
+
+def _render(
+    layout: _Layout, data: pd.DataFrame, template: Template | None, field_name: str
+) -> list[str]:
+    if template is None:
+        return text_array(data[layout.fields[field_name]]).to_pylist()
+    placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
+    return template.render(placeholders, len(data)).to_pylist()
+
+
+def _payment_pairs(
+    layout: _Layout,
+    rows: np.ndarray,
+    amount: content.AmountColumn | None,
+    notice: content.NoticeColumn | None,
+) -> pd.DataFrame:
+    """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
+    has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)
+    has_notice = notice.present if notice is not None else np.zeros(len(rows), dtype=bool)
+    frames = []
+    for lacking, present, missing_field in (
+        (has_amount & ~has_notice, AMOUNT, NOTICE_NUMBER),
+        (has_notice & ~has_amount, NOTICE_NUMBER, AMOUNT),
+    ):
+        where = np.flatnonzero(lacking)
+        if not len(where):
+            continue
+        frames.append(
+            pd.DataFrame(
+                {
+                    "row": rows[where],
+                    "column": layout.header(layout.fields[missing_field])
+                    if missing_field in layout.fields
+                    else LABELS[missing_field],
+                    "value": "",
+                    "code": PAYMENT_INCOMPLETE,
+                    "message": f"C'è {_article(present)} ma manca {_article(missing_field)}:"
+                    " per un avviso di pagamento servono entrambi.",
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _article(field_name: str) -> str:
+    return "l'importo" if field_name == AMOUNT else "il numero avviso"
+
+
+def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
+    assert checked.fiscal_codes is not None and checked.good_code is not None
+    rows = layout.sheet.rows
+    codes = checked.fiscal_codes[checked.good_code]
+    repeated = codes.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return []
+    frame = pd.DataFrame(
+        {"code": codes[repeated].to_numpy(), "row": rows[checked.good_code][repeated]}
+    )
+    header = layout.header(layout.fields[FISCAL_CODE])
+    records = []
+    for code, group in frame.groupby("code", sort=False)["row"]:
+        involved = tuple(int(r) for r in sorted(group))
+        checked.duplicate_rows[involved[0]] = involved
+        named = [str(r) for r in involved[:_ROWS_NAMED]]
+        if len(involved) > _ROWS_NAMED:
+            named.append(f"altre {italian_number(len(involved) - _ROWS_NAMED)}")
+        records.append(
+            {
+                "row": involved[0],
+                "column": header,
+                "value": str(code),
+                "code": DUPLICATE_FISCAL_CODE,
+                "message": f"Il codice fiscale compare {len(involved)} volte, nelle righe"
+                f" {italian_list(named)}: il cittadino riceverebbe più messaggi. Lascia una"
+                " riga sola, se non è voluto.",
+            }
+        )
+    return [pd.DataFrame.from_records(records)]
+
+
+# ---- recipients -------------------------------------------------------------------------------
+
+
+def _recipients(
+    layout: _Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
+) -> pd.DataFrame:
+    checked = _check_rows(layout, data, rows, options)
+    bad_rows = set()
+    for frame in checked.errors:
+        if len(frame):
+            bad_rows.update(frame["row"].tolist())
+    keep = ~np.isin(rows, list(bad_rows))
+    fields = layout.fields
+    n = len(data)
+    subject = _render(layout, data, layout.subject, SUBJECT)
+    markdown = _render(layout, data, layout.text, MARKDOWN)
+    amount: list[int | None] = [None] * n
+    notice: list[str | None] = [None] * n
+    due: list[str | None] = [None] * n
+    if AMOUNT in fields:
+        cents = content.amount_column(data[fields[AMOUNT]], options.max_payment_amount).cents
+        amount = [None if pd.isna(c) else int(c) for c in cents]
+    if NOTICE_NUMBER in fields:
+        values = content.notice_column(data[fields[NOTICE_NUMBER]]).values
+        notice = [v or None for v in values.tolist()]
+    if DUE_DATE in fields:
+        stamps = content.due_date_column(data[fields[DUE_DATE]], options.now).values
+        due = [None if pd.isna(v) else str(v) for v in stamps.tolist()]
+    assert checked.fiscal_codes is not None
+    frame = pd.DataFrame(
+        {
+            "row": rows,
+            "fiscal_code": checked.fiscal_codes.to_numpy(),
+            "subject": subject,
+            "markdown": markdown,
+            "amount": pd.Series(amount, dtype=object),
+            "notice_number": pd.Series(notice, dtype=object),
+            "due_date": pd.Series(due, dtype=object),
+            "extra": _extra(layout, data),
+        }
+    )
+    return frame[keep].reset_index(drop=True)
+
+
+def _extra(layout: _Layout, data: pd.DataFrame) -> list[str]:
+    """The row's other columns as JSON, header to text as shown, for the Excel export."""
+    own = {
+        layout.fields[name] for name in (FISCAL_CODE, SUBJECT, MARKDOWN) if name in layout.fields
+    }
+    positions = [i for i in range(len(layout.sheet.headers)) if i not in own]
+    headers = [layout.header(i) for i in positions]
+    columns = [text_array(data[i]).to_pylist() for i in positions]
+    return (
+        [
+            json.dumps(dict(zip(headers, values, strict=True)), ensure_ascii=False)
+            for values in zip(*columns, strict=True)
+        ]
+        if columns
+        else ["{}"] * len(data)
+    )

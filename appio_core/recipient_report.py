@@ -1,0 +1,193 @@
+"""The validation report of a recipient file: what the operator must fix, row by row.
+
+Issues are kept as one table (a DataFrame), not a million small objects: a file where every
+row is wrong must still fit in memory. Lists of dataclasses are built when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+ISSUE_COLUMNS = ("row", "column", "value", "code", "message")
+_VALUE_SHOWN = 120  # characters of a value repeated in the report; a text can be 10,000 long
+
+# Summary wording per code: (one, many). Codes of one field share a phrase, since the
+# operator fixes the field, whatever the exact fault.
+_KINDS: dict[str, tuple[str, str]] = {
+    "cf": ("codice fiscale da correggere", "codici fiscali da correggere"),
+    "cf_luogo_nascita": (
+        "codice fiscale con luogo di nascita sconosciuto",
+        "codici fiscali con luogo di nascita sconosciuto",
+    ),
+    "cf_ripetuto": ("codice fiscale ripetuto", "codici fiscali ripetuti"),
+    "oggetto_mancante": ("oggetto mancante", "oggetti mancanti"),
+    "oggetto_corto": ("oggetto troppo corto", "oggetti troppo corti"),
+    "oggetto_lungo": ("oggetto troppo lungo", "oggetti troppo lunghi"),
+    "testo_mancante": ("testo mancante", "testi mancanti"),
+    "testo_corto": ("testo troppo corto", "testi troppo corti"),
+    "testo_lungo": ("testo troppo lungo", "testi troppo lunghi"),
+    "segnaposto_vuoto": ("valore mancante per il modello", "valori mancanti per il modello"),
+    "importo": ("importo da correggere", "importi da correggere"),
+    "avviso": ("numero avviso da correggere", "numeri avviso da correggere"),
+    "pagamento_incompleto": ("pagamento incompleto", "pagamenti incompleti"),
+    "scadenza_non_valida": ("data di scadenza da correggere", "date di scadenza da correggere"),
+    "scadenza_passata": ("scadenza già passata", "scadenze già passate"),
+}
+
+
+def _kind(code: str) -> str:
+    if code in _KINDS:
+        return code
+    for prefix in ("cf", "importo", "avviso"):
+        if code.startswith(prefix):
+            return prefix
+    return code
+
+
+def italian_number(number: int) -> str:
+    return f"{number:,}".replace(",", ".")
+
+
+def italian_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " e " + items[-1]
+
+
+@dataclass(frozen=True)
+class FileError:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """An error or a warning about one cell; `rows` lists every row a duplicate involves."""
+
+    row: int
+    column: str
+    value: str
+    code: str
+    message: str
+    rows: tuple[int, ...] = ()
+
+
+def issues_frame(records: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [frame for frame in records if len(frame)]
+    if not frames:
+        return pd.DataFrame({name: pd.Series([], dtype=object) for name in ISSUE_COLUMNS})
+    frame = pd.concat(frames, ignore_index=True)
+    # Stable on row alone: within a row, issues keep the order of the checks (code, texts, payment).
+    return frame.sort_values("row", kind="stable", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    filename: str
+    rows: int = 0
+    file_errors: list[FileError] = field(default_factory=list)
+    error_frame: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
+    warning_frame: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
+    # Rows of each repeated fiscal code, keyed by the row its warning sits on.
+    duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+    @property
+    def usable(self) -> bool:
+        return not self.file_errors
+
+    @property
+    def error_rows(self) -> int:
+        return int(self.error_frame["row"].nunique())
+
+    @property
+    def valid_rows(self) -> int:
+        return 0 if self.file_errors else self.rows - self.error_rows
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.file_errors) or len(self.error_frame) > 0
+
+    @property
+    def errors(self) -> list[RowIssue]:
+        return self._issues(self.error_frame)
+
+    @property
+    def warnings(self) -> list[RowIssue]:
+        return self._issues(self.warning_frame)
+
+    def _issues(self, frame: pd.DataFrame) -> list[RowIssue]:
+        return [
+            RowIssue(
+                row=int(row),
+                column=str(column),
+                value=_shown(value),
+                code=str(code),
+                message=str(message),
+                rows=self.duplicate_rows.get(int(row), ()) if code == "cf_ripetuto" else (),
+            )
+            for row, column, value, code, message in frame[list(ISSUE_COLUMNS)].itertuples(
+                index=False
+            )
+        ]
+
+    def counts(self, frame: pd.DataFrame) -> list[tuple[str, int]]:
+        """(Italian phrase, count) per kind of issue, most frequent first."""
+        if not len(frame):
+            return []
+        kinds = frame["code"].map(_kind).value_counts(sort=False)
+        ordered = sorted(kinds.items(), key=lambda item: (-item[1], list(_KINDS).index(item[0])))
+        return [
+            (_KINDS[kind][0] if count == 1 else _KINDS[kind][1], int(count))
+            for kind, count in ordered
+        ]
+
+    def summary(self) -> str:
+        """One or two Italian sentences for the operator."""
+        if self.file_errors:
+            return "Il file non è utilizzabile: " + " ".join(e.message for e in self.file_errors)
+        rows = italian_number(self.rows)
+        if self.error_rows:
+            parts = [f"{italian_number(n)} {phrase}" for phrase, n in self.counts(self.error_frame)]
+            text = (
+                f"{rows} righe: {italian_number(self.valid_rows)} corrette,"
+                f" {italian_number(self.error_rows)} con errori ({', '.join(parts)})."
+            )
+        else:
+            text = f"{rows} righe, tutte corrette." if self.rows != 1 else "1 riga, corretta."
+        if len(self.warning_frame):
+            parts = [
+                f"{italian_number(n)} {phrase}" for phrase, n in self.counts(self.warning_frame)
+            ]
+            text += f" Avvisi: {', '.join(parts)}."
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        def issue(item: RowIssue) -> dict[str, Any]:
+            shown: dict[str, Any] = {
+                "row": item.row,
+                "column": item.column,
+                "value": item.value,
+                "code": item.code,
+                "message": item.message,
+            }
+            if item.rows:
+                shown["rows"] = list(item.rows)
+            return shown
+
+        return {
+            "file": self.filename,
+            "usable": self.usable,
+            "rows": self.rows,
+            "valid_rows": self.valid_rows,
+            "error_rows": self.error_rows,
+            "summary": self.summary(),
+            "file_errors": [{"code": e.code, "message": e.message} for e in self.file_errors],
+            "errors": [issue(item) for item in self.errors],
+            "warnings": [issue(item) for item in self.warnings],
+        }
+
+
+def _shown(value: Any) -> str:
+    text = "" if value is None or value != value else str(value)
+    return text if len(text) <= _VALUE_SHOWN else text[: _VALUE_SHOWN - 1] + "…"
