@@ -39,7 +39,8 @@ class FakeClock:
 
 
 def simulator(clock: FakeClock | None = None, **overrides: object) -> SimulatorApp:
-    config: SimulatorConfig = replace(demo_config(), processing_delay=0.0, **overrides)  # type: ignore[arg-type]
+    changes = {"processing_delay": 0.0, **overrides}
+    config: SimulatorConfig = replace(demo_config(), **changes)  # type: ignore[arg-type]
     app = create_app(config)
     if clock is not None:
         app._clock = clock
