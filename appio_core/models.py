@@ -15,10 +15,12 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
@@ -132,3 +134,93 @@ class Service(Base):
     operators: Mapped[list[Operator]] = relationship(
         secondary=service_operators, back_populates="services", order_by="Operator.username"
     )
+
+
+class Flow(Base):
+    """A bulk sending flow: one service, one recipient file, many recipients."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    natura: Mapped[str] = mapped_column(String(60))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    source_filename: Mapped[str] = mapped_column(String(255))
+    source_checksum: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256, hex
+    subject_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Options: IO's guidance is to check the profile before sending.
+    check_profile: Mapped[bool] = mapped_column(Boolean, default=True)
+    feature_level: Mapped[str] = mapped_column(String(10), default="STANDARD")
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How long after sending the dispatcher reads each message's status; 0 = never.
+    status_check_hours: Mapped[int] = mapped_column(Integer, default=48)
+    recipients_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
+    dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    service: Mapped[Service] = relationship(lazy="joined")
+
+
+class Recipient(Base):
+    """One citizen of a flow, with the message rendered for them and its outcome."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        # The dispatcher's claim: pending rows of a flow, in file order.
+        Index("ix_recipients_flow_outcome", "flow_id", "outcome", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)  # as the operator sees it in the file
+    fiscal_code: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    markdown: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # euro cents
+    notice_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    due_date: Mapped[str | None] = mapped_column(String(30), nullable=True)  # ISO UTC
+    extra: Mapped[str] = mapped_column(Text, default="{}")  # the file's other columns, JSON
+    outcome: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worker_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # Set and committed just before the message is posted: a crash after this point leaves
+    # the row "esito incerto", never silently resent.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An "errore" that came from retries running out (429, 503, network): may be resent.
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    io_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    read_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    payment_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the dispatcher should next read IO's status of this message; NULL = never again.
+    next_status_check_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AccountLease(Base):
+    """Which worker sends for an IO account now (see appio_core.dispatcher for why)."""
+
+    __tablename__ = "account_leases"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

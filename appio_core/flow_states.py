@@ -1,0 +1,93 @@
+"""States of a flow and outcomes of its recipients, as data: enums, groups, transitions.
+
+The labels are the Italian words the operators read (the seed's own for flows).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FlowState(StrEnum):
+    INACTIVE = "Inattivo"  # in preparation: recipients can be replaced
+    ACTIVE = "Attivo"  # validated, ready to send
+    SENDING = "In invio"  # the dispatcher is working on it
+    PAUSED = "Sospeso"  # sending paused by an operator; resume goes on where it stopped
+    SENT = "Inviato"  # every recipient reached
+    INCOMPLETE = "Invio incompleto"  # finished, with some negative outcomes
+    CANCELLED = "Annullato"  # stopped for good; what was sent stays sent
+
+
+# Every allowed (from, to) pair; anything else is refused. Tested pair by pair.
+FLOW_TRANSITIONS: frozenset[tuple[FlowState, FlowState]] = frozenset(
+    {
+        (FlowState.INACTIVE, FlowState.ACTIVE),  # activate (file without row errors)
+        (FlowState.INACTIVE, FlowState.CANCELLED),
+        (FlowState.ACTIVE, FlowState.INACTIVE),  # back to preparation, to change the file
+        (FlowState.ACTIVE, FlowState.SENDING),  # send
+        (FlowState.ACTIVE, FlowState.CANCELLED),
+        (FlowState.SENDING, FlowState.PAUSED),
+        (FlowState.SENDING, FlowState.SENT),  # the dispatcher finished, all positive
+        (FlowState.SENDING, FlowState.INCOMPLETE),  # finished with negative outcomes
+        (FlowState.SENDING, FlowState.CANCELLED),
+        (FlowState.PAUSED, FlowState.SENDING),  # resume
+        (FlowState.PAUSED, FlowState.CANCELLED),
+        (FlowState.INCOMPLETE, FlowState.SENDING),  # "reinvia falliti" / "reinvia" uncertain
+        (FlowState.INCOMPLETE, FlowState.SENT),  # uncertain rows marked as sent
+        (FlowState.SENT, FlowState.INCOMPLETE),  # IO rejected a message after acceptance
+    }
+)
+
+EDITABLE_STATES = frozenset({FlowState.INACTIVE})
+FINISHED_STATES = frozenset({FlowState.SENT, FlowState.INCOMPLETE, FlowState.CANCELLED})
+
+
+def can_move(source: FlowState, target: FlowState) -> bool:
+    return (source, target) in FLOW_TRANSITIONS
+
+
+class Outcome(StrEnum):
+    """A recipient's outcome."""
+
+    PENDING = "da inviare"
+    SENDING = "in invio"  # claimed by a worker
+    ACCEPTED = "accettato"  # IO gave a message id
+    DELIVERED = "consegnato"  # IO status PROCESSED: in the citizen's inbox
+    NOT_ON_IO = "non su IO"  # profile 404
+    SERVICE_BLOCKED = "servizio disattivato dal cittadino"  # sender_allowed false
+    REJECTED = "respinto"  # IO status REJECTED
+    ERROR = "errore"  # permanent 4xx with IO's reason, or retries exhausted
+    UNCERTAIN = "esito incerto"  # the request may or may not have reached IO
+
+
+OUTCOME_DESCRIPTIONS: dict[Outcome, str] = {
+    Outcome.PENDING: "In attesa di invio.",
+    Outcome.SENDING: "Invio in corso.",
+    Outcome.ACCEPTED: "IO ha accettato il messaggio e ha restituito un identificativo.",
+    Outcome.DELIVERED: "Il messaggio è nella casella del cittadino su App IO.",
+    Outcome.NOT_ON_IO: "Il cittadino non usa App IO: nessun messaggio inviato.",
+    Outcome.SERVICE_BLOCKED: "Il cittadino ha disattivato questo servizio su App IO.",
+    Outcome.REJECTED: "IO ha respinto il messaggio dopo averlo accettato.",
+    Outcome.ERROR: "IO ha rifiutato il messaggio o non è stato raggiungibile: vedi il motivo.",
+    Outcome.UNCERTAIN: (
+        "Non sappiamo se il messaggio sia arrivato a IO: scegli se reinviarlo o segnarlo "
+        "come inviato."
+    ),
+}
+
+# The outcomes that end a recipient's sending phase.
+FINAL_OUTCOMES = frozenset(set(Outcome) - {Outcome.PENDING, Outcome.SENDING})
+# Reached: IO has the message.
+POSITIVE_OUTCOMES = frozenset({Outcome.ACCEPTED, Outcome.DELIVERED})
+NEGATIVE_OUTCOMES = FINAL_OUTCOMES - POSITIVE_OUTCOMES
+
+
+class Natura(StrEnum):
+    """What a flow is for: chosen by the operator, used to search and report."""
+
+    COMMUNICATION = "Comunicazione"
+    PAYMENT_NOTICE = "Avviso di pagamento"
+    DUE_DATE_REMINDER = "Promemoria scadenza"
+    PAYMENT_REMINDER = "Sollecito di pagamento"
+    CASE_OUTCOME = "Esito pratica"
+    ALERT = "Allerta e protezione civile"
