@@ -88,6 +88,7 @@ class SimulatorApp:
         )
         self._clock = clock
         self._rng = random.Random(config.seed)
+        self._sequence = 0
         self._keys: dict[str, tuple[SimService, str]] = {}
         for service in config.services:
             self._keys[service.primary_key] = (service, "primary")
@@ -291,6 +292,7 @@ class SimulatorApp:
         if not service.may_reach(fiscal_code):
             return problem(403, *RECIPIENT_FORBIDDEN)
         message_id = str(ULID())
+        self._sequence += 1
         kind = self.population.kind(fiscal_code, service.service_id)
         self.record.messages[message_id] = StoredMessage(
             id=message_id,
@@ -303,6 +305,7 @@ class SimulatorApp:
             time_to_live=message.get("time_to_live"),
             # IO accepts the message, then rejects it when the citizen has no IO or
             # blocked the service.
+            sequence=self._sequence,
             final_status=(
                 MessageStatusValue.PROCESSED
                 if kind == Kind.WITH_IO
@@ -354,17 +357,15 @@ class SimulatorApp:
             if citizen.email and not content.get("require_secure_channels"):
                 body["notification"] = {"email": "SENT"}
         if stored.feature_level_type == "ADVANCED":
+            later = processed and settled
+            draw = str(stored.sequence)
             if not processed:
                 body["read_status"] = "UNAVAILABLE" if status != "ACCEPTED" else "UNREAD"
             else:
-                read = settled and self.population.unit(stored.id, "read") < self.config.read_share
+                read = later and self.population.unit(draw, "read") < self.config.read_share
                 body["read_status"] = "READ" if read else "UNREAD"
             if "payment_data" in content:
-                paid = (
-                    processed
-                    and settled
-                    and self.population.unit(stored.id, "paid") < self.config.paid_share
-                )
+                paid = later and self.population.unit(draw, "paid") < self.config.paid_share
                 body["payment_status"] = "PAID" if paid else "NOT_PAID"
         return Answer(200, body, fiscal_code=fiscal_code, message_id=message_id)
 

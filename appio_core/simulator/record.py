@@ -37,6 +37,7 @@ class StoredMessage:
     content: dict[str, Any]
     time_to_live: int | None
     final_status: str  # where the message ends up after the processing delay
+    sequence: int  # order of creation: drives the read and paid draws, unlike the random id
 
     @property
     def subject(self) -> str:
