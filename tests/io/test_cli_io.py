@@ -1,0 +1,145 @@
+"""`appio io ...` and `appio simulator`, as IT staff use them to check a key."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from appio_core.cli import cli
+from appio_core.http import in_process_simulator
+
+TARI = "Tributi - TARI"
+TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def demo(app_env: str, tmp_path: Path) -> Path:
+    """The demo installation on the in-process simulator; returns a message text file."""
+    assert run("init", "--demo", "--admin-password", "password-123").exit_code == 0
+    text = tmp_path / "messaggio.md"
+    text.write_text(TEXT, encoding="utf-8")
+    return text
+
+
+def test_profile_send_and_status_print_ios_answers_in_plain_words(demo: Path) -> None:
+    profile = run("io", "profile", "aaaaaa00a00a000a", "--service", TARI)
+    assert profile.output == (
+        "AAAAAA00A00A000A: ha l'app IO e accetta i messaggi del servizio «Tributi - TARI» "
+        "(lingue: it_IT).\n"
+    )
+    sent = run(
+        "io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A",
+        "--subject", "Promemoria TARI 2026", "--text-file", str(demo),
+        "--amount", "12000", "--notice-number", "012345678901234567", "--due-date", "2026-12-31",
+    )  # fmt: skip
+    assert sent.exit_code == 0, sent.output
+    message_id = re.search(r"id (\w{26})", sent.output)
+    assert message_id is not None
+    sim = in_process_simulator()
+    stored = sim.record.messages[message_id[1]]
+    assert stored.content["due_date"] == "2026-12-31T22:59:59.000Z"  # end of the day in Rome
+    assert stored.content["payment_data"]["amount"] == 12000
+    status = run("io", "status", "AAAAAA00A00A000A", message_id[1], "--service", TARI)
+    assert status.output == (
+        f"Messaggio {message_id[1]}: accettato, in attesa di elaborazione (ACCEPTED).\n"
+        "Notifica e-mail: non comunicata da IO.\n"
+    )
+
+
+ERRORS = [
+    (
+        ["io", "profile", "RSSMRA80A01H501U", "--service", "Anagrafe - Carta d'identità"],
+        "Errore: La chiave del servizio è in modalità limitata e può scrivere solo ai destinatari "
+        "autorizzati: chiedi a PagoPA l'abilitazione all'invio massivo.\n",
+    ),
+    (
+        ["io", "profile", "AAAAAA00A00A000A", "--service", "Nessuno"],
+        "Errore: Nessun servizio «Nessuno».\n",
+    ),
+    (
+        ["io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A", "--subject",
+         "Promemoria TARI", "--amount", "100"],
+        "Errore: Per un avviso di pagamento indica sia --amount sia --notice-number.\n",
+    ),
+    (
+        ["io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A", "--subject",
+         "Promemoria TARI", "--due-date", "31/12/2026"],
+        "Errore: Scadenza non valida «31/12/2026»: usa AAAA-MM-GG oppure AAAA-MM-GGTHH:MM.\n",
+    ),
+    (
+        ["io", "send", "--service", "Servizi scolastici - Mensa", "--fiscal-code",
+         "AAAAAA00A00A000A", "--subject", "Buono mensa", "--amount", "50001",
+         "--notice-number", "012345678901234567"],
+        "Errore: IO ha rifiutato il messaggio perché non valido (risposta di IO: «Error while "
+        "sending payment metadata - The amount 50001 is above the maximum allowed for the service "
+        "(50000).»): correggi i dati, ripetere l'invio non serve.\n",
+    ),
+]  # fmt: skip
+
+
+def test_a_refusal_is_one_italian_line_and_exit_status_1(demo: Path) -> None:
+    for args in ERRORS:
+        command, expected = args
+        if "send" in command:
+            command = [*command, "--text-file", str(demo)]
+        result = CliRunner().invoke(cli, command)
+        assert (result.exit_code, result.output) == (1, expected), command
+
+
+def test_check_reports_a_valid_and_a_limited_key(demo: Path) -> None:
+    assert run("io", "check", "--service", TARI).output == (
+        "Chiave valida: IO ha risposto e il servizio può scrivere a tutti i cittadini.\n"
+    )
+    limited = run("io", "check", "--service", "Anagrafe - Carta d'identità")
+    assert limited.output.startswith("Chiave valida, ma in modalità limitata")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_served_simulator_takes_a_real_send_from_another_process(demo: Path) -> None:
+    port = free_port()
+    appio = [sys.executable, "-c", "from appio_core.cli import main; main()"]
+    server = subprocess.Popen(
+        [*appio, "simulator", "--port", str(port), "--no-rate-limit"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # wait for the server to listen (a poll, not a timed assertion)
+            try:
+                urllib.request.urlopen(f"{base}/__simulator/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        env = {**os.environ, "APPIO_IO_BASE_URL": f"{base}/api/v1"}
+        sent = subprocess.run(
+            [*appio, "io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A",
+             "--subject", "Promemoria TARI 2026", "--text-file", str(demo)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        record = json.load(urllib.request.urlopen(f"{base}/__simulator/record"))
+    finally:
+        server.terminate()
+        server.wait()
+    assert [m["fiscal_code"] for m in record["messages"]] == ["AAAAAA00A00A000A"]
+    assert record["messages"][0]["id"] in sent.stdout
