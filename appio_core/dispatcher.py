@@ -331,10 +331,15 @@ class Dispatcher:
             assert account is not None
             if self._http is None:
                 self._http = make_http_client(self.base_url)
-            limiter = limiter_for_account(
-                account.name,
-                account.rate_limit_requests,
-                float(account.rate_limit_window_seconds),
+            # 0 requests means an account without a limit (IO has a few).
+            limiter = (
+                limiter_for_account(
+                    account.name,
+                    account.rate_limit_requests,
+                    float(account.rate_limit_window_seconds),
+                )
+                if account.rate_limit_requests > 0
+                else None
             )
             client = IoClient(self.base_url, self._http, limiter)
             self._clients[account_id] = client
@@ -579,16 +584,17 @@ class Dispatcher:
             "pause_flow": KEY_REFUSED_NOTE,
         }
 
-    def _retry_later(self, attempts: int, exc: IoRetryableError, **extra: Any) -> dict[str, Any]:
-        if attempts >= self.config.max_attempts:
+    def _retry_later(self, done: int, exc: IoRetryableError, **extra: Any) -> dict[str, Any]:
+        """`done` attempts failed with a temporary error: wait and retry, or give up."""
+        if done >= self.config.max_attempts:
             values = {
                 "outcome": Outcome.ERROR,
                 "http_status": exc.status,
-                "error_detail": f"{exc.message} (dopo {attempts} tentativi)",
+                "error_detail": f"{exc.message} (dopo {done} tentativi)",
                 "retryable": True,
             }
         else:
-            delay = max(exc.retry_after or 0.0, self.config.retry_delay(attempts))
+            delay = max(exc.retry_after or 0.0, self.config.retry_delay(done))
             values = {
                 "outcome": Outcome.PENDING,
                 "http_status": exc.status,

@@ -102,7 +102,8 @@ class IoAccount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    # IO's gateway allows 150 requests per sliding 5 s per account; some accounts have 250.
+    # IO's gateway allows 150 requests per sliding 5 s per account; some accounts have 250,
+    # a few none (0 here: no client-side pacing).
     rate_limit_requests: Mapped[int] = mapped_column(Integer, default=150)
     rate_limit_window_seconds: Mapped[int] = mapped_column(Integer, default=5)
 

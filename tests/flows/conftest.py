@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.demo import seed_demo
 from appio_core.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.models import Service
+from appio_core.models import IoAccount, Service
 from appio_core.permissions import Actor
 from appio_core.security import KeyBox
 from appio_core.simulator import create_app, demo_config
@@ -99,6 +99,9 @@ def recipient_csv(codes: list[str]) -> bytes:
 def demo(session: Session, keybox: KeyBox) -> dict[str, int]:
     """The demo services, by name → id, committed."""
     seed_demo(session, keybox)
+    # The simulator runs without its rate limit here: pace nothing on our side either.
+    for account in session.query(IoAccount):
+        account.rate_limit_requests = 0
     session.commit()
     return {s.name: s.id for s in session.query(Service)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
@@ -9,8 +10,12 @@ from sqlalchemy.orm import Session
 from appio_core import flows
 from appio_core.dispatcher import Dispatcher
 from appio_core.flow_states import FlowState, Outcome
+from appio_core.models import Flow, Service, utcnow
 from appio_core.permissions import Actor
+from appio_core.security import KeyBox
+from appio_core.simulator import create_app, demo_config
 from appio_core.simulator.app import SimulatorApp
+from appio_core.simulator.config import Faults
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -55,3 +60,199 @@ async def test_a_flow_is_sent_and_every_recipient_gets_an_outcome(
     }
     assert set(sends) == accepted
     assert all(len(ids) == 1 for ids in sends.values())
+
+
+async def test_status_reads_turn_accepted_messages_into_delivered_with_the_email_status(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    app = create_app(
+        demo_config(
+            rate_limit=False,
+            processing_delay=0.0,
+            email_notifications=True,
+            no_io_share=0.0,
+            blocked_share=0.0,
+        )
+    )
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(40))
+    await make_dispatcher(app).run(once=True)
+    session.expire_all()
+    view = flows.get_flow(session, operator, flow_id)
+    assert view.counts == {Outcome.DELIVERED: 40}
+    assert view.state == FlowState.SENT
+    rows = flows.list_recipients(session, operator, flow_id)
+    assert all(r.io_status == "PROCESSED" and r.io_message_id for r in rows)
+    assert {r.email_status for r in rows} <= {"SENT", None}
+    assert all(r.next_status_check_at is None for r in rows)  # final: no more reads
+
+
+async def test_pausing_stops_sending_and_resuming_never_sends_twice(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    simulator: SimulatorApp,
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    codes = fiscal_codes(200)
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
+    dispatcher = make_dispatcher(batch_size=50, concurrency=10)
+    await dispatcher.tick()  # one batch of 50
+    flows.pause(session, operator, flow_id)
+    session.commit()
+    await dispatcher.run(once=True)
+    sent_while_paused = len(simulator.record.sends_by_fiscal_code())
+    assert 0 < sent_while_paused <= 50
+    session.expire_all()
+    assert flows.get_flow(session, operator, flow_id).counts[Outcome.PENDING] >= 150
+    flows.resume(session, operator, flow_id)
+    session.commit()
+    await make_dispatcher().run(once=True)
+    sends = simulator.record.sends_by_fiscal_code()
+    assert all(len(ids) == 1 for ids in sends.values())
+    session.expire_all()
+    view = flows.get_flow(session, operator, flow_id)
+    assert view.counts.get(Outcome.PENDING, 0) == 0
+    assert view.state in (FlowState.SENT, FlowState.INCOMPLETE)
+
+
+async def test_cancelling_keeps_what_was_sent_and_sends_nothing_more(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    simulator: SimulatorApp,
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(120))
+    dispatcher = make_dispatcher(batch_size=40)
+    await dispatcher.tick()
+    flows.cancel(session, operator, flow_id)
+    session.commit()
+    before = len(simulator.record.sends_by_fiscal_code())
+    await dispatcher.run(once=True)
+    assert len(simulator.record.sends_by_fiscal_code()) == before
+    session.expire_all()
+    view = flows.get_flow(session, operator, flow_id)
+    assert view.state == FlowState.CANCELLED
+    assert view.counts[Outcome.PENDING] == 80
+
+
+async def test_unavailable_io_is_retried_then_the_row_fails_as_retryable(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    app = create_app(
+        demo_config(rate_limit=False, processing_delay=0.0, faults=Faults(error_503_rate=1.0))
+    )
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(5))
+    dispatcher = make_dispatcher(app, max_attempts=2)
+    for _ in range(50):
+        if not await dispatcher.tick():
+            await asyncio.sleep(0.02)
+        session.expire_all()
+        if flows.get_flow(session, operator, flow_id).state != FlowState.SENDING:
+            break
+    view = flows.get_flow(session, operator, flow_id)
+    assert view.state == FlowState.INCOMPLETE
+    rows = flows.list_recipients(session, operator, flow_id)
+    assert all(r.outcome == Outcome.ERROR and r.retryable and r.attempts == 2 for r in rows)
+    assert "(dopo 2 tentativi)" in rows[0].error_detail
+    app.set_faults(Faults())
+    assert flows.retry_failed(session, operator, flow_id) == 5
+    session.commit()
+    await dispatcher.run(once=True)
+    session.expire_all()
+    assert flows.get_flow(session, operator, flow_id).state in (
+        FlowState.SENT,
+        FlowState.INCOMPLETE,
+    )
+    assert len(app.record.sends_by_fiscal_code()) > 0
+
+
+async def test_a_server_error_on_send_makes_the_row_uncertain_and_it_is_not_resent(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    app = create_app(
+        demo_config(rate_limit=False, processing_delay=0.0, no_io_share=0.0, blocked_share=0.0)
+    )
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(30))
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    flow.check_profile = False  # every request is a send
+    session.commit()
+    app.set_faults(Faults(error_500_rate=1.0, created_share=0.5))
+    await make_dispatcher(app).run(once=True)
+    session.expire_all()
+    view = flows.get_flow(session, operator, flow_id)
+    assert view.counts == {Outcome.UNCERTAIN: 30}
+    assert view.state == FlowState.INCOMPLETE
+    created = app.record.sends_by_fiscal_code()
+    assert 0 < len(created) < 30  # IO created some of them before failing
+    app.set_faults(Faults())
+    rows = flows.list_recipients(session, operator, flow_id)
+    reached = [r.id for r in rows if r.fiscal_code in created]
+    missing = [r.id for r in rows if r.fiscal_code not in created]
+    flows.mark_uncertain_sent(session, operator, flow_id, reached)
+    flows.resend_uncertain(session, operator, flow_id, missing)
+    session.commit()
+    await make_dispatcher(app).run(once=True)
+    sends = app.record.sends_by_fiscal_code()
+    assert len(sends) == 30
+    assert all(len(ids) == 1 for ids in sends.values())
+    session.expire_all()
+    assert flows.get_flow(session, operator, flow_id).state == FlowState.SENT
+
+
+async def test_a_refused_key_pauses_the_flow_with_a_note(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    keybox: KeyBox,
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    service_id = demo["Tributi - TARI"]
+    flow_id = new_flow(session, operator, service_id, fiscal_codes(20))
+    service = session.get(Service, service_id)
+    assert service is not None
+    service.primary_key_encrypted = keybox.seal("wrong-key-000000")
+    service.secondary_key_encrypted = None
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    assert flow.state == FlowState.PAUSED
+    assert "IO ha rifiutato le chiavi del servizio" in (flow.dispatcher_note or "")
+    assert flows.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
+
+
+async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    simulator: SimulatorApp,
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(10))
+    rows = flows.list_recipients(session, operator, flow_id)
+    for row in rows[:4]:  # claimed by a worker that died before posting
+        row.outcome, row.worker_id = Outcome.SENDING, "dead-worker"
+    for row in rows[4:6]:  # ... and two that it had started to post
+        row.outcome, row.worker_id = Outcome.SENDING, "dead-worker"
+        row.send_started_at = utcnow()
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    by_id = {r.id: r for r in flows.list_recipients(session, operator, flow_id)}
+    assert [by_id[r.id].outcome for r in rows[4:6]] == [Outcome.UNCERTAIN] * 2
+    assert "interrotto" in (by_id[rows[4].id].error_detail or "")
+    sent = simulator.record.sends_by_fiscal_code()
+    assert rows[4].fiscal_code not in sent and rows[5].fiscal_code not in sent
+    assert all(by_id[r.id].outcome != Outcome.PENDING for r in rows[:4])
