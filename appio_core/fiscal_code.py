@@ -220,7 +220,7 @@ def check_column(column: pd.Series) -> ColumnCheck:
 
     rows = np.flatnonzero(shaped)
     if len(rows):
-        codes = _byte_matrix(text.take(pa.array(rows)))
+        codes = byte_matrix(text.take(pa.array(rows)))
         bad_date = ~_plausible_birth_dates(codes)
         bad_check = _check_characters(codes) != codes[:, 15]
         unknown_place = ~_known_birthplaces()[_birthplace_keys(codes)]
@@ -236,8 +236,11 @@ def check_column(column: pd.Series) -> ColumnCheck:
     )
 
 
-def _byte_matrix(codes: pa.Array) -> np.ndarray:
-    """Codes known to be 16 ASCII characters each, as a (rows x 16) uint8 matrix, no copy."""
+def byte_matrix(codes: pa.Array | pd.Series) -> np.ndarray:
+    """Codes known to be 16 ASCII characters each (they passed the check), as a (rows x 16)
+    uint8 matrix."""
+    if isinstance(codes, pd.Series):
+        codes = pa.array(codes, type=pa.large_string())
     codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
     _, offsets_buffer, data_buffer = codes.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[codes.offset : codes.offset + 2]

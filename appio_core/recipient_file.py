@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -76,6 +78,7 @@ EMPTY_PLACEHOLDER = "segnaposto_vuoto"
 DUPLICATE_FISCAL_CODE = "cf_ripetuto"
 PAYMENT_INCOMPLETE = "pagamento_incompleto"
 
+_WORKERS = min(4, os.cpu_count() or 1)
 _ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
 
 
@@ -286,56 +289,80 @@ def _issues(
 def _check_rows(
     layout: _Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
 ) -> _Checked:
-    checked = _Checked()
     fields = layout.fields
-    position = fields[FISCAL_CODE]
-    header = layout.header(position)
-    codes = fiscal_code.check_column(data[position])
+
+    def column(name: str) -> pd.Series:
+        return data[fields[name]]
+
+    # The column checks are independent and spend their time in pyarrow and numpy, which
+    # release the GIL: on threads they overlap.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        codes_job = pool.submit(fiscal_code.check_column, column(FISCAL_CODE))
+        texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
+        amount_job = (
+            pool.submit(content.amount_column, column(AMOUNT), options.max_payment_amount)
+            if AMOUNT in fields
+            else None
+        )
+        notice_job = (
+            pool.submit(content.notice_column, column(NOTICE_NUMBER))
+            if NOTICE_NUMBER in fields
+            else None
+        )
+        due_job = (
+            pool.submit(content.due_date_column, column(DUE_DATE), options.now)
+            if DUE_DATE in fields
+            else None
+        )
+        codes = codes_job.result()
+        text_issues = texts_job.result()
+        amount = amount_job.result() if amount_job else None
+        notice = notice_job.result() if notice_job else None
+        due = due_job.result() if due_job else None
+
+    checked = _Checked(fiscal_codes=codes.values, good_code=codes.errors.isna().to_numpy())
+    header = layout.header(fields[FISCAL_CODE])
     checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
     checked.warnings.append(
         _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
     )
-    checked.fiscal_codes = codes.values
-    checked.good_code = codes.errors.isna().to_numpy()
-
-    rules = options.rules
-    empty_placeholders = _empty_placeholders(layout, data, rows)
-    checked.errors.extend(empty_placeholders)
-    for template, is_subject in ((layout.subject, True), (layout.text, False)):
-        checked.errors.append(_length_issues(layout, data, rows, template, is_subject, rules))
-
-    amount = notice = None
-    if AMOUNT in fields:
-        amount = content.amount_column(data[fields[AMOUNT]], options.max_payment_amount)
+    checked.errors.extend(text_issues)
+    if amount is not None:
         checked.errors.append(
             _issues(
                 rows,
                 layout.header(fields[AMOUNT]),
-                data[fields[AMOUNT]],
+                column(AMOUNT),
                 amount.errors,
                 lambda c, _: content.amount_message(c, options.max_payment_amount),
             )
         )
-    if NOTICE_NUMBER in fields:
-        notice = content.notice_column(data[fields[NOTICE_NUMBER]])
+    if notice is not None:
         checked.errors.append(
             _issues(
                 rows,
                 layout.header(fields[NOTICE_NUMBER]),
-                data[fields[NOTICE_NUMBER]],
+                column(NOTICE_NUMBER),
                 notice.errors,
                 lambda c, _: content.notice_message(c),
             )
         )
     checked.errors.append(_payment_pairs(layout, rows, amount, notice))
-    if DUE_DATE in fields:
-        due = content.due_date_column(data[fields[DUE_DATE]], options.now)
+    if due is not None:
         header = layout.header(fields[DUE_DATE])
-        column = data[fields[DUE_DATE]]
         describe = lambda c, _: content.due_date_message(c)  # noqa: E731
-        checked.errors.append(_issues(rows, header, column, due.errors, describe))
-        checked.warnings.append(_issues(rows, header, column, due.warnings, describe))
+        checked.errors.append(_issues(rows, header, column(DUE_DATE), due.errors, describe))
+        checked.warnings.append(_issues(rows, header, column(DUE_DATE), due.warnings, describe))
     return checked
+
+
+def _text_issues(
+    layout: _Layout, data: pd.DataFrame, rows: np.ndarray, rules: ContentRules
+) -> list[pd.DataFrame]:
+    found = _empty_placeholders(layout, data, rows)
+    for template, is_subject in ((layout.subject, True), (layout.text, False)):
+        found.append(_length_issues(layout, data, rows, template, is_subject, rules))
+    return found
 
 
 def _empty_placeholders(
@@ -447,14 +474,12 @@ def _article(field_name: str) -> str:
 
 def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
     assert checked.fiscal_codes is not None and checked.good_code is not None
-    rows = layout.sheet.rows
-    codes = checked.fiscal_codes[checked.good_code]
-    repeated = codes.duplicated(keep=False).to_numpy()
+    rows = layout.sheet.rows[checked.good_code]
+    codes = checked.fiscal_codes[checked.good_code].reset_index(drop=True)
+    repeated = _repeated(codes)
     if not repeated.any():
         return []
-    frame = pd.DataFrame(
-        {"code": codes[repeated].to_numpy(), "row": rows[checked.good_code][repeated]}
-    )
+    frame = pd.DataFrame({"code": codes[repeated].to_numpy(), "row": rows[repeated]})
     header = layout.header(layout.fields[FISCAL_CODE])
     records = []
     for code, group in frame.groupby("code", sort=False)["row"]:
@@ -475,6 +500,23 @@ def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
             }
         )
     return [pd.DataFrame.from_records(records)]
+
+
+def _repeated(codes: pd.Series) -> np.ndarray:
+    """Which codes occur more than once.
+
+    Codes that passed the check are 16 ASCII bytes; one 64-bit hash of them dedupes several
+    times faster than strings do. The few codes whose hash repeats are then compared exactly.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    words = fiscal_code.byte_matrix(codes).view("<u8")
+    hashes = (words[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, 1]
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(codes), dtype=bool)
+    if candidates.any():
+        repeated[candidates] = codes[candidates].duplicated(keep=False).to_numpy()
+    return repeated
 
 
 # ---- recipients -------------------------------------------------------------------------------
