@@ -149,8 +149,13 @@ class ValidationReport:
         rows = italian_number(self.rows)
         if self.error_rows:
             parts = [f"{italian_number(n)} {phrase}" for phrase, n in self.counts(self.error_frame)]
+            valid = (
+                "1 corretta"
+                if self.valid_rows == 1
+                else f"{italian_number(self.valid_rows)} corrette"
+            )
             text = (
-                f"{rows} righe: {italian_number(self.valid_rows)} corrette,"
+                f"{rows} {'riga' if self.rows == 1 else 'righe'}: {valid},"
                 f" {italian_number(self.error_rows)} con errori ({', '.join(parts)})."
             )
         else:

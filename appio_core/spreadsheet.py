@@ -24,6 +24,7 @@ import python_calamine
 
 from appio_core.errors import InvalidInput
 from appio_core.message_content import cell_text
+from appio_core.recipient_report import italian_list
 
 Source = Path | bytes | BinaryIO
 
@@ -97,6 +98,10 @@ def _too_large(size: int, max_bytes: int) -> SpreadsheetError:
 
 
 def _megabytes(size: int) -> str:
+    if size < 1024:
+        return f"{size} byte"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
@@ -157,27 +162,12 @@ def _read_csv(content: bytes) -> Sheet:
     separator = _sniff_separator(first_line)
     headers = next(csv.reader([first_line], delimiter=separator), [])
     width = len(headers)
-    ragged: list[int | None] = []
-
-    def note_ragged(row: pa_csv.InvalidRow) -> str:
-        ragged.append(row.number)
-        return "skip"
-
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(content),
-            read_options=pa_csv.ReadOptions(column_names=[f"c{i}" for i in range(width)]),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=separator,
-                newlines_in_values=True,
-                invalid_row_handler=note_ragged,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types={f"c{i}": pa.large_string() for i in range(width)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table, ragged = _parse_csv(content, separator, width, use_threads=True)
+        if ragged:
+            # Only a single-threaded parse knows the line numbers of bad rows; it runs only
+            # for a file that is refused anyway.
+            _, ragged = _parse_csv(content, separator, width, use_threads=False)
     except (pa.ArrowInvalid, ValueError) as exc:
         raise SpreadsheetError(
             "Il file CSV non si riesce a leggere (virgolette non chiuse o righe spezzate):"
@@ -185,8 +175,9 @@ def _read_csv(content: bytes) -> Sheet:
             code=NOT_A_SPREADSHEET,
         ) from exc
     if ragged:
-        lines = ", ".join(str(n) for n in ragged[:10] if n is not None)
-        where = f" (righe {lines}{' e altre' if len(ragged) > 10 else ''})" if lines else ""
+        numbers = [str(n) for n in ragged if n is not None]
+        shown = italian_list(numbers[:10] + ([f"altre {len(numbers) - 10}"] * (len(numbers) > 10)))
+        where = f" ({'riga' if len(numbers) == 1 else 'righe'} {shown})" if numbers else ""
         raise SpreadsheetError(
             f"{_rows_phrase(len(ragged))} un numero di colonne diverso dall'intestazione{where}:"
             f" ogni riga deve avere {width} campi separati da «{_separator_name(separator)}».",
@@ -201,6 +192,36 @@ def _read_csv(content: bytes) -> Sheet:
     # one spreadsheet row, as Excel shows it.
     rows = np.arange(2, len(data) + 2, dtype=np.int64)
     return _sheet([h.strip() for h in headers], data, rows, filled)
+
+
+def _parse_csv(
+    content: bytes, separator: str, width: int, use_threads: bool
+) -> tuple[pa.Table, list[int | None]]:
+    """Every cell as text; rows with a wrong number of cells are skipped and listed."""
+    ragged: list[int | None] = []
+
+    def note_ragged(row: pa_csv.InvalidRow) -> str:
+        ragged.append(row.number)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        io.BytesIO(content),
+        read_options=pa_csv.ReadOptions(
+            column_names=[f"c{i}" for i in range(width)], use_threads=use_threads
+        ),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=separator,
+            # Only a quoted cell can hold a line break, and the parser that allows them is slower.
+            newlines_in_values=b'"' in content,
+            invalid_row_handler=note_ragged,
+        ),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={f"c{i}": pa.large_string() for i in range(width)},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, ragged
 
 
 def _rows_phrase(count: int) -> str:
