@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +267,11 @@ class _Checked:
 
 
 def _issues(
-    rows: np.ndarray, column: str, values: pd.Series | np.ndarray, codes: pd.Series, message: object
+    rows: np.ndarray,
+    column: str,
+    values: pd.Series | np.ndarray,
+    codes: pd.Series,
+    message: Callable[[str, str], str],
 ) -> pd.DataFrame:
     """Issues where `codes` is not NaN; `message(code, value)` words each one."""
     where = np.flatnonzero(pd.Series(codes).notna().to_numpy())
@@ -376,13 +380,18 @@ def _empty_placeholders(
     found = []
     for position, places in used.items():
         empty = pc.equal(text_array(data[position]), "").to_numpy(zero_copy_only=False)
-        codes = pd.Series(np.where(empty, EMPTY_PLACEHOLDER, None))
+        codes = pd.Series(np.full(len(empty), None, dtype=object))
+        codes[empty] = EMPTY_PLACEHOLDER
         header = layout.header(position)
         message = (
             f"Manca il valore di «{header}», usato {' e '.join(places)} del messaggio: compilalo."
         )
-        found.append(_issues(rows, header, data[position], codes, lambda c, v, m=message: m))
+        found.append(_issues(rows, header, data[position], codes, _always(message)))
     return found
+
+
+def _always(message: str) -> Callable[[str, str], str]:
+    return lambda _code, _value: message
 
 
 def _length_issues(
