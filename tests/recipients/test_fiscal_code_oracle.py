@@ -37,7 +37,7 @@ def fast_oracle() -> Iterator[None]:
     builds the list of 128 omocodie of each code, which no verdict depends on."""
     saved = (oracle._get_date, oracle.slugify, oracle._get_omocodes)
     oracle._get_date = functools.lru_cache(maxsize=None)(oracle._get_date)
-    oracle.slugify = functools.lru_cache(maxsize=None)(oracle.slugify)
+    oracle.slugify = functools.lru_cache(maxsize=None)(oracle.slugify)  # type: ignore[assignment]
     oracle._get_omocodes = lambda code: []
     yield
     oracle._get_date, oracle.slugify, oracle._get_omocodes = saved
@@ -140,6 +140,7 @@ def test_our_verdicts_agree_with_python_codicefiscale_on_generated_codes(
         ours_error = error if isinstance(error, str) else None
         ours_warning = warning if isinstance(warning, str) else None
         theirs = _oracle_error(code)
+        expected: tuple[str | None, str | None]
         if theirs is None:
             kinds["valid"] += 1
             expected = (None, None)

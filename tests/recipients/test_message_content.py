@@ -28,7 +28,11 @@ REFUSED_RULES = (
     {"subject_max": 121},
     {"subject_min": 50, "subject_max": 40},
 )
-ACCEPTED_RULES = ({}, {"text_min": 80}, {"subject_min": 20, "text_max": 5_000})
+ACCEPTED_RULES: tuple[dict[str, int], ...] = (
+    {},
+    {"text_min": 80},
+    {"subject_min": 20, "text_max": 5_000},
+)
 
 # (value, rules, code, message)
 SUBJECTS_REFUSED = (
