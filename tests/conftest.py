@@ -30,9 +30,17 @@ BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 TEST_SECRET_KEY = Fernet.generate_key().decode()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run only on these database backends (sqlite, postgres)"
+    )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", BACKENDS, scope="session")
+        marker = metafunc.definition.get_closest_marker("backends")
+        wanted = [b for b in BACKENDS if marker is None or b in marker.args]
+        metafunc.parametrize("backend", wanted, scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -62,11 +62,10 @@ def test_keys_are_encrypted_in_the_database_and_readable_with_the_secret_key(
     assert keys.secondary == "secondarykey-xyz-9876"
 
 
+@pytest.mark.backends("sqlite")  # the column check above covers PostgreSQL
 def test_the_sqlite_file_does_not_contain_a_key_in_plain_text(
     session: Session, admin: Actor, keybox: KeyBox, db_url: str
 ) -> None:
-    if not db_url.startswith("sqlite"):
-        return  # the file check is SQLite's; the column check above covers PostgreSQL
     create_service(session, admin, VALID, keybox)
     session.commit()
     path = db_url.removeprefix("sqlite:///")

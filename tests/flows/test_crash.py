@@ -1,0 +1,212 @@
+"""Crash safety: real worker processes killed with SIGKILL while they send.
+
+Whatever the moment of the kill, every recipient ends with a final outcome, no citizen
+gets a message twice, and the «esito incerto» rows are the only ones whose message may or
+may not exist. Checked against the record of a real `appio simulator` process.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core import flows
+from appio_core.flow_states import FINISHED_STATES, Outcome
+from appio_core.models import IoAccount, Recipient, Service
+from appio_core.permissions import Actor
+
+from .conftest import TEXT, fiscal_codes, recipient_csv
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def simulator_url() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            BIN / "appio",
+            "simulator",
+            "--port",
+            str(port),
+            "--no-rate-limit",
+            "--processing-delay",
+            "0",
+            "--latency",
+            "0.003",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/__simulator/health", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def _worker_env(app_env: str, simulator_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "APPIO_IO_BASE_URL": f"{simulator_url}/api/v1",
+        "APPIO_WORKER_LEASE_SECONDS": "1",
+        "APPIO_WORKER_BATCH_SIZE": "150",
+        "APPIO_WORKER_CONCURRENCY": "24",
+        "APPIO_WORKER_IDLE_SECONDS": "0.1",
+        "APPIO_STATUS_FIRST_CHECK_SECONDS": "3600",
+    }
+
+
+def _start_flow(session: Session, service_id: int, codes: list[str], name: str) -> int:
+    actor = Actor.system()
+    flow = flows.import_flow(
+        session,
+        actor,
+        service_id=service_id,
+        name=name,
+        natura="Comunicazione",
+        source=recipient_csv(codes),
+        filename=f"{name}.csv",
+        templates=flows.Templates(subject="Avviso per {{nome}}", text=TEXT),
+    )
+    flows.activate(session, actor, flow.id)
+    flows.send(session, actor, flow.id)
+    session.commit()
+    return flow.id
+
+
+def _finished(sessions: sessionmaker[Session], flow_ids: list[int]) -> bool:
+    with sessions() as session:
+        return all(
+            flows.get_flow(session, Actor.system(), f).state in FINISHED_STATES for f in flow_ids
+        )
+
+
+def _run_with_kills(
+    env: dict[str, str],
+    sessions: sessionmaker[Session],
+    flow_ids: list[int],
+    workers: int,
+    kills: int,
+    seed: int,
+) -> int:
+    """Runs `workers` worker processes, SIGKILLing one at random moments `kills` times,
+    then lets them finish. Returns how many kills happened."""
+    rng = random.Random(seed)
+    running = [subprocess.Popen([BIN / "appio", "worker"], env=env) for _ in range(workers)]
+    done = 0
+    try:
+        while done < kills and not _finished(sessions, flow_ids):
+            time.sleep(rng.uniform(1.2, 2.5))  # the lease is 1 s: let it work
+            victim = rng.randrange(workers)
+            running[victim].send_signal(signal.SIGKILL)
+            running[victim].wait()
+            done += 1
+            running[victim] = subprocess.Popen([BIN / "appio", "worker"], env=env)
+        deadline = time.monotonic() + 240
+        while not _finished(sessions, flow_ids):
+            assert time.monotonic() < deadline, "the flows did not finish in time"
+            time.sleep(0.3)
+    finally:
+        for process in running:
+            process.kill()
+            process.wait()
+    return done
+
+
+def _check_exactly_once(
+    sessions: sessionmaker[Session], simulator_url: str, flow_ids: list[int]
+) -> dict[str, int]:
+    record = httpx.get(f"{simulator_url}/__simulator/record", timeout=30).json()
+    by_code: dict[str, list[str]] = {}
+    for message in record["messages"]:
+        by_code.setdefault(message["fiscal_code"], []).append(message["id"])
+    twice = {cf: ids for cf, ids in by_code.items() if len(ids) > 1}
+    assert twice == {}, f"{len(twice)} citizens got a message twice"
+    tally: dict[str, int] = {}
+    with sessions() as session:
+        rows = session.query(Recipient).filter(Recipient.flow_id.in_(flow_ids)).all()
+        for row in rows:
+            tally[row.outcome] = tally.get(row.outcome, 0) + 1
+            got = by_code.get(row.fiscal_code, [])
+            if row.outcome in (Outcome.ACCEPTED, Outcome.DELIVERED):
+                assert got == [row.io_message_id], row.fiscal_code  # none lost
+            elif row.outcome == Outcome.UNCERTAIN:
+                assert len(got) <= 1
+            else:
+                assert row.outcome not in (Outcome.PENDING, Outcome.SENDING)
+                assert got == [], (row.fiscal_code, row.outcome)
+    return tally
+
+
+def _prepare(session: Session, demo: dict[str, int], second_account: bool) -> None:
+    for account in session.query(IoAccount):
+        account.rate_limit_requests = 0  # the simulator runs without its limit
+    if second_account:
+        mensa = session.get(Service, demo["Servizi scolastici - Mensa"])
+        assert mensa is not None
+        mensa.account = IoAccount(name="scuole", rate_limit_requests=0)
+    session.commit()
+
+
+@pytest.mark.backends("sqlite")  # SQLite runs one worker; PostgreSQL: the test below
+def test_a_worker_killed_at_random_moments_never_loses_or_repeats_a_message(
+    app_env: str,
+    sessions: sessionmaker[Session],
+    session: Session,
+    demo: dict[str, int],
+    simulator_url: str,
+) -> None:
+    _prepare(session, demo, second_account=False)
+    flow_id = _start_flow(session, demo["Tributi - TARI"], fiscal_codes(3000, seed=11), "crash")
+    env = _worker_env(app_env, simulator_url)
+    kills = _run_with_kills(env, sessions, [flow_id], workers=1, kills=6, seed=5)
+    tally = _check_exactly_once(sessions, simulator_url, [flow_id])
+    assert kills >= 3
+    assert sum(tally.values()) == 3000
+    assert tally.get(Outcome.UNCERTAIN, 0) <= kills * 24  # at most the rows in flight
+    print(f"kills={kills} outcomes={tally}")
+
+
+@pytest.mark.backends("postgres")
+def test_three_workers_on_postgresql_share_the_work_and_survive_kills(
+    app_env: str,
+    sessions: sessionmaker[Session],
+    session: Session,
+    demo: dict[str, int],
+    simulator_url: str,
+) -> None:
+    _prepare(session, demo, second_account=True)
+    first = _start_flow(session, demo["Tributi - TARI"], fiscal_codes(2000, seed=21), "a")
+    second = _start_flow(
+        session, demo["Servizi scolastici - Mensa"], fiscal_codes(2000, seed=22), "b"
+    )
+    env = _worker_env(app_env, simulator_url)
+    kills = _run_with_kills(env, sessions, [first, second], workers=3, kills=6, seed=9)
+    tally = _check_exactly_once(sessions, simulator_url, [first, second])
+    assert kills >= 3
+    assert sum(tally.values()) == 4000
+    print(f"kills={kills} outcomes={tally}")
