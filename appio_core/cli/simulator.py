@@ -25,6 +25,7 @@ from appio_core.simulator import Faults, create_app, demo_config, load_config
 @click.option("--processing-delay", type=float, help="Seconds before ACCEPTED becomes final.")
 @click.option("--email-notifications", is_flag=True, help="Return the e-mail status (pre-2026).")
 @click.option("--latency", type=float, help="Seconds added to every answer.")
+@click.option("--latency-jitter", type=float, help="Up to this many more seconds, at random.")
 @click.option("--fail-rate", type=float, help="Share of answers that are 500.")
 @click.option("--unavailable-rate", type=float, help="Share of answers that are 503.")
 @click.option("--timeout-rate", type=float, help="Share of answers that never come in time.")
@@ -38,6 +39,7 @@ def simulator(
     processing_delay: float | None,
     email_notifications: bool,
     latency: float | None,
+    latency_jitter: float | None,
     fail_rate: float | None,
     unavailable_rate: float | None,
     timeout_rate: float | None,
@@ -49,6 +51,7 @@ def simulator(
     config = load_config(config_file) if config_file else demo_config()
     faults = {
         "latency": latency,
+        "latency_jitter": latency_jitter,
         "error_500_rate": fail_rate,
         "error_503_rate": unavailable_rate,
         "timeout_rate": timeout_rate,
@@ -83,5 +86,16 @@ def simulator(
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     uvicorn.run(
-        app, host=host, port=port, http=http, loop=loop, log_level="warning", access_log=False
+        app,
+        host=host,
+        port=port,
+        http=http,
+        loop=loop,
+        log_level="warning",
+        access_log=False,
+        # IO's gateway (Azure API Management) keeps idle connections for about 4 minutes.
+        # uvicorn's default of 5 s would close them while a paced client waits for its
+        # next slot, and a request sent on a connection closed under it has an unknown
+        # outcome: that would be the simulator's artefact, not IO's behaviour.
+        timeout_keep_alive=240,
     )

@@ -157,8 +157,10 @@ class SimulatorApp:
                 return
 
         fault = self._draw_fault()
-        if self.faults.latency > 0:
-            await asyncio.sleep(self.faults.latency)
+        if self.faults.latency > 0 or self.faults.latency_jitter > 0:
+            # Jitter makes answers overtake each other, as they do on the Internet.
+            jitter = self.faults.latency_jitter * self._rng.random()
+            await asyncio.sleep(self.faults.latency + jitter)
         if fault == "503":
             answer = Answer(503, {"statusCode": 503, "message": "Service Unavailable"})
         elif fault is not None and (

@@ -46,6 +46,7 @@ class Faults:
     """Failures on demand, drawn per API request (never on /__simulator)."""
 
     latency: float = 0.0  # seconds added to every answer
+    latency_jitter: float = 0.0  # plus up to this many seconds, drawn per answer
     error_500_rate: float = 0.0
     error_503_rate: float = 0.0
     timeout_rate: float = 0.0  # the answer comes after `timeout_seconds`
