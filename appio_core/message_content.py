@@ -246,20 +246,8 @@ def amount_column(column: pd.Series, max_amount: int | None = None) -> AmountCol
         text = pc.replace_with_mask(text, pa.array(_rows_mask(rest, n)), cleaned)
 
     euros = np.full(n, np.nan)
-    rows = np.flatnonzero(well_formed)
-    if len(rows):
-        chosen = text.take(pa.array(rows))
-        italian = pc.replace_substring(pc.replace_substring(chosen, ".", ""), ",", ".")
-        # Among well-formed amounts, a dot is a decimal point exactly when no comma follows and
-        # one or two digits do: cheaper than a second regex over the column.
-        dot = pc.find_substring(chosen, ".")
-        after_dot = pc.subtract(pc.binary_length(chosen), dot)
-        dot_decimal = pc.and_(
-            pc.invert(pc.match_substring(chosen, ",")),
-            pc.and_(pc.not_equal(dot, -1), pc.less_equal(after_dot, 3)),
-        )
-        canonical = pc.if_else(dot_decimal, chosen, italian)
-        euros[rows] = pc.cast(canonical, pa.float64()).to_numpy(zero_copy_only=False)
+    if well_formed.any():
+        euros[well_formed] = _euros(text.filter(pa.array(well_formed)))
     euros[is_number] = numbers[is_number]
 
     cents_float = np.round(euros * 100)
@@ -278,6 +266,26 @@ def amount_column(column: pd.Series, max_amount: int | None = None) -> AmountCol
         errors=_categorical(error, AMOUNT_ERRORS, column.index),
         present=present,
     )
+
+
+def _euros(amounts: pa.Array) -> np.ndarray:
+    """Well-formed amounts (see _AMOUNT) as euro floats, exact to the cent at these sizes."""
+    # Italian "1.234,56": drop thousands dots, the comma becomes the decimal point. A dot is a
+    # decimal point exactly when no comma follows and one or two digits do ("12.5").
+    dot = pc.find_substring(amounts, ".")
+    if pc.all(pc.equal(dot, -1)).as_py():  # the common case, "12,50": one replacement only
+        return _float(pc.replace_substring(amounts, ",", "."))
+    after_dot = pc.subtract(pc.binary_length(amounts), dot)
+    dot_decimal = pc.and_(
+        pc.invert(pc.match_substring(amounts, ",")),
+        pc.and_(pc.not_equal(dot, -1), pc.less_equal(after_dot, 3)),
+    )
+    italian = pc.replace_substring(pc.replace_substring(amounts, ".", ""), ",", ".")
+    return _float(pc.if_else(dot_decimal, amounts, italian))
+
+
+def _float(canonical: pa.Array) -> np.ndarray:
+    return pc.cast(canonical, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _rows_mask(rows: np.ndarray, n: int) -> np.ndarray:
@@ -400,12 +408,11 @@ def due_date_column(column: pd.Series, now: dt.datetime | None = None) -> DueDat
     is_cell_date = np.zeros(n, dtype=bool)
     if column.dtype == object:
         is_cell_date = column.map(lambda v: isinstance(v, dt.date)).to_numpy(dtype=bool)
-        for row in np.flatnonzero(is_cell_date):
-            cell = column.iloc[row]
-            stamp = cell if isinstance(cell, dt.datetime) else dt.datetime(*cell.timetuple()[:3])
+        if is_cell_date.any():
+            stamps = pd.Series(pd.to_datetime(column[is_cell_date].tolist()))
             for name in _PARTS:
-                parts[name][row] = getattr(stamp, name)
-            has_time[row] = (stamp.hour, stamp.minute, stamp.second) != (0, 0, 0)
+                parts[name][is_cell_date] = getattr(stamps.dt, name).to_numpy()
+            has_time[is_cell_date] = (stamps != stamps.dt.normalize()).to_numpy()
     text = text_array(column.where(~is_cell_date, None) if is_cell_date.any() else column)
     present = pc.not_equal(text, "").to_numpy(zero_copy_only=False) | is_cell_date
     for pattern in (_DATE_ITALIAN, _DATE_ISO):

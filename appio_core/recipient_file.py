@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from appio_core import fiscal_code
@@ -263,6 +264,7 @@ class _Checked:
     warnings: list[pd.DataFrame] = field(default_factory=list)
     fiscal_codes: pd.Series | None = None
     good_code: np.ndarray | None = None
+    repeated: np.ndarray | None = None  # among the good codes, those that occur more than once
     duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
@@ -301,7 +303,7 @@ def _check_rows(
     # The column checks are independent and spend their time in pyarrow and numpy, which
     # release the GIL: on threads they overlap.
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        codes_job = pool.submit(fiscal_code.check_column, column(FISCAL_CODE))
+        codes_job = pool.submit(_check_codes, column(FISCAL_CODE))
         texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
         amount_job = (
             pool.submit(content.amount_column, column(AMOUNT), options.max_payment_amount)
@@ -318,13 +320,15 @@ def _check_rows(
             if DUE_DATE in fields
             else None
         )
-        codes = codes_job.result()
+        codes, repeated = codes_job.result()
         text_issues = texts_job.result()
         amount = amount_job.result() if amount_job else None
         notice = notice_job.result() if notice_job else None
         due = due_job.result() if due_job else None
 
-    checked = _Checked(fiscal_codes=codes.values, good_code=codes.errors.isna().to_numpy())
+    checked = _Checked(
+        fiscal_codes=codes.values, good_code=codes.errors.isna().to_numpy(), repeated=repeated
+    )
     header = layout.header(fields[FISCAL_CODE])
     checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
     checked.warnings.append(
@@ -363,14 +367,21 @@ def _check_rows(
 def _text_issues(
     layout: _Layout, data: pd.DataFrame, rows: np.ndarray, rules: ContentRules
 ) -> list[pd.DataFrame]:
-    found = _empty_placeholders(layout, data, rows)
+    # A column may feed both templates: turn each into text once.
+    positions = set(layout.placeholder_columns(layout.subject))
+    positions |= set(layout.placeholder_columns(layout.text))
+    for template, field_name in ((layout.subject, SUBJECT), (layout.text, MARKDOWN)):
+        if template is None:
+            positions.add(layout.fields[field_name])
+    texts = {position: text_array(data[position]) for position in positions}
+    found = _empty_placeholders(layout, texts, data, rows)
     for template, is_subject in ((layout.subject, True), (layout.text, False)):
-        found.append(_length_issues(layout, data, rows, template, is_subject, rules))
+        found.append(_length_issues(layout, texts, data, rows, template, is_subject, rules))
     return found
 
 
 def _empty_placeholders(
-    layout: _Layout, data: pd.DataFrame, rows: np.ndarray
+    layout: _Layout, texts: dict[int, pa.Array], data: pd.DataFrame, rows: np.ndarray
 ) -> list[pd.DataFrame]:
     used: dict[int, list[str]] = {}
     for template, where in ((layout.subject, "nell'oggetto"), (layout.text, "nel testo")):
@@ -379,7 +390,7 @@ def _empty_placeholders(
                 used[position].append(where)
     found = []
     for position, places in used.items():
-        empty = pc.equal(text_array(data[position]), "").to_numpy(zero_copy_only=False)
+        empty = pc.equal(texts[position], "").to_numpy(zero_copy_only=False)
         codes = pd.Series(np.full(len(empty), None, dtype=object))
         codes[empty] = EMPTY_PLACEHOLDER
         header = layout.header(position)
@@ -396,6 +407,7 @@ def _always(message: str) -> Callable[[str, str], str]:
 
 def _length_issues(
     layout: _Layout,
+    texts: dict[int, pa.Array],
     data: pd.DataFrame,
     rows: np.ndarray,
     template: Template | None,
@@ -404,11 +416,11 @@ def _length_issues(
 ) -> pd.DataFrame:
     field_name = SUBJECT if is_subject else MARKDOWN
     if template is None:
-        values = text_array(data[layout.fields[field_name]])
+        values = texts[layout.fields[field_name]]
         lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
         header = layout.header(layout.fields[field_name])
     else:
-        placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
+        placeholders = [texts[i] for i in layout.placeholder_columns(template)]
         lengths = template.lengths(placeholders)
         header = f"{LABELS[field_name]} (dal modello)"
     limits = (
@@ -483,9 +495,10 @@ def _article(field_name: str) -> str:
 
 def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
     assert checked.fiscal_codes is not None and checked.good_code is not None
+    assert checked.repeated is not None
     rows = layout.sheet.rows[checked.good_code]
     codes = checked.fiscal_codes[checked.good_code].reset_index(drop=True)
-    repeated = _repeated(codes)
+    repeated = checked.repeated
     if not repeated.any():
         return []
     frame = pd.DataFrame({"code": codes[repeated].to_numpy(), "row": rows[repeated]})
@@ -509,6 +522,13 @@ def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
             }
         )
     return [pd.DataFrame.from_records(records)]
+
+
+def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:
+    """The fiscal code check and, on the same thread, which good codes repeat."""
+    codes = fiscal_code.check_column(column)
+    good = codes.errors.isna().to_numpy()
+    return codes, _repeated(codes.values[good].reset_index(drop=True))
 
 
 def _repeated(codes: pd.Series) -> np.ndarray:

@@ -64,7 +64,7 @@ class Sheet:
 
 def read_sheet(source: Source, filename: str, sheet: str | None, max_bytes: int) -> Sheet:
     content = _read_bytes(source, max_bytes)
-    if not content.strip():
+    if not content or content.isspace():  # isspace stops at the first other byte: no copy
         raise SpreadsheetError("Il file è vuoto.", code=FILE_EMPTY)
     if content.startswith(b"PK\x03\x04"):
         return _read_xlsx(content, sheet)
@@ -74,7 +74,11 @@ def read_sheet(source: Source, filename: str, sheet: str | None, max_bytes: int)
             " come .xlsx o come CSV.",
             code=UNSUPPORTED_FORMAT,
         )
-    return _read_csv(_to_utf8(content, filename))
+    content = _to_utf8(content, filename)
+    try:
+        return _read_csv(content)
+    except _NotUtf8:
+        return _read_csv(_windows_1252_to_utf8(content))
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:
@@ -129,16 +133,21 @@ def _to_utf8(content: bytes, filename: str) -> bytes:
         raise _not_a_spreadsheet(filename)
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
-    try:
-        content.decode("utf-8")
-        return content  # already UTF-8: no copy for the common case
-    except UnicodeDecodeError:
-        pass
+    # Whether the rest is UTF-8 is left to the CSV parser, which checks as it converts: a
+    # separate decoding pass would cost as much as the parse on a large file.
+    return content
+
+
+def _windows_1252_to_utf8(content: bytes) -> bytes:
     try:
         return content.decode("cp1252").encode("utf-8")
     except UnicodeDecodeError:
         # Five byte values have no character in Windows-1252; Latin-1 maps every byte.
         return content.decode("latin-1").encode("utf-8")
+
+
+class _NotUtf8(Exception):
+    pass
 
 
 def _sniff_separator(header_line: str) -> str:
@@ -158,7 +167,10 @@ def _count_outside_quotes(line: str, separator: str) -> int:
 
 
 def _read_csv(content: bytes) -> Sheet:
-    first_line = content.lstrip(b"\r\n").split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    try:
+        first_line = content.lstrip(b"\r\n").split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+    except UnicodeDecodeError:
+        raise _NotUtf8 from None
     separator = _sniff_separator(first_line)
     headers = next(csv.reader([first_line], delimiter=separator), [])
     width = len(headers)
@@ -169,6 +181,8 @@ def _read_csv(content: bytes) -> Sheet:
             # for a file that is refused anyway.
             _, ragged = _parse_csv(content, separator, width, use_threads=False)
     except (pa.ArrowInvalid, ValueError) as exc:
+        if "invalid UTF8" in str(exc):
+            raise _NotUtf8 from None
         raise SpreadsheetError(
             "Il file CSV non si riesce a leggere (virgolette non chiuse o righe spezzate):"
             " riesportalo dal programma di origine.",
@@ -187,7 +201,9 @@ def _read_csv(content: bytes) -> Sheet:
     data = pd.DataFrame({i: pd.Series(pd.array(body.column(i), dtype="str")) for i in range(width)})
     filled = np.zeros(len(data), dtype=bool)
     for i in range(width):
-        filled |= pc.not_equal(pc.utf8_trim_whitespace(body.column(i)), "").to_numpy()
+        column = body.column(i)
+        blank = pc.or_(pc.equal(column, ""), pc.utf8_is_space(column))
+        filled |= ~blank.to_numpy(zero_copy_only=False)
     # Header is row 1; a record spanning several lines (a quoted text with line breaks) is still
     # one spreadsheet row, as Excel shows it.
     rows = np.arange(2, len(data) + 2, dtype=np.int64)
@@ -257,9 +273,9 @@ def _read_xlsx(content: bytes, sheet_name: str | None) -> Sheet:
     headers = [cell_text(c).strip() for c in cells[header_at]]
     width = len(headers)
     body = cells[header_at + 1 :]
-    data = pd.DataFrame(
-        [(row + [""] * width)[:width] for row in body], columns=range(width), dtype=object
-    )
+    if any(len(row) != width for row in body):
+        body = [(row + [""] * width)[:width] for row in body]
+    data = pd.DataFrame(body, columns=range(width), dtype=object)
     if data.empty:
         data = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
     filled = np.array([any(_filled(c) for c in row) for row in body], dtype=bool)
@@ -268,7 +284,10 @@ def _read_xlsx(content: bytes, sheet_name: str | None) -> Sheet:
 
 
 def _filled(cell: object) -> bool:
-    return cell_text(cell).strip() != ""
+    # Called for every cell until one is filled: the common cases first, without cell_text.
+    if isinstance(cell, str):
+        return cell != "" and not cell.isspace()
+    return cell is not None
 
 
 def _sheet(headers: list[str], data: pd.DataFrame, rows: np.ndarray, filled: np.ndarray) -> Sheet:
@@ -278,8 +297,11 @@ def _sheet(headers: list[str], data: pd.DataFrame, rows: np.ndarray, filled: np.
         )
     # Columns without a header carry nothing a flow can use (Excel often saves stray empty ones).
     kept = [i for i, header in enumerate(headers) if header]
-    data = data[kept].iloc[filled]
-    data.columns = range(len(kept))
+    if len(kept) < len(headers):
+        data = data[kept]
+        data.columns = range(len(kept))
+    if not filled.all():
+        data = data.iloc[filled]
     return Sheet(
         headers=[headers[i] for i in kept],
         data=data.reset_index(drop=True),
