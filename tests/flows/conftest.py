@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import random
+import socket
 import string
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -140,3 +146,32 @@ def make_dispatcher(
         return dispatcher
 
     yield make
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def simulator_process(*args: str) -> Iterator[str]:
+    """`appio simulator` in a process of its own; yields its base URL."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [Path(sys.executable).parent / "appio", "simulator", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{url}/__simulator/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)

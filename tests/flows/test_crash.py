@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,46 +25,18 @@ from appio_core.flow_states import FINISHED_STATES, Outcome
 from appio_core.models import IoAccount, Recipient, Service
 from appio_core.permissions import Actor
 
-from .conftest import TEXT, fiscal_codes, recipient_csv
+from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def simulator_url() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            BIN / "appio",
-            "simulator",
-            "--port",
-            str(port),
-            "--no-rate-limit",
-            "--processing-delay",
-            "0",
-            "--latency",
-            "0.003",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/__simulator/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(10)
+def simulator_url(tmp_path: Path) -> Iterator[str]:
+    with simulator_process(
+        "--no-rate-limit", "--processing-delay", "0", "--latency", "0.02"
+    ) as url:
+        yield url
 
 
 def _worker_env(app_env: str, simulator_url: str) -> dict[str, str]:

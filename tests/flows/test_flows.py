@@ -189,7 +189,7 @@ def test_an_operator_not_enabled_on_the_service_cannot_act_on_its_flows(
 ) -> None:
     flow = _import(session, operator, demo["Tributi - TARI"], recipient_csv(fiscal_codes(2)))
     stranger = make_actor("estraneo", Role.OPERATOR)
-    with pytest.raises(PermissionDenied, match="Non sei abilitato a questo servizio."):
+    with pytest.raises(PermissionDenied, match="Non sei abilitato a questo servizio"):
         action(session, stranger, flow.id)
     with pytest.raises(PermissionDenied):
         flows.get_flow(session, stranger, flow.id)

@@ -1,0 +1,110 @@
+"""A flow sent through a real simulator process that misbehaves: 429 storms, 500s,
+503s, timeouts and dropped connections. Every row must end in a final state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from httpx_aiohttp import AiohttpTransport
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core import flows
+from appio_core.demo import DEMO_ACCOUNT, DEMO_SERVICES
+from appio_core.dispatcher import Dispatcher, DispatcherConfig
+from appio_core.flow_states import FlowState, Outcome
+from appio_core.models import IoAccount
+from appio_core.permissions import Actor
+from appio_core.security import KeyBox
+
+from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def misbehaving_simulator(tmp_path: Path) -> Iterator[str]:
+    config = {
+        "processing_delay": 0.0,
+        # A tight window: the client is told a looser one (60), so it runs into 429s.
+        "accounts": [{"name": DEMO_ACCOUNT, "requests": 20, "window": 1.0}],
+        "services": [
+            {
+                "service_id": s.io_service_id,
+                "name": s.name,
+                "primary_key": s.primary_key,
+                "secondary_key": s.secondary_key,
+                "account": DEMO_ACCOUNT,
+            }
+            for s in DEMO_SERVICES
+        ],
+        "faults": {
+            "error_500_rate": 0.04,
+            "error_503_rate": 0.05,
+            "timeout_rate": 0.03,
+            "drop_rate": 0.03,
+            "timeout_seconds": 1.5,
+        },
+    }
+    path = tmp_path / "simulator.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with simulator_process("--config", str(path)) as url:
+        yield url
+
+
+async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
+    session: Session,
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    demo: dict[str, int],
+    misbehaving_simulator: str,
+) -> None:
+    account = session.query(IoAccount).filter_by(name=DEMO_ACCOUNT).one()
+    account.rate_limit_requests, account.rate_limit_window_seconds = 60, 1
+    session.commit()
+    actor = Actor.system()
+    flow = flows.import_flow(
+        session,
+        actor,
+        service_id=demo["Tributi - TARI"],
+        name="guasti",
+        natura="Comunicazione",
+        source=recipient_csv(fiscal_codes(80, seed=4)),
+        filename="guasti.csv",
+        templates=flows.Templates(subject="Avviso per {{nome}}", text=TEXT),
+    )
+    flows.activate(session, actor, flow.id)
+    flows.send(session, actor, flow.id)
+    session.commit()
+    http = httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(5.0, read=0.5))
+    dispatcher = Dispatcher(
+        sessions,
+        keybox,
+        f"{misbehaving_simulator}/api/v1",
+        DispatcherConfig(
+            idle_sleep=0.05, retry_delays=(0.05, 0.1), max_attempts=3, status_first_check=3600
+        ),
+        http=http,
+    )
+
+    def finished() -> bool:
+        with sessions() as s:
+            return flows.get_flow(s, actor, flow.id).state != FlowState.SENDING
+
+    await dispatcher.run(finished)
+    session.expire_all()
+    view = flows.get_flow(session, actor, flow.id)
+    assert view.state == FlowState.INCOMPLETE
+    assert sum(view.counts.values()) == 80
+    assert Outcome.PENDING not in view.counts and Outcome.SENDING not in view.counts
+    assert view.counts[Outcome.ACCEPTED] > 40
+    assert view.counts.get(Outcome.UNCERTAIN, 0) > 0  # 500s, timeouts and drops on sends
+    record = httpx.get(f"{misbehaving_simulator}/__simulator/record").json()
+    assert record["statuses"].get("429", 0) > 0  # the storm happened
+    sent: dict[str, int] = {}
+    for message in record["messages"]:
+        sent[message["fiscal_code"]] = sent.get(message["fiscal_code"], 0) + 1
+    assert max(sent.values()) == 1
