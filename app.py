@@ -6,6 +6,7 @@ import streamlit as st
 
 from appio_core.models import Role
 from appio_ui.auth import current_actor, login_page, logout
+from appio_ui.runtime import ensure_background_worker
 
 st.set_page_config(page_title="IO Flussi", page_icon=":material/send:", layout="wide")
 
@@ -20,6 +21,12 @@ ROLE_LABELS = {
     Role.VIEWER: "Consultazione",
 }
 
+sending = [
+    st.Page("pages/flussi.py", title="Flussi", icon=":material/list:", default=True),
+    st.Page("pages/flusso.py", title="Dettaglio flusso", visibility="hidden"),
+]
+if actor.can_send:
+    sending.append(st.Page("pages/nuovo_flusso.py", title="Nuovo flusso", icon=":material/add:"))
 configuration = [st.Page("pages/servizi.py", title="Servizi", icon=":material/key:")]
 if actor.is_admin:
     configuration.append(st.Page("pages/operatori.py", title="Operatori", icon=":material/group:"))
@@ -28,4 +35,5 @@ with st.sidebar:
     st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
     st.button("Esci", icon=":material/logout:", on_click=logout)
 
-st.navigation({"Configurazione": configuration}).run()
+ensure_background_worker()
+st.navigation({"Invio": sending, "Configurazione": configuration}).run()

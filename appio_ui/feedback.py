@@ -16,3 +16,8 @@ def show_flash() -> None:
     message = st.session_state.pop(_KEY, None)
     if message:
         st.success(message)
+
+
+def flash_and_switch(message: str, page: str) -> None:
+    st.session_state[_KEY] = message
+    st.switch_page(page)

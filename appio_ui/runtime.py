@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.config import Settings, load_settings
 from appio_core.db import make_engine, make_sessionmaker, session_scope
 from appio_core.security import KeyBox
+from appio_core.worker import BackgroundWorker
 
 
 def _copy_secrets_to_environment() -> None:
@@ -50,3 +51,17 @@ def _keybox(secret_key: str) -> KeyBox:
 
 def keybox() -> KeyBox:
     return _keybox(settings().secret_key)
+
+
+@st.cache_resource(show_spinner=False)
+def _background_worker(database_url: str) -> BackgroundWorker | None:
+    current = settings()
+    if not current.start_worker:
+        return None
+    # One dispatcher per process, whatever the number of browser sessions.
+    return BackgroundWorker(current).start()
+
+
+def ensure_background_worker() -> None:
+    """Starts the in-process worker once (on by default with SQLite: APPIO_START_WORKER)."""
+    _background_worker(settings().database_url)

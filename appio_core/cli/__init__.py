@@ -6,6 +6,7 @@ import click
 
 from appio_core.cli.common import AppGroup, Context
 from appio_core.cli.flow import flow
+from appio_core.cli.flow_commands import FLOW_COMMANDS, worker
 from appio_core.cli.io import io
 from appio_core.cli.operators import operator
 from appio_core.cli.services import service
@@ -24,6 +25,9 @@ cli.add_command(init)
 cli.add_command(operator)
 cli.add_command(service)
 cli.add_command(flow)
+for command in FLOW_COMMANDS:
+    flow.add_command(command)
+cli.add_command(worker)
 cli.add_command(io)
 cli.add_command(simulator)
 

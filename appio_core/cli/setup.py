@@ -6,6 +6,7 @@ import click
 
 from appio_core.cli.common import Context, pass_context
 from appio_core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
+from appio_core.demo_flows import seed_demo_flows
 from appio_core.migrate import upgrade
 from appio_core.models import Role
 from appio_core.operators import admin_exists, create_operator
@@ -20,20 +21,23 @@ def init(ctx: Context, admin_username: str, admin_password: str | None, demo: bo
     """Crea o aggiorna il database; crea il primo amministratore se manca."""
     upgrade(ctx.settings.database_url)
     click.echo("Database aggiornato.")
-    with ctx.transaction() as session:
-        if demo:
+    if demo:
+        with ctx.transaction() as session:
             seed_demo(session, ctx.keybox)
-            click.echo(
-                f"Dati demo presenti: accedi come «{DEMO_ADMIN_USERNAME}» "
-                f"con password «{DEMO_ADMIN_PASSWORD}»."
-            )
-        elif not admin_exists(session):
-            password = admin_password or click.prompt(
-                f"Password per l'amministratore «{admin_username}»",
-                hide_input=True,
-                confirmation_prompt=True,
-            )
-            create_operator(
-                session, ctx.actor, admin_username, password, Role.ADMIN, "Amministratore"
-            )
-            click.echo(f"Creato l'amministratore «{admin_username}».")
+        if ctx.settings.uses_simulator:
+            seed_demo_flows(ctx.sessions, ctx.keybox, ctx.settings.io_base_url)
+        click.echo(
+            f"Dati demo presenti: accedi come «{DEMO_ADMIN_USERNAME}» "
+            f"con password «{DEMO_ADMIN_PASSWORD}»."
+        )
+        return
+    with ctx.transaction() as session:
+        if admin_exists(session):
+            return
+        password = admin_password or click.prompt(
+            f"Password per l'amministratore «{admin_username}»",
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+        create_operator(session, ctx.actor, admin_username, password, Role.ADMIN, "Amministratore")
+    click.echo(f"Creato l'amministratore «{admin_username}».")

@@ -1,0 +1,255 @@
+"""`appio flow import|activate|send|pause|resume|cancel|status|list|...` and `appio worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from appio_core import flows
+from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.flow_states import FINISHED_STATES, FlowState, Natura
+from appio_core.services import find_service
+from appio_core.worker import make_dispatcher, run_worker
+
+NATURE = [n.value for n in Natura]
+STATES = [s.value for s in FlowState]
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--service", "service_name", required=True)
+@click.option("--name", required=True)
+@click.option(
+    "--natura", type=click.Choice(NATURE), default=Natura.COMMUNICATION.value, show_default=True
+)
+@click.option("--description", default="")
+@click.option("--subject-template")
+@click.option("--text-template")
+@click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet")
+@click.option("--no-profile-check", is_flag=True, help="Do not check the profile first.")
+@click.option("--advanced", is_flag=True, help="ADVANCED messages (read/payment status).")
+@click.option(
+    "--scheduled-at",
+    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
+    help="Start no earlier than this local (Europe/Rome) time.",
+)
+@pass_context
+def import_(
+    ctx: Context,
+    file: Path,
+    service_name: str,
+    name: str,
+    natura: str,
+    description: str,
+    subject_template: str | None,
+    text_template: str | None,
+    text_template_file: Path | None,
+    sheet: str | None,
+    no_profile_check: bool,
+    advanced: bool,
+    scheduled_at: datetime | None,
+) -> None:
+    """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
+    if text_template_file is not None:
+        text_template = text_template_file.read_text(encoding="utf-8-sig")
+    options = flows.FlowOptions(
+        description=description,
+        check_profile=not no_profile_check,
+        feature_level="ADVANCED" if advanced else "STANDARD",
+        scheduled_at=scheduled_at.replace(tzinfo=flows.ROME) if scheduled_at else None,
+    )
+    try:
+        with ctx.transaction() as session:
+            service = find_service(session, ctx.actor, service_name)
+            flow = flows.import_flow(
+                session,
+                ctx.actor,
+                service_id=service.id,
+                name=name,
+                natura=natura,
+                source=file,
+                filename=file.name,
+                templates=flows.Templates(subject_template, text_template, sheet),
+                options=options,
+            )
+    except flows.FlowFileRefused as refused:
+        click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(f"Errore: {refused.message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(flow.id)
+
+
+def _action(name: str, help_text: str, done: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @click.argument("flow_id", type=int)
+    @pass_context
+    def command(ctx: Context, flow_id: int) -> None:
+        with ctx.transaction() as session:
+            flow = getattr(flows, name)(session, ctx.actor, flow_id)
+        click.echo(f"Flusso {flow_id}: {done} (stato «{flow.state}»).")
+
+    return command
+
+
+activate = _action("activate", "Attiva un flusso (pronto per l'invio).", "attivato")
+pause = _action("pause", "Sospende l'invio.", "sospeso")
+resume = _action("resume", "Riprende l'invio (senza reinviare nulla).", "ripreso")
+cancel = _action("cancel", "Annulla il flusso (quanto inviato resta inviato).", "annullato")
+
+
+@click.command("send")
+@click.argument("flow_id", type=int)
+@click.option("--force", is_flag=True, help="Send even if the same file was sent today.")
+@click.option("--wait", is_flag=True, help="Send from this process and return when finished.")
+@pass_context
+def send(ctx: Context, flow_id: int, force: bool, wait: bool) -> None:
+    """Avvia l'invio di un flusso Attivo."""
+    try:
+        with ctx.transaction() as session:
+            flows.send(session, ctx.actor, flow_id, force=force)
+    except flows.SameFileSentToday as exc:
+        raise CliError(f"{exc.message} Usa --force per confermare.") from exc
+    click.echo(f"Flusso {flow_id}: invio avviato.")
+    if wait:
+        state = _wait(ctx, flow_id)
+        click.echo(f"Flusso {flow_id}: {state}.")
+        _print_status(ctx, flow_id, "text")
+
+
+def _wait(ctx: Context, flow_id: int) -> FlowState:
+    """Works as a dispatcher until the flow is finished (or paused by someone)."""
+    dispatcher = make_dispatcher(ctx.settings, ctx.sessions)
+    state = FlowState.SENDING
+
+    def finished() -> bool:
+        nonlocal state
+        with ctx.transaction() as session:
+            state = flows.get_flow(session, ctx.actor, flow_id).state
+        return state in FINISHED_STATES or state == FlowState.PAUSED
+
+    asyncio.run(dispatcher.run(finished))
+    return state
+
+
+@click.command("status")
+@click.argument("flow_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def status(ctx: Context, flow_id: int, fmt: str) -> None:
+    """Stato di un flusso ed esiti dei destinatari."""
+    _print_status(ctx, flow_id, fmt)
+
+
+def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
+    with ctx.transaction() as session:
+        view = flows.get_flow(session, ctx.actor, flow_id)
+    counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
+    if fmt == "json":
+        data = {
+            "id": view.id,
+            "name": view.name,
+            "state": view.state.value,
+            "service": view.service_name,
+            "natura": view.natura,
+            "recipients": view.recipients_total,
+            "counts": counts,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    for outcome, n in counts.items():
+        click.echo(f"  {outcome}: {n}")
+
+
+@click.command("list")
+@click.option("--state", type=click.Choice(STATES))
+@click.option("--service", "service_name")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_context
+def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -> None:
+    """Elenca i flussi, i più recenti per primi."""
+    with ctx.transaction() as session:
+        service_id = find_service(session, ctx.actor, service_name).id if service_name else None
+        views = flows.search_flows(
+            session,
+            ctx.actor,
+            flows.FlowFilters(state=FlowState(state) if state else None, service_id=service_id),
+        )
+    if fmt == "json":
+        rows = [{**dataclasses.asdict(v), "state": v.state.value, "counts": None} for v in views]
+        for row in rows:
+            del row["counts"]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    for v in views:
+        click.echo(
+            f"{v.id}\t{v.state.value}\t{v.service_name}\t{v.natura}\t{v.recipients_total}\t{v.name}"
+        )
+
+
+@click.command("retry-failed")
+@click.argument("flow_id", type=int)
+@pass_context
+def retry_failed(ctx: Context, flow_id: int) -> None:
+    """Reinvia i destinatari falliti per errori temporanei."""
+    with ctx.transaction() as session:
+        count = flows.retry_failed(session, ctx.actor, flow_id)
+    click.echo(f"Flusso {flow_id}: {count} destinatari di nuovo da inviare.")
+
+
+@click.command("resolve-uncertain")
+@click.argument("flow_id", type=int)
+@click.option("--resend", "decision", flag_value="resend", help="Send them again.")
+@click.option("--mark-sent", "decision", flag_value="sent", help="They did reach IO.")
+@click.option(
+    "--recipient",
+    "recipient_ids",
+    type=int,
+    multiple=True,
+    help="Recipient ids (default: every uncertain one).",
+)
+@pass_context
+def resolve_uncertain(
+    ctx: Context, flow_id: int, decision: str | None, recipient_ids: tuple[int, ...]
+) -> None:
+    """Decide dei destinatari con esito incerto: reinviarli o segnarli come inviati."""
+    if decision is None:
+        raise click.UsageError("Scegli --resend oppure --mark-sent.")
+    with ctx.transaction() as session:
+        ids = list(recipient_ids) or [
+            r.id
+            for r in flows.list_recipients(
+                session, ctx.actor, flow_id, outcome=flows.Outcome.UNCERTAIN, limit=10**9
+            )
+        ]
+        action = flows.resend_uncertain if decision == "resend" else flows.mark_uncertain_sent
+        count = action(session, ctx.actor, flow_id, ids)
+    click.echo(f"Flusso {flow_id}: {count} destinatari aggiornati.")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what can be done now, then exit.")
+@pass_context
+def worker(ctx: Context, once: bool) -> None:
+    """Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno)."""
+    run_worker(ctx.settings, once=once, sessions=ctx.sessions)
+
+
+FLOW_COMMANDS = (
+    import_,
+    activate,
+    send,
+    pause,
+    resume,
+    cancel,
+    status,
+    list_,
+    retry_failed,
+    resolve_uncertain,
+)
