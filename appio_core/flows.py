@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -91,6 +91,7 @@ class FlowView:
     scheduled_at: datetime | None
     recipients_total: int
     counts: dict[Outcome, int] = field(default_factory=dict)
+    retryable_failures: int = 0  # «errore» rows that «reinvia falliti» would send again
 
 
 def _read_source(source: Path | bytes | BinaryIO) -> bytes:
@@ -490,7 +491,17 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
 def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:
     flow = _flow(session, flow_id)
     require_service_read(session, actor, flow.service_id)
-    return _view(session, flow, with_counts=True)
+    view = _view(session, flow, with_counts=True)
+    if not view.counts.get(Outcome.ERROR):
+        return view
+    retryable = session.scalar(
+        select(func.count()).where(
+            Recipient.flow_id == flow.id,
+            Recipient.outcome == Outcome.ERROR,
+            Recipient.retryable.is_(True),
+        )
+    )
+    return replace(view, retryable_failures=retryable or 0)
 
 
 @dataclass(frozen=True)

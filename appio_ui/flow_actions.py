@@ -70,6 +70,8 @@ def action_bar(actor: Actor, view: FlowView) -> None:
     if not actor.can_send:
         return
     buttons = list(BUTTONS.get(view.state, []))
+    if view.state == FlowState.INCOMPLETE and not view.retryable_failures:
+        buttons = []  # every failure is final: nothing that «reinvia falliti» could fix
     columns = st.columns(4)
     for column, (label, icon, action, message) in zip(columns, buttons, strict=False):
         if column.button(label, icon=icon, key=f"action_{label}"):
