@@ -57,6 +57,7 @@ def test_an_administrator_sees_adds_and_edits_services(page: Page, app_url: str)
 
 def test_an_operator_sees_only_the_services_enabled_for_them(page: Page, app_url: str) -> None:
     login(page, app_url, "mrossi", "demo-operatore-2026")
+    page.get_by_role("link", name="Servizi").click()
     grid = page.frame_locator("iframe").first
     expect(grid.get_by_text("Tributi - TARI")).to_be_visible()
     expect(grid.get_by_text("Anagrafe - Carta d'identità")).to_have_count(0)

@@ -1,0 +1,119 @@
+"""`appio flow import|activate|send|status|list|...` and `appio worker`, as scripts use them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from appio_core.cli import cli
+
+from .conftest import TEXT, fiscal_codes, recipient_csv
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def files(app_env: str, tmp_path: Path, demo: dict[str, int]) -> dict[str, Path]:
+    good = tmp_path / "destinatari.csv"
+    good.write_bytes(recipient_csv(fiscal_codes(6, seed=42)))
+    bad = tmp_path / "sbagliato.csv"
+    bad.write_bytes(recipient_csv(fiscal_codes(3, seed=43)) + b"XYZ;Nessuno\n")
+    text = tmp_path / "testo.md"
+    text.write_text(TEXT)
+    return {"good": good, "bad": bad, "text": text}
+
+
+def _import(files: dict[str, Path], which: str = "good") -> Result:
+    return run(
+        "flow",
+        "import",
+        str(files[which]),
+        "--service",
+        "Tributi - TARI",
+        "--name",
+        "Prova CLI",
+        "--subject-template",
+        "Avviso per {{nome}}",
+        "--text-template-file",
+        str(files["text"]),
+    )
+
+
+def test_import_prints_the_new_flow_id(files: dict[str, Path]) -> None:
+    result = _import(files)
+    assert result.exit_code == 0, result.output
+    flow_id = int(result.output.strip())
+    status = json.loads(run("flow", "status", str(flow_id), "--format", "json").output)
+    assert status["id"] == flow_id
+    assert status["state"] == "Inattivo"
+    assert status["counts"] == {"da inviare": 6}
+
+
+def test_import_of_a_file_with_row_errors_exits_1_with_the_report(
+    files: dict[str, Path],
+) -> None:
+    result = _import(files, "bad")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["error_rows"] == 1
+    assert "nessun destinatario è stato importato" in result.stderr
+
+
+def test_send_wait_returns_when_the_flow_has_finished(files: dict[str, Path]) -> None:
+    flow_id = _import(files).output.strip()
+    assert "attivato" in run("flow", "activate", flow_id).output
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 0, result.output
+    status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
+    assert status["state"] in ("Inviato", "Invio incompleto")
+    assert "da inviare" not in status["counts"]
+    assert sum(status["counts"].values()) == 6
+
+
+def test_sending_the_same_file_twice_today_needs_force(files: dict[str, Path]) -> None:
+    first = _import(files).output.strip()
+    run("flow", "activate", first)
+    run("flow", "send", first)
+    second = _import(files).output.strip()
+    run("flow", "activate", second)
+    refused = run("flow", "send", second)
+    assert refused.exit_code == 1
+    assert "Usa --force per confermare." in refused.output
+    assert run("flow", "send", second, "--force").exit_code == 0
+
+
+def test_pause_resume_and_cancel_move_the_flow(files: dict[str, Path]) -> None:
+    flow_id = _import(files).output.strip()
+    run("flow", "activate", flow_id)
+    run("flow", "send", flow_id)
+    assert "stato «Sospeso»" in run("flow", "pause", flow_id).output
+    assert "stato «In invio»" in run("flow", "resume", flow_id).output
+    assert "stato «Annullato»" in run("flow", "cancel", flow_id).output
+    refused = run("flow", "resume", flow_id)
+    assert refused.exit_code == 1
+    assert "non può passare a «In invio»" in refused.output
+
+
+def test_list_filters_by_state_and_service(files: dict[str, Path]) -> None:
+    flow_id = int(_import(files).output.strip())
+    rows = json.loads(
+        run(
+            "flow", "list", "--state", "Inattivo", "--service", "Tributi - TARI", "--format", "json"
+        ).output
+    )
+    assert flow_id in [r["id"] for r in rows]
+    assert all(r["state"] == "Inattivo" for r in rows)
+
+
+def test_the_worker_once_sends_what_is_in_sending(files: dict[str, Path]) -> None:
+    flow_id = _import(files).output.strip()
+    run("flow", "activate", flow_id)
+    run("flow", "send", flow_id)
+    assert run("worker", "--once").exit_code == 0
+    status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
+    assert "da inviare" not in status["counts"]
