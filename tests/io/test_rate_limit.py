@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import pytest
 from io_helpers import FakeClock
@@ -16,29 +17,24 @@ def limiter(clock: FakeClock, requests: int = 3, **kwargs: float) -> RateLimiter
     )
 
 
-async def test_a_full_window_makes_the_next_request_wait_for_the_oldest_to_leave(
+async def test_requests_leave_evenly_spaced_a_window_over_the_quota_apart(
     clock: FakeClock,
 ) -> None:
-    rl = limiter(clock)
-    for _ in range(3):
-        await rl.acquire()
-    assert clock.sleeps == []
-    await rl.acquire()
-    assert clock.sleeps == [pytest.approx(5.1)]
-
-
-async def test_the_window_slides_a_slot_frees_when_its_request_is_older_than_the_window(
-    clock: FakeClock,
-) -> None:
-    rl = limiter(clock)
+    rl = limiter(clock)  # 3 per 5 s, margin 0.1: one every 1.7 s
     start = clock.now
-    for offset in (0.0, 2.0, 4.0):
-        clock.now = start + offset
+    times = []
+    for _ in range(4):
         await rl.acquire()
+        times.append(clock.now - start)
+    assert times == pytest.approx([0.0, 1.7, 3.4, 5.1])
+
+
+async def test_after_a_quiet_spell_the_first_request_leaves_at_once(clock: FakeClock) -> None:
+    rl = limiter(clock)
     await rl.acquire()
-    assert clock.sleeps == [pytest.approx(1.1)]  # the first one leaves at 5.1
+    clock.now += 60
     await rl.acquire()
-    assert clock.now == pytest.approx(start + 7.1)  # then the one sent at 2.0
+    assert clock.sleeps == []
 
 
 async def test_sends_go_before_status_reads_that_were_waiting_first(clock: FakeClock) -> None:
@@ -86,14 +82,30 @@ def test_429s_in_a_row_without_retry_after_wait_longer_up_to_the_cap(clock: Fake
 async def test_fewer_remaining_requests_than_ours_mean_someone_else_shares_the_account(
     clock: FakeClock,
 ) -> None:
+    rl = limiter(clock, requests=10)  # one every 0.51 s
+    start = clock.now
+    await rl.acquire()
+    # We think 9 remain, IO says 3: 6 went to someone else. Less the tolerance for the
+    # edge of the window (2), 4 are booked as if sent now.
+    rl.on_response({"x-rate-limit-remaining": "3"})
+    times = []
+    for _ in range(6):
+        await rl.acquire()
+        times.append(clock.now - start)
+    # Five more fill the window (ours, 4 phantoms, 5 more); the sixth waits for the first
+    # request to leave the window (5.1 s), not just for its turn (3.06 s).
+    assert times == pytest.approx([0.51, 1.02, 1.53, 2.04, 2.55, 5.1])
+
+
+async def test_a_small_difference_is_ios_clock_at_the_window_edge_not_a_stranger(
+    clock: FakeClock,
+) -> None:
     rl = limiter(clock, requests=10)
     await rl.acquire()
-    rl.on_response({"x-rate-limit-remaining": "5"})  # we think 9: 4 went to someone else
-    for _ in range(5):
+    rl.on_response({"x-rate-limit-remaining": "7"})  # 9 by our count: within tolerance
+    for _ in range(9):
         await rl.acquire()
-    assert clock.sleeps == []
-    await rl.acquire()
-    assert clock.sleeps == [pytest.approx(5.1)]
+    assert clock.sleeps == pytest.approx([0.51] * 9)  # only the even spacing
 
 
 @pytest.mark.parametrize("value", ["", "abc", "-1", "nan"])
@@ -101,6 +113,30 @@ def test_unreadable_rate_limit_headers_are_ignored(clock: FakeClock, value: str)
     rl = limiter(clock, requests=10)
     rl.on_response({"x-rate-limit-remaining": value})
     assert rl.delay() == 0.0
+
+
+def test_two_threads_with_their_own_event_loops_share_one_limiter(clock: FakeClock) -> None:
+    # The dispatcher's loop in its thread and a page's asyncio.run() use the same
+    # account limiter: waiters of one loop must be woken by the other.
+    rl = limiter(clock, requests=1)
+    start = clock.now
+    done: list[str] = []
+
+    def run(name: str) -> None:
+        async def many() -> None:
+            await asyncio.gather(*(rl.acquire(n % 2) for n in range(10)))
+            done.append(name)
+
+        asyncio.run(many())
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("worker", "page")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)  # a guard against a deadlock, not a measure of time
+    assert sorted(done) == ["page", "worker"]
+    # One slot per window: the 20 requests took at least 19 windows of the shared clock.
+    assert clock.now - start >= 19 * 5.1 - 1e-9
 
 
 def test_one_limiter_per_account_shared_by_its_services() -> None:
