@@ -194,12 +194,19 @@ def _normalized(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
     # Dropping inner spaces costs a regex pass; only codes that fail the pattern can have any.
     rest = np.flatnonzero(~shaped)
     if len(rest):
-        fixed = pc.replace_substring_regex(text.take(pa.array(rest)), r"[\s\p{Z}]+", "")
+        fixed = pc.replace_substring_regex(_take(text, rest), r"[\s\p{Z}]+", "")
         mask = np.zeros(len(text), dtype=bool)
         mask[rest] = True
         text = pc.replace_with_mask(text, pa.array(mask), fixed)
         shaped[rest] = _matches(fixed)
     return text, shaped
+
+
+def _take(text: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """The rows as one contiguous array: columns read from large files come in chunks, and
+    replace_with_mask takes its replacements only whole."""
+    taken = text.take(pa.array(rows))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
 def _matches(text: pa.Array) -> np.ndarray:

@@ -241,7 +241,7 @@ def amount_column(column: pd.Series, max_amount: int | None = None) -> AmountCol
     # Removing "€", "EUR" and spaces costs a regex pass: only for amounts that need it.
     rest = np.flatnonzero(present & ~well_formed & ~is_number)
     if len(rest):
-        cleaned = pc.replace_substring_regex(text.take(pa.array(rest)), _AMOUNT_JUNK, "")
+        cleaned = pc.replace_substring_regex(_take(text, rest), _AMOUNT_JUNK, "")
         well_formed[rest] = _mask(cleaned, _AMOUNT)
         text = pc.replace_with_mask(text, pa.array(_rows_mask(rest, n)), cleaned)
 
@@ -286,6 +286,13 @@ def _euros(amounts: pa.Array) -> np.ndarray:
 
 def _float(canonical: pa.Array) -> np.ndarray:
     return pc.cast(canonical, pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _take(text: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
+    """The rows as one contiguous array: columns read from large files come in chunks, and
+    replace_with_mask takes its replacements only whole."""
+    taken = text.take(pa.array(rows))
+    return taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
 
 
 def _rows_mask(rows: np.ndarray, n: int) -> np.ndarray:
@@ -341,7 +348,7 @@ def notice_column(column: pd.Series) -> NoticeColumn:
     # Spaces inside ("3010 0000 ...") cost a regex pass: only for numbers that need it.
     rest = np.flatnonzero(present & ~well_formed)
     if len(rest):
-        cleaned = pc.replace_substring_regex(text.take(pa.array(rest)), r"[\s\p{Z}]", "")
+        cleaned = pc.replace_substring_regex(_take(text, rest), r"[\s\p{Z}]", "")
         well_formed[rest] = _mask(cleaned, NOTICE_NUMBER_PATTERN)
         text = pc.replace_with_mask(text, pa.array(_rows_mask(rest, len(text))), cleaned)
     error = np.full(len(column), -1, dtype=np.int8)

@@ -26,6 +26,7 @@ from appio_core import message_content as content
 from appio_core.errors import InvalidInput
 from appio_core.message_content import ContentRules, cell_text, text_array
 from appio_core.recipient_report import (
+    VALUE_SHOWN,
     FileError,
     ValidationReport,
     issues_frame,
@@ -271,25 +272,52 @@ class _Checked:
 def _issues(
     rows: np.ndarray,
     column: str,
-    values: pd.Series | np.ndarray,
+    values: pd.Series,
     codes: pd.Series,
     message: Callable[[str, str], str],
 ) -> pd.DataFrame:
     """Issues where `codes` is not NaN; `message(code, value)` words each one."""
-    where = np.flatnonzero(pd.Series(codes).notna().to_numpy())
+    where = np.flatnonzero(codes.notna().to_numpy())
     if not len(where):
         return pd.DataFrame()
-    picked_codes = [str(c) for c in np.asarray(codes, dtype=object)[where]]
-    picked_values = [cell_text(v) for v in np.asarray(values, dtype=object)[where]]
+    picked_codes = codes.iloc[where].astype(object).to_numpy()
+    picked = values.iloc[where]
+    if picked.dtype == object:  # Excel's own values: numbers, dates
+        picked = picked.map(cell_text)
+    shown = _clipped(pa.array(picked.fillna("").astype("str"), type=pa.large_string()))
+    messages = [message(c, v) for c, v in zip(picked_codes, shown, strict=True)]
+    return _issue_frame(rows[where], column, shown, picked_codes, messages)
+
+
+def _issue_frame(
+    rows: np.ndarray,
+    column: str,
+    values: np.ndarray | list[str],
+    codes: np.ndarray | list[str],
+    messages: np.ndarray | list[str],
+) -> pd.DataFrame:
+    # Object columns, not pandas' Arrow strings: the report walks them item by item, and
+    # Arrow strings are slow to read one at a time.
     return pd.DataFrame(
         {
-            "row": rows[where],
-            "column": column,
-            "value": picked_values,
-            "code": picked_codes,
-            "message": [message(c, v) for c, v in zip(picked_codes, picked_values, strict=True)],
+            "row": rows,
+            "column": pd.Series([column] * len(rows), dtype=object),
+            "value": pd.Series(values, dtype=object),
+            "code": pd.Series(codes, dtype=object),
+            "message": pd.Series(messages, dtype=object),
         }
     )
+
+
+def _clipped(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Values as the report repeats them: a 10,000-character text is shown by its start."""
+    long = pc.greater(pc.utf8_length(values), VALUE_SHOWN)
+    if pc.any(long).as_py():
+        start = pc.utf8_slice_codeunits(values, 0, VALUE_SHOWN - 1)
+        text = pa.large_string()
+        cut = pc.binary_join_element_wise(start, pa.scalar("…", text), pa.scalar("", text))
+        values = pc.if_else(long, cut, values)
+    return values.to_numpy(zero_copy_only=False).astype(object)
 
 
 def _check_rows(
@@ -431,28 +459,21 @@ def _length_issues(
     if not len(wrong):
         return pd.DataFrame()
     # Only the rows in error are rendered, to show the operator what came out.
-    shown = _render(layout, data.iloc[wrong], template, field_name)
-    return pd.DataFrame(
-        {
-            "row": rows[wrong],
-            "column": header,
-            "value": shown,
-            "code": codes[wrong],
-            "message": [
-                content.length_message(c, int(n), rules)
-                for c, n in zip(codes[wrong], lengths[wrong], strict=True)
-            ],
-        }
-    )
+    shown = _clipped(_render(layout, data.iloc[wrong], template, field_name))
+    messages = [
+        content.length_message(c, int(n), rules)
+        for c, n in zip(codes[wrong], lengths[wrong], strict=True)
+    ]
+    return _issue_frame(rows[wrong], header, shown, codes[wrong], messages)
 
 
 def _render(
     layout: _Layout, data: pd.DataFrame, template: Template | None, field_name: str
-) -> list[str]:
+) -> pa.Array:
     if template is None:
-        return text_array(data[layout.fields[field_name]]).to_pylist()
+        return text_array(data[layout.fields[field_name]])
     placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
-    return template.render(placeholders, len(data)).to_pylist()
+    return template.render(placeholders, len(data))
 
 
 def _payment_pairs(
@@ -472,18 +493,19 @@ def _payment_pairs(
         where = np.flatnonzero(lacking)
         if not len(where):
             continue
+        column = (
+            layout.header(layout.fields[missing_field])
+            if missing_field in layout.fields
+            else LABELS[missing_field]
+        )
+        message = (
+            f"C'è {_article(present)} ma manca {_article(missing_field)}:"
+            " per un avviso di pagamento servono entrambi."
+        )
+        count = len(where)
         frames.append(
-            pd.DataFrame(
-                {
-                    "row": rows[where],
-                    "column": layout.header(layout.fields[missing_field])
-                    if missing_field in layout.fields
-                    else LABELS[missing_field],
-                    "value": "",
-                    "code": PAYMENT_INCOMPLETE,
-                    "message": f"C'è {_article(present)} ma manca {_article(missing_field)}:"
-                    " per un avviso di pagamento servono entrambi.",
-                }
+            _issue_frame(
+                rows[where], column, [""] * count, [PAYMENT_INCOMPLETE] * count, [message] * count
             )
         )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -503,25 +525,24 @@ def _duplicates(layout: _Layout, checked: _Checked) -> list[pd.DataFrame]:
         return []
     frame = pd.DataFrame({"code": codes[repeated].to_numpy(), "row": rows[repeated]})
     header = layout.header(layout.fields[FISCAL_CODE])
-    records = []
+    firsts: list[int] = []
+    values: list[str] = []
+    messages: list[str] = []
     for code, group in frame.groupby("code", sort=False)["row"]:
         involved = tuple(int(r) for r in sorted(group))
         checked.duplicate_rows[involved[0]] = involved
         named = [str(r) for r in involved[:_ROWS_NAMED]]
         if len(involved) > _ROWS_NAMED:
             named.append(f"altre {italian_number(len(involved) - _ROWS_NAMED)}")
-        records.append(
-            {
-                "row": involved[0],
-                "column": header,
-                "value": str(code),
-                "code": DUPLICATE_FISCAL_CODE,
-                "message": f"Il codice fiscale compare {len(involved)} volte, nelle righe"
-                f" {italian_list(named)}: il cittadino riceverebbe più messaggi. Lascia una"
-                " riga sola, se non è voluto.",
-            }
+        firsts.append(involved[0])
+        values.append(str(code))
+        messages.append(
+            f"Il codice fiscale compare {len(involved)} volte, nelle righe"
+            f" {italian_list(named)}: il cittadino riceverebbe più messaggi. Lascia una"
+            " riga sola, se non è voluto."
         )
-    return [pd.DataFrame.from_records(records)]
+    codes = [DUPLICATE_FISCAL_CODE] * len(firsts)
+    return [_issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
 
 
 def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:
@@ -562,8 +583,8 @@ def _recipients(
     keep = ~np.isin(rows, list(bad_rows))
     fields = layout.fields
     n = len(data)
-    subject = _render(layout, data, layout.subject, SUBJECT)
-    markdown = _render(layout, data, layout.text, MARKDOWN)
+    subject = _render(layout, data, layout.subject, SUBJECT).to_pylist()
+    markdown = _render(layout, data, layout.text, MARKDOWN).to_pylist()
     amount: list[int | None] = [None] * n
     notice: list[str | None] = [None] * n
     due: list[str | None] = [None] * n

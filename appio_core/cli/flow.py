@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,7 +75,7 @@ def validate(
     )
     report = validate_file(file, file.name, options)
     if output_format == "json":
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        report.write_json(sys.stdout)
     else:
         _print_text(report, limit)
     if not report.usable:
@@ -88,14 +88,17 @@ def _print_text(report: ValidationReport, limit: int) -> None:
     click.echo(report.summary())
     for error in report.file_errors:
         click.echo(f"- {error.message}")
-    for title, issues in (("Errori", report.errors), ("Avvisi", report.warnings)):
-        if not issues:
+    for title, issues, total in (
+        ("Errori", report.first_errors(limit), len(report.error_frame)),
+        ("Avvisi", report.first_warnings(limit), len(report.warning_frame)),
+    ):
+        if not total:
             continue
         click.echo(f"\n{title}:")
-        for issue in issues[:limit]:
+        for issue in issues:
             click.echo(_line(issue))
-        if len(issues) > limit:
-            click.echo(f"… e altri {len(issues) - limit} (usa --limit o --format json).")
+        if total > limit:
+            click.echo(f"… e altri {total - limit} (usa --limit o --format json).")
 
 
 def _line(issue: RowIssue) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from recipients.belfiore_source import render
+from .belfiore_source import render
 
 
 def test_the_committed_belfiore_list_matches_python_codicefiscale_s_data() -> None:

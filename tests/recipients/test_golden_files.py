@@ -8,6 +8,7 @@ change of wording, rewrite them with APPIO_UPDATE_GOLDEN=1 and read the diff.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 from pathlib import Path
@@ -124,6 +125,16 @@ def test_each_original_gets_its_expected_report(
         text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
         expected_path.write_text(text, encoding="utf-8")
     assert report == json.loads(expected_path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("case", "original", "options"), CASES, ids=[c[0] for c in CASES])
+def test_the_streamed_json_is_the_report_s_dictionary(
+    case: str, original: str, options: FileOptions
+) -> None:
+    report = validate_file(FILES / original, original, options)
+    out = io.StringIO()
+    report.write_json(out)
+    assert json.loads(out.getvalue()) == report.to_dict()
 
 
 def test_every_original_is_used_by_a_golden_case() -> None:
