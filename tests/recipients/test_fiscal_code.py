@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from appio_core import fiscal_code
@@ -129,3 +130,12 @@ def test_normalize_column_matches_normalize() -> None:
     typed = [t for t, _ in VALID] + [t for t, _, _ in INVALID]
     normalised = fiscal_code.normalize_column(pd.Series(typed)).tolist()
     assert normalised == [fiscal_code.normalize(t) for t in typed]
+
+
+def test_a_column_read_in_chunks_is_normalised_like_a_whole_one() -> None:
+    chunks = pa.chunked_array(
+        [["rss mra85t10a562s"], [" RSSMRA85T10A562S"]], type=pa.large_string()
+    )
+    checked = fiscal_code.check_column(pd.Series(pd.array(chunks, dtype="str")))
+    assert checked.values.tolist() == ["RSSMRA85T10A562S", "RSSMRA85T10A562S"]
+    assert checked.errors.isna().all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from appio_core import message_content as mc
@@ -276,3 +277,15 @@ def test_the_amount_column_leaves_blank_cells_alone() -> None:
 def test_format_cents_writes_euro_the_italian_way() -> None:
     assert mc.format_cents(123456) == "1.234,56 €"
     assert mc.format_cents(5) == "0,05 €"
+
+
+def _chunked(*chunks: list[str]) -> pd.Series:
+    """A column as pyarrow reads a large CSV: several chunks, not one array."""
+    return pd.Series(pd.array(pa.chunked_array(chunks, type=pa.large_string()), dtype="str"))
+
+
+def test_columns_read_in_chunks_are_cleaned_like_whole_ones() -> None:
+    amounts = mc.amount_column(_chunked(["€ 1,00", "2,00"], ["€ 3,00", "x"]))
+    assert amounts.cents.tolist()[:3] == [100, 200, 300]
+    notices = mc.notice_column(_chunked(["3010 0000 0000 0000 01"], ["301000000000000002"]))
+    assert notices.values.tolist() == ["301000000000000001", "301000000000000002"]
