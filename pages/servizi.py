@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from appio_core.connection_check import run_connection_check
 from appio_core.errors import AppError
 from appio_core.operators import list_operators
 from appio_core.services import (
+    ServiceView,
     create_service,
     list_services,
     set_enabled_operators,
@@ -17,7 +19,7 @@ from appio_ui.auth import require_actor
 from appio_ui.feedback import flash_and_rerun, show_flash
 from appio_ui.format import euro
 from appio_ui.grid import selectable_grid
-from appio_ui.runtime import keybox, transaction
+from appio_ui.runtime import keybox, settings, transaction
 from appio_ui.service_form import ServiceFormResult, service_form
 
 LABELS = {
@@ -31,6 +33,41 @@ LABELS = {
     "state": "Stato",
     "operators_list": "Operatori abilitati",
 }
+
+
+def _connection_check(service_id: int, name: str) -> None:
+    if not st.button(f"Verifica connessione di «{name}»", icon=":material/network_check:"):
+        return
+    with st.spinner("Profilo del cittadino di prova AAAAAA00A00A000A..."), transaction() as s:
+        check = run_connection_check(s, actor, service_id, keybox(), settings())
+    (st.success if check.ok else st.error)(check.message)
+
+
+def _edit(chosen: ServiceView) -> None:
+    st.subheader(f"Modifica «{chosen.name}»")
+    result = service_form(chosen, usernames, key=f"edit_{chosen.id}")
+    if result is None:
+        return
+    try:
+        with transaction() as session:
+            update_service(session, actor, chosen.id, result.data, keybox())
+            set_enabled_operators(session, actor, chosen.id, result.operators)
+    except AppError as exc:
+        st.error(exc.message)
+    else:
+        flash_and_rerun(f"Servizio «{result.data.name}» aggiornato.")
+
+
+def _add(result: ServiceFormResult) -> None:
+    try:
+        with transaction() as session:
+            created = create_service(session, actor, result.data, keybox())
+            set_enabled_operators(session, actor, created.id, result.operators)
+    except AppError as exc:
+        st.error(exc.message)
+        return
+    flash_and_rerun(f"Servizio «{result.data.name}» aggiunto.")
+
 
 actor = require_actor()
 st.title("Servizi")
@@ -64,32 +101,13 @@ else:
     chosen = next((s for s in services if s.id == selected), None)
     if chosen is None:
         st.caption("Seleziona un servizio per vederne il dettaglio o modificarlo.")
-    elif actor.is_admin:
-        st.subheader(f"Modifica «{chosen.name}»")
-        result = service_form(chosen, usernames, key=f"edit_{chosen.id}")
-        if result is not None:
-            try:
-                with transaction() as session:
-                    update_service(session, actor, chosen.id, result.data, keybox())
-                    set_enabled_operators(session, actor, chosen.id, result.operators)
-            except AppError as exc:
-                st.error(exc.message)
-            else:
-                flash_and_rerun(f"Servizio «{result.data.name}» aggiornato.")
     else:
-        st.subheader(chosen.name)
-        st.write(f"Operatori abilitati: {', '.join(chosen.operators) or '—'}")
-
-
-def _add(result: ServiceFormResult) -> None:
-    try:
-        with transaction() as session:
-            created = create_service(session, actor, result.data, keybox())
-            set_enabled_operators(session, actor, created.id, result.operators)
-    except AppError as exc:
-        st.error(exc.message)
-        return
-    flash_and_rerun(f"Servizio «{result.data.name}» aggiunto.")
+        _connection_check(chosen.id, chosen.name)
+        if actor.is_admin:
+            _edit(chosen)
+        else:
+            st.subheader(chosen.name)
+            st.write(f"Operatori abilitati: {', '.join(chosen.operators) or '—'}")
 
 
 if actor.is_admin:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,13 @@ def test_an_administrator_sees_adds_and_edits_services(page: Page, app_url: str)
     expect(grid.get_by_text("Polizia locale")).to_be_visible()
     expect(grid.get_by_text("••••7777")).to_be_visible()
 
+    grid.get_by_text("Tributi - TARI").click()
+    page.get_by_role("button", name="Verifica connessione di «Tributi - TARI»").click()
+    expect(page.get_by_text(re.compile("^Chiave valida: IO ha risposto"))).to_be_visible()
+
     grid.get_by_text("Polizia locale").click()
+    page.get_by_role("button", name="Verifica connessione di «Polizia locale»").click()
+    expect(page.get_by_text(re.compile("^Chiave rifiutata: IO non riconosce"))).to_be_visible()
     expect(page.get_by_text("Modifica «Polizia locale»")).to_be_visible()
     page.get_by_label("Ente").first.fill("Comune di Esempio - Polizia")
     page.get_by_role("button", name="Salva modifiche").click()

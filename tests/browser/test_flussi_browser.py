@@ -1,0 +1,67 @@
+"""An operator's day with a flow, in a real browser: check a file, fix it, create the flow,
+activate it, send it (through the in-process simulator), watch it finish, export Excel."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..flows.conftest import TEXT, fiscal_codes, recipient_csv
+from .conftest import login
+from .test_servizi_browser import shot
+
+pytestmark = pytest.mark.browser
+
+
+def _fill_form(page: Page, file: Path) -> None:
+    page.get_by_label("Nome del flusso").fill("Avviso mensa dicembre")
+    page.locator("input[type=file]").set_input_files(str(file))
+    page.get_by_label("Oggetto (modello)").fill("Mensa: avviso per {{nome}}")
+    page.get_by_label("Testo del messaggio (modello, Markdown)").fill(TEXT)
+
+
+def test_an_operator_creates_sends_and_exports_a_flow(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "destinatari.csv"
+    bad.write_bytes(recipient_csv(fiscal_codes(4, seed=77)) + b"RSSMRA80A01H501X;Mario\n")
+    good = tmp_path / "destinatari-corretto.csv"
+    good.write_bytes(recipient_csv(fiscal_codes(5, seed=78)))
+
+    login(page, app_url, "mrossi", "demo-operatore-2026")
+    page.get_by_role("link", name="Nuovo flusso").click()
+    _fill_form(page, bad)
+    page.get_by_role("button", name="Verifica file").click()
+    expect(page.get_by_text(re.compile(r"1 righe su 5 da correggere"))).to_be_visible()
+    shot(page, "nuovo-flusso-errori")
+
+    _fill_form(page, good)
+    page.get_by_role("button", name="Crea flusso").click()
+    expect(page.get_by_text(re.compile(r"creato con 5 destinatari"))).to_be_visible()
+    expect(page.get_by_text("Stato Inattivo")).to_be_visible()
+
+    page.get_by_role("button", name="Attiva").click()
+    expect(page.get_by_text("Flusso attivato: è pronto per l'invio.")).to_be_visible()
+    page.get_by_role("button", name="Invia").click()
+    expect(page.get_by_text(re.compile(r"Stato (Inviato|Invio incompleto)"))).to_be_visible(
+        timeout=60_000
+    )
+    shot(page, "flusso-inviato")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Esporta Excel").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    rows = list(workbook["Destinatari"].values)
+    assert rows[0][:4] == ("Riga del file", "Codice fiscale", "Oggetto", "Esito")
+    assert len(rows) == 6
+    assert {r[3] for r in rows[1:]} <= {
+        "accettato",
+        "consegnato",
+        "non su IO",
+        "servizio disattivato dal cittadino",
+    }
