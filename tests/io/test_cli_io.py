@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy.orm import Session
 
 from appio_core.cli import cli
+from appio_core.demo import seed_demo
 from appio_core.http import in_process_simulator
+from appio_core.security import KeyBox
 
 TARI = "Tributi - TARI"
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
@@ -27,9 +30,10 @@ def run(*args: str) -> Result:
 
 
 @pytest.fixture
-def demo(app_env: str, tmp_path: Path) -> Path:
-    """The demo installation on the in-process simulator; returns a message text file."""
-    assert run("init", "--demo", "--admin-password", "password-123").exit_code == 0
+def demo(app_env: str, session: Session, keybox: KeyBox, tmp_path: Path) -> Path:
+    """The demo services on the in-process simulator; returns a message text file."""
+    seed_demo(session, keybox)  # services and operators only, not `init --demo`'s flows
+    session.commit()
     text = tmp_path / "messaggio.md"
     text.write_text(TEXT, encoding="utf-8")
     return text
