@@ -16,7 +16,8 @@ import json
 import os
 import platform
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import aiohttp
 import httpx
@@ -81,13 +82,13 @@ def main() -> None:
     print("|---|---:|---:|")
     with served("--no-rate-limit") as server:
         url = server.base_url + "/profiles"
-        variants: list[tuple[str, Callable[[int], Awaitable[float]]]] = [
+        variants: list[tuple[str, Callable[[int], Coroutine[Any, Any, float]]]] = [
             ("httpx, default transport", lambda c: with_httpx(url, args.requests, c, "httpcore")),
             ("httpx over httpx-aiohttp", lambda c: with_httpx(url, args.requests, c, "aiohttp")),
             ("bare aiohttp", lambda c: with_aiohttp(url, args.requests, c)),
         ]
         for label, measure in variants:
-            cells = [asyncio.run(measure(c)) for c in (8, 64)]  # type: ignore[arg-type]
+            cells: list[float] = [asyncio.run(measure(c)) for c in (8, 64)]
             print(f"| {label} | {cells[0]:.2f} ms | {cells[1]:.2f} ms |")
 
 

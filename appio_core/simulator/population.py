@@ -16,8 +16,8 @@ from appio_core.io_models import TEST_FISCAL_CODE
 
 LANGUAGES = (("it_IT",), ("it_IT",), ("it_IT",), ("de_DE", "it_IT"), ("en_GB", "it_IT"))
 
-_ODD_LETTERS = (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22)
-_ODD_LETTERS += (25, 24, 23)
+_ODD_LETTERS: tuple[int, ...] = (1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8)
+_ODD_LETTERS += (12, 14, 16, 10, 22, 25, 24, 23)
 _ODD = {**dict(zip("0123456789", _ODD_LETTERS[:10], strict=True))}
 _ODD.update(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", _ODD_LETTERS, strict=True))
 _EVEN = {c: (int(c) if c.isdigit() else ord(c) - ord("A")) for c in _ODD}
@@ -109,7 +109,8 @@ class Population:
 
 # Real municipalities that have existed for the whole of the last century, so that a
 # validator checking the place of birth accepts the synthetic codes.
-_PLACES = ("H501", "F205", "F839", "L219", "G273", "D969", "A944", "D612", "A662", "C351")
+_PLACES: tuple[str, ...] = ("H501", "F205", "F839", "L219", "G273", "D969", "A944", "D612")
+_PLACES += ("A662", "C351")
 _PLACES += ("L736", "L781", "F158", "G224", "L424", "B157", "G337", "F257", "G702", "A345")
 
 
