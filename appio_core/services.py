@@ -252,3 +252,21 @@ def enable_operator(session: Session, actor: Actor, service_name: str, username:
     if operator not in service.operators:
         service.operators.append(operator)
     session.flush()
+
+
+def set_account_rate_limit(
+    session: Session, actor: Actor, name: str, requests: int, window_seconds: int
+) -> IoAccount:
+    """The IO account's limit as PagoPA granted it (150 per 5 s by default; 0 = none)."""
+    require_admin(actor)
+    if requests < 0 or window_seconds < 1:
+        raise InvalidInput(
+            "Limite non valido: indica un numero di richieste (0 = nessun limite) e una "
+            "finestra di almeno 1 secondo."
+        )
+    account = session.scalar(select(IoAccount).where(IoAccount.name == name))
+    if account is None:
+        raise NotFound(f"Nessun account IO «{name}».")
+    account.rate_limit_requests = requests
+    account.rate_limit_window_seconds = window_seconds
+    return account

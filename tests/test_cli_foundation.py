@@ -111,3 +111,24 @@ def test_init_demo_adds_the_demo_operators_and_services_idempotently(env: str) -
     assert len(services) == 3
     operators = json.loads(run("operator", "list", "--format", "json").output)
     assert {op["username"] for op in operators} == {"admin", "mrossi", "lbianchi"}
+
+
+def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:
+    run(
+        "service",
+        "add",
+        "--name",
+        "Tributi",
+        "--service-id",
+        "01JTRIB",
+        "--primary-key",
+        "primary-secret-ABCD",
+        "--account",
+        "comune",
+    )
+    result = run("service", "account", "comune", "--requests", "250", "--window", "5")
+    assert result.exit_code == 0, result.output
+    assert "250 richieste ogni 5 s" in result.output
+    missing = CliRunner().invoke(cli, ["service", "account", "altro", "--requests", "10"])
+    assert missing.exit_code == 1
+    assert "Errore: Nessun account IO «altro»." in missing.output

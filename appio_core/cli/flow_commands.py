@@ -12,6 +12,7 @@ import click
 
 from appio_core import flows
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.excel_export import flow_recipients_xlsx
 from appio_core.flow_states import FINISHED_STATES, FlowState, Natura
 from appio_core.services import find_service
 from appio_core.worker import make_dispatcher, run_worker
@@ -253,3 +254,23 @@ FLOW_COMMANDS = (
     retry_failed,
     resolve_uncertain,
 )
+
+
+@click.command("export")
+@click.argument("flow_id", type=int)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Default: flusso-ID.xlsx in the current directory.",
+)
+@pass_context
+def export(ctx: Context, flow_id: int, output: Path | None) -> None:
+    """Esporta in Excel i destinatari di un flusso con i loro esiti."""
+    output = output or Path(f"flusso-{flow_id}.xlsx")
+    with ctx.transaction() as session:
+        output.write_bytes(flow_recipients_xlsx(session, ctx.actor, flow_id))
+    click.echo(f"Esportato in {output}.")
+
+
+FLOW_COMMANDS = (*FLOW_COMMANDS, export)

@@ -14,6 +14,7 @@ from appio_core.services import (
     create_service,
     enable_operator,
     list_services,
+    set_account_rate_limit,
 )
 
 
@@ -94,3 +95,15 @@ def enable(ctx: Context, service_name: str, username: str) -> None:
     with ctx.transaction() as session:
         enable_operator(session, ctx.actor, service_name, username)
     click.echo(f"Operatore «{username}» abilitato su «{service_name}».")
+
+
+@service.command("account")
+@click.argument("name")
+@click.option("--requests", type=int, required=True, help="Requests per window (0: no limit).")
+@click.option("--window", type=int, default=5, show_default=True, help="Seconds.")
+@pass_context
+def account(ctx: Context, name: str, requests: int, window: int) -> None:
+    """Imposta il limite di richieste di un account IO (di norma 150 ogni 5 s)."""
+    with ctx.transaction() as session:
+        set_account_rate_limit(session, ctx.actor, name, requests, window)
+    click.echo(f"Account «{name}»: {requests} richieste ogni {window} s.")

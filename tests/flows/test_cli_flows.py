@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
@@ -117,3 +118,15 @@ def test_the_worker_once_sends_what_is_in_sending(files: dict[str, Path]) -> Non
     assert run("worker", "--once").exit_code == 0
     status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
     assert "da inviare" not in status["counts"]
+
+
+def test_export_writes_the_recipients_workbook(files: dict[str, Path], tmp_path: Path) -> None:
+    flow_id = _import(files).output.strip()
+    target = tmp_path / "esiti.xlsx"
+    result = run("flow", "export", flow_id, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    workbook = openpyxl.load_workbook(target)
+    rows = list(workbook["Destinatari"].values)
+    assert rows[0][:4] == ("Riga del file", "Codice fiscale", "Oggetto", "Esito")
+    assert [r[3] for r in rows[1:]] == ["da inviare"] * 6
+    assert rows[0][-1] == "nome"  # the file's own columns follow
