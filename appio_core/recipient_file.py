@@ -8,7 +8,6 @@ in chunks with subject and text rendered, for the flow importer.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -619,13 +618,17 @@ def _extra(layout: _Layout, data: pd.DataFrame) -> list[str]:
         layout.fields[name] for name in (FISCAL_CODE, SUBJECT, MARKDOWN) if name in layout.fields
     }
     positions = [i for i in range(len(layout.sheet.headers)) if i not in own]
-    headers = [layout.header(i) for i in positions]
-    columns = [text_array(data[i]).to_pylist() for i in positions]
-    return (
-        [
-            json.dumps(dict(zip(headers, values, strict=True)), ensure_ascii=False)
-            for values in zip(*columns, strict=True)
-        ]
-        if columns
-        else ["{}"] * len(data)
+    if not positions or not len(data):
+        return ["{}"] * len(data)
+    frame = pd.DataFrame(
+        {
+            layout.header(i): pd.Series(
+                text_array(data[i]).to_numpy(zero_copy_only=False), dtype=object
+            )
+            for i in positions
+        }
     )
+    # pandas' C writer: json.dumps row by row took most of the time of a million recipients.
+    # Raw line breaks only end records (those inside values are escaped), hence split("\n").
+    lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+    return lines.rstrip("\n").split("\n")

@@ -202,7 +202,9 @@ class ValidationReport:
             return [json.dumps(_issue_dict(i), ensure_ascii=False) for i in self._issues(frame)]
         # pandas' JSON writer is C: twice as fast as json.dumps on a million issues.
         rows = frame[list(ISSUE_COLUMNS)].to_json(orient="records", lines=True, force_ascii=False)
-        return rows.splitlines()
+        # Raw line breaks only end records (those inside values are escaped); splitlines()
+        # would also cut at U+2028 and friends, which JSON leaves as they are.
+        return rows.rstrip("\n").split("\n")
 
     def _head(self) -> dict[str, Any]:
         return {

@@ -265,22 +265,27 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
         "amount": 123456,
         "notice_number": "301000000000000001",
         "due_date": "2030-12-31T17:00:00.000Z",
-        "extra": json.dumps(
-            {
-                "Nome": "Mario",
-                "Importo": "1.234,56",
-                "Numero avviso": "301000000000000001",
-                "Scadenza": "31/12/2030 18:00",
-                "Zona": "Nord",
-            },
-            ensure_ascii=False,
-        ),
+        "extra": first[0]["extra"],
+    }
+    assert json.loads(first[0]["extra"]) == {
+        "Nome": "Mario",
+        "Importo": "1.234,56",
+        "Numero avviso": "301000000000000001",
+        "Scadenza": "31/12/2030 18:00",
+        "Zona": "Nord",
     }
     assert (first[1]["amount"], first[1]["notice_number"], first[1]["due_date"]) == (
         None,
         None,
         None,
     )
+
+
+def test_extra_json_keeps_any_character_of_the_original_cells() -> None:
+    odd = 'a "quoted"\\ line\u2028with U+2028 and / slash'
+    content = f'cf;nome;note\n{MARIO};Mario;"{odd.replace(chr(34), chr(34) * 2)}"\n'.encode()
+    [chunk] = list(iter_recipient_chunks(content, "a.csv", OPTIONS))
+    assert json.loads(chunk["extra"][0]) == {"nome": "Mario", "note": odd}
 
 
 def test_recipient_chunks_refuse_an_unusable_file_in_italian() -> None:
