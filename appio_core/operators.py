@@ -18,7 +18,7 @@ MIN_PASSWORD_LENGTH = 8
 
 def admin_exists(session: Session) -> bool:
     stmt = select(func.count()).select_from(Operator).where(Operator.role == Role.ADMIN)
-    return session.scalar(stmt) > 0
+    return (session.scalar(stmt) or 0) > 0
 
 
 def create_operator(

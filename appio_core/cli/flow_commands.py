@@ -242,20 +242,6 @@ def worker(ctx: Context, once: bool) -> None:
     run_worker(ctx.settings, once=once, sessions=ctx.sessions)
 
 
-FLOW_COMMANDS = (
-    import_,
-    activate,
-    send,
-    pause,
-    resume,
-    cancel,
-    status,
-    list_,
-    retry_failed,
-    resolve_uncertain,
-)
-
-
 @click.command("export")
 @click.argument("flow_id", type=int)
 @click.option(
@@ -273,4 +259,16 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     click.echo(f"Esportato in {output}.")
 
 
-FLOW_COMMANDS = (*FLOW_COMMANDS, export)
+FLOW_COMMANDS: tuple[click.Command, ...] = (
+    import_,
+    activate,
+    send,
+    pause,
+    resume,
+    cancel,
+    status,
+    list_,
+    retry_failed,
+    resolve_uncertain,
+    export,
+)

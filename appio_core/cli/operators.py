@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -39,7 +40,7 @@ def add(ctx: Context, username: str, role: str, full_name: str, password: str | 
 def list_(ctx: Context, fmt: str) -> None:
     """Elenca gli operatori."""
     with ctx.transaction() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "username": op.username,
                 "full_name": op.full_name,
