@@ -4,6 +4,7 @@ faults, and a record tests can trust."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,7 +37,8 @@ from appio_core.io_models import (
     PaymentStatus,
     ReadStatus,
 )
-from appio_core.simulator import Faults, Kind, Population, SimulatorApp
+from appio_core.services import ApiKeys
+from appio_core.simulator import Faults, Kind, Population, SimulatorApp, create_app, load_config
 
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
 NOTICE = "012345678901234567"
@@ -413,3 +415,70 @@ async def test_the_record_and_faults_are_reachable_over_http(sim: SimulatorApp) 
     assert [m["fiscal_code"] for m in record["messages"]] == [TEST_FISCAL_CODE]
     assert record["requests"][0]["operation"] == "submitMessageforUserWithFiscalCodeInBody"
     assert empty["request_count"] == 0
+
+
+CONFIG_YAML = """
+seed: 3
+processing_delay: 0
+accounts:
+  - {name: grande, requests: 0}
+  - {name: piccolo, requests: 2, window: 5}
+services:
+  - service_id: SRV-A
+    name: Servizio A
+    primary_key: key-a-primary-0001
+    secondary_key: key-a-secondary-001
+    account: grande
+  - service_id: SRV-B
+    name: Servizio B
+    primary_key: key-b-primary-0001
+    secondary_key: key-b-secondary-001
+    account: piccolo
+    limited: true
+    authorized_recipients: [RSSMRA80A01H501U]
+faults: {error_503_rate: 0}
+"""
+
+
+async def test_a_yaml_config_sets_accounts_limits_and_authorised_recipients(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "simulatore.yaml"
+    path.write_text(CONFIG_YAML)
+    sim = create_app(load_config(path))
+    client = client_on(sim)
+    unlimited, limited = ApiKeys("key-a-primary-0001", None), ApiKeys("key-b-primary-0001", None)
+    for _ in range(5):  # an account with no limit
+        await client.get_profile(unlimited, TEST_FISCAL_CODE)
+    assert (await client.get_profile(limited, "RSSMRA80A01H501U")).sender_allowed is not None
+    with pytest.raises(RecipientForbidden):
+        await client.get_profile(limited, "VRDLGU70A01F205Z")
+    async with raw(sim) as http:
+        third = await http.post(
+            "/api/v1/profiles", json={"fiscal_code": TEST_FISCAL_CODE},
+            headers={"Ocp-Apim-Subscription-Key": "key-b-primary-0001"},
+        )  # fmt: skip
+    assert third.status_code == 429  # two per 5 s on the small account
+
+
+def test_a_yaml_config_without_services_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "vuoto.yaml"
+    path.write_text("seed: 1\n")
+    with pytest.raises(ValueError, match="nessun servizio configurato"):
+        load_config(path)
+
+
+async def test_the_rate_limit_can_be_switched_off_over_http(clock: FakeClock) -> None:
+    sim = simulator(clock)
+    async with raw(sim) as http:
+        switched = await http.post("/__simulator/rate-limit", json={"enabled": False})
+        headers = {"Ocp-Apim-Subscription-Key": TRIBUTI.primary_key}
+        answers = [
+            await http.post(
+                "/api/v1/profiles", json={"fiscal_code": TEST_FISCAL_CODE}, headers=headers
+            )
+            for _ in range(160)
+        ]
+    assert switched.json() == {"enabled": False}
+    assert {a.status_code for a in answers} == {200}
+    assert "x-rate-limit-remaining" not in answers[0].headers
