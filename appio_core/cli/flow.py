@@ -31,7 +31,9 @@ def flow() -> None:
 )
 @click.option("--sheet", help="Foglio da leggere nei file .xlsx (di norma il primo).")
 @click.option("--max-payment-amount", type=int, help="Importo massimo del servizio, in centesimi.")
-@click.option("--max-rows", type=int, default=1_000_000, show_default=True)
+@click.option(
+    "--max-rows", type=int, default=1_000_000, show_default=True, help="Destinatari al massimo."
+)
 @click.option(
     "--format",
     "output_format",
