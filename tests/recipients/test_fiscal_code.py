@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from appio_core import fiscal_code
 from appio_core.errors import InvalidInput
@@ -139,3 +141,16 @@ def test_a_column_read_in_chunks_is_normalised_like_a_whole_one() -> None:
     checked = fiscal_code.check_column(pd.Series(pd.array(chunks, dtype="str")))
     assert checked.values.tolist() == ["RSSMRA85T10A562S", "RSSMRA85T10A562S"]
     assert checked.errors.isna().all()
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.sampled_from("ABLMRSTVZ0123456789 \tàx-"), max_size=20))
+def test_the_single_and_the_column_check_agree_on_any_text(typed: str) -> None:
+    checked = fiscal_code.check_column(pd.Series([typed]))
+    error = checked.errors.iloc[0]
+    try:
+        assert fiscal_code.validate(typed) == fiscal_code.normalize(typed)
+        assert not isinstance(error, str)
+    except FiscalCodeError as raised:
+        assert raised.code == error
+    assert checked.values.iloc[0] == fiscal_code.normalize(typed)
