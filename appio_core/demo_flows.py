@@ -101,10 +101,11 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
             services["Servizi scolastici - Mensa"],
             services["Anagrafe - Carta d'identità"],
         )
+        # Small enough for one window of the demo account's limit (150 requests per 5 s).
         mixed = (
-            _codes(Kind.WITH_IO, tari.io_service_id, 34)
-            + _codes(Kind.WITHOUT_IO, tari.io_service_id, 4)
-            + _codes(Kind.BLOCKED, tari.io_service_id, 2)
+            _codes(Kind.WITH_IO, tari.io_service_id, 16)
+            + _codes(Kind.WITHOUT_IO, tari.io_service_id, 3)
+            + _codes(Kind.BLOCKED, tari.io_service_id, 1)
         )
         sent = [
             _import(
@@ -122,7 +123,7 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
                 mensa,
                 "Mensa - menù invernale",
                 Natura.COMMUNICATION,
-                _people_file(_codes(Kind.WITH_IO, mensa.io_service_id, 25)),
+                _people_file(_codes(Kind.WITH_IO, mensa.io_service_id, 12)),
                 "Mensa scolastica: menù invernale",
                 MENSA_TEXT,
             ),
@@ -132,7 +133,7 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
             mensa,
             "Mensa - iscrizioni 2027",
             Natura.COMMUNICATION,
-            _people_file(_codes(Kind.WITH_IO, mensa.io_service_id, 60, skip=25)),
+            _people_file(_codes(Kind.WITH_IO, mensa.io_service_id, 30, skip=12)),
             "Mensa scolastica: iscrizioni aperte",
             MENSA_TEXT,
         )
@@ -150,7 +151,7 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
             tari,
             "Sollecito TARI 2025",
             Natura.PAYMENT_REMINDER,
-            _tari_file(_codes(Kind.WITH_IO, tari.io_service_id, 12, skip=40)),
+            _tari_file(_codes(Kind.WITH_IO, tari.io_service_id, 12, skip=16)),
             "Sollecito TARI 2025 per {{nome}}",
             TARI_TEXT,
         )
@@ -173,6 +174,7 @@ async def _send(
         status_min_interval=1.0,
     )
     dispatcher = Dispatcher(sessions, box, base_url, config)
+
     def done() -> bool:
         with session_scope(sessions) as session:
             states = [session.get(Flow, f).state for f in sent_ids]  # type: ignore[union-attr]
