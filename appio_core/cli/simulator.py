@@ -93,7 +93,7 @@ def simulator(
         loop=loop,
         log_level="warning",
         access_log=False,
-        # IO's gateway (Azure API Management) keeps idle connections for about 4 minutes.
+        # IO's gateway runs on Azure (API Management), whose idle timeout is 4 minutes.
         # uvicorn's default of 5 s would close them while a paced client waits for its
         # next slot, and a request sent on a connection closed under it has an unknown
         # outcome: that would be the simulator's artefact, not IO's behaviour.
