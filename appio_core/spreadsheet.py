@@ -207,7 +207,21 @@ def _read_csv(content: bytes) -> Sheet:
     # Header is row 1; a record spanning several lines (a quoted text with line breaks) is still
     # one spreadsheet row, as Excel shows it.
     rows = np.arange(2, len(data) + 2, dtype=np.int64)
+    if b"\n\n" in content or b"\n\r\n" in content:
+        around = _rows_around_blank_lines(content, separator, len(data))
+        rows = rows if around is None else around
     return _sheet([h.strip() for h in headers], data, rows, filled)
+
+
+def _rows_around_blank_lines(content: bytes, separator: str, records: int) -> np.ndarray | None:
+    """Row numbers when blank lines sit among the records: the CSV parser drops them, Excel
+    shows each as a row. Python's csv module reports them (as []), at a cost paid only here;
+    None if the two parsers do not count the same records."""
+    reader = csv.reader(io.StringIO(content.decode("utf-8"), newline=""), delimiter=separator)
+    kept = [number for number, cells in enumerate(reader, start=1) if cells]
+    if len(kept) != records + 1:  # the header, then the data
+        return None
+    return np.array(kept[1:], dtype=np.int64)
 
 
 def _parse_csv(

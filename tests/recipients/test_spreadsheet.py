@@ -140,3 +140,20 @@ def test_a_file_object_is_read_up_to_the_size_limit_only() -> None:
     assert raised.value.message == (
         "Il file è troppo grande (2 KB): il massimo è 1 KB. Dividilo in più flussi."
     )
+
+
+# (content, spreadsheet rows of the data): Excel shows a blank line as a row
+BLANK_LINES = (
+    (b"cf;nome\nA;1\nB;2\n", [2, 3]),
+    (b"cf;nome\n\nA;1\n\n\nB;2\n\n", [3, 6]),
+    (b"cf;nome\r\nA;1\r\n\r\nB;2\r\n", [2, 4]),
+    (b'cf;nome\nA;"riga\n\nriga"\n\nB;2\n', [2, 4]),  # a cell's line breaks stay in its row
+    (b"\n\ncf;nome\nA;1\n", [4]),
+)
+
+
+@pytest.mark.parametrize(("content", "rows"), BLANK_LINES)
+def test_blank_lines_in_a_csv_keep_the_spreadsheet_s_row_numbers(
+    content: bytes, rows: list[int]
+) -> None:
+    assert read_sheet(content, "a.csv", None, LIMIT).rows.tolist() == rows
