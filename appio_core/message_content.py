@@ -143,10 +143,31 @@ def check_text(value: str, rules: ContentRules | None = None) -> str:
 def _check_length(value: str, rules: ContentRules, subject: bool) -> str:
     value = value.strip()
     limits = (rules.subject_min, rules.subject_max) if subject else (rules.text_min, rules.text_max)
-    code = length_codes(np.array([len(value)]), *limits, subject=subject)[0]
+    length = text_length(value)
+    code = length_codes(np.array([length]), *limits, subject=subject)[0]
     if code is not None:
-        raise ContentError(length_message(code, len(value), rules), code=code)
+        raise ContentError(length_message(code, length, rules), code=code)
     return value
+
+
+# IO checks lengths in JavaScript, where a character beyond the Basic Multilingual Plane (most
+# emoji) counts twice: 120 "characters" with an emoji in them are 121 for IO, and refused.
+_ASTRAL = r"[\x{10000}-\x{10FFFF}]"
+
+
+def text_length(value: str) -> int:
+    """Length as IO counts it: UTF-16 code units."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def text_lengths(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """`text_length` over a column; the regex runs only on the rows that are not plain ASCII."""
+    lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False).astype(np.int64)
+    rest = np.flatnonzero(~pc.string_is_ascii(values).to_numpy(zero_copy_only=False))
+    if len(rest):
+        astral = pc.count_substring_regex(_take(values, rest), _ASTRAL)
+        lengths[rest] += astral.to_numpy(zero_copy_only=False)
+    return lengths
 
 
 # ---- column helpers --------------------------------------------------------------------------

@@ -444,7 +444,7 @@ def _length_issues(
     field_name = SUBJECT if is_subject else MARKDOWN
     if template is None:
         values = texts[layout.fields[field_name]]
-        lengths = pc.utf8_length(values).to_numpy(zero_copy_only=False)
+        lengths = content.text_lengths(values)
         header = layout.header(layout.fields[field_name])
     else:
         placeholders = [texts[i] for i in layout.placeholder_columns(template)]

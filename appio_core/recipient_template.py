@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from appio_core.message_content import text_length, text_lengths
 from appio_core.spreadsheet import header_key
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
@@ -41,13 +42,13 @@ class Template:
         return any("{{" in part or "}}" in part for part in self.literals)
 
     def fixed_length(self) -> int:
-        return sum(len(part) for part in self.literals)
+        return sum(text_length(part) for part in self.literals)
 
     def lengths(self, values: list[pa.Array]) -> np.ndarray:
         """Rendered length per row; `values` follow `names`."""
         total = np.full(len(values[0]) if values else 0, self.fixed_length(), dtype=np.int64)
         for column in values:
-            total += pc.utf8_length(column).to_numpy(zero_copy_only=False)
+            total += text_lengths(column)
         return total
 
     def render(self, values: list[pa.Array], rows: int) -> pa.Array:

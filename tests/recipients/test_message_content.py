@@ -289,3 +289,17 @@ def test_columns_read_in_chunks_are_cleaned_like_whole_ones() -> None:
     assert amounts.cents.tolist()[:3] == [100, 200, 300]
     notices = mc.notice_column(_chunked(["3010 0000 0000 0000 01"], ["301000000000000002"]))
     assert notices.values.tolist() == ["301000000000000001", "301000000000000002"]
+
+
+def test_lengths_are_counted_as_io_counts_them_with_emoji_as_two() -> None:
+    assert mc.text_length("Scadenza 📅") == 11
+    assert mc.text_lengths(pa.array(["abc", "a😀b", "€uro"], type=pa.large_string())).tolist() == [
+        3,
+        4,
+        4,
+    ]
+    with pytest.raises(ContentError) as raised:
+        mc.check_subject("x" * 119 + "😀")
+    assert raised.value.message == (
+        "L'oggetto è troppo lungo: ha 121 caratteri, al massimo 120: accorcialo."
+    )

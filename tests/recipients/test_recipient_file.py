@@ -10,6 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from appio_core.errors import InvalidInput
+from appio_core.message_content import ContentRules
 from appio_core.recipient_file import (
     ALIASES,
     AMOUNT,
@@ -301,3 +302,21 @@ def test_a_template_knows_its_placeholders_and_fixed_length() -> None:
     assert template.fixed_length() == len("Gentile , il  scade.")
     assert not template.stray_braces()
     assert Template.parse("Gentile {{nome}").stray_braces()
+
+
+def test_an_emoji_in_a_template_counts_twice_towards_io_s_limits() -> None:
+    # "📅 Mario: scadenza": 17 characters, 18 for IO (the emoji is two UTF-16 units).
+    def subject_errors(minimum: int) -> list[str]:
+        options = FileOptions(
+            subject_template="📅 {{nome}}: scadenza",
+            text_template=TEXT,
+            now=NOW,
+            rules=ContentRules(subject_min=minimum),
+        )
+        report = validate_file(_csv("cf;nome", f"{MARIO};Mario"), "a.csv", options)
+        return [e.message for e in report.errors]
+
+    assert subject_errors(18) == []
+    assert subject_errors(19) == [
+        "L'oggetto è troppo corto: ha 18 caratteri, ne servono almeno 19."
+    ]
