@@ -14,7 +14,8 @@ counted over every operation of every service of the account. Going over it cost
 It corrects itself with what IO says:
 - `x-rate-limit-remaining` lower than our own count means someone else (another
   process, another installation) spends the same account: the difference is booked
-  as phantom requests so that we slow down accordingly;
+  as phantom requests so that we slow down accordingly, and while that lasts a small
+  reserve (5%) is kept for what the others sent since their last answer;
 - a 429 (with `x-rate-limit-retry-after` when present) pauses every caller of the
   account, for capped, jittered, growing waits while 429s keep coming.
 
@@ -64,6 +65,8 @@ class RateLimiter:
         self.margin = margin
         self.interval = (window + margin) / requests
         self.tolerance = max(2, requests // 50)
+        self.reserve = max(1, requests // 20)
+        self._shared_until = -math.inf
         self._due = -math.inf  # when the next request may leave, on the even schedule
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -94,8 +97,11 @@ class RateLimiter:
         now = self._clock()
         self._expire(now)
         wait = max(self._paused_until, self._due) - now
-        if len(self._sent) >= self.requests:
-            slot = self._sent[len(self._sent) - self.requests] + self.window + self.margin
+        # While someone else spends the account too, what we know of their requests is
+        # late by a round trip: keep a reserve for what they sent meanwhile.
+        capacity = self.requests - (self.reserve if now < self._shared_until else 0)
+        if len(self._sent) >= capacity:
+            slot = self._sent[len(self._sent) - capacity] + self.window + self.margin
             wait = max(wait, slot - now)
         return max(wait, 0.0)
 
@@ -175,6 +181,8 @@ class RateLimiter:
         # start now, so the deque stays in time order.
         for _ in range(min(foreign, self.requests)):
             self._sent.append(now)
+        if foreign > 0:
+            self._shared_until = now + self.window
 
     def on_throttled(self, headers: Mapping[str, str]) -> float:
         """Pause every caller after a 429; returns the pause in seconds."""
