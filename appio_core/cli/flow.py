@@ -87,9 +87,12 @@ def validate(
 
 
 def _print_text(report: ValidationReport, limit: int) -> None:
+    if report.file_errors:  # one line each, rather than the summary's single sentence
+        click.echo("Il file non è utilizzabile:")
+        for error in report.file_errors:
+            click.echo(f"- {error.message}")
+        return
     click.echo(report.summary())
-    for error in report.file_errors:
-        click.echo(f"- {error.message}")
     for title, issues, total in (
         ("Errori", report.first_errors(limit), len(report.error_frame)),
         ("Avvisi", report.first_warnings(limit), len(report.warning_frame)),

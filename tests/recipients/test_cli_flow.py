@@ -97,3 +97,13 @@ def test_the_flow_group_is_registered_with_its_italian_help() -> None:
     result = CliRunner().invoke(cli, ["flow", "--help"])
     assert result.exit_code == 0
     assert "Flussi di invio massivo." in result.output
+
+
+def test_the_text_report_lists_each_file_error_once(tmp_path: Path) -> None:
+    status, output = _validate(tmp_path, "nome;nome\nMario;Mario\n")
+    assert status == 2
+    assert output.splitlines() == [
+        "Il file non è utilizzabile:",
+        "- Le colonne «nome» e «nome» indicano la stessa cosa: tienine una sola.",
+        "- Manca la colonna dei destinatari: aggiungi una colonna «codice fiscale» (oppure «cf»).",
+    ]
