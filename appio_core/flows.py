@@ -256,6 +256,19 @@ def _insert_recipients(
     return total
 
 
+def check_flow_file(
+    session: Session,
+    actor: Actor,
+    service_id: int,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates = Templates(),
+) -> ValidationReport:
+    """The validation report of a file for a service, without importing anything."""
+    service = _active_service(session, actor, service_id)
+    return validate_file(_read_source(source), filename, _file_options(service, templates))
+
+
 def _flow(session: Session, flow_id: int) -> Flow:
     flow = session.get(Flow, flow_id)
     if flow is None:
