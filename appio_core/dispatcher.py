@@ -27,7 +27,9 @@ Design, and why:
   sends, same limiter), for `status_check_hours` after sending, less and less often.
 
 Database calls are synchronous and short (one statement per chunk of rows); they run on
-the event loop's thread between the network waves.
+the event loop's thread between the network waves. A batch is worked in two lanes of
+chunks, so that while one lane commits (or waits for the slowest answer of its wave) the
+other's requests are in flight; `concurrency` bounds the requests of both lanes together.
 """
 
 from __future__ import annotations
@@ -141,6 +143,11 @@ class FlowWork:
     check_profile: bool
     feature_level: str
     status_check_hours: int
+
+
+# Chunks of one batch in flight at once (see Dispatcher._process); each chunk holds
+# concurrency / PIPELINE_LANES rows, so that `concurrency` still bounds the requests in flight.
+PIPELINE_LANES = 2
 
 
 class LeaseLost(Exception):
@@ -440,25 +447,57 @@ class Dispatcher:
         keys: ApiKeys,
         rows: list[Claimed],
     ) -> None:
-        size = self.config.concurrency
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            results: dict[int, dict[str, Any]] = {}
-            sendable = chunk
-            if flow.check_profile:
-                checks = await asyncio.gather(*(self._check(client, keys, r) for r in chunk))
-                sendable = [r for r, result in zip(chunk, checks, strict=True) if result is None]
-                results.update(
-                    {
-                        r.id: result
-                        for r, result in zip(chunk, checks, strict=True)
-                        if result is not None
-                    }
+        """Checks and sends the claimed rows, chunk by chunk, in `PIPELINE_LANES` lanes.
+
+        Each chunk goes: profile checks, commit of their outcomes and of `send_started_at`,
+        sends, commit of the results. The lanes take the chunks in turn, so that one
+        lane's database commits and the slowest answers of its wave overlap the other
+        lane's requests instead of leaving the connection idle. Once a lane finds the
+        flow paused (or the lease lost), no lane starts sending again: the rows not yet
+        started go back to «da inviare», the sends in flight finish and are recorded."""
+        size = max(1, -(-self.config.concurrency // PIPELINE_LANES))
+        chunks = [rows[start : start + size] for start in range(0, len(rows), size)]
+        stopped = False
+
+        async def lane(mine: list[list[Claimed]]) -> None:
+            nonlocal stopped
+            for chunk in mine:
+                if stopped:
+                    return
+                results: dict[int, dict[str, Any]] = {}
+                sendable = chunk
+                if flow.check_profile:
+                    checks = await asyncio.gather(*(self._check(client, keys, r) for r in chunk))
+                    sendable = [
+                        r for r, result in zip(chunk, checks, strict=True) if result is None
+                    ]
+                    results.update(
+                        {
+                            r.id: result
+                            for r, result in zip(chunk, checks, strict=True)
+                            if result is not None
+                        }
+                    )
+                if stopped:
+                    return  # its rows were released with the others
+                try:
+                    go_on = self._start_sending(account_id, flow.id, sendable, results, rows)
+                except BaseException:
+                    stopped = True
+                    raise
+                if not go_on:
+                    stopped = True
+                    return
+                sent = await asyncio.gather(*(self._send(client, keys, flow, r) for r in sendable))
+                self._record(
+                    {r.id: result for r, result in zip(sendable, sent, strict=True)}, flow.id
                 )
-            if not self._start_sending(account_id, flow.id, sendable, results, rows[start:]):
-                return
-            sent = await asyncio.gather(*(self._send(client, keys, flow, r) for r in sendable))
-            self._record({r.id: result for r, result in zip(sendable, sent, strict=True)}, flow.id)
+
+        lanes = [chunks[i::PIPELINE_LANES] for i in range(PIPELINE_LANES)]
+        outcomes = await asyncio.gather(*(lane(m) for m in lanes if m), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     def _start_sending(
         self,
@@ -466,11 +505,12 @@ class Dispatcher:
         flow_id: int,
         sendable: list[Claimed],
         results: dict[int, dict[str, Any]],
-        remaining: list[Claimed],
+        claimed: list[Claimed],
     ) -> bool:
         """Commits the profile outcomes and `send_started_at` of the rows about to be posted.
 
-        False (and the unsent rows released) when the flow was paused or cancelled."""
+        False (and the claimed rows whose send has not started released) when the flow
+        was paused or cancelled."""
         now = self._clock()
         with session_scope(self.sessions) as session:
             self._renew(session, account_id)
@@ -479,9 +519,10 @@ class Dispatcher:
                 session.execute(
                     update(Recipient)
                     .where(
-                        Recipient.id.in_([r.id for r in remaining]),
+                        Recipient.id.in_([r.id for r in claimed]),
                         Recipient.worker_id == self.worker_id,
                         Recipient.outcome == Outcome.SENDING,
+                        Recipient.send_started_at.is_(None),
                     )
                     .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
                 )
