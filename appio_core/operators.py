@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -85,11 +86,14 @@ def authenticate(session: Session, username: str, password: str) -> Actor | None
     operator = session.scalar(select(Operator).where(Operator.username == username.strip().lower()))
     if operator is None or not operator.active:
         # Still hash once so that a wrong username costs the same time as a wrong password.
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(operator.password_hash, password):
         return None
     return Actor.of(operator)
 
 
-_DUMMY_HASH = hash_password("not-a-real-password")
+@cache
+def _dummy_hash() -> str:
+    # Computed on first use: hashing at import time would slow every `appio` command.
+    return hash_password("not-a-real-password")

@@ -5,44 +5,61 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.config import Settings, load_settings
-from appio_core.db import make_engine, make_sessionmaker, session_scope
+from appio_core.cli.lazy import LazyGroup
 from appio_core.errors import AppError
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from appio_core.config import Settings
+    from appio_core.permissions import Actor
+    from appio_core.security import KeyBox
 
 
 class Context:
     """Built lazily so that `appio --help` works without a database or a secret key."""
 
+    # Imports inside: a command that needs no database does not pay for loading one.
+
     @cached_property
     def settings(self) -> Settings:
+        from appio_core.config import load_settings
+
         return load_settings()
 
     @cached_property
     def engine(self) -> Engine:
+        from appio_core.db import make_engine
+
         return make_engine(self.settings.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
+        from appio_core.db import make_sessionmaker
+
         return make_sessionmaker(self.engine)
 
     @cached_property
     def keybox(self) -> KeyBox:
+        from appio_core.security import KeyBox
+
         return KeyBox(self.settings.secret_key)
 
     @property
     def actor(self) -> Actor:
+        from appio_core.permissions import Actor
+
         return Actor.system()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        from appio_core.db import session_scope
+
         with session_scope(self.sessions) as session:
             yield session
 
@@ -57,7 +74,7 @@ class CliError(click.ClickException):
         click.echo(f"Errore: {self.format_message()}", err=True)
 
 
-class AppGroup(click.Group):
+class AppGroup(LazyGroup):
     """Turns the core's typed errors into one clear line and exit status 1."""
 
     def invoke(self, ctx: click.Context) -> Any:

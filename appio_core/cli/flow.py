@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from appio_core.cli.lazy import LazyGroup
+
 if TYPE_CHECKING:
     from appio_core.recipient_report import RowIssue, ValidationReport
 
@@ -15,7 +17,28 @@ EXIT_ROW_ERRORS = 1
 EXIT_UNUSABLE_FILE = 2
 
 
-@click.group()
+_FLOW_COMMANDS = "appio_core.cli.flow_commands"
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        name: f"{_FLOW_COMMANDS}:{attribute}"
+        for name, attribute in (
+            ("import", "import_"),
+            ("activate", "activate"),
+            ("send", "send"),
+            ("pause", "pause"),
+            ("resume", "resume"),
+            ("cancel", "cancel"),
+            ("status", "status"),
+            ("list", "list_"),
+            ("retry-failed", "retry_failed"),
+            ("resolve-uncertain", "resolve_uncertain"),
+            ("export", "export"),
+        )
+    },
+)
 def flow() -> None:
     """Flussi di invio massivo."""
 

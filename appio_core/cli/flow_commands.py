@@ -257,18 +257,3 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     with ctx.transaction() as session:
         output.write_bytes(flow_recipients_xlsx(session, ctx.actor, flow_id))
     click.echo(f"Esportato in {output}.")
-
-
-FLOW_COMMANDS: tuple[click.Command, ...] = (
-    import_,
-    activate,
-    send,
-    pause,
-    resume,
-    cancel,
-    status,
-    list_,
-    retry_failed,
-    resolve_uncertain,
-    export,
-)
