@@ -36,6 +36,8 @@ def selectable_grid(
         height=height,
         update_on=["selectionChanged"],
         show_toolbar=False,
+        # Read-only views of the database: what the server sends always replaces the rows.
+        server_sync_strategy="server_wins",
     )
     return selected_id(response.selected_rows, id_column)
 

@@ -27,9 +27,9 @@ def show_report(report: ValidationReport) -> None:
     if not report.usable:
         return
     if report.has_errors:
-        st.error(f"{report.error_rows} righe su {report.rows} da correggere. {report.summary()}")
+        st.error(f"Il file ha errori da correggere. {report.summary()}")
     else:
-        st.success(f"File valido: {report.rows} destinatari. {report.summary()}")
+        st.success(f"File valido. {report.summary()}")
     errors, warnings = report.errors, report.warnings
     if errors:
         st.markdown("**Errori** (le righe sono quelle del foglio: l'intestazione è la riga 1)")

@@ -19,10 +19,10 @@ pytestmark = pytest.mark.browser
 
 
 def _fill_form(page: Page, file: Path) -> None:
-    page.get_by_label("Nome del flusso").fill("Avviso mensa dicembre")
+    page.get_by_role("textbox", name="Nome del flusso").fill("Avviso mensa dicembre")
     page.locator("input[type=file]").set_input_files(str(file))
-    page.get_by_label("Oggetto (modello)").fill("Mensa: avviso per {{nome}}")
-    page.get_by_label("Testo del messaggio (modello, Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Oggetto (modello)").fill("Mensa: avviso per {{nome}}")
+    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
 
 
 def test_an_operator_creates_sends_and_exports_a_flow(
@@ -37,7 +37,12 @@ def test_an_operator_creates_sends_and_exports_a_flow(
     page.get_by_role("link", name="Nuovo flusso").click()
     _fill_form(page, bad)
     page.get_by_role("button", name="Verifica file").click()
-    expect(page.get_by_text(re.compile(r"1 righe su 5 da correggere"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Il file ha errori da correggere\. 5 righe"))
+    ).to_be_visible()
+    expect(
+        page.get_by_text("1 con errori (1 codice fiscale da correggere)", exact=False)
+    ).to_be_visible()
     shot(page, "nuovo-flusso-errori")
 
     _fill_form(page, good)
@@ -51,6 +56,7 @@ def test_an_operator_creates_sends_and_exports_a_flow(
     expect(page.get_by_text(re.compile(r"Stato (Inviato|Invio incompleto)"))).to_be_visible(
         timeout=60_000
     )
+    page.wait_for_timeout(2000)  # let the rerun that followed the last state settle
     shot(page, "flusso-inviato")
 
     with page.expect_download() as download:
