@@ -23,60 +23,9 @@ from appio_core.permissions import Actor
 from appio_core.security import KeyBox
 from appio_core.simulator import create_app, demo_config
 from appio_core.simulator.app import SimulatorApp
+from appio_core.simulator.population import check_character
 
-_ODD = dict(
-    zip(
-        string.digits + string.ascii_uppercase,
-        [
-            1,
-            0,
-            5,
-            7,
-            9,
-            13,
-            15,
-            17,
-            19,
-            21,
-            1,
-            0,
-            5,
-            7,
-            9,
-            13,
-            15,
-            17,
-            19,
-            21,
-            2,
-            4,
-            18,
-            20,
-            11,
-            3,
-            6,
-            8,
-            12,
-            14,
-            16,
-            10,
-            22,
-            25,
-            24,
-            23,
-        ],
-        strict=True,
-    )
-)
-_EVEN = {
-    c: (int(c) if c.isdigit() else ord(c) - 65) for c in string.digits + string.ascii_uppercase
-}
 MONTHS = "ABCDEHLMPRST"
-
-
-def check_character(first15: str) -> str:
-    total = sum(_ODD[c] if i % 2 == 0 else _EVEN[c] for i, c in enumerate(first15))
-    return chr(65 + total % 26)
 
 
 def fiscal_codes(count: int, seed: int = 1) -> list[str]:
