@@ -50,7 +50,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.db import session_scope
+from appio_core.db import rowcount, session_scope
 from appio_core.flow_states import FlowState, Outcome
 from appio_core.flows import refresh_state
 from appio_core.http import make_http_client
@@ -65,7 +65,15 @@ from appio_core.io_errors import (
     ProfileNotFound,
 )
 from appio_core.io_models import MessageStatusValue, NewMessage
-from appio_core.models import AccountLease, Flow, IoAccount, Recipient, Service, utcnow
+from appio_core.models import (
+    RECIPIENTS,
+    AccountLease,
+    Flow,
+    IoAccount,
+    Recipient,
+    Service,
+    utcnow,
+)
 from appio_core.rate_limit import limiter_for_account
 from appio_core.security import KeyBox
 from appio_core.services import ApiKeys
@@ -176,13 +184,18 @@ class Dispatcher:
         self._clock = clock
         self._held: set[int] = set()
         self._clients: dict[int, IoClient] = {}
+        self._should_stop: Callable[[], bool] = lambda: False
 
     # -- the loop ----------------------------------------------------------------------
 
     async def run(
         self, should_stop: Callable[[], bool] = lambda: False, once: bool = False
     ) -> None:
-        """Works until `should_stop()` (or, with `once`, until nothing is left to do now)."""
+        """Works until `should_stop()` (or, with `once`, until nothing is left to do now).
+
+        `should_stop` is also asked before each chunk of sends, so that stopping a worker
+        under IO's rate limit does not wait for the end of a whole batch."""
+        self._should_stop = should_stop
         try:
             while not should_stop():
                 worked = await self.tick()
@@ -253,18 +266,20 @@ class Dispatcher:
                         session.add(AccountLease(account_id=account_id))
                 except IntegrityError:
                     pass  # another worker created it at the same moment
-            got = session.execute(
-                update(AccountLease)
-                .where(
-                    AccountLease.account_id == account_id,
-                    or_(
-                        AccountLease.owner == self.worker_id,
-                        AccountLease.owner.is_(None),
-                        AccountLease.expires_at < now,
-                    ),
+            got = rowcount(
+                session.execute(
+                    update(AccountLease)
+                    .where(
+                        AccountLease.account_id == account_id,
+                        or_(
+                            AccountLease.owner == self.worker_id,
+                            AccountLease.owner.is_(None),
+                            AccountLease.expires_at < now,
+                        ),
+                    )
+                    .values(owner=self.worker_id, expires_at=expires)
                 )
-                .values(owner=self.worker_id, expires_at=expires)
-            ).rowcount
+            )
             if got and account_id not in self._held:
                 self._recover(session, account_id)
         if got:
@@ -275,11 +290,13 @@ class Dispatcher:
 
     def _renew(self, session: Session, account_id: int) -> None:
         expires = self._clock() + timedelta(seconds=self.config.lease_seconds)
-        renewed = session.execute(
-            update(AccountLease)
-            .where(AccountLease.account_id == account_id, AccountLease.owner == self.worker_id)
-            .values(expires_at=expires)
-        ).rowcount
+        renewed = rowcount(
+            session.execute(
+                update(AccountLease)
+                .where(AccountLease.account_id == account_id, AccountLease.owner == self.worker_id)
+                .values(expires_at=expires)
+            )
+        )
         if not renewed:
             raise LeaseLost(account_id)
 
@@ -306,21 +323,25 @@ class Dispatcher:
             or_(Recipient.worker_id.is_(None), Recipient.worker_id != self.worker_id),
         )
         now = self._clock()
-        uncertain = session.execute(
-            update(Recipient)
-            .where(orphaned, Recipient.send_started_at.is_not(None))
-            .values(
-                outcome=Outcome.UNCERTAIN,
-                worker_id=None,
-                error_detail=CRASHED_DURING_SEND,
-                updated_at=now,
+        uncertain = rowcount(
+            session.execute(
+                update(Recipient)
+                .where(orphaned, Recipient.send_started_at.is_not(None))
+                .values(
+                    outcome=Outcome.UNCERTAIN,
+                    worker_id=None,
+                    error_detail=CRASHED_DURING_SEND,
+                    updated_at=now,
+                )
             )
-        ).rowcount
-        requeued = session.execute(
-            update(Recipient)
-            .where(orphaned, Recipient.send_started_at.is_(None))
-            .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
-        ).rowcount
+        )
+        requeued = rowcount(
+            session.execute(
+                update(Recipient)
+                .where(orphaned, Recipient.send_started_at.is_(None))
+                .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
+            )
+        )
         if uncertain or requeued:
             log.warning(
                 "account %s taken over: %s rows «esito incerto», %s rows back to «da inviare»",
@@ -510,12 +531,12 @@ class Dispatcher:
         """Commits the profile outcomes and `send_started_at` of the rows about to be posted.
 
         False (and the claimed rows whose send has not started released) when the flow
-        was paused or cancelled."""
+        was paused or cancelled, or the worker is stopping."""
         now = self._clock()
         with session_scope(self.sessions) as session:
             self._renew(session, account_id)
             state = session.scalar(select(Flow.state).where(Flow.id == flow_id))
-            if state != FlowState.SENDING:
+            if state != FlowState.SENDING or self._should_stop():
                 session.execute(
                     update(Recipient)
                     .where(
@@ -529,16 +550,20 @@ class Dispatcher:
                 return False
             self._apply(session, flow_id, results)
             if sendable:
-                marked = session.execute(
-                    update(Recipient)
-                    .where(
-                        Recipient.id.in_([r.id for r in sendable]),
-                        Recipient.worker_id == self.worker_id,
-                        Recipient.outcome == Outcome.SENDING,
-                        Recipient.send_started_at.is_(None),
+                marked = rowcount(
+                    session.execute(
+                        update(Recipient)
+                        .where(
+                            Recipient.id.in_([r.id for r in sendable]),
+                            Recipient.worker_id == self.worker_id,
+                            Recipient.outcome == Outcome.SENDING,
+                            Recipient.send_started_at.is_(None),
+                        )
+                        .values(
+                            send_started_at=now, attempts=Recipient.attempts + 1, updated_at=now
+                        )
                     )
-                    .values(send_started_at=now, attempts=Recipient.attempts + 1, updated_at=now)
-                ).rowcount
+                )
                 if marked != len(sendable):
                     session.rollback()
                     raise LeaseLost(account_id)
@@ -628,7 +653,7 @@ class Dispatcher:
     def _retry_later(self, done: int, exc: IoRetryableError, **extra: Any) -> dict[str, Any]:
         """`done` attempts failed with a temporary error: wait and retry, or give up."""
         if done >= self.config.max_attempts:
-            values = {
+            values: dict[str, Any] = {
                 "outcome": Outcome.ERROR,
                 "http_status": exc.status,
                 "error_detail": f"{exc.message} (dopo {done} tentativi)",
@@ -674,7 +699,7 @@ class Dispatcher:
             by_shape.setdefault(tuple(sorted(params)), []).append(
                 {"row_id": row_id, **{f"v_{k}": v for k, v in params.items()}}
             )
-        table = Recipient.__table__
+        table = RECIPIENTS
         for shape, params_list in by_shape.items():
             stmt = (
                 update(table)

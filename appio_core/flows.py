@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from appio_core.db import rowcount
 from appio_core.errors import AppError, Conflict, InvalidInput, NotFound
 from appio_core.flow_states import (
     FINAL_OUTCOMES,
@@ -25,7 +26,7 @@ from appio_core.flow_states import (
     Outcome,
     can_move,
 )
-from appio_core.models import Flow, Recipient, Service, utcnow
+from appio_core.models import RECIPIENTS, Flow, Recipient, Service, utcnow
 from appio_core.permissions import (
     Actor,
     enabled_service_ids,
@@ -209,7 +210,7 @@ def _insert_recipients(
     even Core's, building the parameters of each row cost several times the insert
     itself (bench/bench_big_flow.py)."""
     connection = session.connection()
-    compiled = insert(Recipient.__table__).compile(
+    compiled = insert(RECIPIENTS).compile(
         dialect=connection.dialect, column_keys=list(_RECIPIENT_COLUMNS)
     )
     # Positional drivers (SQLite) take tuples in the statement's order; named ones
@@ -393,24 +394,26 @@ def retry_failed(session: Session, actor: Actor, flow_id: int) -> int:
     flow = _flow_for_send(session, actor, flow_id)
     if FlowState(flow.state) != FlowState.INCOMPLETE:
         raise Conflict("Si possono reinviare i falliti solo di un flusso «Invio incompleto».")
-    count = session.execute(
-        update(Recipient)
-        .where(
-            Recipient.flow_id == flow.id,
-            Recipient.outcome == Outcome.ERROR,
-            Recipient.retryable.is_(True),
-            Recipient.io_message_id.is_(None),
+    count = rowcount(
+        session.execute(
+            update(Recipient)
+            .where(
+                Recipient.flow_id == flow.id,
+                Recipient.outcome == Outcome.ERROR,
+                Recipient.retryable.is_(True),
+                Recipient.io_message_id.is_(None),
+            )
+            .values(
+                outcome=Outcome.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                retryable=False,
+                send_started_at=None,
+                error_detail=None,
+                updated_at=utcnow(),
+            )
         )
-        .values(
-            outcome=Outcome.PENDING,
-            attempts=0,
-            next_attempt_at=None,
-            retryable=False,
-            send_started_at=None,
-            error_detail=None,
-            updated_at=utcnow(),
-        )
-    ).rowcount
+    )
     if count == 0:
         raise Conflict("Nessun destinatario da reinviare: i falliti hanno errori definitivi.")
     _move(flow, FlowState.SENDING)

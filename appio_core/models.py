@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import cast
 
 from sqlalchemy import (
     BigInteger,
@@ -213,6 +214,10 @@ class Recipient(Base):
         UTCDateTime, nullable=True, index=True
     )
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# The table itself, typed as one, for Core statements (the ORM types __table__ loosely).
+RECIPIENTS = cast(Table, Recipient.__table__)
 
 
 class AccountLease(Base):
