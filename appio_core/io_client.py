@@ -64,6 +64,8 @@ PRIORITY_SEND = 0
 PRIORITY_PROFILE = 0
 PRIORITY_STATUS = 1
 
+FIXED_PATHS = frozenset({"/profiles", "/messages"})
+
 T = TypeVar("T")
 
 
@@ -106,6 +108,17 @@ class IoClient:
         # Primary keys that IO refused while the secondary worked: go straight to the
         # secondary next time instead of spending two requests of the budget per call.
         self._use_secondary: set[str] = set()
+        self._fixed_urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        """Parsed once for the two fixed paths: parsing a URL string on every request was
+        about a tenth of the dispatcher's CPU (bench/RESULTS-flows.md)."""
+        url = self._fixed_urls.get(path)
+        if url is None:
+            url = httpx.URL(self.base_url + path)
+            if path in FIXED_PATHS:
+                self._fixed_urls[path] = url
+        return url
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -209,7 +222,7 @@ class IoClient:
                 await self.limiter.acquire(priority)
             response = await self.http.request(
                 method,
-                self.base_url + path,
+                self._url(path),
                 json=body,
                 headers={KEY_HEADER: order[key_index]},
             )
