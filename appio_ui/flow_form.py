@@ -50,9 +50,17 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         check_profile = c3.checkbox("Verifica il profilo prima di inviare", value=True)
         advanced = c4.checkbox("Messaggi ADVANCED (stato di lettura e pagamento)")
         schedule = c5.checkbox("Programma l'invio")
-        c6, c7 = st.columns(2)
+        c6, c7, c8 = st.columns(3)
         day = c6.date_input("Giorno di invio", value=dt.date.today(), format="DD/MM/YYYY")
         hour = c7.time_input("Ora di invio", value=dt.time(9, 0))
+        status_hours = c8.number_input(
+            "Verifica lo stato dei messaggi per (ore)",
+            min_value=0,
+            max_value=24 * 30,
+            value=48,
+            help="Per quanto tempo dopo l'invio leggere da IO lo stato di ogni "
+            "messaggio (consegna, e-mail, lettura, pagamento). 0: mai.",
+        )
         check = st.form_submit_button("Verifica file", icon=":material/fact_check:")
         create = st.form_submit_button("Crea flusso", type="primary", icon=":material/add:")
     if not (check or create):
@@ -72,6 +80,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
             check_profile=check_profile,
             feature_level="ADVANCED" if advanced else "STANDARD",
             scheduled_at=dt.datetime.combine(day, hour, tzinfo=ROME) if schedule else None,
+            status_check_hours=int(status_hours),
         ),
         create=create,
     )

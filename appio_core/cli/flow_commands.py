@@ -36,6 +36,13 @@ STATES = [s.value for s in FlowState]
 @click.option("--no-profile-check", is_flag=True, help="Do not check the profile first.")
 @click.option("--advanced", is_flag=True, help="ADVANCED messages (read/payment status).")
 @click.option(
+    "--status-check-hours",
+    type=int,
+    default=48,
+    show_default=True,
+    help="Read each message's status for this long after sending (0: never).",
+)
+@click.option(
     "--scheduled-at",
     type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
     help="Start no earlier than this local (Europe/Rome) time.",
@@ -54,6 +61,7 @@ def import_(
     sheet: str | None,
     no_profile_check: bool,
     advanced: bool,
+    status_check_hours: int,
     scheduled_at: datetime | None,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
@@ -64,6 +72,7 @@ def import_(
         check_profile=not no_profile_check,
         feature_level="ADVANCED" if advanced else "STANDARD",
         scheduled_at=scheduled_at.replace(tzinfo=flows.ROME) if scheduled_at else None,
+        status_check_hours=status_check_hours,
     )
     try:
         with ctx.transaction() as session:

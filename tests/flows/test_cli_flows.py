@@ -8,8 +8,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.cli import cli
+from appio_core.models import Recipient
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -130,3 +133,29 @@ def test_export_writes_the_recipients_workbook(files: dict[str, Path], tmp_path:
     assert rows[0][:4] == ("Riga del file", "Codice fiscale", "Oggetto", "Esito")
     assert [r[3] for r in rows[1:]] == ["da inviare"] * 6
     assert rows[0][-1] == "nome"  # the file's own columns follow
+
+
+def test_status_reads_can_be_switched_off_for_a_flow(
+    files: dict[str, Path], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = run(
+        "flow",
+        "import",
+        str(files["good"]),
+        "--service",
+        "Tributi - TARI",
+        "--name",
+        "Senza verifica",
+        "--subject-template",
+        "Avviso per {{nome}}",
+        "--text-template-file",
+        str(files["text"]),
+        "--status-check-hours",
+        "0",
+    ).output.strip()
+    run("flow", "activate", flow_id)
+    assert run("flow", "send", flow_id, "--wait").exit_code == 0
+    with sessions() as session:
+        rows = session.scalars(select(Recipient).where(Recipient.flow_id == int(flow_id))).all()
+    assert any(r.io_message_id for r in rows)
+    assert all(r.next_status_check_at is None for r in rows)
