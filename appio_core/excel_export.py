@@ -27,7 +27,7 @@ COLUMNS = (
     ("Codice HTTP", lambda r: r.http_status),
     ("ID messaggio IO", lambda r: r.io_message_id or ""),
     ("Stato IO", lambda r: r.io_status or ""),
-    ("Stato e-mail", lambda r: r.email_status or "sconosciuto"),
+    ("Stato e-mail", lambda r: r.email_status or ("sconosciuto" if r.io_message_id else "")),
     ("Lettura", lambda r: r.read_status or ""),
     ("Pagamento", lambda r: r.payment_status or ""),
     ("Importo (€)", lambda r: None if r.amount is None else r.amount / 100),

@@ -29,6 +29,15 @@ LABELS = {
 }
 
 
+def _email_status(r: Recipient, long: bool = False) -> str:
+    """IO stopped returning the e-mail status in July 2026: unknown, not missing."""
+    if r.email_status:
+        return r.email_status
+    if not r.io_message_id:
+        return "—"  # no message, no e-mail
+    return "sconosciuto (IO non lo comunica)" if long else "sconosciuto"
+
+
 def recipients_section(actor: Actor, flow_id: int) -> None:
     c1, c2 = st.columns(2)
     outcome = c1.selectbox("Esito", [ALL, *(o.value for o in Outcome)], key="outcome_filter")
@@ -53,7 +62,7 @@ def recipients_section(actor: Actor, flow_id: int) -> None:
             "outcome": [r.outcome for r in rows],
             "error_detail": [r.error_detail or "" for r in rows],
             "io_message_id": [r.io_message_id or "" for r in rows],
-            "email_status": [r.email_status or "sconosciuto" for r in rows],
+            "email_status": [_email_status(r) for r in rows],
             "attempts": [r.attempts for r in rows],
             "sent_at": [local_time(r.sent_at) for r in rows],
         }
@@ -74,7 +83,7 @@ def _detail(actor: Actor, flow_id: int, r: Recipient) -> None:
     facts = {
         "ID messaggio IO": r.io_message_id or "—",
         "Stato su IO": r.io_status or "—",
-        "Stato mail": r.email_status or "sconosciuto (IO non lo comunica)",
+        "Stato mail": _email_status(r, long=True),
         "Lettura": r.read_status or "—",
         "Pagamento": r.payment_status or "—",
         "Importo": euro(r.amount) or "—",
