@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from streamlit.testing.v1 import AppTest
 
 from appio_core import flows
 from appio_core.demo import seed_demo
@@ -16,9 +13,8 @@ from appio_core.permissions import Actor
 from appio_core.security import KeyBox
 from appio_core.services import enable_operator
 
+from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
@@ -41,19 +37,6 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
         )
         operator = session.query(Operator).filter_by(username="mrossi").one()
         return {"flow_id": flow.id, "operator": Actor.of(operator), "viewer": Actor.of(viewer)}
-
-
-def app_as(actor: Actor, page: str | None = None, flow_id: int | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["actor"] = actor
-    if flow_id is not None:
-        at.session_state["flow_id"] = flow_id
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_flussi_is_the_home_page_and_lists_the_archive(setup: dict[str, object]) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
-from streamlit.testing.v1 import AppTest
 
 from appio_core.models import Role
 from appio_core.operators import create_operator
@@ -14,7 +11,7 @@ from appio_core.permissions import Actor
 from appio_core.security import KeyBox
 from appio_core.services import ServiceInput, create_service, enable_operator, list_services
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from .apptest import app_as
 
 
 @pytest.fixture
@@ -36,18 +33,6 @@ def people(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dic
         )
         enable_operator(session, admin, "Tributi", "mrossi")
         return {name: Actor.of(op) for name, op in created.items()}
-
-
-def app_as(actor: Actor | None, page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    if actor is not None:
-        at.session_state["actor"] = actor
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_without_login_the_app_shows_only_the_login_form(people: dict[str, Actor]) -> None:
