@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from appio_core.operators import authenticate
-from appio_core.permissions import Actor
+from appio_core.accounts.operators import authenticate
+from appio_core.accounts.permissions import Actor
 from appio_ui.runtime import transaction
 
 ACTOR_KEY = "actor"

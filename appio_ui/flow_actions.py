@@ -7,11 +7,11 @@ from collections.abc import Callable
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from appio_core import flows
+from appio_core.accounts.permissions import Actor
 from appio_core.errors import AppError
-from appio_core.flow_states import FlowState
-from appio_core.flows import FlowView
-from appio_core.permissions import Actor
+from appio_core.flows import operations as flows
+from appio_core.flows.operations import FlowView
+from appio_core.flows.states import FlowState
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.runtime import transaction
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from appio_core import flows
+from appio_core.accounts.permissions import Actor
 from appio_core.errors import AppError
-from appio_core.flow_states import OUTCOME_DESCRIPTIONS, Outcome
-from appio_core.models import Recipient
-from appio_core.permissions import Actor
+from appio_core.flows import operations as flows
+from appio_core.flows.states import OUTCOME_DESCRIPTIONS, Outcome
+from appio_core.storage.models import Recipient
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.format import euro, local_time
 from appio_ui.grid import selectable_grid

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from appio_core.recipient_report import RowIssue, ValidationReport
+from appio_core.recipient_file.report import RowIssue, ValidationReport
 
 SHOWN_ROWS = 500
 

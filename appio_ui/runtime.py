@@ -9,10 +9,10 @@ from contextlib import contextmanager
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.security import KeyBox
 from appio_core.config import Settings, load_settings
-from appio_core.db import make_engine, make_sessionmaker, session_scope
-from appio_core.security import KeyBox
-from appio_core.worker import BackgroundWorker
+from appio_core.sending.worker import BackgroundWorker
+from appio_core.storage.db import make_engine, make_sessionmaker, session_scope
 
 
 def _copy_secrets_to_environment() -> None:

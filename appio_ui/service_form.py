@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from appio_core.services import DEFAULT_ACCOUNT, ServiceInput, ServiceView
+from appio_core.accounts.services import DEFAULT_ACCOUNT, ServiceInput, ServiceView
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,8 @@ def run_import(directory: Path, csv: Path) -> None:
 def run_worker(directory: Path, seconds: float) -> None:
     from sqlalchemy import func, select
 
-    from appio_core.flow_states import Outcome
-    from appio_core.models import Recipient
+    from appio_core.flows.states import Outcome
+    from appio_core.storage.models import Recipient
 
     with (
         database(directory, reuse=True) as db,

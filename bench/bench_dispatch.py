@@ -41,15 +41,15 @@ from sqlalchemy.orm import Session, sessionmaker
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from appio_core import flows  # noqa: E402
-from appio_core.db import make_engine, make_sessionmaker  # noqa: E402
-from appio_core.demo import seed_demo  # noqa: E402
-from appio_core.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
-from appio_core.flow_states import FlowState  # noqa: E402
-from appio_core.migrate import upgrade  # noqa: E402
-from appio_core.models import Flow, IoAccount, Service  # noqa: E402
-from appio_core.permissions import Actor  # noqa: E402
-from appio_core.security import KeyBox  # noqa: E402
+from appio_core.accounts.permissions import Actor  # noqa: E402
+from appio_core.accounts.security import KeyBox  # noqa: E402
+from appio_core.demo.accounts import seed_demo  # noqa: E402
+from appio_core.flows import operations as flows  # noqa: E402
+from appio_core.flows.states import FlowState  # noqa: E402
+from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
+from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
+from appio_core.storage.migrate import upgrade  # noqa: E402
+from appio_core.storage.models import Flow, IoAccount, Service  # noqa: E402
 from tests.flows.conftest import TEXT, fiscal_codes, recipient_csv  # noqa: E402
 
 SERVICE = "Tributi - TARI"

@@ -5,7 +5,7 @@
 Target (issue 4): at least 95% of the account's quota, with at most 1% of the requests
 answered 429. The simulator runs as `appio simulator` in its own process with the real
 limit (150 requests per sliding 5 s for the demo account); the client is IoClient on the
-production transport (appio_core.http) with one RateLimiter(150, 5). Workers do what the
+production transport (appio_core.io.http) with one RateLimiter(150, 5). Workers do what the
 dispatcher does: a profile check, a send when the citizen allows it, and now and then a
 status read at the lower priority.
 
@@ -30,12 +30,12 @@ import urllib.request
 
 from bench_simulator import KEY, citizens, served
 
-from appio_core.http import make_http_client
-from appio_core.io_client import PRIORITY_STATUS, IoClient
-from appio_core.io_errors import IoError, IoOutcomeUnknown, ProfileNotFound
-from appio_core.io_models import NewMessage
-from appio_core.rate_limit import RateLimiter
-from appio_core.services import ApiKeys
+from appio_core.accounts.services import ApiKeys
+from appio_core.io.client import PRIORITY_STATUS, IoClient
+from appio_core.io.errors import IoError, IoOutcomeUnknown, ProfileNotFound
+from appio_core.io.http import make_http_client
+from appio_core.io.models import NewMessage
+from appio_core.io.rate_limit import RateLimiter
 
 KEYS = ApiKeys(KEY, "demo0tributi0secondary0k01")
 TEXT = "Gentile cittadino, le ricordiamo la scadenza della tassa sui rifiuti per l'anno 2026. " * 2

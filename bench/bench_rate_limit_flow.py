@@ -30,7 +30,7 @@ from pathlib import Path
 from bench_dispatch import database, fiscal_codes, outcomes, recipient_csv, start_flow
 from bench_simulator import served
 
-from appio_core.dispatcher import Dispatcher, DispatcherConfig
+from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 
 REQUESTS, WINDOW = 150, 5
 

@@ -75,7 +75,7 @@ def served(*options: str, app: str = "simulator") -> Iterator[Server]:
 
 
 def citizens(count: int) -> list[str]:
-    from appio_core.simulator.population import synthetic_fiscal_code
+    from appio_core.io.simulator.population import synthetic_fiscal_code
 
     return [synthetic_fiscal_code(i) for i in range(count)]
 
@@ -163,7 +163,7 @@ def serve_starlette(port: int) -> None:
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from appio_core.simulator import create_app, demo_config
+    from appio_core.io.simulator import create_app, demo_config
 
     sim = create_app(demo_config(rate_limit=False))
 
@@ -202,7 +202,7 @@ async def in_process(seconds: float, concurrency: int) -> float:
     """Requests per second through httpx.ASGITransport, as the tests and the demo use it."""
     import httpx
 
-    from appio_core.simulator import create_app, demo_config
+    from appio_core.io.simulator import create_app, demo_config
 
     app = create_app(demo_config(rate_limit=False))
     codes = citizens(2000)

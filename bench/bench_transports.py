@@ -5,7 +5,7 @@
 The server (`appio simulator --no-rate-limit`) runs in its own process, so only the
 client's CPU is counted (time.process_time of this process). Each transport sends
 profile checks from 8 and from 64 concurrent tasks. The choice made in
-appio_core/http.py rests on these figures (bench/RESULTS-io.md).
+appio_core/io/http.py rests on these figures (bench/RESULTS-io.md).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ NAMES = ("Mario", "Laura", "Giuseppe", "Anna", "Francesco", "Maria Grazia", "Luc
 
 def fiscal_codes(count: int, seed: int = 7) -> np.ndarray:
     """Valid-looking codes (check character right) for `count` people, as an array of str."""
-    from appio_core.fiscal_code import _check_characters, _known_birthplaces
+    from appio_core.content.fiscal_code import _check_characters, _known_birthplaces
 
     rng = np.random.default_rng(seed)
     letters = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
@@ -130,7 +130,7 @@ def fiscal_code_speed(rows: int) -> tuple[float, float]:
     """Codes per second: python-codicefiscale's is_valid and our column check."""
     from codicefiscale import codicefiscale
 
-    from appio_core.fiscal_code import check_column
+    from appio_core.content.fiscal_code import check_column
 
     codes = fiscal_codes(rows, seed=23)
     sample = codes[:5_000]
@@ -148,7 +148,7 @@ def fiscal_code_speed(rows: int) -> tuple[float, float]:
 
 def chunks_seconds(csv_path: Path, text_path: Path) -> float:
     """In-process time to hand out every recipient, as the flow importer does."""
-    from appio_core.recipient_file import FileOptions, iter_recipient_chunks
+    from appio_core.recipient_file.validation import FileOptions, iter_recipient_chunks
 
     options = FileOptions(subject_template=SUBJECT, text_template=text_path.read_text())
     start = time.perf_counter()
@@ -181,7 +181,7 @@ def main() -> None:
         PYTHON,
         "-c",
         "import sys; from pathlib import Path;"
-        " from appio_core.recipient_file import FileOptions, validate_file;"
+        " from appio_core.recipient_file.validation import FileOptions, validate_file;"
         " o = FileOptions(subject_template=sys.argv[2],"
         " text_template=Path(sys.argv[3]).read_text());"
         " print(validate_file(Path(sys.argv[1]), 'x', o).summary())",
@@ -225,7 +225,7 @@ def main() -> None:
     print(f"iter_recipient_chunks over the {args.rows:,}-row CSV: {chunks:.1f} s")
     print(
         f"Fiscal codes per second: python-codicefiscale {theirs_rate:,.0f},"
-        f" appio_core.fiscal_code.check_column {our_rate:,.0f}"
+        f" appio_core.content.fiscal_code.check_column {our_rate:,.0f}"
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 from appio_core.config import load_settings
-from appio_core.db import make_engine
-from appio_core.models import Base
+from appio_core.storage.db import make_engine
+from appio_core.storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata

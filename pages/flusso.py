@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.errors import AppError
-from appio_core.excel_export import flow_recipients_xlsx
-from appio_core.flow_states import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES, FlowState, Outcome
-from appio_core.flows import get_flow
-from appio_core.models import Flow
+from appio_core.exports.excel import flow_recipients_xlsx
+from appio_core.flows.operations import get_flow
+from appio_core.flows.states import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES, FlowState, Outcome
+from appio_core.storage.models import Flow
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar

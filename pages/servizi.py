@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from appio_core.connection_check import run_connection_check
-from appio_core.errors import AppError
-from appio_core.operators import list_operators
-from appio_core.services import (
+from appio_core.accounts.connection_check import run_connection_check
+from appio_core.accounts.operators import list_operators
+from appio_core.accounts.services import (
     ServiceView,
     create_service,
     list_services,
     set_enabled_operators,
     update_service,
 )
+from appio_core.errors import AppError
 from appio_ui.auth import require_actor
 from appio_ui.feedback import flash_and_rerun, show_flash
 from appio_ui.format import euro

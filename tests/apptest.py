@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from appio_core.permissions import Actor
+from appio_core.accounts.permissions import Actor
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

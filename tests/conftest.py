@@ -19,11 +19,11 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.db import make_engine, make_sessionmaker
-from appio_core.migrate import upgrade
-from appio_core.models import Base, Role
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.storage.db import make_engine, make_sessionmaker
+from appio_core.storage.migrate import upgrade
+from appio_core.storage.models import Base, Role
 
 POSTGRES_URL = os.environ.get("APPIO_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
@@ -124,7 +124,7 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str
 @pytest.fixture
 def make_actor(session: Session) -> Callable[[str, Role], Actor]:
     """Creates an operator in the database and returns them as the acting identity."""
-    from appio_core.operators import create_operator
+    from appio_core.accounts.operators import create_operator
 
     def make(username: str, role: Role) -> Actor:
         operator = create_operator(session, Actor.system(), username, "password-1234", role)

@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from appio_core.migrate import alembic_config
-from appio_core.models import Base
+from appio_core.storage.migrate import alembic_config
+from appio_core.storage.models import Base
 
 
 def test_the_migrations_have_a_single_head() -> None:

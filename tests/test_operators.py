@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.operators import admin_exists, authenticate, create_operator, set_active
+from appio_core.accounts.permissions import Actor
 from appio_core.errors import Conflict, InvalidInput
-from appio_core.models import Role
-from appio_core.operators import admin_exists, authenticate, create_operator, set_active
-from appio_core.permissions import Actor
+from appio_core.storage.models import Role
 
 INVALID = (
     ("a", "password-123", "operatore", "Nome utente non valido"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core import flows
-from appio_core.demo import seed_demo
-from appio_core.models import Operator, Role, Service
-from appio_core.operators import create_operator
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.services import enable_operator
+from appio_core.accounts.operators import create_operator
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import enable_operator
+from appio_core.demo.accounts import seed_demo
+from appio_core.flows import operations as flows
+from appio_core.storage.models import Operator, Role, Service
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv

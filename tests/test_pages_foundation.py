@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.models import Role
-from appio_core.operators import create_operator
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.services import ServiceInput, create_service, enable_operator, list_services
+from appio_core.accounts.operators import create_operator
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import (
+    ServiceInput,
+    create_service,
+    enable_operator,
+    list_services,
+)
+from appio_core.storage.models import Role
 
 from .apptest import app_as
 

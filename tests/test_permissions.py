@@ -7,12 +7,10 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
-from appio_core.errors import PermissionDenied
-from appio_core.models import Role
-from appio_core.operators import create_operator, list_operators, set_active
-from appio_core.permissions import Actor, require_service_send
-from appio_core.security import KeyBox
-from appio_core.services import (
+from appio_core.accounts.operators import create_operator, list_operators, set_active
+from appio_core.accounts.permissions import Actor, require_service_send
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import (
     ServiceInput,
     api_keys,
     create_service,
@@ -22,6 +20,8 @@ from appio_core.services import (
     set_enabled_operators,
     update_service,
 )
+from appio_core.errors import PermissionDenied
+from appio_core.storage.models import Role
 
 SERVICE = ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="primary-key-1234")
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")

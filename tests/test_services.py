@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from appio_core.errors import Conflict, InvalidInput
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.services import (
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import (
     ServiceInput,
     api_keys,
     create_service,
     list_services,
     update_service,
 )
+from appio_core.errors import Conflict, InvalidInput
 
 VALID = ServiceInput(
     name="Tributi",

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from appio_core.accounts.permissions import Actor
+    from appio_core.accounts.security import KeyBox
     from appio_core.config import Settings
-    from appio_core.permissions import Actor
-    from appio_core.security import KeyBox
 
 
 class Context:
@@ -34,31 +34,31 @@ class Context:
 
     @cached_property
     def engine(self) -> Engine:
-        from appio_core.db import make_engine
+        from appio_core.storage.db import make_engine
 
         return make_engine(self.settings.database_url)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        from appio_core.db import make_sessionmaker
+        from appio_core.storage.db import make_sessionmaker
 
         return make_sessionmaker(self.engine)
 
     @cached_property
     def keybox(self) -> KeyBox:
-        from appio_core.security import KeyBox
+        from appio_core.accounts.security import KeyBox
 
         return KeyBox(self.settings.secret_key)
 
     @property
     def actor(self) -> Actor:
-        from appio_core.permissions import Actor
+        from appio_core.accounts.permissions import Actor
 
         return Actor.system()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        from appio_core.db import session_scope
+        from appio_core.storage.db import session_scope
 
         with session_scope(self.sessions) as session:
             yield session

@@ -11,7 +11,7 @@ import click
 from appio_core.cli.lazy import LazyGroup
 
 if TYPE_CHECKING:
-    from appio_core.recipient_report import RowIssue, ValidationReport
+    from appio_core.recipient_file.report import RowIssue, ValidationReport
 
 EXIT_ROW_ERRORS = 1
 EXIT_UNUSABLE_FILE = 2
@@ -85,7 +85,7 @@ def validate(
     Esce con 0 se nessuna riga ha errori, 1 se alcune ne hanno, 2 se il file non è utilizzabile.
     """
     # Imported here: pandas and pyarrow are not needed by the other `appio` commands.
-    from appio_core.recipient_file import FileOptions, validate_file
+    from appio_core.recipient_file.validation import FileOptions, validate_file
 
     if text_template_file is not None:
         if text_template is not None:

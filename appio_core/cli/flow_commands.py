@@ -10,12 +10,12 @@ from pathlib import Path
 
 import click
 
-from appio_core import flows
+from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.excel_export import flow_recipients_xlsx
-from appio_core.flow_states import FINISHED_STATES, FlowState, Natura
-from appio_core.services import find_service
-from appio_core.worker import make_dispatcher, run_worker
+from appio_core.exports.excel import flow_recipients_xlsx
+from appio_core.flows import operations as flows
+from appio_core.flows.states import FINISHED_STATES, FlowState, Natura
+from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
 STATES = [s.value for s in FlowState]

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from appio_core.accounts.connection_check import check_connection
+from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
+from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.connection_check import check_connection
-from appio_core.io_access import ServiceAccess, make_io_client, service_access
-from appio_core.io_client import IoClient
-from appio_core.io_models import MessageStatus, NewMessage
-from appio_core.services import find_service
+from appio_core.io.client import IoClient
+from appio_core.io.models import MessageStatus, NewMessage
 
 T = TypeVar("T")
 

@@ -7,8 +7,7 @@ import json
 
 import click
 
-from appio_core.cli.common import Context, pass_context
-from appio_core.services import (
+from appio_core.accounts.services import (
     DEFAULT_ACCOUNT,
     ServiceInput,
     create_service,
@@ -16,6 +15,7 @@ from appio_core.services import (
     list_services,
     set_account_rate_limit,
 )
+from appio_core.cli.common import Context, pass_context
 
 
 @click.group()

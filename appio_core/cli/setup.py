@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
+from appio_core.accounts.operators import admin_exists, create_operator
 from appio_core.cli.common import Context, pass_context
-from appio_core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
-from appio_core.demo_flows import seed_demo_flows
-from appio_core.migrate import upgrade
-from appio_core.models import Role
-from appio_core.operators import admin_exists, create_operator
+from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
+from appio_core.demo.flows import seed_demo_flows
+from appio_core.storage.migrate import upgrade
+from appio_core.storage.models import Role
 
 
 @click.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from appio_core.simulator import Faults, create_app, demo_config, load_config
+from appio_core.io.simulator import Faults, create_app, demo_config, load_config
 
 
 @click.command()

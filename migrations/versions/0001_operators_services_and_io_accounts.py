@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import appio_core.models
+import appio_core.storage.models
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("created_at", appio_core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_operators")),
         sa.UniqueConstraint("username", name=op.f("uq_operators_username")),
     )
@@ -55,8 +57,12 @@ def upgrade() -> None:
         sa.Column("max_payment_amount", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", appio_core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", appio_core.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"], ["io_accounts.id"], name=op.f("fk_services_account_id_io_accounts")
         ),

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import appio_core.models
+import appio_core.storage.models
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -24,7 +24,9 @@ def upgrade() -> None:
         "account_leases",
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("owner", sa.String(length=80), nullable=True),
-        sa.Column("expires_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "expires_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["account_id"],
             ["io_accounts.id"],
@@ -42,18 +44,30 @@ def upgrade() -> None:
         sa.Column("service_id", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=30), nullable=False),
-        sa.Column("created_at", appio_core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", appio_core.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("activated_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("started_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "created_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "activated_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "started_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column(
+            "finished_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("source_filename", sa.String(length=255), nullable=False),
         sa.Column("source_checksum", sa.String(length=64), nullable=False),
         sa.Column("subject_template", sa.Text(), nullable=True),
         sa.Column("text_template", sa.Text(), nullable=True),
         sa.Column("check_profile", sa.Boolean(), nullable=False),
         sa.Column("feature_level", sa.String(length=10), nullable=False),
-        sa.Column("scheduled_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "scheduled_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("status_check_hours", sa.Integer(), nullable=False),
         sa.Column("recipients_total", sa.Integer(), nullable=False),
         sa.Column("dispatcher_note", sa.Text(), nullable=True),
@@ -83,10 +97,14 @@ def upgrade() -> None:
         sa.Column("extra", sa.Text(), nullable=False),
         sa.Column("outcome", sa.String(length=40), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_attempt_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column("worker_id", sa.String(length=80), nullable=True),
-        sa.Column("send_started_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "send_started_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
+        sa.Column("sent_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("io_message_id", sa.String(length=40), nullable=True),
         sa.Column("http_status", sa.Integer(), nullable=True),
         sa.Column("error_detail", sa.Text(), nullable=True),
@@ -95,11 +113,17 @@ def upgrade() -> None:
         sa.Column("email_status", sa.String(length=20), nullable=True),
         sa.Column("read_status", sa.String(length=20), nullable=True),
         sa.Column("payment_status", sa.String(length=20), nullable=True),
-        sa.Column("status_checked_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
-            "next_status_check_at", appio_core.models.UTCDateTime(timezone=True), nullable=True
+            "status_checked_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("updated_at", appio_core.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "next_status_check_at",
+            appio_core.storage.models.UTCDateTime(timezone=True),
+            nullable=True,
+        ),
+        sa.Column(
+            "updated_at", appio_core.storage.models.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["flow_id"], ["flows.id"], name=op.f("fk_recipients_flow_id_flows"), ondelete="CASCADE"
         ),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from appio_core.demo import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
+from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 
 from .conftest import login
 

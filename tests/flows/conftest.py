@@ -16,14 +16,14 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.demo import seed_demo
-from appio_core.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.models import IoAccount, Service
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.simulator import create_app, demo_config
-from appio_core.simulator.app import SimulatorApp
-from appio_core.simulator.population import check_character
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.demo.accounts import seed_demo
+from appio_core.io.simulator import create_app, demo_config
+from appio_core.io.simulator.app import SimulatorApp
+from appio_core.io.simulator.population import check_character
+from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
+from appio_core.storage.models import IoAccount, Service
 
 MONTHS = "ABCDEHLMPRST"
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.cli import cli
-from appio_core.models import Recipient
+from appio_core.storage.models import Recipient
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 

@@ -20,10 +20,10 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core import flows
-from appio_core.flow_states import FINISHED_STATES, Outcome
-from appio_core.models import IoAccount, Recipient, Service
-from appio_core.permissions import Actor
+from appio_core.accounts.permissions import Actor
+from appio_core.flows import operations as flows
+from appio_core.flows.states import FINISHED_STATES, Outcome
+from appio_core.storage.models import IoAccount, Recipient, Service
 
 from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
 

@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from appio_core import flows
-from appio_core.dispatcher import Dispatcher
-from appio_core.flow_states import FlowState, Outcome
-from appio_core.models import Flow, Service, utcnow
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.simulator import create_app, demo_config
-from appio_core.simulator.app import SimulatorApp
-from appio_core.simulator.config import Faults
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.flows import operations as flows
+from appio_core.flows.states import FlowState, Outcome
+from appio_core.io.simulator import create_app, demo_config
+from appio_core.io.simulator.app import SimulatorApp
+from appio_core.io.simulator.config import Faults
+from appio_core.sending.dispatcher import Dispatcher
+from appio_core.storage.models import Flow, Service, utcnow
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 

@@ -12,13 +12,13 @@ import yaml
 from httpx_aiohttp import AiohttpTransport
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core import flows
-from appio_core.demo import DEMO_ACCOUNT, DEMO_SERVICES
-from appio_core.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.flow_states import FlowState, Outcome
-from appio_core.models import IoAccount
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
+from appio_core.flows import operations as flows
+from appio_core.flows.states import FlowState, Outcome
+from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
+from appio_core.storage.models import IoAccount
 
 from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from appio_core import flows
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.services import enable_operator
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
-from appio_core.flow_states import FLOW_TRANSITIONS, FlowState, Outcome, can_move
-from appio_core.models import Flow, Recipient, Role
-from appio_core.permissions import Actor
-from appio_core.services import enable_operator
+from appio_core.flows import operations as flows
+from appio_core.flows.states import FLOW_TRANSITIONS, FlowState, Outcome, can_move
+from appio_core.storage.models import Flow, Recipient, Role
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from io_helpers import FakeClock, client_on, simulator
 
-from appio_core.io_client import IoClient
-from appio_core.simulator import SimulatorApp
+from appio_core.io.client import IoClient
+from appio_core.io.simulator import SimulatorApp
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 import httpx
 
-from appio_core.demo import DEMO_SERVICES
-from appio_core.io_client import SIMULATOR_API_URL, IoClient, RetryPolicy
-from appio_core.services import ApiKeys
-from appio_core.simulator import SimulatorApp, SimulatorConfig, create_app, demo_config
+from appio_core.accounts.services import ApiKeys
+from appio_core.demo.accounts import DEMO_SERVICES
+from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
+from appio_core.io.simulator import SimulatorApp, SimulatorConfig, create_app, demo_config
 
 TRIBUTI, MENSA, ANAGRAFE = DEMO_SERVICES  # ANAGRAFE has a limited key
 TRIBUTI_KEYS = ApiKeys(TRIBUTI.primary_key, TRIBUTI.secondary_key)

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.security import KeyBox
 from appio_core.cli import cli
-from appio_core.demo import seed_demo
-from appio_core.http import in_process_simulator
-from appio_core.security import KeyBox
+from appio_core.demo.accounts import seed_demo
+from appio_core.io.http import in_process_simulator
 
 TARI = "Tributi - TARI"
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2

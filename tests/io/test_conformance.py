@@ -28,11 +28,11 @@ from openapi_schema import (
     response_schema,
 )
 
-from appio_core.io_client import SIMULATOR_API_URL, IoClient
-from appio_core.io_errors import IoError
-from appio_core.io_models import TEST_FISCAL_CODE, NewMessage
-from appio_core.services import ApiKeys
-from appio_core.simulator import Faults, Kind, SimulatorApp
+from appio_core.accounts.services import ApiKeys
+from appio_core.io.client import SIMULATOR_API_URL, IoClient
+from appio_core.io.errors import IoError
+from appio_core.io.models import TEST_FISCAL_CODE, NewMessage
+from appio_core.io.simulator import Faults, Kind, SimulatorApp
 
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
 NOTICE = "302000100000009421"

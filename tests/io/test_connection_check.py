@@ -7,20 +7,20 @@ import pytest
 from io_helpers import ANAGRAFE_KEYS, TRIBUTI, TRIBUTI_KEYS, FakeClock, client_on
 from sqlalchemy.orm import Session
 
-from appio_core.config import load_settings
-from appio_core.connection_check import (
+from appio_core.accounts.connection_check import (
     ConnectionCheck,
     ConnectionOutcome,
     check_connection,
     run_connection_check,
 )
-from appio_core.demo import seed_demo
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import ApiKeys
+from appio_core.config import load_settings
+from appio_core.demo.accounts import seed_demo
 from appio_core.errors import PermissionDenied
-from appio_core.models import Role, Service
-from appio_core.permissions import Actor
-from appio_core.security import KeyBox
-from appio_core.services import ApiKeys
-from appio_core.simulator import SimulatorApp
+from appio_core.io.simulator import SimulatorApp
+from appio_core.storage.models import Role, Service
 
 VALID = (
     ConnectionOutcome.VALID_KEY,

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from io_helpers import FakeClock
 
-from appio_core.io_client import SIMULATOR_API_URL, IoClient, RetryPolicy
-from appio_core.io_errors import (
+from appio_core.accounts.services import ApiKeys
+from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
+from appio_core.io.errors import (
     BadRequest,
     Forbidden,
     IoError,
@@ -25,15 +26,14 @@ from appio_core.io_errors import (
     RecipientForbidden,
     ServiceUnavailable,
 )
-from appio_core.io_models import (
+from appio_core.io.models import (
     MessageStatusValue,
     NewMessage,
     NotificationStatus,
     PaymentStatus,
     ReadStatus,
 )
-from appio_core.rate_limit import RateLimiter
-from appio_core.services import ApiKeys
+from appio_core.io.rate_limit import RateLimiter
 
 KEYS = ApiKeys("primary-key-0001", "secondary-key-01")
 CF = "RSSMRA80A01H501U"

@@ -8,7 +8,7 @@ import threading
 import pytest
 from io_helpers import FakeClock
 
-from appio_core.rate_limit import RateLimiter, limiter_for_account
+from appio_core.io.rate_limit import RateLimiter, limiter_for_account
 
 
 def limiter(clock: FakeClock, requests: int = 3, **kwargs: float) -> RateLimiter:

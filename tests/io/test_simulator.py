@@ -21,7 +21,8 @@ from io_helpers import (
     simulator,
 )
 
-from appio_core.io_errors import (
+from appio_core.accounts.services import ApiKeys
+from appio_core.io.errors import (
     Forbidden,
     IoOutcomeUnknown,
     MessageNotFound,
@@ -29,7 +30,7 @@ from appio_core.io_errors import (
     RecipientForbidden,
     ServiceUnavailable,
 )
-from appio_core.io_models import (
+from appio_core.io.models import (
     TEST_FISCAL_CODE,
     MessageStatusValue,
     NewMessage,
@@ -37,8 +38,7 @@ from appio_core.io_models import (
     PaymentStatus,
     ReadStatus,
 )
-from appio_core.services import ApiKeys
-from appio_core.simulator import Faults, Kind, Population, SimulatorApp, create_app, load_config
+from appio_core.io.simulator import Faults, Kind, Population, SimulatorApp, create_app, load_config
 
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
 NOTICE = "012345678901234567"

@@ -1,6 +1,7 @@
-"""Builds appio_core/data/belfiore_codes.txt from python-codicefiscale's data files.
+"""Builds appio_core/content/data/belfiore_codes.txt from python-codicefiscale's data files.
 
-Run `.venv/bin/python -m tests.recipients.belfiore_source > appio_core/data/belfiore_codes.txt`
+Run `.venv/bin/python -m tests.recipients.belfiore_source \
+    > appio_core/content/data/belfiore_codes.txt`
 after upgrading python-codicefiscale; a test keeps the committed file and this output equal.
 """
 

@@ -8,8 +8,10 @@ from .belfiore_source import render
 
 
 def test_the_committed_belfiore_list_matches_python_codicefiscale_s_data() -> None:
-    committed = resources.files("appio_core").joinpath("data/belfiore_codes.txt").read_text("ascii")
+    committed = (
+        resources.files("appio_core.content").joinpath("data/belfiore_codes.txt").read_text("ascii")
+    )
     assert committed == render(), (
         "Rigenera la lista: .venv/bin/python -m tests.recipients.belfiore_source"
-        " > appio_core/data/belfiore_codes.txt"
+        " > appio_core/content/data/belfiore_codes.txt"
     )

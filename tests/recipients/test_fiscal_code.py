@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appio_core import fiscal_code
+from appio_core.content import fiscal_code
+from appio_core.content.fiscal_code import FiscalCodeError
 from appio_core.errors import InvalidInput
-from appio_core.fiscal_code import FiscalCodeError
 
 CHECK_CHARACTER_MESSAGE = (
     "L'ultimo carattere del codice fiscale (carattere di controllo) non corrisponde agli"

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from codicefiscale import codicefiscale as oracle
 
-from appio_core import fiscal_code
+from appio_core.content import fiscal_code
 
 SEED = 20261126
 COUNT = 20_000

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from appio_core.recipient_file import FileOptions, validate_file
+from appio_core.recipient_file.validation import FileOptions, validate_file
 
 FILES = Path(__file__).resolve().parent / "spreadsheet_files"
 EXPECTED = FILES / "expected"

@@ -8,9 +8,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from appio_core import message_content as mc
+from appio_core.content import message as mc
+from appio_core.content.message import ContentError, ContentRules
 from appio_core.errors import InvalidInput
-from appio_core.message_content import ContentError, ContentRules
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 AMOUNT_FORMAT_MESSAGE = (

@@ -9,9 +9,11 @@ import json
 import pytest
 from openpyxl import Workbook
 
+from appio_core.content.message import ContentRules
+from appio_core.content.template import Template
 from appio_core.errors import InvalidInput
-from appio_core.message_content import ContentRules
-from appio_core.recipient_file import (
+from appio_core.recipient_file.reader import header_key
+from appio_core.recipient_file.validation import (
     ALIASES,
     AMOUNT,
     DUE_DATE,
@@ -23,8 +25,6 @@ from appio_core.recipient_file import (
     iter_recipient_chunks,
     validate_file,
 )
-from appio_core.recipient_template import Template
-from appio_core.spreadsheet import header_key
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 TEXT = "Gentile {{nome}}, " + "le scriviamo per ricordarle una scadenza importante. " * 3

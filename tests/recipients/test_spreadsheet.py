@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from appio_core.spreadsheet import SpreadsheetError, read_sheet
+from appio_core.recipient_file.reader import SpreadsheetError, read_sheet
 
 LIMIT = 10 * 1024 * 1024
 ROWS = (("Codice fiscale", "Nome", "Città"), ("RSSMRA85T10A562S", "Niccolò", "Forlì"))

@@ -1,0 +1,1 @@
+"""Operators, services and their keys, who may do what."""

@@ -1,0 +1,99 @@
+"""Operators: accounts of the people who use IO Flussi, and signing in."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.permissions import Actor, require_admin
+from appio_core.accounts.security import hash_password, verify_password
+from appio_core.errors import Conflict, InvalidInput, NotFound
+from appio_core.storage.models import Operator, Role
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def admin_exists(session: Session) -> bool:
+    stmt = select(func.count()).select_from(Operator).where(Operator.role == Role.ADMIN)
+    return (session.scalar(stmt) or 0) > 0
+
+
+def create_operator(
+    session: Session,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: Role | str,
+    full_name: str = "",
+) -> Operator:
+    require_admin(actor)
+    username = username.strip().lower()
+    if not USERNAME_RE.fullmatch(username):
+        raise InvalidInput(
+            "Nome utente non valido: usa da 2 a 64 caratteri tra lettere minuscole, cifre, "
+            "punto, trattino e trattino basso."
+        )
+    try:
+        role = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Ruolo «{role}» sconosciuto: scegli tra {roles}.") from None
+    _check_password(password)
+    if session.scalar(select(Operator).where(Operator.username == username)):
+        raise Conflict(f"Esiste già un operatore «{username}».")
+    operator = Operator(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+    )
+    session.add(operator)
+    session.flush()
+    return operator
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"Password troppo corta: servono almeno {MIN_PASSWORD_LENGTH} caratteri."
+        )
+
+
+def list_operators(session: Session, actor: Actor) -> list[Operator]:
+    require_admin(actor)
+    return list(session.scalars(select(Operator).order_by(Operator.username)))
+
+
+def get_operator(session: Session, username: str) -> Operator:
+    operator = session.scalar(select(Operator).where(Operator.username == username.lower()))
+    if operator is None:
+        raise NotFound(f"Nessun operatore «{username}».")
+    return operator
+
+
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
+    require_admin(actor)
+    get_operator(session, username).active = active
+
+
+def authenticate(session: Session, username: str, password: str) -> Actor | None:
+    """The operator's identity when the credentials are right and the account active."""
+    operator = session.scalar(select(Operator).where(Operator.username == username.strip().lower()))
+    if operator is None or not operator.active:
+        # Still hash once so that a wrong username costs the same time as a wrong password.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(operator.password_hash, password):
+        return None
+    return Actor.of(operator)
+
+
+@cache
+def _dummy_hash() -> str:
+    # Computed on first use: hashing at import time would slow every `appio` command.
+    return hash_password("not-a-real-password")

@@ -1,0 +1,272 @@
+"""IO services: their keys (encrypted at rest), their account and who may use them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.permissions import (
+    Actor,
+    enabled_service_ids,
+    require_admin,
+    require_service_read,
+)
+from appio_core.accounts.security import KeyBox, last4, masked
+from appio_core.errors import Conflict, InvalidInput, NotFound
+from appio_core.storage.models import IoAccount, Operator, Service
+
+DEFAULT_ACCOUNT = "principale"
+API_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
+SERVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+ORGANIZATION_FISCAL_CODE_RE = re.compile(r"^[0-9]{11}$")
+MAX_PAYMENT_AMOUNT = 9_999_999_999  # IO's upper bound for an amount, in euro cents
+
+
+@dataclass(frozen=True)
+class ServiceInput:
+    """What an administrator types to add or edit a service.
+
+    Keys left as None keep the stored ones (they are write-only)."""
+
+    name: str
+    io_service_id: str
+    primary_key: str | None = None
+    secondary_key: str | None = None
+    organization_name: str = ""
+    organization_fiscal_code: str = ""
+    max_payment_amount: int = 1_000_000
+    account: str = DEFAULT_ACCOUNT
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    """A service as shown to people: keys masked, never in clear."""
+
+    id: int
+    name: str
+    io_service_id: str
+    organization_name: str
+    organization_fiscal_code: str
+    primary_key: str
+    secondary_key: str
+    max_payment_amount: int
+    account: str
+    active: bool
+    operators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ApiKeys:
+    primary: str
+    secondary: str | None
+
+
+def _view(service: Service) -> ServiceView:
+    return ServiceView(
+        id=service.id,
+        name=service.name,
+        io_service_id=service.io_service_id,
+        organization_name=service.organization_name,
+        organization_fiscal_code=service.organization_fiscal_code,
+        primary_key=masked(service.primary_key_last4),
+        secondary_key=masked(service.secondary_key_last4),
+        max_payment_amount=service.max_payment_amount,
+        account=service.account.name,
+        active=service.active,
+        operators=tuple(op.username for op in service.operators),
+    )
+
+
+def _validate(data: ServiceInput, creating: bool) -> ServiceInput:
+    name = data.name.strip()
+    if not name:
+        raise InvalidInput("Indica il nome del servizio.")
+    io_service_id = data.io_service_id.strip()
+    if not SERVICE_ID_RE.fullmatch(io_service_id):
+        raise InvalidInput(
+            "Identificativo del servizio IO non valido: copialo dal portale IO "
+            "(solo lettere, cifre, - e _)."
+        )
+    if creating and not data.primary_key:
+        raise InvalidInput("Indica la chiave primaria del servizio.")
+    for label, key in (("primaria", data.primary_key), ("secondaria", data.secondary_key)):
+        if key and not API_KEY_RE.fullmatch(key.strip()):
+            raise InvalidInput(
+                f"Chiave {label} non valida: copiala per intero dal portale IO, "
+                "senza spazi (almeno 8 caratteri tra lettere, cifre, - e _)."
+            )
+    cf = data.organization_fiscal_code.strip()
+    if cf and not ORGANIZATION_FISCAL_CODE_RE.fullmatch(cf):
+        raise InvalidInput("Il codice fiscale dell'ente deve avere 11 cifre.")
+    if not 1 <= data.max_payment_amount <= MAX_PAYMENT_AMOUNT:
+        raise InvalidInput(
+            "L'importo massimo di pagamento deve essere tra 1 e 9.999.999.999 centesimi."
+        )
+    return ServiceInput(
+        name=name,
+        io_service_id=io_service_id,
+        primary_key=data.primary_key.strip() if data.primary_key else None,
+        secondary_key=data.secondary_key.strip() if data.secondary_key else None,
+        organization_name=data.organization_name.strip(),
+        organization_fiscal_code=cf,
+        max_payment_amount=data.max_payment_amount,
+        account=data.account.strip() or DEFAULT_ACCOUNT,
+        active=data.active,
+    )
+
+
+def get_or_create_account(session: Session, name: str) -> IoAccount:
+    account = session.scalar(select(IoAccount).where(IoAccount.name == name))
+    if account is None:
+        account = IoAccount(name=name, rate_limit_requests=150, rate_limit_window_seconds=5)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def _check_unique(session: Session, data: ServiceInput, service_id: int | None) -> None:
+    for column, value, label in (
+        (Service.name, data.name, "con questo nome"),
+        (Service.io_service_id, data.io_service_id, "con questo identificativo IO"),
+    ):
+        other = session.scalar(select(Service.id).where(column == value))
+        if other is not None and other != service_id:
+            raise Conflict(f"Esiste già un servizio {label}.")
+
+
+def create_service(session: Session, actor: Actor, data: ServiceInput, box: KeyBox) -> Service:
+    require_admin(actor)
+    data = _validate(data, creating=True)
+    _check_unique(session, data, None)
+    assert data.primary_key is not None
+    service = Service(
+        name=data.name,
+        io_service_id=data.io_service_id,
+        organization_name=data.organization_name,
+        organization_fiscal_code=data.organization_fiscal_code,
+        primary_key_encrypted=box.seal(data.primary_key),
+        primary_key_last4=last4(data.primary_key),
+        max_payment_amount=data.max_payment_amount,
+        account=get_or_create_account(session, data.account),
+        active=data.active,
+    )
+    if data.secondary_key:
+        service.secondary_key_encrypted = box.seal(data.secondary_key)
+        service.secondary_key_last4 = last4(data.secondary_key)
+    session.add(service)
+    session.flush()
+    return service
+
+
+def update_service(
+    session: Session, actor: Actor, service_id: int, data: ServiceInput, box: KeyBox
+) -> Service:
+    require_admin(actor)
+    service = _get(session, service_id)
+    data = _validate(data, creating=False)
+    _check_unique(session, data, service_id)
+    service.name = data.name
+    service.io_service_id = data.io_service_id
+    service.organization_name = data.organization_name
+    service.organization_fiscal_code = data.organization_fiscal_code
+    service.max_payment_amount = data.max_payment_amount
+    service.account = get_or_create_account(session, data.account)
+    service.active = data.active
+    if data.primary_key:
+        service.primary_key_encrypted = box.seal(data.primary_key)
+        service.primary_key_last4 = last4(data.primary_key)
+    if data.secondary_key:
+        service.secondary_key_encrypted = box.seal(data.secondary_key)
+        service.secondary_key_last4 = last4(data.secondary_key)
+    session.flush()
+    return service
+
+
+def _get(session: Session, service_id: int) -> Service:
+    service = session.get(Service, service_id)
+    if service is None:
+        raise NotFound("Servizio non trovato.")
+    return service
+
+
+def find_service(session: Session, actor: Actor, name: str) -> Service:
+    """A service by its display name (or IO id), as the CLI names it."""
+    service = session.scalar(
+        select(Service).where((Service.name == name) | (Service.io_service_id == name))
+    )
+    if service is None:
+        raise NotFound(f"Nessun servizio «{name}».")
+    require_service_read(session, actor, service.id)
+    return service
+
+
+def get_service(session: Session, actor: Actor, service_id: int) -> ServiceView:
+    service = _get(session, service_id)
+    require_service_read(session, actor, service.id)
+    return _view(service)
+
+
+def list_services(session: Session, actor: Actor) -> list[ServiceView]:
+    """The services the actor may see (all of them for administrators)."""
+    stmt = select(Service).order_by(Service.name)
+    allowed = enabled_service_ids(session, actor)
+    if allowed is not None:
+        stmt = stmt.where(Service.id.in_(allowed))
+    return [_view(s) for s in session.scalars(stmt)]
+
+
+def api_keys(session: Session, actor: Actor, service_id: int, box: KeyBox) -> ApiKeys:
+    """The keys in clear, for calling IO on the actor's behalf; never for display."""
+    service = _get(session, service_id)
+    require_service_read(session, actor, service.id)
+    secondary = (
+        box.open(service.secondary_key_encrypted) if service.secondary_key_encrypted else None
+    )
+    return ApiKeys(primary=box.open(service.primary_key_encrypted), secondary=secondary)
+
+
+def set_enabled_operators(
+    session: Session, actor: Actor, service_id: int, usernames: list[str]
+) -> None:
+    """Replace the set of operators enabled on a service."""
+    require_admin(actor)
+    service = _get(session, service_id)
+    operators = list(session.scalars(select(Operator).where(Operator.username.in_(usernames))))
+    missing = set(usernames) - {op.username for op in operators}
+    if missing:
+        raise NotFound(f"Operatori sconosciuti: {', '.join(sorted(missing))}.")
+    service.operators = operators
+    session.flush()
+
+
+def enable_operator(session: Session, actor: Actor, service_name: str, username: str) -> None:
+    require_admin(actor)
+    service = find_service(session, actor, service_name)
+    operator = session.scalar(select(Operator).where(Operator.username == username.lower()))
+    if operator is None:
+        raise NotFound(f"Nessun operatore «{username}».")
+    if operator not in service.operators:
+        service.operators.append(operator)
+    session.flush()
+
+
+def set_account_rate_limit(
+    session: Session, actor: Actor, name: str, requests: int, window_seconds: int
+) -> IoAccount:
+    """The IO account's limit as PagoPA granted it (150 per 5 s by default; 0 = none)."""
+    require_admin(actor)
+    if requests < 0 or window_seconds < 1:
+        raise InvalidInput(
+            "Limite non valido: indica un numero di richieste (0 = nessun limite) e una "
+            "finestra di almeno 1 secondo."
+        )
+    account = session.scalar(select(IoAccount).where(IoAccount.name == name))
+    if account is None:
+        raise NotFound(f"Nessun account IO «{name}».")
+    account.rate_limit_requests = requests
+    account.rate_limit_window_seconds = window_seconds
+    return account

@@ -1,0 +1,1 @@
+"""Demo data: operators, services and flows bound to the simulator."""

@@ -1,0 +1,1 @@
+"""Bulk sending flows: states, import, the operators' actions, queries."""

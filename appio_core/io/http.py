@@ -1,0 +1,55 @@
+"""The HTTP client the IO client runs on.
+
+Transport choice, measured with bench/bench_transports.py (figures in bench/RESULTS-io.md):
+httpx's own transport spends several times more CPU per request than the
+httpx-aiohttp transport, and its connection pool gets slower as concurrency grows;
+bare aiohttp is cheaper still but would lose httpx's API, and with it the test seams
+(MockTransport, ASGITransport) the whole project relies on. So: httpx's API over
+aiohttp's connection handling. IO allows about 30 requests per second per account, so
+the CPU saved matters when several accounts (or unlimited ones) send at once, next to
+the Streamlit process on the same machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import httpx
+from httpx_aiohttp import AiohttpTransport
+
+from appio_core.config import SIMULATOR_BASE_URL
+from appio_core.io.client import SIMULATOR_ORIGIN
+
+if TYPE_CHECKING:
+    from appio_core.io.simulator.app import SimulatorApp
+
+# IO answers in well under a second; a read that takes longer than this is treated as
+# lost (for a send: outcome unknown). Connecting must be quick or not at all.
+TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=60.0)
+LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
+
+_simulator: SimulatorApp | None = None
+_simulator_lock = threading.Lock()
+
+
+def in_process_simulator() -> SimulatorApp:
+    """The process-wide simulator built from the demo services, so that status reads
+    see the messages sent earlier in the same process."""
+    global _simulator
+    with _simulator_lock:
+        if _simulator is None:
+            from appio_core.io.simulator import create_app, demo_config
+
+            _simulator = create_app(demo_config())
+        return _simulator
+
+
+def make_http_client(base_url: str) -> httpx.AsyncClient:
+    if base_url.rstrip("/") == SIMULATOR_BASE_URL:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=in_process_simulator()),
+            base_url=SIMULATOR_ORIGIN,
+            timeout=TIMEOUT,
+        )
+    return httpx.AsyncClient(transport=AiohttpTransport(limits=LIMITS), timeout=TIMEOUT)

@@ -1,0 +1,32 @@
+"""A faithful App IO simulator: IO has no test host, so the demo, the tests and the
+benchmarks run against this. One ASGI app, run in-process (httpx.ASGITransport) or
+served by `appio simulator`."""
+
+from appio_core.io.simulator.app import SimulatorApp, create_app
+from appio_core.io.simulator.config import (
+    Faults,
+    SimAccount,
+    SimService,
+    SimulatorConfig,
+    demo_config,
+    load_config,
+)
+from appio_core.io.simulator.population import Kind, Population, synthetic_fiscal_code
+from appio_core.io.simulator.record import Record, RequestEntry, StoredMessage
+
+__all__ = [
+    "Faults",
+    "Kind",
+    "Population",
+    "Record",
+    "RequestEntry",
+    "SimAccount",
+    "SimService",
+    "SimulatorApp",
+    "SimulatorConfig",
+    "StoredMessage",
+    "create_app",
+    "demo_config",
+    "load_config",
+    "synthetic_fiscal_code",
+]

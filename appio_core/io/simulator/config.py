@@ -1,0 +1,143 @@
+"""What the simulator knows: accounts, services and their keys, the citizens' mix, faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from appio_core.io.models import TEST_FISCAL_CODE
+
+
+@dataclass(frozen=True)
+class SimAccount:
+    """An IO account; `requests` = 0 means no rate limit (a few real accounts have none)."""
+
+    name: str
+    requests: int = 150
+    window: float = 5.0
+
+
+@dataclass(frozen=True)
+class SimService:
+    service_id: str
+    name: str
+    primary_key: str
+    secondary_key: str
+    account: str = "default"
+    # A "limited" key reaches only its authorised recipients (always the test citizen).
+    limited: bool = False
+    authorized_recipients: frozenset[str] = frozenset()
+    max_payment_amount: int = 1_000_000
+    organization_fiscal_code: str = "00000000000"
+
+    def may_reach(self, fiscal_code: str) -> bool:
+        return (
+            not self.limited
+            or fiscal_code == TEST_FISCAL_CODE
+            or fiscal_code in self.authorized_recipients
+        )
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Failures on demand, drawn per API request (never on /__simulator)."""
+
+    latency: float = 0.0  # seconds added to every answer
+    latency_jitter: float = 0.0  # plus up to this many seconds, drawn per answer
+    error_500_rate: float = 0.0
+    error_503_rate: float = 0.0
+    timeout_rate: float = 0.0  # the answer comes after `timeout_seconds`
+    drop_rate: float = 0.0  # the connection is closed without a complete answer
+    timeout_seconds: float = 35.0  # longer than the client's read timeout
+    # Share of the faulted sends (500, timeout, drop) that IO had created before
+    # failing: those citizens do get the message, which is why the client cannot
+    # retry such a send.
+    created_share: float = 0.5
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], base: Faults | None = None) -> Faults:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"Guasti sconosciuti: {', '.join(sorted(unknown))}.")
+        values = {k: float(v) for k, v in data.items()}
+        for name, value in values.items():
+            if value < 0 or (name.endswith(("_rate", "_share")) and value > 1):
+                raise ValueError(f"Valore non valido per {name}: {value}.")
+        return replace(base or cls(), **values)
+
+    def to_json(self) -> dict[str, float]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    services: tuple[SimService, ...]
+    accounts: tuple[SimAccount, ...] = ()
+    seed: int = 0
+    rate_limit: bool = True
+    # Seconds a message stays ACCEPTED before it becomes PROCESSED or REJECTED.
+    processing_delay: float = 2.0
+    # Shares of the deterministic population of citizens.
+    no_io_share: float = 0.10
+    blocked_share: float = 0.05
+    email_share: float = 0.60
+    read_share: float = 0.50  # ADVANCED messages read after processing
+    paid_share: float = 0.30  # ADVANCED payment messages paid after processing
+    # IO stopped returning the `notification` block in July 2026; switch it on to
+    # simulate the older behaviour (the client must handle both).
+    email_notifications: bool = False
+    faults: Faults = field(default_factory=Faults)
+    # Served over a socket (`appio simulator`) rather than in-process through
+    # httpx.ASGITransport: faults are produced differently in the two cases.
+    served: bool = False
+
+    def account(self, name: str) -> SimAccount:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        return SimAccount(name)
+
+
+def demo_config(**overrides: Any) -> SimulatorConfig:
+    """The demo services (appio_core.demo.accounts), all on the demo account (150 per 5 s)."""
+    from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
+
+    services = tuple(
+        SimService(
+            service_id=demo.io_service_id,
+            name=demo.name,
+            primary_key=demo.primary_key,
+            secondary_key=demo.secondary_key,
+            account=DEMO_ACCOUNT,
+            limited=demo.limited,
+            max_payment_amount=demo.max_payment_amount,
+            organization_fiscal_code=DEMO_ORGANIZATION_FISCAL_CODE,
+        )
+        for demo in DEMO_SERVICES
+    )
+    return SimulatorConfig(services=services, accounts=(SimAccount(DEMO_ACCOUNT),), **overrides)
+
+
+def load_config(path: Path) -> SimulatorConfig:
+    """A YAML file with `accounts`, `services`, `faults` and the top-level settings."""
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: atteso un dizionario YAML.")
+    services = tuple(
+        SimService(
+            **{
+                **s,
+                "authorized_recipients": frozenset(s.get("authorized_recipients", ())),
+            }
+        )
+        for s in data.pop("services", [])
+    )
+    if not services:
+        raise ValueError(f"{path}: nessun servizio configurato.")
+    accounts = tuple(SimAccount(**a) for a in data.pop("accounts", []))
+    faults = Faults.from_json(data.pop("faults", {}) or {})
+    return SimulatorConfig(services=services, accounts=accounts, faults=faults, **data)

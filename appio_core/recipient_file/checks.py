@@ -1,0 +1,362 @@
+"""Row checks of a recipient file: every column at once, issues as small tables.
+
+The column checks run on threads: they spend their time in pyarrow and numpy, which release
+the GIL. Issues are built only for the rows that have one, and worded in Italian.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from appio_core.content import fiscal_code
+from appio_core.content import message as content
+from appio_core.content.message import ContentRules, cell_text, text_array
+from appio_core.content.template import Template
+from appio_core.recipient_file.columns import (
+    AMOUNT,
+    DUE_DATE,
+    FISCAL_CODE,
+    LABELS,
+    MARKDOWN,
+    NOTICE_NUMBER,
+    SUBJECT,
+    Layout,
+)
+from appio_core.recipient_file.report import VALUE_SHOWN, italian_list, italian_number
+
+if TYPE_CHECKING:
+    from appio_core.recipient_file.validation import FileOptions
+
+EMPTY_PLACEHOLDER = "segnaposto_vuoto"
+DUPLICATE_FISCAL_CODE = "cf_ripetuto"
+PAYMENT_INCOMPLETE = "pagamento_incompleto"
+
+_WORKERS = min(4, os.cpu_count() or 1)
+_ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
+
+
+@dataclass
+class Checked:
+    errors: list[pd.DataFrame] = field(default_factory=list)
+    warnings: list[pd.DataFrame] = field(default_factory=list)
+    fiscal_codes: pd.Series | None = None
+    good_code: np.ndarray | None = None
+    repeated: np.ndarray | None = None  # among the good codes, those that occur more than once
+    amount: content.AmountColumn | None = None
+    notice: content.NoticeColumn | None = None
+    due: content.DueDateColumn | None = None
+    duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
+
+
+def _issues(
+    rows: np.ndarray,
+    column: str,
+    values: pd.Series,
+    codes: pd.Series,
+    message: Callable[[str, str], str],
+) -> pd.DataFrame:
+    """Issues where `codes` is not NaN; `message(code, value)` words each one."""
+    where = np.flatnonzero(codes.notna().to_numpy())
+    if not len(where):
+        return pd.DataFrame()
+    picked_codes = codes.iloc[where].astype(object).to_numpy()
+    picked = values.iloc[where]
+    if picked.dtype == object:  # Excel's own values: numbers, dates
+        picked = picked.map(cell_text)
+    shown = _clipped(pa.array(picked.fillna("").astype("str"), type=pa.large_string()))
+    messages = [message(c, v) for c, v in zip(picked_codes, shown, strict=True)]
+    return _issue_frame(rows[where], column, shown, picked_codes, messages)
+
+
+def _issue_frame(
+    rows: np.ndarray,
+    column: str,
+    values: np.ndarray | list[str],
+    codes: np.ndarray | list[str],
+    messages: np.ndarray | list[str],
+) -> pd.DataFrame:
+    # Object columns, not pandas' Arrow strings: the report walks them item by item, and
+    # Arrow strings are slow to read one at a time.
+    return pd.DataFrame(
+        {
+            "row": rows,
+            "column": pd.Series([column] * len(rows), dtype=object),
+            "value": pd.Series(values, dtype=object),
+            "code": pd.Series(codes, dtype=object),
+            "message": pd.Series(messages, dtype=object),
+        }
+    )
+
+
+def _clipped(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Values as the report repeats them: a 10,000-character text is shown by its start."""
+    long = pc.greater(pc.utf8_length(values), VALUE_SHOWN)
+    if pc.any(long).as_py():
+        start = pc.utf8_slice_codeunits(values, 0, VALUE_SHOWN - 1)
+        text = pa.large_string()
+        cut = pc.binary_join_element_wise(start, pa.scalar("…", text), pa.scalar("", text))
+        values = pc.if_else(long, cut, values)
+    return values.to_numpy(zero_copy_only=False).astype(object)
+
+
+def check_rows(
+    layout: Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
+) -> Checked:
+    fields = layout.fields
+
+    def column(name: str) -> pd.Series:
+        return data[fields[name]]
+
+    # The column checks are independent and spend their time in pyarrow and numpy, which
+    # release the GIL: on threads they overlap.
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        codes_job = pool.submit(_check_codes, column(FISCAL_CODE))
+        texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
+        amount_job = (
+            pool.submit(content.amount_column, column(AMOUNT), options.max_payment_amount)
+            if AMOUNT in fields
+            else None
+        )
+        notice_job = (
+            pool.submit(content.notice_column, column(NOTICE_NUMBER))
+            if NOTICE_NUMBER in fields
+            else None
+        )
+        due_job = (
+            pool.submit(content.due_date_column, column(DUE_DATE), options.now)
+            if DUE_DATE in fields
+            else None
+        )
+        codes, repeated = codes_job.result()
+        text_issues = texts_job.result()
+        amount = amount_job.result() if amount_job else None
+        notice = notice_job.result() if notice_job else None
+        due = due_job.result() if due_job else None
+
+    checked = Checked(
+        fiscal_codes=codes.values,
+        good_code=codes.errors.isna().to_numpy(),
+        repeated=repeated,
+        amount=amount,
+        notice=notice,
+        due=due,
+    )
+    header = layout.header(fields[FISCAL_CODE])
+    checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
+    checked.warnings.append(
+        _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
+    )
+    checked.errors.extend(text_issues)
+    if amount is not None:
+        checked.errors.append(
+            _issues(
+                rows,
+                layout.header(fields[AMOUNT]),
+                column(AMOUNT),
+                amount.errors,
+                lambda c, _: content.amount_message(c, options.max_payment_amount),
+            )
+        )
+    if notice is not None:
+        checked.errors.append(
+            _issues(
+                rows,
+                layout.header(fields[NOTICE_NUMBER]),
+                column(NOTICE_NUMBER),
+                notice.errors,
+                lambda c, _: content.notice_message(c),
+            )
+        )
+    checked.errors.append(_payment_pairs(layout, rows, amount, notice))
+    if due is not None:
+        header = layout.header(fields[DUE_DATE])
+        describe = lambda c, _: content.due_date_message(c)  # noqa: E731
+        checked.errors.append(_issues(rows, header, column(DUE_DATE), due.errors, describe))
+        checked.warnings.append(_issues(rows, header, column(DUE_DATE), due.warnings, describe))
+    return checked
+
+
+def _text_issues(
+    layout: Layout, data: pd.DataFrame, rows: np.ndarray, rules: ContentRules
+) -> list[pd.DataFrame]:
+    # A column may feed both templates: turn each into text once.
+    positions = set(layout.placeholder_columns(layout.subject))
+    positions |= set(layout.placeholder_columns(layout.text))
+    for template, field_name in ((layout.subject, SUBJECT), (layout.text, MARKDOWN)):
+        if template is None:
+            positions.add(layout.fields[field_name])
+    texts = {position: text_array(data[position]) for position in positions}
+    found = _empty_placeholders(layout, texts, data, rows)
+    for template, is_subject in ((layout.subject, True), (layout.text, False)):
+        found.append(_length_issues(layout, texts, data, rows, template, is_subject, rules))
+    return found
+
+
+def _empty_placeholders(
+    layout: Layout, texts: dict[int, pa.Array], data: pd.DataFrame, rows: np.ndarray
+) -> list[pd.DataFrame]:
+    used: dict[int, list[str]] = {}
+    for template, where in ((layout.subject, "nell'oggetto"), (layout.text, "nel testo")):
+        for position in layout.placeholder_columns(template):
+            if where not in used.setdefault(position, []):
+                used[position].append(where)
+    found = []
+    for position, places in used.items():
+        empty = pc.equal(texts[position], "").to_numpy(zero_copy_only=False)
+        codes = pd.Series(np.full(len(empty), None, dtype=object))
+        codes[empty] = EMPTY_PLACEHOLDER
+        header = layout.header(position)
+        message = (
+            f"Manca il valore di «{header}», usato {' e '.join(places)} del messaggio: compilalo."
+        )
+        found.append(_issues(rows, header, data[position], codes, _always(message)))
+    return found
+
+
+def _always(message: str) -> Callable[[str, str], str]:
+    return lambda _code, _value: message
+
+
+def _length_issues(
+    layout: Layout,
+    texts: dict[int, pa.Array],
+    data: pd.DataFrame,
+    rows: np.ndarray,
+    template: Template | None,
+    is_subject: bool,
+    rules: ContentRules,
+) -> pd.DataFrame:
+    field_name = SUBJECT if is_subject else MARKDOWN
+    if template is None:
+        values = texts[layout.fields[field_name]]
+        lengths = content.text_lengths(values)
+        header = layout.header(layout.fields[field_name])
+    else:
+        placeholders = [texts[i] for i in layout.placeholder_columns(template)]
+        lengths = template.lengths(placeholders)
+        header = f"{LABELS[field_name]} (dal modello)"
+    limits = (
+        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
+    )
+    codes = content.length_codes(lengths, *limits, subject=is_subject)
+    wrong = np.flatnonzero(pd.notna(codes))
+    if not len(wrong):
+        return pd.DataFrame()
+    # Only the rows in error are rendered, to show the operator what came out.
+    shown = _clipped(render(layout, data.iloc[wrong], template, field_name))
+    messages = [
+        content.length_message(c, int(n), rules)
+        for c, n in zip(codes[wrong], lengths[wrong], strict=True)
+    ]
+    return _issue_frame(rows[wrong], header, shown, codes[wrong], messages)
+
+
+def render(
+    layout: Layout, data: pd.DataFrame, template: Template | None, field_name: str
+) -> pa.Array:
+    if template is None:
+        return text_array(data[layout.fields[field_name]])
+    placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
+    return template.render(placeholders, len(data))
+
+
+def _payment_pairs(
+    layout: Layout,
+    rows: np.ndarray,
+    amount: content.AmountColumn | None,
+    notice: content.NoticeColumn | None,
+) -> pd.DataFrame:
+    """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
+    has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)
+    has_notice = notice.present if notice is not None else np.zeros(len(rows), dtype=bool)
+    frames = []
+    for lacking, present, missing_field in (
+        (has_amount & ~has_notice, AMOUNT, NOTICE_NUMBER),
+        (has_notice & ~has_amount, NOTICE_NUMBER, AMOUNT),
+    ):
+        where = np.flatnonzero(lacking)
+        if not len(where):
+            continue
+        column = (
+            layout.header(layout.fields[missing_field])
+            if missing_field in layout.fields
+            else LABELS[missing_field]
+        )
+        message = (
+            f"C'è {_article(present)} ma manca {_article(missing_field)}:"
+            " per un avviso di pagamento servono entrambi."
+        )
+        count = len(where)
+        frames.append(
+            _issue_frame(
+                rows[where], column, [""] * count, [PAYMENT_INCOMPLETE] * count, [message] * count
+            )
+        )
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _article(field_name: str) -> str:
+    return "l'importo" if field_name == AMOUNT else "il numero avviso"
+
+
+def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
+    assert checked.fiscal_codes is not None and checked.good_code is not None
+    assert checked.repeated is not None
+    rows = layout.sheet.rows[checked.good_code]
+    codes = checked.fiscal_codes[checked.good_code].reset_index(drop=True)
+    repeated = checked.repeated
+    if not repeated.any():
+        return []
+    frame = pd.DataFrame({"code": codes[repeated].to_numpy(), "row": rows[repeated]})
+    header = layout.header(layout.fields[FISCAL_CODE])
+    firsts: list[int] = []
+    values: list[str] = []
+    messages: list[str] = []
+    for code, group in frame.groupby("code", sort=False)["row"]:
+        involved = tuple(int(r) for r in sorted(group))
+        checked.duplicate_rows[involved[0]] = involved
+        named = [str(r) for r in involved[:_ROWS_NAMED]]
+        if len(involved) > _ROWS_NAMED:
+            named.append(f"altre {italian_number(len(involved) - _ROWS_NAMED)}")
+        firsts.append(involved[0])
+        values.append(str(code))
+        messages.append(
+            f"Il codice fiscale compare {len(involved)} volte, nelle righe"
+            f" {italian_list(named)}: il cittadino riceverebbe più messaggi. Lascia una"
+            " riga sola, se non è voluto."
+        )
+    codes = [DUPLICATE_FISCAL_CODE] * len(firsts)
+    return [_issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
+
+
+def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:
+    """The fiscal code check and, on the same thread, which good codes repeat."""
+    codes = fiscal_code.check_column(column)
+    good = codes.errors.isna().to_numpy()
+    return codes, _repeated(codes.values[good].reset_index(drop=True))
+
+
+def _repeated(codes: pd.Series) -> np.ndarray:
+    """Which codes occur more than once.
+
+    Codes that passed the check are 16 ASCII bytes; one 64-bit hash of them dedupes several
+    times faster than strings do. The few codes whose hash repeats are then compared exactly.
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    words = fiscal_code.byte_matrix(codes).view("<u8")
+    hashes = (words[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, 1]
+    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    repeated = np.zeros(len(codes), dtype=bool)
+    if candidates.any():
+        repeated[candidates] = codes[candidates].duplicated(keep=False).to_numpy()
+    return repeated

@@ -1,0 +1,1 @@
+"""The dispatcher and the worker that runs it."""

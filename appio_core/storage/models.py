@@ -1,0 +1,232 @@
+"""The database schema: typed SQLAlchemy 2.0 models.
+
+Enumerations are stored as short strings (not native enums) so that SQLite and
+PostgreSQL hold the same schema and Alembic migrations stay plain.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import cast
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# One naming convention so that Alembic names constraints the same way on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(StrEnum):
+    """What an operator may do; the labels are the Italian names the users know."""
+
+    ADMIN = "amministratore"  # everything, on every service
+    OPERATOR = "operatore"  # composes and sends on the services enabled for them
+    VIEWER = "consultazione"  # reads the services enabled for them
+
+
+service_operators = Table(
+    "service_operators",
+    Base.metadata,
+    Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[Role] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    services: Mapped[list[Service]] = relationship(
+        secondary=service_operators, back_populates="operators", order_by="Service.name"
+    )
+
+
+class IoAccount(Base):
+    """An IO (APIM) account: its services share one rate limit."""
+
+    __tablename__ = "io_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # IO's gateway allows 150 requests per sliding 5 s per account; some accounts have 250,
+    # a few none (0 here: no client-side pacing).
+    rate_limit_requests: Mapped[int] = mapped_column(Integer, default=150)
+    rate_limit_window_seconds: Mapped[int] = mapped_column(Integer, default=5)
+
+    services: Mapped[list[Service]] = relationship(back_populates="account")
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    io_service_id: Mapped[str] = mapped_column(String(100), unique=True)
+    organization_name: Mapped[str] = mapped_column(String(200), default="")
+    organization_fiscal_code: Mapped[str] = mapped_column(String(11), default="")
+    # API keys are stored encrypted (Fernet, APPIO_SECRET_KEY); only the last 4 characters
+    # are kept in clear, to show which key is configured.
+    primary_key_encrypted: Mapped[str] = mapped_column(String(500))
+    primary_key_last4: Mapped[str] = mapped_column(String(4))
+    secondary_key_encrypted: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    secondary_key_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    # IO refuses payment notices above the service's maximum (default 1,000,000 cents).
+    max_payment_amount: Mapped[int] = mapped_column(BigInteger, default=1_000_000)
+    account_id: Mapped[int] = mapped_column(ForeignKey("io_accounts.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    account: Mapped[IoAccount] = relationship(back_populates="services", lazy="joined")
+    operators: Mapped[list[Operator]] = relationship(
+        secondary=service_operators, back_populates="services", order_by="Operator.username"
+    )
+
+
+class Flow(Base):
+    """A bulk sending flow: one service, one recipient file, many recipients."""
+
+    __tablename__ = "flows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    natura: Mapped[str] = mapped_column(String(60))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(30), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    source_filename: Mapped[str] = mapped_column(String(255))
+    source_checksum: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256, hex
+    subject_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text_template: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Options: IO's guidance is to check the profile before sending.
+    check_profile: Mapped[bool] = mapped_column(Boolean, default=True)
+    feature_level: Mapped[str] = mapped_column(String(10), default="STANDARD")
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How long after sending the dispatcher reads each message's status; 0 = never.
+    status_check_hours: Mapped[int] = mapped_column(Integer, default=48)
+    recipients_total: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
+    dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    service: Mapped[Service] = relationship(lazy="joined")
+
+
+class Recipient(Base):
+    """One citizen of a flow, with the message rendered for them and its outcome."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        # The dispatcher's claim: pending rows of a flow, in file order.
+        Index("ix_recipients_flow_outcome", "flow_id", "outcome", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)  # as the operator sees it in the file
+    fiscal_code: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    markdown: Mapped[str] = mapped_column(Text)
+    amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # euro cents
+    notice_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
+    due_date: Mapped[str | None] = mapped_column(String(30), nullable=True)  # ISO UTC
+    extra: Mapped[str] = mapped_column(Text, default="{}")  # the file's other columns, JSON
+    outcome: Mapped[str] = mapped_column(String(40))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    worker_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # Set and committed just before the message is posted: a crash after this point leaves
+    # the row "esito incerto", never silently resent.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # An "errore" that came from retries running out (429, 503, network): may be resent.
+    retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    io_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    read_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    payment_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the dispatcher should next read IO's status of this message; NULL = never again.
+    next_status_check_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True, index=True
+    )
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+# The table itself, typed as one, for Core statements (the ORM types __table__ loosely).
+RECIPIENTS = cast(Table, Recipient.__table__)
+
+
+class AccountLease(Base):
+    """Which worker sends for an IO account now (see appio_core.sending.dispatcher for why)."""
+
+    __tablename__ = "account_leases"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
