@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from appio_core.storage.models import Role
+from appio_core.domain import Role
 from appio_ui.auth import current_actor, login_page, logout
 from appio_ui.runtime import ensure_background_worker
 

@@ -8,10 +8,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import FlowState
 from appio_core.errors import AppError
 from appio_core.flows import operations as flows
 from appio_core.flows.operations import FlowView
-from appio_core.flows.states import FlowState
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.runtime import transaction
 

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import OUTCOME_DESCRIPTIONS, Outcome
 from appio_core.errors import AppError
 from appio_core.flows import operations as flows
-from appio_core.flows.states import OUTCOME_DESCRIPTIONS, Outcome
-from appio_core.storage.models import Recipient
+from appio_core.storage.models import Notification
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.format import euro, local_time
 from appio_ui.grid import selectable_grid
@@ -29,7 +29,7 @@ LABELS = {
 }
 
 
-def _email_status(r: Recipient, long: bool = False) -> str:
+def _email_status(r: Notification, long: bool = False) -> str:
     """IO stopped returning the e-mail status in July 2026: unknown, not missing."""
     if r.email_status:
         return r.email_status
@@ -75,7 +75,7 @@ def recipients_section(actor: Actor, flow_id: int) -> None:
         _detail(actor, flow_id, chosen)
 
 
-def _detail(actor: Actor, flow_id: int, r: Recipient) -> None:
+def _detail(actor: Actor, flow_id: int, r: Notification) -> None:
     st.subheader(f"Notifica a {r.fiscal_code} (riga {r.row_number})")
     st.markdown(f"**Esito:** {r.outcome} — {OUTCOME_DESCRIPTIONS[Outcome(r.outcome)]}")
     if r.error_detail:

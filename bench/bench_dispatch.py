@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 from appio_core.accounts.permissions import Actor  # noqa: E402
 from appio_core.accounts.security import KeyBox  # noqa: E402
 from appio_core.demo.accounts import seed_demo  # noqa: E402
+from appio_core.domain import FlowState  # noqa: E402
 from appio_core.flows import operations as flows  # noqa: E402
-from appio_core.flows.states import FlowState  # noqa: E402
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
 from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from appio_core.storage.migrate import upgrade  # noqa: E402

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.services import list_services
+from appio_core.domain import FlowState, Natura
 from appio_core.flows.operations import ROME, FlowFilters, search_flows
-from appio_core.flows.states import FlowState, Natura
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.format import local_time

@@ -10,8 +10,9 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
+from appio_core.domain import Role
 from appio_core.flows import operations as flows
-from appio_core.storage.models import Operator, Role, Service
+from appio_core.storage.models import Operator, Service
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv

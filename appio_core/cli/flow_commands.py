@@ -12,9 +12,9 @@ import click
 
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.domain import FINISHED_STATES, FlowState, Natura
 from appio_core.exports.excel import flow_recipients_xlsx
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, FlowState, Natura
 from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
@@ -222,7 +222,7 @@ def retry_failed(ctx: Context, flow_id: int) -> None:
     "recipient_ids",
     type=int,
     multiple=True,
-    help="Recipient ids (default: every uncertain one).",
+    help="Notification ids (default: every uncertain one).",
 )
 @pass_context
 def resolve_uncertain(

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.domain import FINISHED_STATES, Natura
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, Natura
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator.population import Kind
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.db import session_scope
-from appio_core.storage.models import Flow, Recipient, Service
+from appio_core.storage.models import Flow, Notification, Service
 
 TARI_TEXT = (
     "Gentile {{nome}}, è disponibile l'avviso di pagamento della **TARI 2026** per l'immobile "
@@ -179,8 +179,8 @@ async def _send(
         with session_scope(sessions) as session:
             states = [session.get(Flow, f).state for f in sent_ids]  # type: ignore[union-attr]
             pending = session.scalar(
-                select(Recipient.id)
-                .where(Recipient.flow_id.in_(sent_ids), Recipient.outcome == "accettato")
+                select(Notification.id)
+                .where(Notification.flow_id.in_(sent_ids), Notification.outcome == "accettato")
                 .limit(1)
             )
         return all(s in FINISHED_STATES for s in states) and pending is None
@@ -198,4 +198,4 @@ async def _send(
     await dispatcher.close()
     with session_scope(sessions) as session:
         # The in-process simulator's memory ends with this process: no later status reads.
-        session.execute(update(Recipient).values(next_status_check_at=None))
+        session.execute(update(Notification).values(next_status_check_at=None))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.flows.operations import ROME, get_flow
-from appio_core.storage.models import Recipient
+from appio_core.storage.models import Notification
 
 COLUMNS = (
     ("Riga del file", lambda r: r.row_number),
@@ -43,27 +43,29 @@ def _local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(ROME).replace(tzinfo=None) if moment else None
 
 
-def _recipients(session: Session, flow_id: int) -> Iterator[Recipient]:
+def _recipients(session: Session, flow_id: int) -> Iterator[Notification]:
     """All rows in file order, a batch at a time (keyset paging: memory stays flat)."""
     last = 0
     while True:
         batch = list(
             session.scalars(
-                select(Recipient)
-                .where(Recipient.flow_id == flow_id, Recipient.row_number > last)
-                .order_by(Recipient.row_number)
+                select(Notification)
+                .where(Notification.flow_id == flow_id, Notification.row_number > last)
+                .order_by(Notification.row_number)
                 .limit(BATCH)
             )
         )
         if not batch:
             return
         yield from batch
-        last = batch[-1].row_number
+        last = batch[-1].row_number or 0
         session.expunge_all()
 
 
 def _extra_headers(session: Session, flow_id: int) -> list[str]:
-    first = session.scalar(select(Recipient.extra).where(Recipient.flow_id == flow_id).limit(1))
+    first = session.scalar(
+        select(Notification.extra).where(Notification.flow_id == flow_id).limit(1)
+    )
     return list(json.loads(first or "{}"))
 
 

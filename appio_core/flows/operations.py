@@ -22,22 +22,22 @@ from appio_core.accounts.permissions import (
     require_service_read,
     require_service_send,
 )
-from appio_core.errors import AppError, Conflict, InvalidInput, NotFound
-from appio_core.flows.states import (
+from appio_core.domain import (
     FINAL_OUTCOMES,
     POSITIVE_OUTCOMES,
+    FeatureLevel,
     FlowState,
     Natura,
     Outcome,
     can_move,
 )
+from appio_core.errors import AppError, Conflict, InvalidInput, NotFound
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import FileOptions, iter_recipient_chunks, validate_file
 from appio_core.storage.db import rowcount
-from appio_core.storage.models import RECIPIENTS, Flow, Recipient, Service, utcnow
+from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, Service, utcnow
 
 ROME = ZoneInfo("Europe/Rome")
-FEATURE_LEVELS = ("STANDARD", "ADVANCED")
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def _check_options(name: str, natura: str, options: FlowOptions) -> None:
     if natura not in {n.value for n in Natura}:
         choices = ", ".join(n.value for n in Natura)
         raise InvalidInput(f"Natura «{natura}» sconosciuta: scegli tra {choices}.")
-    if options.feature_level not in FEATURE_LEVELS:
+    if options.feature_level not in {level.value for level in FeatureLevel}:
         raise InvalidInput("Il livello del messaggio deve essere STANDARD o ADVANCED.")
     if options.status_check_hours < 0:
         raise InvalidInput("Le ore di verifica dello stato non possono essere negative.")
@@ -172,18 +172,22 @@ def import_flow(
         subject_template=templates.subject or None,
         text_template=templates.text or None,
         check_profile=options.check_profile,
-        feature_level=options.feature_level,
+        feature_level=FeatureLevel(options.feature_level),
         scheduled_at=options.scheduled_at,
         status_check_hours=options.status_check_hours,
     )
     session.add(flow)
     session.flush()
-    flow.recipients_total = _insert_recipients(session, flow.id, content, filename, file_options)
+    flow.recipients_total = _insert_recipients(session, flow, content, filename, file_options)
     return flow
 
 
 _RECIPIENT_COLUMNS = (
     "flow_id",
+    "service_id",
+    "created_by",
+    "created_at",
+    "feature_level",
     "row_number",
     "fiscal_code",
     "subject",
@@ -201,7 +205,7 @@ _CHUNK_COLUMNS += ["due_date", "extra"]
 
 
 def _insert_recipients(
-    session: Session, flow_id: int, content: bytes, filename: str, options: FileOptions
+    session: Session, flow: Flow, content: bytes, filename: str, options: FileOptions
 ) -> int:
     """Inserts the rows chunk by chunk, so memory stays bounded whatever the file's size.
 
@@ -210,7 +214,7 @@ def _insert_recipients(
     even Core's, building the parameters of each row cost several times the insert
     itself (bench/bench_big_flow.py)."""
     connection = session.connection()
-    compiled = insert(RECIPIENTS).compile(
+    compiled = insert(NOTIFICATIONS).compile(
         dialect=connection.dialect, column_keys=list(_RECIPIENT_COLUMNS)
     )
     # Positional drivers (SQLite) take tuples in the statement's order; named ones
@@ -221,6 +225,12 @@ def _insert_recipients(
         if order == sorted(order):
             order = []  # already in our order
     pending = Outcome.PENDING.value
+    # What every row of the flow shares; created_at as the dialect stores it (the raw
+    # driver call skips SQLAlchemy's type conversion).
+    column_type = NOTIFICATIONS.c.created_at.type
+    to_driver = column_type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+    created_at = to_driver(utcnow()) if to_driver else utcnow()
+    shared = (flow.id, flow.service_id, flow.created_by, created_at, flow.feature_level.value)
     total = 0
     for chunk in iter_recipient_chunks(content, filename, options):
         if chunk.empty:
@@ -228,7 +238,7 @@ def _insert_recipients(
         chunk = chunk[_CHUNK_COLUMNS].astype(object).where(chunk[_CHUNK_COLUMNS].notna(), None)
         rows = [
             (
-                flow_id,
+                *shared,
                 int(row),
                 fiscal_code,
                 subject,
@@ -308,12 +318,12 @@ def replace_recipients(
     report = validate_file(content, filename, file_options)
     if not report.usable or report.has_errors:
         raise FlowFileRefused(report)
-    session.query(Recipient).filter(Recipient.flow_id == flow.id).delete()
+    session.query(Notification).filter(Notification.flow_id == flow.id).delete()
     flow.source_filename = Path(filename).name
     flow.source_checksum = checksum(content)
     flow.subject_template = templates.subject or None
     flow.text_template = templates.text or None
-    flow.recipients_total = _insert_recipients(session, flow.id, content, filename, file_options)
+    flow.recipients_total = _insert_recipients(session, flow, content, filename, file_options)
     return flow
 
 
@@ -396,12 +406,12 @@ def retry_failed(session: Session, actor: Actor, flow_id: int) -> int:
         raise Conflict("Si possono reinviare i falliti solo di un flusso «Invio incompleto».")
     count = rowcount(
         session.execute(
-            update(Recipient)
+            update(Notification)
             .where(
-                Recipient.flow_id == flow.id,
-                Recipient.outcome == Outcome.ERROR,
-                Recipient.retryable.is_(True),
-                Recipient.io_message_id.is_(None),
+                Notification.flow_id == flow.id,
+                Notification.outcome == Outcome.ERROR,
+                Notification.retryable.is_(True),
+                Notification.io_message_id.is_(None),
             )
             .values(
                 outcome=Outcome.PENDING,
@@ -423,10 +433,10 @@ def retry_failed(session: Session, actor: Actor, flow_id: int) -> int:
 def _uncertain(session: Session, flow: Flow, recipient_ids: Sequence[int]) -> list[int]:
     ids = list(
         session.scalars(
-            select(Recipient.id).where(
-                Recipient.flow_id == flow.id,
-                Recipient.outcome == Outcome.UNCERTAIN,
-                Recipient.id.in_(recipient_ids),
+            select(Notification.id).where(
+                Notification.flow_id == flow.id,
+                Notification.outcome == Outcome.UNCERTAIN,
+                Notification.id.in_(recipient_ids),
             )
         )
     )
@@ -442,8 +452,8 @@ def resend_uncertain(
     flow = _flow_for_send(session, actor, flow_id)
     ids = _uncertain(session, flow, recipient_ids)
     session.execute(
-        update(Recipient)
-        .where(Recipient.id.in_(ids))
+        update(Notification)
+        .where(Notification.id.in_(ids))
         .values(
             outcome=Outcome.PENDING,
             next_attempt_at=None,
@@ -464,8 +474,8 @@ def mark_uncertain_sent(
     flow = _flow_for_send(session, actor, flow_id)
     ids = _uncertain(session, flow, recipient_ids)
     session.execute(
-        update(Recipient)
-        .where(Recipient.id.in_(ids))
+        update(Notification)
+        .where(Notification.id.in_(ids))
         .values(
             outcome=Outcome.ACCEPTED,
             error_detail=f"Segnato come inviato da {actor.username}.",
@@ -478,9 +488,9 @@ def mark_uncertain_sent(
 
 def outcome_counts(session: Session, flow_id: int) -> dict[Outcome, int]:
     rows = session.execute(
-        select(Recipient.outcome, func.count())
-        .where(Recipient.flow_id == flow_id)
-        .group_by(Recipient.outcome)
+        select(Notification.outcome, func.count())
+        .where(Notification.flow_id == flow_id)
+        .group_by(Notification.outcome)
     )
     return {Outcome(outcome): count for outcome, count in rows}
 
@@ -533,9 +543,9 @@ def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:
         return view
     retryable = session.scalar(
         select(func.count()).where(
-            Recipient.flow_id == flow.id,
-            Recipient.outcome == Outcome.ERROR,
-            Recipient.retryable.is_(True),
+            Notification.flow_id == flow.id,
+            Notification.outcome == Outcome.ERROR,
+            Notification.retryable.is_(True),
         )
     )
     return replace(view, retryable_failures=retryable or 0)
@@ -585,18 +595,18 @@ def list_recipients(
     fiscal_code: str = "",
     limit: int = 1000,
     offset: int = 0,
-) -> list[Recipient]:
+) -> list[Notification]:
     flow = _flow(session, flow_id)
     require_service_read(session, actor, flow.service_id)
     stmt = (
-        select(Recipient)
-        .where(Recipient.flow_id == flow_id)
-        .order_by(Recipient.row_number)
+        select(Notification)
+        .where(Notification.flow_id == flow_id)
+        .order_by(Notification.row_number)
         .limit(limit)
         .offset(offset)
     )
     if outcome is not None:
-        stmt = stmt.where(Recipient.outcome == outcome)
+        stmt = stmt.where(Notification.outcome == outcome)
     if fiscal_code.strip():
-        stmt = stmt.where(Recipient.fiscal_code == fiscal_code.strip().upper())
+        stmt = stmt.where(Notification.fiscal_code == fiscal_code.strip().upper())
     return list(session.scalars(stmt))

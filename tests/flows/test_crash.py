@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import FINISHED_STATES, Outcome
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, Outcome
-from appio_core.storage.models import IoAccount, Recipient, Service
+from appio_core.storage.models import IoAccount, Notification, Service
 
 from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
 
@@ -119,7 +119,7 @@ def _check_exactly_once(
     assert twice == {}, f"{len(twice)} citizens got a message twice"
     tally: dict[str, int] = {}
     with sessions() as session:
-        rows = session.query(Recipient).filter(Recipient.flow_id.in_(flow_ids)).all()
+        rows = session.query(Notification).filter(Notification.flow_id.in_(flow_ids)).all()
         for row in rows:
             tally[row.outcome] = tally.get(row.outcome, 0) + 1
             got = by_code.get(row.fiscal_code, [])

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.domain import FlowState, Outcome
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FlowState, Outcome
 from appio_core.io.simulator import create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.io.simulator.config import Faults

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
+from appio_core.domain import FlowState, Outcome
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FlowState, Outcome
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.models import IoAccount
 

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.services import enable_operator
+from appio_core.domain import FLOW_TRANSITIONS, FlowState, Outcome, Role, can_move
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
 from appio_core.flows import operations as flows
-from appio_core.flows.states import FLOW_TRANSITIONS, FlowState, Outcome, can_move
-from appio_core.storage.models import Flow, Recipient, Role
+from appio_core.storage.models import Flow, Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -80,7 +80,7 @@ def test_a_file_with_one_bad_row_imports_nothing_and_says_why(
     assert info.value.report.error_rows == 1
     assert info.value.message.startswith("Il file contiene errori: nessun destinatario")
     assert session.scalar(select(func.count()).select_from(Flow)) == 0
-    assert session.scalar(select(func.count()).select_from(Recipient)) == 0
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
 def test_a_flow_cannot_be_sent_before_it_is_activated(
@@ -99,7 +99,7 @@ def test_only_an_inactive_flow_can_have_its_recipients_replaced(
         session, operator, flow.id, recipient_csv(fiscal_codes(7, seed=2)), "nuovi.csv", TEMPLATES
     )
     assert flow.recipients_total == 7
-    assert session.scalar(select(func.count()).select_from(Recipient)) == 7
+    assert session.scalar(select(func.count()).select_from(Notification)) == 7
     flows.activate(session, operator, flow.id)
     with pytest.raises(Conflict, match="solo di un flusso «Inattivo»"):
         flows.replace_recipients(
