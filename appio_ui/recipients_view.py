@@ -8,7 +8,7 @@ import streamlit as st
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import OUTCOME_DESCRIPTIONS, Outcome
 from appio_core.errors import AppError
-from appio_core.flows import operations as flows
+from appio_core.flows import actions, queries
 from appio_core.storage.models import Notification
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.format import euro, local_time
@@ -43,7 +43,7 @@ def recipients_section(actor: Actor, flow_id: int) -> None:
     outcome = c1.selectbox("Esito", [ALL, *(o.value for o in Outcome)], key="outcome_filter")
     code = c2.text_input("Codice fiscale", key="cf_filter")
     with transaction() as session:
-        rows = flows.list_recipients(
+        rows = queries.list_recipients(
             session,
             actor,
             flow_id,
@@ -106,9 +106,9 @@ def _uncertain_buttons(actor: Actor, flow_id: int, recipient_id: int) -> None:
     c1, c2 = st.columns(2)
     decision = None
     if c1.button("Reinvia", icon=":material/replay:"):
-        decision = flows.resend_uncertain, "Il destinatario sarà reinviato."
+        decision = actions.resend_uncertain, "Il destinatario sarà reinviato."
     if c2.button("Segna come inviato", icon=":material/done:"):
-        decision = flows.mark_uncertain_sent, "Destinatario segnato come inviato."
+        decision = actions.mark_uncertain_sent, "Destinatario segnato come inviato."
     if decision is None:
         return
     action, message = decision

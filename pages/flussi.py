@@ -9,7 +9,8 @@ import streamlit as st
 
 from appio_core.accounts.services import list_services
 from appio_core.domain import FlowState, Natura
-from appio_core.flows.operations import ROME, FlowFilters, search_flows
+from appio_core.flows.queries import FlowFilters, search_flows
+from appio_core.italian import ROME
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.format import local_time

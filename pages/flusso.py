@@ -7,7 +7,7 @@ import streamlit as st
 from appio_core.domain import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES, FlowState, Outcome
 from appio_core.errors import AppError
 from appio_core.exports.excel import flow_recipients_xlsx
-from appio_core.flows.operations import get_flow
+from appio_core.flows.queries import get_flow
 from appio_core.storage.models import Flow
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash

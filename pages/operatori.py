@@ -49,7 +49,7 @@ if chosen is not None and chosen["username"] != actor.username:
     label = "Disattiva" if chosen["active"] else "Riattiva"
     if st.button(f"{label} «{chosen['username']}»"):
         with transaction() as session:
-            set_active(session, actor, chosen["username"], not chosen["active"])
+            set_active(session, actor, str(chosen["username"]), not chosen["active"])
         flash_and_rerun(f"Operatore «{chosen['username']}» aggiornato.")
 
 with st.expander("Nuovo operatore", icon=":material/person_add:"):

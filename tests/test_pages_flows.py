@@ -11,7 +11,7 @@ from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
 from appio_core.domain import Role
-from appio_core.flows import operations as flows
+from appio_core.flows import importing
 from appio_core.storage.models import Operator, Service
 
 from .apptest import app_as
@@ -26,7 +26,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
         viewer = create_operator(session, admin, "lettore", "password-123", Role.VIEWER)
         enable_operator(session, admin, "Tributi - TARI", "lettore")
         service_id = session.query(Service).filter_by(name="Tributi - TARI").one().id
-        flow = flows.import_flow(
+        flow = importing.import_flow(
             session,
             admin,
             service_id=service_id,
@@ -34,7 +34,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
             natura="Comunicazione",
             source=recipient_csv(fiscal_codes(5)),
             filename="tari.csv",
-            templates=flows.Templates("Avviso per {{nome}}", TEXT),
+            templates=importing.Templates("Avviso per {{nome}}", TEXT),
         )
         operator = session.query(Operator).filter_by(username="mrossi").one()
         return {"flow_id": flow.id, "operator": Actor.of(operator), "viewer": Actor.of(viewer)}

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import click
 
+from appio_core import italian
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.domain import FINISHED_STATES, FlowState, Natura
+from appio_core.domain import FINISHED_STATES, FlowState, Natura, Outcome
 from appio_core.exports.excel import flow_recipients_xlsx
-from appio_core.flows import operations as flows
+from appio_core.flows import actions, importing, queries
 from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
@@ -67,17 +68,17 @@ def import_(
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
-    options = flows.FlowOptions(
+    options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
         feature_level="ADVANCED" if advanced else "STANDARD",
-        scheduled_at=scheduled_at.replace(tzinfo=flows.ROME) if scheduled_at else None,
+        scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
         status_check_hours=status_check_hours,
     )
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
-            flow = flows.import_flow(
+            flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
@@ -85,10 +86,10 @@ def import_(
                 natura=natura,
                 source=file,
                 filename=file.name,
-                templates=flows.Templates(subject_template, text_template, sheet),
+                templates=importing.Templates(subject_template, text_template, sheet),
                 options=options,
             )
-    except flows.FlowFileRefused as refused:
+    except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
@@ -101,7 +102,7 @@ def _action(name: str, help_text: str, done: str) -> click.Command:
     @pass_context
     def command(ctx: Context, flow_id: int) -> None:
         with ctx.transaction() as session:
-            flow = getattr(flows, name)(session, ctx.actor, flow_id)
+            flow = getattr(actions, name)(session, ctx.actor, flow_id)
         click.echo(f"Flusso {flow_id}: {done} (stato «{flow.state}»).")
 
     return command
@@ -122,8 +123,8 @@ def send(ctx: Context, flow_id: int, force: bool, wait: bool) -> None:
     """Avvia l'invio di un flusso Attivo."""
     try:
         with ctx.transaction() as session:
-            flows.send(session, ctx.actor, flow_id, force=force)
-    except flows.SameFileSentToday as exc:
+            actions.send(session, ctx.actor, flow_id, force=force)
+    except actions.SameFileSentToday as exc:
         raise CliError(f"{exc.message} Usa --force per confermare.") from exc
     click.echo(f"Flusso {flow_id}: invio avviato.")
     if wait:
@@ -140,7 +141,7 @@ def _wait(ctx: Context, flow_id: int) -> FlowState:
     def finished() -> bool:
         nonlocal state
         with ctx.transaction() as session:
-            state = flows.get_flow(session, ctx.actor, flow_id).state
+            state = queries.get_flow(session, ctx.actor, flow_id).state
         return state in FINISHED_STATES or state == FlowState.PAUSED
 
     asyncio.run(dispatcher.run(finished))
@@ -158,7 +159,7 @@ def status(ctx: Context, flow_id: int, fmt: str) -> None:
 
 def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
     with ctx.transaction() as session:
-        view = flows.get_flow(session, ctx.actor, flow_id)
+        view = queries.get_flow(session, ctx.actor, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
     if fmt == "json":
         data = {
@@ -186,10 +187,10 @@ def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -
     """Elenca i flussi, i più recenti per primi."""
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
-        views = flows.search_flows(
+        views = queries.search_flows(
             session,
             ctx.actor,
-            flows.FlowFilters(state=FlowState(state) if state else None, service_id=service_id),
+            queries.FlowFilters(state=FlowState(state) if state else None, service_id=service_id),
         )
     if fmt == "json":
         rows = [{**dataclasses.asdict(v), "state": v.state.value, "counts": None} for v in views]
@@ -209,7 +210,7 @@ def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -
 def retry_failed(ctx: Context, flow_id: int) -> None:
     """Reinvia i destinatari falliti per errori temporanei."""
     with ctx.transaction() as session:
-        count = flows.retry_failed(session, ctx.actor, flow_id)
+        count = actions.retry_failed(session, ctx.actor, flow_id)
     click.echo(f"Flusso {flow_id}: {count} destinatari di nuovo da inviare.")
 
 
@@ -234,11 +235,11 @@ def resolve_uncertain(
     with ctx.transaction() as session:
         ids = list(recipient_ids) or [
             r.id
-            for r in flows.list_recipients(
-                session, ctx.actor, flow_id, outcome=flows.Outcome.UNCERTAIN, limit=10**9
+            for r in queries.list_recipients(
+                session, ctx.actor, flow_id, outcome=Outcome.UNCERTAIN, limit=10**9
             )
         ]
-        action = flows.resend_uncertain if decision == "resend" else flows.mark_uncertain_sent
+        action = actions.resend_uncertain if decision == "resend" else actions.mark_uncertain_sent
         count = action(session, ctx.actor, flow_id, ids)
     click.echo(f"Flusso {flow_id}: {count} destinatari aggiornati.")
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
-from appio_core.flows.operations import ROME, get_flow
+from appio_core.flows.queries import get_flow
+from appio_core.italian import ROME
 from appio_core.storage.models import Notification
 
 COLUMNS = (

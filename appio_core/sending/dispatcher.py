@@ -53,7 +53,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ApiKeys
 from appio_core.domain import FeatureLevel, FlowState, Outcome
-from appio_core.flows.operations import refresh_state
+from appio_core.flows.actions import refresh_state
 from appio_core.io.client import IoClient
 from appio_core.io.errors import (
     IoError,
