@@ -7,16 +7,24 @@ at all: a rendered text is as long as the template's fixed parts plus the values
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from appio_core.content.message import text_length, text_lengths
-from appio_core.recipient_file.reader import header_key
+from appio_core.content.lengths import text_length, text_lengths
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+
+
+def header_key(header: str) -> str:
+    """A column header, or a placeholder's name, as compared: no case, accents, spaces,
+    underscores, hyphens or dots. It lives here, not with the file reader, because a
+    template's placeholders are matched to headers by it."""
+    decomposed = unicodedata.normalize("NFKD", header.casefold())
+    return "".join(c for c in decomposed if c.isalnum())
 
 
 @dataclass(frozen=True)
@@ -44,9 +52,10 @@ class Template:
     def fixed_length(self) -> int:
         return sum(text_length(part) for part in self.literals)
 
-    def lengths(self, values: list[pa.Array]) -> np.ndarray:
-        """Rendered length per row; `values` follow `names`."""
-        total = np.full(len(values[0]) if values else 0, self.fixed_length(), dtype=np.int64)
+    def lengths(self, values: list[pa.Array], rows: int) -> np.ndarray:
+        """Rendered length per row; `values` follow `names`. A template without
+        placeholders is as long as itself on every row."""
+        total = np.full(rows, self.fixed_length(), dtype=np.int64)
         for column in values:
             total += text_lengths(column)
         return total

@@ -10,16 +10,15 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from appio_core.content import fiscal_code
-from appio_core.content import message as content
-from appio_core.content.message import ContentRules, cell_text, text_array
+from appio_core.content import amounts, due_dates, fiscal_code, lengths, markdown, notice_numbers
+from appio_core.content.cells import cell_text, text_array
+from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template
 from appio_core.recipient_file.columns import (
     AMOUNT,
@@ -31,12 +30,11 @@ from appio_core.recipient_file.columns import (
     SUBJECT,
     Layout,
 )
+from appio_core.recipient_file.options import FileOptions
 from appio_core.recipient_file.report import VALUE_SHOWN, italian_list, italian_number
 
-if TYPE_CHECKING:
-    from appio_core.recipient_file.validation import FileOptions
-
 EMPTY_PLACEHOLDER = "segnaposto_vuoto"
+FORMATTED_VALUE = "valore_formattato"
 DUPLICATE_FISCAL_CODE = "cf_ripetuto"
 PAYMENT_INCOMPLETE = "pagamento_incompleto"
 
@@ -51,9 +49,9 @@ class Checked:
     fiscal_codes: pd.Series | None = None
     good_code: np.ndarray | None = None
     repeated: np.ndarray | None = None  # among the good codes, those that occur more than once
-    amount: content.AmountColumn | None = None
-    notice: content.NoticeColumn | None = None
-    due: content.DueDateColumn | None = None
+    amount: amounts.AmountColumn | None = None
+    notice: notice_numbers.NoticeColumn | None = None
+    due: due_dates.DueDateColumn | None = None
     duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
@@ -122,17 +120,17 @@ def check_rows(
         codes_job = pool.submit(_check_codes, column(FISCAL_CODE))
         texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
         amount_job = (
-            pool.submit(content.amount_column, column(AMOUNT), options.max_payment_amount)
+            pool.submit(amounts.amount_column, column(AMOUNT), options.max_payment_amount)
             if AMOUNT in fields
             else None
         )
         notice_job = (
-            pool.submit(content.notice_column, column(NOTICE_NUMBER))
+            pool.submit(notice_numbers.notice_column, column(NOTICE_NUMBER))
             if NOTICE_NUMBER in fields
             else None
         )
         due_job = (
-            pool.submit(content.due_date_column, column(DUE_DATE), options.now)
+            pool.submit(due_dates.due_date_column, column(DUE_DATE), options.now)
             if DUE_DATE in fields
             else None
         )
@@ -155,7 +153,9 @@ def check_rows(
     checked.warnings.append(
         _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
     )
-    checked.errors.extend(text_issues)
+    errors, warnings = text_issues
+    checked.errors.extend(errors)
+    checked.warnings.extend(warnings)
     if amount is not None:
         checked.errors.append(
             _issues(
@@ -163,7 +163,7 @@ def check_rows(
                 layout.header(fields[AMOUNT]),
                 column(AMOUNT),
                 amount.errors,
-                lambda c, _: content.amount_message(c, options.max_payment_amount),
+                lambda c, _: amounts.amount_message(c, options.max_payment_amount),
             )
         )
     if notice is not None:
@@ -173,13 +173,13 @@ def check_rows(
                 layout.header(fields[NOTICE_NUMBER]),
                 column(NOTICE_NUMBER),
                 notice.errors,
-                lambda c, _: content.notice_message(c),
+                lambda c, _: notice_numbers.notice_message(c),
             )
         )
     checked.errors.append(_payment_pairs(layout, rows, amount, notice))
     if due is not None:
         header = layout.header(fields[DUE_DATE])
-        describe = lambda c, _: content.due_date_message(c)  # noqa: E731
+        describe = lambda c, _: due_dates.due_date_message(c)  # noqa: E731
         checked.errors.append(_issues(rows, header, column(DUE_DATE), due.errors, describe))
         checked.warnings.append(_issues(rows, header, column(DUE_DATE), due.warnings, describe))
     return checked
@@ -187,7 +187,9 @@ def check_rows(
 
 def _text_issues(
     layout: Layout, data: pd.DataFrame, rows: np.ndarray, rules: ContentRules
-) -> list[pd.DataFrame]:
+) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
+    """(errors, warnings) about subjects and texts: empty values the templates use, lengths,
+    and values that would have been Markdown in the text."""
     # A column may feed both templates: turn each into text once.
     positions = set(layout.placeholder_columns(layout.subject))
     positions |= set(layout.placeholder_columns(layout.text))
@@ -195,10 +197,36 @@ def _text_issues(
         if template is None:
             positions.add(layout.fields[field_name])
     texts = {position: text_array(data[position]) for position in positions}
+    # The text is Markdown: the values put into it are escaped, and measured as escaped.
+    escaped = {position: markdown.escape(texts[position]) for position in _text_columns(layout)}
     found = _empty_placeholders(layout, texts, data, rows)
     for template, is_subject in ((layout.subject, True), (layout.text, False)):
-        found.append(_length_issues(layout, texts, data, rows, template, is_subject, rules))
-    return found
+        if (SUBJECT if is_subject else MARKDOWN) in layout.length_decided:
+            continue  # the template alone decides: said once, in the report's template errors
+        values = texts if is_subject else {**texts, **escaped}
+        found.append(_length_issues(layout, values, data, rows, template, is_subject, rules))
+    return found, [_formatted_values(layout, texts, data, rows, position) for position in escaped]
+
+
+def _text_columns(layout: Layout) -> list[int]:
+    return list(dict.fromkeys(layout.placeholder_columns(layout.text)))
+
+
+def _formatted_values(
+    layout: Layout, texts: dict[int, pa.Array], data: pd.DataFrame, rows: np.ndarray, position: int
+) -> pd.DataFrame:
+    formatted = markdown.looks_formatted(texts[position])
+    if not formatted.any():
+        return pd.DataFrame()
+    codes = pd.Series(np.full(len(formatted), None, dtype=object))
+    codes[formatted] = FORMATTED_VALUE
+    message = (
+        "Il valore contiene un indirizzo web, un collegamento, un'immagine, un titolo o codice"
+        " HTML: nel testo del messaggio comparirà come testo semplice (la formattazione è"
+        " disattivata), ma un indirizzo web può ancora essere mostrato come collegamento."
+        " Controlla che sia il dato giusto."
+    )
+    return _issues(rows, layout.header(position), data[position], codes, _always(message))
 
 
 def _empty_placeholders(
@@ -238,24 +266,24 @@ def _length_issues(
     field_name = SUBJECT if is_subject else MARKDOWN
     if template is None:
         values = texts[layout.fields[field_name]]
-        lengths = content.text_lengths(values)
+        sizes = lengths.text_lengths(values)
         header = layout.header(layout.fields[field_name])
     else:
         placeholders = [texts[i] for i in layout.placeholder_columns(template)]
-        lengths = template.lengths(placeholders)
+        sizes = template.lengths(placeholders, len(data))
         header = f"{LABELS[field_name]} (dal modello)"
     limits = (
         (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
     )
-    codes = content.length_codes(lengths, *limits, subject=is_subject)
+    codes = lengths.length_codes(sizes, *limits, subject=is_subject)
     wrong = np.flatnonzero(pd.notna(codes))
     if not len(wrong):
         return pd.DataFrame()
     # Only the rows in error are rendered, to show the operator what came out.
     shown = _clipped(render(layout, data.iloc[wrong], template, field_name))
     messages = [
-        content.length_message(c, int(n), rules)
-        for c, n in zip(codes[wrong], lengths[wrong], strict=True)
+        lengths.length_message(c, int(n), rules)
+        for c, n in zip(codes[wrong], sizes[wrong], strict=True)
     ]
     return _issue_frame(rows[wrong], header, shown, codes[wrong], messages)
 
@@ -266,14 +294,16 @@ def render(
     if template is None:
         return text_array(data[layout.fields[field_name]])
     placeholders = [text_array(data[i]) for i in layout.placeholder_columns(template)]
+    if field_name == MARKDOWN:
+        placeholders = [markdown.escape(values) for values in placeholders]
     return template.render(placeholders, len(data))
 
 
 def _payment_pairs(
     layout: Layout,
     rows: np.ndarray,
-    amount: content.AmountColumn | None,
-    notice: content.NoticeColumn | None,
+    amount: amounts.AmountColumn | None,
+    notice: notice_numbers.NoticeColumn | None,
 ) -> pd.DataFrame:
     """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
     has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)

@@ -6,10 +6,11 @@ the Italian names the operators' programs use.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from appio_core.content.template import Template
-from appio_core.recipient_file.reader import Sheet, header_key
+from appio_core.content.template import Template, header_key
+from appio_core.recipient_file.reader import Sheet
+from appio_core.recipient_file.report import FileError
 
 FISCAL_CODE = "fiscal_code"
 SUBJECT = "subject"
@@ -48,6 +49,10 @@ class Layout:
     fields: dict[str, int]
     subject: Template | None  # None: each row's subject column
     text: Template | None
+    # Problems of a template itself, and the fields (SUBJECT, MARKDOWN) whose length the
+    # template alone decides: those are not checked row by row.
+    template_errors: list[FileError] = field(default_factory=list)
+    length_decided: frozenset[str] = frozenset()
 
     def header(self, position: int) -> str:
         return self.sheet.headers[position]

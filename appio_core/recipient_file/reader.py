@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,8 +21,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import python_calamine
 
-from appio_core.content.message import cell_text
-from appio_core.errors import InvalidInput
+from appio_core.content.cells import cell_text
+from appio_core.recipient_file import guards
+from appio_core.recipient_file.guards import SpreadsheetError, size_text
+from appio_core.recipient_file.options import FileLimits
 from appio_core.recipient_file.report import italian_list
 
 Source = Path | bytes | BinaryIO
@@ -41,12 +42,6 @@ _SEPARATORS = (";", ",", "\t")
 _BINARY_SIGNATURES = (b"\x89PNG", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"BM")
 
 
-class SpreadsheetError(InvalidInput):
-    """The file cannot be read as a table; `.code` says why, `.message` tells the operator."""
-
-    code = NOT_A_SPREADSHEET
-
-
 @dataclass(frozen=True)
 class Sheet:
     """A table as the operator sees it.
@@ -62,12 +57,22 @@ class Sheet:
     rows: np.ndarray
 
 
-def read_sheet(source: Source, filename: str, sheet: str | None, max_bytes: int) -> Sheet:
+def read_sheet(
+    source: Source,
+    filename: str,
+    sheet: str | None,
+    max_bytes: int,
+    limits: FileLimits | None = None,
+) -> Sheet:
+    """The table, or SpreadsheetError. The file's shape is checked against `limits` before
+    anything is expanded (guards.py); call this in the sandboxed child (sandbox.py)."""
+    limits = limits or FileLimits()
     content = _read_bytes(source, max_bytes)
     if not content or content.isspace():  # isspace stops at the first other byte: no copy
         raise SpreadsheetError("Il file è vuoto.", code=FILE_EMPTY)
     if content.startswith(b"PK\x03\x04"):
-        return _read_xlsx(content, sheet)
+        guards.check_xlsx_shape(content, sheet, limits)
+        return _read_xlsx(content, sheet, limits)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise SpreadsheetError(
             "Il file è nel vecchio formato Excel 97-2003 (.xls): aprilo in Excel e salvalo"
@@ -75,10 +80,12 @@ def read_sheet(source: Source, filename: str, sheet: str | None, max_bytes: int)
             code=UNSUPPORTED_FORMAT,
         )
     content = _to_utf8(content, filename)
+    lines = guards.check_csv_lines(content, limits)
     try:
-        return _read_csv(content)
+        return _read_csv(content, lines, limits)
     except _NotUtf8:
-        return _read_csv(_windows_1252_to_utf8(content))
+        guards.check_single_encoding(content)
+        return _read_csv(_windows_1252_to_utf8(content), lines, limits)
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:
@@ -95,18 +102,10 @@ def _read_bytes(source: Source, max_bytes: int) -> bytes:
 
 def _too_large(size: int, max_bytes: int) -> SpreadsheetError:
     return SpreadsheetError(
-        f"Il file è troppo grande ({_megabytes(size)}): il massimo è {_megabytes(max_bytes)}."
+        f"Il file è troppo grande ({size_text(size)}): il massimo è {size_text(max_bytes)}."
         " Dividilo in più flussi.",
         code=FILE_TOO_LARGE,
     )
-
-
-def _megabytes(size: int) -> str:
-    if size < 1024:
-        return f"{size} byte"
-    if size < 1024 * 1024:
-        return f"{-(-size // 1024)} KB"
-    return f"{size / 1024 / 1024:.1f} MB".replace(".", ",")
 
 
 def _not_a_spreadsheet(filename: str) -> SpreadsheetError:
@@ -166,12 +165,15 @@ def _count_outside_quotes(line: str, separator: str) -> int:
     return count
 
 
-def _read_csv(content: bytes) -> Sheet:
+def _read_csv(content: bytes, lines: int, limits: FileLimits) -> Sheet:
     try:
-        first_line = content.lstrip(b"\r\n").split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
+        first_line = guards.first_line(content, limits).decode("utf-8").rstrip("\r")
     except UnicodeDecodeError:
         raise _NotUtf8 from None
     separator = _sniff_separator(first_line)
+    # Counted before the csv module splits it: a header of millions of fields is refused
+    # without building them.
+    guards.check_csv_width(_count_outside_quotes(first_line, separator) + 1, lines, limits)
     headers = next(csv.reader([first_line], delimiter=separator), [])
     width = len(headers)
     try:
@@ -210,7 +212,14 @@ def _read_csv(content: bytes) -> Sheet:
     if b"\n\n" in content or b"\n\r\n" in content:
         around = _rows_around_blank_lines(content, separator, len(data))
         rows = rows if around is None else around
-    return _sheet([h.strip() for h in headers], data, rows, filled)
+    return _sheet(
+        [h.strip() for h in headers],
+        data,
+        rows,
+        filled,
+        limits,
+        scan=guards.may_hold_control_characters(content),
+    )
 
 
 def _rows_around_blank_lines(content: bytes, separator: str, records: int) -> np.ndarray | None:
@@ -218,7 +227,10 @@ def _rows_around_blank_lines(content: bytes, separator: str, records: int) -> np
     shows each as a row. Python's csv module reports them (as []), at a cost paid only here;
     None if the two parsers do not count the same records."""
     reader = csv.reader(io.StringIO(content.decode("utf-8"), newline=""), delimiter=separator)
-    kept = [number for number, cells in enumerate(reader, start=1) if cells]
+    try:
+        kept = [number for number, cells in enumerate(reader, start=1) if cells]
+    except csv.Error:  # a cell over the csv module's own size limit: keep pyarrow's count
+        return None
     if len(kept) != records + 1:  # the header, then the data
         return None
     return np.array(kept[1:], dtype=np.int64)
@@ -262,7 +274,7 @@ def _separator_name(separator: str) -> str:
     return {";": "punto e virgola", ",": "virgola", "\t": "tabulazione"}[separator]
 
 
-def _read_xlsx(content: bytes, sheet_name: str | None) -> Sheet:
+def _read_xlsx(content: bytes, sheet_name: str | None, limits: FileLimits) -> Sheet:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises several unrelated types for a broken zip
@@ -285,6 +297,8 @@ def _read_xlsx(content: bytes, sheet_name: str | None) -> Sheet:
     if header_at is None:
         raise SpreadsheetError("Il foglio è vuoto.", code=FILE_EMPTY)
     headers = [cell_text(c).strip() for c in cells[header_at]]
+    if len(headers) > limits.max_columns:
+        raise guards.too_many_columns(len(headers), limits)
     width = len(headers)
     body = cells[header_at + 1 :]
     if any(len(row) != width for row in body):
@@ -294,7 +308,7 @@ def _read_xlsx(content: bytes, sheet_name: str | None) -> Sheet:
         data = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
     filled = np.array([any(_filled(c) for c in row) for row in body], dtype=bool)
     rows = np.arange(header_at + 2, header_at + 2 + len(body), dtype=np.int64)
-    return _sheet(headers, data, rows, filled)
+    return _sheet(headers, data, rows, filled, limits, scan=True)
 
 
 def _filled(cell: object) -> bool:
@@ -304,7 +318,14 @@ def _filled(cell: object) -> bool:
     return cell is not None
 
 
-def _sheet(headers: list[str], data: pd.DataFrame, rows: np.ndarray, filled: np.ndarray) -> Sheet:
+def _sheet(
+    headers: list[str],
+    data: pd.DataFrame,
+    rows: np.ndarray,
+    filled: np.ndarray,
+    limits: FileLimits,
+    scan: bool,
+) -> Sheet:
     if not any(headers):
         raise SpreadsheetError(
             "La prima riga del foglio deve contenere i nomi delle colonne.", code=NO_HEADER
@@ -316,14 +337,11 @@ def _sheet(headers: list[str], data: pd.DataFrame, rows: np.ndarray, filled: np.
         data.columns = range(len(kept))
     if not filled.all():
         data = data.iloc[filled]
-    return Sheet(
+    sheet = Sheet(
         headers=[headers[i] for i in kept],
         data=data.reset_index(drop=True),
         rows=rows[filled],
     )
-
-
-def header_key(header: str) -> str:
-    """A header as compared: no case, accents, spaces, underscores, hyphens or dots."""
-    decomposed = unicodedata.normalize("NFKD", header.casefold())
-    return "".join(c for c in decomposed if c.isalnum())
+    guards.check_headers(sheet.headers, limits)
+    guards.check_cells(sheet.headers, sheet.data, sheet.rows, limits, scan)
+    return sheet

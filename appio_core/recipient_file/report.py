@@ -37,6 +37,10 @@ _KINDS: dict[str, tuple[str, str]] = {
     "pagamento_incompleto": ("pagamento incompleto", "pagamenti incompleti"),
     "scadenza_non_valida": ("data di scadenza da correggere", "date di scadenza da correggere"),
     "scadenza_passata": ("scadenza già passata", "scadenze già passate"),
+    "valore_formattato": (
+        "valore con collegamenti o formattazione",
+        "valori con collegamenti o formattazione",
+    ),
 }
 
 
@@ -89,6 +93,9 @@ class ValidationReport:
     filename: str
     rows: int = 0
     file_errors: list[FileError] = field(default_factory=list)
+    # Problems of a subject or text template itself (a constant subject too short, a text
+    # whose fixed part is already too long): said once, not on every row.
+    template_errors: list[FileError] = field(default_factory=list)
     error_frame: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
     warning_frame: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
     # Rows of each repeated fiscal code, keyed by the row its warning sits on.
@@ -104,11 +111,12 @@ class ValidationReport:
 
     @property
     def valid_rows(self) -> int:
-        return 0 if self.file_errors else self.rows - self.error_rows
+        # A template's problem stops every row: none could be sent as it is.
+        return 0 if self.file_errors or self.template_errors else self.rows - self.error_rows
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.file_errors) or len(self.error_frame) > 0
+        return bool(self.file_errors or self.template_errors) or len(self.error_frame) > 0
 
     @property
     def errors(self) -> list[RowIssue]:
@@ -156,7 +164,25 @@ class ValidationReport:
         if self.file_errors:
             return "Il file non è utilizzabile: " + " ".join(e.message for e in self.file_errors)
         rows = italian_number(self.rows)
-        if self.error_rows:
+        if self.template_errors:
+            text = " ".join(e.message for e in self.template_errors) + " "
+            return text + self._rows_summary(rows)
+        return self._rows_summary(rows)
+
+    def _rows_summary(self, rows: str) -> str:
+        if self.template_errors:
+            plural = self.rows != 1
+            if self.error_rows:
+                parts = [
+                    f"{italian_number(n)} {phrase}" for phrase, n in self.counts(self.error_frame)
+                ]
+                text = (
+                    f"Nel file, {rows} {'righe' if plural else 'riga'}:"
+                    f" {italian_number(self.error_rows)} con errori ({', '.join(parts)})."
+                )
+            else:
+                text = f"Le righe del file ({rows}) non hanno altri errori."
+        elif self.error_rows:
             parts = [f"{italian_number(n)} {phrase}" for phrase, n in self.counts(self.error_frame)]
             valid = (
                 "1 corretta"
@@ -215,6 +241,9 @@ class ValidationReport:
             "error_rows": self.error_rows,
             "summary": self.summary(),
             "file_errors": [{"code": e.code, "message": e.message} for e in self.file_errors],
+            "template_errors": [
+                {"code": e.code, "message": e.message} for e in self.template_errors
+            ],
         }
 
 

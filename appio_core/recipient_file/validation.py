@@ -1,286 +1,120 @@
-"""A flow's recipient file: find its columns, check every row, hand out clean recipients.
+"""A flow's recipient file: the entry points the pages, the CLI and the flow importer use.
 
-The columns are named in recipient_columns, the row checks live in recipient_checks, the
-report in recipient_report; this module is the entry point the pages, the CLI and the flow
-importer use.
-
-`validate_file` never raises for bad data: it returns a report, file-level problems first
-(they stop the row checks). `iter_recipient_chunks` gives the recipients of a validated file
-in chunks with subject and text rendered, for the flow importer.
+The file is read and checked in a sandboxed child process (sandbox.py, processing.py): a
+hostile spreadsheet can exhaust the child, never the app. `validate_file` returns the
+report and never raises for bad data; `open_recipient_file` gives the report and then, for
+a file without errors, its recipients in chunks from the same single pass.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-import numpy as np
-import pandas as pd
+import pyarrow as pa
 
-from appio_core.content.message import ContentRules, text_array
-from appio_core.content.template import Template
 from appio_core.errors import InvalidInput
-from appio_core.recipient_file.checks import check_rows, duplicates, render
-from appio_core.recipient_file.columns import (
-    ALIASES,
-    AMOUNT,
-    DUE_DATE,
-    FISCAL_CODE,
-    LABELS,
-    MARKDOWN,
-    NOTICE_NUMBER,
-    SUBJECT,
-    Layout,
-)
-from appio_core.recipient_file.reader import Sheet, SpreadsheetError, header_key, read_sheet
-from appio_core.recipient_file.report import (
-    FileError,
-    ValidationReport,
-    issues_frame,
-    italian_list,
-    italian_number,
-)
+from appio_core.recipient_file import sandbox, wire
+from appio_core.recipient_file.options import FileLimits, FileOptions
+from appio_core.recipient_file.processing import Request
+from appio_core.recipient_file.reader import FILE_TOO_LARGE
+from appio_core.recipient_file.report import FileError, ValidationReport
 
 Source = Path | bytes | BinaryIO
 
-DUPLICATE_COLUMNS = "colonne_duplicate"
-NO_RECIPIENT_COLUMN = "colonna_codice_fiscale_mancante"
-NO_SUBJECT = "oggetto_non_indicato"
-NO_TEXT = "testo_non_indicato"
-UNKNOWN_PLACEHOLDER = "segnaposto_sconosciuto"
-BROKEN_TEMPLATE = "modello_non_valido"
-NO_ROWS = "nessun_destinatario"
-TOO_MANY_ROWS = "troppe_righe"
+UNREADABLE = "file_non_leggibile"
+_TASK = "appio_core.recipient_file.processing:run"
 
-# Names other modules and the tests reach through this one.
-__all__ = [
-    "ALIASES",
-    "AMOUNT",
-    "DUE_DATE",
-    "FISCAL_CODE",
-    "LABELS",
-    "MARKDOWN",
-    "NOTICE_NUMBER",
-    "SUBJECT",
-    "FileOptions",
-    "iter_recipient_chunks",
-    "validate_file",
-]
+__all__ = ["FileLimits", "FileOptions", "OpenedFile", "open_recipient_file", "validate_file"]
 
 
-@dataclass(frozen=True)
-class FileOptions:
-    subject_template: str | None = None
-    text_template: str | None = None
-    sheet: str | None = None  # the first sheet when None
-    max_rows: int = 1_000_000
-    # Streamlit's upload limit (server.maxUploadSize) is 200 MB as well.
-    max_bytes: int = 200 * 1024 * 1024
-    rules: ContentRules = field(default_factory=ContentRules)
-    max_payment_amount: int | None = None  # euro cents; IO's own maximum when None
-    now: dt.datetime | None = None  # the clock for "due date already passed"
+class OpenedFile:
+    """A file being read in the sandbox: its report, then its recipients."""
+
+    def __init__(self, channel: sandbox.Channel, report: ValidationReport) -> None:
+        self._channel = channel
+        self.report = report
+
+    def recipients(self) -> Iterator[pa.Table]:
+        """The rows, in file order, in chunks (schema: recipients.SCHEMA). Only for a file
+        opened with `deliver=True` and whose report has no errors."""
+        if self.report.has_errors:
+            raise InvalidInput("Il file contiene errori: correggili prima di importarlo.")
+        while True:
+            try:
+                kind, body = self._channel.receive()
+                if kind == sandbox.END:
+                    return
+                if kind != wire.CHUNK:
+                    raise wire.WireError("unexpected frame")
+                yield wire.decode_table(body)
+            except (sandbox.SandboxFailure, wire.WireError) as exc:
+                raise InvalidInput(_unreadable(exc).message) from None
+
+    @property
+    def child_peak_rss_kb(self) -> int:
+        """The child's peak resident memory, known once every recipient was received."""
+        return self._channel.peak_rss_kb
+
+
+@contextlib.contextmanager
+def open_recipient_file(
+    source: Source,
+    filename: str,
+    options: FileOptions,
+    deliver: bool = False,
+    chunk_rows: int = 50_000,
+) -> Iterator[OpenedFile]:
+    limits = options.limits
+    payload = _payload(source, options.max_bytes)
+    if isinstance(payload, FileError):
+        yield OpenedFile(_NoChannel(), ValidationReport(filename, file_errors=[payload]))
+        return
+    request = Request(payload, filename, options, deliver, chunk_rows)
+    process_limits = sandbox.Limits(limits.memory_bytes, limits.cpu_seconds, limits.wall_seconds)
+    with sandbox.run(_TASK, request, process_limits) as channel:
+        try:
+            kind, body = channel.receive()
+            if kind != wire.REPORT:
+                raise wire.WireError("the report must come first")
+            report = wire.decode_report(body)
+        except (sandbox.SandboxFailure, wire.WireError) as exc:
+            report = ValidationReport(filename, file_errors=[_unreadable(exc)])
+        yield OpenedFile(channel, report)
 
 
 def validate_file(source: Source, filename: str, options: FileOptions) -> ValidationReport:
-    try:
-        layout = _layout(source, filename, options)
-    except _FileProblems as problems:
-        return ValidationReport(filename=filename, rows=problems.rows, file_errors=problems.errors)
-    checked = check_rows(layout, layout.sheet.data, layout.sheet.rows, options)
-    return ValidationReport(
-        filename=filename,
-        rows=len(layout.sheet.rows),
-        error_frame=issues_frame(checked.errors),
-        warning_frame=issues_frame([*checked.warnings, *duplicates(layout, checked)]),
-        duplicate_rows=checked.duplicate_rows,
+    with open_recipient_file(source, filename, options) as opened:
+        return opened.report
+
+
+def _payload(source: Source, max_bytes: int) -> Path | bytes | FileError:
+    """What the child reads: a path as it is (the child reads it itself), bytes as given;
+    from a stream no more than one byte past the limit, so the child can say it is too big."""
+    if isinstance(source, Path | bytes):
+        return source
+    content = source.read(max_bytes + 1)
+    if not isinstance(content, bytes):
+        return FileError(FILE_TOO_LARGE, "Il file non si riesce a leggere.")
+    return content
+
+
+def _unreadable(failure: Exception) -> FileError:
+    reason = failure.reason if isinstance(failure, sandbox.SandboxFailure) else "errore"
+    why = {
+        "tempo": "la lettura ha superato il tempo massimo",
+        "memoria": "la lettura ha superato la memoria disponibile",
+    }.get(reason, "la lettura si è interrotta")
+    return FileError(
+        UNREADABLE,
+        f"Il file è troppo grande o complesso da leggere ({why}): controlla che contenga solo"
+        " l'elenco dei destinatari, con i dati a partire dalla cella A1, oppure salvalo come"
+        " CSV e caricalo di nuovo.",
     )
 
 
-def iter_recipient_chunks(
-    source: Source, filename: str, options: FileOptions, chunk_rows: int = 50_000
-) -> Iterator[pd.DataFrame]:
-    """The recipients, `chunk_rows` at a time, rows with errors left out.
-
-    Columns: row, fiscal_code, subject, markdown, amount (cents or None), notice_number,
-    due_date (ISO-8601 UTC or None), extra (JSON of the row's other columns). The file is read
-    once; rendered texts, the bulk of the memory, exist one chunk at a time.
-    """
-    try:
-        layout = _layout(source, filename, options)
-    except _FileProblems as problems:
-        raise InvalidInput(" ".join(e.message for e in problems.errors)) from None
-    data, rows = layout.sheet.data, layout.sheet.rows
-    for start in range(0, len(data), chunk_rows):
-        chunk = data.iloc[start : start + chunk_rows]
-        yield _recipients(layout, chunk, rows[start : start + chunk_rows], options)
-
-
-# ---- file level ---------------------------------------------------------------------------------
-
-
-class _FileProblems(Exception):
-    def __init__(self, errors: list[FileError], rows: int = 0) -> None:
-        super().__init__(errors)
-        self.errors = errors
-        self.rows = rows
-
-
-def _layout(source: Source, filename: str, options: FileOptions) -> Layout:
-    try:
-        sheet = read_sheet(source, filename, options.sheet, options.max_bytes)
-    except SpreadsheetError as exc:
-        raise _FileProblems([FileError(exc.code, exc.message)]) from None
-    problems = _column_problems(sheet)
-    fields = {
-        ALIASES[header_key(h)]: i for i, h in enumerate(sheet.headers) if header_key(h) in ALIASES
-    }
-    if FISCAL_CODE not in fields:
-        problems.append(
-            FileError(
-                NO_RECIPIENT_COLUMN,
-                "Manca la colonna dei destinatari: aggiungi una colonna «codice fiscale»"
-                " (oppure «cf»).",
-            )
-        )
-    subject = _template(options.subject_template, "dell'oggetto", sheet, problems)
-    text = _template(options.text_template, "del testo", sheet, problems)
-    if subject is None and SUBJECT not in fields:
-        problems.append(
-            FileError(
-                NO_SUBJECT,
-                "Manca l'oggetto dei messaggi: indica un modello per l'oggetto oppure aggiungi"
-                " una colonna «oggetto».",
-            )
-        )
-    if text is None and MARKDOWN not in fields:
-        problems.append(
-            FileError(
-                NO_TEXT,
-                "Manca il testo dei messaggi: indica un modello per il testo oppure aggiungi"
-                " una colonna «testo».",
-            )
-        )
-    rows = len(sheet.rows)
-    if rows == 0:
-        problems.append(
-            FileError(NO_ROWS, "Il file non contiene destinatari: c'è solo l'intestazione.")
-        )
-    if rows > options.max_rows:
-        problems.append(
-            FileError(
-                TOO_MANY_ROWS,
-                f"Il file ha {italian_number(rows)} destinatari: il massimo per un flusso è"
-                f" {italian_number(options.max_rows)}. Dividilo in più flussi.",
-            )
-        )
-    if problems:
-        raise _FileProblems(problems, rows)
-    return Layout(sheet=sheet, fields=fields, subject=subject, text=text)
-
-
-def _column_problems(sheet: Sheet) -> list[FileError]:
-    groups: dict[str, list[str]] = {}
-    for header in sheet.headers:
-        key = header_key(header)
-        groups.setdefault(ALIASES.get(key, key), []).append(header)
-    return [
-        FileError(
-            DUPLICATE_COLUMNS,
-            f"Le colonne {italian_list([f'«{h}»' for h in headers])} indicano la stessa cosa:"
-            " tienine una sola.",
-        )
-        for headers in groups.values()
-        if len(headers) > 1
-    ]
-
-
-def _template(
-    source: str | None, which: str, sheet: Sheet, problems: list[FileError]
-) -> Template | None:
-    if source is None or not source.strip():
-        return None
-    template = Template.parse(source)
-    if template.stray_braces():
-        problems.append(
-            FileError(
-                BROKEN_TEMPLATE,
-                f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
-                " {{nome}}.",
-            )
-        )
-    known = {header_key(h) for h in sheet.headers}
-    for name, key in zip(template.names, template.keys, strict=True):
-        if key not in known:
-            problems.append(
-                FileError(
-                    UNKNOWN_PLACEHOLDER,
-                    f"Il modello {which} usa {{{{{name}}}}}, ma il file non ha una colonna"
-                    f" «{name}»: aggiungila o correggi il modello.",
-                )
-            )
-    return template
-
-
-# ---- recipients -------------------------------------------------------------------------------
-
-
-def _recipients(
-    layout: Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
-) -> pd.DataFrame:
-    checked = check_rows(layout, data, rows, options)
-    bad_rows = set()
-    for frame in checked.errors:
-        if len(frame):
-            bad_rows.update(frame["row"].tolist())
-    keep = ~np.isin(rows, list(bad_rows))
-    n = len(data)
-    subject = render(layout, data, layout.subject, SUBJECT).to_pylist()
-    markdown = render(layout, data, layout.text, MARKDOWN).to_pylist()
-    amount: list[int | None] = [None] * n
-    notice: list[str | None] = [None] * n
-    due: list[str | None] = [None] * n
-    if checked.amount is not None:
-        amount = [None if pd.isna(c) else int(c) for c in checked.amount.cents]
-    if checked.notice is not None:
-        notice = [v or None for v in checked.notice.values.tolist()]
-    if checked.due is not None:
-        due = [None if pd.isna(v) else str(v) for v in checked.due.values.tolist()]
-    assert checked.fiscal_codes is not None
-    frame = pd.DataFrame(
-        {
-            "row": rows,
-            "fiscal_code": checked.fiscal_codes.to_numpy(),
-            "subject": subject,
-            "markdown": markdown,
-            "amount": pd.Series(amount, dtype=object),
-            "notice_number": pd.Series(notice, dtype=object),
-            "due_date": pd.Series(due, dtype=object),
-            "extra": _extra(layout, data),
-        }
-    )
-    return frame[keep].reset_index(drop=True)
-
-
-def _extra(layout: Layout, data: pd.DataFrame) -> list[str]:
-    """The row's other columns as JSON, header to text as shown, for the Excel export."""
-    own = {
-        layout.fields[name] for name in (FISCAL_CODE, SUBJECT, MARKDOWN) if name in layout.fields
-    }
-    positions = [i for i in range(len(layout.sheet.headers)) if i not in own]
-    if not positions or not len(data):
-        return ["{}"] * len(data)
-    frame = pd.DataFrame(
-        {
-            layout.header(i): pd.Series(
-                text_array(data[i]).to_numpy(zero_copy_only=False), dtype=object
-            )
-            for i in positions
-        }
-    )
-    # pandas' C writer: json.dumps row by row took most of the time of a million recipients.
-    # Raw line breaks only end records (those inside values are escaped), hence split("\n").
-    lines = frame.to_json(orient="records", lines=True, force_ascii=False)
-    return lines.rstrip("\n").split("\n")
+class _NoChannel(sandbox.Channel):
+    def __init__(self) -> None:
+        self.peak_rss_kb = 0

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from appio_core.content.message import ContentRules
 from appio_core.content.template import Template
 from appio_core.errors import InvalidInput
-from appio_core.recipient_file.reader import header_key
+from appio_core.content.template import header_key
 from appio_core.recipient_file.validation import (
     ALIASES,
     AMOUNT,

@@ -1,0 +1,180 @@
+"""The file-level checks of a recipient file: its columns, its templates, its size.
+
+A problem here stops the row checks (the report lists only these), except a template's
+length problem, which is said once and lets the rows be checked too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from appio_core.content.lengths import ContentRules, length_codes, length_message
+from appio_core.content.template import Template, header_key
+from appio_core.recipient_file.columns import ALIASES, FISCAL_CODE, MARKDOWN, SUBJECT, Layout
+from appio_core.recipient_file.options import FileOptions
+from appio_core.recipient_file.reader import Sheet
+from appio_core.recipient_file.report import FileError, italian_list, italian_number
+
+DUPLICATE_COLUMNS = "colonne_duplicate"
+NO_RECIPIENT_COLUMN = "colonna_codice_fiscale_mancante"
+NO_SUBJECT = "oggetto_non_indicato"
+NO_TEXT = "testo_non_indicato"
+UNKNOWN_PLACEHOLDER = "segnaposto_sconosciuto"
+BROKEN_TEMPLATE = "modello_non_valido"
+NO_ROWS = "nessun_destinatario"
+TOO_MANY_ROWS = "troppe_righe"
+
+
+class FileProblems(Exception):
+    def __init__(self, errors: list[FileError], rows: int = 0) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.rows = rows
+
+
+def layout(sheet: Sheet, options: FileOptions) -> Layout:
+    """Which column is what, or FileProblems."""
+    problems = _column_problems(sheet)
+    fields = {
+        ALIASES[header_key(h)]: i for i, h in enumerate(sheet.headers) if header_key(h) in ALIASES
+    }
+    if FISCAL_CODE not in fields:
+        problems.append(
+            FileError(
+                NO_RECIPIENT_COLUMN,
+                "Manca la colonna dei destinatari: aggiungi una colonna «codice fiscale»"
+                " (oppure «cf»).",
+            )
+        )
+    subject = _template(options.subject_template, "dell'oggetto", sheet, problems)
+    text = _template(options.text_template, "del testo", sheet, problems)
+    if subject is None and SUBJECT not in fields:
+        problems.append(
+            FileError(
+                NO_SUBJECT,
+                "Manca l'oggetto dei messaggi: indica un modello per l'oggetto oppure aggiungi"
+                " una colonna «oggetto».",
+            )
+        )
+    if text is None and MARKDOWN not in fields:
+        problems.append(
+            FileError(
+                NO_TEXT,
+                "Manca il testo dei messaggi: indica un modello per il testo oppure aggiungi"
+                " una colonna «testo».",
+            )
+        )
+    rows = len(sheet.rows)
+    if rows == 0:
+        problems.append(
+            FileError(NO_ROWS, "Il file non contiene destinatari: c'è solo l'intestazione.")
+        )
+    if rows > options.max_rows:
+        problems.append(
+            FileError(
+                TOO_MANY_ROWS,
+                f"Il file ha {italian_number(rows)} destinatari: il massimo per un flusso è"
+                f" {italian_number(options.max_rows)}. Dividilo in più flussi.",
+            )
+        )
+    if problems:
+        raise FileProblems(problems, rows)
+    template_errors: list[FileError] = []
+    decided: set[str] = set()
+    for template, field_name in ((subject, SUBJECT), (text, MARKDOWN)):
+        if template is not None and _template_length(
+            template, field_name == SUBJECT, options.rules, template_errors
+        ):
+            decided.add(field_name)
+    return Layout(
+        sheet=sheet,
+        fields=fields,
+        subject=subject,
+        text=text,
+        template_errors=template_errors,
+        length_decided=frozenset(decided),
+    )
+
+
+def _template_length(
+    template: Template, is_subject: bool, rules: ContentRules, errors: list[FileError]
+) -> bool:
+    """Whether the template alone decides whether every row's length is right: when it has
+    no placeholder (every message is the template), or when its fixed part is already too
+    long. A problem then is the template's, said once (in `errors`)."""
+    fixed = template.fixed_length()
+    minimum, maximum = (
+        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
+    )
+    which = "dell'oggetto" if is_subject else "del testo"
+    if not template.names:
+        code = length_codes_one(fixed, minimum, maximum, is_subject)
+        if code is not None:
+            errors.append(
+                FileError(
+                    code,
+                    f"{length_message(code, fixed, rules)} Il modello {which} non ha segnaposto,"
+                    f" quindi vale per tutti i messaggi: correggi il modello {which}.",
+                )
+            )
+        return True
+    if fixed > maximum:
+        code = length_codes_one(fixed, minimum, maximum, is_subject)
+        assert code is not None
+        errors.append(
+            FileError(
+                code,
+                f"{length_message(code, fixed, rules)} Lo è già la parte fissa del modello"
+                f" {which}, senza i valori delle colonne: accorcia il modello {which}.",
+            )
+        )
+        return True
+    return False
+
+
+def length_codes_one(length: int, minimum: int, maximum: int, is_subject: bool) -> str | None:
+    code = length_codes(np.array([length]), minimum, maximum, subject=is_subject)[0]
+    return None if code is None else str(code)
+
+
+def _column_problems(sheet: Sheet) -> list[FileError]:
+    groups: dict[str, list[str]] = {}
+    for header in sheet.headers:
+        key = header_key(header)
+        groups.setdefault(ALIASES.get(key, key), []).append(header)
+    return [
+        FileError(
+            DUPLICATE_COLUMNS,
+            f"Le colonne {italian_list([f'«{h}»' for h in headers])} indicano la stessa cosa:"
+            " tienine una sola.",
+        )
+        for headers in groups.values()
+        if len(headers) > 1
+    ]
+
+
+def _template(
+    source: str | None, which: str, sheet: Sheet, problems: list[FileError]
+) -> Template | None:
+    if source is None or not source.strip():
+        return None
+    template = Template.parse(source)
+    if template.stray_braces():
+        problems.append(
+            FileError(
+                BROKEN_TEMPLATE,
+                f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
+                " {{nome}}.",
+            )
+        )
+    known = {header_key(h) for h in sheet.headers}
+    for name, key in zip(template.names, template.keys, strict=True):
+        if key not in known:
+            problems.append(
+                FileError(
+                    UNKNOWN_PLACEHOLDER,
+                    f"Il modello {which} usa {{{{{name}}}}}, ma il file non ha una colonna"
+                    f" «{name}»: aggiungila o correggi il modello.",
+                )
+            )
+    return template
