@@ -9,11 +9,12 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from appio_core.content.message import ContentRules
-from appio_core.content.template import Template
+import pyarrow as pa
+
+from appio_core.content.lengths import ContentRules
+from appio_core.content.template import Template, header_key
 from appio_core.errors import InvalidInput
-from appio_core.content.template import header_key
-from appio_core.recipient_file.validation import (
+from appio_core.recipient_file.columns import (
     ALIASES,
     AMOUNT,
     DUE_DATE,
@@ -21,10 +22,8 @@ from appio_core.recipient_file.validation import (
     MARKDOWN,
     NOTICE_NUMBER,
     SUBJECT,
-    FileOptions,
-    iter_recipient_chunks,
-    validate_file,
 )
+from appio_core.recipient_file.validation import FileOptions, open_recipient_file, validate_file
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 TEXT = "Gentile {{nome}}, " + "le scriviamo per ricordarle una scadenza importante. " * 3
@@ -57,6 +56,11 @@ HEADERS = (
 
 def _csv(*lines: str) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _recipients(content: bytes, options: FileOptions, chunk_rows: int = 50_000) -> list[pa.Table]:
+    with open_recipient_file(content, "a.csv", options, deliver=True, chunk_rows=chunk_rows) as f:
+        return list(f.recipients())
 
 
 def _codes(report_items: list) -> list[tuple[int, str]]:  # type: ignore[type-arg]
@@ -243,13 +247,13 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
         "Codice Fiscale;Nome;Importo;Numero avviso;Scadenza;Zona",
         f"{MARIO.lower()};Mario;1.234,56;301000000000000001;31/12/2030 18:00;Nord",
         f"{LAURA};Laura;;;;Sud",
-        "x;Errore;;;;Est",
+        f"{LUIGI};Luigi;;;;Est",
     )
-    chunks = list(iter_recipient_chunks(content, "a.csv", OPTIONS, chunk_rows=2))
-    assert [len(c) for c in chunks] == [2, 0]
-    first = chunks[0].to_dict("records")
-    assert list(chunks[0].columns) == [
-        "row",
+    chunks = _recipients(content, OPTIONS, chunk_rows=2)
+    assert [c.num_rows for c in chunks] == [2, 1]
+    first = chunks[0].to_pylist()
+    assert chunks[0].column_names == [
+        "row_number",
         "fiscal_code",
         "subject",
         "markdown",
@@ -259,7 +263,7 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
         "extra",
     ]
     assert first[0] == {
-        "row": 2,
+        "row_number": 2,
         "fiscal_code": MARIO,
         "subject": "Avviso per Mario",
         "markdown": TEXT.replace("{{nome}}", "Mario").strip(),
@@ -285,14 +289,17 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
 def test_extra_json_keeps_any_character_of_the_original_cells() -> None:
     odd = 'a "quoted"\\ line\u2028with U+2028 and / slash'
     content = f'cf;nome;note\n{MARIO};Mario;"{odd.replace(chr(34), chr(34) * 2)}"\n'.encode()
-    [chunk] = list(iter_recipient_chunks(content, "a.csv", OPTIONS))
-    assert json.loads(chunk["extra"][0]) == {"nome": "Mario", "note": odd}
+    [chunk] = _recipients(content, OPTIONS)
+    assert json.loads(chunk.column("extra")[0].as_py()) == {"nome": "Mario", "note": odd}
 
 
-def test_recipient_chunks_refuse_an_unusable_file_in_italian() -> None:
-    with pytest.raises(InvalidInput) as raised:
-        list(iter_recipient_chunks(b"", "a.csv", OPTIONS))
-    assert raised.value.message == "Il file è vuoto."
+def test_a_file_with_errors_hands_out_no_recipient_but_its_report() -> None:
+    content = _csv("cf;nome", f"{MARIO};Mario", "x;Errore")
+    with open_recipient_file(content, "a.csv", OPTIONS, deliver=True) as opened:
+        assert opened.report.error_rows == 1
+        with pytest.raises(InvalidInput) as raised:
+            list(opened.recipients())
+    assert raised.value.message == "Il file contiene errori: correggili prima di importarlo."
 
 
 def test_a_template_knows_its_placeholders_and_fixed_length() -> None:
