@@ -1,0 +1,200 @@
+"""`appio flow import` of a 1,000,000-row CSV against a bare `pandas.read_csv`, whole processes.
+
+    .venv/bin/python bench/bench_import.py [--rows 1000000] [--runs 3] [--postgres URL]
+
+The file: a codice fiscale column, `nome` and `cognome` (the two placeholders of the
+subject and text templates) and two other columns (`quartiere`, `protocollo`), `;`-separated
+UTF-8. Each run imports into a fresh database: SQLite always, PostgreSQL when `--postgres`
+(or APPIO_TEST_POSTGRES_URL) names a server, on which a database is created and dropped.
+
+Memory: the file is read in a sandboxed child forked by a server process that `appio`
+starts (appio_core/recipient_file/sandbox.py), so the peak of every process of the tree is
+sampled from /proc (VmHWM, every 20 ms) and reported per role: the `appio` process itself
+(parent), the fork server, the child that read the file. Figures go to bench/RESULTS-import.md
+and the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_validation import NAMES, OUT, fiscal_codes  # noqa: E402
+
+PYTHON = sys.executable
+APPIO = str(Path(PYTHON).parent / "appio")
+SUBJECT = "Avviso TARI per {{nome}} {{cognome}}"
+TEXT = (
+    "Gentile {{nome}} {{cognome}},\n\nle ricordiamo il pagamento della tassa sui rifiuti (TARI)"
+    " per l'anno in corso. Può pagare con pagoPA dall'app IO, dal sito del Comune o presso gli"
+    " sportelli abilitati. Grazie per la collaborazione."
+)
+SURNAMES = ("Rossi", "Bianchi", "Esposito", "Romano", "Colombo", "Ricci", "Marino", "Greco")
+
+
+def write_csv(path: Path, rows: int) -> None:
+    rng = np.random.default_rng(23)
+    frame = pd.DataFrame(
+        {
+            "codice fiscale": fiscal_codes(rows, seed=29),
+            "nome": np.array(NAMES)[rng.integers(0, len(NAMES), rows)],
+            "cognome": np.array(SURNAMES)[rng.integers(0, len(SURNAMES), rows)],
+            "quartiere": np.array(["Centro", "Nord", "Sud", "Borgo"])[rng.integers(0, 4, rows)],
+            "protocollo": [f"2026/{n:07d}" for n in range(rows)],
+        }
+    )
+    frame.to_csv(path, sep=";", index=False)
+
+
+def _status(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, float], int]:
+    """Wall seconds, peak RSS in MB per role (parent, server, child) and exit status."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    peaks: dict[int, int] = {}
+    depth: dict[int, int] = {process.pid: 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            stack = [process.pid]
+            while stack:
+                pid = stack.pop()
+                peaks[pid] = max(peaks.get(pid, 0), _status(pid, "VmHWM"))
+                for child in _children(pid):
+                    depth.setdefault(child, depth[pid] + 1)
+                    stack.append(child)
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    roles = {"parent": usage.ru_maxrss / 1024, "server": 0.0, "child": 0.0}
+    for pid, peak in peaks.items():
+        role = {0: "parent", 1: "server"}.get(depth.get(pid, 2), "child")
+        if role != "parent":
+            roles[role] = max(roles[role], peak / 1024)
+    return elapsed, roles, os.waitstatus_to_exitcode(status)
+
+
+def prepare(url: str, data: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "APPIO_DATABASE_URL": url,
+        "APPIO_DATA_DIR": str(data),
+        "APPIO_IO_BASE_URL": "simulator",
+        "APPIO_START_WORKER": "0",
+    }
+    subprocess.run([APPIO, "init", "--demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
+def import_command(csv_path: Path, text_path: Path) -> list[str]:
+    return [
+        APPIO,
+        "flow",
+        "import",
+        str(csv_path),
+        "--service",
+        "Tributi - TARI",
+        "--name",
+        "bench",
+        "--subject-template",
+        SUBJECT,
+        "--text-template-file",
+        str(text_path),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", default=os.environ.get("APPIO_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"import-{args.rows}.csv"
+    text_path = OUT / "import-text-template.md"
+    text_path.write_text(TEXT, encoding="utf-8")
+    if not csv_path.exists():
+        write_csv(csv_path, args.rows)
+    print(f"CSV: {args.rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")
+
+    read_csv = [PYTHON, "-c", f"import pandas; pandas.read_csv({str(csv_path)!r}, sep=';')"]
+    baseline = [run(read_csv, dict(os.environ)) for _ in range(args.runs)]
+    base = statistics.median(r[0] for r in baseline)
+    print(f"pandas.read_csv process: {base:.2f} s, {max(r[1]['parent'] for r in baseline):.0f} MB")
+
+    backends = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
+    print("\n| database | run | wall | ratio to read_csv | parent | fork server | child | exit |")
+    print("|---|---|---|---|---|---|---|---|")
+    for label, server in backends:
+        for i in range(args.runs):
+            with tempfile.TemporaryDirectory() as directory:
+                data = Path(directory)
+                if server is None:
+                    env = prepare(f"sqlite:///{data / 'appio.db'}", data)
+                    seconds, roles, status = run(import_command(csv_path, text_path), env)
+                else:
+                    seconds, roles, status = _on_postgres(server, data, csv_path, text_path)
+            print(
+                f"| {label} | {i + 1} | {seconds:.2f} s | {seconds / base:.1f}x |"
+                f" {roles['parent']:.0f} MB | {roles['server']:.0f} MB | {roles['child']:.0f} MB"
+                f" | {status} |"
+            )
+
+
+def _on_postgres(
+    server: str, data: Path, csv_path: Path, text_path: Path
+) -> tuple[float, dict[str, float], int]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"appio_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(server).set(database=name).render_as_string(hide_password=False)
+        env = prepare(url, data)
+        return run(import_command(csv_path, text_path), env)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
