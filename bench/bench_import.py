@@ -101,11 +101,13 @@ def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, float
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
-    roles = {"parent": usage.ru_maxrss / 1024, "server": 0.0, "child": 0.0}
+    # Sampled, not wait4's ru_maxrss: that one starts from this (large) process's own peak,
+    # inherited through fork.
+    del usage
+    roles = {"parent": 0.0, "server": 0.0, "child": 0.0}
     for pid, peak in peaks.items():
         role = {0: "parent", 1: "server"}.get(depth.get(pid, 2), "child")
-        if role != "parent":
-            roles[role] = max(roles[role], peak / 1024)
+        roles[role] = max(roles[role], peak / 1024)
     return elapsed, roles, os.waitstatus_to_exitcode(status)
 
 

@@ -90,9 +90,10 @@ def check_csv_width(columns: int, lines: int, limits: FileLimits) -> None:
         )
 
 
-def too_many_columns(columns: int, limits: FileLimits) -> SpreadsheetError:
+def too_many_columns(columns: int, limits: FileLimits, cut: bool = False) -> SpreadsheetError:
+    """`cut`: only the start of the header was counted (it is longer than a line may be)."""
     return SpreadsheetError(
-        f"Il file ha {italian_number(columns)} colonne: il massimo è"
+        f"Il file ha {'più di ' if cut else ''}{italian_number(columns)} colonne: il massimo è"
         f" {italian_number(limits.max_columns)}. Tieni solo le colonne che servono al flusso"
         " (codice fiscale, quelle usate nei modelli, importo, numero avviso, scadenza) e"
         " carica di nuovo il file.",

@@ -80,6 +80,7 @@ def read_sheet(
             code=UNSUPPORTED_FORMAT,
         )
     content = _to_utf8(content, filename)
+    _check_header_width(content, limits)
     lines = guards.check_csv_lines(content, limits)
     try:
         return _read_csv(content, lines, limits)
@@ -135,6 +136,20 @@ def _to_utf8(content: bytes, filename: str) -> bytes:
     # Whether the rest is UTF-8 is left to the CSV parser, which checks as it converts: a
     # separate decoding pass would cost as much as the parse on a large file.
     return content
+
+
+def _check_header_width(content: bytes, limits: FileLimits) -> None:
+    """The header's number of columns, from its first line alone (read no further than the
+    longest line allowed): a header of millions of columns is refused as such, before its
+    length is."""
+    line = guards.first_line(content, limits)
+    separator = _sniff_separator(line[:65_536].decode("utf-8", errors="replace"))
+    if b'"' in line:
+        columns = _count_outside_quotes(line.decode("utf-8", errors="replace"), separator) + 1
+    else:
+        columns = line.count(separator.encode()) + 1
+    if columns > limits.max_columns:
+        raise guards.too_many_columns(columns, limits, cut=len(line) > limits.max_line_bytes)
 
 
 def _windows_1252_to_utf8(content: bytes) -> bytes:
