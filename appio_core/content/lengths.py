@@ -55,12 +55,12 @@ def length_message(code: str, length: int, rules: ContentRules) -> str:
         return "Manca il testo del messaggio."
     if code == SUBJECT_TOO_SHORT:
         return (
-            f"L'oggetto è troppo corto: ha {length} caratteri, ne servono almeno"
+            f"L'oggetto è troppo corto: ha {thousands(length)} caratteri, ne servono almeno"
             f" {rules.subject_min}."
         )
     if code == SUBJECT_TOO_LONG:
         return (
-            f"L'oggetto è troppo lungo: ha {length} caratteri, al massimo"
+            f"L'oggetto è troppo lungo: ha {thousands(length)} caratteri, al massimo"
             f" {rules.subject_max}: accorcialo."
         )
     if code == TEXT_TOO_SHORT:
