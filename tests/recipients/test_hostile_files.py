@@ -56,9 +56,7 @@ def test_every_hostile_file_has_a_case() -> None:
 
 
 @pytest.mark.parametrize(("name", "code"), CASES, ids=[c[0] for c in CASES])
-def test_each_hostile_file_gets_its_expected_report(
-    name: str, code: str, big_files: Path
-) -> None:
+def test_each_hostile_file_gets_its_expected_report(name: str, code: str, big_files: Path) -> None:
     report = validate_file(hostile_path(name, big_files), name, OPTIONS).to_dict()
     expected_path = EXPECTED / f"{Path(name).stem}.json"
     if os.environ.get("APPIO_UPDATE_GOLDEN") == "1":

@@ -133,15 +133,24 @@ def xlsx_zip_bomb(path: Path) -> None:
         end = out.tell()
         out.write(
             struct.pack(
-                "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), end - directory,
-                directory, 0,
+                "<IHHHHIIH",
+                0x06054B50,
+                0,
+                0,
+                len(entries),
+                len(entries),
+                end - directory,
+                directory,
+                0,
             )
         )
 
 
 def _local_header(name: bytes, crc: int, packed: int, plain: int) -> bytes:
     return (
-        struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5C21, crc, packed, plain, len(name), 0)
+        struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x5C21, crc, packed, plain, len(name), 0
+        )
         + name
     )
 
