@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_validation import NAMES, OUT, fiscal_codes  # noqa: E402
+from bench_validation import NAMES, OUT, fiscal_codes
 
 PYTHON = sys.executable
 APPIO = str(Path(PYTHON).parent / "appio")

@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 import python_calamine
 
 from appio_core.content.cells import cell_text
-from appio_core.recipient_file import guards
+from appio_core.recipient_file import guards, xlsx_guards
 from appio_core.recipient_file.guards import SpreadsheetError, size_text
 from appio_core.recipient_file.options import FileLimits
 from appio_core.recipient_file.report import italian_list
@@ -71,7 +71,7 @@ def read_sheet(
     if not content or content.isspace():  # isspace stops at the first other byte: no copy
         raise SpreadsheetError("Il file è vuoto.", code=FILE_EMPTY)
     if content.startswith(b"PK\x03\x04"):
-        guards.check_xlsx_shape(content, sheet, limits)
+        xlsx_guards.check_xlsx_shape(content, sheet, limits)
         return _read_xlsx(content, sheet, limits)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise SpreadsheetError(

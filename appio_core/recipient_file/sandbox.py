@@ -232,22 +232,27 @@ def _child(sock: socket.socket) -> None:
         function: Callable[[Any, Callable[[bytes, bytes], None]], None] = getattr(
             __import__(module, fromlist=[name]), name
         )
-        try:
-            function(arguments, lambda kind, body: _send(sock, kind, body))
-        except MemoryError:
-            _send(sock, FAILED, b"memoria")
-            status = 1
+        function(arguments, lambda kind, body: _send(sock, kind, body))
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         _send(sock, END, str(peak).encode())
-    except BaseException:
+    except BaseException as exc:
         # Never a traceback: it would carry cells of the file (codici fiscali) into logs.
         with contextlib.suppress(OSError):
-            _send(sock, FAILED, b"errore")
+            _send(sock, FAILED, b"memoria" if _out_of_memory(exc) else b"errore")
         status = 1
     finally:
         with contextlib.suppress(OSError):
             sock.close()
         os._exit(status)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Under the address-space limit, running out shows as MemoryError (pyarrow's included),
+    or as a library's own error: a thread that cannot start, an allocation that failed."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc).lower()
+    return any(word in text for word in ("memory", "alloc", "thread", "temporarily unavailable"))
 
 
 def serve(path: str) -> None:

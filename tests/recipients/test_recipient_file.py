@@ -6,10 +6,9 @@ import datetime as dt
 import io
 import json
 
+import pyarrow as pa
 import pytest
 from openpyxl import Workbook
-
-import pyarrow as pa
 
 from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template, header_key

@@ -74,7 +74,7 @@ def test_a_file_that_needs_more_memory_than_allowed_gets_an_italian_report() -> 
     options = FileOptions(
         subject_template="Avviso per {{nome}}",
         text_template=TEXT,
-        limits=FileLimits(memory_bytes=40 * 1024 * 1024),
+        limits=FileLimits(memory_bytes=16 * 1024 * 1024),
     )
     report = validate_file(_big_csv(400_000), "grande.csv", options)
     [error] = report.file_errors

@@ -223,7 +223,7 @@ def csv_nul_after_4kb(path: Path) -> None:
 
 def csv_mixed_encodings(path: Path) -> None:
     """Rows pasted from a UTF-8 file into a Windows-1252 one: «Niccolò» both ways."""
-    head = "codice fiscale;nome\n".encode()
+    head = b"codice fiscale;nome\n"
     utf8 = f"{CODES[4]};Niccolò\n{CODES[0]};Mario\n".encode()
     cp1252 = f"{CODES[1]};Niccolò\n{CODES[2]};Gigliola Cinà\n".encode("cp1252")
     path.write_bytes(head + utf8 + cp1252)
