@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,12 @@ class Settings:
     @property
     def uses_simulator(self) -> bool:
         return self.io_base_url == SIMULATOR_BASE_URL
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the SQLite file, the generated key and the demo simulator's messages live."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("APPIO_DATA_DIR", "data"))
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
