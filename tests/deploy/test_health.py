@@ -41,7 +41,7 @@ def lines(result: Result) -> list[str]:
 
 def previous_revision() -> str:
     script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_revision(script.get_current_head())
+    head = script.get_revision("head")
     assert head is not None and isinstance(head.down_revision, str)
     return head.down_revision
 

@@ -42,7 +42,7 @@ def extra_packages(requirement: Requirement) -> set[str]:
         declared = requires(requirement.name) or []
     except PackageNotFoundError:
         return set()
-    names = set()
+    names: set[str] = set()
     for line in declared:
         dependency = Requirement(line)
         marker = dependency.marker
