@@ -25,7 +25,7 @@ LONG_RUNNING = ["io-flussi-web.service", "io-flussi-worker@.service"]
 def unit(name: str) -> configparser.ConfigParser:
     # systemd units are INI files; a key may repeat in systemd, hence strict=False.
     parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str  # type: ignore[method-assign]  # keys keep case
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep case
     parser.read_string((UNITS / name).read_text(), source=name)
     return parser
 
