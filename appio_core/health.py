@@ -84,25 +84,38 @@ def check_health(settings: Settings, *, io: bool = False) -> HealthReport:
 
 def _checks(engine: Engine, settings: Settings, masked: str, *, io: bool) -> list[Check]:
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            checks = [Check(CheckName.DATABASE, True, f"Database raggiungibile ({masked}).")]
+        conn = engine.connect()
+        conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        return [
+            Check(
+                CheckName.DATABASE,
+                False,
+                f"Database non raggiungibile ({masked}): controlla APPIO_DATABASE_URL, la "
+                "rete e che il server del database sia acceso. Dettaglio: "
+                + _reason(exc, settings.database_url),
+            )
+        ]
+    checks = [Check(CheckName.DATABASE, True, f"Database raggiungibile ({masked}).")]
+    with conn:
+        try:
             migrations, has_tables = _migrations(conn)
             checks.append(migrations)
             if has_tables:
                 checks.append(_service_keys(conn, settings.secret_key))
                 if io:
                     checks.append(_io(conn, settings))
-    except SQLAlchemyError as exc:
-        reason = _reason(exc, settings.database_url)
-        return [
-            Check(
-                CheckName.DATABASE,
-                False,
-                f"Database non raggiungibile ({masked}): controlla APPIO_DATABASE_URL, la "
-                f"rete e che il server del database sia acceso. Dettaglio: {reason}",
+        except SQLAlchemyError as exc:
+            # Reachable, but not the schema these checks expect (e.g. a table dropped by hand).
+            checks.append(
+                Check(
+                    CheckName.DATABASE,
+                    False,
+                    "Il database ha risposto con un errore durante le verifiche: esegui "
+                    "`appio init`; se l'errore resta, ripristina l'ultimo backup. Dettaglio: "
+                    + _reason(exc, settings.database_url),
+                )
             )
-        ]
     return checks
 
 

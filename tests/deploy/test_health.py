@@ -143,6 +143,25 @@ def test_a_database_migrated_by_a_newer_release_is_reported(fresh_env: str) -> N
     )
 
 
+def test_a_schema_damaged_by_hand_is_reported_not_crashed_on(fresh_env: str) -> None:
+    upgrade(fresh_env)
+    engine = create_engine(fresh_env)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "DROP TABLE services CASCADE" if "postgres" in fresh_env else "DROP TABLE services"
+            )
+        )
+    engine.dispose()
+    result = run("health")
+    assert result.exit_code == 1
+    assert lines(result)[-1].startswith(
+        "ERRORE: Il database ha risposto con un errore durante le verifiche: esegui "
+        "`appio init`; se l'errore resta, ripristina l'ultimo backup. Dettaglio: "
+    )
+    assert "services" in lines(result)[-1]
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
