@@ -8,10 +8,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import FlowState
 from appio_core.errors import AppError
-from appio_core.flows import operations as flows
-from appio_core.flows.operations import FlowView
-from appio_core.flows.states import FlowState
+from appio_core.flows import actions
+from appio_core.flows.queries import FlowView
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.runtime import transaction
 
@@ -23,7 +23,7 @@ BUTTONS: dict[FlowState, list[tuple[str, str, Action, str]]] = {
         (
             "Attiva",
             ":material/check_circle:",
-            flows.activate,
+            actions.activate,
             "Flusso attivato: è pronto per l'invio.",
         )
     ],
@@ -31,16 +31,16 @@ BUTTONS: dict[FlowState, list[tuple[str, str, Action, str]]] = {
         (
             "Riporta in preparazione",
             ":material/edit:",
-            flows.deactivate,
+            actions.deactivate,
             "Flusso di nuovo Inattivo: puoi sostituire il file.",
         ),
     ],
-    FlowState.SENDING: [("Sospendi", ":material/pause:", flows.pause, "Invio sospeso.")],
+    FlowState.SENDING: [("Sospendi", ":material/pause:", actions.pause, "Invio sospeso.")],
     FlowState.PAUSED: [
         (
             "Riprendi",
             ":material/play_arrow:",
-            flows.resume,
+            actions.resume,
             "Invio ripreso: nessun messaggio già inviato sarà ripetuto.",
         )
     ],
@@ -48,7 +48,7 @@ BUTTONS: dict[FlowState, list[tuple[str, str, Action, str]]] = {
         (
             "Reinvia falliti",
             ":material/replay:",
-            flows.retry_failed,
+            actions.retry_failed,
             "I destinatari falliti per errori temporanei saranno reinviati.",
         )
     ],
@@ -85,7 +85,7 @@ def action_bar(actor: Actor, view: FlowView) -> None:
                 "e non si possono ritirare."
             )
             if st.button("Conferma l'annullamento", type="primary"):
-                _run(actor, flows.cancel, view.id, "Flusso annullato.")
+                _run(actor, actions.cancel, view.id, "Flusso annullato.")
 
 
 def _send_button(actor: Actor, view: FlowView, column: st.delta_generator.DeltaGenerator) -> None:
@@ -98,8 +98,8 @@ def _send_button(actor: Actor, view: FlowView, column: st.delta_generator.DeltaG
         return
     try:
         with transaction() as session:
-            flows.send(session, actor, view.id, force=force)
-    except flows.SameFileSentToday as exc:
+            actions.send(session, actor, view.id, force=force)
+    except actions.SameFileSentToday as exc:
         st.session_state[confirm_key] = exc.message
         st.rerun()
     except AppError as exc:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from appio_core.flows.operations import ROME, FlowOptions, Templates
-from appio_core.flows.states import Natura
+from appio_core.domain import Natura
+from appio_core.flows.importing import FlowOptions, Templates
+from appio_core.italian import ROME
 
 TEMPLATE_HELP = (
     "Scrivi {{nome_colonna}} per inserire il valore di una colonna del file, per esempio "

@@ -93,8 +93,8 @@ def run_import(directory: Path, csv: Path) -> None:
 def run_worker(directory: Path, seconds: float) -> None:
     from sqlalchemy import func, select
 
-    from appio_core.flows.states import Outcome
-    from appio_core.storage.models import Recipient
+    from appio_core.domain import Outcome
+    from appio_core.storage.models import Notification
 
     with (
         database(directory, reuse=True) as db,
@@ -118,7 +118,7 @@ def run_worker(directory: Path, seconds: float) -> None:
                 return int(
                     session.scalar(
                         select(func.count()).where(
-                            Recipient.outcome.in_([Outcome.PENDING, Outcome.SENDING])
+                            Notification.outcome.in_([Outcome.PENDING, Outcome.SENDING])
                         )
                     )
                     or 0

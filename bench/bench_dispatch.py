@@ -44,8 +44,12 @@ sys.path.insert(0, str(ROOT))
 from appio_core.accounts.permissions import Actor  # noqa: E402
 from appio_core.accounts.security import KeyBox  # noqa: E402
 from appio_core.demo.accounts import seed_demo  # noqa: E402
-from appio_core.flows import operations as flows  # noqa: E402
-from appio_core.flows.states import FlowState  # noqa: E402
+from appio_core.domain import FlowState  # noqa: E402
+from appio_core.flows import (  # noqa: E402
+    actions,
+    importing,
+    queries,
+)
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
 from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from appio_core.storage.migrate import upgrade  # noqa: E402
@@ -108,7 +112,7 @@ def database(
 def start_flow(db: Database, csv: bytes, name: str = "bench") -> int:
     actor = Actor.system()
     with db.sessions() as session:
-        flow = flows.import_flow(
+        flow = importing.import_flow(
             session,
             actor,
             service_id=db.service_id,
@@ -116,10 +120,10 @@ def start_flow(db: Database, csv: bytes, name: str = "bench") -> int:
             natura="Comunicazione",
             source=csv,
             filename=f"{name}.csv",
-            templates=flows.Templates(subject=SUBJECT, text=TEXT),
+            templates=importing.Templates(subject=SUBJECT, text=TEXT),
         )
-        flows.activate(session, actor, flow.id)
-        flows.send(session, actor, flow.id)
+        actions.activate(session, actor, flow.id)
+        actions.send(session, actor, flow.id)
         session.commit()
         return flow.id
 
@@ -128,7 +132,7 @@ def outcomes(db: Database, flow_id: int) -> tuple[str, dict[str, int]]:
     with db.sessions() as session:
         flow = session.get(Flow, flow_id)
         assert flow is not None
-        counts = flows.outcome_counts(session, flow_id)
+        counts = queries.outcome_counts(session, flow_id)
         return str(flow.state), {str(k.value): v for k, v in counts.items()}
 
 

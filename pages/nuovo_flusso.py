@@ -6,7 +6,7 @@ import streamlit as st
 
 from appio_core.accounts.services import list_services
 from appio_core.errors import AppError
-from appio_core.flows.operations import FlowFileRefused, check_flow_file, import_flow
+from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
 from appio_ui.auth import require_actor
 from appio_ui.feedback import flash_and_switch
 from appio_ui.flow_form import flow_form

@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.operators import create_operator, list_operators, set_active
+from appio_core.domain import Role
 from appio_core.errors import AppError
-from appio_core.storage.models import Role
 from appio_ui.auth import require_actor
 from appio_ui.feedback import flash_and_rerun, show_flash
 from appio_ui.grid import selectable_grid
@@ -49,7 +49,7 @@ if chosen is not None and chosen["username"] != actor.username:
     label = "Disattiva" if chosen["active"] else "Riattiva"
     if st.button(f"{label} «{chosen['username']}»"):
         with transaction() as session:
-            set_active(session, actor, chosen["username"], not chosen["active"])
+            set_active(session, actor, str(chosen["username"]), not chosen["active"])
         flash_and_rerun(f"Operatore «{chosen['username']}» aggiornato.")
 
 with st.expander("Nuovo operatore", icon=":material/person_add:"):

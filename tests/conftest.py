@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.domain import Role
 from appio_core.storage.db import make_engine, make_sessionmaker
 from appio_core.storage.migrate import upgrade
-from appio_core.storage.models import Base, Role
+from appio_core.storage.models import Base
 
 POSTGRES_URL = os.environ.get("APPIO_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.operators import admin_exists, authenticate, create_operator, set_active
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput
-from appio_core.storage.models import Role
 
 INVALID = (
     ("a", "password-123", "operatore", "Nome utente non valido"),

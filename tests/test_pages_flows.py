@@ -10,8 +10,9 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
-from appio_core.flows import operations as flows
-from appio_core.storage.models import Operator, Role, Service
+from appio_core.domain import Role
+from appio_core.flows import importing
+from appio_core.storage.models import Operator, Service
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
@@ -25,7 +26,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
         viewer = create_operator(session, admin, "lettore", "password-123", Role.VIEWER)
         enable_operator(session, admin, "Tributi - TARI", "lettore")
         service_id = session.query(Service).filter_by(name="Tributi - TARI").one().id
-        flow = flows.import_flow(
+        flow = importing.import_flow(
             session,
             admin,
             service_id=service_id,
@@ -33,7 +34,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
             natura="Comunicazione",
             source=recipient_csv(fiscal_codes(5)),
             filename="tari.csv",
-            templates=flows.Templates("Avviso per {{nome}}", TEXT),
+            templates=importing.Templates("Avviso per {{nome}}", TEXT),
         )
         operator = session.query(Operator).filter_by(username="mrossi").one()
         return {"flow_id": flow.id, "operator": Actor.of(operator), "viewer": Actor.of(viewer)}
@@ -42,7 +43,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
 def test_flussi_is_the_home_page_and_lists_the_archive(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"])  # type: ignore[arg-type]
     assert at.title[0].value == "Flussi"
-    assert at.caption[0].value.startswith("1 flussi.")
+    assert at.caption[0].value.startswith("1 flusso.")  # not «1 flussi»
 
 
 def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> None:
@@ -50,7 +51,7 @@ def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> No
     [state] = [s for s in at.selectbox if s.label == "Stato"]
     state.select("Annullato")
     at.button[0].click().run()
-    assert at.info[0].value == "Nessun flusso corrisponde ai filtri."
+    assert at.caption[0].value.startswith("Nessun flusso corrisponde ai filtri.")
 
 
 def test_the_detail_shows_the_state_and_activates_the_flow(setup: dict[str, object]) -> None:

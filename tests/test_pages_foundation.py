@@ -14,7 +14,7 @@ from appio_core.accounts.services import (
     enable_operator,
     list_services,
 )
-from appio_core.storage.models import Role
+from appio_core.domain import Role
 
 from .apptest import app_as
 

@@ -20,8 +20,8 @@ from appio_core.accounts.services import (
     set_enabled_operators,
     update_service,
 )
+from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
-from appio_core.storage.models import Role
 
 SERVICE = ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="primary-key-1234")
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")

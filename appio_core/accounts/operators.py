@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
+from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
-from appio_core.storage.models import Operator, Role
+from appio_core.storage.models import Operator
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8

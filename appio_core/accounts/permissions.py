@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
-from appio_core.storage.models import Operator, Role, service_operators
+from appio_core.storage.models import Operator, service_operators
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import click
 
+from appio_core import italian
 from appio_core.accounts.services import find_service
-from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.exports.excel import flow_recipients_xlsx
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, FlowState, Natura
+from appio_core.cli.common import CliError, Context, atomic_output, pass_context
+from appio_core.domain import FINISHED_STATES, FlowState, Natura, Outcome
+from appio_core.exports.workbooks import write_flow_recipients, write_flows
+from appio_core.flows import actions, importing, queries
 from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
@@ -69,17 +70,17 @@ def import_(
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
-    options = flows.FlowOptions(
+    options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
         feature_level="ADVANCED" if advanced else "STANDARD",
-        scheduled_at=scheduled_at.replace(tzinfo=flows.ROME) if scheduled_at else None,
+        scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
         status_check_hours=status_check_hours,
     )
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
-            flow = flows.import_flow(
+            flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
@@ -87,10 +88,10 @@ def import_(
                 natura=natura,
                 source=file,
                 filename=file.name,
-                templates=flows.Templates(subject_template, text_template, sheet),
+                templates=importing.Templates(subject_template, text_template, sheet),
                 options=options,
             )
-    except flows.FlowFileRefused as refused:
+    except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
@@ -103,7 +104,7 @@ def _action(name: str, help_text: str, done: str) -> click.Command:
     @pass_context
     def command(ctx: Context, flow_id: int) -> None:
         with ctx.transaction() as session:
-            flow = getattr(flows, name)(session, ctx.actor, flow_id)
+            flow = getattr(actions, name)(session, ctx.actor, flow_id)
         click.echo(f"Flusso {flow_id}: {done} (stato «{flow.state}»).")
 
     return command
@@ -124,8 +125,8 @@ def send(ctx: Context, flow_id: int, force: bool, wait: bool) -> None:
     """Avvia l'invio di un flusso Attivo."""
     try:
         with ctx.transaction() as session:
-            flows.send(session, ctx.actor, flow_id, force=force)
-    except flows.SameFileSentToday as exc:
+            actions.send(session, ctx.actor, flow_id, force=force)
+    except actions.SameFileSentToday as exc:
         raise CliError(f"{exc.message} Usa --force per confermare.") from exc
     click.echo(f"Flusso {flow_id}: invio avviato.")
     if wait:
@@ -142,7 +143,7 @@ def _wait(ctx: Context, flow_id: int) -> FlowState:
     def finished() -> bool:
         nonlocal state
         with ctx.transaction() as session:
-            state = flows.get_flow(session, ctx.actor, flow_id).state
+            state = queries.get_flow(session, ctx.actor, flow_id).state
         return state in FINISHED_STATES or state == FlowState.PAUSED
 
     asyncio.run(dispatcher.run(finished))
@@ -160,7 +161,7 @@ def status(ctx: Context, flow_id: int, fmt: str) -> None:
 
 def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
     with ctx.transaction() as session:
-        view = flows.get_flow(session, ctx.actor, flow_id)
+        view = queries.get_flow(session, ctx.actor, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
     if fmt == "json":
         data = {
@@ -183,16 +184,28 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
 @click.option("--state", type=click.Choice(STATES))
 @click.option("--service", "service_name")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the list to this Excel file (.xlsx) instead.",
+)
 @pass_context
-def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -> None:
-    """Elenca i flussi, i più recenti per primi."""
+def list_(
+    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
+) -> None:
+    """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
-        views = flows.search_flows(
-            session,
-            ctx.actor,
-            flows.FlowFilters(state=FlowState(state) if state else None, service_id=service_id),
+        filters = queries.FlowFilters(
+            state=FlowState(state) if state else None, service_id=service_id
         )
+        if output is not None:
+            with atomic_output(output) as target:
+                count = write_flows(session, ctx.actor, filters, target)
+            click.echo(f"{count} flussi esportati in {output}.")
+            return
+        views = list(queries.iter_flows(session, ctx.actor, filters))
     if fmt == "json":
         rows = [{**dataclasses.asdict(v), "state": v.state.value, "counts": None} for v in views]
         for row in rows:
@@ -211,7 +224,7 @@ def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -
 def retry_failed(ctx: Context, flow_id: int) -> None:
     """Reinvia i destinatari falliti per errori temporanei."""
     with ctx.transaction() as session:
-        count = flows.retry_failed(session, ctx.actor, flow_id)
+        count = actions.retry_failed(session, ctx.actor, flow_id)
     click.echo(f"Flusso {flow_id}: {count} destinatari di nuovo da inviare.")
 
 
@@ -224,7 +237,7 @@ def retry_failed(ctx: Context, flow_id: int) -> None:
     "recipient_ids",
     type=int,
     multiple=True,
-    help="Recipient ids (default: every uncertain one).",
+    help="Notification ids (default: every uncertain one).",
 )
 @pass_context
 def resolve_uncertain(
@@ -236,11 +249,11 @@ def resolve_uncertain(
     with ctx.transaction() as session:
         ids = list(recipient_ids) or [
             r.id
-            for r in flows.list_recipients(
-                session, ctx.actor, flow_id, outcome=flows.Outcome.UNCERTAIN, limit=10**9
+            for r in queries.list_recipients(
+                session, ctx.actor, flow_id, outcome=Outcome.UNCERTAIN, limit=10**9
             )
         ]
-        action = flows.resend_uncertain if decision == "resend" else flows.mark_uncertain_sent
+        action = actions.resend_uncertain if decision == "resend" else actions.mark_uncertain_sent
         count = action(session, ctx.actor, flow_id, ids)
     click.echo(f"Flusso {flow_id}: {count} destinatari aggiornati.")
 
@@ -286,6 +299,6 @@ def worker(ctx: Context, once: bool) -> None:
 def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     """Esporta in Excel i destinatari di un flusso con i loro esiti."""
     output = output or Path(f"flusso-{flow_id}.xlsx")
-    with ctx.transaction() as session:
-        output.write_bytes(flow_recipients_xlsx(session, ctx.actor, flow_id))
-    click.echo(f"Esportato in {output}.")
+    with ctx.transaction() as session, atomic_output(output) as target:
+        count = write_flow_recipients(session, ctx.actor, flow_id, target)
+    click.echo(f"{count} destinatari esportati in {output}.")

@@ -9,7 +9,7 @@ import click
 
 from appio_core.accounts.operators import create_operator, list_operators
 from appio_core.cli.common import Context, pass_context
-from appio_core.storage.models import Role
+from appio_core.domain import Role
 
 ROLES = [r.value for r in Role]
 

@@ -11,8 +11,8 @@ from appio_core.cli.common import CliError, Context, pass_context
 from appio_core.config import env_or_file
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
 from appio_core.demo.flows import seed_demo_flows
+from appio_core.domain import Role
 from appio_core.storage.migrate import upgrade
-from appio_core.storage.models import Role
 
 
 @click.command()

@@ -15,7 +15,8 @@ from appio_core.accounts.operators import create_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput, create_service, enable_operator
-from appio_core.storage.models import Operator, Role, Service
+from appio_core.domain import Role
+from appio_core.storage.models import Operator, Service
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "demo-admin-2026"

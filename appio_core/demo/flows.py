@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, Natura
+from appio_core.domain import FINISHED_STATES, Natura
+from appio_core.flows import actions, importing
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator.population import Kind
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.db import session_scope
-from appio_core.storage.models import Flow, Recipient, Service
+from appio_core.storage.models import Flow, Notification, Service
 
 TARI_TEXT = (
     "Gentile {{nome}}, è disponibile l'avviso di pagamento della **TARI 2026** per l'immobile "
@@ -76,7 +76,7 @@ def _import(
     *,
     advanced: bool = False,
 ) -> Flow:
-    return flows.import_flow(
+    return importing.import_flow(
         session,
         Actor.system(),
         service_id=service.id,
@@ -84,8 +84,8 @@ def _import(
         natura=natura.value,
         source=content,
         filename=f"{name.lower().replace(' ', '-')}.csv",
-        templates=flows.Templates(subject, text),
-        options=flows.FlowOptions(feature_level="ADVANCED" if advanced else "STANDARD"),
+        templates=importing.Templates(subject, text),
+        options=importing.FlowOptions(feature_level="ADVANCED" if advanced else "STANDARD"),
     )
 
 
@@ -156,9 +156,9 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
             TARI_TEXT,
         )
         for flow in [*sent, paused, ready]:
-            flows.activate(session, actor, flow.id)
+            actions.activate(session, actor, flow.id)
         for flow in sent:
-            flows.send(session, actor, flow.id)
+            actions.send(session, actor, flow.id)
         sent_ids, paused_id = [f.id for f in sent], paused.id
     asyncio.run(_send(sessions, box, base_url, sent_ids, paused_id))
 
@@ -179,8 +179,8 @@ async def _send(
         with session_scope(sessions) as session:
             states = [session.get(Flow, f).state for f in sent_ids]  # type: ignore[union-attr]
             pending = session.scalar(
-                select(Recipient.id)
-                .where(Recipient.flow_id.in_(sent_ids), Recipient.outcome == "accettato")
+                select(Notification.id)
+                .where(Notification.flow_id.in_(sent_ids), Notification.outcome == "accettato")
                 .limit(1)
             )
         return all(s in FINISHED_STATES for s in states) and pending is None
@@ -191,11 +191,11 @@ async def _send(
             break
         await asyncio.sleep(0.3)
     with session_scope(sessions) as session:
-        flows.send(session, Actor.system(), paused_id)
+        actions.send(session, Actor.system(), paused_id)
     await dispatcher.tick()  # one batch, then the operator «paused» it
     with session_scope(sessions) as session:
-        flows.pause(session, Actor.system(), paused_id)
+        actions.pause(session, Actor.system(), paused_id)
     await dispatcher.close()
     with session_scope(sessions) as session:
         # The in-process simulator's memory ends with this process: no later status reads.
-        session.execute(update(Recipient).values(next_status_check_at=None))
+        session.execute(update(Notification).values(next_status_check_at=None))

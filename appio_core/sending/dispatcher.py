@@ -52,8 +52,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ApiKeys
-from appio_core.flows.operations import refresh_state
-from appio_core.flows.states import FlowState, Outcome
+from appio_core.domain import FeatureLevel, FlowState, Outcome
+from appio_core.flows.actions import refresh_state
 from appio_core.io.client import IoClient
 from appio_core.io.errors import (
     IoError,
@@ -65,15 +65,21 @@ from appio_core.io.errors import (
     ProfileNotFound,
 )
 from appio_core.io.http import make_http_client
-from appio_core.io.models import MessageStatusValue, NewMessage
+from appio_core.io.models import NewMessage
 from appio_core.io.rate_limit import limiter_for_account
+from appio_core.notifications.status import (
+    accepted_values,
+    record_status_changes,
+    status_values,
+    unread_values,
+)
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import (
-    RECIPIENTS,
+    NOTIFICATIONS,
     AccountLease,
     Flow,
     IoAccount,
-    Recipient,
+    Notification,
     Service,
     utcnow,
 )
@@ -149,7 +155,7 @@ class FlowWork:
     id: int
     service_id: int
     check_profile: bool
-    feature_level: str
+    feature_level: FeatureLevel
     status_check_hours: int
 
 
@@ -249,9 +255,8 @@ class Dispatcher:
             )
             checking = session.scalars(
                 select(Service.account_id)
-                .join(Flow, Flow.service_id == Service.id)
-                .join(Recipient, Recipient.flow_id == Flow.id)
-                .where(Recipient.next_status_check_at <= now)
+                .join(Notification, Notification.service_id == Service.id)
+                .where(Notification.next_status_check_at <= now)
                 .distinct()
             )
             return sorted(set(sending) | set(checking))
@@ -318,15 +323,15 @@ class Dispatcher:
         """Rows left «in invio» by a worker that died: uncertain if their send had started."""
         flows = select(Flow.id).join(Service).where(Service.account_id == account_id)
         orphaned = and_(
-            Recipient.flow_id.in_(flows),
-            Recipient.outcome == Outcome.SENDING,
-            or_(Recipient.worker_id.is_(None), Recipient.worker_id != self.worker_id),
+            Notification.flow_id.in_(flows),
+            Notification.outcome == Outcome.SENDING,
+            or_(Notification.worker_id.is_(None), Notification.worker_id != self.worker_id),
         )
         now = self._clock()
         uncertain = rowcount(
             session.execute(
-                update(Recipient)
-                .where(orphaned, Recipient.send_started_at.is_not(None))
+                update(Notification)
+                .where(orphaned, Notification.send_started_at.is_not(None))
                 .values(
                     outcome=Outcome.UNCERTAIN,
                     worker_id=None,
@@ -337,8 +342,8 @@ class Dispatcher:
         )
         requeued = rowcount(
             session.execute(
-                update(Recipient)
-                .where(orphaned, Recipient.send_started_at.is_(None))
+                update(Notification)
+                .where(orphaned, Notification.send_started_at.is_(None))
                 .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
             )
         )
@@ -419,13 +424,13 @@ class Dispatcher:
         self._renew(session, account_id)
         now = self._clock()
         candidates = (
-            select(Recipient.id)
+            select(Notification.id)
             .where(
-                Recipient.flow_id == flow_id,
-                Recipient.outcome == Outcome.PENDING,
-                or_(Recipient.next_attempt_at.is_(None), Recipient.next_attempt_at <= now),
+                Notification.flow_id == flow_id,
+                Notification.outcome == Outcome.PENDING,
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
             )
-            .order_by(Recipient.id)
+            .order_by(Notification.id)
             .limit(self.config.batch_size)
         )
         if session.get_bind().dialect.name == "postgresql":
@@ -434,29 +439,29 @@ class Dispatcher:
         if not ids:
             return []
         session.execute(
-            update(Recipient)
-            .where(Recipient.id.in_(ids), Recipient.outcome == Outcome.PENDING)
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.outcome == Outcome.PENDING)
             .values(outcome=Outcome.SENDING, worker_id=self.worker_id, updated_at=now)
         )
         return [
             Claimed(*row)
             for row in session.execute(
                 select(
-                    Recipient.id,
-                    Recipient.fiscal_code,
-                    Recipient.subject,
-                    Recipient.markdown,
-                    Recipient.amount,
-                    Recipient.notice_number,
-                    Recipient.due_date,
-                    Recipient.attempts,
+                    Notification.id,
+                    Notification.fiscal_code,
+                    Notification.subject,
+                    Notification.markdown,
+                    Notification.amount,
+                    Notification.notice_number,
+                    Notification.due_date,
+                    Notification.attempts,
                 )
                 .where(
-                    Recipient.id.in_(ids),
-                    Recipient.worker_id == self.worker_id,
-                    Recipient.outcome == Outcome.SENDING,
+                    Notification.id.in_(ids),
+                    Notification.worker_id == self.worker_id,
+                    Notification.outcome == Outcome.SENDING,
                 )
-                .order_by(Recipient.id)
+                .order_by(Notification.id)
             )
         ]
 
@@ -538,12 +543,12 @@ class Dispatcher:
             state = session.scalar(select(Flow.state).where(Flow.id == flow_id))
             if state != FlowState.SENDING or self._should_stop():
                 session.execute(
-                    update(Recipient)
+                    update(Notification)
                     .where(
-                        Recipient.id.in_([r.id for r in claimed]),
-                        Recipient.worker_id == self.worker_id,
-                        Recipient.outcome == Outcome.SENDING,
-                        Recipient.send_started_at.is_(None),
+                        Notification.id.in_([r.id for r in claimed]),
+                        Notification.worker_id == self.worker_id,
+                        Notification.outcome == Outcome.SENDING,
+                        Notification.send_started_at.is_(None),
                     )
                     .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
                 )
@@ -552,15 +557,15 @@ class Dispatcher:
             if sendable:
                 marked = rowcount(
                     session.execute(
-                        update(Recipient)
+                        update(Notification)
                         .where(
-                            Recipient.id.in_([r.id for r in sendable]),
-                            Recipient.worker_id == self.worker_id,
-                            Recipient.outcome == Outcome.SENDING,
-                            Recipient.send_started_at.is_(None),
+                            Notification.id.in_([r.id for r in sendable]),
+                            Notification.worker_id == self.worker_id,
+                            Notification.outcome == Outcome.SENDING,
+                            Notification.send_started_at.is_(None),
                         )
                         .values(
-                            send_started_at=now, attempts=Recipient.attempts + 1, updated_at=now
+                            send_started_at=now, attempts=Notification.attempts + 1, updated_at=now
                         )
                     )
                 )
@@ -599,7 +604,7 @@ class Dispatcher:
             amount=row.amount,
             notice_number=row.notice_number,
             due_date=row.due_date,
-            feature_level_type="ADVANCED" if flow.feature_level == "ADVANCED" else "STANDARD",
+            feature_level_type=flow.feature_level.value,
         )
         attempts = row.attempts + 1  # counted when send_started_at was committed
         try:
@@ -616,21 +621,9 @@ class Dispatcher:
             values = self._retry_later(attempts, exc)
             values["send_started_at"] = None  # IO did not process it: safe to send again
             return values
-        now = self._clock()
-        first_check = (
-            now + timedelta(seconds=self.config.status_first_check)
-            if flow.status_check_hours > 0
-            else None
+        return accepted_values(
+            message_id, self._clock(), flow.status_check_hours, self.config.status_first_check
         )
-        return {
-            "outcome": Outcome.ACCEPTED,
-            "io_message_id": message_id,
-            "http_status": 201,
-            "error_detail": None,
-            "retryable": False,
-            "sent_at": now,
-            "next_status_check_at": first_check,
-        }
 
     def _final(self, outcome: Outcome, status: int | None, detail: str) -> dict[str, Any]:
         return {
@@ -699,7 +692,7 @@ class Dispatcher:
             by_shape.setdefault(tuple(sorted(params)), []).append(
                 {"row_id": row_id, **{f"v_{k}": v for k, v in params.items()}}
             )
-        table = RECIPIENTS
+        table = NOTIFICATIONS
         for shape, params_list in by_shape.items():
             stmt = (
                 update(table)
@@ -716,20 +709,23 @@ class Dispatcher:
             self._renew(session, account_id)
             rows = session.execute(
                 select(
-                    Recipient.id,
-                    Recipient.flow_id,
-                    Recipient.fiscal_code,
-                    Recipient.io_message_id,
-                    Recipient.sent_at,
-                    Recipient.outcome,
-                    Flow.service_id,
-                    Flow.status_check_hours,
-                    Flow.feature_level,
+                    Notification.id,
+                    Notification.flow_id,
+                    Notification.service_id,
+                    Notification.fiscal_code,
+                    Notification.io_message_id,
+                    Notification.sent_at,
+                    Notification.outcome,
+                    Notification.feature_level,
+                    Notification.status_check_until,
+                    Notification.io_status,
+                    Notification.email_status,
+                    Notification.read_status,
+                    Notification.payment_status,
                 )
-                .join(Flow, Flow.id == Recipient.flow_id)
-                .join(Service, Service.id == Flow.service_id)
-                .where(Service.account_id == account_id, Recipient.next_status_check_at <= now)
-                .order_by(Recipient.next_status_check_at)
+                .join(Service, Service.id == Notification.service_id)
+                .where(Service.account_id == account_id, Notification.next_status_check_at <= now)
+                .order_by(Notification.next_status_check_at)
                 .limit(self.config.status_batch)
             ).all()
             if not rows:
@@ -741,7 +737,8 @@ class Dispatcher:
         )
         with session_scope(self.sessions) as session:
             self._write(session, dict(zip((r.id for r in rows), statuses, strict=True)))
-            for flow_id in {r.flow_id for r in rows}:
+            record_status_changes(session, rows, statuses)
+            for flow_id in {r.flow_id for r in rows if r.flow_id is not None}:
                 flow = session.get(Flow, flow_id)
                 assert flow is not None
                 refresh_state(session, flow)
@@ -749,47 +746,12 @@ class Dispatcher:
 
     async def _read_status(self, client: IoClient, keys: ApiKeys, row: Any) -> dict[str, Any]:
         now = self._clock()
-        values: dict[str, Any] = {"status_checked_at": now}
+        interval = self.config.status_min_interval
         try:
             status = await client.get_message_status(keys, row.fiscal_code, row.io_message_id)
         except (MessageNotFound, IoRetryableError, IoPermanentError) as exc:
             # Not readable yet (IO may answer 404 before processing) or a passing failure:
             # try again later, within the window.
             log.info("status of %s not read: %s", row.io_message_id, exc.code)
-            values["next_status_check_at"] = self._next_check(row, now, final=False)
-            return values
-        values.update(
-            io_status=status.status.value,
-            email_status=status.email_notification.value if status.email_notification else None,
-            read_status=status.read_status.value if status.read_status else None,
-            payment_status=status.payment_status.value if status.payment_status else None,
-        )
-        outcome = {
-            MessageStatusValue.PROCESSED: Outcome.DELIVERED,
-            MessageStatusValue.REJECTED: Outcome.REJECTED,
-            MessageStatusValue.FAILED: Outcome.ERROR,
-        }.get(status.status)
-        if outcome is not None and row.outcome == Outcome.ACCEPTED:
-            values["outcome"] = outcome
-            if outcome == Outcome.REJECTED:
-                values["error_detail"] = (
-                    "IO ha respinto il messaggio: il cittadino non può riceverlo da questo "
-                    "servizio."
-                )
-            elif outcome == Outcome.ERROR:
-                values["error_detail"] = "IO non è riuscito a consegnare il messaggio."
-        # ADVANCED messages keep being read for their read and payment status.
-        final = status.is_final and row.feature_level != "ADVANCED"
-        values["next_status_check_at"] = self._next_check(row, now, final=final)
-        return values
-
-    def _next_check(self, row: Any, now: datetime, final: bool) -> datetime | None:
-        if final or row.sent_at is None:
-            return None
-        age = (now - row.sent_at).total_seconds()
-        # Read often at first, then less and less: a quarter of the message's age.
-        wait = max(self.config.status_min_interval, age / 4)
-        nxt = now + timedelta(seconds=wait)
-        if nxt > row.sent_at + timedelta(hours=row.status_check_hours):
-            return None
-        return nxt
+            return unread_values(row, now, interval)
+        return status_values(row, status, now, interval)

@@ -1,14 +1,19 @@
 """The database schema: typed SQLAlchemy 2.0 models.
 
 Enumerations are stored as short strings (not native enums) so that SQLite and
-PostgreSQL hold the same schema and Alembic migrations stay plain.
+PostgreSQL hold the same schema and Alembic migrations stay plain; `EnumText` gives
+them back as the enums of appio_core.domain.
+
+Every message this installation sends is one row of `notifications`: the recipients of
+a flow (`flow_id` set) and the single messages of «Nuovo» (`flow_id` NULL) alike, so
+that one query serves the archive.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from appio_core.domain import FeatureLevel, FlowState, Outcome, Role
 
 # One naming convention so that Alembic names constraints the same way on every database.
 NAMING_CONVENTION = {
@@ -60,16 +67,29 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A StrEnum stored as its value in a VARCHAR, read back as the enum member."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        # A plain string is accepted only when it is one of the enum's values.
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Role(StrEnum):
-    """What an operator may do; the labels are the Italian names the users know."""
-
-    ADMIN = "amministratore"  # everything, on every service
-    OPERATOR = "operatore"  # composes and sends on the services enabled for them
-    VIEWER = "consultazione"  # reads the services enabled for them
 
 
 service_operators = Table(
@@ -86,7 +106,7 @@ class Operator(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[Role] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(EnumText(Role, 20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -149,7 +169,7 @@ class Flow(Base):
     natura: Mapped[str] = mapped_column(String(60))
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
     created_by: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(30), index=True)
+    state: Mapped[FlowState] = mapped_column(EnumText(FlowState, 30), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -161,7 +181,9 @@ class Flow(Base):
     text_template: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Options: IO's guidance is to check the profile before sending.
     check_profile: Mapped[bool] = mapped_column(Boolean, default=True)
-    feature_level: Mapped[str] = mapped_column(String(10), default="STANDARD")
+    feature_level: Mapped[FeatureLevel] = mapped_column(
+        EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
+    )
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # How long after sending the dispatcher reads each message's status; 0 = never.
     status_check_hours: Mapped[int] = mapped_column(Integer, default=48)
@@ -172,34 +194,50 @@ class Flow(Base):
     service: Mapped[Service] = relationship(lazy="joined")
 
 
-class Recipient(Base):
-    """One citizen of a flow, with the message rendered for them and its outcome."""
+class Notification(Base):
+    """One message to one citizen: a recipient of a flow, or a single message («Nuovo»)."""
 
-    __tablename__ = "recipients"
+    __tablename__ = "notifications"
     __table_args__ = (
         # The dispatcher's claim: pending rows of a flow, in file order.
-        Index("ix_recipients_flow_outcome", "flow_id", "outcome", "id"),
+        Index("ix_notifications_flow_outcome", "flow_id", "outcome", "id"),
+        # A flow's recipients in file order.
+        Index("ix_notifications_flow_row", "flow_id", "row_number"),
+        # The archive: newest first, by citizen or by service.
+        Index("ix_notifications_fiscal_code", "fiscal_code", "id"),
+        Index("ix_notifications_service", "service_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    flow_id: Mapped[int] = mapped_column(ForeignKey("flows.id", ondelete="CASCADE"))
-    row_number: Mapped[int] = mapped_column(Integer)  # as the operator sees it in the file
+    flow_id: Mapped[int | None] = mapped_column(
+        ForeignKey("flows.id", ondelete="CASCADE"), nullable=True
+    )
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    row_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # in the file
+    created_by: Mapped[str] = mapped_column(String(64))  # the author (a flow's: its author)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A single message's form token: a second «Aggiungi» of the same form finds this row
+    # instead of sending again.
+    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     fiscal_code: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(200))
     markdown: Mapped[str] = mapped_column(Text)
     amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # euro cents
     notice_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
     due_date: Mapped[str | None] = mapped_column(String(30), nullable=True)  # ISO UTC
+    feature_level: Mapped[FeatureLevel] = mapped_column(
+        EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
+    )
     extra: Mapped[str] = mapped_column(Text, default="{}")  # the file's other columns, JSON
-    outcome: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # Set and committed just before the message is posted: a crash after this point leaves
     # the row "esito incerto", never silently resent.
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     # An "errore" that came from retries running out (429, 503, network): may be resent.
@@ -213,11 +251,32 @@ class Recipient(Base):
     next_status_check_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True, index=True
     )
+    # Status reads stop after this moment (sent_at + the flow's status_check_hours).
+    status_check_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    flow: Mapped[Flow | None] = relationship(lazy="raise")
+    service: Mapped[Service] = relationship(lazy="raise")
 
 
 # The table itself, typed as one, for Core statements (the ORM types __table__ loosely).
-RECIPIENTS = cast(Table, Recipient.__table__)
+NOTIFICATIONS = cast(Table, Notification.__table__)
+
+
+class NotificationStatusEvent(Base):
+    """A change in IO's status of a message, as a status read found it: the history."""
+
+    __tablename__ = "notification_status_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    notification_id: Mapped[int] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    io_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    email_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    read_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    payment_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
 class AccountLease(Base):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.cli import cli
-from appio_core.storage.models import Recipient
+from appio_core.storage.models import Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -156,6 +156,7 @@ def test_status_reads_can_be_switched_off_for_a_flow(
     run("flow", "activate", flow_id)
     assert run("flow", "send", flow_id, "--wait").exit_code == 0
     with sessions() as session:
-        rows = session.scalars(select(Recipient).where(Recipient.flow_id == int(flow_id))).all()
+        query = select(Notification).where(Notification.flow_id == int(flow_id))
+        rows = session.scalars(query).all()
     assert any(r.io_message_id for r in rows)
     assert all(r.next_status_check_at is None for r in rows)

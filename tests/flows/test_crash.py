@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FINISHED_STATES, Outcome
-from appio_core.storage.models import IoAccount, Recipient, Service
+from appio_core.domain import FINISHED_STATES, Outcome
+from appio_core.flows import actions, importing, queries
+from appio_core.storage.models import IoAccount, Notification, Service
 
 from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
 
@@ -53,7 +53,7 @@ def _worker_env(app_env: str, simulator_url: str) -> dict[str, str]:
 
 def _start_flow(session: Session, service_id: int, codes: list[str], name: str) -> int:
     actor = Actor.system()
-    flow = flows.import_flow(
+    flow = importing.import_flow(
         session,
         actor,
         service_id=service_id,
@@ -61,10 +61,10 @@ def _start_flow(session: Session, service_id: int, codes: list[str], name: str) 
         natura="Comunicazione",
         source=recipient_csv(codes),
         filename=f"{name}.csv",
-        templates=flows.Templates(subject="Avviso per {{nome}}", text=TEXT),
+        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
     )
-    flows.activate(session, actor, flow.id)
-    flows.send(session, actor, flow.id)
+    actions.activate(session, actor, flow.id)
+    actions.send(session, actor, flow.id)
     session.commit()
     return flow.id
 
@@ -72,7 +72,7 @@ def _start_flow(session: Session, service_id: int, codes: list[str], name: str) 
 def _finished(sessions: sessionmaker[Session], flow_ids: list[int]) -> bool:
     with sessions() as session:
         return all(
-            flows.get_flow(session, Actor.system(), f).state in FINISHED_STATES for f in flow_ids
+            queries.get_flow(session, Actor.system(), f).state in FINISHED_STATES for f in flow_ids
         )
 
 
@@ -119,7 +119,7 @@ def _check_exactly_once(
     assert twice == {}, f"{len(twice)} citizens got a message twice"
     tally: dict[str, int] = {}
     with sessions() as session:
-        rows = session.query(Recipient).filter(Recipient.flow_id.in_(flow_ids)).all()
+        rows = session.query(Notification).filter(Notification.flow_id.in_(flow_ids)).all()
         for row in rows:
             tally[row.outcome] = tally.get(row.outcome, 0) + 1
             got = by_code.get(row.fiscal_code, [])

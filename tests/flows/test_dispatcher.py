@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FlowState, Outcome
+from appio_core.domain import FlowState, Outcome
+from appio_core.flows import actions, importing, queries
 from appio_core.io.simulator import create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.io.simulator.config import Faults
@@ -21,7 +21,7 @@ from .conftest import TEXT, fiscal_codes, recipient_csv
 
 
 def new_flow(session: Session, actor: Actor, service_id: int, codes: list[str]) -> int:
-    flow = flows.import_flow(
+    flow = importing.import_flow(
         session,
         actor,
         service_id=service_id,
@@ -29,10 +29,10 @@ def new_flow(session: Session, actor: Actor, service_id: int, codes: list[str]) 
         natura="Comunicazione",
         source=recipient_csv(codes),
         filename="destinatari.csv",
-        templates=flows.Templates(subject="Avviso per {{nome}}", text=TEXT),
+        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
     )
-    flows.activate(session, actor, flow.id)
-    flows.send(session, actor, flow.id)
+    actions.activate(session, actor, flow.id)
+    actions.send(session, actor, flow.id)
     session.commit()
     return flow.id
 
@@ -48,7 +48,7 @@ async def test_a_flow_is_sent_and_every_recipient_gets_an_outcome(
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
     await make_dispatcher(status_first_check=3600.0).run(once=True)
     session.expire_all()
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert sum(view.counts.values()) == 300
     assert set(view.counts) <= {Outcome.ACCEPTED, Outcome.NOT_ON_IO, Outcome.SERVICE_BLOCKED}
     assert view.counts[Outcome.ACCEPTED] > 200
@@ -56,7 +56,7 @@ async def test_a_flow_is_sent_and_every_recipient_gets_an_outcome(
     sends = simulator.record.sends_by_fiscal_code()
     accepted = {
         r.fiscal_code
-        for r in flows.list_recipients(session, operator, flow_id, outcome=Outcome.ACCEPTED)
+        for r in queries.list_recipients(session, operator, flow_id, outcome=Outcome.ACCEPTED)
     }
     assert set(sends) == accepted
     assert all(len(ids) == 1 for ids in sends.values())
@@ -80,10 +80,10 @@ async def test_status_reads_turn_accepted_messages_into_delivered_with_the_email
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(40))
     await make_dispatcher(app).run(once=True)
     session.expire_all()
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert view.counts == {Outcome.DELIVERED: 40}
     assert view.state == FlowState.SENT
-    rows = flows.list_recipients(session, operator, flow_id)
+    rows = queries.list_recipients(session, operator, flow_id)
     assert all(r.io_status == "PROCESSED" and r.io_message_id for r in rows)
     assert {r.email_status for r in rows} <= {"SENT", None}
     assert all(r.next_status_check_at is None for r in rows)  # final: no more reads
@@ -100,20 +100,20 @@ async def test_pausing_stops_sending_and_resuming_never_sends_twice(
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
     dispatcher = make_dispatcher(batch_size=50, concurrency=10)
     await dispatcher.tick()  # one batch of 50
-    flows.pause(session, operator, flow_id)
+    actions.pause(session, operator, flow_id)
     session.commit()
     await dispatcher.run(once=True)
     sent_while_paused = len(simulator.record.sends_by_fiscal_code())
     assert 0 < sent_while_paused <= 50
     session.expire_all()
-    assert flows.get_flow(session, operator, flow_id).counts[Outcome.PENDING] >= 150
-    flows.resume(session, operator, flow_id)
+    assert queries.get_flow(session, operator, flow_id).counts[Outcome.PENDING] >= 150
+    actions.resume(session, operator, flow_id)
     session.commit()
     await make_dispatcher().run(once=True)
     sends = simulator.record.sends_by_fiscal_code()
     assert all(len(ids) == 1 for ids in sends.values())
     session.expire_all()
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert view.counts.get(Outcome.PENDING, 0) == 0
     assert view.state in (FlowState.SENT, FlowState.INCOMPLETE)
 
@@ -128,13 +128,13 @@ async def test_cancelling_keeps_what_was_sent_and_sends_nothing_more(
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(120))
     dispatcher = make_dispatcher(batch_size=40)
     await dispatcher.tick()
-    flows.cancel(session, operator, flow_id)
+    actions.cancel(session, operator, flow_id)
     session.commit()
     before = len(simulator.record.sends_by_fiscal_code())
     await dispatcher.run(once=True)
     assert len(simulator.record.sends_by_fiscal_code()) == before
     session.expire_all()
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert view.state == FlowState.CANCELLED
     assert view.counts[Outcome.PENDING] == 80
 
@@ -154,19 +154,19 @@ async def test_unavailable_io_is_retried_then_the_row_fails_as_retryable(
         if not await dispatcher.tick():
             await asyncio.sleep(0.02)
         session.expire_all()
-        if flows.get_flow(session, operator, flow_id).state != FlowState.SENDING:
+        if queries.get_flow(session, operator, flow_id).state != FlowState.SENDING:
             break
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert view.state == FlowState.INCOMPLETE
-    rows = flows.list_recipients(session, operator, flow_id)
+    rows = queries.list_recipients(session, operator, flow_id)
     assert all(r.outcome == Outcome.ERROR and r.retryable and r.attempts == 2 for r in rows)
     assert "(dopo 2 tentativi)" in rows[0].error_detail
     app.set_faults(Faults())
-    assert flows.retry_failed(session, operator, flow_id) == 5
+    assert actions.retry_failed(session, operator, flow_id) == 5
     session.commit()
     await dispatcher.run(once=True)
     session.expire_all()
-    assert flows.get_flow(session, operator, flow_id).state in (
+    assert queries.get_flow(session, operator, flow_id).state in (
         FlowState.SENT,
         FlowState.INCOMPLETE,
     )
@@ -190,24 +190,24 @@ async def test_a_server_error_on_send_makes_the_row_uncertain_and_it_is_not_rese
     app.set_faults(Faults(error_500_rate=1.0, created_share=0.5))
     await make_dispatcher(app).run(once=True)
     session.expire_all()
-    view = flows.get_flow(session, operator, flow_id)
+    view = queries.get_flow(session, operator, flow_id)
     assert view.counts == {Outcome.UNCERTAIN: 30}
     assert view.state == FlowState.INCOMPLETE
     created = app.record.sends_by_fiscal_code()
     assert 0 < len(created) < 30  # IO created some of them before failing
     app.set_faults(Faults())
-    rows = flows.list_recipients(session, operator, flow_id)
+    rows = queries.list_recipients(session, operator, flow_id)
     reached = [r.id for r in rows if r.fiscal_code in created]
     missing = [r.id for r in rows if r.fiscal_code not in created]
-    flows.mark_uncertain_sent(session, operator, flow_id, reached)
-    flows.resend_uncertain(session, operator, flow_id, missing)
+    actions.mark_uncertain_sent(session, operator, flow_id, reached)
+    actions.resend_uncertain(session, operator, flow_id, missing)
     session.commit()
     await make_dispatcher(app).run(once=True)
     sends = app.record.sends_by_fiscal_code()
     assert len(sends) == 30
     assert all(len(ids) == 1 for ids in sends.values())
     session.expire_all()
-    assert flows.get_flow(session, operator, flow_id).state == FlowState.SENT
+    assert queries.get_flow(session, operator, flow_id).state == FlowState.SENT
 
 
 async def test_a_refused_key_pauses_the_flow_with_a_note(
@@ -230,7 +230,7 @@ async def test_a_refused_key_pauses_the_flow_with_a_note(
     assert flow is not None
     assert flow.state == FlowState.PAUSED
     assert "IO ha rifiutato le chiavi del servizio" in (flow.dispatcher_note or "")
-    assert flows.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
+    assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
 
 
 async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
@@ -241,7 +241,7 @@ async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
     make_dispatcher: Callable[..., Dispatcher],
 ) -> None:
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(10))
-    rows = flows.list_recipients(session, operator, flow_id)
+    rows = queries.list_recipients(session, operator, flow_id)
     for row in rows[:4]:  # claimed by a worker that died before posting
         row.outcome, row.worker_id = Outcome.SENDING, "dead-worker"
     for row in rows[4:6]:  # ... and two that it had started to post
@@ -250,7 +250,7 @@ async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
     session.commit()
     await make_dispatcher().run(once=True)
     session.expire_all()
-    by_id = {r.id: r for r in flows.list_recipients(session, operator, flow_id)}
+    by_id = {r.id: r for r in queries.list_recipients(session, operator, flow_id)}
     assert [by_id[r.id].outcome for r in rows[4:6]] == [Outcome.UNCERTAIN] * 2
     assert "interrotto" in (by_id[rows[4].id].error_detail or "")
     sent = simulator.record.sends_by_fiscal_code()

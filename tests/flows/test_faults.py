@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FlowState, Outcome
+from appio_core.domain import FlowState, Outcome
+from appio_core.flows import actions, importing, queries
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.models import IoAccount
 
@@ -68,7 +68,7 @@ async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
     account.rate_limit_requests = 0
     session.commit()
     actor = Actor.system()
-    flow = flows.import_flow(
+    flow = importing.import_flow(
         session,
         actor,
         service_id=demo["Tributi - TARI"],
@@ -76,10 +76,10 @@ async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
         natura="Comunicazione",
         source=recipient_csv(fiscal_codes(80, seed=4)),
         filename="guasti.csv",
-        templates=flows.Templates(subject="Avviso per {{nome}}", text=TEXT),
+        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
     )
-    flows.activate(session, actor, flow.id)
-    flows.send(session, actor, flow.id)
+    actions.activate(session, actor, flow.id)
+    actions.send(session, actor, flow.id)
     session.commit()
     http = httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(5.0, read=0.5))
     dispatcher = Dispatcher(
@@ -94,11 +94,11 @@ async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
 
     def finished() -> bool:
         with sessions() as s:
-            return flows.get_flow(s, actor, flow.id).state != FlowState.SENDING
+            return queries.get_flow(s, actor, flow.id).state != FlowState.SENDING
 
     await dispatcher.run(finished)
     session.expire_all()
-    view = flows.get_flow(session, actor, flow.id)
+    view = queries.get_flow(session, actor, flow.id)
     assert view.state == FlowState.INCOMPLETE
     assert sum(view.counts.values()) == 80
     assert Outcome.PENDING not in view.counts and Outcome.SENDING not in view.counts

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.services import enable_operator
+from appio_core.domain import FLOW_TRANSITIONS, FlowState, Outcome, Role, can_move
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
-from appio_core.flows import operations as flows
-from appio_core.flows.states import FLOW_TRANSITIONS, FlowState, Outcome, can_move
-from appio_core.storage.models import Flow, Recipient, Role
+from appio_core.flows import actions, importing, queries
+from appio_core.flows.queries import FlowView
+from appio_core.storage.models import Flow, Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -34,7 +35,7 @@ ALLOWED = {
     ("Invio incompleto", "Inviato"),
     ("Inviato", "Invio incompleto"),
 }
-TEMPLATES = flows.Templates(subject="Avviso per {{nome}}", text=TEXT)
+TEMPLATES = importing.Templates(subject="Avviso per {{nome}}", text=TEXT)
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.product(FlowState, FlowState)))
@@ -46,7 +47,7 @@ def test_every_pair_of_flow_states_is_allowed_or_refused_as_the_table_says(
 
 
 def _import(session: Session, actor: Actor, service_id: int, content: bytes) -> Flow:
-    return flows.import_flow(
+    return importing.import_flow(
         session,
         actor,
         service_id=service_id,
@@ -64,7 +65,7 @@ def test_an_import_creates_an_inactive_flow_with_every_row(
     flow = _import(session, operator, demo["Tributi - TARI"], recipient_csv(fiscal_codes(25)))
     assert flow.state == FlowState.INACTIVE
     assert flow.recipients_total == 25
-    [first] = flows.list_recipients(session, operator, flow.id, limit=1)
+    [first] = queries.list_recipients(session, operator, flow.id, limit=1)
     assert first.row_number == 2  # the header is row 1
     assert first.subject == "Avviso per Cittadino 0"
     assert first.markdown.startswith("Gentile Cittadino 0, ")
@@ -75,12 +76,12 @@ def test_a_file_with_one_bad_row_imports_nothing_and_says_why(
     session: Session, operator: Actor, demo: dict[str, int]
 ) -> None:
     content = recipient_csv(fiscal_codes(10)) + b"RSSMRA80A01H501X;Sbagliato\n"
-    with pytest.raises(flows.FlowFileRefused) as info:
+    with pytest.raises(importing.FlowFileRefused) as info:
         _import(session, operator, demo["Tributi - TARI"], content)
     assert info.value.report.error_rows == 1
     assert info.value.message.startswith("Il file contiene errori: nessun destinatario")
     assert session.scalar(select(func.count()).select_from(Flow)) == 0
-    assert session.scalar(select(func.count()).select_from(Recipient)) == 0
+    assert session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
 def test_a_flow_cannot_be_sent_before_it_is_activated(
@@ -88,21 +89,21 @@ def test_a_flow_cannot_be_sent_before_it_is_activated(
 ) -> None:
     flow = _import(session, operator, demo["Tributi - TARI"], recipient_csv(fiscal_codes(3)))
     with pytest.raises(Conflict, match="si può inviare solo un flusso «Attivo»"):
-        flows.send(session, operator, flow.id)
+        actions.send(session, operator, flow.id)
 
 
 def test_only_an_inactive_flow_can_have_its_recipients_replaced(
     session: Session, operator: Actor, demo: dict[str, int]
 ) -> None:
     flow = _import(session, operator, demo["Tributi - TARI"], recipient_csv(fiscal_codes(3)))
-    flows.replace_recipients(
+    importing.replace_recipients(
         session, operator, flow.id, recipient_csv(fiscal_codes(7, seed=2)), "nuovi.csv", TEMPLATES
     )
     assert flow.recipients_total == 7
-    assert session.scalar(select(func.count()).select_from(Recipient)) == 7
-    flows.activate(session, operator, flow.id)
+    assert session.scalar(select(func.count()).select_from(Notification)) == 7
+    actions.activate(session, operator, flow.id)
     with pytest.raises(Conflict, match="solo di un flusso «Inattivo»"):
-        flows.replace_recipients(
+        importing.replace_recipients(
             session, operator, flow.id, recipient_csv(fiscal_codes(2)), "x.csv", TEMPLATES
         )
 
@@ -112,13 +113,13 @@ def test_sending_the_same_file_again_today_needs_a_confirmation(
 ) -> None:
     content = recipient_csv(fiscal_codes(4))
     first = _import(session, operator, demo["Tributi - TARI"], content)
-    flows.activate(session, operator, first.id)
-    flows.send(session, operator, first.id)
+    actions.activate(session, operator, first.id)
+    actions.send(session, operator, first.id)
     second = _import(session, operator, demo["Tributi - TARI"], content)
-    flows.activate(session, operator, second.id)
-    with pytest.raises(flows.SameFileSentToday, match="già stato inviato oggi"):
-        flows.send(session, operator, second.id)
-    flows.send(session, operator, second.id, force=True)
+    actions.activate(session, operator, second.id)
+    with pytest.raises(actions.SameFileSentToday, match="già stato inviato oggi"):
+        actions.send(session, operator, second.id)
+    actions.send(session, operator, second.id, force=True)
     assert second.state == FlowState.SENDING
 
 
@@ -127,18 +128,18 @@ def test_the_same_file_for_another_service_needs_no_confirmation(
 ) -> None:
     content = recipient_csv(fiscal_codes(4))
     first = _import(session, operator, demo["Tributi - TARI"], content)
-    flows.activate(session, operator, first.id)
-    flows.send(session, operator, first.id)
+    actions.activate(session, operator, first.id)
+    actions.send(session, operator, first.id)
     other = _import(session, operator, demo["Servizi scolastici - Mensa"], content)
-    flows.activate(session, operator, other.id)
-    flows.send(session, operator, other.id)
+    actions.activate(session, operator, other.id)
+    actions.send(session, operator, other.id)
 
 
 def test_an_unknown_natura_is_refused(
     session: Session, operator: Actor, demo: dict[str, int]
 ) -> None:
     with pytest.raises(InvalidInput, match="Natura «Varie» sconosciuta"):
-        flows.import_flow(
+        importing.import_flow(
             session,
             operator,
             service_id=demo["Tributi - TARI"],
@@ -151,14 +152,14 @@ def test_an_unknown_natura_is_refused(
 
 
 ACTIONS: tuple[tuple[str, Callable[[Session, Actor, int], object]], ...] = (
-    ("activate", flows.activate),
-    ("send", flows.send),
-    ("pause", flows.pause),
-    ("resume", flows.resume),
-    ("cancel", flows.cancel),
-    ("retry failed", flows.retry_failed),
-    ("resend uncertain", lambda s, a, f: flows.resend_uncertain(s, a, f, [1])),
-    ("mark uncertain sent", lambda s, a, f: flows.mark_uncertain_sent(s, a, f, [1])),
+    ("activate", actions.activate),
+    ("send", actions.send),
+    ("pause", actions.pause),
+    ("resume", actions.resume),
+    ("cancel", actions.cancel),
+    ("retry failed", actions.retry_failed),
+    ("resend uncertain", lambda s, a, f: actions.resend_uncertain(s, a, f, [1])),
+    ("mark uncertain sent", lambda s, a, f: actions.mark_uncertain_sent(s, a, f, [1])),
 )
 
 
@@ -192,8 +193,8 @@ def test_an_operator_not_enabled_on_the_service_cannot_act_on_its_flows(
     with pytest.raises(PermissionDenied, match="Non sei abilitato a questo servizio"):
         action(session, stranger, flow.id)
     with pytest.raises(PermissionDenied):
-        flows.get_flow(session, stranger, flow.id)
-    assert flows.search_flows(session, stranger, flows.FlowFilters()) == []
+        queries.get_flow(session, stranger, flow.id)
+    assert queries.search_flows(session, stranger, queries.FlowFilters()).rows == []
 
 
 def test_an_operator_not_enabled_cannot_import_for_the_service(
@@ -215,13 +216,17 @@ def test_the_archive_filters_by_state_service_and_text(
         demo["Servizi scolastici - Mensa"],
         recipient_csv(fiscal_codes(2, seed=3)),
     )
-    flows.activate(session, operator, b.id)
-    search = flows.search_flows
-    assert [f.id for f in search(session, operator, flows.FlowFilters(text="acconto"))] == [a.id]
-    assert [f.id for f in search(session, operator, flows.FlowFilters(state=FlowState.ACTIVE))] == [
-        b.id
-    ]
+    actions.activate(session, operator, b.id)
+
+    def search(session: Session, actor: Actor, filters: queries.FlowFilters) -> list[FlowView]:
+        return queries.search_flows(session, actor, filters).rows
+
+    by_name = queries.FlowFilters(text="acconto")
+    assert [f.id for f in search(session, operator, by_name)] == [a.id]
+    assert [
+        f.id for f in search(session, operator, queries.FlowFilters(state=FlowState.ACTIVE))
+    ] == [b.id]
     assert [
         f.id
-        for f in search(session, operator, flows.FlowFilters(service_id=demo["Tributi - TARI"]))
+        for f in search(session, operator, queries.FlowFilters(service_id=demo["Tributi - TARI"]))
     ] == [a.id]

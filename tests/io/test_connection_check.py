@@ -18,9 +18,10 @@ from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ApiKeys
 from appio_core.config import load_settings
 from appio_core.demo.accounts import seed_demo
+from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
 from appio_core.io.simulator import SimulatorApp
-from appio_core.storage.models import Role, Service
+from appio_core.storage.models import Service
 
 VALID = (
     ConnectionOutcome.VALID_KEY,

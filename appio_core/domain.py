@@ -1,11 +1,35 @@
-"""States of a flow and outcomes of its recipients, as data: enums, groups, transitions.
+"""The words every layer shares, as data: roles, flow states and their transitions,
+notification outcomes, natura, feature levels.
 
-The labels are the Italian words the operators read (the seed's own for flows).
+The values are the Italian words the operators read (the seed's own for flows); the
+database stores them as they are (see appio_core.storage.models).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What an operator may do; the values are the Italian names the users know."""
+
+    ADMIN = "amministratore"  # everything, on every service
+    OPERATOR = "operatore"  # composes and sends on the services enabled for them
+    VIEWER = "consultazione"  # reads the services enabled for them
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.ADMIN: "Amministratore",
+    Role.OPERATOR: "Operatore",
+    Role.VIEWER: "Consultazione",
+}
+
+
+class FeatureLevel(StrEnum):
+    """IO's `feature_level_type`: ADVANCED (premium) makes read and payment status readable."""
+
+    STANDARD = "STANDARD"
+    ADVANCED = "ADVANCED"
 
 
 class FlowState(StrEnum):
@@ -47,7 +71,7 @@ def can_move(source: FlowState, target: FlowState) -> bool:
 
 
 class Outcome(StrEnum):
-    """A recipient's outcome."""
+    """A notification's outcome (a flow's recipient or a single message)."""
 
     PENDING = "da inviare"
     SENDING = "in invio"  # claimed by a worker

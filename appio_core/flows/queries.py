@@ -1,0 +1,249 @@
+"""Reading flows: one flow with its counts, the archive, a flow's recipients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.permissions import (
+    Actor,
+    enabled_service_ids,
+    require_service_read,
+)
+from appio_core.domain import (
+    FlowState,
+    Outcome,
+)
+from appio_core.flows.access import flow_or_404
+from appio_core.italian import local_date
+from appio_core.paging import Page, bounds
+from appio_core.storage.models import Flow, Notification, Service
+
+
+@dataclass(frozen=True)
+class FlowView:
+    id: int
+    name: str
+    description: str
+    natura: str
+    service_id: int
+    service_name: str
+    state: FlowState
+    created_by: str
+    created_at: datetime
+    activated_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    source_filename: str
+    check_profile: bool
+    feature_level: str
+    scheduled_at: datetime | None
+    recipients_total: int
+    counts: dict[Outcome, int] = field(default_factory=dict)
+    retryable_failures: int = 0  # «errore» rows that «reinvia falliti» would send again
+
+
+def outcome_counts(session: Session, flow_id: int) -> dict[Outcome, int]:
+    rows = session.execute(
+        select(Notification.outcome, func.count())
+        .where(Notification.flow_id == flow_id)
+        .group_by(Notification.outcome)
+    )
+    return {Outcome(outcome): count for outcome, count in rows}
+
+
+def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
+    return FlowView(
+        id=flow.id,
+        name=flow.name,
+        description=flow.description,
+        natura=flow.natura,
+        service_id=flow.service_id,
+        service_name=flow.service.name,
+        state=FlowState(flow.state),
+        created_by=flow.created_by,
+        created_at=flow.created_at,
+        activated_at=flow.activated_at,
+        started_at=flow.started_at,
+        finished_at=flow.finished_at,
+        source_filename=flow.source_filename,
+        check_profile=flow.check_profile,
+        feature_level=flow.feature_level,
+        scheduled_at=flow.scheduled_at,
+        recipients_total=flow.recipients_total,
+        counts=outcome_counts(session, flow.id) if with_counts else {},
+    )
+
+
+def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:
+    flow = flow_or_404(session, flow_id)
+    require_service_read(session, actor, flow.service_id)
+    view = _view(session, flow, with_counts=True)
+    if not view.counts.get(Outcome.ERROR):
+        return view
+    retryable = session.scalar(
+        select(func.count()).where(
+            Notification.flow_id == flow.id,
+            Notification.outcome == Outcome.ERROR,
+            Notification.retryable.is_(True),
+        )
+    )
+    return replace(view, retryable_failures=retryable or 0)
+
+
+@dataclass(frozen=True)
+class FlowFilters:
+    text: str = ""  # in the name or description
+    state: FlowState | None = None
+    natura: str | None = None
+    service_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None  # exclusive
+
+    def describe(self) -> str:
+        """The filter in words, for exports and the audit log."""
+        parts = [
+            f"{label}: {value}"
+            for label, value in (
+                ("testo", self.text.strip()),
+                ("stato", self.state.value if self.state else ""),
+                ("natura", self.natura or ""),
+                ("servizio", self.service_id or ""),
+                ("dal", local_date(self.created_from)),
+                ("prima del", local_date(self.created_to)),
+            )
+            if value
+        ]
+        return "; ".join(parts) or "nessun filtro"
+
+
+class FlowSortKey(StrEnum):
+    ID = "id"
+    NAME = "name"
+    SERVICE = "service"
+    NATURA = "natura"
+    STATE = "state"
+    RECIPIENTS = "recipients_total"
+    CREATED_AT = "created_at"
+    AUTHOR = "created_by"
+
+
+@dataclass(frozen=True)
+class FlowSort:
+    key: FlowSortKey = FlowSortKey.CREATED_AT
+    descending: bool = True
+
+
+NEWEST_FIRST = FlowSort()
+_FLOW_SORT_COLUMNS: dict[FlowSortKey, Any] = {
+    FlowSortKey.ID: Flow.id,
+    FlowSortKey.NAME: Flow.name,
+    FlowSortKey.SERVICE: Service.name,
+    FlowSortKey.NATURA: Flow.natura,
+    FlowSortKey.STATE: Flow.state,
+    FlowSortKey.RECIPIENTS: Flow.recipients_total,
+    FlowSortKey.CREATED_AT: Flow.created_at,
+    FlowSortKey.AUTHOR: Flow.created_by,
+}
+
+
+def _flow_order(sort: FlowSort) -> list[Any]:
+    column = _FLOW_SORT_COLUMNS[sort.key]
+    if sort.descending:
+        return [column.desc(), Flow.id.desc()]
+    return [column.asc(), Flow.id.asc()]
+
+
+def _flow_conditions(session: Session, actor: Actor, filters: FlowFilters) -> list[Any]:
+    where: list[Any] = []
+    allowed = enabled_service_ids(session, actor)
+    if allowed is not None:
+        where.append(Flow.service_id.in_(allowed))
+    if filters.text.strip():
+        words = filters.text.strip().lower()
+        where.append(
+            func.lower(Flow.name).contains(words, autoescape=True)
+            | func.lower(Flow.description).contains(words, autoescape=True)
+        )
+    if filters.state is not None:
+        where.append(Flow.state == filters.state)
+    if filters.natura:
+        where.append(Flow.natura == filters.natura)
+    if filters.service_id is not None:
+        where.append(Flow.service_id == filters.service_id)
+    if filters.created_from is not None:
+        where.append(Flow.created_at >= filters.created_from)
+    if filters.created_to is not None:
+        where.append(Flow.created_at < filters.created_to)
+    return where
+
+
+def search_flows(
+    session: Session,
+    actor: Actor,
+    filters: FlowFilters,
+    *,
+    sort: FlowSort = NEWEST_FIRST,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[FlowView]:
+    """A page of the archive of flows the actor may see, with the total."""
+    where = _flow_conditions(session, actor, filters)
+    total = session.scalar(select(func.count()).select_from(Flow).where(*where)) or 0
+    number, size, offset = bounds(total, page, page_size)
+    stmt = (
+        select(Flow)
+        .join(Service, Service.id == Flow.service_id)
+        .where(*where)
+        .order_by(*_flow_order(sort))
+        .limit(size)
+        .offset(offset)
+    )
+    rows = [_view(session, f, with_counts=False) for f in session.scalars(stmt)]
+    return Page(rows=rows, total=total, number=number, size=size)
+
+
+def iter_flows(
+    session: Session, actor: Actor, filters: FlowFilters, sort: FlowSort = NEWEST_FIRST
+) -> Iterator[FlowView]:
+    """Every flow matching the filters, streamed (for exports and the CLI)."""
+    stmt = (
+        select(Flow)
+        .join(Service, Service.id == Flow.service_id)
+        .where(*_flow_conditions(session, actor, filters))
+        .order_by(*_flow_order(sort))
+    )
+    for flow in session.scalars(stmt, execution_options={"yield_per": 1000}):
+        yield _view(session, flow, with_counts=False)
+
+
+def list_recipients(
+    session: Session,
+    actor: Actor,
+    flow_id: int,
+    *,
+    outcome: Outcome | None = None,
+    fiscal_code: str = "",
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Notification]:
+    flow = flow_or_404(session, flow_id)
+    require_service_read(session, actor, flow.service_id)
+    stmt = (
+        select(Notification)
+        .where(Notification.flow_id == flow_id)
+        .order_by(Notification.row_number)
+        .limit(limit)
+        .offset(offset)
+    )
+    if outcome is not None:
+        stmt = stmt.where(Notification.outcome == outcome)
+    if fiscal_code.strip():
+        stmt = stmt.where(Notification.fiscal_code == fiscal_code.strip().upper())
+    return list(session.scalars(stmt))
