@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from appio_core.domain import Role
+from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout
 from appio_ui.runtime import ensure_background_worker
 
@@ -15,18 +15,21 @@ if actor is None:
     st.navigation([st.Page(login_page, title="Accesso", icon=":material/login:")]).run()
     st.stop()
 
-ROLE_LABELS = {
-    Role.ADMIN: "Amministratore",
-    Role.OPERATOR: "Operatore",
-    Role.VIEWER: "Consultazione",
-}
-
-sending = [
+flows = [
     st.Page("pages/flussi.py", title="Flussi", icon=":material/list:", default=True),
-    st.Page("pages/flusso.py", title="Dettaglio flusso", visibility="hidden"),
+    st.Page("pages/flusso.py", title="Dettaglio flusso", url_path="flusso", visibility="hidden"),
+]
+notifications = [
+    st.Page("pages/notifiche.py", title="Notifiche", icon=":material/inbox:"),
+    st.Page(
+        "pages/notifica.py", title="Dettaglio notifica", url_path="notifica", visibility="hidden"
+    ),
 ]
 if actor.can_send:
-    sending.append(st.Page("pages/nuovo_flusso.py", title="Nuovo flusso", icon=":material/add:"))
+    flows.append(st.Page("pages/nuovo_flusso.py", title="Nuovo flusso", icon=":material/add:"))
+    notifications.append(
+        st.Page("pages/nuova_notifica.py", title="Nuova notifica", icon=":material/edit_note:")
+    )
 configuration = [st.Page("pages/servizi.py", title="Servizi", icon=":material/key:")]
 if actor.is_admin:
     configuration.append(st.Page("pages/operatori.py", title="Operatori", icon=":material/group:"))
@@ -36,4 +39,4 @@ with st.sidebar:
     st.button("Esci", icon=":material/logout:", on_click=logout)
 
 ensure_background_worker()
-st.navigation({"Invio": sending, "Configurazione": configuration}).run()
+st.navigation({"Flussi": flows, "Notifiche": notifications, "Configurazione": configuration}).run()

@@ -43,7 +43,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
 def test_flussi_is_the_home_page_and_lists_the_archive(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"])  # type: ignore[arg-type]
     assert at.title[0].value == "Flussi"
-    assert at.caption[0].value.startswith("1 flussi.")
+    assert at.caption[0].value.startswith("1 flusso.")  # not «1 flussi»
 
 
 def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> None:
@@ -51,7 +51,7 @@ def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> No
     [state] = [s for s in at.selectbox if s.label == "Stato"]
     state.select("Annullato")
     at.button[0].click().run()
-    assert at.info[0].value == "Nessun flusso corrisponde ai filtri."
+    assert at.caption[0].value.startswith("Nessun flusso corrisponde ai filtri.")
 
 
 def test_the_detail_shows_the_state_and_activates_the_flow(setup: dict[str, object]) -> None:

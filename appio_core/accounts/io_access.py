@@ -26,8 +26,11 @@ class ServiceAccess:
     rate_limit_window: float
 
     @property
-    def limiter(self) -> RateLimiter:
-        """The account's one limiter in this process, shared by all its services."""
+    def limiter(self) -> RateLimiter | None:
+        """The account's one limiter in this process, shared by all its services; None for
+        an account without a limit (0 requests: IO grants that to a few)."""
+        if self.rate_limit_requests <= 0:
+            return None
         return limiter_for_account(self.account, self.rate_limit_requests, self.rate_limit_window)
 
 

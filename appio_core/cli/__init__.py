@@ -11,9 +11,11 @@ COMMANDS = {
     "operator": "appio_core.cli.operators:operator",
     "service": "appio_core.cli.services:service",
     "flow": "appio_core.cli.flow:flow",
+    "notification": "appio_core.cli.notifications:notification",
     "worker": "appio_core.cli.flow_commands:worker",
     "io": "appio_core.cli.io:io",
     "simulator": "appio_core.cli.simulator:simulator",
+    "health": "appio_core.cli.health:health",
 }
 
 

@@ -14,6 +14,7 @@ from appio_core.accounts.services import enable_operator
 from appio_core.domain import FLOW_TRANSITIONS, FlowState, Outcome, Role, can_move
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
 from appio_core.flows import actions, importing, queries
+from appio_core.flows.queries import FlowView
 from appio_core.storage.models import Flow, Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
@@ -193,7 +194,7 @@ def test_an_operator_not_enabled_on_the_service_cannot_act_on_its_flows(
         action(session, stranger, flow.id)
     with pytest.raises(PermissionDenied):
         queries.get_flow(session, stranger, flow.id)
-    assert queries.search_flows(session, stranger, queries.FlowFilters()) == []
+    assert queries.search_flows(session, stranger, queries.FlowFilters()).rows == []
 
 
 def test_an_operator_not_enabled_cannot_import_for_the_service(
@@ -216,7 +217,10 @@ def test_the_archive_filters_by_state_service_and_text(
         recipient_csv(fiscal_codes(2, seed=3)),
     )
     actions.activate(session, operator, b.id)
-    search = queries.search_flows
+
+    def search(session: Session, actor: Actor, filters: queries.FlowFilters) -> list[FlowView]:
+        return queries.search_flows(session, actor, filters).rows
+
     by_name = queries.FlowFilters(text="acconto")
     assert [f.id for f in search(session, operator, by_name)] == [a.id]
     assert [

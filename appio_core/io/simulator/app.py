@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -77,18 +78,21 @@ def _utc_now() -> str:
 
 class SimulatorApp:
     def __init__(
-        self, config: SimulatorConfig, clock: Callable[[], float] = time.monotonic
+        self,
+        config: SimulatorConfig,
+        clock: Callable[[], float] = time.monotonic,
+        journal: Path | None = None,
     ) -> None:
         self.config = config
         self.faults = config.faults
         self.rate_limit = config.rate_limit
-        self.record = Record()
+        self.record = Record(journal, clock)
         self.population = Population(
             config.seed, config.no_io_share, config.blocked_share, config.email_share
         )
         self._clock = clock
         self._rng = random.Random(config.seed)
-        self._sequence = 0
+        self._sequence = self.record.last_sequence
         self._keys: dict[str, tuple[SimService, str]] = {}
         for service in config.services:
             self._keys[service.primary_key] = (service, "primary")
@@ -296,23 +300,25 @@ class SimulatorApp:
         message_id = str(ULID())
         self._sequence += 1
         kind = self.population.kind(fiscal_code, service.service_id)
-        self.record.messages[message_id] = StoredMessage(
-            id=message_id,
-            service_id=service.service_id,
-            fiscal_code=fiscal_code,
-            created_at=_utc_now(),
-            accepted_at=self._clock(),
-            feature_level_type=message["feature_level_type"],
-            content=message["content"],
-            time_to_live=message.get("time_to_live"),
-            # IO accepts the message, then rejects it when the citizen has no IO or
-            # blocked the service.
-            sequence=self._sequence,
-            final_status=(
-                MessageStatusValue.PROCESSED
-                if kind == Kind.WITH_IO
-                else MessageStatusValue.REJECTED
-            ),
+        self.record.store(
+            StoredMessage(
+                id=message_id,
+                service_id=service.service_id,
+                fiscal_code=fiscal_code,
+                created_at=_utc_now(),
+                accepted_at=self._clock(),
+                feature_level_type=message["feature_level_type"],
+                content=message["content"],
+                time_to_live=message.get("time_to_live"),
+                # IO accepts the message, then rejects it when the citizen has no IO or
+                # blocked the service.
+                sequence=self._sequence,
+                final_status=(
+                    MessageStatusValue.PROCESSED
+                    if kind == Kind.WITH_IO
+                    else MessageStatusValue.REJECTED
+                ),
+            )
         )
         location = f"{API_PREFIX}/messages/{fiscal_code}/{message_id}"
         return Answer(
@@ -481,5 +487,5 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def create_app(config: SimulatorConfig) -> SimulatorApp:
-    return SimulatorApp(config)
+def create_app(config: SimulatorConfig, journal: Path | None = None) -> SimulatorApp:
+    return SimulatorApp(config, journal=journal)
