@@ -125,18 +125,16 @@ def import_flow(
     _check_options(name, natura, options)
     content = _payload(source)
     file_options = _file_options(service, templates)
-    with (
-        ThreadPoolExecutor(max_workers=1) as hasher,
-        open_recipient_file(content, filename, file_options, deliver=True) as opened,
-    ):
-        # The child reads and checks the file meanwhile; hashing releases the GIL.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        # Hashed while the sandboxed child reads and checks the file (hashlib releases the GIL).
         digest = hasher.submit(checksum, content)
-        if opened.report.has_errors:
-            raise FlowFileRefused(opened.report)
-        flow = _new_flow(
-            session, actor, service, name, natura, filename, digest.result(), templates, options
-        )
-        flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
+        with open_recipient_file(content, filename, file_options, deliver=True) as opened:
+            if opened.report.has_errors:
+                raise FlowFileRefused(opened.report)
+            flow = _new_flow(
+                session, actor, service, name, natura, filename, digest.result(), templates, options
+            )
+            flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
     return flow
 
 

@@ -19,7 +19,6 @@ from appio_core.errors import InvalidInput
 from appio_core.recipient_file import sandbox, wire
 from appio_core.recipient_file.options import FileLimits, FileOptions
 from appio_core.recipient_file.processing import Request
-from appio_core.recipient_file.reader import FILE_TOO_LARGE
 from appio_core.recipient_file.report import FileError, ValidationReport
 
 Source = Path | bytes | BinaryIO
@@ -97,7 +96,7 @@ def _payload(source: Source, max_bytes: int) -> Path | bytes | FileError:
         return source
     content = source.read(max_bytes + 1)
     if not isinstance(content, bytes):
-        return FileError(FILE_TOO_LARGE, "Il file non si riesce a leggere.")
+        return FileError(UNREADABLE, "Il file non si riesce a leggere: caricalo di nuovo.")
     return content
 
 

@@ -18,7 +18,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.flows import importing
 from appio_core.recipient_file import processing, wire
 from appio_core.recipient_file.options import FileOptions
-from appio_core.storage.models import Flow, Notification
+from appio_core.storage.models import Flow, Notification, Service
 
 from ..recipients.hostile_files.make_hostile import SMALL
 from .conftest import TEXT, fiscal_codes, recipient_csv
@@ -157,3 +157,23 @@ def test_the_file_is_read_and_checked_once_for_the_report_and_the_rows(
     assert [kind for kind, _ in frames] == [wire.REPORT, wire.CHUNK, wire.CHUNK, wire.CHUNK]
     assert wire.decode_report(frames[0][1]).summary() == "7 righe, tutte corrette."
     assert [wire.decode_table(body).num_rows for _, body in frames[1:]] == [3, 3, 1]
+
+
+def test_an_import_refused_carries_the_report_appio_flow_validate_gives(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    from appio_core.recipient_file.validation import validate_file
+
+    content = recipient_csv(fiscal_codes(6)) + b"RSSMRA80A01H501X;Sbagliato\n;Vuoto\n"
+    with pytest.raises(importing.FlowFileRefused) as refused:
+        _import(session, operator, demo[SERVICE], content)
+    service = session.get(Service, demo[SERVICE])
+    assert service is not None
+    options = FileOptions(
+        subject_template=TEMPLATES.subject,
+        text_template=TEMPLATES.text,
+        max_payment_amount=service.max_payment_amount,
+    )
+    expected = validate_file(content, "destinatari.csv", options).to_dict()
+    assert refused.value.report.to_dict() == expected
+    assert refused.value.report.error_rows == 2
