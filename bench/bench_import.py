@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -32,6 +29,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_validation import NAMES, OUT, fiscal_codes
+from process_tree import Run, run
 
 PYTHON = sys.executable
 APPIO = str(Path(PYTHON).parent / "appio")
@@ -56,59 +54,6 @@ def write_csv(path: Path, rows: int) -> None:
         }
     )
     frame.to_csv(path, sep=";", index=False)
-
-
-def _status(pid: int, field: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
-def run(command: list[str], env: dict[str, str]) -> tuple[float, dict[str, float], int]:
-    """Wall seconds, peak RSS in MB per role (parent, server, child) and exit status."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    peaks: dict[int, int] = {}
-    depth: dict[int, int] = {process.pid: 0}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            stack = [process.pid]
-            while stack:
-                pid = stack.pop()
-                peaks[pid] = max(peaks.get(pid, 0), _status(pid, "VmHWM"))
-                for child in _children(pid):
-                    depth.setdefault(child, depth[pid] + 1)
-                    stack.append(child)
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    # Sampled, not wait4's ru_maxrss: that one starts from this (large) process's own peak,
-    # inherited through fork.
-    del usage
-    roles = {"parent": 0.0, "server": 0.0, "child": 0.0}
-    for pid, peak in peaks.items():
-        role = {0: "parent", 1: "server"}.get(depth.get(pid, 2), "child")
-        roles[role] = max(roles[role], peak / 1024)
-    return elapsed, roles, os.waitstatus_to_exitcode(status)
 
 
 def prepare(url: str, data: Path) -> dict[str, str]:
@@ -155,9 +100,10 @@ def main() -> None:
     print(f"CSV: {args.rows:,} rows, {csv_path.stat().st_size / 1e6:.0f} MB")
 
     read_csv = [PYTHON, "-c", f"import pandas; pandas.read_csv({str(csv_path)!r}, sep=';')"]
-    baseline = [run(read_csv, dict(os.environ)) for _ in range(args.runs)]
-    base = statistics.median(r[0] for r in baseline)
-    print(f"pandas.read_csv process: {base:.2f} s, {max(r[1]['parent'] for r in baseline):.0f} MB")
+    baseline = [run(read_csv) for _ in range(args.runs)]
+    # The fastest run: on a shared 2-core machine every other run is slowed by someone else.
+    base = min(r.seconds for r in baseline)
+    print(f"pandas.read_csv process: {base:.2f} s, {max(r.parent_mb for r in baseline):.0f} MB")
 
     backends = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
     print("\n| database | run | wall | ratio to read_csv | parent | fork server | child | exit |")
@@ -168,19 +114,17 @@ def main() -> None:
                 data = Path(directory)
                 if server is None:
                     env = prepare(f"sqlite:///{data / 'appio.db'}", data)
-                    seconds, roles, status = run(import_command(csv_path, text_path), env)
+                    result = run(import_command(csv_path, text_path), env)
                 else:
-                    seconds, roles, status = _on_postgres(server, data, csv_path, text_path)
+                    result = _on_postgres(server, data, csv_path, text_path)
             print(
-                f"| {label} | {i + 1} | {seconds:.2f} s | {seconds / base:.1f}x |"
-                f" {roles['parent']:.0f} MB | {roles['server']:.0f} MB | {roles['child']:.0f} MB"
-                f" | {status} |"
+                f"| {label} | {i + 1} | {result.seconds:.2f} s | {result.seconds / base:.1f}x |"
+                f" {result.parent_mb:.0f} MB | {result.server_mb:.0f} MB |"
+                f" {result.child_mb:.0f} MB | {result.status} |"
             )
 
 
-def _on_postgres(
-    server: str, data: Path, csv_path: Path, text_path: Path
-) -> tuple[float, dict[str, float], int]:
+def _on_postgres(server: str, data: Path, csv_path: Path, text_path: Path) -> Run:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
