@@ -21,8 +21,11 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_validation import NAMES, OUT, fiscal_codes
 from process_tree import Run, run
 
+T = TypeVar("T")
 PYTHON = sys.executable
 APPIO = str(Path(PYTHON).parent / "appio")
 SUBJECT = "Avviso TARI per {{nome}} {{cognome}}"
@@ -85,11 +89,67 @@ def import_command(csv_path: Path, text_path: Path) -> list[str]:
     ]
 
 
+def _floor_rows(count: int) -> list[tuple[object, ...]]:
+    """Rows shaped like the import's (same lengths), for the write alone."""
+    codes = fiscal_codes(count, seed=31)
+    text = TEXT.replace("{{nome}} {{cognome}}", "Maria Grazia Esposito")
+    extra = '{"nome":"Maria Grazia","cognome":"Esposito","quartiere":"Centro",'
+    extra += '"protocollo":"2026/0000001"}'
+    return [
+        (i + 2, codes[i], "Avviso TARI per Maria Grazia Esposito", text, None, None, None, extra)
+        for i in range(count)
+    ]
+
+
+def floor_seconds(url: str, rows: list[tuple[object, ...]]) -> float:
+    """The database write alone, as the import does it, of rows built beforehand: what no
+    reading or checking can go under with this schema (its eight indexes)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        flow_id, service_id = conn.execute(text("SELECT id, service_id FROM flows LIMIT 1")).one()
+    head = (flow_id, service_id, "bench", "2026-11-30 12:00:00.000000+00:00", "STANDARD")
+    tail = ("PENDING", 0, False)
+    names = "flow_id, service_id, created_by, created_at, feature_level, row_number, fiscal_code,"
+    names += " subject, markdown, amount, notice_number, due_date, extra, outcome, attempts,"
+    names += " retryable"
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        start = time.perf_counter()
+        if url.startswith("sqlite"):
+            cursor.execute("PRAGMA cache_size=-65536")
+            marks = ", ".join("?" * 16)
+            for i in range(0, len(rows), 50_000):
+                cursor.executemany(
+                    f"INSERT INTO notifications ({names}) VALUES ({marks})",
+                    [(*head, *r, *tail) for r in rows[i : i + 50_000]],
+                )
+        else:
+            import csv
+            import io
+
+            with cursor.copy(f"COPY notifications ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+                for i in range(0, len(rows), 50_000):
+                    out = io.StringIO()
+                    csv.writer(out, lineterminator="\n").writerows(
+                        (*head, *r, *tail) for r in rows[i : i + 50_000]
+                    )
+                    copy.write(out.getvalue())
+        raw.commit()
+        return time.perf_counter() - start
+    finally:
+        raw.close()
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", default=os.environ.get("APPIO_TEST_POSTGRES_URL"))
+    parser.add_argument("--floor", action="store_true", help="also time the write alone")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     csv_path = OUT / f"import-{args.rows}.csv"
@@ -117,6 +177,11 @@ def main() -> None:
                     result = run(import_command(csv_path, text_path), env)
                 else:
                     result = _on_postgres(server, data, csv_path, text_path)
+                if args.floor and i == 0:
+                    floor = _floor(server, data, args.rows)
+                    print(
+                        f"| {label} | write alone | {floor:.2f} s | {floor / base:.1f}x | | | | |"
+                    )
             print(
                 f"| {label} | {i + 1} | {result.seconds:.2f} s | {result.seconds / base:.1f}x |"
                 f" {result.parent_mb:.0f} MB | {result.server_mb:.0f} MB |"
@@ -124,7 +189,21 @@ def main() -> None:
             )
 
 
-def _on_postgres(server: str, data: Path, csv_path: Path, text_path: Path) -> Run:
+def _floor(server: str | None, data: Path, count: int) -> float:
+    rows = _floor_rows(count)
+    if server is None:
+        floor_dir = data / "floor"
+        floor_dir.mkdir()
+        return floor_seconds(prepare_url(f"sqlite:///{floor_dir / 'appio.db'}", floor_dir), rows)
+    return _with_database(server, data, lambda url: floor_seconds(prepare_url(url, data), rows))
+
+
+def prepare_url(url: str, data: Path) -> str:
+    prepare(url, data)
+    return url
+
+
+def _with_database(server: str, data: Path, work: Callable[[str], T]) -> T:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -134,12 +213,19 @@ def _on_postgres(server: str, data: Path, csv_path: Path, text_path: Path) -> Ru
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(server).set(database=name).render_as_string(hide_password=False)
-        env = prepare(url, data)
-        return run(import_command(csv_path, text_path), env)
+        return work(url)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _on_postgres(server: str, data: Path, csv_path: Path, text_path: Path) -> Run:
+    def work(url: str) -> Run:
+        env = prepare(url, data)
+        return run(import_command(csv_path, text_path), env)
+
+    return _with_database(server, data, work)
 
 
 if __name__ == "__main__":
