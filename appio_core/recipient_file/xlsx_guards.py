@@ -33,7 +33,9 @@ _RELS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _DIMENSION = re.compile(
     rb'<(?:\w+:)?dimension\s+ref="([A-Za-z]{1,4})?\$?(\d+)?:?\$?([A-Za-z]{1,4})?\$?(\d+)?"'
 )
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\s[^>]*?r="([A-Z]{1,4})(\d{1,8})"')
+# Cell references are the only r="..." values that start with a letter (rows have numbers);
+# the literal prefix lets the regex engine skip ahead, where "<c ..." made it try every tag.
+_CELL_REF = rb' r="('
 _ROW_REF = re.compile(rb'<(?:\w+:)?row\s[^>]*?r="(\d{1,8})"')
 _SMALL_XML = 16 * MB  # workbook.xml and its relationships are a few KB
 
@@ -187,14 +189,41 @@ def _scan_sheet(archive: zipfile.ZipFile, path: str, limits: FileLimits) -> None
                 found = _DIMENSION.search(text)
                 if found and found.group(3) and found.group(4):
                     _check_grid(_column_number(found.group(3)), int(found.group(4)), limits)
-            refs = _CELL_REF.findall(text)
-            if refs:
-                max_column = max(max_column, max(_column_number(c) for c in {c for c, _ in refs}))
-                max_row = max(max_row, int(refs[-1][1]))
-            rows = _ROW_REF.findall(text)
-            if rows:
-                max_row = max(max_row, int(rows[-1]))
+            max_column = _widest(text, max_column)
+            max_row = max(max_row, _last_row(text))
             _check_grid(max_column, max_row, limits)
+
+
+def _last_row(text: bytes) -> int:
+    """The number of the last row in the block (rows come in order); a prefixed <x:row> is
+    looked for only when no plain <row> is there."""
+    at = text.rfind(b"<row ")
+    found = _ROW_REF.match(text, at) if at >= 0 else None
+    if found:
+        return int(found.group(1))
+    rows = _ROW_REF.findall(text)
+    return int(rows[-1]) if rows else 0
+
+
+def _widest(text: bytes, known: int) -> int:
+    """The widest column among the cell references, found by searching only for a column
+    beyond the widest known so far: one scan in the usual case, where listing every
+    reference cost a third of a second per 100,000 rows."""
+    while True:
+        found = re.search(_CELL_REF + _beyond(_column_name(known)) + rb")[0-9]", text)
+        if found is None:
+            return known
+        known = _column_number(found.group(1))
+
+
+def _beyond(letters: str) -> bytes:
+    """A regex for column names after `letters` (longer ones, or as long and later)."""
+    options = [f"[A-Z]{{{len(letters) + 1},4}}"]
+    for i, letter in enumerate(letters):
+        if letter != "Z":
+            rest = len(letters) - i - 1
+            options.append(f"{letters[:i]}[{chr(ord(letter) + 1)}-Z][A-Z]{{{rest}}}")
+    return ("(?:" + "|".join(options) + ")").encode()
 
 
 def _drain(archive: zipfile.ZipFile, name: str, limits: FileLimits) -> None:
