@@ -84,7 +84,12 @@ def validate(
 
     Esce con 0 se nessuna riga ha errori, 1 se alcune ne hanno, 2 se il file non è utilizzabile.
     """
-    # Imported here: pandas and pyarrow are not needed by the other `appio` commands.
+    # The sandbox that reads the file starts first (it needs no pandas): its imports then
+    # overlap with the ones below. Imported here: pandas and pyarrow are not needed by the
+    # other `appio` commands.
+    from appio_core.recipient_file import sandbox
+
+    sandbox.start_soon()
     from appio_core.recipient_file.validation import FileOptions, validate_file
 
     if text_template_file is not None:

@@ -67,13 +67,22 @@ class _Server:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
         self._path = ""
+
+    def start_soon(self) -> None:
+        """Starts the server without waiting for it: its imports (pandas, pyarrow, calamine)
+        then overlap with the caller's own."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
 
     def connect(self) -> socket.socket:
         with self._lock:
             for attempt in range(2):
                 if self._process is None or self._process.poll() is not None:
                     self._start()
+                self._wait_ready()
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
                     sock.connect(self._path)
@@ -96,25 +105,33 @@ class _Server:
             "ARROW_DEFAULT_MEMORY_POOL": "system",
             "MALLOC_ARENA_MAX": "2",
         }
+        self._ready = False
         self._process = subprocess.Popen(
             [sys.executable, "-m", "appio_core.recipient_file.sandbox", self._path],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
         )
-        assert self._process.stdout is not None
+
+    def _wait_ready(self) -> None:
+        if self._ready:
+            return
+        assert self._process is not None and self._process.stdout is not None
         if self._process.stdout.readline() != _READY:
             self._stop()
             raise SandboxFailure("errore")
+        self._ready = True
 
     def _stop(self) -> None:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
             self._process = None
+            self._ready = False
 
 
 _SERVER = _Server()
+start_soon = _SERVER.start_soon
 
 
 class Channel:
