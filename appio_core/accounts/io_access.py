@@ -26,8 +26,9 @@ class ServiceAccess:
     rate_limit_window: float
 
     @property
-    def limiter(self) -> RateLimiter:
-        """The account's one limiter in this process, shared by all its services."""
+    def limiter(self) -> RateLimiter | None:
+        """The account's one limiter in this process, shared by all its services (None:
+        the account has no limit)."""
         return limiter_for_account(self.account, self.rate_limit_requests, self.rate_limit_window)
 
 

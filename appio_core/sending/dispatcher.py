@@ -364,15 +364,8 @@ class Dispatcher:
             assert account is not None
             if self._http is None:
                 self._http = make_http_client(self.base_url)
-            # 0 requests means an account without a limit (IO has a few).
-            limiter = (
-                limiter_for_account(
-                    account.name,
-                    account.rate_limit_requests,
-                    float(account.rate_limit_window_seconds),
-                )
-                if account.rate_limit_requests > 0
-                else None
+            limiter = limiter_for_account(
+                account.name, account.rate_limit_requests, float(account.rate_limit_window_seconds)
             )
             client = IoClient(self.base_url, self._http, limiter)
             self._clients[account_id] = client
