@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys, api_keys
+from appio_core.accounts.services import api_keys
 from appio_core.io.client import IoClient
 from appio_core.io.http import make_http_client
+from appio_core.io.models import ApiKeys
 from appio_core.io.rate_limit import RateLimiter, limiter_for_account
 from appio_core.storage.models import Service
 

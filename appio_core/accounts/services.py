@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
 )
 from appio_core.accounts.security import KeyBox, last4, masked
 from appio_core.errors import Conflict, InvalidInput, NotFound
+from appio_core.io.models import ApiKeys
 from appio_core.storage.models import IoAccount, Operator, Service
 
 DEFAULT_ACCOUNT = "principale"
@@ -57,12 +58,6 @@ class ServiceView:
     account: str
     active: bool
     operators: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ApiKeys:
-    primary: str
-    secondary: str | None
 
 
 def _view(service: Service) -> ServiceView:

@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 import httpx
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.config import SIMULATOR_BASE_URL
 from appio_core.io.errors import (
     BadRequest,
@@ -42,6 +41,7 @@ from appio_core.io.errors import (
     UnexpectedResponse,
 )
 from appio_core.io.models import (
+    ApiKeys,
     MessageStatus,
     MessageStatusValue,
     NewMessage,

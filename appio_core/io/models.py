@@ -45,6 +45,15 @@ class PaymentStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ApiKeys:
+    """A service's two subscription keys, in clear: IO accepts either (the client tries
+    the secondary when the primary is refused)."""
+
+    primary: str
+    secondary: str | None
+
+
+@dataclass(frozen=True)
 class NewMessage:
     """One message for one citizen, as `POST /messages` takes it.
 

@@ -51,7 +51,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.client import IoClient
@@ -65,7 +64,7 @@ from appio_core.io.errors import (
     ProfileNotFound,
 )
 from appio_core.io.http import make_http_client
-from appio_core.io.models import NewMessage
+from appio_core.io.models import ApiKeys, NewMessage
 from appio_core.io.rate_limit import limiter_for_account
 from appio_core.notifications.status import (
     accepted_values,

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import httpx
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.demo.accounts import DEMO_SERVICES
 from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
+from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp, SimulatorConfig, create_app, demo_config
 
 TRIBUTI, MENSA, ANAGRAFE = DEMO_SERVICES  # ANAGRAFE has a limited key

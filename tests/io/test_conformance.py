@@ -28,10 +28,9 @@ from openapi_schema import (
     response_schema,
 )
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.io.client import SIMULATOR_API_URL, IoClient
 from appio_core.io.errors import IoError
-from appio_core.io.models import TEST_FISCAL_CODE, NewMessage
+from appio_core.io.models import TEST_FISCAL_CODE, ApiKeys, NewMessage
 from appio_core.io.simulator import Faults, Kind, SimulatorApp
 
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2

@@ -15,11 +15,12 @@ from appio_core.accounts.connection_check import (
 )
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys, set_account_rate_limit
+from appio_core.accounts.services import set_account_rate_limit
 from appio_core.config import load_settings
 from appio_core.demo.accounts import seed_demo
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
+from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp
 from appio_core.storage.models import Service
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from io_helpers import FakeClock
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
 from appio_core.io.errors import (
     BadRequest,
@@ -27,6 +26,7 @@ from appio_core.io.errors import (
     ServiceUnavailable,
 )
 from appio_core.io.models import (
+    ApiKeys,
     MessageStatusValue,
     NewMessage,
     NotificationStatus,

@@ -21,7 +21,6 @@ from io_helpers import (
     simulator,
 )
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.io.errors import (
     Forbidden,
     IoOutcomeUnknown,
@@ -32,6 +31,7 @@ from appio_core.io.errors import (
 )
 from appio_core.io.models import (
     TEST_FISCAL_CODE,
+    ApiKeys,
     MessageStatusValue,
     NewMessage,
     NotificationStatus,

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from appio_core.io.models import TEST_FISCAL_CODE
+from appio_core.io.simulator.demo import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,7 @@ class SimulatorConfig:
 
 
 def demo_config(**overrides: Any) -> SimulatorConfig:
-    """The demo services (appio_core.demo.accounts), all on the demo account (150 per 5 s)."""
-    from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
-
+    """The demo services, all on the demo account (150 per 5 s)."""
     services = tuple(
         SimService(
             service_id=demo.io_service_id,
