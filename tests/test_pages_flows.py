@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -10,9 +12,10 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
-from appio_core.domain import Role
-from appio_core.flows import importing
-from appio_core.storage.models import Operator, Service
+from appio_core.domain import FlowState, Outcome, Role
+from appio_core.flows import actions, importing
+from appio_core.storage.models import Flow, Notification, Operator, Service
+from appio_ui import recipients_view
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
@@ -92,3 +95,151 @@ def test_the_detail_without_a_chosen_flow_points_to_the_archive(
 ) -> None:
     at = app_as(setup["operator"], "pages/flusso.py")  # type: ignore[arg-type]
     assert at.info[0].value == "Scegli un flusso dalla pagina Flussi."
+
+
+def _flow_in(sessions: sessionmaker[Session], flow_id: int, state: FlowState) -> None:
+    with sessions.begin() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = state
+
+
+def _state(sessions: sessionmaker[Session], flow_id: int) -> FlowState:
+    with sessions() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        return FlowState(flow.state)
+
+
+def test_invia_hands_an_active_flow_to_the_dispatcher(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, FlowState.ACTIVE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    at.button(key="action_Invia").click().run()
+    assert at.success[0].value == "Invio avviato: i messaggi partono al ritmo consentito da IO."
+    assert "Stato **In invio**" in at.caption[0].value
+    assert _state(sessions, flow_id) == FlowState.SENDING
+
+
+def test_invia_asks_to_confirm_a_file_already_sent_today(
+    setup: dict[str, object], sessions: sessionmaker[Session], keybox: KeyBox
+) -> None:
+    first = int(setup["flow_id"])  # type: ignore[call-overload]
+    with sessions.begin() as session:
+        admin = Actor.system()
+        actions.activate(session, admin, first)
+        actions.send(session, admin, first)
+        twin = importing.import_flow(
+            session,
+            admin,
+            service_id=session.query(Service).filter_by(name="Tributi - TARI").one().id,
+            name="TARI di nuovo",
+            natura="Comunicazione",
+            source=recipient_csv(fiscal_codes(5)),  # the same file
+            filename="tari.csv",
+            templates=importing.Templates("Avviso per {{nome}}", TEXT),
+        )
+        actions.activate(session, admin, twin.id)
+        second = twin.id
+    at = app_as(setup["operator"], "pages/flusso.py", second)  # type: ignore[arg-type]
+    at.button(key="action_Invia").click().run()
+    assert at.warning[0].value.startswith("Lo stesso file è già stato inviato oggi")
+    assert f"flusso n. {first} «TARI acconto»" in at.warning[0].value
+    assert _state(sessions, second) == FlowState.ACTIVE
+    at.checkbox(key="send_confirmed").check().run()
+    at.button(key="action_Invia").click().run()
+    assert at.success[0].value.startswith("Invio avviato")
+    assert _state(sessions, second) == FlowState.SENDING
+
+
+def test_sospendi_pauses_a_flow_being_sent(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert [b.label for b in at.button if b.key and b.key.startswith("action_")] == [
+        "Sospendi",
+        "Conferma",  # «Annulla flusso», inside its confirmation
+    ]
+    at.button(key="action_Sospendi").click().run()
+    assert at.success[0].value == "Invio sospeso."
+    assert "Stato **Sospeso**" in at.caption[0].value
+    assert at.button(key="action_Riprendi")
+
+
+def _with_uncertain_row(sessions: sessionmaker[Session], flow_id: int, state: FlowState) -> int:
+    with sessions.begin() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = state
+        rows = session.query(Notification).filter_by(flow_id=flow_id).order_by(Notification.id)
+        for row in rows:
+            row.outcome = Outcome.ACCEPTED
+        row.outcome = Outcome.UNCERTAIN
+        return row.id
+
+
+@pytest.fixture
+def uncertain_row_chosen(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """AppTest cannot click in AgGrid: the grid answers as if the row had been chosen."""
+
+    def choose(row_id: int) -> None:
+        monkeypatch.setattr(recipients_view, "selectable_grid", lambda *a, **k: row_id)
+
+    return choose
+
+
+def test_an_uncertain_row_is_sent_again_with_reinvia(
+    setup: dict[str, object],
+    sessions: sessionmaker[Session],
+    uncertain_row_chosen: Callable[[int], None],
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
+    uncertain_row_chosen(row_id)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert at.warning[0].value.startswith("Non sappiamo se il messaggio sia arrivato a IO")
+    [resend] = [b for b in at.button if b.label == "Reinvia"]
+    resend.click().run()
+    assert at.success[0].value == "Il destinatario sarà reinviato."
+    with sessions() as session:
+        assert session.get(Notification, row_id).outcome == Outcome.PENDING  # type: ignore[union-attr]
+    assert _state(sessions, flow_id) == FlowState.SENDING
+
+
+def test_an_uncertain_row_is_marked_as_sent(
+    setup: dict[str, object],
+    sessions: sessionmaker[Session],
+    uncertain_row_chosen: Callable[[int], None],
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
+    uncertain_row_chosen(row_id)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [mark] = [b for b in at.button if b.label == "Segna come inviato"]
+    mark.click().run()
+    assert at.success[0].value == "Destinatario segnato come inviato."
+    assert _state(sessions, flow_id) == FlowState.SENT  # it was the only open row
+
+
+def test_reinvia_on_a_cancelled_flow_says_why_it_cannot(
+    setup: dict[str, object],
+    sessions: sessionmaker[Session],
+    uncertain_row_chosen: Callable[[int], None],
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.CANCELLED)
+    uncertain_row_chosen(row_id)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [resend] = [b for b in at.button if b.label == "Reinvia"]
+    resend.click().run()
+    assert at.error[0].value == (
+        "Il flusso è «Annullato»: «Reinvia» è possibile solo per un flusso «In invio», "
+        "«Sospeso» o «Invio incompleto»."
+    )
+    assert not at.success
+    with sessions() as session:
+        assert session.get(Notification, row_id).outcome == Outcome.UNCERTAIN  # type: ignore[union-attr]

@@ -199,12 +199,6 @@ def find_service(session: Session, actor: Actor, name: str) -> Service:
     return service
 
 
-def get_service(session: Session, actor: Actor, service_id: int) -> ServiceView:
-    service = _get(session, service_id)
-    require_service_read(session, actor, service.id)
-    return _view(service)
-
-
 def list_services(session: Session, actor: Actor) -> list[ServiceView]:
     """The services the actor may see (all of them for administrators)."""
     stmt = select(Service).order_by(Service.name)
