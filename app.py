@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from appio_core.domain import Role
+from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout
 from appio_ui.runtime import ensure_background_worker
 
@@ -14,12 +14,6 @@ actor = current_actor()
 if actor is None:
     st.navigation([st.Page(login_page, title="Accesso", icon=":material/login:")]).run()
     st.stop()
-
-ROLE_LABELS = {
-    Role.ADMIN: "Amministratore",
-    Role.OPERATOR: "Operatore",
-    Role.VIEWER: "Consultazione",
-}
 
 sending = [
     st.Page("pages/flussi.py", title="Flussi", icon=":material/list:", default=True),

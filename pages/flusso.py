@@ -7,11 +7,11 @@ import streamlit as st
 from appio_core.domain import FlowState
 from appio_core.exports.excel import flow_recipients_xlsx
 from appio_core.flows.queries import FlowView, get_flow
+from appio_core.italian import local_time
 from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
-from appio_ui.format import local_time
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
 

@@ -15,10 +15,10 @@ from appio_core.accounts.services import (
     set_enabled_operators,
     update_service,
 )
+from appio_core.italian import euro
 from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
-from appio_ui.format import euro
 from appio_ui.grid import selectable_grid
 from appio_ui.runtime import keybox, settings, transaction
 from appio_ui.service_form import ServiceFormResult, service_form

@@ -13,7 +13,7 @@ import click
 from appio_core import italian
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.domain import FINISHED_STATES, FlowState, Natura, Outcome
+from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.exports.excel import flow_recipients_xlsx
 from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FlowAction
@@ -72,7 +72,7 @@ def import_(
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
-        feature_level="ADVANCED" if advanced else "STANDARD",
+        feature_level=FeatureLevel.chosen(advanced),
         scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
         status_check_hours=status_check_hours,
     )

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
@@ -15,8 +14,10 @@ from appio_core.accounts.connection_check import check_connection
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.domain import FeatureLevel
 from appio_core.io.client import IoClient
 from appio_core.io.models import MessageStatus, NewMessage
+from appio_core.italian import ROME
 
 T = TypeVar("T")
 
@@ -27,7 +28,6 @@ STATUS_WORDS = {
     "REJECTED": "rifiutato: il cittadino non ha IO o ha bloccato il servizio",
     "FAILED": "non consegnato per un errore definitivo di IO",
 }
-ROME = ZoneInfo("Europe/Rome")
 
 
 @click.group("io")
@@ -89,7 +89,7 @@ def _due_date(value: str | None) -> str | None:
         raise CliError(
             f"Scadenza non valida «{value}»: usa AAAA-MM-GG oppure AAAA-MM-GGTHH:MM."
         ) from exc
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @io.command()
@@ -132,7 +132,7 @@ def send(
         amount=amount,
         notice_number=notice_number,
         due_date=_due_date(due_date),
-        feature_level_type="ADVANCED" if advanced else "STANDARD",
+        feature_level_type=FeatureLevel.chosen(advanced),
     )
     access = _access(ctx, service)
     message_id = _run(ctx, access, lambda c: c.send_message(access.keys, message))

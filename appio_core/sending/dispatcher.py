@@ -596,7 +596,7 @@ class Dispatcher:
             amount=row.amount,
             notice_number=row.notice_number,
             due_date=row.due_date,
-            feature_level_type=flow.feature_level.value,
+            feature_level_type=flow.feature_level,
         )
         attempts = row.attempts + 1  # counted when send_started_at was committed
         try:

@@ -28,6 +28,7 @@ from openapi_schema import (
     response_schema,
 )
 
+from appio_core.domain import FeatureLevel
 from appio_core.io.client import SIMULATOR_API_URL, IoClient
 from appio_core.io.errors import IoError
 from appio_core.io.models import TEST_FISCAL_CODE, ApiKeys, NewMessage
@@ -143,10 +144,10 @@ def check_response(exchange: Exchange) -> list[str]:
 MESSAGES = [
     NewMessage(TEST_FISCAL_CODE, "Promemoria TARI 2026", TEXT),
     NewMessage(TEST_FISCAL_CODE, "x" * 10, "x" * 80, require_secure_channels=True),
-    NewMessage(TEST_FISCAL_CODE, "x" * 120, "x" * 10_000, feature_level_type="ADVANCED"),
+    NewMessage(TEST_FISCAL_CODE, "x" * 120, "x" * 10_000, feature_level_type=FeatureLevel.ADVANCED),
     NewMessage(
         TEST_FISCAL_CODE, "Avviso di pagamento TARI", TEXT, amount=12_345, notice_number=NOTICE,
-        due_date="2026-12-31T22:59:59.000Z", feature_level_type="ADVANCED",
+        due_date="2026-12-31T22:59:59.000Z", feature_level_type=FeatureLevel.ADVANCED,
     ),
     NewMessage(
         TEST_FISCAL_CODE, "Avviso di pagamento TARI", TEXT, amount=1, notice_number=NOTICE,

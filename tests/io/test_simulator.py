@@ -21,6 +21,8 @@ from io_helpers import (
     simulator,
 )
 
+from appio_core.domain import FeatureLevel
+from appio_core.errors import InvalidInput
 from appio_core.io.errors import (
     Forbidden,
     IoOutcomeUnknown,
@@ -281,7 +283,7 @@ async def test_an_advanced_payment_message_has_read_and_payment_status(clock: Fa
     client = client_on(sim)
     message = NewMessage(
         TEST_FISCAL_CODE, "Avviso TARI 2026", TEXT, amount=100, notice_number=NOTICE,
-        feature_level_type="ADVANCED",
+        feature_level_type=FeatureLevel.ADVANCED,
     )  # fmt: skip
     message_id = await client.send_message(TRIBUTI_KEYS, message)
     seen = []
@@ -464,7 +466,7 @@ async def test_a_yaml_config_sets_accounts_limits_and_authorised_recipients(
 def test_a_yaml_config_without_services_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "vuoto.yaml"
     path.write_text("seed: 1\n")
-    with pytest.raises(ValueError, match="nessun servizio configurato"):
+    with pytest.raises(InvalidInput, match="nessun servizio configurato"):
         load_config(path)
 
 

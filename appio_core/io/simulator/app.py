@@ -24,6 +24,8 @@ from urllib.parse import parse_qs
 import httpx
 from ulid import ULID
 
+from appio_core.domain import FeatureLevel
+from appio_core.errors import AppError
 from appio_core.io.models import MessageStatusValue
 from appio_core.io.simulator import validation
 from appio_core.io.simulator.config import Faults, SimService, SimulatorConfig
@@ -358,7 +360,7 @@ class SimulatorApp:
             citizen = self.population.citizen(fiscal_code)
             if citizen.email and not content.get("require_secure_channels"):
                 body["notification"] = {"email": "SENT"}
-        if stored.feature_level_type == "ADVANCED":
+        if stored.feature_level_type == FeatureLevel.ADVANCED:
             later = processed and settled
             draw = str(stored.sequence)
             if not processed:
@@ -398,6 +400,8 @@ class SimulatorApp:
                 count = min(int(query.get("count", ["10"])[0]), 10_000)
                 codes = self.population.find(kind, service_id, count)
                 return Answer(200, {"fiscal_codes": codes})
+        except AppError as exc:
+            return Answer(400, {"error": exc.message})
         except (ValueError, AttributeError, validation.Invalid) as exc:
             return Answer(400, {"error": str(exc)})
         return Answer(404, {"error": f"unknown simulator action {method} {action}"})
