@@ -452,7 +452,10 @@ async def test_a_yaml_config_sets_accounts_limits_and_authorised_recipients(
     unlimited, limited = ApiKeys("key-a-primary-0001", None), ApiKeys("key-b-primary-0001", None)
     for _ in range(5):  # an account with no limit
         await client.get_profile(unlimited, TEST_FISCAL_CODE)
-    assert (await client.get_profile(limited, "RSSMRA80A01H501U")).sender_allowed is not None
+    # An authorised recipient of the limited key: the answer is the population's.
+    assert sim.population.kind("RSSMRA80A01H501U", "SRV-B") == Kind.WITH_IO
+    authorised = await client.get_profile(limited, "RSSMRA80A01H501U")
+    assert authorised.sender_allowed is True
     with pytest.raises(RecipientForbidden):
         await client.get_profile(limited, "VRDLGU70A01F205Z")
     async with raw(sim) as http:
