@@ -41,10 +41,7 @@ class FakeClock:
 def simulator(clock: FakeClock | None = None, **overrides: object) -> SimulatorApp:
     changes = {"processing_delay": 0.0, **overrides}
     config: SimulatorConfig = replace(demo_config(), **changes)  # type: ignore[arg-type]
-    app = create_app(config)
-    if clock is not None:
-        app._clock = clock
-    return app
+    return create_app(config, clock) if clock is not None else create_app(config)
 
 
 def client_on(
