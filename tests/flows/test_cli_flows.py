@@ -199,3 +199,12 @@ def test_uncertain_rows_are_resent_or_marked_sent_from_the_command_line(
     )
     status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
     assert status["counts"] == {"da inviare": 2, "accettato": 4}
+
+
+def test_a_worker_setting_that_is_not_a_number_is_refused_in_one_line(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPIO_WORKER_BATCH_SIZE", "tanti")
+    result = run("worker", "--once")
+    assert result.exit_code == 1
+    assert result.output == "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti».\n"
