@@ -13,7 +13,8 @@ from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
 from appio_core.domain import FlowState, Outcome, Role
-from appio_core.flows import actions, importing
+from appio_core.flows import actions, importing, queries
+from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Flow, Notification, Operator, Service
 from appio_ui import recipients_view
 
@@ -243,3 +244,16 @@ def test_reinvia_on_a_cancelled_flow_says_why_it_cannot(
     assert not at.success
     with sessions() as session:
         assert session.get(Notification, row_id).outcome == Outcome.UNCERTAIN  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("state", list(FlowState), ids=[s.name for s in FlowState])
+def test_the_flow_page_offers_the_registrys_actions_for_the_state(
+    setup: dict[str, object], sessions: sessionmaker[Session], state: FlowState
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, state)
+    with sessions() as session:
+        view = queries.get_flow(session, Actor.system(), flow_id)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    shown = {b.key for b in at.button if b.key and b.key.startswith("action_")}
+    assert shown == {f"action_{a.label}" for a in FLOW_ACTIONS if a.on_bar(view)}
