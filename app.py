@@ -15,12 +15,21 @@ if actor is None:
     st.navigation([st.Page(login_page, title="Accesso", icon=":material/login:")]).run()
     st.stop()
 
-sending = [
+flows = [
     st.Page("pages/flussi.py", title="Flussi", icon=":material/list:", default=True),
-    st.Page("pages/flusso.py", title="Dettaglio flusso", visibility="hidden"),
+    st.Page("pages/flusso.py", title="Dettaglio flusso", url_path="flusso", visibility="hidden"),
+]
+notifications = [
+    st.Page("pages/notifiche.py", title="Notifiche", icon=":material/inbox:"),
+    st.Page(
+        "pages/notifica.py", title="Dettaglio notifica", url_path="notifica", visibility="hidden"
+    ),
 ]
 if actor.can_send:
-    sending.append(st.Page("pages/nuovo_flusso.py", title="Nuovo flusso", icon=":material/add:"))
+    flows.append(st.Page("pages/nuovo_flusso.py", title="Nuovo flusso", icon=":material/add:"))
+    notifications.append(
+        st.Page("pages/nuova_notifica.py", title="Nuova notifica", icon=":material/edit_note:")
+    )
 configuration = [st.Page("pages/servizi.py", title="Servizi", icon=":material/key:")]
 if actor.is_admin:
     configuration.append(st.Page("pages/operatori.py", title="Operatori", icon=":material/group:"))
@@ -30,4 +39,4 @@ with st.sidebar:
     st.button("Esci", icon=":material/logout:", on_click=logout)
 
 ensure_background_worker()
-st.navigation({"Invio": sending, "Configurazione": configuration}).run()
+st.navigation({"Flussi": flows, "Notifiche": notifications, "Configurazione": configuration}).run()

@@ -4,7 +4,8 @@ No Streamlit here: the pages call the core, never the reverse. The packages are 
 low to high; each imports only its own layer and the ones below it
 (tests/test_layering.py keeps this true, and no module takes part in an import cycle):
 
-    errors, config, italian, domain   the words and conventions every layer shares
+    errors, config, italian,          the words and conventions every layer shares
+    domain, paging
     storage                           the database: models, engine, migrations
     content                           what a message may carry
     recipient_file                    reading and checking a flow's recipient file

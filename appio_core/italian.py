@@ -5,8 +5,11 @@ Every date and time shown or read is Europe/Rome; the database keeps UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+from appio_core.errors import InvalidInput
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -36,3 +39,22 @@ def local_date(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(ROME).strftime("%d/%m/%Y")
+
+
+_DAY = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$")
+
+
+def parse_day(text: str, what: str = "La data") -> date | None:
+    """A day typed the Italian way (gg/mm/aaaa; also with - or .); None when left empty."""
+    if not text.strip():
+        return None
+    match = _DAY.match(text)
+    if match is not None:
+        day, month, year = (int(part) for part in match.groups())
+        try:
+            return date(year, month, day)
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"{what} «{text.strip()}» non è valida: scrivila come gg/mm/aaaa, es. 31/12/2026."
+    )

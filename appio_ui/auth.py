@@ -44,3 +44,21 @@ def login_page() -> None:
 def logout() -> None:
     """Button callback: the rerun that follows a callback shows the login page."""
     st.session_state.pop(ACTOR_KEY, None)
+
+
+def requested_id(query_param: str, state_key: str) -> int | None:
+    """The id a detail page shows: from its shareable link (?flusso=12), else from the page
+    that sent the operator here. The link wins, and is kept in the address bar."""
+    raw = st.query_params.get(query_param)
+    if raw is not None:
+        try:
+            value = int(raw)
+        except ValueError:
+            return None
+        st.session_state[state_key] = value
+        return value
+    remembered = st.session_state.get(state_key)
+    if remembered is None:
+        return None
+    st.query_params[query_param] = str(remembered)
+    return int(remembered)

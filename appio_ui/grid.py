@@ -1,9 +1,92 @@
-"""The one place that calls AgGrid, so pages and tests deal with plain DataFrames and ids."""
+"""The one place that calls AgGrid, so pages and tests deal with plain DataFrames and ids.
+
+Archive grids are paged and sorted by the database: the grid shows one page, a click on a
+sortable header asks the server for the list in that order, a double click on a row opens
+it. What the grid reports is turned into a `GridEvent` by plain functions, tested without
+a browser.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
-from st_aggrid import AgGrid, GridOptionsBuilder
+import streamlit as st
+from st_aggrid import AgGrid, GridOptionsBuilder, JsCode
+
+from appio_core.italian import thousands
+from appio_core.paging import Page
+
+# The rows arrive sorted by the server: the grid keeps their order (a stable sort on equal
+# keys), and a click on a header only tells the server which order is wanted.
+_KEEP_ORDER = JsCode("function() { return 0; }")
+OPEN = "rowDoubleClicked"
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str
+    descending: bool
+
+
+@dataclass(frozen=True)
+class GridEvent:
+    selected_id: int | None = None
+    opened_id: int | None = None  # a row double-clicked: open its detail
+    sort: Sort | None = None  # the order the operator asked for by clicking a header
+
+
+def selected_id(selected: pd.DataFrame | None, id_column: str = "id") -> int | None:
+    if selected is None or len(selected) == 0 or id_column not in selected:
+        return None
+    return int(selected.iloc[0][id_column])
+
+
+def opened_id(event_data: Mapping[str, Any] | None, id_column: str = "id") -> int | None:
+    """The id of the row double-clicked, when that is what made the grid answer."""
+    if not event_data or event_data.get("streamlitRerunEventTriggerName") != OPEN:
+        return None
+    row = event_data.get("data") or {}
+    value = row.get(id_column)
+    return int(value) if value is not None else None
+
+
+def requested_sort(columns_state: list[Mapping[str, Any]] | None, allowed: set[str]) -> Sort | None:
+    """The sort shown in the grid's headers, if on a column the server can sort by."""
+    for state in columns_state or []:
+        column, order = state.get("colId"), state.get("sort")
+        if column in allowed and order in ("asc", "desc"):
+            return Sort(str(column), order == "desc")
+    return None
+
+
+def _builder(
+    frame: pd.DataFrame, labels: dict[str, str], widths: Mapping[str, int]
+) -> GridOptionsBuilder:
+    builder = GridOptionsBuilder.from_dataframe(frame)
+    builder.configure_default_column(
+        filter=False, sortable=False, resizable=True, wrapText=False, tooltipField=None
+    )
+    for column in frame.columns:
+        if column in labels:
+            builder.configure_column(
+                column,
+                header_name=labels[column],
+                tooltipField=column,  # long text shows whole on hover
+                minWidth=widths.get(column, 90),
+            )
+        else:
+            builder.configure_column(column, hide=True)
+    builder.configure_selection("single")
+    builder.configure_grid_options(
+        suppressCellFocus=False,
+        tooltipShowDelay=300,
+        autoSizeStrategy={"type": "fitCellContents"},
+        localeText=_ITALIAN,
+    )
+    return builder
 
 
 def selectable_grid(
@@ -13,22 +96,10 @@ def selectable_grid(
     labels: dict[str, str],
     id_column: str = "id",
     height: int = 320,
+    widths: Mapping[str, int] | None = None,
 ) -> int | None:
-    """Shows `frame` with Italian column labels; returns the id of the selected row, if any.
-
-    Only the columns named in `labels` are visible; `id_column` travels hidden with each row.
-    """
-    builder = GridOptionsBuilder.from_dataframe(frame)
-    builder.configure_default_column(filter=True, sortable=True, resizable=True)
-    for column in frame.columns:
-        if column in labels:
-            builder.configure_column(column, header_name=labels[column])
-        else:
-            builder.configure_column(column, hide=True)
-    builder.configure_selection("single")
-    builder.configure_grid_options(
-        suppressCellFocus=True, autoSizeStrategy={"type": "fitGridWidth"}
-    )
+    """A small grid (every row at once); returns the id of the selected row, if any."""
+    builder = _builder(frame, labels, widths or {})
     response = AgGrid(
         frame,
         gridOptions=builder.build(),
@@ -42,7 +113,126 @@ def selectable_grid(
     return selected_id(response.selected_rows, id_column)
 
 
-def selected_id(selected: pd.DataFrame | None, id_column: str = "id") -> int | None:
-    if selected is None or len(selected) == 0 or id_column not in selected:
-        return None
-    return int(selected.iloc[0][id_column])
+def paged_grid(
+    frame: pd.DataFrame,
+    key: str,
+    *,
+    labels: dict[str, str],
+    sortable: set[str],
+    sort: Sort,
+    id_column: str = "id",
+    height: int = 440,
+    widths: Mapping[str, int] | None = None,
+) -> GridEvent:
+    """One page of a longer list, sorted by the server; reports selection, double click and
+    a requested sort. After an opening, call `forget_events(key)` so that the stale event
+    does not open the row again when the page is shown next."""
+    builder = _builder(frame, labels, widths or {})
+    for column in sortable & set(frame.columns):
+        builder.configure_column(
+            column,
+            sortable=True,
+            comparator=_KEEP_ORDER,
+            sort=("desc" if sort.descending else "asc") if column == sort.column else None,
+        )
+    generation = st.session_state.get(_generation_key(key), 0)
+    response = AgGrid(
+        frame,
+        gridOptions=builder.build(),
+        key=f"{key}_{generation}",
+        height=height,
+        update_on=["selectionChanged", "sortChanged", OPEN],
+        show_toolbar=False,
+        allow_unsafe_jscode=True,  # only _KEEP_ORDER, our own constant
+        server_sync_strategy="server_wins",
+    )
+    asked = requested_sort(response.columns_state, sortable)
+    return GridEvent(
+        selected_id=selected_id(response.selected_rows, id_column),
+        opened_id=opened_id(response.event_data, id_column),
+        sort=asked if asked != sort else None,
+    )
+
+
+def _generation_key(key: str) -> str:
+    return f"_grid_generation_{key}"
+
+
+def forget_events(key: str) -> None:
+    """A fresh grid next time: the component keeps its last answer (the double click)."""
+    name = _generation_key(key)
+    st.session_state[name] = st.session_state.get(name, 0) + 1
+
+
+def page_caption(page: Page[Any], noun: tuple[str, str]) -> str:
+    """«Righe 51-100 di 1.234 notifiche» (noun: singular, plural)."""
+    one, many = noun
+    if page.total == 0:
+        article = "Nessuna" if one.endswith("a") else "Nessun"
+        return f"{article} {one} corrisponde ai filtri."
+    word = one if page.total == 1 else many
+    last = page.first_row + len(page.rows) - 1
+    if page.pages == 1:
+        return f"{thousands(page.total)} {word}."
+    return (
+        f"Righe {thousands(page.first_row)}-{thousands(last)} di {thousands(page.total)} {word}"
+        f" (pagina {page.number} di {thousands(page.pages)})."
+    )
+
+
+def pager(page: Page[Any], state_key: str) -> None:
+    """«Precedente», a page number, «Successiva»: the page shown lives in
+    `st.session_state[state_key]` (1-based), changed by the callbacks before the rerun."""
+    if page.pages <= 1:
+        return
+    typed_key = f"{state_key}_typed"
+
+    def go(number: int) -> None:
+        st.session_state[state_key] = number
+
+    def typed() -> None:
+        st.session_state[state_key] = int(st.session_state[typed_key])
+
+    st.session_state[typed_key] = page.number
+    back, number, forward = st.columns(3)
+    back.button(
+        "Precedente",
+        key=f"{state_key}_back",
+        on_click=go,
+        args=(page.number - 1,),
+        disabled=page.number <= 1,
+        icon=":material/chevron_left:",
+    )
+    number.number_input(
+        "Vai alla pagina",
+        min_value=1,
+        max_value=page.pages,
+        step=1,
+        key=typed_key,
+        on_change=typed,
+        label_visibility="collapsed",
+    )
+    forward.button(
+        "Successiva",
+        key=f"{state_key}_forward",
+        on_click=go,
+        args=(page.number + 1,),
+        disabled=page.number >= page.pages,
+        icon=":material/chevron_right:",
+    )
+
+
+# AG Grid's own words that can show in these grids, in Italian.
+_ITALIAN = {
+    "noRowsToShow": "Nessuna riga",
+    "loadingOoo": "Caricamento…",
+    "page": "Pagina",
+    "of": "di",
+    "to": "-",
+    "more": "altre",
+    "ariaRowSelect": "Seleziona la riga",
+    "ariaChecked": "selezionata",
+    "ariaUnchecked": "non selezionata",
+    "sortAscending": "Ordine crescente",
+    "sortDescending": "Ordine decrescente",
+}

@@ -37,6 +37,11 @@ def _sessionmaker(database_url: str) -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(database_url))
 
 
+def sessionmaker_() -> sessionmaker[Session]:
+    """For core actions that commit in steps of their own (sending a single message)."""
+    return _sessionmaker(settings().database_url)
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One page action's transaction: committed when the block ends without error."""

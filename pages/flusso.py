@@ -5,20 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.domain import FlowState
-from appio_core.exports.excel import flow_recipients_xlsx
 from appio_core.flows.queries import FlowView, get_flow
 from appio_core.italian import local_time
 from appio_ui.attempt import attempt
-from appio_ui.auth import require_actor
+from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 actor = require_actor()
-flow_id = st.session_state.get("flow_id")
+flow_id = requested_id("flusso", "flow_id")
 if flow_id is None:
     st.info("Scegli un flusso dalla pagina Flussi.")
     st.page_link("pages/flussi.py", label="Vai ai Flussi", icon=":material/list:")
@@ -63,16 +60,8 @@ def progress() -> None:
     )
 
 
-def xlsx() -> bytes:
-    with transaction() as session:
-        return flow_recipients_xlsx(session, actor, view.id)
-
-
 progress()
 action_bar(actor, view)
-st.download_button(
-    "Esporta Excel", xlsx, file_name=f"flusso-{view.id}.xlsx", mime=XLSX, icon=":material/download:"
-)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
 
 from appio_core.accounts.operators import create_operator
 from appio_core.accounts.permissions import Actor
@@ -16,7 +15,6 @@ from appio_core.domain import FlowState, Outcome, Role
 from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Flow, Notification, Operator, Service
-from appio_ui import recipients_view
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
@@ -47,7 +45,7 @@ def setup(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> dict
 def test_flussi_is_the_home_page_and_lists_the_archive(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"])  # type: ignore[arg-type]
     assert at.title[0].value == "Flussi"
-    assert at.caption[0].value.startswith("1 flussi.")
+    assert at.caption[0].value.startswith("1 flusso.")  # not «1 flussi»
 
 
 def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> None:
@@ -55,7 +53,7 @@ def test_flussi_filters_say_when_nothing_matches(setup: dict[str, object]) -> No
     [state] = [s for s in at.selectbox if s.label == "Stato"]
     state.select("Annullato")
     at.button[0].click().run()
-    assert at.info[0].value == "Nessun flusso corrisponde ai filtri."
+    assert at.caption[0].value.startswith("Nessun flusso corrisponde ai filtri.")
 
 
 def test_the_detail_shows_the_state_and_activates_the_flow(setup: dict[str, object]) -> None:
@@ -183,58 +181,44 @@ def _with_uncertain_row(sessions: sessionmaker[Session], flow_id: int, state: Fl
         return row.id
 
 
-@pytest.fixture
-def uncertain_row_chosen(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """AppTest cannot click in AgGrid: the grid answers as if the row had been chosen."""
-
-    def choose(row_id: int) -> None:
-        monkeypatch.setattr(recipients_view, "selectable_grid", lambda *a, **k: row_id)
-
-    return choose
+def _notification_page(setup: dict[str, object], row_id: int) -> AppTest:
+    """The recipient's detail, as a double click in the flow's grid opens it."""
+    return app_as(setup["operator"], "pages/notifica.py", notification_id=row_id)  # type: ignore[arg-type]
 
 
 def test_an_uncertain_row_is_sent_again_with_reinvia(
-    setup: dict[str, object],
-    sessions: sessionmaker[Session],
-    uncertain_row_chosen: Callable[[int], None],
+    setup: dict[str, object], sessions: sessionmaker[Session]
 ) -> None:
     flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
     row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
-    uncertain_row_chosen(row_id)
-    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
-    assert at.warning[0].value.startswith("Non sappiamo se il messaggio sia arrivato a IO")
+    at = _notification_page(setup, row_id)
+    assert any(w.value.startswith("Esito incerto: scegli") for w in at.warning)
     [resend] = [b for b in at.button if b.label == "Reinvia"]
     resend.click().run()
-    assert at.success[0].value == "Il destinatario sarà reinviato."
+    assert at.success[0].value == "Il destinatario sarà inviato di nuovo con il flusso."
     with sessions() as session:
         assert session.get(Notification, row_id).outcome == Outcome.PENDING  # type: ignore[union-attr]
     assert _state(sessions, flow_id) == FlowState.SENDING
 
 
 def test_an_uncertain_row_is_marked_as_sent(
-    setup: dict[str, object],
-    sessions: sessionmaker[Session],
-    uncertain_row_chosen: Callable[[int], None],
+    setup: dict[str, object], sessions: sessionmaker[Session]
 ) -> None:
     flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
     row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
-    uncertain_row_chosen(row_id)
-    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
-    [mark] = [b for b in at.button if b.label == "Segna come inviato"]
+    at = _notification_page(setup, row_id)
+    [mark] = [b for b in at.button if b.label == "Segna come inviata"]
     mark.click().run()
-    assert at.success[0].value == "Destinatario segnato come inviato."
+    assert at.success[0].value == "Notifica segnata come inviata."
     assert _state(sessions, flow_id) == FlowState.SENT  # it was the only open row
 
 
 def test_reinvia_on_a_cancelled_flow_says_why_it_cannot(
-    setup: dict[str, object],
-    sessions: sessionmaker[Session],
-    uncertain_row_chosen: Callable[[int], None],
+    setup: dict[str, object], sessions: sessionmaker[Session]
 ) -> None:
     flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
     row_id = _with_uncertain_row(sessions, flow_id, FlowState.CANCELLED)
-    uncertain_row_chosen(row_id)
-    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    at = _notification_page(setup, row_id)
     [resend] = [b for b in at.button if b.label == "Reinvia"]
     resend.click().run()
     assert at.error[0].value == (

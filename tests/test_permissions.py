@@ -22,6 +22,7 @@ from appio_core.accounts.services import (
     enable_operator,
     find_service,
     list_services,
+    sendable_services,
     set_account_rate_limit,
     set_enabled_operators,
     update_service,
@@ -66,7 +67,7 @@ SERVICE_READS: tuple[tuple[Callable[..., object], Call], ...] = (
     (require_service_send, lambda s, a, b, sid: require_service_send(s, a, sid)),
 )
 # Open to every role, each seeing only what they may (tested below).
-FOR_EVERY_ROLE = {list_services}
+FOR_EVERY_ROLE = {list_services, sendable_services}
 ACCOUNT_MODULES = (operators, services, io_access, connection_check)
 
 
@@ -152,3 +153,8 @@ def test_an_enabled_operator_may_send_and_sees_only_their_services(
     require_service_send(session, operator, service_id)
     assert [v.name for v in list_services(session, operator)] == ["Tributi"]
     assert [v.name for v in list_services(session, admin)] == ["Mensa", "Tributi"]
+    assert [v.name for v in sendable_services(session, operator)] == ["Tributi"]
+    viewer = make_actor("lettore", Role.VIEWER)
+    enable_operator(session, admin, "Tributi", "lettore")
+    assert [v.name for v in list_services(session, viewer)] == ["Tributi"]
+    assert sendable_services(session, viewer) == []

@@ -198,6 +198,13 @@ def list_services(session: Session, actor: Actor) -> list[ServiceView]:
     return [_view(s) for s in session.scalars(stmt)]
 
 
+def sendable_services(session: Session, actor: Actor) -> list[ServiceView]:
+    """The active services the actor may send on: none for a «consultazione» operator."""
+    if not actor.can_send:
+        return []
+    return [s for s in list_services(session, actor) if s.active]
+
+
 def api_keys(session: Session, actor: Actor, service_id: int, box: KeyBox) -> ApiKeys:
     """The keys in clear, for calling IO on the actor's behalf; never for display."""
     service = _get(session, service_id)

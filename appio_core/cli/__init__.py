@@ -14,6 +14,7 @@ COMMANDS = {
     "operator": "appio_core.cli.operators:operator",
     "service": "appio_core.cli.services:service",
     "flow": "appio_core.cli.flow:flow",
+    "notification": "appio_core.cli.notifications:notification",
     "worker": "appio_core.cli.flow_commands:worker",
     "io": "appio_core.cli.io:io",
     "simulator": "appio_core.cli.simulator:simulator",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -65,6 +67,53 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
+
+# Bad input: nothing was done (the same status as `appio flow validate` on an unusable file).
+EXIT_BAD_INPUT = 2
+
+
+class ItalianDate(click.ParamType):
+    """A day as the operators write it: gg/mm/aaaa (also gg-mm-aaaa, gg.mm.aaaa)."""
+
+    name = "gg/mm/aaaa"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date):
+            return value
+        from appio_core.italian import parse_day
+
+        try:
+            return parse_day(str(value))
+        except AppError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+def read_text_file(path: Path) -> str:
+    """A text file the operator wrote: UTF-8 (with or without BOM), clear errors otherwise."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CliError(f"Il file «{path}» non esiste.") from None
+    except UnicodeDecodeError:
+        raise CliError(f"Il file «{path}» non è un testo UTF-8: salvalo come UTF-8.") from None
+    except OSError as exc:
+        raise CliError(f"Impossibile leggere «{path}»: {exc.strerror}.") from None
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[IO[bytes]]:
+    """A file that appears only once it is complete: a failed export leaves nothing behind."""
+    if path.suffix.lower() != ".xlsx":
+        raise CliError(f"Il file di uscita deve avere l'estensione .xlsx: «{path.name}».")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("wb") as target:
+            yield target
+        partial.replace(path)
+    except OSError as exc:
+        raise CliError(f"Impossibile scrivere «{path}»: {exc.strerror}.") from exc
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 class CliError(click.ClickException):

@@ -12,9 +12,9 @@ import click
 
 from appio_core import italian
 from appio_core.accounts.services import find_service
-from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
-from appio_core.exports.excel import flow_recipients_xlsx
+from appio_core.exports.workbooks import write_flow_recipients, write_flows
 from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FlowAction
 from appio_core.sending.worker import make_dispatcher, run_worker
@@ -200,16 +200,28 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
 @click.option("--state", type=click.Choice(STATES))
 @click.option("--service", "service_name")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the list to this Excel file (.xlsx) instead.",
+)
 @pass_context
-def list_(ctx: Context, state: str | None, service_name: str | None, fmt: str) -> None:
-    """Elenca i flussi, i più recenti per primi."""
+def list_(
+    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
+) -> None:
+    """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
-        views = queries.search_flows(
-            session,
-            ctx.actor,
-            queries.FlowFilters(state=FlowState(state) if state else None, service_id=service_id),
+        filters = queries.FlowFilters(
+            state=FlowState(state) if state else None, service_id=service_id
         )
+        if output is not None:
+            with atomic_output(output) as target:
+                count = write_flows(session, ctx.actor, filters, target)
+            click.echo(f"{count} flussi esportati in {output}.")
+            return
+        views = list(queries.iter_flows(session, ctx.actor, filters))
     if fmt == "json":
         rows = [{**dataclasses.asdict(v), "state": v.state.value, "counts": None} for v in views]
         for row in rows:
@@ -242,6 +254,6 @@ def worker(ctx: Context, once: bool) -> None:
 def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     """Esporta in Excel i destinatari di un flusso con i loro esiti."""
     output = output or Path(f"flusso-{flow_id}.xlsx")
-    with ctx.transaction() as session:
-        output.write_bytes(flow_recipients_xlsx(session, ctx.actor, flow_id))
-    click.echo(f"Esportato in {output}.")
+    with ctx.transaction() as session, atomic_output(output) as target:
+        count = write_flow_recipients(session, ctx.actor, flow_id, target)
+    click.echo(f"{count} destinatari esportati in {output}.")

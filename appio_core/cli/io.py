@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TypeVar
 
@@ -14,10 +13,9 @@ from appio_core.accounts.connection_check import check_connection
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
-from appio_core.domain import FeatureLevel
+from appio_core.cli.notifications import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
-from appio_core.io.models import MessageStatus, NewMessage
-from appio_core.italian import ROME
+from appio_core.io.models import MessageStatus
 
 T = TypeVar("T")
 
@@ -74,71 +72,41 @@ def profile(ctx: Context, fiscal_code: str, service: str) -> None:
         )
 
 
-def _due_date(value: str | None) -> str | None:
-    """A date means the end of that day in Italy; IO wants a UTC timestamp."""
-    if value is None:
-        return None
-    try:
-        if "T" in value:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=ROME)
-        else:
-            moment = datetime.combine(date.fromisoformat(value), time(23, 59, 59), ROME)
-    except ValueError as exc:
-        raise CliError(
-            f"Scadenza non valida «{value}»: usa AAAA-MM-GG oppure AAAA-MM-GGTHH:MM."
-        ) from exc
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-
-
 @io.command()
-@click.option("--service", required=True, help="Service name or IO service id.")
-@click.option("--fiscal-code", required=True)
-@click.option("--subject", required=True, help="10 to 120 characters.")
-@click.option(
-    "--text-file",
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The message body, Markdown, UTF-8.",
-)
-@click.option("--amount", type=int, help="Payment amount in euro cents.")
-@click.option("--notice-number", help="pagoPA notice number, 18 digits.")
-@click.option("--due-date", help="YYYY-MM-DD (end of that day, Italian time) or ISO timestamp.")
-@click.option("--advanced", is_flag=True, help="ADVANCED message: read and payment status.")
+@send_options
 @pass_context
 def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
     subject: str,
-    text_file: Path,
-    amount: int | None,
-    notice_number: str | None,
-    due_date: str | None,
+    text: str | None,
+    text_file: Path | None,
+    amount: str,
+    notice_number: str,
+    due_date: str,
     advanced: bool,
+    fmt: str,
 ) -> None:
-    """Invia un messaggio a un cittadino (attenzione: IO non permette di ritirarlo)."""
-    if (amount is None) != (notice_number is None):
-        raise CliError("Per un avviso di pagamento indica sia --amount sia --notice-number.")
-    try:
-        markdown = text_file.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise CliError(f"Il file {text_file} non è un testo UTF-8.") from exc
-    message = NewMessage(
-        fiscal_code=fiscal_code.strip().upper(),
+    """Invia un messaggio di prova senza verificare il profilo (diagnostica).
+
+    Gli stessi controlli di «Nuovo» prima di chiamare IO; il messaggio resta nell'archivio delle
+    notifiche. Attenzione: IO non permette di ritirarlo."""
+    result = send_single(
+        ctx,
+        service=service,
+        fiscal_code=fiscal_code,
         subject=subject,
-        markdown=markdown,
+        text=message_text(text, text_file),
         amount=amount,
         notice_number=notice_number,
-        due_date=_due_date(due_date),
-        feature_level_type=FeatureLevel.chosen(advanced),
+        due_date=due_date,
+        advanced=advanced,
+        check_profile=False,
     )
-    access = _access(ctx, service)
-    message_id = _run(ctx, access, lambda c: c.send_message(access.keys, message))
-    click.echo(f"Messaggio accettato da IO per {message.fiscal_code}: id {message_id}")
-    command = f"appio io status {message.fiscal_code} {message_id} --service '{access.name}'"
-    click.echo(f"Per lo stato: {command}")
+    report_result(result, fmt)  # exits 1 unless IO accepted it
+    if fmt == "text":
+        click.echo(f"Per lo stato: appio notification show {result.id}")
 
 
 @io.command()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +24,9 @@ from appio_core.domain import (
     Outcome,
 )
 from appio_core.flows.access import flow_or_404
-from appio_core.storage.models import Flow, Notification
+from appio_core.italian import local_date
+from appio_core.paging import Page, bounds
+from appio_core.storage.models import Flow, Notification, Service
 
 
 @dataclass(frozen=True)
@@ -136,31 +141,122 @@ class FlowFilters:
     service_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None  # exclusive
-    limit: int = 500
+
+    def describe(self) -> str:
+        """The filter in words, for exports and the audit log."""
+        parts = [
+            f"{label}: {value}"
+            for label, value in (
+                ("testo", self.text.strip()),
+                ("stato", self.state.value if self.state else ""),
+                ("natura", self.natura or ""),
+                ("servizio", self.service_id or ""),
+                ("dal", local_date(self.created_from)),
+                ("prima del", local_date(self.created_to)),
+            )
+            if value
+        ]
+        return "; ".join(parts) or "nessun filtro"
 
 
-def search_flows(session: Session, actor: Actor, filters: FlowFilters) -> list[FlowView]:
-    """The archive of flows the actor may see, newest first."""
-    stmt = select(Flow).order_by(Flow.created_at.desc(), Flow.id.desc()).limit(filters.limit)
+class FlowSortKey(StrEnum):
+    ID = "id"
+    NAME = "name"
+    SERVICE = "service"
+    NATURA = "natura"
+    STATE = "state"
+    RECIPIENTS = "recipients_total"
+    CREATED_AT = "created_at"
+    AUTHOR = "created_by"
+
+
+@dataclass(frozen=True)
+class FlowSort:
+    key: FlowSortKey = FlowSortKey.CREATED_AT
+    descending: bool = True
+
+
+NEWEST_FIRST = FlowSort()
+_FLOW_SORT_COLUMNS: dict[FlowSortKey, Any] = {
+    FlowSortKey.ID: Flow.id,
+    FlowSortKey.NAME: Flow.name,
+    FlowSortKey.SERVICE: Service.name,
+    FlowSortKey.NATURA: Flow.natura,
+    FlowSortKey.STATE: Flow.state,
+    FlowSortKey.RECIPIENTS: Flow.recipients_total,
+    FlowSortKey.CREATED_AT: Flow.created_at,
+    FlowSortKey.AUTHOR: Flow.created_by,
+}
+
+
+def _flow_order(sort: FlowSort) -> list[Any]:
+    column = _FLOW_SORT_COLUMNS[sort.key]
+    if sort.descending:
+        return [column.desc(), Flow.id.desc()]
+    return [column.asc(), Flow.id.asc()]
+
+
+def _flow_conditions(session: Session, actor: Actor, filters: FlowFilters) -> list[Any]:
+    where: list[Any] = []
     allowed = enabled_service_ids(session, actor)
     if allowed is not None:
-        stmt = stmt.where(Flow.service_id.in_(allowed))
+        where.append(Flow.service_id.in_(allowed))
     if filters.text.strip():
-        like = f"%{filters.text.strip().lower()}%"
-        stmt = stmt.where(
-            func.lower(Flow.name).like(like) | func.lower(Flow.description).like(like)
+        words = filters.text.strip().lower()
+        where.append(
+            func.lower(Flow.name).contains(words, autoescape=True)
+            | func.lower(Flow.description).contains(words, autoescape=True)
         )
     if filters.state is not None:
-        stmt = stmt.where(Flow.state == filters.state)
+        where.append(Flow.state == filters.state)
     if filters.natura:
-        stmt = stmt.where(Flow.natura == filters.natura)
+        where.append(Flow.natura == filters.natura)
     if filters.service_id is not None:
-        stmt = stmt.where(Flow.service_id == filters.service_id)
+        where.append(Flow.service_id == filters.service_id)
     if filters.created_from is not None:
-        stmt = stmt.where(Flow.created_at >= filters.created_from)
+        where.append(Flow.created_at >= filters.created_from)
     if filters.created_to is not None:
-        stmt = stmt.where(Flow.created_at < filters.created_to)
-    return [_view(session, f, with_counts=False) for f in session.scalars(stmt)]
+        where.append(Flow.created_at < filters.created_to)
+    return where
+
+
+def search_flows(
+    session: Session,
+    actor: Actor,
+    filters: FlowFilters,
+    *,
+    sort: FlowSort = NEWEST_FIRST,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[FlowView]:
+    """A page of the archive of flows the actor may see, with the total."""
+    where = _flow_conditions(session, actor, filters)
+    total = session.scalar(select(func.count()).select_from(Flow).where(*where)) or 0
+    number, size, offset = bounds(total, page, page_size)
+    stmt = (
+        select(Flow)
+        .join(Service, Service.id == Flow.service_id)
+        .where(*where)
+        .order_by(*_flow_order(sort))
+        .limit(size)
+        .offset(offset)
+    )
+    rows = [_view(session, f, with_counts=False) for f in session.scalars(stmt)]
+    return Page(rows=rows, total=total, number=number, size=size)
+
+
+def iter_flows(
+    session: Session, actor: Actor, filters: FlowFilters, sort: FlowSort = NEWEST_FIRST
+) -> Iterator[FlowView]:
+    """Every flow matching the filters, streamed (for exports and the CLI)."""
+    stmt = (
+        select(Flow)
+        .join(Service, Service.id == Flow.service_id)
+        .where(*_flow_conditions(session, actor, filters))
+        .order_by(*_flow_order(sort))
+    )
+    for flow in session.scalars(stmt, execution_options={"yield_per": 1000}):
+        yield _view(session, flow, with_counts=False)
 
 
 def list_recipients(

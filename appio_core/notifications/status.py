@@ -17,6 +17,8 @@ from appio_core.notifications.change import KEEP, NotificationChange
 from appio_core.storage.models import NotificationStatusEvent
 
 STATUS_FIELDS = ("io_status", "email_status", "read_status", "payment_status")
+# The first read of a new message's status (APPIO_STATUS_FIRST_CHECK_SECONDS for the worker).
+FIRST_STATUS_CHECK_SECONDS = 30.0
 
 # A final status of IO moves an accepted message to this outcome.
 STATUS_OUTCOMES: dict[MessageStatusValue, Outcome] = {

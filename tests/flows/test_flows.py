@@ -13,6 +13,7 @@ from appio_core.accounts.services import enable_operator
 from appio_core.domain import FlowState, Outcome, Role
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
 from appio_core.flows import actions, importing, queries
+from appio_core.flows.queries import FlowView
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
 from appio_core.storage.models import Flow, Notification
 
@@ -160,7 +161,7 @@ def test_an_operator_not_enabled_on_the_service_cannot_act_on_its_flows(
         _perform(session, stranger, action, flow.id)
     with pytest.raises(PermissionDenied):
         queries.get_flow(session, stranger, flow.id)
-    assert queries.search_flows(session, stranger, queries.FlowFilters()) == []
+    assert queries.search_flows(session, stranger, queries.FlowFilters()).rows == []
 
 
 def test_an_operator_not_enabled_cannot_import_for_the_service(
@@ -183,7 +184,10 @@ def test_the_archive_filters_by_state_service_and_text(
         recipient_csv(fiscal_codes(2, seed=3)),
     )
     actions.activate(session, operator, b.id)
-    search = queries.search_flows
+
+    def search(session: Session, actor: Actor, filters: queries.FlowFilters) -> list[FlowView]:
+        return queries.search_flows(session, actor, filters).rows
+
     by_name = queries.FlowFilters(text="acconto")
     assert [f.id for f in search(session, operator, by_name)] == [a.id]
     assert [

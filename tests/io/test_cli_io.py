@@ -48,10 +48,10 @@ def test_profile_send_and_status_print_ios_answers_in_plain_words(demo: Path) ->
     sent = run(
         "io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A",
         "--subject", "Promemoria TARI 2026", "--text-file", str(demo),
-        "--amount", "12000", "--notice-number", "012345678901234567", "--due-date", "2026-12-31",
+        "--amount", "120,00", "--notice-number", "012345678901234567", "--due-date", "31/12/2026",
     )  # fmt: skip
     assert sent.exit_code == 0, sent.output
-    message_id = re.search(r"id (\w{26})", sent.output)
+    message_id = re.search(r"ID messaggio (\w{26})", sent.output)
     assert message_id is not None
     sim = in_process_simulator()
     stored = sim.record.messages[message_id[1]]
@@ -64,7 +64,7 @@ def test_profile_send_and_status_print_ios_answers_in_plain_words(demo: Path) ->
     )
 
 
-ERRORS = [
+REFUSALS = [
     (
         ["io", "profile", "RSSMRA80A01H501U", "--service", "Anagrafe - Carta d'identità"],
         "Errore: La chiave del servizio è in modalità limitata e può scrivere solo ai destinatari "
@@ -74,34 +74,43 @@ ERRORS = [
         ["io", "profile", "AAAAAA00A00A000A", "--service", "Nessuno"],
         "Errore: Nessun servizio «Nessuno».\n",
     ),
+]  # fmt: skip
+BAD_INPUT = [
     (
-        ["io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A", "--subject",
-         "Promemoria TARI", "--amount", "100"],
-        "Errore: Per un avviso di pagamento indica sia --amount sia --notice-number.\n",
+        ["--subject", "Promemoria TARI", "--amount", "100"],
+        "Errore: Numero avviso: Per un avviso di pagamento indica anche il numero avviso.\n",
     ),
     (
-        ["io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A", "--subject",
-         "Promemoria TARI", "--due-date", "31/12/2026"],
-        "Errore: Scadenza non valida «31/12/2026»: usa AAAA-MM-GG oppure AAAA-MM-GGTHH:MM.\n",
+        ["--subject", "Promemoria TARI", "--due-date", "31/13/2026"],
+        "Errore: Scadenza: Data di scadenza non valida: scrivila come 31/12/2026 oppure 31/12/2026"
+        " 18:00 (ora italiana).\n",
     ),
     (
-        ["io", "send", "--service", "Servizi scolastici - Mensa", "--fiscal-code",
-         "AAAAAA00A00A000A", "--subject", "Buono mensa", "--amount", "50001",
-         "--notice-number", "012345678901234567"],
-        "Errore: IO ha rifiutato il messaggio perché non valido (risposta di IO: «Error while "
-        "sending payment metadata - The amount 50001 is above the maximum allowed for the service "
-        "(50000).»): correggi i dati, ripetere l'invio non serve.\n",
+        ["--subject", "Avviso"],  # IO would refuse it: it must never get there
+        "Errore: Oggetto: L'oggetto è troppo corto: ha 6 caratteri, ne servono almeno 10.\n",
+    ),
+    (
+        ["--subject", "Buono mensa di dicembre", "--amount", "500,01", "--notice-number",
+         "012345678901234567", "--service", "Servizi scolastici - Mensa"],
+        "Errore: Importo: L'importo supera il massimo consentito per il servizio (500,00 €).\n",
     ),
 ]  # fmt: skip
 
 
 def test_a_refusal_is_one_italian_line_and_exit_status_1(demo: Path) -> None:
-    for args in ERRORS:
-        command, expected = args
-        if "send" in command:
-            command = [*command, "--text-file", str(demo)]
+    for command, expected in REFUSALS:
         result = CliRunner().invoke(cli, command)
         assert (result.exit_code, result.output) == (1, expected), command
+
+
+def test_bad_input_reaches_no_one_and_exits_2(demo: Path) -> None:
+    sim = in_process_simulator()
+    before = len(sim.record.requests)
+    for options, expected in BAD_INPUT:
+        command = ["io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A"]
+        result = CliRunner().invoke(cli, [*command, *options, "--text-file", str(demo)])
+        assert (result.exit_code, result.output) == (2, expected + "Nessun messaggio inviato.\n")
+    assert len(sim.record.requests) == before
 
 
 def test_check_reports_a_valid_and_a_limited_key(demo: Path) -> None:

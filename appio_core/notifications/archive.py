@@ -1,0 +1,257 @@
+"""The archive of every message: filters, a page of rows with the total count, all rows for
+an export. One query over `notifications` serves flows' recipients and single messages.
+
+Operators who are not administrators see only the services enabled for them; the filter
+is applied here, in the query, never by the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.permissions import Actor, enabled_service_ids
+from appio_core.content import fiscal_code as cf
+from appio_core.domain import FeatureLevel, Outcome
+from appio_core.italian import ROME
+from appio_core.paging import Page, bounds
+from appio_core.storage.models import Flow, Notification, Service
+
+
+class SortKey(StrEnum):
+    """The columns the archive can be ordered by, each backed by an index or cheap."""
+
+    ID = "id"
+    SENT_AT = "sent_at"
+    FISCAL_CODE = "fiscal_code"
+    SERVICE = "service"
+    OUTCOME = "outcome"
+    SUBJECT = "subject"
+    AUTHOR = "created_by"
+    ROW = "row_number"  # a flow's recipients in file order
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: SortKey = SortKey.ID
+    descending: bool = True
+
+
+NEWEST_FIRST = Sort()
+
+
+@dataclass(frozen=True)
+class NotificationFilters:
+    """What «Elenca» searches; empty fields do not filter. Days are Italian calendar days."""
+
+    service_id: int | None = None
+    fiscal_code: str = ""
+    flow: str = ""  # a flow's number, or words of its name
+    only_single: bool = False
+    outcome: Outcome | None = None
+    io_status: str | None = None  # IO's code (PROCESSED...); "" = not read yet
+    subject_contains: str = ""
+    io_message_id: str = ""
+    sent_from: date | None = None
+    sent_to: date | None = None  # inclusive
+    author: str = ""
+
+    def describe(self) -> str:
+        """The filter in words, for exports and the audit log (never a message text)."""
+        parts = []
+        for label, value in (
+            ("servizio", self.service_id),
+            ("codice fiscale", self.fiscal_code),
+            ("flusso", self.flow),
+            ("solo singole", "sì" if self.only_single else ""),
+            ("esito", self.outcome.value if self.outcome else ""),
+            ("stato su IO", self.io_status),
+            ("oggetto contiene", self.subject_contains),
+            ("ID messaggio IO", self.io_message_id),
+            ("dal", self.sent_from.strftime("%d/%m/%Y") if self.sent_from else ""),
+            ("al", self.sent_to.strftime("%d/%m/%Y") if self.sent_to else ""),
+            ("autore", self.author),
+        ):
+            if value not in (None, ""):
+                parts.append(f"{label}: {value}")
+        return "; ".join(parts) or "nessun filtro"
+
+
+@dataclass(frozen=True)
+class NotificationRow:
+    """One line of the archive: what the grid and the export show (no message text)."""
+
+    id: int
+    flow_id: int | None
+    flow_name: str | None
+    row_number: int | None
+    service_id: int
+    service_name: str
+    fiscal_code: str
+    subject: str
+    outcome: Outcome
+    error_detail: str | None
+    http_status: int | None
+    io_message_id: str | None
+    io_status: str | None
+    email_status: str | None
+    read_status: str | None
+    payment_status: str | None
+    feature_level: FeatureLevel
+    amount: int | None
+    notice_number: str | None
+    due_date: str | None  # ISO-8601 UTC, as sent to IO
+    attempts: int
+    created_by: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+_COLUMNS = (
+    Notification.id,
+    Notification.flow_id,
+    Flow.name.label("flow_name"),
+    Notification.row_number,
+    Notification.service_id,
+    Service.name.label("service_name"),
+    Notification.fiscal_code,
+    Notification.subject,
+    Notification.outcome,
+    Notification.error_detail,
+    Notification.http_status,
+    Notification.io_message_id,
+    Notification.io_status,
+    Notification.email_status,
+    Notification.read_status,
+    Notification.payment_status,
+    Notification.feature_level,
+    Notification.amount,
+    Notification.notice_number,
+    Notification.due_date,
+    Notification.attempts,
+    Notification.created_by,
+    Notification.created_at,
+    Notification.sent_at,
+)
+
+_SORT_COLUMNS: dict[SortKey, Any] = {
+    SortKey.ID: Notification.id,
+    SortKey.SENT_AT: Notification.sent_at,
+    SortKey.FISCAL_CODE: Notification.fiscal_code,
+    SortKey.SERVICE: Service.name,
+    SortKey.OUTCOME: Notification.outcome,
+    SortKey.SUBJECT: Notification.subject,
+    SortKey.AUTHOR: Notification.created_by,
+    SortKey.ROW: Notification.row_number,
+}
+
+
+def due_moment(value: str | None) -> datetime | None:
+    """A stored due date (ISO-8601 UTC, as sent to IO) as an aware datetime."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ROME)
+
+
+def _conditions(session: Session, actor: Actor, filters: NotificationFilters) -> list[Any]:
+    where: list[ColumnElement[bool]] = []
+    allowed = enabled_service_ids(session, actor)
+    if allowed is not None:
+        where.append(Notification.service_id.in_(allowed))
+    if filters.service_id is not None:
+        where.append(Notification.service_id == filters.service_id)
+    if filters.fiscal_code.strip():
+        where.append(Notification.fiscal_code == cf.normalize(filters.fiscal_code))
+    if filters.only_single:
+        where.append(Notification.flow_id.is_(None))
+    flow = filters.flow.strip()
+    if flow and not filters.only_single:
+        if flow.isdigit():
+            where.append(Notification.flow_id == int(flow))
+        else:
+            where.append(func.lower(Flow.name).contains(flow.lower(), autoescape=True))
+    if filters.outcome is not None:
+        where.append(Notification.outcome == filters.outcome)
+    if filters.io_status is not None:
+        if filters.io_status == "":
+            where.append(Notification.io_status.is_(None))
+        else:
+            where.append(Notification.io_status == filters.io_status)
+    if filters.subject_contains.strip():
+        words = filters.subject_contains.strip().lower()
+        where.append(func.lower(Notification.subject).contains(words, autoescape=True))
+    if filters.io_message_id.strip():
+        where.append(Notification.io_message_id == filters.io_message_id.strip().upper())
+    if filters.sent_from is not None:
+        where.append(Notification.sent_at >= _day_start(filters.sent_from))
+    if filters.sent_to is not None:
+        where.append(Notification.sent_at < _day_start(filters.sent_to + timedelta(days=1)))
+    if filters.author.strip():
+        where.append(Notification.created_by == filters.author.strip().lower())
+    return where
+
+
+def _query(session: Session, actor: Actor, filters: NotificationFilters) -> Select:
+    stmt: Select = select(*_COLUMNS)
+    return (
+        stmt.join(Service, Service.id == Notification.service_id)
+        .outerjoin(Flow, Flow.id == Notification.flow_id)
+        .where(*_conditions(session, actor, filters))
+    )
+
+
+def _ordered(stmt: Select, sort: Sort) -> Select:
+    column = _SORT_COLUMNS[sort.key]
+    order = column.desc() if sort.descending else column.asc()
+    tie = Notification.id.desc() if sort.descending else Notification.id.asc()
+    if sort.key == SortKey.ID:
+        return stmt.order_by(order)
+    # Rows never sent have no date: they go last whichever way the list is ordered.
+    if sort.key == SortKey.SENT_AT:
+        return stmt.order_by(column.is_(None), order, tie)
+    return stmt.order_by(order, tie)
+
+
+def count(session: Session, actor: Actor, filters: NotificationFilters) -> int:
+    stmt = select(func.count()).select_from(Notification)
+    if filters.flow.strip() and not filters.flow.strip().isdigit() and not filters.only_single:
+        stmt = stmt.join(Flow, Flow.id == Notification.flow_id)
+    stmt = stmt.where(*_conditions(session, actor, filters))
+    return session.scalar(stmt) or 0
+
+
+def search(
+    session: Session,
+    actor: Actor,
+    filters: NotificationFilters,
+    *,
+    sort: Sort = NEWEST_FIRST,
+    page: int = 1,
+    page_size: int = 50,
+) -> Page[NotificationRow]:
+    """One page of the archive, with the total count of rows matching the filters."""
+    total = count(session, actor, filters)
+    number, size, offset = bounds(total, page, page_size)
+    stmt = _ordered(_query(session, actor, filters), sort).limit(size).offset(offset)
+    rows = [NotificationRow(**row._mapping) for row in session.execute(stmt)]
+    return Page(rows=rows, total=total, number=number, size=size)
+
+
+def iter_rows(
+    session: Session, actor: Actor, filters: NotificationFilters, sort: Sort = NEWEST_FIRST
+) -> Iterator[NotificationRow]:
+    """Every matching row, streamed from the database in batches (constant memory)."""
+    stmt = _ordered(_query(session, actor, filters), sort)
+    result = session.execute(stmt, execution_options={"yield_per": 2000})
+    for row in result:
+        yield NotificationRow(**row._mapping)

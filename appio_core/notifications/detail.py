@@ -1,0 +1,224 @@
+"""One notification in full: what was sent, to whom, its outcome explained, IO's status and
+its history, and «Aggiorna stato» (read IO's status now)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.accounts.io_access import make_io_client, service_access
+from appio_core.accounts.permissions import Actor, require_service_read
+from appio_core.accounts.security import KeyBox
+from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
+from appio_core.errors import Conflict, NotFound
+from appio_core.flows.actions import refresh_state
+from appio_core.io.errors import IoError, MessageNotFound
+from appio_core.io.models import MessageStatus
+from appio_core.notifications import labels
+from appio_core.notifications.archive import due_moment
+from appio_core.notifications.status import record_status_changes, status_values
+from appio_core.storage.db import session_scope
+from appio_core.storage.models import (
+    Flow,
+    Notification,
+    NotificationStatusEvent,
+    Service,
+    utcnow,
+)
+
+# «Aggiorna stato» keeps the background reads on their schedule; this only sets a floor.
+REFRESH_MIN_INTERVAL = 600.0
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    at: datetime
+    io_status: str
+    email_status: str
+    read_status: str | None
+    payment_status: str | None
+
+
+@dataclass(frozen=True)
+class NotificationDetail:
+    id: int
+    flow_id: int | None
+    flow_name: str | None
+    row_number: int | None
+    service_id: int
+    service_name: str
+    created_by: str
+    created_at: datetime
+    fiscal_code: str
+    subject: str
+    markdown: str
+    amount: int | None
+    notice_number: str | None
+    due_date: datetime | None
+    feature_level: FeatureLevel
+    outcome: Outcome
+    outcome_explained: str
+    error_detail: str | None
+    http_status: int | None
+    attempts: int
+    send_started_at: datetime | None
+    sent_at: datetime | None
+    io_message_id: str | None
+    io_status: str  # labels, in Italian
+    io_status_explained: str | None
+    email_status: str
+    read_status: str
+    payment_status: str
+    status_checked_at: datetime | None
+    next_status_check_at: datetime | None
+    history: tuple[StatusEvent, ...]
+    retryable: bool
+
+    @property
+    def is_single(self) -> bool:
+        return self.flow_id is None
+
+    @property
+    def can_resend(self) -> bool:
+        """A single notification that surely did not reach IO, or an uncertain one."""
+        return (
+            self.is_single
+            and self.io_message_id is None
+            and (
+                (self.outcome == Outcome.ERROR and self.retryable)
+                or self.outcome == Outcome.UNCERTAIN
+            )
+        )
+
+
+def _row(session: Session, actor: Actor, notification_id: int) -> Notification:
+    row = session.get(Notification, notification_id)
+    if row is None:
+        raise NotFound(f"Notifica {notification_id} non trovata.")
+    require_service_read(session, actor, row.service_id)
+    return row
+
+
+def get_detail(session: Session, actor: Actor, notification_id: int) -> NotificationDetail:
+    row = _row(session, actor, notification_id)
+    flow_name = None
+    if row.flow_id is not None:
+        flow_name = session.scalar(select(Flow.name).where(Flow.id == row.flow_id))
+    service = session.get(Service, row.service_id)
+    assert service is not None
+    has_message = row.io_message_id is not None
+    events = session.scalars(
+        select(NotificationStatusEvent)
+        .where(NotificationStatusEvent.notification_id == row.id)
+        .order_by(NotificationStatusEvent.at, NotificationStatusEvent.id)
+    )
+    history = tuple(
+        StatusEvent(
+            at=e.at,
+            io_status=labels.io_status_label(e.io_status, True),
+            email_status=labels.email_status_label(e.email_status, True),
+            read_status=(
+                labels.READ_STATUS_LABELS.get(e.read_status, e.read_status)
+                if e.read_status
+                else None
+            ),
+            payment_status=(
+                labels.PAYMENT_STATUS_LABELS.get(e.payment_status, e.payment_status)
+                if e.payment_status
+                else None
+            ),
+        )
+        for e in events
+    )
+    return NotificationDetail(
+        id=row.id,
+        flow_id=row.flow_id,
+        flow_name=flow_name,
+        row_number=row.row_number,
+        service_id=row.service_id,
+        service_name=service.name,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        fiscal_code=row.fiscal_code,
+        subject=row.subject,
+        markdown=row.markdown,
+        amount=row.amount,
+        notice_number=row.notice_number,
+        due_date=due_moment(row.due_date),
+        feature_level=row.feature_level,
+        outcome=row.outcome,
+        outcome_explained=OUTCOME_DESCRIPTIONS[row.outcome],
+        error_detail=row.error_detail,
+        http_status=row.http_status,
+        attempts=row.attempts,
+        send_started_at=row.send_started_at,
+        sent_at=row.sent_at,
+        io_message_id=row.io_message_id,
+        io_status=labels.io_status_label(row.io_status, has_message),
+        io_status_explained=labels.IO_STATUS_DESCRIPTIONS.get(row.io_status or ""),
+        email_status=labels.email_status_label(row.email_status, has_message, long=True),
+        read_status=labels.read_status_label(row.read_status, row.feature_level, has_message),
+        payment_status=labels.payment_status_label(
+            row.payment_status, row.feature_level, has_message
+        ),
+        status_checked_at=row.status_checked_at,
+        next_status_check_at=row.next_status_check_at,
+        history=history,
+        retryable=row.retryable,
+    )
+
+
+def refresh_status(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    notification_id: int,
+    box: KeyBox,
+    base_url: str,
+    clock: Callable[[], datetime] = utcnow,
+) -> NotificationDetail:
+    """«Aggiorna stato»: reads IO's status of the message now and stores what changed."""
+    with session_scope(sessions) as session:
+        row = _row(session, actor, notification_id)
+        if row.io_message_id is None:
+            raise Conflict("Questa notifica non è arrivata a IO: non c'è uno stato da leggere.")
+        access = service_access(session, actor, row.service_id, box)
+        fiscal_code, message_id = row.fiscal_code, row.io_message_id
+
+    async def read() -> MessageStatus:
+        client = make_io_client(base_url, access.limiter)
+        try:
+            return await client.get_message_status(access.keys, fiscal_code, message_id)
+        finally:
+            await client.aclose()
+
+    try:
+        status = asyncio.run(read())
+    except MessageNotFound:
+        raise Conflict(
+            "IO non ha ancora registrato questo messaggio: riprova tra qualche minuto."
+        ) from None
+    except IoError as exc:
+        raise Conflict(f"Stato non letto: {exc.message}") from None
+    with session_scope(sessions) as session:
+        row = _row(session, actor, notification_id)
+        change = status_values(row, status, clock(), REFRESH_MIN_INTERVAL)
+        # Keep the background schedule unless this read closed it.
+        if change.next_status_check_at is not None and row.next_status_check_at:
+            change = replace(change, next_status_check_at=row.next_status_check_at)
+        record_status_changes(session, [row], [change])
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id)
+            .values(**change.columns(), updated_at=clock())
+        )
+        if row.flow_id is not None:
+            flow = session.get(Flow, row.flow_id)
+            assert flow is not None
+            refresh_state(session, flow)
+    with session_scope(sessions) as session:
+        return get_detail(session, actor, notification_id)

@@ -1,0 +1,403 @@
+"""«Nuovo»: one message to one citizen, checked field by field, registered and sent at once.
+
+Sending follows the dispatcher's rules for never sending twice (see appio_core.sending):
+the row is registered «in invio» before anything reaches IO, `send_started_at` is committed
+just before the message is posted, and IO's id is committed as soon as it is known. A
+process that dies in between leaves a row that `recover_interrupted` turns into «esito
+incerto» (the operator decides) or, when nothing was posted, a retryable «errore».
+
+A form carries a request key: a second «Aggiungi» of the same form (a double click, a
+rerun) finds the row of the first instead of sending again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.domain import FeatureLevel, Outcome
+from appio_core.errors import Conflict, NotFound
+from appio_core.flows.access import active_service
+from appio_core.io.client import IoClient
+from appio_core.io.errors import (
+    IoOutcomeUnknown,
+    IoPermanentError,
+    IoRetryableError,
+    KeyRefused,
+    ProfileNotFound,
+)
+from appio_core.io.models import NewMessage, Profile
+from appio_core.notifications.content import CheckedContent, check_content
+from appio_core.notifications.status import FIRST_STATUS_CHECK_SECONDS, accepted_values
+from appio_core.storage.db import rowcount, session_scope
+from appio_core.storage.models import Notification, utcnow
+
+# How long IO's status of a single message is followed, as for a flow by default.
+SINGLE_STATUS_CHECK_HOURS = 48
+# A single send takes at most a few HTTP timeouts; a row «in invio» untouched for longer
+# belongs to a process that died.
+INTERRUPTED_AFTER = timedelta(minutes=5)
+
+INTERRUPTED_AFTER_POST = (
+    "L'invio è stato interrotto dopo la richiesta a IO (arresto del server): non sappiamo se"
+    " IO abbia ricevuto il messaggio."
+)
+INTERRUPTED_BEFORE_POST = (
+    "L'invio è stato interrotto prima di raggiungere IO (arresto del server): nessun"
+    " messaggio è partito, puoi inviarlo di nuovo."
+)
+SERVICE_BLOCKED_DETAIL = (
+    "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
+)
+
+
+@dataclass(frozen=True)
+class NewNotification:
+    """What the operator typed in «Nuovo», as typed (Italian amount and date forms)."""
+
+    service_id: int
+    fiscal_code: str
+    subject: str
+    text: str
+    amount: str = ""
+    notice_number: str = ""
+    due_date: str = ""
+    feature_level: FeatureLevel = FeatureLevel.STANDARD
+    check_profile: bool = True
+    request_key: str | None = None  # one per form: a repeated «Aggiungi» sends nothing
+
+
+@dataclass(frozen=True)
+class SingleResult:
+    """The outcome of «Aggiungi», as the operator reads it right away."""
+
+    id: int
+    outcome: Outcome
+    io_message_id: str | None
+    http_status: int | None
+    detail: str | None
+    repeated: bool = False  # the form had already been sent: nothing new was sent
+
+
+@dataclass
+class _Values:
+    """The columns a send sets on the row, by step."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def final(cls, outcome: Outcome, status: int | None, detail: str, **extra: Any) -> _Values:
+        return cls(
+            {
+                "outcome": outcome,
+                "http_status": status,
+                "error_detail": detail,
+                "retryable": False,
+                **extra,
+            }
+        )
+
+
+def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedContent:
+    """Every field checked, before anything reaches IO; FieldErrors lists all that is wrong.
+
+    The operator must be allowed to send on the service, and the service active."""
+    service = active_service(session, actor, data.service_id)
+    return check_content(
+        fiscal_code=data.fiscal_code,
+        subject=data.subject,
+        text=data.text,
+        amount=data.amount,
+        notice_number=data.notice_number,
+        due_date=data.due_date,
+        max_amount=service.max_payment_amount,
+    )
+
+
+def send_new(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    data: NewNotification,
+    box: KeyBox,
+    base_url: str,
+    clock: Callable[[], datetime] = utcnow,
+) -> SingleResult:
+    """Registers the notification and sends it now; returns its outcome.
+
+    Raises FieldErrors (nothing registered, nothing sent) when a field is wrong, and the
+    permission errors of the core when the operator may not send on the service."""
+    with session_scope(sessions) as session:
+        checked = check_new(session, actor, data)
+        if data.request_key and (earlier := _by_request_key(session, data.request_key)):
+            return _result(earlier, repeated=True)
+        access = service_access(session, actor, data.service_id, box)
+    try:
+        with session_scope(sessions) as session:
+            row = Notification(
+                service_id=data.service_id,
+                created_by=actor.username,
+                created_at=clock(),
+                request_key=data.request_key or None,
+                fiscal_code=checked.fiscal_code,
+                subject=checked.subject,
+                markdown=checked.markdown,
+                amount=checked.amount,
+                notice_number=checked.notice_number,
+                due_date=checked.due_date,
+                feature_level=data.feature_level,
+                extra="{}",
+                outcome=Outcome.SENDING,
+                attempts=0,
+                retryable=False,
+                worker_id=_sender_id(),
+                updated_at=clock(),
+            )
+            session.add(row)
+            session.flush()
+            notification_id = row.id
+    except IntegrityError:
+        # The same form, sent at the same moment by a second click: the first one sends.
+        with session_scope(sessions) as session:
+            earlier = _by_request_key(session, data.request_key or "")
+            if earlier is None:
+                raise
+            return _result(earlier, repeated=True)
+    return _send(sessions, notification_id, access, base_url, data.check_profile, clock)
+
+
+def resend(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    notification_id: int,
+    box: KeyBox,
+    base_url: str,
+    clock: Callable[[], datetime] = utcnow,
+) -> SingleResult:
+    """Sends a single notification again: one that surely did not reach IO (a temporary
+    failure) or one whose outcome was uncertain, on the operator's explicit decision."""
+    with session_scope(sessions) as session:
+        row = _single(session, notification_id)
+        active_service(session, actor, row.service_id)
+        access = service_access(session, actor, row.service_id, box)
+        again = rowcount(
+            session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == notification_id,
+                    Notification.io_message_id.is_(None),
+                    ((Notification.outcome == Outcome.ERROR) & Notification.retryable.is_(True))
+                    | (Notification.outcome == Outcome.UNCERTAIN),
+                )
+                .values(
+                    outcome=Outcome.SENDING,
+                    worker_id=_sender_id(),
+                    send_started_at=None,
+                    retryable=False,
+                    error_detail=None,
+                    updated_at=clock(),
+                )
+            )
+        )
+        if not again:
+            raise Conflict(
+                "Si può inviare di nuovo solo una notifica con esito incerto o fallita per un"
+                " errore temporaneo."
+            )
+    return _send(sessions, notification_id, access, base_url, True, clock)
+
+
+def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
+    """The operator decided: this uncertain single notification did reach IO."""
+    row = _single(session, notification_id)
+    active_service(session, actor, row.service_id)
+    if row.outcome != Outcome.UNCERTAIN:
+        raise Conflict("Solo una notifica con esito incerto si può segnare come inviata.")
+    row.outcome = Outcome.ACCEPTED
+    row.error_detail = f"Segnata come inviata da {actor.username}."
+    row.updated_at = utcnow()
+
+
+def recover_interrupted(session: Session, now: datetime | None = None) -> int:
+    """Single notifications left «in invio» by a process that died: «esito incerto» when the
+    message may have been posted, a retryable «errore» when it surely was not."""
+    now = now or utcnow()
+    stale = (
+        Notification.flow_id.is_(None),
+        Notification.outcome == Outcome.SENDING,
+        Notification.updated_at < now - INTERRUPTED_AFTER,
+    )
+    posted = rowcount(
+        session.execute(
+            update(Notification)
+            .where(*stale, Notification.send_started_at.is_not(None))
+            .values(
+                outcome=Outcome.UNCERTAIN,
+                worker_id=None,
+                error_detail=INTERRUPTED_AFTER_POST,
+                updated_at=now,
+            )
+        )
+    )
+    not_posted = rowcount(
+        session.execute(
+            update(Notification)
+            .where(*stale, Notification.send_started_at.is_(None))
+            .values(
+                outcome=Outcome.ERROR,
+                retryable=True,
+                worker_id=None,
+                error_detail=INTERRUPTED_BEFORE_POST,
+                updated_at=now,
+            )
+        )
+    )
+    return posted + not_posted
+
+
+# ---- the send itself ------------------------------------------------------------------------
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    notification_id: int,
+    access: ServiceAccess,
+    base_url: str,
+    check_profile: bool,
+    clock: Callable[[], datetime],
+) -> SingleResult:
+    with session_scope(sessions) as session:
+        row = _single(session, notification_id)
+        message = NewMessage(
+            fiscal_code=row.fiscal_code,
+            subject=row.subject,
+            markdown=row.markdown,
+            amount=row.amount,
+            notice_number=row.notice_number,
+            due_date=row.due_date,
+            feature_level_type=row.feature_level,
+        )
+
+    def start_sending() -> bool:
+        """Commits `send_started_at` just before the post; False if the row is no longer
+        ours (recovered as interrupted meanwhile)."""
+        with session_scope(sessions) as session:
+            return bool(
+                rowcount(
+                    session.execute(
+                        update(Notification)
+                        .where(
+                            Notification.id == notification_id,
+                            Notification.outcome == Outcome.SENDING,
+                            Notification.send_started_at.is_(None),
+                        )
+                        .values(
+                            send_started_at=clock(),
+                            attempts=Notification.attempts + 1,
+                            updated_at=clock(),
+                        )
+                    )
+                )
+            )
+
+    async def run() -> _Values | None:
+        client = make_io_client(base_url, access.limiter)
+        try:
+            return await _exchange(client, access, message, check_profile, start_sending, clock)
+        finally:
+            await client.aclose()
+
+    values = asyncio.run(run())
+    with session_scope(sessions) as session:
+        if values is not None:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(**values.values, worker_id=None, updated_at=clock())
+            )
+        return _result(_single(session, notification_id))
+
+
+async def _exchange(
+    client: IoClient,
+    access: ServiceAccess,
+    message: NewMessage,
+    check_profile: bool,
+    start_sending: Callable[[], bool],
+    clock: Callable[[], datetime],
+) -> _Values | None:
+    """Profile check (IO's guidance), then the send; None when the row is no longer ours."""
+    keys = access.keys
+    if check_profile:
+        try:
+            profile: Profile = await client.get_profile(keys, message.fiscal_code)
+        except ProfileNotFound as exc:
+            return _Values.final(Outcome.NOT_ON_IO, 404, exc.message)
+        except IoPermanentError as exc:
+            return _Values.final(Outcome.ERROR, exc.status, exc.message)
+        except IoRetryableError as exc:
+            return _Values.final(Outcome.ERROR, exc.status, _try_later(exc), retryable=True)
+        if not profile.sender_allowed:
+            return _Values.final(Outcome.SERVICE_BLOCKED, 200, SERVICE_BLOCKED_DETAIL)
+    if not start_sending():
+        return None
+    try:
+        message_id = await client.send_message(keys, message)
+    except IoOutcomeUnknown as exc:
+        return _Values.final(Outcome.UNCERTAIN, exc.status, exc.message)
+    except KeyRefused as exc:
+        return _Values.final(Outcome.ERROR, exc.status, exc.message, send_started_at=None)
+    except IoPermanentError as exc:
+        return _Values.final(Outcome.ERROR, exc.status, exc.message)
+    except IoRetryableError as exc:
+        # IO did not process it: safe to send again.
+        return _Values.final(
+            Outcome.ERROR, exc.status, _try_later(exc), retryable=True, send_started_at=None
+        )
+    accepted = accepted_values(
+        message_id, clock(), SINGLE_STATUS_CHECK_HOURS, FIRST_STATUS_CHECK_SECONDS
+    )
+    return _Values(accepted.columns())
+
+
+def _try_later(exc: IoRetryableError) -> str:
+    return f"{exc.message} Nessun messaggio è partito: puoi inviarlo di nuovo dal dettaglio."
+
+
+# ---- rows -------------------------------------------------------------------------------
+
+
+def _single(session: Session, notification_id: int) -> Notification:
+    row = session.get(Notification, notification_id)
+    if row is None or row.flow_id is not None:
+        raise NotFound(f"Notifica singola {notification_id} non trovata.")
+    return row
+
+
+def _by_request_key(session: Session, key: str) -> Notification | None:
+    return session.scalar(select(Notification).where(Notification.request_key == key))
+
+
+def _result(row: Notification, repeated: bool = False) -> SingleResult:
+    return SingleResult(
+        id=row.id,
+        outcome=row.outcome,
+        io_message_id=row.io_message_id,
+        http_status=row.http_status,
+        detail=row.error_detail,
+        repeated=repeated,
+    )
+
+
+def _sender_id() -> str:
+    return f"single-{os.getpid()}"

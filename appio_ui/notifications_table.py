@@ -1,0 +1,141 @@
+"""The notifications grids: the archive's and a flow's recipients, paged and sorted by the
+database; a double click (or «Apri» on the selected row) opens the notification."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from appio_core.accounts.permissions import Actor
+from appio_core.italian import local_time
+from appio_core.notifications import labels
+from appio_core.notifications.archive import (
+    NotificationFilters,
+    NotificationRow,
+    Sort,
+    SortKey,
+    search,
+)
+from appio_core.paging import Page
+from appio_ui.archive_table import ArchiveTable, show_table
+from appio_ui.runtime import transaction
+
+NOTIFICATION_PAGE = "pages/notifica.py"
+
+ARCHIVE_LABELS = {
+    "id": "N.",
+    "sent_at": "Inviata il",
+    "service_name": "Servizio",
+    "fiscal_code": "Codice fiscale",
+    "subject": "Oggetto",
+    "outcome": "Esito",
+    "io_status": "Stato su IO",
+    "email_status": "Stato Mail",
+    "flow": "Flusso",
+    "created_by": "Autore",
+}
+RECIPIENT_LABELS = {
+    "row_number": "Riga",
+    "fiscal_code": "Codice fiscale",
+    "outcome": "Esito",
+    "error_detail": "Dettaglio",
+    "io_message_id": "ID messaggio IO",
+    "io_status": "Stato su IO",
+    "email_status": "Stato Mail",
+    "attempts": "Tentativi",
+    "sent_at": "Inviata il",
+}
+SORTABLE = {
+    "id": SortKey.ID,
+    "sent_at": SortKey.SENT_AT,
+    "fiscal_code": SortKey.FISCAL_CODE,
+    "service_name": SortKey.SERVICE,
+    "outcome": SortKey.OUTCOME,
+    "subject": SortKey.SUBJECT,
+    "created_by": SortKey.AUTHOR,
+    "row_number": SortKey.ROW,
+}
+WIDTHS = {"fiscal_code": 170, "subject": 260, "error_detail": 260, "io_message_id": 250}
+
+
+def frame(rows: list[NotificationRow]) -> pd.DataFrame:
+    """The grid's rows: what the operator reads, IO's codes as Italian labels."""
+    return pd.DataFrame(
+        {
+            "id": [r.id for r in rows],
+            "row_number": [r.row_number for r in rows],
+            "sent_at": [local_time(r.sent_at) for r in rows],
+            "service_name": [r.service_name for r in rows],
+            "fiscal_code": [r.fiscal_code for r in rows],
+            "subject": [r.subject for r in rows],
+            "outcome": [r.outcome.value for r in rows],
+            "error_detail": [r.error_detail or "" for r in rows],
+            "io_message_id": [r.io_message_id or "" for r in rows],
+            "io_status": [
+                labels.io_status_label(r.io_status, r.io_message_id is not None) for r in rows
+            ],
+            "email_status": [
+                labels.email_status_label(r.email_status, r.io_message_id is not None)
+                for r in rows
+            ],
+            "attempts": [r.attempts for r in rows],
+            "flow": [f"n. {r.flow_id} – {r.flow_name}" if r.flow_id else "singola" for r in rows],
+            "created_by": [r.created_by for r in rows],
+        },
+        columns=[
+            "id", "row_number", "sent_at", "service_name", "fiscal_code", "subject", "outcome",
+            "error_detail", "io_message_id", "io_status", "email_status", "attempts", "flow",
+            "created_by",
+        ],
+    )  # fmt: skip
+
+
+def open_notification(notification_id: int) -> None:
+    st.switch_page(NOTIFICATION_PAGE, query_params={"notifica": str(notification_id)})
+
+
+def _table(
+    key: str, labels: dict[str, str], default: tuple[SortKey, bool], noun: tuple[str, str]
+) -> ArchiveTable[SortKey, NotificationRow]:
+    return ArchiveTable(
+        key=key,
+        labels=labels,
+        sortable={c: k for c, k in SORTABLE.items() if c in labels},
+        default_sort=default,
+        noun=noun,
+        to_frame=frame,
+        open=open_notification,
+        open_label="Apri la notifica n. {id}",
+        widths=WIDTHS,
+    )
+
+
+ARCHIVE = _table(
+    "notifications_grid", ARCHIVE_LABELS, (SortKey.ID, True), ("notifica", "notifiche")
+)
+
+
+def recipients_table(flow_id: int) -> ArchiveTable[SortKey, NotificationRow]:
+    return _table(
+        f"recipients_grid_{flow_id}",
+        RECIPIENT_LABELS,
+        (SortKey.ROW, False),
+        ("destinatario", "destinatari"),
+    )
+
+
+def show_notifications(
+    actor: Actor,
+    filters: NotificationFilters,
+    table: ArchiveTable[SortKey, NotificationRow],
+    footer: Callable[[], None] | None = None,
+) -> None:
+    def fetch(key: SortKey, descending: bool, page: int, size: int) -> Page[NotificationRow]:
+        with transaction() as session:
+            return search(
+                session, actor, filters, sort=Sort(key, descending), page=page, page_size=size
+            )
+
+    show_table(table, fetch, footer)

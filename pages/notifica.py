@@ -1,0 +1,47 @@
+"""Dettaglio notifica: one message, reachable by double click and by its link (?notifica=ID)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from appio_core.errors import AppError
+from appio_core.italian import local_time
+from appio_core.notifications.detail import get_detail
+from appio_ui.auth import requested_id, require_actor
+from appio_ui.feedback import show_flash
+from appio_ui.notification_view import show_detail
+from appio_ui.runtime import transaction
+
+actor = require_actor()
+notification_id = requested_id("notifica", "notification_id")
+if notification_id is None:
+    st.info("Scegli una notifica dall'archivio.")
+    st.page_link("pages/notifiche.py", label="Vai alle Notifiche", icon=":material/inbox:")
+    st.stop()
+
+try:
+    with transaction() as session:
+        detail = get_detail(session, actor, notification_id)
+except AppError as exc:
+    st.error(exc.message)
+    st.stop()
+
+st.title(f"Notifica n. {detail.id}")
+show_flash()
+st.caption(
+    f"Servizio **{detail.service_name}** · "
+    + (
+        f"Flusso n. {detail.flow_id} «{detail.flow_name}», riga {detail.row_number}"
+        if detail.flow_id
+        else "Notifica singola"
+    )
+    + f" · Creata da {detail.created_by} il {local_time(detail.created_at)}"
+)
+if detail.flow_id is not None:
+    st.page_link(
+        "pages/flusso.py",
+        label=f"Vai al flusso n. {detail.flow_id}",
+        icon=":material/list:",
+        query_params={"flusso": str(detail.flow_id)},
+    )
+show_detail(actor, detail)
