@@ -36,9 +36,9 @@ def _confirm_key(view: FlowView, action: FlowAction) -> str:
 
 def _button(actor: Actor, view: FlowView, action: FlowAction, column: DeltaGenerator) -> None:
     force = False
-    if action.confirmable and (warning := st.session_state.get(_confirm_key(view, action))):
+    if action.reconfirm and (warning := st.session_state.get(_confirm_key(view, action))):
         st.warning(warning)
-        force = st.checkbox("Confermo: invia di nuovo questo file", key=f"{action.name}_confirmed")
+        force = st.checkbox(action.reconfirm, key=f"{action.name}_confirmed")
     primary = action.confirmable  # the flow's main step (Invia)
     if column.button(
         action.label,

@@ -42,12 +42,16 @@ class FlowAction:
     help: str  # `appio flow <command> --help`
     confirmation: str | None = None  # asked on the page before it runs
     # It may answer ConfirmationNeeded (same file sent today): run again with force=True
-    # once the operator confirmed.
-    confirmable: bool = False
+    # once the operator ticked this box (the page) or gave --force (the CLI).
+    reconfirm: str | None = None
     # It acts on chosen «esito incerto» rows (the recipient's detail), not on the whole flow.
     on_recipients: bool = False
     # Offered on the flow's bar only when this holds (besides the state).
     offered: Callable[[FlowView], bool] = field(default=_always)
+
+    @property
+    def confirmable(self) -> bool:
+        return self.reconfirm is not None
 
     @property
     def command(self) -> str:
@@ -97,7 +101,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         success="Invio avviato: i messaggi partono al ritmo consentito da IO.",
         done="invio avviato",
         help="Avvia l'invio di un flusso Attivo.",
-        confirmable=True,
+        reconfirm="Confermo: invia di nuovo questo file",
     ),
     FlowAction(
         name="pause",
