@@ -14,6 +14,6 @@ low to high; each imports only its own layer and the ones below it
     flows                             bulk-sending flows: actions, import, queries
     notifications                     every message sent and its status on IO
     sending, exports                  the dispatcher and worker; Excel exports
-    demo                              demo data bound to the simulator
+    demo, health                      demo data bound to the simulator; `appio health`
     cli                               the `appio` command
 """

@@ -3,16 +3,24 @@
 The Streamlit app also copies top-level `APPIO_*` entries of `.streamlit/secrets.toml`
 into the environment before building the settings (see `appio_ui.runtime`), so both
 sources end up here.
+
+The secrets (`APPIO_SECRET_KEY`, `APPIO_DATABASE_URL`) may instead be given as files, the
+convention of Docker secrets and systemd credentials: `APPIO_SECRET_KEY_FILE` names a file
+holding the key. A secret in a file stays out of `docker inspect`, `ps e` and the unit's
+environment; the plain variable still wins when both are set.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+
+from appio_core.errors import AppError
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +42,23 @@ class Settings:
         return self.io_base_url == SIMULATOR_BASE_URL
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the SQLite file, the generated key and the demo simulator's messages live."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("APPIO_DATA_DIR", "data"))
+
+
+class ConfigError(AppError):
+    """A setting that cannot be used as given (e.g. a secret file that cannot be read)."""
+
+    code = "configurazione"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     data_dir = Path(env.get("APPIO_DATA_DIR", "data"))
-    database_url = env.get("APPIO_DATABASE_URL") or f"sqlite:///{data_dir / 'appio.db'}"
-    secret_key = env.get("APPIO_SECRET_KEY") or _stored_secret_key(data_dir)
+    database_url = env_or_file(env, "APPIO_DATABASE_URL") or f"sqlite:///{data_dir / 'appio.db'}"
+    secret_key = env_or_file(env, "APPIO_SECRET_KEY") or _stored_secret_key(data_dir)
     start_worker_default = "1" if database_url.startswith("sqlite") else "0"
     return Settings(
         database_url=database_url,
@@ -47,6 +67,35 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         start_worker=env.get("APPIO_START_WORKER", start_worker_default) not in ("0", "false", ""),
     )
+
+
+def env_or_file(env: Mapping[str, str], name: str) -> str | None:
+    """The value of `name`, else the content of the file named by `name`_FILE, else None."""
+    value = env.get(name)
+    if value:
+        return value
+    path = env.get(f"{name}_FILE")
+    if not path:
+        return None
+    try:
+        # Whole-value strip: `echo KEY > file` adds a newline, and neither a Fernet key nor
+        # a database URL can begin or end with whitespace.
+        content = Path(path).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{name}_FILE indica il file {path}, che non esiste: crea il file "
+            "o correggi la variabile."
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"{name}_FILE indica il file {path}, che l'utente del servizio non può leggere: "
+            "controlla proprietario e permessi del file."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Impossibile leggere il file {path} ({name}_FILE): {exc}.") from None
+    if not content:
+        raise ConfigError(f"Il file {path} ({name}_FILE) è vuoto.")
+    return content
 
 
 def _stored_secret_key(data_dir: Path) -> str:

@@ -63,12 +63,14 @@ def requested_sort(columns_state: list[Mapping[str, Any]] | None, allowed: set[s
 
 
 def _builder(
-    frame: pd.DataFrame, labels: dict[str, str], widths: Mapping[str, int]
+    frame: pd.DataFrame,
+    labels: dict[str, str],
+    widths: Mapping[str, int],
+    extra: Mapping[str, dict[str, Any]] | None = None,
 ) -> GridOptionsBuilder:
+    """Columns labelled in Italian (the others hidden); `extra` adds options per column."""
     builder = GridOptionsBuilder.from_dataframe(frame)
-    builder.configure_default_column(
-        filter=False, sortable=False, resizable=True, wrapText=False, tooltipField=None
-    )
+    builder.configure_default_column(filter=False, sortable=False, resizable=True)
     for column in frame.columns:
         if column in labels:
             builder.configure_column(
@@ -76,6 +78,7 @@ def _builder(
                 header_name=labels[column],
                 tooltipField=column,  # long text shows whole on hover
                 minWidth=widths.get(column, 90),
+                **(extra or {}).get(column, {}),
             )
         else:
             builder.configure_column(column, hide=True)
@@ -127,14 +130,15 @@ def paged_grid(
     """One page of a longer list, sorted by the server; reports selection, double click and
     a requested sort. After an opening, call `forget_events(key)` so that the stale event
     does not open the row again when the page is shown next."""
-    builder = _builder(frame, labels, widths or {})
-    for column in sortable & set(frame.columns):
-        builder.configure_column(
-            column,
-            sortable=True,
-            comparator=_KEEP_ORDER,
-            sort=("desc" if sort.descending else "asc") if column == sort.column else None,
-        )
+    sorting = {
+        column: {
+            "sortable": True,
+            "comparator": _KEEP_ORDER,
+            "sort": ("desc" if sort.descending else "asc") if column == sort.column else None,
+        }
+        for column in sortable & set(frame.columns)
+    }
+    builder = _builder(frame, labels, widths or {}, sorting)
     generation = st.session_state.get(_generation_key(key), 0)
     response = AgGrid(
         frame,

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e .
+# The locked versions (the ones the image runs), then the project without resolving again.
+.venv/bin/pip install -q -r requirements.lock
+.venv/bin/pip install -q --no-deps -e .
 
 export APPIO_IO_BASE_URL=${APPIO_IO_BASE_URL:-simulator}
 .venv/bin/appio init --demo

@@ -8,7 +8,10 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[test]'
+# The locked versions (hash-checked: requirements-test.lock, refreshed by scripts/lock.sh),
+# then the project itself without resolving anything again.
+.venv/bin/pip install -q -r requirements-test.lock
+.venv/bin/pip install -q --no-deps -e .
 
 if [ ! -x /usr/bin/chromium ]; then
   SUDO=""

@@ -15,16 +15,15 @@ def app_as(
     actor: Actor | None,
     page: str | None = None,
     flow_id: int | None = None,
-    **state: object,
+    notification_id: int | None = None,
 ) -> AppTest:
-    """`state`: more of the session's state, as the pages that lead here leave it."""
     at = AppTest.from_file(APP, default_timeout=30)
     if actor is not None:
         at.session_state["actor"] = actor
     if flow_id is not None:
         at.session_state["flow_id"] = flow_id
-    for key, value in state.items():
-        at.session_state[key] = value
+    if notification_id is not None:
+        at.session_state["notification_id"] = notification_id
     at.run()
     if page:
         at.switch_page(page)

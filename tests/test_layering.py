@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"flows"}),
     frozenset({"notifications"}),
     frozenset({"sending", "exports"}),
-    frozenset({"demo"}),
+    frozenset({"demo", "health"}),
     frozenset({"cli"}),
 )
 LAYER_OF = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -18,6 +18,7 @@ COMMANDS = {
     "worker": "appio_core.cli.flow_commands:worker",
     "io": "appio_core.cli.io:io",
     "simulator": "appio_core.cli.simulator:simulator",
+    "health": "appio_core.cli.health:health",
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import signal
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -239,7 +241,28 @@ def list_(
 @pass_context
 def worker(ctx: Context, once: bool) -> None:
     """Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno)."""
-    run_worker(ctx.settings, once=once, sessions=ctx.sessions)
+    stopping = threading.Event()
+    # systemd and Docker stop a service with SIGTERM. Dying at once would leave the rows
+    # being posted «esito incerto» for an operator to sort out; instead the dispatcher
+    # finishes the chunk in flight and releases its account leases. A second signal kills.
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def stop(signum: int, _frame: object) -> None:
+        click.echo("Arresto del worker: termino gli invii in corso…", err=True)
+        stopping.set()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    for sig in previous:
+        signal.signal(sig, stop)
+    try:
+        click.echo("Worker avviato: SIGTERM o Ctrl-C per fermarlo.", err=True)
+        run_worker(ctx.settings, once=once, sessions=ctx.sessions, should_stop=stopping.is_set)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopping.is_set():
+        click.echo("Worker fermato.", err=True)
 
 
 @click.command("export")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
@@ -196,6 +196,3 @@ async def _send(
     with session_scope(sessions) as session:
         actions.pause(session, Actor.system(), paused_id)
     await dispatcher.close()
-    with session_scope(sessions) as session:
-        # The in-process simulator's memory ends with this process: no later status reads.
-        session.execute(update(Notification).values(next_status_check_at=None))

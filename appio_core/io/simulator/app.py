@@ -12,6 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -43,11 +44,14 @@ LOST_ANSWER = ("500", "timeout", "drop")
 
 class SimulatorApp:
     def __init__(
-        self, config: SimulatorConfig, clock: Callable[[], float] = time.monotonic
+        self,
+        config: SimulatorConfig,
+        clock: Callable[[], float] = time.monotonic,
+        journal: Path | None = None,
     ) -> None:
         self.config = config
         self.faults = config.faults
-        self.record = Record()
+        self.record = Record(journal, clock)
         self.population = Population(
             config.seed, config.no_io_share, config.blocked_share, config.email_share
         )
@@ -175,6 +179,10 @@ class SimulatorApp:
 
 
 def create_app(
-    config: SimulatorConfig, clock: Callable[[], float] = time.monotonic
+    config: SimulatorConfig,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    journal: Path | None = None,
 ) -> SimulatorApp:
-    return SimulatorApp(config, clock)
+    """`journal`: a file that keeps the messages created across restarts (the demo)."""
+    return SimulatorApp(config, clock, journal)

@@ -57,7 +57,7 @@ class Operations:
         self.record = record
         self.population = population
         self._clock = clock
-        self._sequence = 0
+        self._sequence = record.last_sequence  # the journal's, when it has one
 
     def _service(self, service_id: str) -> SimService:
         return next(s for s in self.config.services if s.service_id == service_id)
@@ -113,23 +113,25 @@ class Operations:
         message_id = str(ULID())
         self._sequence += 1
         kind = self.population.kind(fiscal_code, service.service_id)
-        self.record.messages[message_id] = StoredMessage(
-            id=message_id,
-            service_id=service.service_id,
-            fiscal_code=fiscal_code,
-            created_at=_utc_now(),
-            accepted_at=self._clock(),
-            feature_level_type=message["feature_level_type"],
-            content=message["content"],
-            time_to_live=message.get("time_to_live"),
-            # IO accepts the message, then rejects it when the citizen has no IO or
-            # blocked the service.
-            sequence=self._sequence,
-            final_status=(
-                MessageStatusValue.PROCESSED
-                if kind == Kind.WITH_IO
-                else MessageStatusValue.REJECTED
-            ),
+        self.record.store(
+            StoredMessage(
+                id=message_id,
+                service_id=service.service_id,
+                fiscal_code=fiscal_code,
+                created_at=_utc_now(),
+                accepted_at=self._clock(),
+                feature_level_type=message["feature_level_type"],
+                content=message["content"],
+                time_to_live=message.get("time_to_live"),
+                # IO accepts the message, then rejects it when the citizen has no IO or
+                # blocked the service.
+                sequence=self._sequence,
+                final_status=(
+                    MessageStatusValue.PROCESSED
+                    if kind == Kind.WITH_IO
+                    else MessageStatusValue.REJECTED
+                ),
+            )
         )
         location = f"{API_PREFIX}/messages/{fiscal_code}/{message_id}"
         return Answer(

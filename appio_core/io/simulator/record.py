@@ -7,8 +7,12 @@ test must look at to prove that no citizen got a message twice.
 
 from __future__ import annotations
 
+import json
+import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -45,9 +49,44 @@ class StoredMessage:
 
 
 class Record:
-    def __init__(self) -> None:
+    """What the simulator received. With a `journal` file, the messages it created are also
+    appended there and read back at start, so that a restarted demo still answers status
+    reads of the messages sent before (the requests are not kept: they only serve tests)."""
+
+    def __init__(
+        self, journal: Path | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.requests: list[RequestEntry] = []
         self.messages: dict[str, StoredMessage] = {}
+        self._journal = journal
+        self._clock = clock
+        if journal is not None and journal.exists():
+            self._load(journal)
+
+    @property
+    def last_sequence(self) -> int:
+        return max((m.sequence for m in self.messages.values()), default=0)
+
+    def store(self, message: StoredMessage) -> None:
+        self.messages[message.id] = message
+        if self._journal is not None:
+            line = asdict(message)
+            # The simulator's clock starts again with the process: keep the wall time.
+            line["accepted_at"] = time.time() - (self._clock() - message.accepted_at)
+            with self._journal.open("a", encoding="utf-8") as journal:
+                journal.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def _load(self, journal: Path) -> None:
+        now_wall, now = time.time(), self._clock()
+        with journal.open(encoding="utf-8") as lines:
+            for line in lines:
+                try:
+                    data = json.loads(line)
+                    data["accepted_at"] = now - (now_wall - float(data["accepted_at"]))
+                    message = StoredMessage(**data)
+                except (ValueError, TypeError, KeyError):
+                    continue  # a line cut by a crash: the rest is still good
+                self.messages[message.id] = message
 
     def clear(self) -> None:
         self.requests.clear()
