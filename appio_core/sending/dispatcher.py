@@ -52,6 +52,7 @@ from appio_core.sending.chunk import ChunkSender
 from appio_core.sending.claiming import claim_batch
 from appio_core.sending.clients import Clients
 from appio_core.sending.config import DispatcherConfig, new_worker_id
+from appio_core.sending.housekeeping import Housekeeping
 from appio_core.sending.leases import LeaseLost, Leases
 from appio_core.sending.outcomes import Rules
 from appio_core.sending.status_reads import StatusReader
@@ -82,6 +83,7 @@ class Dispatcher:
         rules = Rules(self.config, clock)
         self.chunks = ChunkSender(sessions, self.leases, rules, clock, self.config.concurrency)
         self.statuses = StatusReader(sessions, self.leases, self.clients, self.config, clock)
+        self.housekeeping = Housekeeping(sessions, clock)
 
     async def run(
         self, should_stop: Callable[[], bool] = lambda: False, once: bool = False
@@ -107,6 +109,7 @@ class Dispatcher:
 
     async def tick(self) -> bool:
         """One round over the accounts with work; True when something was done."""
+        self.housekeeping.run_if_due()
         with session_scope(self.sessions) as session:
             accounts = store.accounts_with_work(session, self._clock())
         held = [account for account in accounts if self.leases.acquire(account)]
