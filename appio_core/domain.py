@@ -31,6 +31,11 @@ class FeatureLevel(StrEnum):
     STANDARD = "STANDARD"
     ADVANCED = "ADVANCED"
 
+    @classmethod
+    def chosen(cls, advanced: bool) -> FeatureLevel:
+        """The level of an «ADVANCED» checkbox or `--advanced` flag."""
+        return cls.ADVANCED if advanced else cls.STANDARD
+
 
 class FlowState(StrEnum):
     INACTIVE = "Inattivo"  # in preparation: recipients can be replaced
@@ -62,7 +67,6 @@ FLOW_TRANSITIONS: frozenset[tuple[FlowState, FlowState]] = frozenset(
     }
 )
 
-EDITABLE_STATES = frozenset({FlowState.INACTIVE})
 FINISHED_STATES = frozenset({FlowState.SENT, FlowState.INCOMPLETE, FlowState.CANCELLED})
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from appio_core.accounts.security import KeyBox
+from appio_core.accounts.security import KeyBox, KeyUnreadable
 from appio_core.config import Settings
 from appio_core.storage.db import make_engine
 from appio_core.storage.migrate import UnknownRevision, pending_revisions
@@ -220,7 +220,7 @@ def _opens(box: KeyBox, *sealed: str | None) -> bool:
         for value in sealed:
             if value:
                 box.open(value)
-    except ValueError:
+    except KeyUnreadable:
         return False
     return True
 
@@ -230,7 +230,7 @@ def _io(conn: Connection, settings: Settings) -> Check:
     # container's HEALTHCHECK every minute) does not need.
     from appio_core.accounts.connection_check import check_connection
     from appio_core.accounts.io_access import make_io_client
-    from appio_core.accounts.services import ApiKeys
+    from appio_core.io.models import ApiKeys
 
     row = conn.execute(
         select(Service.name, Service.primary_key_encrypted, Service.secondary_key_encrypted)
@@ -249,7 +249,7 @@ def _io(conn: Connection, settings: Settings) -> Check:
     try:
         box = KeyBox(settings.secret_key)
         keys = ApiKeys(box.open(primary), box.open(secondary) if secondary else None)
-    except ValueError:
+    except (ValueError, KeyUnreadable):  # a secret key that is not one; one that does not fit
         return Check(
             CheckName.IO,
             False,

@@ -1,109 +1,78 @@
-"""The operator's buttons on a flow, by state; each one calls one core action."""
+"""The operator's buttons on a flow: one for each action of the registry
+(appio_core.flows.registry) that the flow's state allows."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import streamlit as st
-from sqlalchemy.orm import Session
+from streamlit.delta_generator import DeltaGenerator
 
 from appio_core.accounts.permissions import Actor
-from appio_core.domain import FlowState
 from appio_core.errors import AppError
-from appio_core.flows import actions
+from appio_core.flows.actions import ConfirmationNeeded, perform
 from appio_core.flows.queries import FlowView
-from appio_ui.feedback import flash_and_rerun
-from appio_ui.runtime import transaction
+from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
+from appio_ui.attempt import attempt, show_refusal
 
-Action = Callable[[Session, Actor, int], object]
-
-# (label, icon, action, message) for each state; cancel is added for unfinished flows.
-BUTTONS: dict[FlowState, list[tuple[str, str, Action, str]]] = {
-    FlowState.INACTIVE: [
-        (
-            "Attiva",
-            ":material/check_circle:",
-            actions.activate,
-            "Flusso attivato: è pronto per l'invio.",
-        )
-    ],
-    FlowState.ACTIVE: [
-        (
-            "Riporta in preparazione",
-            ":material/edit:",
-            actions.deactivate,
-            "Flusso di nuovo Inattivo: puoi sostituire il file.",
-        ),
-    ],
-    FlowState.SENDING: [("Sospendi", ":material/pause:", actions.pause, "Invio sospeso.")],
-    FlowState.PAUSED: [
-        (
-            "Riprendi",
-            ":material/play_arrow:",
-            actions.resume,
-            "Invio ripreso: nessun messaggio già inviato sarà ripetuto.",
-        )
-    ],
-    FlowState.INCOMPLETE: [
-        (
-            "Reinvia falliti",
-            ":material/replay:",
-            actions.retry_failed,
-            "I destinatari falliti per errori temporanei saranno reinviati.",
-        )
-    ],
-}
-CANCELLABLE = {FlowState.INACTIVE, FlowState.ACTIVE, FlowState.SENDING, FlowState.PAUSED}
-
-
-def _run(actor: Actor, action: Action, flow_id: int, message: str) -> None:
-    try:
-        with transaction() as session:
-            action(session, actor, flow_id)
-    except AppError as exc:
-        st.error(exc.message)
-    else:
-        flash_and_rerun(message)
+COLUMNS = 4
 
 
 def action_bar(actor: Actor, view: FlowView) -> None:
     if not actor.can_send:
         return
-    buttons = list(BUTTONS.get(view.state, []))
-    if view.state == FlowState.INCOMPLETE and not view.retryable_failures:
-        buttons = []  # every failure is final: nothing that «reinvia falliti» could fix
-    columns = st.columns(4)
-    for column, (label, icon, action, message) in zip(columns, buttons, strict=False):
-        if column.button(label, icon=icon, key=f"action_{label}"):
-            _run(actor, action, view.id, message)
-    if view.state == FlowState.ACTIVE:
-        _send_button(actor, view, columns[1])
-    if view.state in CANCELLABLE:
-        with columns[3].popover("Annulla flusso", icon=":material/cancel:"):
-            st.write(
-                "Il flusso sarà fermato per sempre. I messaggi già inviati restano inviati "
-                "e non si possono ritirare."
-            )
-            if st.button("Conferma l'annullamento", type="primary"):
-                _run(actor, actions.cancel, view.id, "Flusso annullato.")
+    offered = [action for action in FLOW_ACTIONS if action.on_bar(view)]
+    columns = st.columns(COLUMNS)
+    # Those that ask for a confirmation (cancel) stay at the right, away from the others.
+    plain = [a for a in offered if a.confirmation is None]
+    confirmed = [a for a in offered if a.confirmation is not None]
+    for column, action in zip(columns, plain, strict=False):
+        _button(actor, view, action, column)
+    for column, action in zip(reversed(columns), reversed(confirmed), strict=False):
+        _confirmed_button(actor, view, action, column)
 
 
-def _send_button(actor: Actor, view: FlowView, column: st.delta_generator.DeltaGenerator) -> None:
-    confirm_key = f"confirm_same_file_{view.id}"
+def _confirm_key(view: FlowView, action: FlowAction) -> str:
+    return f"confirm_{action.name}_{view.id}"
+
+
+def _button(actor: Actor, view: FlowView, action: FlowAction, column: DeltaGenerator) -> None:
     force = False
-    if warning := st.session_state.get(confirm_key):
+    if action.reconfirm and (warning := st.session_state.get(_confirm_key(view, action))):
         st.warning(warning)
-        force = st.checkbox("Confermo: invia di nuovo questo file", key=f"{confirm_key}_box")
-    if not column.button("Invia", type="primary", icon=":material/send:"):
-        return
-    try:
-        with transaction() as session:
-            actions.send(session, actor, view.id, force=force)
-    except actions.SameFileSentToday as exc:
-        st.session_state[confirm_key] = exc.message
-        st.rerun()
-    except AppError as exc:
-        st.error(exc.message)
-    else:
+        force = st.checkbox(action.reconfirm, key=f"{action.name}_confirmed")
+    primary = action.confirmable  # the flow's main step (Invia)
+    if column.button(
+        action.label,
+        icon=action.icon,
+        key=f"action_{action.label}",
+        type="primary" if primary else "secondary",
+    ):
+        _submit(actor, view, action, force=force)
+
+
+def _confirmed_button(
+    actor: Actor, view: FlowView, action: FlowAction, column: DeltaGenerator
+) -> None:
+    with column.popover(action.label, icon=action.icon):
+        st.write(action.confirmation)
+        if st.button("Conferma", type="primary", key=f"action_{action.label}"):
+            _submit(actor, view, action)
+
+
+def _submit(actor: Actor, view: FlowView, action: FlowAction, *, force: bool = False) -> None:
+    confirm_key = _confirm_key(view, action)
+
+    def refused(error: AppError) -> None:
+        if isinstance(error, ConfirmationNeeded) and action.confirmable:
+            st.session_state[confirm_key] = error.message  # asked above the button
+            st.rerun()
+        show_refusal(error)
+
+    def done(_: object) -> str:
         st.session_state.pop(confirm_key, None)
-        flash_and_rerun("Invio avviato: i messaggi partono al ritmo consentito da IO.")
+        return action.success
+
+    attempt(
+        lambda session: perform(session, actor, action, view.id, force=force),
+        success=done,
+        refused=refused,
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from appio_core.domain import Natura
+from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
 
@@ -79,7 +79,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         options=FlowOptions(
             description=description,
             check_profile=check_profile,
-            feature_level="ADVANCED" if advanced else "STANDARD",
+            feature_level=FeatureLevel.chosen(advanced),
             scheduled_at=dt.datetime.combine(day, hour, tzinfo=ROME) if schedule else None,
             status_check_hours=int(status_hours),
         ),

@@ -1,22 +1,11 @@
-"""Numbers and dates the Italian way, for display."""
+"""Numbers and dates the Italian way: appio_core.italian's, written once there.
+
+Kept as a name for the pages that import it (recipients_view, flussi); new code imports
+appio_core.italian directly.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from appio_core.italian import euro, local_time
 
-ROME = ZoneInfo("Europe/Rome")
-
-
-def euro(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    whole, rest = divmod(cents, 100)
-    return f"€ {whole:,}".replace(",", ".") + f",{rest:02d}"
-
-
-def local_time(moment: datetime | None) -> str:
-    """A UTC timestamp as the operators read it: Italian time, day first."""
-    if moment is None:
-        return ""
-    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
+__all__ = ["euro", "local_time"]

@@ -30,11 +30,10 @@ import urllib.request
 
 from bench_simulator import KEY, citizens, served
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.io.client import PRIORITY_STATUS, IoClient
 from appio_core.io.errors import IoError, IoOutcomeUnknown, ProfileNotFound
 from appio_core.io.http import make_http_client
-from appio_core.io.models import NewMessage
+from appio_core.io.models import ApiKeys, NewMessage
 from appio_core.io.rate_limit import RateLimiter
 
 KEYS = ApiKeys(KEY, "demo0tributi0secondary0k01")

@@ -168,11 +168,12 @@ def serve_starlette(port: int) -> None:
     sim = create_app(demo_config(rate_limit=False))
 
     async def endpoint(request: Request) -> Response:
-        found = sim._keys.get(request.headers.get("ocp-apim-subscription-key", ""))
+        found = sim.gateway.service_for(request.headers.get("ocp-apim-subscription-key"))
         if found is None:
             return JSONResponse({"statusCode": 401, "message": "denied"}, 401)
         operation = request.scope["route_name"]
-        answer = sim._handle(operation, dict(request.path_params), found[0], await request.body())
+        params = dict(request.path_params)
+        answer = sim.operations.handle(operation, params, found[0], await request.body())
         return JSONResponse(answer.body, answer.status)
 
     def route(path: str, name: str, method: str) -> Route:

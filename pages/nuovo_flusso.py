@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from appio_core.accounts.services import list_services
 from appio_core.errors import AppError
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
+from appio_ui.attempt import attempt, show_refusal
 from appio_ui.auth import require_actor
-from appio_ui.feedback import flash_and_switch
-from appio_ui.flow_form import flow_form
+from appio_ui.flow_form import FlowRequest, flow_form
 from appio_ui.report_view import show_report
 from appio_ui.runtime import transaction
 
@@ -22,42 +23,52 @@ if not services:
     st.info("Nessun servizio attivo a cui sei abilitato: chiedi a un amministratore.")
     st.stop()
 
+
+def _refused(error: AppError) -> None:
+    if isinstance(error, FlowFileRefused):
+        st.error("Il flusso non è stato creato: correggi il file e caricalo di nuovo.")
+        show_report(error.report)
+    else:
+        show_refusal(error)
+
+
+def _check(request: FlowRequest) -> None:
+    report = attempt(
+        lambda session: check_flow_file(
+            session,
+            actor,
+            services[request.service],
+            request.content,
+            request.filename,
+            request.templates,
+        )
+    )
+    if report is not None:
+        show_report(report)
+
+
+def _create(request: FlowRequest) -> None:
+    def create(session: Session) -> tuple[int, int]:
+        flow = import_flow(
+            session,
+            actor,
+            service_id=services[request.service],
+            name=request.name,
+            natura=request.natura,
+            source=request.content,
+            filename=request.filename,
+            templates=request.templates,
+            options=request.options,
+        )
+        return flow.id, flow.recipients_total
+
+    def created(made: tuple[int, int]) -> str:
+        st.session_state["flow_id"] = made[0]
+        return f"Flusso n. {made[0]} creato con {made[1]} destinatari (Inattivo)."
+
+    attempt(create, success=created, switch_to="pages/flusso.py", refused=_refused)
+
+
 request = flow_form(list(services))
 if request is not None:
-    service_id = services[request.service]
-    try:
-        with transaction() as session:
-            if not request.create:
-                show_report(
-                    check_flow_file(
-                        session,
-                        actor,
-                        service_id,
-                        request.content,
-                        request.filename,
-                        request.templates,
-                    )
-                )
-                st.stop()
-            flow = import_flow(
-                session,
-                actor,
-                service_id=service_id,
-                name=request.name,
-                natura=request.natura,
-                source=request.content,
-                filename=request.filename,
-                templates=request.templates,
-                options=request.options,
-            )
-            flow_id, total = flow.id, flow.recipients_total
-    except FlowFileRefused as refused:
-        st.error("Il flusso non è stato creato: correggi il file e caricalo di nuovo.")
-        show_report(refused.report)
-    except AppError as exc:
-        st.error(exc.message)
-    else:
-        st.session_state["flow_id"] = flow_id
-        flash_and_switch(
-            f"Flusso n. {flow_id} creato con {total} destinatari (Inattivo).", "pages/flusso.py"
-        )
+    (_create if request.create else _check)(request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.orm import Session
 
 from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.operators import list_operators
@@ -14,10 +15,10 @@ from appio_core.accounts.services import (
     set_enabled_operators,
     update_service,
 )
-from appio_core.errors import AppError
+from appio_core.italian import euro
+from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
-from appio_ui.feedback import flash_and_rerun, show_flash
-from appio_ui.format import euro
+from appio_ui.feedback import show_flash
 from appio_ui.grid import selectable_grid
 from appio_ui.runtime import keybox, settings, transaction
 from appio_ui.service_form import ServiceFormResult, service_form
@@ -38,9 +39,12 @@ LABELS = {
 def _connection_check(service_id: int, name: str) -> None:
     if not st.button(f"Verifica connessione di «{name}»", icon=":material/network_check:"):
         return
-    with st.spinner("Profilo del cittadino di prova AAAAAA00A00A000A..."), transaction() as s:
-        check = run_connection_check(s, actor, service_id, keybox(), settings())
-    (st.success if check.ok else st.error)(check.message)
+    with st.spinner("Profilo del cittadino di prova AAAAAA00A00A000A..."):
+        check = attempt(
+            lambda session: run_connection_check(session, actor, service_id, keybox(), settings())
+        )
+    if check is not None:
+        (st.success if check.ok else st.error)(check.message)
 
 
 def _edit(chosen: ServiceView) -> None:
@@ -48,25 +52,20 @@ def _edit(chosen: ServiceView) -> None:
     result = service_form(chosen, usernames, key=f"edit_{chosen.id}")
     if result is None:
         return
-    try:
-        with transaction() as session:
-            update_service(session, actor, chosen.id, result.data, keybox())
-            set_enabled_operators(session, actor, chosen.id, result.operators)
-    except AppError as exc:
-        st.error(exc.message)
-    else:
-        flash_and_rerun(f"Servizio «{result.data.name}» aggiornato.")
+
+    def save(session: Session) -> None:
+        update_service(session, actor, chosen.id, result.data, keybox())
+        set_enabled_operators(session, actor, chosen.id, result.operators)
+
+    attempt(save, success=f"Servizio «{result.data.name}» aggiornato.")
 
 
 def _add(result: ServiceFormResult) -> None:
-    try:
-        with transaction() as session:
-            created = create_service(session, actor, result.data, keybox())
-            set_enabled_operators(session, actor, created.id, result.operators)
-    except AppError as exc:
-        st.error(exc.message)
-        return
-    flash_and_rerun(f"Servizio «{result.data.name}» aggiunto.")
+    def add(session: Session) -> None:
+        created = create_service(session, actor, result.data, keybox())
+        set_enabled_operators(session, actor, created.id, result.operators)
+
+    attempt(add, success=f"Servizio «{result.data.name}» aggiunto.")
 
 
 actor = require_actor()

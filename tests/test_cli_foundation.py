@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
-from appio_core.cli import cli
+from appio_core.cli import COMMANDS, cli
 
 
 def run(*args: str, input: str | None = None) -> Result:
@@ -19,10 +20,37 @@ def env(app_env: str) -> str:
     return app_env
 
 
+def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of `appio`, as the words that name it."""
+    ctx = click.Context(group)
+    paths = []
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
+        paths.append((*prefix, name))
+        if isinstance(command, click.Group):
+            paths.extend(_command_paths(command, (*prefix, name)))
+    return paths
+
+
+COMMAND_PATHS = _command_paths(cli)
+
+
 def test_help_lists_every_command() -> None:
     result = run("--help")
-    for name in ("init", "operator", "service"):
-        assert name in result.output
+    assert result.exit_code == 0
+    top = [path[0] for path in COMMAND_PATHS if len(path) == 1]
+    assert top == sorted(COMMANDS)
+    for name in top:
+        assert f"  {name} " in result.output
+
+
+@pytest.mark.parametrize("path", COMMAND_PATHS, ids=[" ".join(p) for p in COMMAND_PATHS])
+def test_every_command_and_subcommand_has_its_help(path: tuple[str, ...]) -> None:
+    result = run(*path, "--help")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Usage: cli {' '.join(path)} ")
+    assert len(result.output.splitlines()) > 3  # a description, the options
 
 
 def test_init_creates_the_first_administrator_once(env: str) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.operators import admin_exists, authenticate, create_operator, set_active
+from appio_core.accounts.operators import (
+    admin_exists,
+    authenticate,
+    create_operator,
+    get_operator,
+    set_active,
+    set_role,
+)
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput
@@ -52,3 +59,37 @@ def test_admin_exists_once_an_administrator_is_created(session: Session, admin: 
     assert not admin_exists(session)
     create_operator(session, admin, "capo", "password-123", Role.ADMIN)
     assert admin_exists(session)
+
+
+def test_an_administrator_cannot_deactivate_himself(session: Session, admin: Actor) -> None:
+    capo = Actor.of(create_operator(session, admin, "capo", "password-123", Role.ADMIN))
+    create_operator(session, admin, "vice", "password-123", Role.ADMIN)
+    with pytest.raises(Conflict, match="Non puoi disattivare te stesso"):
+        set_active(session, capo, "capo", False)
+    assert authenticate(session, "capo", "password-123") is not None
+
+
+def test_the_last_active_administrator_cannot_be_deactivated_or_demoted(
+    session: Session, admin: Actor
+) -> None:
+    create_operator(session, admin, "capo", "password-123", Role.ADMIN)
+    create_operator(session, admin, "vice", "password-123", Role.ADMIN)
+    set_active(session, admin, "vice", False)  # another one is left: allowed
+    with pytest.raises(Conflict, match="«capo» è l'ultimo amministratore attivo"):
+        set_active(session, admin, "capo", False)
+    with pytest.raises(Conflict, match="«capo» è l'ultimo amministratore attivo"):
+        set_role(session, admin, "capo", Role.OPERATOR)
+    set_active(session, admin, "vice", True)
+    set_role(session, admin, "capo", Role.OPERATOR)  # "vice" is still there
+    assert get_operator(session, "capo").role == Role.OPERATOR
+
+
+def test_operators_who_are_not_administrators_can_always_be_deactivated(
+    session: Session, admin: Actor
+) -> None:
+    create_operator(session, admin, "mrossi", "password-123", Role.OPERATOR)
+    set_active(session, admin, "mrossi", False)
+    set_role(session, admin, "mrossi", "consultazione")
+    assert get_operator(session, "mrossi").role == Role.VIEWER
+    with pytest.raises(InvalidInput, match="Ruolo «capo» sconosciuto"):
+        set_role(session, admin, "mrossi", "capo")

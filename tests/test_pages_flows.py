@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
 
 from appio_core.accounts.operators import create_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import enable_operator
 from appio_core.demo.accounts import seed_demo
-from appio_core.domain import Role
-from appio_core.flows import importing
-from appio_core.storage.models import Operator, Service
+from appio_core.domain import FlowState, Outcome, Role
+from appio_core.flows import actions, importing, queries
+from appio_core.flows.registry import FLOW_ACTIONS
+from appio_core.storage.models import Flow, Notification, Operator, Service
 
 from .apptest import app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
@@ -92,3 +94,150 @@ def test_the_detail_without_a_chosen_flow_points_to_the_archive(
 ) -> None:
     at = app_as(setup["operator"], "pages/flusso.py")  # type: ignore[arg-type]
     assert at.info[0].value == "Scegli un flusso dalla pagina Flussi."
+
+
+def _flow_in(sessions: sessionmaker[Session], flow_id: int, state: FlowState) -> None:
+    with sessions.begin() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = state
+
+
+def _state(sessions: sessionmaker[Session], flow_id: int) -> FlowState:
+    with sessions() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        return FlowState(flow.state)
+
+
+def test_invia_hands_an_active_flow_to_the_dispatcher(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, FlowState.ACTIVE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    at.button(key="action_Invia").click().run()
+    assert at.success[0].value == "Invio avviato: i messaggi partono al ritmo consentito da IO."
+    assert "Stato **In invio**" in at.caption[0].value
+    assert _state(sessions, flow_id) == FlowState.SENDING
+
+
+def test_invia_asks_to_confirm_a_file_already_sent_today(
+    setup: dict[str, object], sessions: sessionmaker[Session], keybox: KeyBox
+) -> None:
+    first = int(setup["flow_id"])  # type: ignore[call-overload]
+    with sessions.begin() as session:
+        admin = Actor.system()
+        actions.activate(session, admin, first)
+        actions.send(session, admin, first)
+        twin = importing.import_flow(
+            session,
+            admin,
+            service_id=session.query(Service).filter_by(name="Tributi - TARI").one().id,
+            name="TARI di nuovo",
+            natura="Comunicazione",
+            source=recipient_csv(fiscal_codes(5)),  # the same file
+            filename="tari.csv",
+            templates=importing.Templates("Avviso per {{nome}}", TEXT),
+        )
+        actions.activate(session, admin, twin.id)
+        second = twin.id
+    at = app_as(setup["operator"], "pages/flusso.py", second)  # type: ignore[arg-type]
+    at.button(key="action_Invia").click().run()
+    assert at.warning[0].value.startswith("Lo stesso file è già stato inviato oggi")
+    assert f"flusso n. {first} «TARI acconto»" in at.warning[0].value
+    assert _state(sessions, second) == FlowState.ACTIVE
+    at.checkbox(key="send_confirmed").check().run()
+    at.button(key="action_Invia").click().run()
+    assert at.success[0].value.startswith("Invio avviato")
+    assert _state(sessions, second) == FlowState.SENDING
+
+
+def test_sospendi_pauses_a_flow_being_sent(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert [b.label for b in at.button if b.key and b.key.startswith("action_")] == [
+        "Sospendi",
+        "Conferma",  # «Annulla flusso», inside its confirmation
+    ]
+    at.button(key="action_Sospendi").click().run()
+    assert at.success[0].value == "Invio sospeso."
+    assert "Stato **Sospeso**" in at.caption[0].value
+    assert at.button(key="action_Riprendi")
+
+
+def _with_uncertain_row(sessions: sessionmaker[Session], flow_id: int, state: FlowState) -> int:
+    with sessions.begin() as session:
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = state
+        rows = session.query(Notification).filter_by(flow_id=flow_id).order_by(Notification.id)
+        for row in rows:
+            row.outcome = Outcome.ACCEPTED
+        row.outcome = Outcome.UNCERTAIN
+        return row.id
+
+
+def _notification_page(setup: dict[str, object], row_id: int) -> AppTest:
+    """The recipient's detail, as a double click in the flow's grid opens it."""
+    return app_as(setup["operator"], "pages/notifica.py", notification_id=row_id)  # type: ignore[arg-type]
+
+
+def test_an_uncertain_row_is_sent_again_with_reinvia(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
+    at = _notification_page(setup, row_id)
+    assert any(w.value.startswith("Esito incerto: scegli") for w in at.warning)
+    [resend] = [b for b in at.button if b.label == "Reinvia"]
+    resend.click().run()
+    assert at.success[0].value == "Il destinatario sarà inviato di nuovo con il flusso."
+    with sessions() as session:
+        assert session.get(Notification, row_id).outcome == Outcome.PENDING  # type: ignore[union-attr]
+    assert _state(sessions, flow_id) == FlowState.SENDING
+
+
+def test_an_uncertain_row_is_marked_as_sent(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.INCOMPLETE)
+    at = _notification_page(setup, row_id)
+    [mark] = [b for b in at.button if b.label == "Segna come inviata"]
+    mark.click().run()
+    assert at.success[0].value == "Notifica segnata come inviata."
+    assert _state(sessions, flow_id) == FlowState.SENT  # it was the only open row
+
+
+def test_reinvia_on_a_cancelled_flow_says_why_it_cannot(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    row_id = _with_uncertain_row(sessions, flow_id, FlowState.CANCELLED)
+    at = _notification_page(setup, row_id)
+    [resend] = [b for b in at.button if b.label == "Reinvia"]
+    resend.click().run()
+    assert at.error[0].value == (
+        "Il flusso è «Annullato»: «Reinvia» è possibile solo per un flusso «In invio», "
+        "«Sospeso» o «Invio incompleto»."
+    )
+    assert not at.success
+    with sessions() as session:
+        assert session.get(Notification, row_id).outcome == Outcome.UNCERTAIN  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("state", list(FlowState), ids=[s.name for s in FlowState])
+def test_the_flow_page_offers_the_registrys_actions_for_the_state(
+    setup: dict[str, object], sessions: sessionmaker[Session], state: FlowState
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _flow_in(sessions, flow_id, state)
+    with sessions() as session:
+        view = queries.get_flow(session, Actor.system(), flow_id)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    shown = {b.key for b in at.button if b.key and b.key.startswith("action_")}
+    assert shown == {f"action_{a.label}" for a in FLOW_ACTIONS if a.on_bar(view)}

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.operators import create_operator
+from appio_core.accounts.operators import create_operator, get_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import (
+    DEFAULT_ACCOUNT,
     ServiceInput,
     create_service,
     enable_operator,
     list_services,
+    seal_keys,
+    set_account_rate_limit,
 )
 from appio_core.domain import Role
+from appio_core.storage.models import Service
+from appio_ui import grid
 
 from .apptest import app_as
 
@@ -112,3 +120,70 @@ def test_operatori_adds_an_operator(
     form["Password iniziale"].input("password-999")
     at.button(key="FormSubmitter:new_operator-Aggiungi operatore").click().run()
     assert at.success[0].value == "Operatore «nuova» aggiunto."
+
+
+@pytest.fixture
+def chosen_in_grid(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """AppTest cannot click in AgGrid: the grid answers as if the row had been chosen."""
+
+    def choose(row_id: int) -> None:
+        monkeypatch.setattr(grid, "selectable_grid", lambda *a, **k: row_id)
+
+    return choose
+
+
+def _service_id(sessions: sessionmaker[Session], name: str) -> int:
+    with sessions() as session:
+        return next(s.id for s in list_services(session, Actor.system()) if s.name == name)
+
+
+def test_verifica_connessione_works_on_an_account_without_a_limit(
+    people: dict[str, Actor],
+    sessions: sessionmaker[Session],
+    chosen_in_grid: Callable[[int], None],
+) -> None:
+    with sessions.begin() as session:
+        set_account_rate_limit(session, Actor.system(), DEFAULT_ACCOUNT, 0, 5)
+    chosen_in_grid(_service_id(sessions, "Tributi"))
+    at = app_as(people["admin"], "pages/servizi.py")
+    [check] = [b for b in at.button if b.label.startswith("Verifica connessione")]
+    check.click().run()
+    assert not at.exception
+    # The simulator does not know this service's key: what matters is IO's answer, shown
+    # as the check's outcome, instead of a traceback.
+    assert at.error[0].value.startswith("Chiave rifiutata")
+
+
+def test_a_key_sealed_with_another_secret_is_explained_not_a_traceback(
+    people: dict[str, Actor],
+    sessions: sessionmaker[Session],
+    chosen_in_grid: Callable[[int], None],
+) -> None:
+    service_id = _service_id(sessions, "Tributi")
+    with sessions.begin() as session:
+        other = KeyBox(Fernet.generate_key().decode())
+        service = session.get(Service, service_id)
+        assert service is not None
+        seal_keys(service, "primary-key-1234", None, other)
+    chosen_in_grid(service_id)
+    at = app_as(people["admin"], "pages/servizi.py")
+    [check] = [b for b in at.button if b.label.startswith("Verifica connessione")]
+    check.click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Impossibile decifrare la chiave API")
+
+
+def test_operatori_changes_the_role_of_the_chosen_operator(
+    people: dict[str, Actor],
+    sessions: sessionmaker[Session],
+    chosen_in_grid: Callable[[int], None],
+) -> None:
+    chosen_in_grid(people["operator"].id or 0)
+    at = app_as(people["admin"], "pages/operatori.py")
+    role = at.selectbox[0]  # the chosen operator's; the new operator's form comes after
+    assert role.label == "Ruolo" and role.value == "operatore"
+    role.select("consultazione")
+    at.button(key="FormSubmitter:role_mrossi-Cambia ruolo").click().run()
+    assert at.success[0].value == "Operatore «mrossi»: ruolo consultazione."
+    with sessions() as session:
+        assert get_operator(session, "mrossi").role == Role.VIEWER

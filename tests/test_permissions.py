@@ -2,50 +2,90 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import pytest
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.operators import create_operator, list_operators, set_active
+from appio_core.accounts import connection_check, io_access, operators, services
+from appio_core.accounts.connection_check import run_connection_check
+from appio_core.accounts.io_access import service_access
+from appio_core.accounts.operators import create_operator, list_operators, set_active, set_role
 from appio_core.accounts.permissions import Actor, require_service_send
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import (
+    DEFAULT_ACCOUNT,
     ServiceInput,
     api_keys,
     create_service,
     enable_operator,
-    get_service,
+    find_service,
     list_services,
+    sendable_services,
+    set_account_rate_limit,
     set_enabled_operators,
     update_service,
 )
+from appio_core.config import load_settings
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
 
 SERVICE = ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="primary-key-1234")
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")
 
-# (action name, call) for the actions reserved to administrators.
-ADMIN_ONLY: tuple[tuple[str, Callable[[Session, Actor, KeyBox, int], object]], ...] = (
+Call = Callable[[Session, Actor, KeyBox, int], object]
+
+# (the core function, a call of it) for the actions reserved to administrators.
+ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
     (
-        "create operator",
+        create_operator,
         lambda s, a, b, sid: create_operator(s, a, "nuovo", "password-123", Role.OPERATOR),
     ),
-    ("list operators", lambda s, a, b, sid: list_operators(s, a)),
-    ("deactivate operator", lambda s, a, b, sid: set_active(s, a, "admin2", False)),
-    ("create service", lambda s, a, b, sid: create_service(s, a, OTHER, b)),
-    ("update service", lambda s, a, b, sid: update_service(s, a, sid, SERVICE, b)),
-    ("enable operator", lambda s, a, b, sid: enable_operator(s, a, "Tributi", "admin2")),
-    ("set enabled operators", lambda s, a, b, sid: set_enabled_operators(s, a, sid, [])),
+    (list_operators, lambda s, a, b, sid: list_operators(s, a)),
+    (set_active, lambda s, a, b, sid: set_active(s, a, "admin2", False)),
+    (set_role, lambda s, a, b, sid: set_role(s, a, "admin2", Role.VIEWER)),
+    (create_service, lambda s, a, b, sid: create_service(s, a, OTHER, b)),
+    (update_service, lambda s, a, b, sid: update_service(s, a, sid, SERVICE, b)),
+    (enable_operator, lambda s, a, b, sid: enable_operator(s, a, "Tributi", "admin2")),
+    (set_enabled_operators, lambda s, a, b, sid: set_enabled_operators(s, a, sid, [])),
+    (
+        set_account_rate_limit,
+        lambda s, a, b, sid: set_account_rate_limit(s, a, DEFAULT_ACCOUNT, 10, 5),
+    ),
 )
 
 # Actions on one service that need the actor to be enabled on it.
-SERVICE_READS: tuple[tuple[str, Callable[[Session, Actor, KeyBox, int], object]], ...] = (
-    ("read service", lambda s, a, b, sid: get_service(s, a, sid)),
-    ("use the keys", lambda s, a, b, sid: api_keys(s, a, sid, b)),
-    ("send", lambda s, a, b, sid: require_service_send(s, a, sid)),
+SERVICE_READS: tuple[tuple[Callable[..., object], Call], ...] = (
+    (find_service, lambda s, a, b, sid: find_service(s, a, "Tributi")),
+    (api_keys, lambda s, a, b, sid: api_keys(s, a, sid, b)),
+    (service_access, lambda s, a, b, sid: service_access(s, a, sid, b)),
+    (
+        run_connection_check,
+        lambda s, a, b, sid: run_connection_check(s, a, sid, b, load_settings({})),
+    ),
+    (require_service_send, lambda s, a, b, sid: require_service_send(s, a, sid)),
 )
+# Open to every role, each seeing only what they may (tested below).
+FOR_EVERY_ROLE = {list_services, sendable_services}
+ACCOUNT_MODULES = (operators, services, io_access, connection_check)
+
+
+def _ids(cases: tuple[tuple[Callable[..., object], Call], ...]) -> list[str]:
+    return [function.__name__ for function, _ in cases]
+
+
+def test_every_account_function_that_takes_an_actor_is_checked_here() -> None:
+    """A new function of accounts/ that acts for someone must join one of the lists."""
+    taking_an_actor = {
+        function
+        for module in ACCOUNT_MODULES
+        for _, function in inspect.getmembers(module, inspect.isfunction)
+        if function.__module__ == module.__name__
+        and "actor" in inspect.signature(function).parameters
+    }
+    checked = {f for f, _ in ADMIN_ONLY} | {f for f, _ in SERVICE_READS} | FOR_EVERY_ROLE
+    assert taking_an_actor == checked - {require_service_send}
 
 
 @pytest.fixture
@@ -55,15 +95,15 @@ def service_id(session: Session, admin: Actor, keybox: KeyBox) -> int:
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])
-@pytest.mark.parametrize(("name", "action"), ADMIN_ONLY, ids=[n for n, _ in ADMIN_ONLY])
+@pytest.mark.parametrize(("function", "action"), ADMIN_ONLY, ids=_ids(ADMIN_ONLY))
 def test_only_administrators_manage_operators_and_services(
     session: Session,
     keybox: KeyBox,
     service_id: int,
     make_actor: Callable[[str, Role], Actor],
     role: Role,
-    name: str,
-    action: Callable[[Session, Actor, KeyBox, int], object],
+    function: Callable[..., object],
+    action: Call,
 ) -> None:
     actor = make_actor("someone", role)
     with pytest.raises(PermissionDenied, match="Solo un amministratore"):
@@ -71,15 +111,15 @@ def test_only_administrators_manage_operators_and_services(
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.VIEWER])
-@pytest.mark.parametrize(("name", "action"), SERVICE_READS, ids=[n for n, _ in SERVICE_READS])
+@pytest.mark.parametrize(("function", "action"), SERVICE_READS, ids=_ids(SERVICE_READS))
 def test_operators_not_enabled_on_a_service_are_refused(
     session: Session,
     keybox: KeyBox,
     service_id: int,
     make_actor: Callable[[str, Role], Actor],
     role: Role,
-    name: str,
-    action: Callable[[Session, Actor, KeyBox, int], object],
+    function: Callable[..., object],
+    action: Call,
 ) -> None:
     actor = make_actor("someone", role)
     with pytest.raises(PermissionDenied, match=r"Non sei abilitato a questo servizio|sola consult"):
@@ -95,7 +135,7 @@ def test_a_viewer_enabled_on_a_service_may_read_it_but_not_send(
 ) -> None:
     viewer = make_actor("lettore", Role.VIEWER)
     enable_operator(session, admin, "Tributi", "lettore")
-    assert get_service(session, viewer, service_id).name == "Tributi"
+    assert find_service(session, viewer, "Tributi").id == service_id
     with pytest.raises(PermissionDenied, match="sola consultazione"):
         require_service_send(session, viewer, service_id)
 
@@ -113,3 +153,8 @@ def test_an_enabled_operator_may_send_and_sees_only_their_services(
     require_service_send(session, operator, service_id)
     assert [v.name for v in list_services(session, operator)] == ["Tributi"]
     assert [v.name for v in list_services(session, admin)] == ["Mensa", "Tributi"]
+    assert [v.name for v in sendable_services(session, operator)] == ["Tributi"]
+    viewer = make_actor("lettore", Role.VIEWER)
+    enable_operator(session, admin, "Tributi", "lettore")
+    assert [v.name for v in list_services(session, viewer)] == ["Tributi"]
+    assert sendable_services(session, viewer) == []

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.io_access import make_io_client, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys
 from appio_core.config import Settings
 from appio_core.io.client import IoClient
 from appio_core.io.errors import (
@@ -27,7 +26,7 @@ from appio_core.io.errors import (
     ProfileNotFound,
     RecipientForbidden,
 )
-from appio_core.io.models import TEST_FISCAL_CODE
+from appio_core.io.models import TEST_FISCAL_CODE, ApiKeys
 
 # Matches IO's pattern, belongs to nobody, and is no service's authorised recipient.
 PROBE_FISCAL_CODE = "BBBBBB00A00B000B"

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys, api_keys
+from appio_core.accounts.services import api_keys
 from appio_core.io.client import IoClient
 from appio_core.io.http import make_http_client
+from appio_core.io.models import ApiKeys
 from appio_core.io.rate_limit import RateLimiter, limiter_for_account
 from appio_core.storage.models import Service
 
@@ -27,10 +28,8 @@ class ServiceAccess:
 
     @property
     def limiter(self) -> RateLimiter | None:
-        """The account's one limiter in this process, shared by all its services; None for
-        an account without a limit (0 requests: IO grants that to a few)."""
-        if self.rate_limit_requests <= 0:
-            return None
+        """The account's one limiter in this process, shared by all its services (None:
+        the account has no limit)."""
         return limiter_for_account(self.account, self.rate_limit_requests, self.rate_limit_window)
 
 

@@ -38,11 +38,7 @@ def create_operator(
             "Nome utente non valido: usa da 2 a 64 caratteri tra lettere minuscole, cifre, "
             "punto, trattino e trattino basso."
         )
-    try:
-        role = Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"Ruolo «{role}» sconosciuto: scegli tra {roles}.") from None
+    role = _role(role)
     _check_password(password)
     if session.scalar(select(Operator).where(Operator.username == username)):
         raise Conflict(f"Esiste già un operatore «{username}».")
@@ -56,6 +52,14 @@ def create_operator(
     session.add(operator)
     session.flush()
     return operator
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise InvalidInput(f"Ruolo «{role}» sconosciuto: scegli tra {roles}.") from None
 
 
 def _check_password(password: str) -> None:
@@ -79,7 +83,38 @@ def get_operator(session: Session, username: str) -> Operator:
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
     require_admin(actor)
-    get_operator(session, username).active = active
+    operator = get_operator(session, username)
+    if not active:
+        if operator.username == actor.username:
+            raise Conflict("Non puoi disattivare te stesso: chiedi a un altro amministratore.")
+        _keep_an_administrator(session, operator)
+    operator.active = active
+
+
+def set_role(session: Session, actor: Actor, username: str, role: Role | str) -> None:
+    require_admin(actor)
+    operator = get_operator(session, username)
+    new_role = _role(role)
+    if operator.role == Role.ADMIN and new_role != Role.ADMIN:
+        _keep_an_administrator(session, operator)
+    operator.role = new_role
+
+
+def _keep_an_administrator(session: Session, leaving: Operator) -> None:
+    """Refuses to take away the last active administrator: nobody could manage the
+    operators and services any more (only `appio operator add` on the server could)."""
+    if leaving.role != Role.ADMIN or not leaving.active:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(Operator)
+        .where(Operator.role == Role.ADMIN, Operator.active.is_(True), Operator.id != leaving.id)
+    )
+    if not others:
+        raise Conflict(
+            f"«{leaving.username}» è l'ultimo amministratore attivo: nomina prima un altro "
+            "amministratore."
+        )
 
 
 def authenticate(session: Session, username: str, password: str) -> Actor | None:

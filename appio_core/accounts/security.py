@@ -6,7 +6,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from cryptography.fernet import Fernet, InvalidToken
 
+from appio_core.errors import AppError
+
 _hasher = PasswordHasher()
+
+
+class KeyUnreadable(AppError):
+    """A stored key cannot be decrypted: the installation's secret key changed."""
+
+    code = "chiave_illeggibile"
 
 
 def hash_password(password: str) -> str:
@@ -33,7 +41,7 @@ class KeyBox:
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken as exc:
-            raise ValueError(
+            raise KeyUnreadable(
                 "Impossibile decifrare la chiave API: APPIO_SECRET_KEY non è quella usata "
                 "quando la chiave è stata salvata."
             ) from exc

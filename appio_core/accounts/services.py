@@ -16,13 +16,13 @@ from appio_core.accounts.permissions import (
 )
 from appio_core.accounts.security import KeyBox, last4, masked
 from appio_core.errors import Conflict, InvalidInput, NotFound
+from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
 from appio_core.storage.models import IoAccount, Operator, Service
 
 DEFAULT_ACCOUNT = "principale"
 API_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 SERVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 ORGANIZATION_FISCAL_CODE_RE = re.compile(r"^[0-9]{11}$")
-MAX_PAYMENT_AMOUNT = 9_999_999_999  # IO's upper bound for an amount, in euro cents
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,6 @@ class ServiceView:
     account: str
     active: bool
     operators: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ApiKeys:
-    primary: str
-    secondary: str | None
 
 
 def _view(service: Service) -> ServiceView:
@@ -102,7 +96,7 @@ def _validate(data: ServiceInput, creating: bool) -> ServiceInput:
     cf = data.organization_fiscal_code.strip()
     if cf and not ORGANIZATION_FISCAL_CODE_RE.fullmatch(cf):
         raise InvalidInput("Il codice fiscale dell'ente deve avere 11 cifre.")
-    if not 1 <= data.max_payment_amount <= MAX_PAYMENT_AMOUNT:
+    if not 1 <= data.max_payment_amount <= IO_MAX_AMOUNT:
         raise InvalidInput(
             "L'importo massimo di pagamento deve essere tra 1 e 9.999.999.999 centesimi."
         )
@@ -148,15 +142,11 @@ def create_service(session: Session, actor: Actor, data: ServiceInput, box: KeyB
         io_service_id=data.io_service_id,
         organization_name=data.organization_name,
         organization_fiscal_code=data.organization_fiscal_code,
-        primary_key_encrypted=box.seal(data.primary_key),
-        primary_key_last4=last4(data.primary_key),
         max_payment_amount=data.max_payment_amount,
         account=get_or_create_account(session, data.account),
         active=data.active,
     )
-    if data.secondary_key:
-        service.secondary_key_encrypted = box.seal(data.secondary_key)
-        service.secondary_key_last4 = last4(data.secondary_key)
+    seal_keys(service, data.primary_key, data.secondary_key, box)
     session.add(service)
     session.flush()
     return service
@@ -176,12 +166,7 @@ def update_service(
     service.max_payment_amount = data.max_payment_amount
     service.account = get_or_create_account(session, data.account)
     service.active = data.active
-    if data.primary_key:
-        service.primary_key_encrypted = box.seal(data.primary_key)
-        service.primary_key_last4 = last4(data.primary_key)
-    if data.secondary_key:
-        service.secondary_key_encrypted = box.seal(data.secondary_key)
-        service.secondary_key_last4 = last4(data.secondary_key)
+    seal_keys(service, data.primary_key, data.secondary_key, box)
     session.flush()
     return service
 
@@ -204,12 +189,6 @@ def find_service(session: Session, actor: Actor, name: str) -> Service:
     return service
 
 
-def get_service(session: Session, actor: Actor, service_id: int) -> ServiceView:
-    service = _get(session, service_id)
-    require_service_read(session, actor, service.id)
-    return _view(service)
-
-
 def list_services(session: Session, actor: Actor) -> list[ServiceView]:
     """The services the actor may see (all of them for administrators)."""
     stmt = select(Service).order_by(Service.name)
@@ -230,10 +209,27 @@ def api_keys(session: Session, actor: Actor, service_id: int, box: KeyBox) -> Ap
     """The keys in clear, for calling IO on the actor's behalf; never for display."""
     service = _get(session, service_id)
     require_service_read(session, actor, service.id)
-    secondary = (
-        box.open(service.secondary_key_encrypted) if service.secondary_key_encrypted else None
+    return open_keys(service, box)
+
+
+def seal_keys(service: Service, primary: str | None, secondary: str | None, box: KeyBox) -> None:
+    """Stores the keys given (None keeps the stored one) encrypted, with their last 4
+    characters in clear for display."""
+    if primary:
+        service.primary_key_encrypted = box.seal(primary)
+        service.primary_key_last4 = last4(primary)
+    if secondary:
+        service.secondary_key_encrypted = box.seal(secondary)
+        service.secondary_key_last4 = last4(secondary)
+
+
+def open_keys(service: Service, box: KeyBox) -> ApiKeys:
+    """The service's keys in clear, to call IO; the caller has checked who asks."""
+    secondary = service.secondary_key_encrypted
+    return ApiKeys(
+        primary=box.open(service.primary_key_encrypted),
+        secondary=box.open(secondary) if secondary else None,
     )
-    return ApiKeys(primary=box.open(service.primary_key_encrypted), secondary=secondary)
 
 
 def set_enabled_operators(

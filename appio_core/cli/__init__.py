@@ -1,4 +1,7 @@
-"""The `appio` command: the same core as the web app, for IT staff and scripts."""
+"""The `appio` command: the same core as the web app, for IT staff and scripts.
+
+The top layer: may import any package of the core. Commands load lazily (cli/lazy.py).
+"""
 
 from __future__ import annotations
 

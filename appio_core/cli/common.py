@@ -124,12 +124,11 @@ class CliError(click.ClickException):
 
 
 class AppGroup(LazyGroup):
-    """Turns the core's typed errors into one clear line and exit status 1."""
+    """Turns the core's refusals (AppError: every error of user input) into one clear line
+    and exit status 1. Anything else is a bug, and keeps its traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except AppError as exc:
             raise CliError(exc.message) from exc
-        except ValueError as exc:
-            raise CliError(str(exc)) from exc

@@ -20,21 +20,33 @@ EXIT_UNUSABLE_FILE = 2
 _FLOW_COMMANDS = "appio_core.cli.flow_commands"
 
 
+class FlowGroup(LazyGroup):
+    """`appio flow`: a command for each action of the flows' registry, and the others."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from appio_core.flows.registry import BY_COMMAND
+
+        return sorted([*super().list_commands(ctx), *BY_COMMAND])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from appio_core.flows.registry import BY_COMMAND
+
+        action = BY_COMMAND.get(cmd_name)
+        if action is None:
+            return super().get_command(ctx, cmd_name)
+        from appio_core.cli.flow_commands import action_command
+
+        return action_command(action)
+
+
 @click.group(
-    cls=LazyGroup,
+    cls=FlowGroup,
     lazy_subcommands={
         name: f"{_FLOW_COMMANDS}:{attribute}"
         for name, attribute in (
             ("import", "import_"),
-            ("activate", "activate"),
-            ("send", "send"),
-            ("pause", "pause"),
-            ("resume", "resume"),
-            ("cancel", "cancel"),
             ("status", "status"),
             ("list", "list_"),
-            ("retry-failed", "retry_failed"),
-            ("resolve-uncertain", "resolve_uncertain"),
             ("export", "export"),
         )
     },

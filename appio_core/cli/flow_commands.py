@@ -1,4 +1,4 @@
-"""`appio flow import|activate|send|pause|resume|cancel|status|list|...` and `appio worker`."""
+"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import click
 from appio_core import italian
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
-from appio_core.domain import FINISHED_STATES, FlowState, Natura, Outcome
+from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
 from appio_core.flows import actions, importing, queries
+from appio_core.flows.registry import FlowAction
 from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
@@ -73,7 +74,7 @@ def import_(
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
-        feature_level="ADVANCED" if advanced else "STANDARD",
+        feature_level=FeatureLevel.chosen(advanced),
         scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
         status_check_hours=status_check_hours,
     )
@@ -98,41 +99,58 @@ def import_(
     click.echo(flow.id)
 
 
-def _action(name: str, help_text: str, done: str) -> click.Command:
-    @click.command(name, help=help_text)
-    @click.argument("flow_id", type=int)
+def action_command(action: FlowAction) -> click.Command:
+    """The `appio flow` command of a registered action."""
+    params: list[click.Parameter] = [click.Argument(["flow_id"], type=int)]
+    if action.on_recipients:
+        params.append(
+            click.Option(
+                ["--recipient", "recipient_ids"],
+                type=int,
+                multiple=True,
+                help="Notification ids (default: every uncertain one).",
+            )
+        )
+    if action.confirmable:
+        params.append(
+            click.Option(["--force"], is_flag=True, help="Confirm when asked to (same file).")
+        )
+    if action.name == "send":
+        params.append(
+            click.Option(
+                ["--wait"], is_flag=True, help="Send from this process and return when finished."
+            )
+        )
+
     @pass_context
-    def command(ctx: Context, flow_id: int) -> None:
-        with ctx.transaction() as session:
-            flow = getattr(actions, name)(session, ctx.actor, flow_id)
-        click.echo(f"Flusso {flow_id}: {done} (stato «{flow.state}»).")
+    def run(
+        ctx: Context,
+        flow_id: int,
+        recipient_ids: tuple[int, ...] = (),
+        force: bool = False,
+        wait: bool = False,
+    ) -> None:
+        try:
+            with ctx.transaction() as session:
+                ids = list(recipient_ids)
+                if action.on_recipients and not ids:
+                    uncertain = queries.list_recipients(
+                        session, ctx.actor, flow_id, outcome=Outcome.UNCERTAIN, limit=10**9
+                    )
+                    ids = [r.id for r in uncertain]
+                done = actions.perform(
+                    session, ctx.actor, action, flow_id, recipient_ids=ids, force=force
+                )
+        except actions.ConfirmationNeeded as exc:
+            raise CliError(f"{exc.message} Usa --force per confermare.") from exc
+        what = action.done.format(count=done.count)
+        click.echo(f"Flusso {flow_id}: {what} (stato «{done.state.value}»).")
+        if wait:
+            state = _wait(ctx, flow_id)
+            click.echo(f"Flusso {flow_id}: {state}.")
+            _print_status(ctx, flow_id, "text")
 
-    return command
-
-
-activate = _action("activate", "Attiva un flusso (pronto per l'invio).", "attivato")
-pause = _action("pause", "Sospende l'invio.", "sospeso")
-resume = _action("resume", "Riprende l'invio (senza reinviare nulla).", "ripreso")
-cancel = _action("cancel", "Annulla il flusso (quanto inviato resta inviato).", "annullato")
-
-
-@click.command("send")
-@click.argument("flow_id", type=int)
-@click.option("--force", is_flag=True, help="Send even if the same file was sent today.")
-@click.option("--wait", is_flag=True, help="Send from this process and return when finished.")
-@pass_context
-def send(ctx: Context, flow_id: int, force: bool, wait: bool) -> None:
-    """Avvia l'invio di un flusso Attivo."""
-    try:
-        with ctx.transaction() as session:
-            actions.send(session, ctx.actor, flow_id, force=force)
-    except actions.SameFileSentToday as exc:
-        raise CliError(f"{exc.message} Usa --force per confermare.") from exc
-    click.echo(f"Flusso {flow_id}: invio avviato.")
-    if wait:
-        state = _wait(ctx, flow_id)
-        click.echo(f"Flusso {flow_id}: {state}.")
-        _print_status(ctx, flow_id, "text")
+    return click.Command(action.command, params=params, callback=run, help=action.help)
 
 
 def _wait(ctx: Context, flow_id: int) -> FlowState:
@@ -216,46 +234,6 @@ def list_(
         click.echo(
             f"{v.id}\t{v.state.value}\t{v.service_name}\t{v.natura}\t{v.recipients_total}\t{v.name}"
         )
-
-
-@click.command("retry-failed")
-@click.argument("flow_id", type=int)
-@pass_context
-def retry_failed(ctx: Context, flow_id: int) -> None:
-    """Reinvia i destinatari falliti per errori temporanei."""
-    with ctx.transaction() as session:
-        count = actions.retry_failed(session, ctx.actor, flow_id)
-    click.echo(f"Flusso {flow_id}: {count} destinatari di nuovo da inviare.")
-
-
-@click.command("resolve-uncertain")
-@click.argument("flow_id", type=int)
-@click.option("--resend", "decision", flag_value="resend", help="Send them again.")
-@click.option("--mark-sent", "decision", flag_value="sent", help="They did reach IO.")
-@click.option(
-    "--recipient",
-    "recipient_ids",
-    type=int,
-    multiple=True,
-    help="Notification ids (default: every uncertain one).",
-)
-@pass_context
-def resolve_uncertain(
-    ctx: Context, flow_id: int, decision: str | None, recipient_ids: tuple[int, ...]
-) -> None:
-    """Decide dei destinatari con esito incerto: reinviarli o segnarli come inviati."""
-    if decision is None:
-        raise click.UsageError("Scegli --resend oppure --mark-sent.")
-    with ctx.transaction() as session:
-        ids = list(recipient_ids) or [
-            r.id
-            for r in queries.list_recipients(
-                session, ctx.actor, flow_id, outcome=Outcome.UNCERTAIN, limit=10**9
-            )
-        ]
-        action = actions.resend_uncertain if decision == "resend" else actions.mark_uncertain_sent
-        count = action(session, ctx.actor, flow_id, ids)
-    click.echo(f"Flusso {flow_id}: {count} destinatari aggiornati.")
 
 
 @click.command("worker")

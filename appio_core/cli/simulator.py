@@ -57,10 +57,7 @@ def simulator(
         "timeout_rate": timeout_rate,
         "drop_rate": drop_rate,
     }
-    try:
-        chosen = Faults.from_json({k: v for k, v in faults.items() if v is not None}, config.faults)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+    chosen = Faults.from_json({k: v for k, v in faults.items() if v is not None}, config.faults)
     config = replace(
         config,
         served=True,

@@ -1,7 +1,7 @@
 """Demo data: operators and services bound to the IO simulator, no real keys.
 
-The simulator's demo configuration (appio_core.io.simulator) knows the same keys, so
-a fresh installation started with APPIO_IO_BASE_URL=simulator works end to end.
+The services and their keys are the simulator's (appio_core.io.simulator.demo), so a
+fresh installation started with APPIO_IO_BASE_URL=simulator works end to end.
 """
 
 from __future__ import annotations
@@ -16,47 +16,16 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput, create_service, enable_operator
 from appio_core.domain import Role
+from appio_core.io.simulator.demo import (
+    DEMO_ACCOUNT,
+    DEMO_ORGANIZATION,
+    DEMO_ORGANIZATION_FISCAL_CODE,
+    DEMO_SERVICES,
+)
 from appio_core.storage.models import Operator, Service
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "demo-admin-2026"
-DEMO_ACCOUNT = "comune-di-esempio"
-DEMO_ORGANIZATION = "Comune di Esempio"
-DEMO_ORGANIZATION_FISCAL_CODE = "00000000000"
-
-
-@dataclass(frozen=True)
-class DemoService:
-    name: str
-    io_service_id: str
-    primary_key: str
-    secondary_key: str
-    limited: bool = False  # a "limited" key reaches only its authorised recipients
-    max_payment_amount: int = 1_000_000
-
-
-DEMO_SERVICES = (
-    DemoService(
-        "Tributi - TARI",
-        "01JDEMO0TRIBUTI0000000000A",
-        "demo0tributi0primary0key01",
-        "demo0tributi0secondary0k01",
-    ),
-    DemoService(
-        "Servizi scolastici - Mensa",
-        "01JDEMO0MENSA00000000000B",
-        "demo0mensa0primary0key0001",
-        "demo0mensa0secondary0key01",
-        max_payment_amount=50_000,
-    ),
-    DemoService(
-        "Anagrafe - Carta d'identità",
-        "01JDEMO0ANAGRAFE00000000C",
-        "demo0anagrafe0primary0key1",
-        "demo0anagrafe0secondary001",
-        limited=True,
-    ),
-)
 
 
 @dataclass(frozen=True)

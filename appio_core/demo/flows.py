@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.domain import FINISHED_STATES, Natura
+from appio_core.domain import FINISHED_STATES, FeatureLevel, Natura
 from appio_core.flows import actions, importing
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator.population import Kind
@@ -85,7 +85,7 @@ def _import(
         source=content,
         filename=f"{name.lower().replace(' ', '-')}.csv",
         templates=importing.Templates(subject, text),
-        options=importing.FlowOptions(feature_level="ADVANCED" if advanced else "STANDARD"),
+        options=importing.FlowOptions(feature_level=FeatureLevel.chosen(advanced)),
     )
 
 

@@ -17,17 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import FeatureLevel
 from appio_core.exports.xlsx import Column, Kind, XlsxWriter
 from appio_core.flows.queries import FlowFilters, FlowView, get_flow, iter_flows
 from appio_core.notifications import labels
 from appio_core.notifications.archive import (
     NEWEST_FIRST,
     NotificationFilters,
-    NotificationRow,
     Sort,
     SortKey,
     due_moment,
-    iter_rows,
+    iter_columns,
 )
 from appio_core.storage.models import Notification
 
@@ -35,61 +35,81 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BATCH = 5_000
 T = TypeVar("T")
 
-Field = tuple[Column, Callable[[Any], Any]]
+Columns = dict[str, list[Any]]
+# A column of the workbook and how to compute it from a batch of rows given as columns.
+Field = tuple[Column, Callable[[Columns], list[Any]]]
 
 
-def _flow_label(row: NotificationRow) -> str:
-    if row.flow_id is None:
-        return "Notifica singola"
-    return f"n. {row.flow_id} – {row.flow_name}"
+def _same(name: str) -> Callable[[Columns], list[Any]]:
+    return lambda c: c[name]
 
 
-def _has_message(row: Any) -> bool:
-    return row.io_message_id is not None
+def _with_message(
+    label: Callable[[str | None, bool], str], name: str
+) -> Callable[[Columns], list[Any]]:
+    return lambda c: [
+        label(code, message is not None)
+        for code, message in zip(c[name], c["io_message_id"], strict=True)
+    ]
+
+
+def _advanced(
+    label: Callable[[str | None, FeatureLevel, bool], str], name: str
+) -> Callable[[Columns], list[Any]]:
+    return lambda c: [
+        label(code, level, message is not None)
+        for code, level, message in zip(
+            c[name], c["feature_level"], c["io_message_id"], strict=True
+        )
+    ]
+
+
+def _flow_labels(c: Columns) -> list[str]:
+    return [
+        "Notifica singola" if flow_id is None else f"n. {flow_id} – {name}"
+        for flow_id, name in zip(c["flow_id"], c["flow_name"], strict=True)
+    ]
 
 
 # The status columns every export of messages shares, with their Italian labels.
 _STATUS_FIELDS: list[Field] = [
-    (Column("Esito", width=22), lambda r: r.outcome.value),
-    (Column("Dettaglio", width=60), lambda r: r.error_detail),
-    (Column("Codice HTTP", Kind.INTEGER, width=8), lambda r: r.http_status),
-    (Column("ID messaggio IO", width=30), lambda r: r.io_message_id),
-    (
-        Column("Stato su IO", width=22),
-        lambda r: labels.io_status_label(r.io_status, _has_message(r)),
-    ),
-    (
-        Column("Stato Mail", width=22),
-        lambda r: labels.email_status_label(r.email_status, _has_message(r)),
-    ),
-    (
-        Column("Lettura", width=18),
-        lambda r: labels.read_status_label(r.read_status, r.feature_level, _has_message(r)),
-    ),
-    (
-        Column("Pagamento", width=18),
-        lambda r: labels.payment_status_label(r.payment_status, r.feature_level, _has_message(r)),
-    ),
-    (Column("Importo", Kind.EURO, width=14), lambda r: r.amount),
-    (Column("Numero avviso", width=20), lambda r: r.notice_number),
-    (Column("Scadenza", Kind.DATETIME, width=17), lambda r: due_moment(r.due_date)),
-    (Column("Tentativi", Kind.INTEGER, width=9), lambda r: r.attempts),
+    (Column("Esito", width=22), lambda c: [str(o) for o in c["outcome"]]),
+    (Column("Dettaglio", width=60), _same("error_detail")),
+    (Column("Codice HTTP", Kind.INTEGER, width=8), _same("http_status")),
+    (Column("ID messaggio IO", width=30), _same("io_message_id")),
+    (Column("Stato su IO", width=22), _with_message(labels.io_status_label, "io_status")),
+    (Column("Stato Mail", width=22), _with_message(labels.email_status_label, "email_status")),
+    (Column("Lettura", width=18), _advanced(labels.read_status_label, "read_status")),
+    (Column("Pagamento", width=18), _advanced(labels.payment_status_label, "payment_status")),
+    (Column("Importo", Kind.EURO, width=14), _same("amount")),
+    (Column("Numero avviso", width=20), _same("notice_number")),
+    (Column("Scadenza", Kind.DATETIME, width=17), lambda c: [due_moment(d) for d in c["due_date"]]),
+    (Column("Tentativi", Kind.INTEGER, width=9), _same("attempts")),
 ]
 
 NOTIFICATION_FIELDS: list[Field] = [
-    (Column("N.", Kind.INTEGER, width=10), lambda r: r.id),
-    (Column("Inviata il", Kind.DATETIME, width=17), lambda r: r.sent_at),
-    (Column("Creata il", Kind.DATETIME, width=17), lambda r: r.created_at),
-    (Column("Servizio", width=28), lambda r: r.service_name),
-    (Column("Codice fiscale", width=19), lambda r: r.fiscal_code),
-    (Column("Oggetto", width=50), lambda r: r.subject),
+    (Column("N.", Kind.INTEGER, width=10), _same("id")),
+    (Column("Inviata il", Kind.DATETIME, width=17), _same("sent_at")),
+    (Column("Creata il", Kind.DATETIME, width=17), _same("created_at")),
+    (Column("Servizio", width=28), _same("service_name")),
+    (Column("Codice fiscale", width=19), _same("fiscal_code")),
+    (Column("Oggetto", width=50), _same("subject")),
     *_STATUS_FIELDS,
-    (Column("Flusso", width=34), _flow_label),
-    (Column("Riga del file", Kind.INTEGER, width=8), lambda r: r.row_number),
-    (Column("Autore", width=14), lambda r: r.created_by),
+    (Column("Flusso", width=34), _flow_labels),
+    (Column("Riga del file", Kind.INTEGER, width=8), _same("row_number")),
+    (Column("Autore", width=14), _same("created_by")),
 ]
 
-FLOW_FIELDS: list[Field] = [
+RECIPIENT_FIELDS: list[Field] = [
+    (Column("Riga del file", Kind.INTEGER, width=8), _same("row_number")),
+    (Column("Codice fiscale", width=19), _same("fiscal_code")),
+    (Column("Oggetto", width=50), _same("subject")),
+    *_STATUS_FIELDS,
+    (Column("Inviata il", Kind.DATETIME, width=17), _same("sent_at")),
+]
+
+# The flows archive: a few thousand rows at most, computed per flow.
+FLOW_FIELDS: list[tuple[Column, Callable[[FlowView], Any]]] = [
     (Column("N.", Kind.INTEGER, width=8), lambda f: f.id),
     (Column("Flusso", width=40), lambda f: f.name),
     (Column("Servizio", width=28), lambda f: f.service_name),
@@ -105,14 +125,6 @@ FLOW_FIELDS: list[Field] = [
     (Column("Descrizione", width=40), lambda f: f.description),
 ]
 
-RECIPIENT_FIELDS: list[Field] = [
-    (Column("Riga del file", Kind.INTEGER, width=8), lambda r: r.row_number),
-    (Column("Codice fiscale", width=19), lambda r: r.fiscal_code),
-    (Column("Oggetto", width=50), lambda r: r.subject),
-    *_STATUS_FIELDS,
-    (Column("Inviata il", Kind.DATETIME, width=17), lambda r: r.sent_at),
-]
-
 
 def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
     iterator = iter(items)
@@ -120,11 +132,11 @@ def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
         yield batch
 
 
-def _write(writer: XlsxWriter, fields: list[Field], rows: Iterable[Any]) -> int:
+def _write(writer: XlsxWriter, fields: list[Field], batches: Iterable[Columns]) -> int:
     count = 0
-    for batch in _batches(rows):
-        writer.add_rows([[get(row) for row in batch] for _, get in fields])
-        count += len(batch)
+    for columns in batches:
+        writer.add_rows([compute(columns) for _, compute in fields])
+        count += len(columns["id"])
     return count
 
 
@@ -137,7 +149,8 @@ def write_notifications(
 ) -> int:
     """The archive of notifications matching `filters`, every page of it; returns the rows."""
     with XlsxWriter(target, "Notifiche", [column for column, _ in NOTIFICATION_FIELDS]) as writer:
-        count = _write(writer, NOTIFICATION_FIELDS, iter_rows(session, actor, filters, sort))
+        batches = iter_columns(session, actor, filters, sort, size=BATCH)
+        count = _write(writer, NOTIFICATION_FIELDS, batches)
         writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Notifiche", count)])
     return count
 
@@ -145,7 +158,10 @@ def write_notifications(
 def write_flows(session: Session, actor: Actor, filters: FlowFilters, target: IO[bytes]) -> int:
     """The archive of flows matching `filters`; returns the rows."""
     with XlsxWriter(target, "Flussi", [column for column, _ in FLOW_FIELDS]) as writer:
-        count = _write(writer, FLOW_FIELDS, iter_flows(session, actor, filters))
+        count = 0
+        for flows in _batches(iter_flows(session, actor, filters)):
+            writer.add_rows([[get(flow) for flow in flows] for _, get in FLOW_FIELDS])
+            count += len(flows)
         writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Flussi", count)])
     return count
 
@@ -169,20 +185,16 @@ def write_flow_recipients(session: Session, actor: Actor, flow_id: int, target: 
     view: FlowView = get_flow(session, actor, flow_id)  # checks the read permission
     taken = {column.header.casefold() for column, _ in RECIPIENT_FIELDS}
     extra = _file_headers(session, flow_id, taken)
-    fields = [
+    fields: list[Field] = [
         *RECIPIENT_FIELDS,
-        *(
-            (Column(shown, width=16), (lambda r, key=key: r.extra_values.get(key)))
-            for key, shown in extra
-        ),
+        *((Column(shown, width=16), _file_column(key)) for key, shown in extra),
     ]
     filters = NotificationFilters(flow=str(flow_id))
-    rows = (
-        _WithExtra(row, extra_json)
-        for row, extra_json in _recipients_with_extra(session, actor, filters)
+    batches = _parsed_extra(
+        iter_columns(session, actor, filters, Sort(SortKey.ROW, descending=False), with_extra=True)
     )
     with XlsxWriter(target, "Destinatari", [column for column, _ in fields]) as writer:
-        count = _write(writer, fields, rows)
+        count = _write(writer, fields, batches)
         writer.add_info_sheet(
             "Flusso",
             [
@@ -198,27 +210,11 @@ def write_flow_recipients(session: Session, actor: Actor, flow_id: int, target: 
     return count
 
 
-class _WithExtra:
-    """An archive row with the file's own columns of that row, parsed."""
-
-    def __init__(self, row: NotificationRow, extra: str) -> None:
-        self._row = row
-        self.extra_values: dict[str, Any] = json.loads(extra or "{}")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
+def _parsed_extra(batches: Iterable[Columns]) -> Iterator[Columns]:
+    for columns in batches:
+        columns["extra"] = [json.loads(extra or "{}") for extra in columns["extra"]]
+        yield columns
 
 
-def _recipients_with_extra(
-    session: Session, actor: Actor, filters: NotificationFilters
-) -> Iterator[tuple[NotificationRow, str]]:
-    """The flow's rows in file order, each with its extra columns, a batch at a time."""
-    rows = iter_rows(session, actor, filters, Sort(SortKey.ROW, descending=False))
-    for batch in _batches(rows, BATCH):
-        ids = [row.id for row in batch]
-        found = session.execute(
-            select(Notification.id, Notification.extra).where(Notification.id.in_(ids))
-        )
-        extras = {row_id: extra for row_id, extra in found}
-        for row in batch:
-            yield row, extras.get(row.id, "{}")
+def _file_column(key: str) -> Callable[[Columns], list[Any]]:
+    return lambda c: [values.get(key) for values in c["extra"]]

@@ -22,6 +22,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -110,13 +111,11 @@ def _euro_cells(values: Sequence[Any]) -> pa.Array:
 
 def _datetime_cells(values: Sequence[Any]) -> pa.Array:
     """Excel has no time zones: the serial number of the Italian local time."""
-    local = [None if v is None else v.astimezone(ROME).replace(tzinfo=None) for v in values]
-    stamps = np.array(
-        [np.datetime64("NaT") if v is None else np.datetime64(v, "us") for v in local],
-        dtype="datetime64[us]",
-    )
-    days = (stamps - _EXCEL_EPOCH).astype(np.int64) / _MICROSECONDS_PER_DAY
-    serial = pa.array(np.round(days, 8), mask=np.isnat(stamps), type=pa.float64())
+    stamps = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+    local = stamps.dt.tz_convert(ROME).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    missing = np.isnat(local)
+    days = (local - _EXCEL_EPOCH).astype(np.int64) / _MICROSECONDS_PER_DAY
+    serial = pa.array(np.round(days, 8), mask=missing, type=pa.float64())
     return _number_cells(serial, _STYLE_DATETIME)
 
 

@@ -1,19 +1,23 @@
 """The operators' actions on a flow and the moves of its state.
 
+Every action is described in appio_core.flows.registry and registered here under its
+name with `@flow_action`, which finds the flow, checks the actor may send on its
+service and applies the action's state guard before the action's own body runs.
 Every function takes the caller's session and the acting operator and never commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import (
-    Actor,
-)
+from appio_core.accounts.permissions import Actor
 from appio_core.domain import (
     FINAL_OUTCOMES,
     POSITIVE_OUTCOMES,
@@ -22,15 +26,86 @@ from appio_core.domain import (
     can_move,
 )
 from appio_core.errors import Conflict
-from appio_core.flows.access import active_service, flow_for_send
+from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.queries import outcome_counts
+from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
 from appio_core.italian import ROME
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import Flow, Notification, utcnow
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-class SameFileSentToday(Conflict):
+
+class ConfirmationNeeded(Conflict):
+    """The action needs the operator's explicit confirmation: run it again with force."""
+
+    code = "conferma_necessaria"
+
+
+class SameFileSentToday(ConfirmationNeeded):
     code = "file_gia_inviato"
+
+
+_RUNNERS: dict[str, Callable[..., Flow | int]] = {}
+
+
+def flow_action(
+    name: str,
+) -> Callable[
+    [Callable[Concatenate[Session, Actor, Flow, P], R]],
+    Callable[Concatenate[Session, Actor, int, P], R],
+]:
+    """Registers the body of the registry's action `name`: the flow is looked up, the
+    actor's permission and the action's state guard checked, then the body runs."""
+    action = BY_NAME[name]
+
+    def register(
+        body: Callable[Concatenate[Session, Actor, Flow, P], R],
+    ) -> Callable[Concatenate[Session, Actor, int, P], R]:
+        @functools.wraps(body)
+        def run(
+            session: Session, actor: Actor, flow_id: int, *args: P.args, **kwargs: P.kwargs
+        ) -> R:
+            flow = flow_for_send(session, actor, flow_id)
+            check_allowed(action, FlowState(flow.state))
+            return body(session, actor, flow, *args, **kwargs)
+
+        _RUNNERS[name] = run  # type: ignore[assignment]
+        return run
+
+    return register
+
+
+def registered() -> frozenset[str]:
+    return frozenset(_RUNNERS)
+
+
+@dataclass(frozen=True)
+class Done:
+    state: FlowState  # the flow's state once the action ran
+    count: int | None  # the rows it changed, for the actions on rows
+
+
+def perform(
+    session: Session,
+    actor: Actor,
+    action: FlowAction,
+    flow_id: int,
+    *,
+    recipient_ids: Sequence[int] = (),
+    force: bool = False,
+) -> Done:
+    """Runs any registered action the same way (the pages' buttons, `appio flow`)."""
+    run = _RUNNERS[action.name]
+    if action.on_recipients:
+        result = run(session, actor, flow_id, recipient_ids)
+    elif action.confirmable:
+        result = run(session, actor, flow_id, force=force)
+    else:
+        result = run(session, actor, flow_id)
+    state = FlowState(flow_or_404(session, flow_id).state)
+    return Done(state, result if isinstance(result, int) else None)
 
 
 def _move(flow: Flow, target: FlowState) -> None:
@@ -40,8 +115,8 @@ def _move(flow: Flow, target: FlowState) -> None:
     flow.state = target
 
 
-def activate(session: Session, actor: Actor, flow_id: int) -> Flow:
-    flow = flow_for_send(session, actor, flow_id)
+@flow_action("activate")
+def activate(session: Session, actor: Actor, flow: Flow) -> Flow:
     if flow.recipients_total == 0:
         raise Conflict("Il flusso non ha destinatari: carica un file prima di attivarlo.")
     _move(flow, FlowState.ACTIVE)
@@ -49,20 +124,18 @@ def activate(session: Session, actor: Actor, flow_id: int) -> Flow:
     return flow
 
 
-def deactivate(session: Session, actor: Actor, flow_id: int) -> Flow:
-    flow = flow_for_send(session, actor, flow_id)
+@flow_action("deactivate")
+def deactivate(session: Session, actor: Actor, flow: Flow) -> Flow:
     _move(flow, FlowState.INACTIVE)
     flow.activated_at = None
     return flow
 
 
-def send(session: Session, actor: Actor, flow_id: int, *, force: bool = False) -> Flow:
+@flow_action("send")
+def send(session: Session, actor: Actor, flow: Flow, *, force: bool = False) -> Flow:
     """Hands the flow to the dispatcher. A file already sent today for the same service
     needs `force` (the operator's explicit confirmation)."""
-    flow = flow_for_send(session, actor, flow_id)
     active_service(session, actor, flow.service_id)
-    if FlowState(flow.state) != FlowState.ACTIVE:
-        raise Conflict(f"Il flusso è «{flow.state}»: si può inviare solo un flusso «Attivo».")
     if not force:
         twin = same_file_sent_today(session, flow)
         if twin is not None:
@@ -91,32 +164,30 @@ def same_file_sent_today(session: Session, flow: Flow, now: datetime | None = No
     )
 
 
-def pause(session: Session, actor: Actor, flow_id: int) -> Flow:
-    flow = flow_for_send(session, actor, flow_id)
+@flow_action("pause")
+def pause(session: Session, actor: Actor, flow: Flow) -> Flow:
     _move(flow, FlowState.PAUSED)
     return flow
 
 
-def resume(session: Session, actor: Actor, flow_id: int) -> Flow:
+@flow_action("resume")
+def resume(session: Session, actor: Actor, flow: Flow) -> Flow:
     """Sending goes on with the rows still to send; what was sent is never sent again."""
-    flow = flow_for_send(session, actor, flow_id)
     _move(flow, FlowState.SENDING)
     return flow
 
 
-def cancel(session: Session, actor: Actor, flow_id: int) -> Flow:
+@flow_action("cancel")
+def cancel(session: Session, actor: Actor, flow: Flow) -> Flow:
     """Stops the flow for good; the rows not yet sent stay «da inviare», sent ones stay sent."""
-    flow = flow_for_send(session, actor, flow_id)
     _move(flow, FlowState.CANCELLED)
     flow.finished_at = utcnow()
     return flow
 
 
-def retry_failed(session: Session, actor: Actor, flow_id: int) -> int:
+@flow_action("retry_failed")
+def retry_failed(session: Session, actor: Actor, flow: Flow) -> int:
     """«Reinvia falliti»: only the rows whose failure was temporary (IO busy or unreachable)."""
-    flow = flow_for_send(session, actor, flow_id)
-    if FlowState(flow.state) != FlowState.INCOMPLETE:
-        raise Conflict("Si possono reinviare i falliti solo di un flusso «Invio incompleto».")
     count = rowcount(
         session.execute(
             update(Notification)
@@ -158,11 +229,11 @@ def _uncertain(session: Session, flow: Flow, recipient_ids: Sequence[int]) -> li
     return ids
 
 
+@flow_action("resend_uncertain")
 def resend_uncertain(
-    session: Session, actor: Actor, flow_id: int, recipient_ids: Sequence[int]
+    session: Session, actor: Actor, flow: Flow, recipient_ids: Sequence[int]
 ) -> int:
     """The operator decided: these «esito incerto» rows are sent again."""
-    flow = flow_for_send(session, actor, flow_id)
     ids = _uncertain(session, flow, recipient_ids)
     session.execute(
         update(Notification)
@@ -175,16 +246,16 @@ def resend_uncertain(
             updated_at=utcnow(),
         )
     )
-    if FlowState(flow.state) in (FlowState.INCOMPLETE, FlowState.SENT):
-        _move(flow, FlowState.SENDING)
+    if FlowState(flow.state) == FlowState.INCOMPLETE:
+        _move(flow, FlowState.SENDING)  # finished: the dispatcher takes the flow up again
     return len(ids)
 
 
+@flow_action("mark_uncertain_sent")
 def mark_uncertain_sent(
-    session: Session, actor: Actor, flow_id: int, recipient_ids: Sequence[int]
+    session: Session, actor: Actor, flow: Flow, recipient_ids: Sequence[int]
 ) -> int:
     """The operator decided: these «esito incerto» rows did reach IO."""
-    flow = flow_for_send(session, actor, flow_id)
     ids = _uncertain(session, flow, recipient_ids)
     session.execute(
         update(Notification)

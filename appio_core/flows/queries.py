@@ -17,6 +17,9 @@ from appio_core.accounts.permissions import (
     require_service_read,
 )
 from appio_core.domain import (
+    NEGATIVE_OUTCOMES,
+    POSITIVE_OUTCOMES,
+    FeatureLevel,
     FlowState,
     Outcome,
 )
@@ -24,6 +27,32 @@ from appio_core.flows.access import flow_or_404
 from appio_core.italian import local_date
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
+
+
+@dataclass(frozen=True)
+class FlowProgress:
+    """How far sending has gone, as the flow's page shows it."""
+
+    total: int
+    reached: int  # IO has the message
+    negative: int  # final, without a message on IO (or not known to have one)
+    waiting: int  # still to send, or being sent
+    counts: tuple[tuple[Outcome, int], ...]  # every outcome present, in the domain's order
+
+    @classmethod
+    def of(cls, total: int, counts: dict[Outcome, int]) -> FlowProgress:
+        return cls(
+            total=total,
+            reached=sum(n for o, n in counts.items() if o in POSITIVE_OUTCOMES),
+            negative=sum(n for o, n in counts.items() if o in NEGATIVE_OUTCOMES),
+            waiting=counts.get(Outcome.PENDING, 0) + counts.get(Outcome.SENDING, 0),
+            counts=tuple((o, counts[o]) for o in Outcome if counts.get(o)),
+        )
+
+    @property
+    def share_done(self) -> float:
+        """From 0 to 1: the rows with a final outcome."""
+        return (self.reached + self.negative) / max(self.total, 1)
 
 
 @dataclass(frozen=True)
@@ -42,11 +71,17 @@ class FlowView:
     finished_at: datetime | None
     source_filename: str
     check_profile: bool
-    feature_level: str
+    feature_level: FeatureLevel
     scheduled_at: datetime | None
     recipients_total: int
     counts: dict[Outcome, int] = field(default_factory=dict)
     retryable_failures: int = 0  # «errore» rows that «reinvia falliti» would send again
+    # Why the dispatcher paused the flow by itself (IO refused the service's keys).
+    dispatcher_note: str | None = None
+
+    @property
+    def progress(self) -> FlowProgress:
+        return FlowProgress.of(self.recipients_total, self.counts)
 
 
 def outcome_counts(session: Session, flow_id: int) -> dict[Outcome, int]:
@@ -78,6 +113,7 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         scheduled_at=flow.scheduled_at,
         recipients_total=flow.recipients_total,
         counts=outcome_counts(session, flow.id) if with_counts else {},
+        dispatcher_note=flow.dispatcher_note,
     )
 
 

@@ -24,8 +24,8 @@ from urllib.parse import quote
 
 import httpx
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.config import SIMULATOR_BASE_URL
+from appio_core.domain import FeatureLevel
 from appio_core.io.errors import (
     BadRequest,
     Forbidden,
@@ -42,6 +42,7 @@ from appio_core.io.errors import (
     UnexpectedResponse,
 )
 from appio_core.io.models import (
+    ApiKeys,
     MessageStatus,
     MessageStatusValue,
     NewMessage,
@@ -352,7 +353,7 @@ def _message_status(response: httpx.Response, message_id: str) -> MessageStatus:
     return MessageStatus(
         message_id=str(message.get("id") or message_id),
         status=status,
-        feature_level_type=str(message.get("feature_level_type") or "STANDARD"),
+        feature_level_type=str(message.get("feature_level_type") or FeatureLevel.STANDARD),
         created_at=message.get("created_at"),
         email_notification=_enum(NotificationStatus, email),
         read_status=_enum(ReadStatus, body.get("read_status")),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any
+
+from appio_core.domain import FeatureLevel
 
 # The test citizen of IO: always an authorised recipient, even of a "limited" key.
 TEST_FISCAL_CODE = "AAAAAA00A00A000A"
-
-FeatureLevel = Literal["STANDARD", "ADVANCED"]
+# IO's upper bound for a payment's amount, in euro cents.
+IO_MAX_AMOUNT = 9_999_999_999
 
 
 class MessageStatusValue(StrEnum):
@@ -45,6 +47,15 @@ class PaymentStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ApiKeys:
+    """A service's two subscription keys, in clear: IO accepts either (the client tries
+    the secondary when the primary is refused)."""
+
+    primary: str
+    secondary: str | None
+
+
+@dataclass(frozen=True)
 class NewMessage:
     """One message for one citizen, as `POST /messages` takes it.
 
@@ -59,7 +70,7 @@ class NewMessage:
     notice_number: str | None = None
     invalid_after_due_date: bool = False
     due_date: str | None = None
-    feature_level_type: FeatureLevel = "STANDARD"
+    feature_level_type: FeatureLevel = FeatureLevel.STANDARD
     require_secure_channels: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -102,7 +113,7 @@ class MessageStatus:
 
     message_id: str
     status: MessageStatusValue
-    feature_level_type: str = "STANDARD"
+    feature_level_type: str = FeatureLevel.STANDARD.value  # as IO says it (it may add levels)
     created_at: str | None = None
     email_notification: NotificationStatus | None = None
     read_status: ReadStatus | None = None

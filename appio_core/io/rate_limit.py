@@ -35,6 +35,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
+from appio_core.errors import InvalidInput
+
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -56,7 +58,7 @@ class RateLimiter:
         rng: Callable[[], float] = random.random,
     ) -> None:
         if requests < 1 or window <= 0:
-            raise ValueError("Il limite di richieste deve essere positivo.")
+            raise InvalidInput("Il limite di richieste deve essere positivo.")
         self.requests = requests
         self.window = window
         # Our clock starts a request when it leaves, IO's when it arrives: a request that
@@ -217,11 +219,15 @@ _registry: dict[str, RateLimiter] = {}
 _registry_lock = threading.Lock()
 
 
-def limiter_for_account(name: str, requests: int = 150, window: float = 5.0) -> RateLimiter:
-    """The one limiter of an IO account in this process, shared by all its services.
+def limiter_for_account(name: str, requests: int = 150, window: float = 5.0) -> RateLimiter | None:
+    """The one limiter of an IO account in this process, shared by all its services;
+    None when the account has no limit (`requests` = 0: IO has a few such accounts).
 
-    A change of the account's limit replaces the limiter (the new budget applies from
-    the next request)."""
+    Everything that calls IO for an account gets its limiter here, so that the meaning of
+    0 is decided once. A change of the account's limit replaces the limiter (the new
+    budget applies from the next request)."""
+    if requests == 0:
+        return None
     with _registry_lock:
         limiter = _registry.get(name)
         if limiter is None or (limiter.requests, limiter.window) != (requests, window):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -206,15 +206,15 @@ def refresh_status(
         raise Conflict(f"Stato non letto: {exc.message}") from None
     with session_scope(sessions) as session:
         row = _row(session, actor, notification_id)
-        values = status_values(row, status, clock(), REFRESH_MIN_INTERVAL)
+        change = status_values(row, status, clock(), REFRESH_MIN_INTERVAL)
         # Keep the background schedule unless this read closed it.
-        if values.get("next_status_check_at") is not None and row.next_status_check_at:
-            values["next_status_check_at"] = row.next_status_check_at
-        record_status_changes(session, [row], [values])
+        if change.next_status_check_at is not None and row.next_status_check_at:
+            change = replace(change, next_status_check_at=row.next_status_check_at)
+        record_status_changes(session, [row], [change])
         session.execute(
             update(Notification)
             .where(Notification.id == notification_id)
-            .values(**values, updated_at=clock())
+            .values(**change.columns(), updated_at=clock())
         )
         if row.flow_id is not None:
             flow = session.get(Flow, row.flow_id)

@@ -285,7 +285,7 @@ def _send(
             amount=row.amount,
             notice_number=row.notice_number,
             due_date=row.due_date,
-            feature_level_type=row.feature_level.value,
+            feature_level_type=row.feature_level,
         )
 
     def start_sending() -> bool:
@@ -364,9 +364,10 @@ async def _exchange(
         return _Values.final(
             Outcome.ERROR, exc.status, _try_later(exc), retryable=True, send_started_at=None
         )
-    return _Values(
-        accepted_values(message_id, clock(), SINGLE_STATUS_CHECK_HOURS, FIRST_STATUS_CHECK_SECONDS)
+    accepted = accepted_values(
+        message_id, clock(), SINGLE_STATUS_CHECK_HOURS, FIRST_STATUS_CHECK_SECONDS
     )
+    return _Values(accepted.columns())
 
 
 def _try_later(exc: IoRetryableError) -> str:

@@ -4,7 +4,7 @@ the history of changes. Shared by the dispatcher's background reads and «Aggior
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.io.models import MessageStatus, MessageStatusValue
+from appio_core.notifications.change import KEEP, NotificationChange
 from appio_core.storage.models import NotificationStatusEvent
 
 STATUS_FIELDS = ("io_status", "email_status", "read_status", "payment_status")
@@ -48,19 +49,19 @@ class SentMessage(Protocol):
 
 def accepted_values(
     message_id: str, now: datetime, check_hours: int, first_check_seconds: float
-) -> dict[str, Any]:
+) -> NotificationChange:
     """The row's values once IO accepted the message, status reads scheduled."""
     follow = check_hours > 0
-    return {
-        "outcome": Outcome.ACCEPTED,
-        "io_message_id": message_id,
-        "http_status": 201,
-        "error_detail": None,
-        "retryable": False,
-        "sent_at": now,
-        "next_status_check_at": now + timedelta(seconds=first_check_seconds) if follow else None,
-        "status_check_until": now + timedelta(hours=check_hours) if follow else None,
-    }
+    return NotificationChange(
+        outcome=Outcome.ACCEPTED,
+        io_message_id=message_id,
+        http_status=201,
+        error_detail=None,
+        retryable=False,
+        sent_at=now,
+        next_status_check_at=now + timedelta(seconds=first_check_seconds) if follow else None,
+        status_check_until=now + timedelta(hours=check_hours) if follow else None,
+    )
 
 
 def next_check(
@@ -78,56 +79,48 @@ def next_check(
     return later
 
 
-def unread_values(row: SentMessage, now: datetime, min_interval: float) -> dict[str, Any]:
+def unread_values(row: SentMessage, now: datetime, min_interval: float) -> NotificationChange:
     """The status could not be read (IO may answer 404 before processing): try later."""
-    return {
-        "status_checked_at": now,
-        "next_status_check_at": next_check(row, now, min_interval, final=False),
-    }
+    return NotificationChange(
+        status_checked_at=now,
+        next_status_check_at=next_check(row, now, min_interval, final=False),
+    )
 
 
 def status_values(
     row: SentMessage, status: MessageStatus, now: datetime, min_interval: float
-) -> dict[str, Any]:
+) -> NotificationChange:
     """The row's values after a successful read of IO's status."""
-    values: dict[str, Any] = {
-        "status_checked_at": now,
-        "io_status": status.status.value,
-        "email_status": status.email_notification.value if status.email_notification else None,
-        "read_status": status.read_status.value if status.read_status else None,
-        "payment_status": status.payment_status.value if status.payment_status else None,
-    }
-    outcome = STATUS_OUTCOMES.get(status.status)
-    if outcome is not None and row.outcome == Outcome.ACCEPTED:
-        values["outcome"] = outcome
-        if outcome in STATUS_OUTCOME_DETAILS:
-            values["error_detail"] = STATUS_OUTCOME_DETAILS[outcome]
+    # A final status of IO moves an accepted message on (never one with another outcome).
+    outcome = STATUS_OUTCOMES.get(status.status) if row.outcome == Outcome.ACCEPTED else None
     # ADVANCED messages keep being read for their read and payment status.
     final = status.is_final and row.feature_level != FeatureLevel.ADVANCED
-    values["next_status_check_at"] = next_check(row, now, min_interval, final=final)
-    return values
+    return NotificationChange(
+        status_checked_at=now,
+        io_status=status.status.value,
+        email_status=status.email_notification.value if status.email_notification else None,
+        read_status=status.read_status.value if status.read_status else None,
+        payment_status=status.payment_status.value if status.payment_status else None,
+        outcome=KEEP if outcome is None else outcome,
+        error_detail=KEEP if outcome is None else STATUS_OUTCOME_DETAILS.get(outcome, KEEP),
+        next_status_check_at=next_check(row, now, min_interval, final=final),
+    )
 
 
 def record_status_changes(
-    session: Session, before: Sequence[Any], after: Iterable[Mapping[str, Any]]
+    session: Session, before: Sequence[Any], after: Sequence[NotificationChange]
 ) -> int:
     """Adds a history event for each row whose status fields changed; returns how many.
 
-    `before` rows have `id` and the STATUS_FIELDS as they were; `after` holds the values
-    written, in the same order (reads that found nothing have no status fields)."""
+    `before` rows have `id` and the STATUS_FIELDS as they were; `after` holds the changes
+    written, in the same order (reads that found nothing change no status field)."""
     events = []
-    for row, values in zip(before, after, strict=True):
-        if "io_status" not in values:
+    for row, change in zip(before, after, strict=True):
+        if change.io_status is KEEP:
             continue
-        changed = any(values.get(name) != getattr(row, name) for name in STATUS_FIELDS)
-        if changed:
-            events.append(
-                {
-                    "notification_id": row.id,
-                    "at": values["status_checked_at"],
-                    **{name: values.get(name) for name in STATUS_FIELDS},
-                }
-            )
+        values = {name: getattr(change, name) for name in STATUS_FIELDS}
+        if any(values[name] != getattr(row, name) for name in STATUS_FIELDS):
+            events.append({"notification_id": row.id, "at": change.status_checked_at, **values})
     if events:
         session.execute(insert(NotificationStatusEvent), events)
     return len(events)

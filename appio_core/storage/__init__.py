@@ -1,1 +1,4 @@
-"""The database: typed models, the engine and the transaction boundary, migrations."""
+"""The database: typed models, the engine and the transaction boundary, migrations.
+
+May import: errors, config, italian, domain.
+"""

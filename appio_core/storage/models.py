@@ -79,13 +79,15 @@ class EnumText(TypeDecorator[E]):
     def __init__(self, enum: type[E], length: int) -> None:
         super().__init__(length)
         self.enum = enum
+        # A dict lookup: calling the enum costs several times more, once per row read.
+        self._members: dict[str, E] = {member.value: member for member in enum}
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         # A plain string is accepted only when it is one of the enum's values.
         return None if value is None else self.enum(value).value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> E | None:
-        return None if value is None else self.enum(value)
+        return None if value is None else self._members[value]
 
 
 class Base(DeclarativeBase):

@@ -46,6 +46,8 @@ def test_an_operator_creates_sends_and_exports_a_flow(
     shot(page, "nuovo-flusso-errori")
 
     _fill_form(page, good)
+    # The upload replaces the first file in the background: wait for it before creating.
+    expect(page.get_by_role("button", name="Remove destinatari-corretto.csv")).to_be_visible()
     page.get_by_role("button", name="Crea flusso").click()
     expect(page.get_by_text(re.compile(r"creato con 5 destinatari"))).to_be_visible()
     expect(page.get_by_text("Stato Inattivo")).to_be_visible()
@@ -71,3 +73,22 @@ def test_an_operator_creates_sends_and_exports_a_flow(
         "non su IO",
         "servizio disattivato dal cittadino",
     }
+
+
+def test_double_clicks_open_a_flow_and_then_one_of_its_recipients(page: Page, app_url: str) -> None:
+    login(page, app_url, "admin", "demo-admin-2026")
+    grid = page.frame_locator("iframe").first
+    expect(page.get_by_text(re.compile(r"^\d+ flussi\."))).to_be_visible()
+    first_flow = grid.locator(".ag-row[row-index='0'] .ag-cell[col-id='name']")
+    name = first_flow.inner_text()
+    first_flow.dblclick()
+    expect(page.get_by_role("heading", name=re.compile(re.escape(name)))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"flusso\?flusso=\d+"))
+    recipients = page.frame_locator("iframe").first
+    code_cell = recipients.locator(".ag-row[row-index='0'] .ag-cell[col-id='fiscal_code']")
+    code = code_cell.inner_text()
+    code_cell.dblclick()
+    expect(page.get_by_role("heading", name=re.compile(r"Notifica n\. \d+"))).to_be_visible()
+    expect(page.get_by_text(code).first).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"Vai al flusso n\. \d+"))).to_be_visible()
+    shot(page, "notifica-di-un-flusso")

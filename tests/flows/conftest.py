@@ -8,7 +8,8 @@ import string
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,11 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.demo.accounts import seed_demo
-from appio_core.io.simulator import create_app, demo_config
+from appio_core.domain import POSITIVE_OUTCOMES, Outcome
+from appio_core.io.simulator import Record, create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
-from appio_core.io.simulator.population import check_character
+from appio_core.io.simulator.demo import DEMO_SERVICES
+from appio_core.io.simulator.population import Kind, check_character
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.storage.models import IoAccount, Service
+from appio_core.storage.models import IoAccount, Notification, Service
 
 MONTHS = "ABCDEHLMPRST"
 
@@ -48,6 +51,39 @@ TEXT = "Gentile {{nome}}, " + "ti ricordiamo che il servizio comunale ha una nov
 def recipient_csv(codes: list[str]) -> bytes:
     lines = ["codice_fiscale;nome"] + [f"{cf};Cittadino {i}" for i, cf in enumerate(codes)]
     return ("\n".join(lines) + "\n").encode()
+
+
+# What a profile check finds for each kind of citizen of the simulator's population.
+OUTCOME_OF_KIND = {
+    Kind.WITH_IO: Outcome.ACCEPTED,
+    Kind.WITHOUT_IO: Outcome.NOT_ON_IO,
+    Kind.BLOCKED: Outcome.SERVICE_BLOCKED,
+}
+TRIBUTI_IO_ID = next(s.io_service_id for s in DEMO_SERVICES if s.name == "Tributi - TARI")
+
+
+def expected_outcomes(
+    simulator: SimulatorApp, codes: list[str], service_id: str = TRIBUTI_IO_ID
+) -> dict[str, Outcome]:
+    """Each citizen's outcome of a flow sent with the profile check, as the simulator's
+    population decides it."""
+    return {cf: OUTCOME_OF_KIND[simulator.population.kind(cf, service_id)] for cf in codes}
+
+
+def tally(outcomes: Iterable[Outcome]) -> dict[Outcome, int]:
+    return dict(Counter(outcomes))
+
+
+def assert_sent_exactly_once(record: Record, rows: Iterable[Notification]) -> None:
+    """The simulator holds exactly one message for each row IO accepted, the one whose id
+    the row keeps, and none for the rows that were not sent («esito incerto» aside)."""
+    sends = record.sends_by_fiscal_code()
+    assert {cf: ids for cf, ids in sends.items() if len(ids) > 1} == {}
+    for row in rows:
+        if row.outcome in POSITIVE_OUTCOMES:
+            assert sends.get(row.fiscal_code) == [row.io_message_id], row.fiscal_code
+        elif row.outcome != Outcome.UNCERTAIN:
+            assert row.fiscal_code not in sends, (row.fiscal_code, row.outcome)
 
 
 @pytest.fixture

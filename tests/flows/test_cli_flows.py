@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.cli import cli
+from appio_core.domain import Outcome
+from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
@@ -100,7 +102,7 @@ def test_pause_resume_and_cancel_move_the_flow(files: dict[str, Path]) -> None:
     assert "stato «Annullato»" in run("flow", "cancel", flow_id).output
     refused = run("flow", "resume", flow_id)
     assert refused.exit_code == 1
-    assert "non può passare a «In invio»" in refused.output
+    assert "«Riprendi» è possibile solo per un flusso «Sospeso»" in refused.output
 
 
 def test_list_filters_by_state_and_service(files: dict[str, Path]) -> None:
@@ -160,3 +162,51 @@ def test_status_reads_can_be_switched_off_for_a_flow(
         rows = session.scalars(query).all()
     assert any(r.io_message_id for r in rows)
     assert all(r.next_status_check_at is None for r in rows)
+
+
+def test_every_action_of_the_registry_is_a_flow_command_with_its_help() -> None:
+    for action in FLOW_ACTIONS:
+        result = run("flow", action.command, "--help")
+        assert result.exit_code == 0, result.output
+        assert action.help in " ".join(result.output.split())
+
+
+def test_uncertain_rows_are_resent_or_marked_sent_from_the_command_line(
+    files: dict[str, Path], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = _import(files).output.strip()
+    run("flow", "activate", flow_id)
+    run("flow", "send", flow_id)
+    with sessions.begin() as session:
+        rows = session.scalars(
+            select(Notification)
+            .where(Notification.flow_id == int(flow_id))
+            .order_by(Notification.id)
+        ).all()
+        for row in rows:
+            row.outcome = Outcome.ACCEPTED
+        rows[0].outcome = rows[1].outcome = rows[2].outcome = Outcome.UNCERTAIN
+        first = rows[0].id
+    marked = run("flow", "mark-uncertain-sent", flow_id, "--recipient", str(first))
+    # No row left to send: the flow finishes, incomplete while two are uncertain.
+    assert marked.output == (
+        f"Flusso {flow_id}: 1 destinatari segnati come inviati (stato «Invio incompleto»).\n"
+    )
+    resent = run("flow", "resend-uncertain", flow_id)
+    assert (
+        resent.output
+        == f"Flusso {flow_id}: 2 destinatari di nuovo da inviare (stato «In invio»).\n"
+    )
+    status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
+    assert status["counts"] == {"da inviare": 2, "accettato": 4}
+
+
+def test_a_worker_setting_that_is_not_a_number_is_refused_in_one_line(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPIO_WORKER_BATCH_SIZE", "tanti")
+    result = run("worker", "--once")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti»."
+    )

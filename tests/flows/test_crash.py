@@ -76,6 +76,21 @@ def _finished(sessions: sessionmaker[Session], flow_ids: list[int]) -> bool:
         )
 
 
+def _in_flight(sessions: sessionmaker[Session], pid: int) -> int:
+    """Rows whose send the dead worker `pid` had started and not recorded: posted to IO
+    (or about to be) when it died."""
+    with sessions() as session:
+        return (
+            session.query(Notification)
+            .filter(
+                Notification.outcome == Outcome.SENDING,
+                Notification.send_started_at.is_not(None),
+                Notification.worker_id.like(f"%-{pid}-%"),  # see sending.config.new_worker_id
+            )
+            .count()
+        )
+
+
 def _run_with_kills(
     env: dict[str, str],
     sessions: sessionmaker[Session],
@@ -83,19 +98,20 @@ def _run_with_kills(
     workers: int,
     kills: int,
     seed: int,
-) -> int:
+) -> list[int]:
     """Runs `workers` worker processes, SIGKILLing one at random moments `kills` times,
-    then lets them finish. Returns how many kills happened."""
+    then lets them finish. Returns, for each kill, how many sends it cut off."""
     rng = random.Random(seed)
     running = [subprocess.Popen([BIN / "appio", "worker"], env=env) for _ in range(workers)]
-    done = 0
+    cut_off: list[int] = []
     try:
-        while done < kills and not _finished(sessions, flow_ids):
+        while len(cut_off) < kills and not _finished(sessions, flow_ids):
             time.sleep(rng.uniform(1.2, 2.5))  # the lease is 1 s: let it work
             victim = rng.randrange(workers)
             running[victim].send_signal(signal.SIGKILL)
             running[victim].wait()
-            done += 1
+            # Before anyone takes its account over (the lease lasts 1 s more).
+            cut_off.append(_in_flight(sessions, running[victim].pid))
             running[victim] = subprocess.Popen([BIN / "appio", "worker"], env=env)
         deadline = time.monotonic() + 240
         while not _finished(sessions, flow_ids):
@@ -105,7 +121,7 @@ def _run_with_kills(
         for process in running:
             process.kill()
             process.wait()
-    return done
+    return cut_off
 
 
 def _check_exactly_once(
@@ -154,12 +170,15 @@ def test_a_worker_killed_at_random_moments_never_loses_or_repeats_a_message(
     _prepare(session, demo, second_account=False)
     flow_id = _start_flow(session, demo["Tributi - TARI"], fiscal_codes(3000, seed=11), "crash")
     env = _worker_env(app_env, simulator_url)
-    kills = _run_with_kills(env, sessions, [flow_id], workers=1, kills=6, seed=5)
+    cut_off = _run_with_kills(env, sessions, [flow_id], workers=1, kills=6, seed=5)
     tally = _check_exactly_once(sessions, simulator_url, [flow_id])
-    assert kills >= 3
+    assert len(cut_off) >= 3
+    assert any(cut_off), f"no kill landed while a send was in flight: {cut_off}"
     assert sum(tally.values()) == 3000
-    assert tally.get(Outcome.UNCERTAIN, 0) <= kills * 24  # at most the rows in flight
-    print(f"kills={kills} outcomes={tally}")
+    # The sends cut off, and only they, became «esito incerto» when the next worker took
+    # the account over.
+    assert tally.get(Outcome.UNCERTAIN, 0) == sum(cut_off)
+    print(f"sends cut off by each kill={cut_off} outcomes={tally}")
 
 
 @pytest.mark.backends("postgres")
@@ -176,8 +195,11 @@ def test_three_workers_on_postgresql_share_the_work_and_survive_kills(
         session, demo["Servizi scolastici - Mensa"], fiscal_codes(2000, seed=22), "b"
     )
     env = _worker_env(app_env, simulator_url)
-    kills = _run_with_kills(env, sessions, [first, second], workers=3, kills=6, seed=9)
+    cut_off = _run_with_kills(env, sessions, [first, second], workers=3, kills=6, seed=9)
     tally = _check_exactly_once(sessions, simulator_url, [first, second])
-    assert kills >= 3
+    assert len(cut_off) >= 3
+    assert any(cut_off), f"no kill landed while a send was in flight: {cut_off}"
     assert sum(tally.values()) == 4000
-    print(f"kills={kills} outcomes={tally}")
+    # Another worker may take an account over before the count: at least these.
+    assert tally.get(Outcome.UNCERTAIN, 0) >= sum(cut_off)
+    print(f"sends cut off by each kill={cut_off} outcomes={tally}")

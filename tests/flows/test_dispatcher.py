@@ -17,7 +17,14 @@ from appio_core.io.simulator.config import Faults
 from appio_core.sending.dispatcher import Dispatcher
 from appio_core.storage.models import Flow, Service, utcnow
 
-from .conftest import TEXT, fiscal_codes, recipient_csv
+from .conftest import (
+    TEXT,
+    assert_sent_exactly_once,
+    expected_outcomes,
+    fiscal_codes,
+    recipient_csv,
+    tally,
+)
 
 
 def new_flow(session: Session, actor: Actor, service_id: int, codes: list[str]) -> int:
@@ -48,18 +55,16 @@ async def test_a_flow_is_sent_and_every_recipient_gets_an_outcome(
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
     await make_dispatcher(status_first_check=3600.0).run(once=True)
     session.expire_all()
-    view = queries.get_flow(session, operator, flow_id)
-    assert sum(view.counts.values()) == 300
-    assert set(view.counts) <= {Outcome.ACCEPTED, Outcome.NOT_ON_IO, Outcome.SERVICE_BLOCKED}
-    assert view.counts[Outcome.ACCEPTED] > 200
-    assert view.state == FlowState.INCOMPLETE  # some citizens are not on IO
-    sends = simulator.record.sends_by_fiscal_code()
-    accepted = {
-        r.fiscal_code
-        for r in queries.list_recipients(session, operator, flow_id, outcome=Outcome.ACCEPTED)
-    }
-    assert set(sends) == accepted
-    assert all(len(ids) == 1 for ids in sends.values())
+    rows = queries.list_recipients(session, operator, flow_id)
+    expected = expected_outcomes(simulator, codes)
+    assert {r.fiscal_code: r.outcome for r in rows} == expected
+    assert set(expected.values()) == {
+        Outcome.ACCEPTED,
+        Outcome.NOT_ON_IO,
+        Outcome.SERVICE_BLOCKED,
+    }  # the population has every kind
+    assert queries.get_flow(session, operator, flow_id).state == FlowState.INCOMPLETE
+    assert_sent_exactly_once(simulator.record, rows)
 
 
 async def test_status_reads_turn_accepted_messages_into_delivered_with_the_email_status(
@@ -97,25 +102,29 @@ async def test_pausing_stops_sending_and_resuming_never_sends_twice(
     make_dispatcher: Callable[..., Dispatcher],
 ) -> None:
     codes = fiscal_codes(200)
+    expected = expected_outcomes(simulator, codes)
     flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
-    dispatcher = make_dispatcher(batch_size=50, concurrency=10)
-    await dispatcher.tick()  # one batch of 50
+    # No status reads here: the accepted rows stay «accettato».
+    dispatcher = make_dispatcher(batch_size=50, concurrency=10, status_first_check=3600.0)
+    await dispatcher.tick()  # one batch: the first 50 rows
     actions.pause(session, operator, flow_id)
     session.commit()
     await dispatcher.run(once=True)
-    sent_while_paused = len(simulator.record.sends_by_fiscal_code())
-    assert 0 < sent_while_paused <= 50
+    first_batch = [expected[cf] for cf in codes[:50]]
+    sent_before_pausing = set(simulator.record.sends_by_fiscal_code())
+    assert sent_before_pausing == {cf for cf in codes[:50] if expected[cf] == Outcome.ACCEPTED}
     session.expire_all()
-    assert queries.get_flow(session, operator, flow_id).counts[Outcome.PENDING] >= 150
+    assert queries.get_flow(session, operator, flow_id).counts == tally(
+        [*first_batch, *[Outcome.PENDING] * 150]
+    )
     actions.resume(session, operator, flow_id)
     session.commit()
-    await make_dispatcher().run(once=True)
-    sends = simulator.record.sends_by_fiscal_code()
-    assert all(len(ids) == 1 for ids in sends.values())
+    await make_dispatcher(status_first_check=3600.0).run(once=True)
     session.expire_all()
-    view = queries.get_flow(session, operator, flow_id)
-    assert view.counts.get(Outcome.PENDING, 0) == 0
-    assert view.state in (FlowState.SENT, FlowState.INCOMPLETE)
+    rows = queries.list_recipients(session, operator, flow_id)
+    assert {r.fiscal_code: r.outcome for r in rows} == expected
+    assert_sent_exactly_once(simulator.record, rows)
+    assert queries.get_flow(session, operator, flow_id).state == FlowState.INCOMPLETE
 
 
 async def test_cancelling_keeps_what_was_sent_and_sends_nothing_more(
@@ -148,8 +157,9 @@ async def test_unavailable_io_is_retried_then_the_row_fails_as_retryable(
     app = create_app(
         demo_config(rate_limit=False, processing_delay=0.0, faults=Faults(error_503_rate=1.0))
     )
-    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(5))
-    dispatcher = make_dispatcher(app, max_attempts=2)
+    codes = fiscal_codes(5)
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
+    dispatcher = make_dispatcher(app, max_attempts=2, status_first_check=3600.0)
     for _ in range(50):
         if not await dispatcher.tick():
             await asyncio.sleep(0.02)
@@ -161,16 +171,20 @@ async def test_unavailable_io_is_retried_then_the_row_fails_as_retryable(
     rows = queries.list_recipients(session, operator, flow_id)
     assert all(r.outcome == Outcome.ERROR and r.retryable and r.attempts == 2 for r in rows)
     assert "(dopo 2 tentativi)" in rows[0].error_detail
+    assert app.record.sends_by_fiscal_code() == {}  # 503: IO created nothing
     app.set_faults(Faults())
     assert actions.retry_failed(session, operator, flow_id) == 5
     session.commit()
     await dispatcher.run(once=True)
     session.expire_all()
-    assert queries.get_flow(session, operator, flow_id).state in (
-        FlowState.SENT,
-        FlowState.INCOMPLETE,
+    rows = queries.list_recipients(session, operator, flow_id)
+    expected = expected_outcomes(app, codes)
+    assert {r.fiscal_code: r.outcome for r in rows} == expected
+    assert_sent_exactly_once(app.record, rows)
+    negative = any(o != Outcome.ACCEPTED for o in expected.values())
+    assert queries.get_flow(session, operator, flow_id).state == (
+        FlowState.INCOMPLETE if negative else FlowState.SENT
     )
-    assert len(app.record.sends_by_fiscal_code()) > 0
 
 
 async def test_a_server_error_on_send_makes_the_row_uncertain_and_it_is_not_resent(
@@ -202,11 +216,15 @@ async def test_a_server_error_on_send_makes_the_row_uncertain_and_it_is_not_rese
     actions.mark_uncertain_sent(session, operator, flow_id, reached)
     actions.resend_uncertain(session, operator, flow_id, missing)
     session.commit()
-    await make_dispatcher(app).run(once=True)
+    await make_dispatcher(app, status_first_check=3600.0).run(once=True)
     sends = app.record.sends_by_fiscal_code()
-    assert len(sends) == 30
+    assert sorted(sends) == sorted(r.fiscal_code for r in rows)
     assert all(len(ids) == 1 for ids in sends.values())
     session.expire_all()
+    after = {r.id: r for r in queries.list_recipients(session, operator, flow_id)}
+    assert all(after[i].outcome == Outcome.ACCEPTED for i in reached + missing)
+    assert all(after[i].io_message_id is None for i in reached)  # IO's id is not known
+    assert_sent_exactly_once(app.record, [after[i] for i in missing])
     assert queries.get_flow(session, operator, flow_id).state == FlowState.SENT
 
 
@@ -240,7 +258,8 @@ async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
     simulator: SimulatorApp,
     make_dispatcher: Callable[..., Dispatcher],
 ) -> None:
-    flow_id = new_flow(session, operator, demo["Tributi - TARI"], fiscal_codes(10))
+    codes = fiscal_codes(10)
+    flow_id = new_flow(session, operator, demo["Tributi - TARI"], codes)
     rows = queries.list_recipients(session, operator, flow_id)
     for row in rows[:4]:  # claimed by a worker that died before posting
         row.outcome, row.worker_id = Outcome.SENDING, "dead-worker"
@@ -248,11 +267,17 @@ async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
         row.outcome, row.worker_id = Outcome.SENDING, "dead-worker"
         row.send_started_at = utcnow()
     session.commit()
-    await make_dispatcher().run(once=True)
+    await make_dispatcher(status_first_check=3600.0).run(once=True)
     session.expire_all()
-    by_id = {r.id: r for r in queries.list_recipients(session, operator, flow_id)}
-    assert [by_id[r.id].outcome for r in rows[4:6]] == [Outcome.UNCERTAIN] * 2
-    assert "interrotto" in (by_id[rows[4].id].error_detail or "")
+    after = queries.list_recipients(session, operator, flow_id)
+    expected = expected_outcomes(simulator, codes)
+    # Not started: sent now, once. Started: «esito incerto», never sent again.
+    assert {r.fiscal_code: r.outcome for r in after} == {
+        **expected,
+        codes[4]: Outcome.UNCERTAIN,
+        codes[5]: Outcome.UNCERTAIN,
+    }
+    assert "interrotto" in (after[4].error_detail or "")
     sent = simulator.record.sends_by_fiscal_code()
-    assert rows[4].fiscal_code not in sent and rows[5].fiscal_code not in sent
-    assert all(by_id[r.id].outcome != Outcome.PENDING for r in rows[:4])
+    assert codes[4] not in sent and codes[5] not in sent
+    assert_sent_exactly_once(simulator.record, after)

@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import httpx
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.demo.accounts import DEMO_SERVICES
 from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
+from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp, SimulatorConfig, create_app, demo_config
 
 TRIBUTI, MENSA, ANAGRAFE = DEMO_SERVICES  # ANAGRAFE has a limited key
@@ -41,10 +41,7 @@ class FakeClock:
 def simulator(clock: FakeClock | None = None, **overrides: object) -> SimulatorApp:
     changes = {"processing_delay": 0.0, **overrides}
     config: SimulatorConfig = replace(demo_config(), **changes)  # type: ignore[arg-type]
-    app = create_app(config)
-    if clock is not None:
-        app._clock = clock
-    return app
+    return create_app(config, clock=clock) if clock is not None else create_app(config)
 
 
 def client_on(

@@ -15,11 +15,12 @@ from appio_core.accounts.connection_check import (
 )
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import ApiKeys
+from appio_core.accounts.services import set_account_rate_limit
 from appio_core.config import load_settings
 from appio_core.demo.accounts import seed_demo
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
+from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp
 from appio_core.storage.models import Service
 
@@ -125,3 +126,17 @@ def test_the_check_refuses_an_operator_not_enabled_on_the_service(
     settings = load_settings({"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": "x"})
     with pytest.raises(PermissionDenied):
         run_connection_check(session, viewer, service.id, keybox, settings)
+
+
+def test_the_check_works_on_an_account_without_a_rate_limit(
+    session: Session, keybox: KeyBox, admin: Actor
+) -> None:
+    # 0 requests means "no limit" (some IO accounts have none); the check used to build a
+    # limiter of 0 requests and fail with a ValueError (a traceback on the Servizi page).
+    seed_demo(session, keybox)
+    service = session.query(Service).filter_by(name="Tributi - TARI").one()
+    set_account_rate_limit(session, admin, service.account.name, 0, 5)
+    session.commit()
+    settings = load_settings({"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": "x"})
+    check = run_connection_check(session, admin, service.id, keybox, settings)
+    assert (check.outcome, check.message) == VALID

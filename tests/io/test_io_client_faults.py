@@ -11,7 +11,6 @@ import httpx
 import pytest
 from io_helpers import FakeClock
 
-from appio_core.accounts.services import ApiKeys
 from appio_core.io.client import SIMULATOR_API_URL, IoClient, RetryPolicy
 from appio_core.io.errors import (
     BadRequest,
@@ -27,6 +26,7 @@ from appio_core.io.errors import (
     ServiceUnavailable,
 )
 from appio_core.io.models import (
+    ApiKeys,
     MessageStatusValue,
     NewMessage,
     NotificationStatus,
@@ -178,13 +178,16 @@ async def test_a_failed_send_raises_what_to_do_next_and_is_never_repeated(
     assert clock.sleeps == []
 
 
-def test_a_bad_request_keeps_ios_title_and_detail() -> None:
-    error = BadRequest("Bad parameters", "value 'x' at root.fiscal_code is not a valid")
-    assert (error.status, error.title, error.detail) == (
+async def test_a_bad_request_keeps_ios_title_and_detail(clock: FakeClock) -> None:
+    detail = "value 'x' at root.fiscal_code is not a valid"
+    with pytest.raises(BadRequest) as raised:
+        await io(Script(problem(400, "Bad parameters", detail)), clock).send_message(KEYS, MESSAGE)
+    assert (raised.value.status, raised.value.title, raised.value.detail) == (
         400,
         "Bad parameters",
-        "value 'x' at root.fiscal_code is not a valid",
+        detail,
     )
+    assert detail in raised.value.message  # the operator reads IO's reason
 
 
 # Reads change nothing on IO: retryable failures are retried (3 attempts in all).

@@ -8,6 +8,7 @@ import threading
 import pytest
 from io_helpers import FakeClock
 
+from appio_core.errors import InvalidInput
 from appio_core.io.rate_limit import RateLimiter, limiter_for_account
 
 
@@ -142,12 +143,17 @@ def test_two_threads_with_their_own_event_loops_share_one_limiter(clock: FakeClo
 
 def test_one_limiter_per_account_shared_by_its_services() -> None:
     first = limiter_for_account("test-account-a")
+    assert first is not None
     assert limiter_for_account("test-account-a") is first
     assert limiter_for_account("test-account-b") is not first
     changed = limiter_for_account("test-account-a", 250, 5.0)
-    assert changed is not first and changed.requests == 250
+    assert changed is not None and changed is not first and changed.requests == 250
+
+
+def test_an_account_of_0_requests_has_no_limiter() -> None:
+    assert limiter_for_account("test-account-unlimited", 0, 5.0) is None
 
 
 def test_a_limit_that_is_not_positive_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"Il limite di richieste deve essere positivo\."):
+    with pytest.raises(InvalidInput, match=r"Il limite di richieste deve essere positivo\."):
         RateLimiter(0, 5.0)

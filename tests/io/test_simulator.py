@@ -21,7 +21,8 @@ from io_helpers import (
     simulator,
 )
 
-from appio_core.accounts.services import ApiKeys
+from appio_core.domain import FeatureLevel
+from appio_core.errors import InvalidInput
 from appio_core.io.errors import (
     Forbidden,
     IoOutcomeUnknown,
@@ -32,6 +33,7 @@ from appio_core.io.errors import (
 )
 from appio_core.io.models import (
     TEST_FISCAL_CODE,
+    ApiKeys,
     MessageStatusValue,
     NewMessage,
     NotificationStatus,
@@ -281,7 +283,7 @@ async def test_an_advanced_payment_message_has_read_and_payment_status(clock: Fa
     client = client_on(sim)
     message = NewMessage(
         TEST_FISCAL_CODE, "Avviso TARI 2026", TEXT, amount=100, notice_number=NOTICE,
-        feature_level_type="ADVANCED",
+        feature_level_type=FeatureLevel.ADVANCED,
     )  # fmt: skip
     message_id = await client.send_message(TRIBUTI_KEYS, message)
     seen = []
@@ -450,7 +452,10 @@ async def test_a_yaml_config_sets_accounts_limits_and_authorised_recipients(
     unlimited, limited = ApiKeys("key-a-primary-0001", None), ApiKeys("key-b-primary-0001", None)
     for _ in range(5):  # an account with no limit
         await client.get_profile(unlimited, TEST_FISCAL_CODE)
-    assert (await client.get_profile(limited, "RSSMRA80A01H501U")).sender_allowed is not None
+    # An authorised recipient of the limited key: the answer is the population's.
+    assert sim.population.kind("RSSMRA80A01H501U", "SRV-B") == Kind.WITH_IO
+    authorised = await client.get_profile(limited, "RSSMRA80A01H501U")
+    assert authorised.sender_allowed is True
     with pytest.raises(RecipientForbidden):
         await client.get_profile(limited, "VRDLGU70A01F205Z")
     async with raw(sim) as http:
@@ -464,7 +469,7 @@ async def test_a_yaml_config_sets_accounts_limits_and_authorised_recipients(
 def test_a_yaml_config_without_services_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "vuoto.yaml"
     path.write_text("seed: 1\n")
-    with pytest.raises(ValueError, match="nessun servizio configurato"):
+    with pytest.raises(InvalidInput, match="nessun servizio configurato"):
         load_config(path)
 
 

@@ -1,6 +1,9 @@
 """A faithful App IO simulator: IO has no test host, so the demo, the tests and the
 benchmarks run against this. One ASGI app, run in-process (httpx.ASGITransport) or
-served by `appio simulator`."""
+served by `appio simulator`.
+
+Part of the io layer: imports only io's own modules and the layers below it.
+"""
 
 from appio_core.io.simulator.app import SimulatorApp, create_app
 from appio_core.io.simulator.config import (

@@ -8,7 +8,9 @@ from typing import Any
 
 import yaml
 
+from appio_core.errors import InvalidInput
 from appio_core.io.models import TEST_FISCAL_CODE
+from appio_core.io.simulator.demo import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
 
 
 @dataclass(frozen=True)
@@ -62,15 +64,22 @@ class Faults:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"Guasti sconosciuti: {', '.join(sorted(unknown))}.")
-        values = {k: float(v) for k, v in data.items()}
+            raise InvalidInput(f"Guasti sconosciuti: {', '.join(sorted(unknown))}.")
+        values = {k: _number(k, v) for k, v in data.items()}
         for name, value in values.items():
             if value < 0 or (name.endswith(("_rate", "_share")) and value > 1):
-                raise ValueError(f"Valore non valido per {name}: {value}.")
+                raise InvalidInput(f"Valore non valido per {name}: {value}.")
         return replace(base or cls(), **values)
 
     def to_json(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"Valore non valido per {name}: {value!r}.") from None
 
 
 @dataclass(frozen=True)
@@ -103,9 +112,7 @@ class SimulatorConfig:
 
 
 def demo_config(**overrides: Any) -> SimulatorConfig:
-    """The demo services (appio_core.demo.accounts), all on the demo account (150 per 5 s)."""
-    from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
-
+    """The demo services, all on the demo account (150 per 5 s)."""
     services = tuple(
         SimService(
             service_id=demo.io_service_id,
@@ -126,7 +133,7 @@ def load_config(path: Path) -> SimulatorConfig:
     """A YAML file with `accounts`, `services`, `faults` and the top-level settings."""
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: atteso un dizionario YAML.")
+        raise InvalidInput(f"{path}: atteso un dizionario YAML.")
     services = tuple(
         SimService(
             **{
@@ -137,7 +144,7 @@ def load_config(path: Path) -> SimulatorConfig:
         for s in data.pop("services", [])
     )
     if not services:
-        raise ValueError(f"{path}: nessun servizio configurato.")
+        raise InvalidInput(f"{path}: nessun servizio configurato.")
     accounts = tuple(SimAccount(**a) for a in data.pop("accounts", []))
     faults = Faults.from_json(data.pop("faults", {}) or {})
     return SimulatorConfig(services=services, accounts=accounts, faults=faults, **data)

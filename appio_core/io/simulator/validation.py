@@ -11,13 +11,14 @@ import re
 from datetime import datetime
 from typing import Any
 
+from appio_core.domain import FeatureLevel
+from appio_core.io.models import IO_MAX_AMOUNT
+
 FISCAL_CODE_RE = re.compile(
     r"^[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]$"
 )
 NOTICE_NUMBER_RE = re.compile(r"^[0123][0-9]{17}$")
 ORGANIZATION_FISCAL_CODE_RE = re.compile(r"^[0-9]{11}$")
-FEATURE_LEVELS = ("STANDARD", "ADVANCED")
-MAX_AMOUNT = 9_999_999_999
 
 INVALID_STRUCTURE = "Invalid message structure"
 BAD_PARAMETERS = "Bad parameters"
@@ -88,8 +89,8 @@ def new_message(body: Any, path_fiscal_code: str | None, max_amount: int) -> dic
     cf = path_fiscal_code or fiscal_code(body.get("fiscal_code"))
     if "time_to_live" in body:
         _integer(body["time_to_live"], "time_to_live", 3600, 604800)
-    level = body.get("feature_level_type", "STANDARD")
-    if level not in FEATURE_LEVELS:
+    level = body.get("feature_level_type", FeatureLevel.STANDARD.value)
+    if level not in {f.value for f in FeatureLevel}:
         raise _fail(level, "feature_level_type", "FeatureLevelType")
     content = _object(body.get("content"), "content")
     _string(content.get("subject"), "content.subject", 10, 120)
@@ -101,7 +102,7 @@ def new_message(body: Any, path_fiscal_code: str | None, max_amount: int) -> dic
     payment = content.get("payment_data")
     if payment is not None:
         payment = _object(payment, "content.payment_data")
-        amount = _integer(payment.get("amount"), "content.payment_data.amount", 1, MAX_AMOUNT)
+        amount = _integer(payment.get("amount"), "content.payment_data.amount", 1, IO_MAX_AMOUNT)
         notice = payment.get("notice_number")
         if not isinstance(notice, str) or not NOTICE_NUMBER_RE.fullmatch(notice):
             raise _fail(notice, "content.payment_data.notice_number", "PaymentNoticeNumber")

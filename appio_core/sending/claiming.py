@@ -1,0 +1,52 @@
+"""Claiming: the next batch of rows of one of the account's flows, with what is needed to
+send them (the account's client, the service's keys)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.io.client import IoClient
+from appio_core.io.models import ApiKeys
+from appio_core.sending import store
+from appio_core.sending.clients import Clients
+from appio_core.sending.leases import Leases
+from appio_core.sending.store import Claimed, FlowWork
+from appio_core.storage.db import session_scope
+
+
+@dataclass(frozen=True)
+class Batch:
+    account_id: int
+    flow: FlowWork
+    client: IoClient
+    keys: ApiKeys
+    rows: list[Claimed]
+
+
+def claim_batch(
+    sessions: sessionmaker[Session],
+    leases: Leases,
+    clients: Clients,
+    clock: Callable[[], datetime],
+    account_id: int,
+    size: int,
+) -> Batch | None:
+    """A batch of the first flow of the account with rows to send now; None when none is
+    left. A flow found without such rows is finished if it has nothing left at all."""
+    with session_scope(sessions) as session:
+        flows = store.flows_to_send(session, account_id, clock())
+    for flow in flows:
+        with session_scope(sessions) as session:
+            leases.renew(session, account_id)
+            rows = store.claim(session, flow.id, leases.worker_id, clock(), size)
+            client = clients.for_account(session, account_id)
+            keys = clients.keys(session, flow.service_id)
+            if not rows:
+                store.refresh_flow(session, flow.id)
+                continue
+        return Batch(account_id, flow, client, keys, rows)
+    return None

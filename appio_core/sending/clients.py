@@ -1,0 +1,45 @@
+"""The worker's way to IO: one HTTP stack, one client per IO account (with the account's
+limiter), the services' keys."""
+
+from __future__ import annotations
+
+import httpx
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.security import KeyBox
+from appio_core.io.client import IoClient
+from appio_core.io.http import make_http_client
+from appio_core.io.models import ApiKeys
+from appio_core.io.rate_limit import limiter_for_account
+from appio_core.sending import store
+
+
+class Clients:
+    def __init__(self, base_url: str, box: KeyBox, http: httpx.AsyncClient | None) -> None:
+        self.base_url = base_url
+        self.box = box
+        self._http = http
+        self._owns_http = http is None
+        self._clients: dict[int, IoClient] = {}
+
+    def for_account(self, session: Session, account_id: int) -> IoClient:
+        client = self._clients.get(account_id)
+        if client is None:
+            account = store.account(session, account_id)
+            if self._http is None:
+                self._http = make_http_client(self.base_url)
+            limiter = limiter_for_account(
+                account.name, account.rate_limit_requests, float(account.rate_limit_window_seconds)
+            )
+            client = IoClient(self.base_url, self._http, limiter)
+            self._clients[account_id] = client
+        return client
+
+    def keys(self, session: Session, service_id: int) -> ApiKeys:
+        return store.service_keys(session, service_id, self.box)
+
+    async def close(self) -> None:
+        if self._owns_http and self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        self._clients.clear()

@@ -1,0 +1,65 @@
+"""The dispatcher's settings (APPIO_WORKER_*, APPIO_STATUS_*) and a worker's identity."""
+
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from appio_core.errors import InvalidInput
+
+N = TypeVar("N", int, float)
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    batch_size: int = 500  # rows claimed at once
+    concurrency: int = 64  # requests in flight per account
+    lease_seconds: float = 30.0
+    max_attempts: int = 5
+    retry_delays: tuple[float, ...] = (10.0, 60.0, 300.0, 900.0)
+    idle_sleep: float = 1.0
+    status_first_check: float = 30.0  # seconds after sending
+    status_min_interval: float = 600.0  # between two reads of one message's status
+    status_batch: int = 200
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DispatcherConfig:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def read(name: str, kind: Callable[[str], N], default: N) -> N:
+            value = env.get(name)
+            if value is None:
+                return default
+            try:
+                return kind(value)
+            except ValueError:
+                raise InvalidInput(f"{name} deve essere un numero, non «{value}».") from None
+
+        return cls(
+            batch_size=read("APPIO_WORKER_BATCH_SIZE", int, defaults.batch_size),
+            concurrency=read("APPIO_WORKER_CONCURRENCY", int, defaults.concurrency),
+            lease_seconds=read("APPIO_WORKER_LEASE_SECONDS", float, defaults.lease_seconds),
+            max_attempts=read("APPIO_WORKER_MAX_ATTEMPTS", int, defaults.max_attempts),
+            idle_sleep=read("APPIO_WORKER_IDLE_SECONDS", float, defaults.idle_sleep),
+            status_first_check=read(
+                "APPIO_STATUS_FIRST_CHECK_SECONDS", float, defaults.status_first_check
+            ),
+            status_min_interval=read(
+                "APPIO_STATUS_MIN_INTERVAL_SECONDS", float, defaults.status_min_interval
+            ),
+        )
+
+    def retry_delay(self, attempts: int) -> float:
+        """Jittered wait before attempt `attempts + 1`."""
+        base = self.retry_delays[min(attempts, len(self.retry_delays)) - 1]
+        return base * (0.75 + 0.5 * random.random())
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"

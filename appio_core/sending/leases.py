@@ -1,0 +1,76 @@
+"""One worker per IO account at a time: the leases this worker holds (see the design in
+appio_core.sending.dispatcher)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.sending import store
+from appio_core.storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker owns the account now: stop touching its rows."""
+
+
+class Leases:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        worker_id: str,
+        seconds: float,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = sessions
+        self.worker_id = worker_id
+        self.seconds = seconds
+        self._clock = clock
+        self.held: set[int] = set()
+
+    def _expiry(self) -> datetime:
+        return self._clock() + timedelta(seconds=self.seconds)
+
+    def acquire(self, account_id: int) -> bool:
+        """Takes (or keeps) the account; on taking it over, recovers a dead worker's rows."""
+        now = self._clock()
+        with session_scope(self.sessions) as session:
+            got = store.take_lease(session, account_id, self.worker_id, now, self._expiry())
+            if got and account_id not in self.held:
+                uncertain, requeued = store.recover_orphans(
+                    session, account_id, self.worker_id, now
+                )
+                if uncertain or requeued:
+                    log.warning(
+                        "account %s taken over: %s rows «esito incerto», %s rows back to "
+                        "«da inviare»",
+                        account_id,
+                        uncertain,
+                        requeued,
+                    )
+        if got:
+            self.held.add(account_id)
+        else:
+            self.held.discard(account_id)
+        return got
+
+    def renew(self, session: Session, account_id: int) -> None:
+        """In the caller's transaction, so that what it writes is written under the lease."""
+        if not store.renew_lease(session, account_id, self.worker_id, self._expiry()):
+            raise LeaseLost(account_id)
+
+    def release(self, accounts: Sequence[int]) -> None:
+        if not accounts:
+            return
+        with session_scope(self.sessions) as session:
+            store.release_leases(session, accounts, self.worker_id)
+        self.held.difference_update(accounts)
+
+    def lost(self, account_id: int) -> None:
+        log.warning("worker %s lost the lease of account %s", self.worker_id, account_id)
+        self.held.discard(account_id)

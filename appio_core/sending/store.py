@@ -1,0 +1,337 @@
+"""Every statement the dispatcher runs: leases, claims, the commits around each send, the
+outcomes, the status reads. Each function takes the caller's session and never commits
+(the dispatcher's steps own their short transactions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import open_keys
+from appio_core.domain import FeatureLevel, FlowState, Outcome
+from appio_core.flows.actions import refresh_state
+from appio_core.io.models import ApiKeys
+from appio_core.notifications.change import NotificationChange
+from appio_core.storage.db import rowcount
+from appio_core.storage.models import (
+    NOTIFICATIONS,
+    AccountLease,
+    Flow,
+    IoAccount,
+    Notification,
+    Service,
+)
+
+CRASHED_DURING_SEND = (
+    "L'invio è stato interrotto (arresto del worker) dopo la richiesta a IO: non sappiamo "
+    "se IO abbia ricevuto il messaggio."
+)
+
+
+@dataclass(frozen=True)
+class FlowWork:
+    """A flow «In invio» of the account, as the dispatcher works on it."""
+
+    id: int
+    service_id: int
+    check_profile: bool
+    feature_level: FeatureLevel
+    status_check_hours: int
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed row: what is needed to check, send and record it."""
+
+    id: int
+    fiscal_code: str
+    subject: str
+    markdown: str
+    amount: int | None
+    notice_number: str | None
+    due_date: str | None
+    attempts: int
+
+
+# -- accounts and leases -------------------------------------------------------------------
+
+
+def _sending_now(now: datetime) -> Any:
+    return and_(
+        Flow.state == FlowState.SENDING,
+        or_(Flow.scheduled_at.is_(None), Flow.scheduled_at <= now),
+    )
+
+
+def accounts_with_work(session: Session, now: datetime) -> list[int]:
+    """The accounts with a flow to send now or a message whose status is due."""
+    sending = session.scalars(
+        select(Service.account_id)
+        .join(Flow, Flow.service_id == Service.id)
+        .where(_sending_now(now))
+        .distinct()
+    )
+    checking = session.scalars(
+        select(Service.account_id)
+        .join(Notification, Notification.service_id == Service.id)
+        .where(Notification.next_status_check_at <= now)
+        .distinct()
+    )
+    return sorted(set(sending) | set(checking))
+
+
+def take_lease(
+    session: Session, account_id: int, worker_id: str, now: datetime, expires: datetime
+) -> bool:
+    """The account's lease for `worker_id`, when free, expired or already its own."""
+    if session.get(AccountLease, account_id) is None:
+        try:
+            with session.begin_nested():
+                session.add(AccountLease(account_id=account_id))
+        except IntegrityError:
+            pass  # another worker created it at the same moment
+    taken = session.execute(
+        update(AccountLease)
+        .where(
+            AccountLease.account_id == account_id,
+            or_(
+                AccountLease.owner == worker_id,
+                AccountLease.owner.is_(None),
+                AccountLease.expires_at < now,
+            ),
+        )
+        .values(owner=worker_id, expires_at=expires)
+    )
+    return bool(rowcount(taken))
+
+
+def renew_lease(session: Session, account_id: int, worker_id: str, expires: datetime) -> bool:
+    """False when the lease is no longer this worker's."""
+    renewed = session.execute(
+        update(AccountLease)
+        .where(AccountLease.account_id == account_id, AccountLease.owner == worker_id)
+        .values(expires_at=expires)
+    )
+    return bool(rowcount(renewed))
+
+
+def release_leases(session: Session, accounts: Sequence[int], worker_id: str) -> None:
+    session.execute(
+        update(AccountLease)
+        .where(AccountLease.account_id.in_(accounts), AccountLease.owner == worker_id)
+        .values(owner=None, expires_at=None)
+    )
+
+
+def recover_orphans(
+    session: Session, account_id: int, worker_id: str, now: datetime
+) -> tuple[int, int]:
+    """Rows left «in invio» by a worker that died: «esito incerto» when their send had
+    started (IO may have the message), else «da inviare» again. Returns both counts."""
+    flows = select(Flow.id).join(Service).where(Service.account_id == account_id)
+    orphaned = and_(
+        Notification.flow_id.in_(flows),
+        Notification.outcome == Outcome.SENDING,
+        or_(Notification.worker_id.is_(None), Notification.worker_id != worker_id),
+    )
+    uncertain = session.execute(
+        update(Notification)
+        .where(orphaned, Notification.send_started_at.is_not(None))
+        .values(
+            outcome=Outcome.UNCERTAIN,
+            worker_id=None,
+            error_detail=CRASHED_DURING_SEND,
+            updated_at=now,
+        )
+    )
+    requeued = session.execute(
+        update(Notification)
+        .where(orphaned, Notification.send_started_at.is_(None))
+        .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
+    )
+    return rowcount(uncertain), rowcount(requeued)
+
+
+# -- IO access -----------------------------------------------------------------------------
+
+
+def account(session: Session, account_id: int) -> IoAccount:
+    found = session.get(IoAccount, account_id)
+    assert found is not None
+    return found
+
+
+def service_keys(session: Session, service_id: int, box: KeyBox) -> ApiKeys:
+    service = session.get(Service, service_id)
+    assert service is not None
+    return open_keys(service, box)
+
+
+# -- sending -------------------------------------------------------------------------------
+
+
+def flows_to_send(session: Session, account_id: int, now: datetime) -> list[FlowWork]:
+    """The account's flows «In invio» whose start has come, oldest first."""
+    return [
+        FlowWork(f.id, f.service_id, f.check_profile, f.feature_level, f.status_check_hours)
+        for f in session.scalars(
+            select(Flow)
+            .join(Service)
+            .where(Service.account_id == account_id, _sending_now(now))
+            .order_by(Flow.started_at, Flow.id)
+        )
+    ]
+
+
+def claim(
+    session: Session, flow_id: int, worker_id: str, now: datetime, limit: int
+) -> list[Claimed]:
+    """Up to `limit` rows «da inviare» of the flow, now «in invio» for this worker."""
+    candidates = (
+        select(Notification.id)
+        .where(
+            Notification.flow_id == flow_id,
+            Notification.outcome == Outcome.PENDING,
+            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
+        )
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Another worker's claim never waits on this one, nor takes the same rows.
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.outcome == Outcome.PENDING)
+        .values(outcome=Outcome.SENDING, worker_id=worker_id, updated_at=now)
+    )
+    rows = session.execute(
+        select(
+            Notification.id,
+            Notification.fiscal_code,
+            Notification.subject,
+            Notification.markdown,
+            Notification.amount,
+            Notification.notice_number,
+            Notification.due_date,
+            Notification.attempts,
+        )
+        .where(
+            Notification.id.in_(ids),
+            Notification.worker_id == worker_id,
+            Notification.outcome == Outcome.SENDING,
+        )
+        .order_by(Notification.id)
+    )
+    return [Claimed(*row) for row in rows]
+
+
+def flow_state(session: Session, flow_id: int) -> FlowState | None:
+    return session.scalar(select(Flow.state).where(Flow.id == flow_id))
+
+
+def _not_started(ids: Sequence[int], worker_id: str) -> Any:
+    return and_(
+        Notification.id.in_(ids),
+        Notification.worker_id == worker_id,
+        Notification.outcome == Outcome.SENDING,
+        Notification.send_started_at.is_(None),
+    )
+
+
+def release_unstarted(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> None:
+    """Claimed rows whose send has not started go back to «da inviare»."""
+    session.execute(
+        update(Notification)
+        .where(_not_started(ids, worker_id))
+        .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
+    )
+
+
+def mark_send_started(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> int:
+    """`send_started_at` of the rows about to be posted (one more attempt each); returns
+    how many were still this worker's."""
+    marked = session.execute(
+        update(Notification)
+        .where(_not_started(ids, worker_id))
+        .values(send_started_at=now, attempts=Notification.attempts + 1, updated_at=now)
+    )
+    return rowcount(marked)
+
+
+def write_changes(
+    session: Session, changes: Mapping[int, NotificationChange], now: datetime
+) -> None:
+    """Stores the rows' changes (the row leaves its worker); one executemany per shape
+    of values."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row_id, change in changes.items():
+        params = change.columns()
+        params["worker_id"] = None
+        params["updated_at"] = now
+        by_shape.setdefault(tuple(sorted(params)), []).append(
+            {"row_id": row_id, **{f"v_{k}": v for k, v in params.items()}}
+        )
+    table = NOTIFICATIONS
+    for shape, params_list in by_shape.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values({k: bindparam(f"v_{k}") for k in shape})
+        )
+        session.execute(stmt, params_list)
+
+
+def pause_flow(session: Session, flow_id: int, note: str) -> None:
+    """The dispatcher pauses a flow by itself (IO refused the service's keys), saying why."""
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    if flow.state == FlowState.SENDING:  # one of FLOW_TRANSITIONS (tests/flows/test_transitions)
+        flow.state = FlowState.PAUSED
+        flow.dispatcher_note = note
+
+
+def refresh_flow(session: Session, flow_id: int) -> None:
+    """Finishes the flow when none of its rows is left to send (flows.actions.refresh_state)."""
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    refresh_state(session, flow)
+
+
+# -- status reads --------------------------------------------------------------------------
+
+
+def due_status_reads(session: Session, account_id: int, now: datetime, limit: int) -> Sequence[Any]:
+    """The account's sent messages whose status is due to be read, most overdue first:
+    rows with the columns named below (what notifications.status.SentMessage needs)."""
+    return session.execute(
+        select(
+            Notification.id,
+            Notification.flow_id,
+            Notification.service_id,
+            Notification.fiscal_code,
+            Notification.io_message_id,
+            Notification.sent_at,
+            Notification.outcome,
+            Notification.feature_level,
+            Notification.status_check_until,
+            Notification.io_status,
+            Notification.email_status,
+            Notification.read_status,
+            Notification.payment_status,
+        )
+        .join(Service, Service.id == Notification.service_id)
+        .where(Service.account_id == account_id, Notification.next_status_check_at <= now)
+        .order_by(Notification.next_status_check_at)
+        .limit(limit)
+    ).all()
