@@ -7,7 +7,13 @@ import re
 import pandas as pd
 import streamlit as st
 
+from appio_core.recipient_file import sandbox
 from appio_core.recipient_file.report import RowIssue, ValidationReport
+
+# The page that shows reports is the one that reads files: its first load starts the
+# sandbox's fork server (once per server process, without waiting for it), so that the
+# operator's first «Verifica file» does not wait for its imports.
+sandbox.start_soon()
 
 SHOWN_ROWS = 200
 # st.table renders each cell as Markdown: a cell of the file could otherwise show an image
