@@ -220,15 +220,10 @@ def update_service(
         # The keys have an entry of their own; a save that changed nothing has none.
         entry.skip = not changed
         entry.detail = f"Modificati: {', '.join(changed)}." if changed else ""
-        if data.primary_key or data.secondary_key:
-            record(
-                session,
-                actor,
-                AuditAction.SERVICE_KEYS,
-                _target(data.name),
-                detail=_keys_given(data, "sostituita"),
-            )
-        return service
+    if data.primary_key or data.secondary_key:
+        keys = _keys_given(data, "sostituita")
+        record(session, actor, AuditAction.SERVICE_KEYS, _target(data.name), detail=keys)
+    return service
 
 
 def _get(session: Session, service_id: int) -> Service:

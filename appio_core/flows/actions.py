@@ -18,7 +18,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor
+from appio_core.accounts.permissions import Actor, require_service_send
 from appio_core.audit import AuditAction, recording
 from appio_core.domain import (
     FINAL_OUTCOMES,
@@ -28,7 +28,7 @@ from appio_core.domain import (
     can_move,
 )
 from appio_core.errors import Conflict
-from appio_core.flows.access import active_service, flow_for_send, flow_or_404
+from appio_core.flows.access import active_service, flow_or_404
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
 from appio_core.italian import ROME
@@ -71,8 +71,9 @@ def flow_action(
             session: Session, actor: Actor, flow_id: int, *args: P.args, **kwargs: P.kwargs
         ) -> R:
             with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
-                flow = flow_for_send(session, actor, flow_id)
-                entry.target = flow_target(flow)
+                flow = flow_or_404(session, flow_id)
+                entry.target = flow_target(flow)  # named even when the actor may not act
+                require_service_send(session, actor, flow.service_id)
                 source = FlowState(flow.state)
                 if action.on_recipients and args:
                     entry.detail = _chosen(args[0])  # type: ignore[arg-type]
@@ -102,7 +103,7 @@ def _chosen(recipient_ids: Sequence[int], shown: int = 20) -> str:
 def _done(source: FlowState, flow: Flow, result: object, forced: bool) -> str:
     parts = []
     if isinstance(result, int):
-        parts.append(f"{result} destinatari.")
+        parts.append("1 destinatario." if result == 1 else f"{result} destinatari.")
     target = FlowState(flow.state)
     if target != source:
         parts.append(f"Stato: da «{source.value}» a «{target.value}».")
