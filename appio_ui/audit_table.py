@@ -26,7 +26,7 @@ from appio_ui.archive_table import ArchiveTable, show_table
 from appio_ui.runtime import transaction
 
 ALL = "Tutte"
-FILTERS_KEY = "audit_filters"
+FILTERS_KEY = "audit_log_filters"
 LABELS = {
     "at": "Quando",
     "operator": "Operatore",

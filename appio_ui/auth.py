@@ -58,13 +58,14 @@ def client_origin() -> str | None:
     address the proxy added last to X-Forwarded-For, the one it saw itself (the ones
     before it are the browser's word)."""
     address = st.context.ip_address
-    if address is not None:
+    if isinstance(address, str):
         return address
-    forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[-1].strip()
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
     try:
-        return str(ipaddress.ip_address(forwarded))
+        return str(ipaddress.ip_address(last))
     except ValueError:
-        return None
+        return None  # this machine itself, or no proxy header
 
 
 def requested_id(query_param: str, state_key: str) -> int | None:
