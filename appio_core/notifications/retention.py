@@ -184,7 +184,12 @@ def purge(
 
 
 def record_purge(
-    session: Session, who: Who, retention: Retention, purged: int, cutoff: datetime
+    session: Session,
+    who: Who,
+    retention: Retention,
+    purged: int,
+    cutoff: datetime,
+    at: datetime | None = None,
 ) -> None:
     record(
         session,
@@ -192,6 +197,7 @@ def record_purge(
         AuditAction.DATA_PURGE,
         "notifiche",
         detail=purge_detail(retention, purged, cutoff),
+        at=at,
     )
 
 
@@ -230,5 +236,5 @@ def run_purge(
             raise PermissionDenied("Solo un amministratore può rimuovere i dati personali.")
     run = purge(sessions, retention, now)
     with session_scope(sessions) as session:
-        record_purge(session, who, retention, run.purged, run.cutoff)
+        record_purge(session, who, retention, run.purged, run.cutoff, clock())
     return run

@@ -19,7 +19,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
-from appio_core.notifications.retention import Retention, last_purge, purge, record_purge
+from appio_core.notifications.retention import (
+    BATCH,
+    Retention,
+    last_purge,
+    purge,
+    record_purge,
+)
 from appio_core.notifications.single import recover_interrupted
 from appio_core.storage.db import session_scope
 
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(days=1)
 PURGE_RETRY = timedelta(hours=1)  # after a purge that failed
+PURGE_BATCH = BATCH  # notifications per transaction
 PURGE_BATCHES_PER_ROUND = 10  # 20,000 notifications at most, then back to sending
 
 
@@ -101,13 +108,17 @@ class DailyPurge:
         # One cutoff for the whole purge, even when it spans several rounds.
         self._run_at = self._run_at or now
         run = purge(
-            self._sessions, self._retention, self._run_at, max_batches=PURGE_BATCHES_PER_ROUND
+            self._sessions,
+            self._retention,
+            self._run_at,
+            max_batches=PURGE_BATCHES_PER_ROUND,
+            size=PURGE_BATCH,
         )
         self._purged += run.purged
         if not run.finished:
             return  # more next round
         with session_scope(self._sessions) as session:
-            record_purge(session, self._who, self._retention, self._purged, run.cutoff)
+            record_purge(session, self._who, self._retention, self._purged, run.cutoff, now)
         if self._purged:
             log.info("personal data purged from %s notifications", self._purged)
         self._next, self._run_at, self._purged = now + PURGE_EVERY, None, 0
