@@ -6,9 +6,10 @@ import streamlit as st
 
 from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout
-from appio_ui.runtime import ensure_background_worker
+from appio_ui.runtime import check_settings, ensure_background_worker
 
 st.set_page_config(page_title="IO Flussi", page_icon=":material/send:", layout="wide")
+check_settings()
 
 actor = current_actor()
 if actor is None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -39,12 +41,22 @@ SIMULATOR_BASE_URL = "simulator"
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str
+    database_url: str = field(repr=False)  # may hold the database's password
     io_base_url: str
     secret_key: str = field(repr=False)
     data_dir: Path
     start_worker: bool
     retention_days: int = DEFAULT_RETENTION_DAYS  # 0: personal data is never purged
+
+    @property
+    def database(self) -> str:
+        """The database URL as it may be shown or logged: without its password."""
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.database_url).render_as_string(hide_password=True)
+        except Exception:  # an unparsable URL is shown as nothing at all
+            return "(URL non valido)"
 
     @property
     def uses_simulator(self) -> bool:
@@ -54,7 +66,7 @@ class Settings:
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where the SQLite file, the generated key and the demo simulator's messages live."""
     env = os.environ if environ is None else environ
-    return Path(env.get("APPIO_DATA_DIR", "data"))
+    return Path(env.get("APPIO_DATA_DIR", "data")).resolve()
 
 
 class ConfigError(AppError):
@@ -87,14 +99,21 @@ def private_dir(path: Path) -> None:
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
-    data_dir = Path(env.get("APPIO_DATA_DIR", "data"))
+    # Absolute: a command run from another folder must find the same files, not new ones.
+    data_dir = Path(env.get("APPIO_DATA_DIR", "data")).resolve()
     owner_only(data_dir)
     database_url = env_or_file(env, "APPIO_DATABASE_URL") or f"sqlite:///{data_dir / 'appio.db'}"
-    secret_key = env_or_file(env, "APPIO_SECRET_KEY") or _stored_secret_key(data_dir)
+    io_base_url = _io_base_url(env.get("APPIO_IO_BASE_URL", DEFAULT_IO_BASE_URL))
+    secret_key = env_or_file(env, "APPIO_SECRET_KEY")
+    if secret_key is None:
+        if not _is_test_double(io_base_url):
+            raise ConfigError(MISSING_SECRET_KEY)
+        secret_key = _stored_secret_key(data_dir)
+    _check_secret_keys(secret_key)
     start_worker_default = "1" if database_url.startswith("sqlite") else "0"
     return Settings(
         database_url=database_url,
-        io_base_url=env.get("APPIO_IO_BASE_URL", DEFAULT_IO_BASE_URL).rstrip("/"),
+        io_base_url=io_base_url,
         secret_key=secret_key,
         data_dir=data_dir,
         start_worker=env.get("APPIO_START_WORKER", start_worker_default) not in ("0", "false", ""),
@@ -117,6 +136,48 @@ def retention_days(env: Mapping[str, str]) -> int:
         f"APPIO_RETENTION_DAYS deve essere un numero di giorni: 0 (conserva tutto) oppure"
         f" almeno {MIN_RETENTION_DAYS}, non «{raw}»."
     )
+
+
+MISSING_SECRET_KEY = (
+    "Manca la chiave segreta: imposta APPIO_SECRET_KEY (o APPIO_SECRET_KEY_FILE). Generane una"
+    " con «appio keys generate» e conservane una copia al sicuro: cifra le chiavi dei servizi IO,"
+    " e senza di essa non si possono più leggere."
+)
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _io_base_url(value: str) -> str:
+    """IO's address receives the services' keys: https only, but for the simulator and a
+    loopback address (the tests' own simulator process)."""
+    url = value.strip().rstrip("/")
+    if url == SIMULATOR_BASE_URL:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname in _LOOPBACK:
+        return url
+    raise ConfigError(
+        f"APPIO_IO_BASE_URL «{url}» non è valido: deve iniziare con https:// (le chiavi dei"
+        " servizi non devono viaggiare in chiaro), oppure essere «simulator» per la prova."
+    )
+
+
+def _is_test_double(io_base_url: str) -> bool:
+    """The demo and the tests: the simulator in-process or on this machine."""
+    return io_base_url == SIMULATOR_BASE_URL or urlsplit(io_base_url).hostname in _LOOPBACK
+
+
+def _check_secret_keys(secret: str) -> None:
+    for number, key in enumerate(re.split(r"[\s,]+", secret.strip()), start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ConfigError(
+                f"APPIO_SECRET_KEY non è valida (chiave n. {number}): deve essere una chiave"
+                " generata con «appio keys generate» (44 caratteri). Più chiavi, per la"
+                " rotazione, vanno separate da virgole."
+            ) from None
 
 
 def env_or_file(env: Mapping[str, str], name: str) -> str | None:

@@ -184,8 +184,8 @@ def _service_keys(conn: Connection, secret_key: str) -> Check:
         return Check(
             CheckName.KEYS,
             False,
-            "APPIO_SECRET_KEY non è una chiave valida (servono 44 caratteri base64 generati "
-            "con Fernet.generate_key()): ripristina la chiave dal backup.",
+            "APPIO_SECRET_KEY non è una chiave valida (servono 44 caratteri, generati con "
+            "«appio keys generate»): ripristina la chiave dal backup.",
         )
     # Only columns of the first migration: the check must work on a database behind.
     rows = conn.execute(

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
-from appio_core.config import Settings, load_settings
+from appio_core.config import ConfigError, Settings, load_settings
 from appio_core.sending.worker import BackgroundWorker
 from appio_core.storage.db import make_engine, make_sessionmaker, session_scope
 
@@ -24,6 +24,16 @@ def _copy_secrets_to_environment() -> None:
     for name, value in items.items():
         if name.startswith("APPIO_") and isinstance(value, str | int | bool):
             os.environ.setdefault(name, str(value))
+
+
+def check_settings() -> None:
+    """At start: a setting that cannot work (no secret key, IO over http...) is said in
+    Italian on the page, instead of a traceback at the first click."""
+    try:
+        settings()
+    except ConfigError as exc:
+        st.error(f"Configurazione da correggere: {exc.message}", icon=":material/settings:")
+        st.stop()
 
 
 def settings() -> Settings:

@@ -22,6 +22,7 @@ from appio_core.accounts.services import (
     enable_operator,
     find_service,
     list_services,
+    rotate_keys,
     sendable_services,
     set_account_rate_limit,
     set_enabled_operators,
@@ -30,6 +31,8 @@ from appio_core.accounts.services import (
 from appio_core.config import load_settings
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
+
+from .conftest import TEST_SECRET_KEY
 
 SERVICE = ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="primary-key-1234")
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")
@@ -49,6 +52,7 @@ ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
     (update_service, lambda s, a, b, sid: update_service(s, a, sid, SERVICE, b)),
     (enable_operator, lambda s, a, b, sid: enable_operator(s, a, "Tributi", "admin2")),
     (set_enabled_operators, lambda s, a, b, sid: set_enabled_operators(s, a, sid, [])),
+    (rotate_keys, lambda s, a, b, sid: rotate_keys(s, a, b)),
     (
         set_account_rate_limit,
         lambda s, a, b, sid: set_account_rate_limit(s, a, DEFAULT_ACCOUNT, 10, 5),
@@ -56,13 +60,14 @@ ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
 )
 
 # Actions on one service that need the actor to be enabled on it.
+SIMULATOR_ENV = {"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": TEST_SECRET_KEY}
 SERVICE_READS: tuple[tuple[Callable[..., object], Call], ...] = (
     (find_service, lambda s, a, b, sid: find_service(s, a, "Tributi")),
     (api_keys, lambda s, a, b, sid: api_keys(s, a, sid, b)),
     (service_access, lambda s, a, b, sid: service_access(s, a, sid, b)),
     (
         run_connection_check,
-        lambda s, a, b, sid: run_connection_check(s, a, sid, b, load_settings({})),
+        lambda s, a, b, sid: run_connection_check(s, a, sid, b, load_settings(SIMULATOR_ENV)),
     ),
     (require_service_send, lambda s, a, b, sid: require_service_send(s, a, sid)),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from appio_core.accounts.permissions import (
     require_admin,
     require_service_read,
 )
-from appio_core.accounts.security import KeyBox, last4, masked
+from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
 from appio_core.audit import AuditAction, record, recording
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
@@ -34,8 +34,8 @@ class ServiceInput:
 
     name: str
     io_service_id: str
-    primary_key: str | None = None
-    secondary_key: str | None = None
+    primary_key: str | None = field(default=None, repr=False)
+    secondary_key: str | None = field(default=None, repr=False)
     organization_name: str = ""
     organization_fiscal_code: str = ""
     max_payment_amount: int = 1_000_000
@@ -285,6 +285,31 @@ def open_keys(service: Service, box: KeyBox) -> ApiKeys:
         primary=box.open(service.primary_key_encrypted),
         secondary=box.open(secondary) if secondary else None,
     )
+
+
+def rotate_keys(session: Session, actor: Actor, box: KeyBox) -> int:
+    """Re-encrypts every stored key with the first of the secret keys; returns how many.
+
+    All or nothing: a key that none of the secret keys opens stops the rotation (the
+    caller's transaction rolls back), so that no key is left behind on an old secret."""
+    with recording(session, actor, AuditAction.KEYS_ROTATE, "chiavi di tutti i servizi") as entry:
+        require_admin(actor)
+        rotated = 0
+        for service in session.scalars(select(Service).order_by(Service.id)):
+            try:
+                service.primary_key_encrypted = box.rotate(service.primary_key_encrypted)
+                if service.secondary_key_encrypted:
+                    service.secondary_key_encrypted = box.rotate(service.secondary_key_encrypted)
+            except KeyUnreadable:
+                raise KeyUnreadable(
+                    f"Le chiavi del servizio «{service.name}» non si aprono con nessuna delle"
+                    " chiavi in APPIO_SECRET_KEY: aggiungi la chiave segreta con cui erano state"
+                    " salvate. Nessuna chiave è stata cambiata."
+                ) from None
+            rotated += 1 + bool(service.secondary_key_encrypted)
+        session.flush()
+        entry.detail = f"{rotated} chiavi cifrate con la prima chiave segreta."
+        return rotated
 
 
 def set_enabled_operators(

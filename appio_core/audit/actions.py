@@ -23,6 +23,7 @@ class AuditAction(StrEnum):
     SERVICE_KEYS = "service.keys"
     SERVICE_OPERATORS = "service.operators"
     SERVICE_ACCOUNT = "service.account"
+    KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
     FLOW_ACTIVATE = "flow.activate"
@@ -69,6 +70,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",
     AuditAction.SERVICE_OPERATORS: "Operatori abilitati al servizio",
     AuditAction.SERVICE_ACCOUNT: "Limite dell'account IO",
+    AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
     AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
@@ -96,6 +98,7 @@ FAMILY_LABELS: dict[str, str] = {
     "logout": "Uscite",
     "operator": "Operatori",
     "service": "Servizi e chiavi",
+    "keys": "Chiave segreta",
     "flow": "Flussi",
     "notification": "Notifiche singole",
     "export": "Esportazioni",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -51,8 +51,8 @@ class ApiKeys:
     """A service's two subscription keys, in clear: IO accepts either (the client tries
     the secondary when the primary is refused)."""
 
-    primary: str
-    secondary: str | None
+    primary: str = field(repr=False)
+    secondary: str | None = field(repr=False)
 
 
 @dataclass(frozen=True)

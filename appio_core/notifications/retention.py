@@ -8,7 +8,8 @@ The pseudonym is a keyed hash of the codice fiscale (HMAC-SHA256 under a key der
 the installation's secret key), so the same citizen keeps the same pseudonym on every
 row, and nobody without the key can go back to the code. It reads `ps:` and 13 small
 letters and digits: never mistaken for a codice fiscale (16 capitals and digits), and as
-long, so the column stays as it is. A new secret key gives new pseudonyms.
+long, so the column stays as it is. A new secret key (`appio keys rotate`) gives new
+pseudonyms to the rows purged after it.
 
 A row is purged once it is over and nothing has happened to it for the retention period:
 its outcome is final (or its flow was cancelled), its status is no longer read, and it
@@ -31,6 +32,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.security import secret_keys
 from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
 from appio_core.domain import FINAL_OUTCOMES, FlowState
@@ -44,9 +46,11 @@ _PSEUDONYM_CHARACTERS = 13  # 65 bits: no two citizens of a region share one
 BATCH = 2_000
 
 
-def _pseudonym_key(secret_key: str) -> bytes:
-    # A key of its own, derived from the installation's: the Fernet key is not reused as is.
-    return hashlib.sha256(b"io-flussi pseudonimi v1\0" + secret_key.encode()).digest()
+def _pseudonym_key(secret: str) -> bytes:
+    # A key of its own, derived from the installation's (the first of APPIO_SECRET_KEY, the
+    # one that encrypts): the Fernet key is not reused as it is.
+    first = secret_keys(secret)[0]
+    return hashlib.sha256(b"io-flussi pseudonimi v1\0" + first.encode()).digest()
 
 
 def pseudonym(secret_key: str, fiscal_code: str) -> str:

@@ -26,6 +26,7 @@ from appio_core.accounts.services import (
     ServiceInput,
     create_service,
     enable_operator,
+    rotate_keys,
     set_account_rate_limit,
     set_enabled_operators,
     update_service,
@@ -394,6 +395,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         update_service(session, admin, created.id, replace(data, name="Polizia municipale"), keybox)
         set_enabled_operators(session, admin, created.id, ["gverdi"])
         set_account_rate_limit(session, admin, DEMO_ACCOUNT, 0, 5)
+        rotate_keys(session, admin, keybox)
     codes = fiscal_codes(2)
     flow_id = _import(sessions, operator, services[TARI.name], "TARI 2026", codes)
     other = _import(sessions, operator, services[TARI.name], "Bozza", codes)

@@ -101,7 +101,7 @@ def test_a_malformed_secret_key_is_reported(app_env: str, monkeypatch: pytest.Mo
     monkeypatch.setenv("APPIO_SECRET_KEY", "not-a-fernet-key")
     result = run("health")
     assert result.exit_code == 1
-    assert lines(result)[-1].startswith("ERRORE: APPIO_SECRET_KEY non è una chiave valida")
+    assert "APPIO_SECRET_KEY non è valida" in lines(result)[-1]
     assert "not-a-fernet-key" not in result.output
 
 

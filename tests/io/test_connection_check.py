@@ -23,6 +23,9 @@ from appio_core.errors import PermissionDenied
 from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp
 from appio_core.storage.models import Service
+from tests.conftest import TEST_SECRET_KEY
+
+SIMULATOR_ENV = {"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": TEST_SECRET_KEY}
 
 VALID = (
     ConnectionOutcome.VALID_KEY,
@@ -105,7 +108,7 @@ def test_the_servizi_page_check_loads_the_services_keys_and_runs_on_the_simulato
 ) -> None:
     seed_demo(session, keybox)
     session.commit()
-    settings = load_settings({"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": "x"})
+    settings = load_settings(SIMULATOR_ENV)
     results: dict[str, ConnectionCheck] = {}
     for service in session.query(Service).order_by(Service.name):
         results[service.name] = run_connection_check(session, admin, service.id, keybox, settings)
@@ -123,7 +126,7 @@ def test_the_check_refuses_an_operator_not_enabled_on_the_service(
     session.commit()
     service = session.query(Service).filter_by(name="Anagrafe - Carta d'identità").one()
     viewer = Actor(999, "lbianchi", "Lucia Bianchi", Role.VIEWER)
-    settings = load_settings({"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": "x"})
+    settings = load_settings(SIMULATOR_ENV)
     with pytest.raises(PermissionDenied):
         run_connection_check(session, viewer, service.id, keybox, settings)
 
@@ -137,6 +140,6 @@ def test_the_check_works_on_an_account_without_a_rate_limit(
     service = session.query(Service).filter_by(name="Tributi - TARI").one()
     set_account_rate_limit(session, admin, service.account.name, 0, 5)
     session.commit()
-    settings = load_settings({"APPIO_IO_BASE_URL": "simulator", "APPIO_SECRET_KEY": "x"})
+    settings = load_settings(SIMULATOR_ENV)
     check = run_connection_check(session, admin, service.id, keybox, settings)
     assert (check.outcome, check.message) == VALID

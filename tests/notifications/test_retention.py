@@ -59,6 +59,7 @@ def test_a_pseudonym_is_stable_keyed_and_never_a_codice_fiscale() -> None:
     assert re.fullmatch(r"ps:[a-z2-7]{13}", alias) and len(alias) == 16
     assert not re.fullmatch(PATTERN, alias.upper())
     assert pseudonym("altra-chiave", code) != alias
+    assert pseudonym("chiave,vecchia", code) == alias  # rotating: the first key counts
     assert pseudonym("chiave", "BNCLCU85T50F205X") != alias
 
 
@@ -342,7 +343,8 @@ def test_the_data_directory_the_key_and_the_database_are_readable_by_their_owner
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "nuova"
-    settings = load_settings({"APPIO_DATA_DIR": str(data)})  # a new key in a new directory
+    simulator = {"APPIO_IO_BASE_URL": "simulator"}  # a key may be generated for it
+    settings = load_settings({"APPIO_DATA_DIR": str(data), **simulator})  # a new key, a new dir
     assert (_mode(data), _mode(data / "secret.key")) == (0o700, 0o600)
     make_engine(settings.database_url).dispose()  # sqlite:///nuova/appio.db
     database = data / "appio.db"
@@ -354,7 +356,7 @@ def test_the_data_directory_the_key_and_the_database_are_readable_by_their_owner
     # An installation from before: group and others could read everything.
     data.chmod(0o755)
     database.chmod(0o644)
-    load_settings({"APPIO_DATA_DIR": str(data)})
+    load_settings({"APPIO_DATA_DIR": str(data), **simulator})
     make_engine(f"sqlite:///{database}").dispose()
     assert (_mode(data), _mode(database)) == (0o700, 0o600)
     assert os.stat(database).st_uid == os.getuid()
