@@ -9,12 +9,14 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/app/.venv/bin:$PATH \
     APPIO_DATA_DIR=/data
 
-# A fixed uid, so that secret files and volumes can be given to it from the host.
+# A fixed uid, so that secret files and volumes can be given to it from the host. The data
+# volume is readable by that user only: it may hold citizens' data.
 RUN groupadd --system --gid 10001 appio \
  && useradd --system --uid 10001 --gid appio --create-home --home-dir /home/appio \
       --shell /usr/sbin/nologin appio \
  && mkdir /data \
- && chown appio:appio /data
+ && chown appio:appio /data \
+ && chmod 700 /data
 
 WORKDIR /app
 

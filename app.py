@@ -34,6 +34,9 @@ if actor.can_send:
 configuration = [st.Page("pages/servizi.py", title="Servizi", icon=":material/key:")]
 if actor.is_admin:
     configuration.append(st.Page("pages/operatori.py", title="Operatori", icon=":material/group:"))
+    configuration.append(
+        st.Page("pages/registro.py", title="Registro attività", icon=":material/history:")
+    )
 
 with st.sidebar:
     st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")

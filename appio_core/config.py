@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,13 @@ from appio_core.errors import AppError
 log = logging.getLogger(__name__)
 
 DEFAULT_IO_BASE_URL = "https://api.io.pagopa.it/api/v1"
+# How long a message keeps its text, its file's columns and the citizen's codice fiscale:
+# a year covers the yearly cycle of a comune's notices (last year's TARI message is still
+# there when this year's is prepared) and any complaint about one; 0 keeps everything.
+DEFAULT_RETENTION_DAYS = 365
+# Less than this would remove what an operator may still need (an «esito incerto» to
+# resend, a status still being read): a typo, more likely than a wish.
+MIN_RETENTION_DAYS = 7
 # The special base URL that binds the services to the IO simulator running in-process.
 SIMULATOR_BASE_URL = "simulator"
 
@@ -38,6 +46,7 @@ class Settings:
     secret_key: str = field(repr=False)
     data_dir: Path
     start_worker: bool
+    retention_days: int = DEFAULT_RETENTION_DAYS  # 0: personal data is never purged
 
     @property
     def database(self) -> str:
@@ -66,10 +75,33 @@ class ConfigError(AppError):
     code = "configurazione"
 
 
+def owner_only(path: Path) -> None:
+    """Takes away the group's and others' access to a file or directory of ours: the data
+    directory holds the database, the secret key and citizens' data. Someone else's (a
+    directory the administrator prepared) is left as it is, and so is one we cannot
+    change, with a warning."""
+    try:
+        info = path.stat()
+        mode = stat.S_IMODE(info.st_mode)
+        if info.st_uid == os.getuid() and mode & 0o077:
+            path.chmod(mode & 0o700)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        log.warning("cannot make %s readable only by its owner: %s", path, exc)
+
+
+def private_dir(path: Path) -> None:
+    """The directory, created if missing, readable only by its owner."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    owner_only(path)
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     # Absolute: a command run from another folder must find the same files, not new ones.
     data_dir = Path(env.get("APPIO_DATA_DIR", "data")).resolve()
+    owner_only(data_dir)
     database_url = env_or_file(env, "APPIO_DATABASE_URL") or f"sqlite:///{data_dir / 'appio.db'}"
     io_base_url = _io_base_url(env.get("APPIO_IO_BASE_URL", DEFAULT_IO_BASE_URL))
     secret_key = env_or_file(env, "APPIO_SECRET_KEY")
@@ -85,6 +117,24 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         secret_key=secret_key,
         data_dir=data_dir,
         start_worker=env.get("APPIO_START_WORKER", start_worker_default) not in ("0", "false", ""),
+        retention_days=retention_days(env),
+    )
+
+
+def retention_days(env: Mapping[str, str]) -> int:
+    """APPIO_RETENTION_DAYS: 0 (keep everything) or at least MIN_RETENTION_DAYS."""
+    raw = env.get("APPIO_RETENTION_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_RETENTION_DAYS
+    try:
+        days = int(raw)
+    except ValueError:
+        days = -1
+    if days == 0 or days >= MIN_RETENTION_DAYS:
+        return days
+    raise ConfigError(
+        f"APPIO_RETENTION_DAYS deve essere un numero di giorni: 0 (conserva tutto) oppure"
+        f" almeno {MIN_RETENTION_DAYS}, non «{raw}»."
     )
 
 
@@ -164,7 +214,7 @@ def _stored_secret_key(data_dir: Path) -> str:
     path = data_dir / "secret.key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once must not write two different keys.
     try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import streamlit as st
 
+from appio_core.accounts import operators
 from appio_core.accounts.operators import authenticate
 from appio_core.accounts.permissions import Actor
 from appio_ui.runtime import transaction
@@ -33,7 +36,7 @@ def login_page() -> None:
         submitted = st.form_submit_button("Accedi", type="primary")
     if submitted:
         with transaction() as session:
-            actor = authenticate(session, username, password)
+            actor = authenticate(session, username, password, client_origin())
         if actor is None:
             st.error("Nome utente o password non corretti, oppure utente disattivato.")
             return
@@ -43,7 +46,26 @@ def login_page() -> None:
 
 def logout() -> None:
     """Button callback: the rerun that follows a callback shows the login page."""
-    st.session_state.pop(ACTOR_KEY, None)
+    actor = st.session_state.pop(ACTOR_KEY, None)
+    if actor is not None:
+        with transaction() as session:
+            operators.logout(session, actor)
+
+
+def client_origin() -> str | None:
+    """The browser's address, for the audit log, when known. Streamlit gives none for a
+    connection from this machine: then, behind a reverse proxy here (README: nginx), the
+    address the proxy added last to X-Forwarded-For, the one it saw itself (the ones
+    before it are the browser's word)."""
+    address = st.context.ip_address
+    if isinstance(address, str):
+        return address
+    forwarded = st.context.headers.get("X-Forwarded-For")
+    last = forwarded.split(",")[-1].strip() if isinstance(forwarded, str) else ""
+    try:
+        return str(ipaddress.ip_address(last))
+    except ValueError:
+        return None  # this machine itself, or no proxy header
 
 
 def requested_id(query_param: str, state_key: str) -> int | None:

@@ -11,8 +11,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.audit.queries import AuditFilters
 from appio_core.exports.workbooks import (
     XLSX_MIME,
+    write_audit,
     write_flow_recipients,
     write_flows,
     write_notifications,
@@ -65,4 +67,12 @@ def flow_recipients_download(actor: Actor, flow_id: int) -> None:
         f"export_flow_{flow_id}",
         f"flusso-{flow_id}.xlsx",
         _workbook(lambda s, target: write_flow_recipients(s, actor, flow_id, target)),
+    )
+
+
+def audit_download(actor: Actor, filters: AuditFilters) -> None:
+    _button(
+        "export_audit",
+        "registro-attivita.xlsx",
+        _workbook(lambda s, target: write_audit(s, actor, filters, target)),
     )

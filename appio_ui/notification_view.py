@@ -25,9 +25,18 @@ def show_detail(actor: Actor, detail: NotificationDetail) -> None:
     _outcome(detail)
     _facts(detail)
     st.subheader("Messaggio")
-    st.markdown(f"**Oggetto:** {_escape(detail.subject)}")
-    with st.container(border=True):
-        st.html(preview_html(detail.markdown))
+    if detail.purge_note is not None:
+        st.info(
+            f"{detail.purge_note}: il testo, le colonne del file e il numero avviso non sono più"
+            " conservati (l'oggetto solo se era lo stesso per tutto il flusso), e il codice"
+            " fiscale è sostituito da uno pseudonimo. Esito e stato restano.",
+            icon=":material/delete_sweep:",
+        )
+    if detail.subject:
+        st.markdown(f"**Oggetto:** {_escape(detail.subject)}")
+    if detail.markdown:
+        with st.container(border=True):
+            st.html(preview_html(detail.markdown))
     _history(detail)
     _actions(actor, detail)
 
@@ -54,7 +63,7 @@ def _outcome(d: NotificationDetail) -> None:
 def _facts(d: NotificationDetail) -> None:
     status = d.io_status + (f" – {d.io_status_explained}" if d.io_status_explained else "")
     facts = {
-        "Codice fiscale": d.fiscal_code,
+        "Codice fiscale": f"{d.fiscal_code} (pseudonimo)" if d.purged else d.fiscal_code,
         "Creata il": local_time(d.created_at),
         "Inviata il": local_time(d.sent_at) or DASH,
         "ID messaggio IO": d.io_message_id or DASH,
@@ -94,7 +103,11 @@ def _history(d: NotificationDetail) -> None:
 
 def _actions(actor: Actor, d: NotificationDetail) -> None:
     columns = st.columns(3)
-    if d.io_message_id and columns[0].button("Aggiorna stato", icon=":material/refresh:"):
+    if (
+        d.io_message_id
+        and not d.purged
+        and columns[0].button("Aggiorna stato", icon=":material/refresh:")
+    ):
         try:
             refresh_status(sessionmaker_(), actor, d.id, keybox(), settings().io_base_url)
         except AppError as exc:
@@ -108,7 +121,7 @@ def _actions(actor: Actor, d: NotificationDetail) -> None:
             "Esito incerto: scegli se inviare di nuovo il messaggio (il cittadino potrebbe"
             " riceverlo due volte) o segnarlo come inviato."
         )
-        if columns[1].button("Reinvia", icon=":material/replay:"):
+        if not d.purged and columns[1].button("Reinvia", icon=":material/replay:"):
             _resend(actor, d)
         if columns[2].button("Segna come inviata", icon=":material/done:"):
             _mark_sent(actor, d)

@@ -16,6 +16,7 @@ CORE = ROOT / "appio_core"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "config", "italian", "domain", "paging"}),
     frozenset({"storage"}),
+    frozenset({"audit"}),
     frozenset({"content"}),
     frozenset({"recipient_file"}),
     frozenset({"io"}),

@@ -71,8 +71,9 @@ SERVICE_READS: tuple[tuple[Callable[..., object], Call], ...] = (
     ),
     (require_service_send, lambda s, a, b, sid: require_service_send(s, a, sid)),
 )
-# Open to every role, each seeing only what they may (tested below).
-FOR_EVERY_ROLE = {list_services, sendable_services}
+# Open to every role, each seeing only what they may (tested below); logout records the
+# operator's own sign-out (tests/audit).
+FOR_EVERY_ROLE = {list_services, sendable_services, operators.logout}
 ACCOUNT_MODULES = (operators, services, io_access, connection_check)
 
 

@@ -8,9 +8,10 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor, require_admin
+from appio_core.accounts.permissions import RESERVED_USERNAMES, Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
-from appio_core.domain import Role
+from appio_core.audit import AuditAction, Named, record, record_refusal, recording
+from appio_core.domain import ROLE_LABELS, Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.storage.models import Operator
 
@@ -31,27 +32,37 @@ def create_operator(
     role: Role | str,
     full_name: str = "",
 ) -> Operator:
-    require_admin(actor)
     username = username.strip().lower()
-    if not USERNAME_RE.fullmatch(username):
-        raise InvalidInput(
-            "Nome utente non valido: usa da 2 a 64 caratteri tra lettere minuscole, cifre, "
-            "punto, trattino e trattino basso."
+    with recording(session, actor, AuditAction.OPERATOR_CREATE, _target(username)) as entry:
+        require_admin(actor)
+        if not USERNAME_RE.fullmatch(username):
+            raise InvalidInput(
+                "Nome utente non valido: usa da 2 a 64 caratteri tra lettere minuscole, cifre, "
+                "punto, trattino e trattino basso."
+            )
+        if username in RESERVED_USERNAMES:
+            raise InvalidInput(
+                f"Il nome utente «{username}» è riservato all'installazione: scegline un altro."
+            )
+        role = _role(role)
+        entry.detail = f"Ruolo: {ROLE_LABELS[role]}."
+        _check_password(password)
+        if session.scalar(select(Operator).where(Operator.username == username)):
+            raise Conflict(f"Esiste già un operatore «{username}».")
+        operator = Operator(
+            username=username,
+            full_name=full_name.strip(),
+            role=role,
+            password_hash=hash_password(password),
+            active=True,
         )
-    role = _role(role)
-    _check_password(password)
-    if session.scalar(select(Operator).where(Operator.username == username)):
-        raise Conflict(f"Esiste già un operatore «{username}».")
-    operator = Operator(
-        username=username,
-        full_name=full_name.strip(),
-        role=role,
-        password_hash=hash_password(password),
-        active=True,
-    )
-    session.add(operator)
-    session.flush()
-    return operator
+        session.add(operator)
+        session.flush()
+        return operator
+
+
+def _target(username: str) -> str:
+    return f"operatore «{username}»"
 
 
 def _role(role: Role | str) -> Role:
@@ -82,22 +93,30 @@ def get_operator(session: Session, username: str) -> Operator:
 
 
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
-    require_admin(actor)
-    operator = get_operator(session, username)
-    if not active:
-        if operator.username == actor.username:
-            raise Conflict("Non puoi disattivare te stesso: chiedi a un altro amministratore.")
-        _keep_an_administrator(session, operator)
-    operator.active = active
+    action = AuditAction.OPERATOR_ACTIVATE if active else AuditAction.OPERATOR_DEACTIVATE
+    with recording(session, actor, action, _target(username.strip().lower())) as entry:
+        require_admin(actor)
+        operator = get_operator(session, username)
+        if not active:
+            if operator.username == actor.username:
+                raise Conflict("Non puoi disattivare te stesso: chiedi a un altro amministratore.")
+            _keep_an_administrator(session, operator)
+        if operator.active == active:
+            entry.detail = "Nessun cambiamento: lo era già."
+        operator.active = active
 
 
 def set_role(session: Session, actor: Actor, username: str, role: Role | str) -> None:
-    require_admin(actor)
-    operator = get_operator(session, username)
-    new_role = _role(role)
-    if operator.role == Role.ADMIN and new_role != Role.ADMIN:
-        _keep_an_administrator(session, operator)
-    operator.role = new_role
+    with recording(
+        session, actor, AuditAction.OPERATOR_ROLE, _target(username.strip().lower())
+    ) as entry:
+        require_admin(actor)
+        operator = get_operator(session, username)
+        new_role = _role(role)
+        entry.detail = f"Da {ROLE_LABELS[operator.role]} a {ROLE_LABELS[new_role]}."
+        if operator.role == Role.ADMIN and new_role != Role.ADMIN:
+            _keep_an_administrator(session, operator)
+        operator.role = new_role
 
 
 def _keep_an_administrator(session: Session, leaving: Operator) -> None:
@@ -117,16 +136,39 @@ def _keep_an_administrator(session: Session, leaving: Operator) -> None:
         )
 
 
-def authenticate(session: Session, username: str, password: str) -> Actor | None:
-    """The operator's identity when the credentials are right and the account active."""
-    operator = session.scalar(select(Operator).where(Operator.username == username.strip().lower()))
+def authenticate(
+    session: Session, username: str, password: str, origin: str | None = None
+) -> Actor | None:
+    """The operator's identity when the credentials are right and the account active.
+
+    Every attempt is in the audit log, from `origin` (the browser's address) when known;
+    a failed one even when the caller's transaction rolls back."""
+    name = username.strip().lower()
+    operator = session.scalar(select(Operator).where(Operator.username == name))
     if operator is None or not operator.active:
         # Still hash once so that a wrong username costs the same time as a wrong password.
         verify_password(_dummy_hash(), password)
+        reason = "Nome utente sconosciuto." if operator is None else "Operatore disattivato."
+        _login_refused(session, name, origin, reason)
         return None
     if not verify_password(operator.password_hash, password):
+        _login_refused(session, name, origin, "Password errata.")
         return None
-    return Actor.of(operator)
+    actor = Actor.of(operator, origin)
+    record(session, actor, AuditAction.LOGIN, _target(actor.username))
+    return actor
+
+
+def _login_refused(session: Session, name: str, origin: str | None, reason: str) -> None:
+    # Only a name that could be a username is written as typed: a password typed in the
+    # wrong field must not end up in the log.
+    shown = name if USERNAME_RE.fullmatch(name) else "(nome non valido)"
+    record_refusal(session, Named(shown, origin), AuditAction.LOGIN, _target(shown), detail=reason)
+
+
+def logout(session: Session, actor: Actor) -> None:
+    """Records that the operator signed out (his session lives in the browser)."""
+    record(session, actor, AuditAction.LOGOUT, _target(actor.username))
 
 
 @cache

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,12 @@ from sqlalchemy.orm import Session
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
 from appio_core.storage.models import Operator, service_operators
+
+# The installation acting by itself, in `created_by` and the audit log: `appio` without
+# --as, and the worker. No operator may be named so.
+SYSTEM_USERNAME = "appio-cli"
+WORKER_USERNAME = "appio-worker"
+RESERVED_USERNAMES = frozenset({SYSTEM_USERNAME, WORKER_USERNAME})
 
 
 @dataclass(frozen=True)
@@ -25,15 +31,24 @@ class Actor:
     username: str
     full_name: str
     role: Role
+    # Where the operator acts from, for the audit log: the browser's address (when known),
+    # or «riga di comando: user@host». Not part of who he is.
+    origin: str | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, operator: Operator) -> Actor:
-        return cls(operator.id, operator.username, operator.full_name, Role(operator.role))
+    def of(cls, operator: Operator, origin: str | None = None) -> Actor:
+        return cls(operator.id, operator.username, operator.full_name, Role(operator.role), origin)
 
     @classmethod
-    def system(cls) -> Actor:
-        """The `appio` CLI: IT staff with access to the machine act as an administrator."""
-        return cls(None, "appio-cli", "Riga di comando", Role.ADMIN)
+    def system(cls, origin: str | None = None) -> Actor:
+        """The installation itself: `appio` run without --as (IT staff with access to the
+        machine act as an administrator) and the worker. The audit log says so."""
+        return cls(None, SYSTEM_USERNAME, "Riga di comando", Role.ADMIN, origin)
+
+    @classmethod
+    def worker(cls, origin: str | None = None) -> Actor:
+        """The worker's own chores (the daily purge of personal data)."""
+        return cls(None, WORKER_USERNAME, "Worker", Role.ADMIN, origin)
 
     @property
     def is_admin(self) -> bool:

@@ -15,6 +15,7 @@ from appio_core.accounts.permissions import (
     require_service_read,
 )
 from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
+from appio_core.audit import AuditAction, record, recording
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
 from appio_core.storage.models import IoAccount, Operator, Service
@@ -132,42 +133,96 @@ def _check_unique(session: Session, data: ServiceInput, service_id: int | None) 
             raise Conflict(f"Esiste già un servizio {label}.")
 
 
+def _target(name: str) -> str:
+    return f"servizio «{name}»"
+
+
+def _keys_given(data: ServiceInput, verb: str) -> str:
+    """Which keys an input sets, in words: never the keys themselves, nor a part of them."""
+    given = [
+        label
+        for label, key in (("primaria", data.primary_key), ("secondaria", data.secondary_key))
+        if key
+    ]
+    if not given:
+        return ""
+    if len(given) == 1:
+        return f"Chiave {given[0]} {verb}."
+    return f"Chiavi primaria e secondaria {verb.removesuffix('a')}e."
+
+
 def create_service(session: Session, actor: Actor, data: ServiceInput, box: KeyBox) -> Service:
-    require_admin(actor)
-    data = _validate(data, creating=True)
-    _check_unique(session, data, None)
-    assert data.primary_key is not None
-    service = Service(
-        name=data.name,
-        io_service_id=data.io_service_id,
-        organization_name=data.organization_name,
-        organization_fiscal_code=data.organization_fiscal_code,
-        max_payment_amount=data.max_payment_amount,
-        account=get_or_create_account(session, data.account),
-        active=data.active,
-    )
-    seal_keys(service, data.primary_key, data.secondary_key, box)
-    session.add(service)
-    session.flush()
-    return service
+    with recording(session, actor, AuditAction.SERVICE_CREATE, _target(data.name.strip())) as entry:
+        require_admin(actor)
+        data = _validate(data, creating=True)
+        _check_unique(session, data, None)
+        assert data.primary_key is not None
+        service = Service(
+            name=data.name,
+            io_service_id=data.io_service_id,
+            organization_name=data.organization_name,
+            organization_fiscal_code=data.organization_fiscal_code,
+            max_payment_amount=data.max_payment_amount,
+            account=get_or_create_account(session, data.account),
+            active=data.active,
+        )
+        seal_keys(service, data.primary_key, data.secondary_key, box)
+        session.add(service)
+        session.flush()
+        state = "attivo" if data.active else "disattivato"
+        entry.detail = (
+            f"ID servizio IO {data.io_service_id}; account IO «{data.account}»; {state}. "
+            + _keys_given(data, "impostata")
+        )
+        return service
+
+
+# The fields an update may change, with their names in the audit log.
+_FIELD_NAMES = {
+    "name": "nome",
+    "io_service_id": "ID servizio IO",
+    "organization_name": "ente",
+    "organization_fiscal_code": "codice fiscale dell'ente",
+    "max_payment_amount": "importo massimo",
+    "active": "stato",
+}
 
 
 def update_service(
     session: Session, actor: Actor, service_id: int, data: ServiceInput, box: KeyBox
 ) -> Service:
-    require_admin(actor)
-    service = _get(session, service_id)
-    data = _validate(data, creating=False)
-    _check_unique(session, data, service_id)
-    service.name = data.name
-    service.io_service_id = data.io_service_id
-    service.organization_name = data.organization_name
-    service.organization_fiscal_code = data.organization_fiscal_code
-    service.max_payment_amount = data.max_payment_amount
-    service.account = get_or_create_account(session, data.account)
-    service.active = data.active
-    seal_keys(service, data.primary_key, data.secondary_key, box)
-    session.flush()
+    with recording(
+        session, actor, AuditAction.SERVICE_UPDATE, f"servizio n. {service_id}"
+    ) as entry:
+        require_admin(actor)
+        service = _get(session, service_id)
+        entry.target = _target(service.name)
+        data = _validate(data, creating=False)
+        _check_unique(session, data, service_id)
+        changed = [
+            label
+            for name, label in _FIELD_NAMES.items()
+            if getattr(service, name) != getattr(data, name)
+        ]
+        if service.account.name != data.account:
+            changed.append("account IO")
+        if service.name != data.name:
+            entry.target = f"{_target(data.name)} (prima «{service.name}»)"
+        service.name = data.name
+        service.io_service_id = data.io_service_id
+        service.organization_name = data.organization_name
+        service.organization_fiscal_code = data.organization_fiscal_code
+        service.max_payment_amount = data.max_payment_amount
+        service.account = get_or_create_account(session, data.account)
+        service.active = data.active
+        seal_keys(service, data.primary_key, data.secondary_key, box)
+        session.flush()
+        # The keys have an entry of their own; a save that changed nothing has none.
+        entry.skip = not changed
+        entry.detail = f"Modificati: {', '.join(changed)}." if changed else ""
+    if data.primary_key or data.secondary_key:
+        keys = _keys_given(data, "sostituita")
+        record(session, actor, AuditAction.SERVICE_KEYS, _target(data.name), detail=keys)
     return service
 
 
@@ -237,62 +292,97 @@ def rotate_keys(session: Session, actor: Actor, box: KeyBox) -> int:
 
     All or nothing: a key that none of the secret keys opens stops the rotation (the
     caller's transaction rolls back), so that no key is left behind on an old secret."""
-    require_admin(actor)
-    rotated = 0
-    for service in session.scalars(select(Service).order_by(Service.id)):
-        try:
-            service.primary_key_encrypted = box.rotate(service.primary_key_encrypted)
-            if service.secondary_key_encrypted:
-                service.secondary_key_encrypted = box.rotate(service.secondary_key_encrypted)
-        except KeyUnreadable:
-            raise KeyUnreadable(
-                f"Le chiavi del servizio «{service.name}» non si aprono con nessuna delle chiavi"
-                " in APPIO_SECRET_KEY: aggiungi la chiave segreta con cui erano state salvate."
-                " Nessuna chiave è stata cambiata."
-            ) from None
-        rotated += 1 + bool(service.secondary_key_encrypted)
-    session.flush()
-    return rotated
+    with recording(session, actor, AuditAction.KEYS_ROTATE, "chiavi di tutti i servizi") as entry:
+        require_admin(actor)
+        rotated = 0
+        for service in session.scalars(select(Service).order_by(Service.id)):
+            try:
+                service.primary_key_encrypted = box.rotate(service.primary_key_encrypted)
+                if service.secondary_key_encrypted:
+                    service.secondary_key_encrypted = box.rotate(service.secondary_key_encrypted)
+            except KeyUnreadable:
+                raise KeyUnreadable(
+                    f"Le chiavi del servizio «{service.name}» non si aprono con nessuna delle"
+                    " chiavi in APPIO_SECRET_KEY: aggiungi la chiave segreta con cui erano state"
+                    " salvate. Nessuna chiave è stata cambiata."
+                ) from None
+            rotated += 1 + bool(service.secondary_key_encrypted)
+        session.flush()
+        entry.detail = f"{rotated} chiavi cifrate con la prima chiave segreta."
+        return rotated
 
 
 def set_enabled_operators(
     session: Session, actor: Actor, service_id: int, usernames: list[str]
 ) -> None:
     """Replace the set of operators enabled on a service."""
-    require_admin(actor)
-    service = _get(session, service_id)
-    operators = list(session.scalars(select(Operator).where(Operator.username.in_(usernames))))
-    missing = set(usernames) - {op.username for op in operators}
-    if missing:
-        raise NotFound(f"Operatori sconosciuti: {', '.join(sorted(missing))}.")
-    service.operators = operators
-    session.flush()
+    with recording(
+        session, actor, AuditAction.SERVICE_OPERATORS, f"servizio n. {service_id}"
+    ) as entry:
+        require_admin(actor)
+        service = _get(session, service_id)
+        entry.target = _target(service.name)
+        operators = list(session.scalars(select(Operator).where(Operator.username.in_(usernames))))
+        missing = set(usernames) - {op.username for op in operators}
+        if missing:
+            raise NotFound(f"Operatori sconosciuti: {', '.join(sorted(missing))}.")
+        before = {op.username for op in service.operators}
+        after = {op.username for op in operators}
+        entry.detail = _enablement_change(before, after)
+        entry.skip = before == after
+        service.operators = operators
+        session.flush()
+
+
+def _enablement_change(before: set[str], after: set[str]) -> str:
+    parts = []
+    if added := sorted(after - before):
+        parts.append(f"Abilitati: {', '.join(added)}.")
+    if removed := sorted(before - after):
+        parts.append(f"Non più abilitati: {', '.join(removed)}.")
+    return " ".join(parts)
 
 
 def enable_operator(session: Session, actor: Actor, service_name: str, username: str) -> None:
-    require_admin(actor)
-    service = find_service(session, actor, service_name)
-    operator = session.scalar(select(Operator).where(Operator.username == username.lower()))
-    if operator is None:
-        raise NotFound(f"Nessun operatore «{username}».")
-    if operator not in service.operators:
-        service.operators.append(operator)
-    session.flush()
+    with recording(session, actor, AuditAction.SERVICE_OPERATORS, _target(service_name)) as entry:
+        require_admin(actor)
+        service = find_service(session, actor, service_name)
+        entry.target = _target(service.name)
+        operator = session.scalar(select(Operator).where(Operator.username == username.lower()))
+        if operator is None:
+            raise NotFound(f"Nessun operatore «{username}».")
+        entry.detail = f"Abilitati: {operator.username}."
+        if operator in service.operators:
+            entry.skip = True  # already enabled: nothing changed
+        else:
+            service.operators.append(operator)
+        session.flush()
 
 
 def set_account_rate_limit(
     session: Session, actor: Actor, name: str, requests: int, window_seconds: int
 ) -> IoAccount:
     """The IO account's limit as PagoPA granted it (150 per 5 s by default; 0 = none)."""
-    require_admin(actor)
-    if requests < 0 or window_seconds < 1:
-        raise InvalidInput(
-            "Limite non valido: indica un numero di richieste (0 = nessun limite) e una "
-            "finestra di almeno 1 secondo."
+    with recording(
+        session,
+        actor,
+        AuditAction.SERVICE_ACCOUNT,
+        f"account IO «{name}»",
+        f"{requests} richieste ogni {window_seconds} s.",
+    ) as entry:
+        require_admin(actor)
+        if requests < 0 or window_seconds < 1:
+            raise InvalidInput(
+                "Limite non valido: indica un numero di richieste (0 = nessun limite) e una "
+                "finestra di almeno 1 secondo."
+            )
+        account = session.scalar(select(IoAccount).where(IoAccount.name == name))
+        if account is None:
+            raise NotFound(f"Nessun account IO «{name}».")
+        entry.detail = (
+            f"Da {account.rate_limit_requests} richieste ogni "
+            f"{account.rate_limit_window_seconds} s a {entry.detail}"
         )
-    account = session.scalar(select(IoAccount).where(IoAccount.name == name))
-    if account is None:
-        raise NotFound(f"Nessun account IO «{name}».")
-    account.rate_limit_requests = requests
-    account.rate_limit_window_seconds = window_seconds
-    return account
+        account.rate_limit_requests = requests
+        account.rate_limit_window_seconds = window_seconds
+        return account

@@ -20,6 +20,8 @@ COMMANDS = {
     "io": "appio_core.cli.io:io",
     "simulator": "appio_core.cli.simulator:simulator",
     "health": "appio_core.cli.health:health",
+    "audit": "appio_core.cli.audit:audit",
+    "purge": "appio_core.cli.audit:purge",
 }
 
 
@@ -28,10 +30,18 @@ COMMANDS = {
     lazy_subcommands=COMMANDS,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+@click.option(
+    "--as",
+    "operator",
+    envvar="APPIO_OPERATOR",
+    metavar="UTENTE",
+    help="Agisci come questo operatore (o APPIO_OPERATOR): i comandi hanno i suoi permessi e"
+    " il registro attività lo nomina. Senza: agisce l'installazione (appio-cli).",
+)
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, operator: str | None) -> None:
     """IO Flussi: invio di messaggi App IO. Configurazione dalle variabili APPIO_*."""
-    ctx.ensure_object(Context)
+    ctx.ensure_object(Context).operator = operator or None
 
 
 def main() -> None:

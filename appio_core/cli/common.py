@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,6 +31,10 @@ class Context:
 
     # Imports inside: a command that needs no database does not pay for loading one.
 
+    def __init__(self) -> None:
+        # `appio --as USERNAME` (or APPIO_OPERATOR): the operator the commands act as.
+        self.operator: str | None = None
+
     @cached_property
     def settings(self) -> Settings:
         from appio_core.config import load_settings
@@ -52,11 +59,19 @@ class Context:
 
         return KeyBox(self.settings.secret_key)
 
-    @property
+    @cached_property
     def actor(self) -> Actor:
+        """Who the commands act as, in the audit log and for every permission check: the
+        operator named by --as (checked against his role and services like the pages),
+        else the installation itself (all-powerful: whoever runs `appio` on the server
+        can read its database and secret key anyway)."""
         from appio_core.accounts.permissions import Actor
 
-        return Actor.system()
+        origin = machine_origin()
+        if not self.operator:
+            return Actor.system(origin)
+        with self.transaction() as session:
+            return _named_actor(session, self.operator, origin)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -67,6 +82,44 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def _named_actor(session: Session, username: str, origin: str) -> Actor:
+    """The operator of --as, if he exists and is active; a refusal is in the audit log."""
+    from appio_core.accounts.operators import get_operator
+    from appio_core.accounts.permissions import Actor
+    from appio_core.audit import AuditAction, Named, record_refusal
+    from appio_core.errors import NotFound
+
+    try:
+        operator = get_operator(session, username.strip())
+    except NotFound:
+        operator = None
+    if operator is not None and operator.active:
+        return Actor.of(operator, origin)
+    why = "nessun operatore con questo nome utente" if operator is None else "operatore disattivato"
+    record_refusal(
+        session,
+        Named(username.strip().lower()[:64], origin),
+        AuditAction.LOGIN,
+        f"operatore «{username.strip().lower()}»",
+        detail=f"--as dalla riga di comando: {why}.",
+    )
+    raise CliError(f"--as «{username.strip()}»: {why}.")
+
+
+def machine_origin() -> str:
+    """«riga di comando: user@host», and who ran sudo when someone did (appio-admin)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's uid without a name
+        user = f"uid {os.getuid()}"
+    origin = f"riga di comando: {user}@{socket.gethostname()}"
+    sudo = os.environ.get("SUDO_USER")
+    if sudo and sudo != user:
+        origin += f" (sudo da {sudo})"
+    return origin
+
 
 # Bad input: nothing was done (the same status as `appio flow validate` on an unusable file).
 EXIT_BAD_INPUT = 2

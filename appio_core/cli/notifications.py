@@ -322,6 +322,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
     ]
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
+    if detail.purge_note:
+        lines.append(f"{detail.purge_note}: testo e dati del file non più conservati.")
     lines += [
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",

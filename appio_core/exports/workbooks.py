@@ -2,8 +2,8 @@
 flow's recipients. Each streams its rows from the database in batches into the workbook,
 with IO's codes as Italian labels, dates in Italian time and amounts in euro.
 
-Each export gets the same permission checks as the page it comes from; the caller records
-it (who, which filter, how many rows).
+Each export gets the same permission checks as the page it comes from, and is in the audit
+log (who, which filter, how many rows) in the caller's transaction; a refused one too.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.audit import AuditAction, action_label, recording
+from appio_core.audit.queries import AuditFilters
+from appio_core.audit.queries import iter_columns as iter_audit_columns
 from appio_core.domain import FeatureLevel
 from appio_core.exports.xlsx import Column, Kind, XlsxWriter
 from appio_core.flows.queries import FlowFilters, FlowView, get_flow, iter_flows
+from appio_core.italian import thousands
 from appio_core.notifications import labels
 from appio_core.notifications.archive import (
     NEWEST_FIRST,
@@ -29,6 +33,7 @@ from appio_core.notifications.archive import (
     due_moment,
     iter_columns,
 )
+from appio_core.notifications.retention import purge_note
 from appio_core.storage.models import Notification
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,6 +76,13 @@ def _flow_labels(c: Columns) -> list[str]:
     ]
 
 
+def _purged(c: Columns) -> list[str | None]:
+    return [
+        None if at is None else purge_note(days, at)
+        for at, days in zip(c["purged_at"], c["purge_days"], strict=True)
+    ]
+
+
 # The status columns every export of messages shares, with their Italian labels.
 _STATUS_FIELDS: list[Field] = [
     (Column("Esito", width=22), lambda c: [str(o) for o in c["outcome"]]),
@@ -85,6 +97,7 @@ _STATUS_FIELDS: list[Field] = [
     (Column("Numero avviso", width=20), _same("notice_number")),
     (Column("Scadenza", Kind.DATETIME, width=17), lambda c: [due_moment(d) for d in c["due_date"]]),
     (Column("Tentativi", Kind.INTEGER, width=9), _same("attempts")),
+    (Column("Dati personali", width=30), _purged),
 ]
 
 NOTIFICATION_FIELDS: list[Field] = [
@@ -148,29 +161,44 @@ def write_notifications(
     sort: Sort = NEWEST_FIRST,
 ) -> int:
     """The archive of notifications matching `filters`, every page of it; returns the rows."""
-    with XlsxWriter(target, "Notifiche", [column for column, _ in NOTIFICATION_FIELDS]) as writer:
-        batches = iter_columns(session, actor, filters, sort, size=BATCH)
-        count = _write(writer, NOTIFICATION_FIELDS, batches)
-        writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Notifiche", count)])
-    return count
+    with recording(
+        session, actor, AuditAction.EXPORT_NOTIFICATIONS, "archivio delle notifiche"
+    ) as entry:
+        entry.detail = f"Filtri: {filters.describe()}."
+        columns = [column for column, _ in NOTIFICATION_FIELDS]
+        with XlsxWriter(target, "Notifiche", columns) as writer:
+            batches = iter_columns(session, actor, filters, sort, size=BATCH)
+            count = _write(writer, NOTIFICATION_FIELDS, batches)
+            writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Notifiche", count)])
+        entry.detail += f" {_rows(count)}."
+        return count
+
+
+def _rows(count: int) -> str:
+    return "1 riga" if count == 1 else f"{thousands(count)} righe"
 
 
 def write_flows(session: Session, actor: Actor, filters: FlowFilters, target: IO[bytes]) -> int:
     """The archive of flows matching `filters`; returns the rows."""
-    with XlsxWriter(target, "Flussi", [column for column, _ in FLOW_FIELDS]) as writer:
-        count = 0
-        for flows in _batches(iter_flows(session, actor, filters)):
-            writer.add_rows([[get(flow) for flow in flows] for _, get in FLOW_FIELDS])
-            count += len(flows)
-        writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Flussi", count)])
-    return count
+    with recording(session, actor, AuditAction.EXPORT_FLOWS, "archivio dei flussi") as entry:
+        entry.detail = f"Filtri: {filters.describe()}."
+        with XlsxWriter(target, "Flussi", [column for column, _ in FLOW_FIELDS]) as writer:
+            count = 0
+            for flows in _batches(iter_flows(session, actor, filters)):
+                writer.add_rows([[get(flow) for flow in flows] for _, get in FLOW_FIELDS])
+                count += len(flows)
+            writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Flussi", count)])
+        entry.detail += f" {_rows(count)}."
+        return count
 
 
 def _file_headers(session: Session, flow_id: int, taken: set[str]) -> list[tuple[str, str]]:
     """(key in the row's JSON, header in the workbook) for the file's own columns: a file
     column named like one of ours is kept apart as «… (dal file)»."""
     first = session.scalar(
-        select(Notification.extra).where(Notification.flow_id == flow_id).limit(1)
+        select(Notification.extra)
+        .where(Notification.flow_id == flow_id, Notification.purged_at.is_(None))
+        .limit(1)
     )
     headers = []
     for key in json.loads(first or "{}"):
@@ -182,7 +210,18 @@ def _file_headers(session: Session, flow_id: int, taken: set[str]) -> list[tuple
 
 def write_flow_recipients(session: Session, actor: Actor, flow_id: int, target: IO[bytes]) -> int:
     """A flow's recipients with their outcomes and the file's own columns; returns the rows."""
-    view: FlowView = get_flow(session, actor, flow_id)  # checks the read permission
+    with recording(
+        session, actor, AuditAction.EXPORT_FLOW_RECIPIENTS, f"flusso n. {flow_id}"
+    ) as entry:
+        view: FlowView = get_flow(session, actor, flow_id)  # checks the read permission
+        entry.target = f"flusso n. {view.id} «{view.name}»"
+        count = _write_recipients(session, actor, view, target)
+        entry.detail = f"{_rows(count)}."
+        return count
+
+
+def _write_recipients(session: Session, actor: Actor, view: FlowView, target: IO[bytes]) -> int:
+    flow_id = view.id
     taken = {column.header.casefold() for column, _ in RECIPIENT_FIELDS}
     extra = _file_headers(session, flow_id, taken)
     fields: list[Field] = [
@@ -218,3 +257,29 @@ def _parsed_extra(batches: Iterable[Columns]) -> Iterator[Columns]:
 
 def _file_column(key: str) -> Callable[[Columns], list[Any]]:
     return lambda c: [values.get(key) for values in c["extra"]]
+
+
+AUDIT_FIELDS: list[Field] = [
+    (Column("N.", Kind.INTEGER, width=10), _same("id")),
+    (Column("Quando", Kind.DATETIME, width=17), _same("at")),
+    (Column("Operatore", width=16), _same("operator")),
+    (Column("Azione", width=36), lambda c: [action_label(a) for a in c["action"]]),
+    (Column("Codice azione", width=24), _same("action")),
+    (Column("Oggetto", width=40), _same("target")),
+    (Column("Esito", width=12), _same("outcome")),
+    (Column("Dettaglio", width=80), _same("detail")),
+    (Column("Provenienza", width=30), _same("origin")),
+]
+
+
+def write_audit(session: Session, actor: Actor, filters: AuditFilters, target: IO[bytes]) -> int:
+    """The audit log's entries matching `filters`, newest first; returns the rows. The
+    export itself is an entry (written after the rows: not in the workbook)."""
+    with recording(session, actor, AuditAction.EXPORT_AUDIT, "registro attività") as entry:
+        entry.detail = f"Filtri: {filters.describe()}."
+        columns = [column for column, _ in AUDIT_FIELDS]
+        with XlsxWriter(target, "Registro attività", columns) as writer:
+            count = _write(writer, AUDIT_FIELDS, iter_audit_columns(session, actor, filters))
+            writer.add_info_sheet("Filtri", [("Filtri", filters.describe()), ("Voci", count)])
+        entry.detail += f" {_rows(count)}."
+        return count

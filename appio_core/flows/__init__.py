@@ -1,6 +1,6 @@
 """Bulk sending flows: the operators' actions and their registry (labels, guards,
 messages), import of the recipient file, queries and views.
 
-May import: errors, config, italian, domain, storage, content, recipient_file, io,
-accounts.
+May import: errors, config, italian, domain, storage, audit, content, recipient_file,
+io, accounts.
 """

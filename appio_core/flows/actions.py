@@ -2,7 +2,8 @@
 
 Every action is described in appio_core.flows.registry and registered here under its
 name with `@flow_action`, which finds the flow, checks the actor may send on its
-service and applies the action's state guard before the action's own body runs.
+service and applies the action's state guard before the action's own body runs, and
+records the action in the audit log, done or refused: the one place that does.
 Every function takes the caller's session and the acting operator and never commits.
 """
 
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor
+from appio_core.accounts.permissions import Actor, require_service_send
+from appio_core.audit import AuditAction, recording
 from appio_core.domain import (
     FINAL_OUTCOMES,
     POSITIVE_OUTCOMES,
@@ -26,7 +28,7 @@ from appio_core.domain import (
     can_move,
 )
 from appio_core.errors import Conflict
-from appio_core.flows.access import active_service, flow_for_send, flow_or_404
+from appio_core.flows.access import active_service, flow_or_404
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
 from appio_core.italian import ROME
@@ -59,6 +61,7 @@ def flow_action(
     """Registers the body of the registry's action `name`: the flow is looked up, the
     actor's permission and the action's state guard checked, then the body runs."""
     action = BY_NAME[name]
+    audited = AuditAction.of_flow_command(action.command)
 
     def register(
         body: Callable[Concatenate[Session, Actor, Flow, P], R],
@@ -67,14 +70,48 @@ def flow_action(
         def run(
             session: Session, actor: Actor, flow_id: int, *args: P.args, **kwargs: P.kwargs
         ) -> R:
-            flow = flow_for_send(session, actor, flow_id)
-            check_allowed(action, FlowState(flow.state))
-            return body(session, actor, flow, *args, **kwargs)
+            with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
+                flow = flow_or_404(session, flow_id)
+                entry.target = flow_target(flow)  # named even when the actor may not act
+                require_service_send(session, actor, flow.service_id)
+                source = FlowState(flow.state)
+                if action.on_recipients and args:
+                    entry.detail = _chosen(args[0])  # type: ignore[arg-type]
+                check_allowed(action, source)
+                result = body(session, actor, flow, *args, **kwargs)
+                done = _done(source, flow, result, bool(kwargs.get("force")))
+                entry.detail = f"{entry.detail} {done}".strip()
+                return result
 
         _RUNNERS[name] = run  # type: ignore[assignment]
         return run
 
     return register
+
+
+def flow_target(flow: Flow) -> str:
+    """A flow as the audit log names it."""
+    return f"flusso n. {flow.id} «{flow.name}»"
+
+
+def _chosen(recipient_ids: Sequence[int], shown: int = 20) -> str:
+    ids = ", ".join(str(i) for i in list(recipient_ids)[:shown])
+    more = f" e altri {len(recipient_ids) - shown}" if len(recipient_ids) > shown else ""
+    return f"Destinatari scelti: n. {ids}{more}." if recipient_ids else ""
+
+
+def _done(source: FlowState, flow: Flow, result: object, forced: bool) -> str:
+    parts = []
+    if isinstance(result, int):
+        parts.append("1 destinatario." if result == 1 else f"{result} destinatari.")
+    target = FlowState(flow.state)
+    if target != source:
+        parts.append(f"Stato: da «{source.value}» a «{target.value}».")
+    if forced:
+        parts.append(
+            "Con la conferma esplicita dell'operatore (ammesso lo stesso file già inviato oggi)."
+        )
+    return " ".join(parts)
 
 
 def registered() -> frozenset[str]:
@@ -196,6 +233,7 @@ def retry_failed(session: Session, actor: Actor, flow: Flow) -> int:
                 Notification.outcome == Outcome.ERROR,
                 Notification.retryable.is_(True),
                 Notification.io_message_id.is_(None),
+                Notification.purged_at.is_(None),  # the message's text is gone
             )
             .values(
                 outcome=Outcome.PENDING,
@@ -214,7 +252,9 @@ def retry_failed(session: Session, actor: Actor, flow: Flow) -> int:
     return count
 
 
-def _uncertain(session: Session, flow: Flow, recipient_ids: Sequence[int]) -> list[int]:
+def _uncertain(
+    session: Session, flow: Flow, recipient_ids: Sequence[int], *, to_send: bool = False
+) -> list[int]:
     ids = list(
         session.scalars(
             select(Notification.id).where(
@@ -226,6 +266,18 @@ def _uncertain(session: Session, flow: Flow, recipient_ids: Sequence[int]) -> li
     )
     if not ids:
         raise Conflict("Nessuno dei destinatari scelti ha esito incerto.")
+    if to_send:
+        purged = session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.id.in_(ids), Notification.purged_at.is_not(None))
+        )
+        if purged:
+            raise Conflict(
+                f"{purged} dei destinatari scelti non hanno più il testo del messaggio (dati"
+                " rimossi dopo il periodo di conservazione): si possono solo segnare come"
+                " inviati."
+            )
     return ids
 
 
@@ -234,7 +286,7 @@ def resend_uncertain(
     session: Session, actor: Actor, flow: Flow, recipient_ids: Sequence[int]
 ) -> int:
     """The operator decided: these «esito incerto» rows are sent again."""
-    ids = _uncertain(session, flow, recipient_ids)
+    ids = _uncertain(session, flow, recipient_ids, to_send=True)
     session.execute(
         update(Notification)
         .where(Notification.id.in_(ids))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import (
     Actor,
 )
+from appio_core.audit import AuditAction, recording
 from appio_core.domain import (
     FeatureLevel,
     FlowState,
@@ -121,8 +122,38 @@ def import_flow(
     """A new flow in state Inattivo with every recipient of the file, or nothing at all.
 
     Raises FlowFileRefused (with the report) when the file or any row has errors."""
-    service = active_service(session, actor, service_id)
-    _check_options(name, natura, options)
+    with recording(
+        session,
+        actor,
+        AuditAction.FLOW_IMPORT,
+        f"nuovo flusso «{name.strip()}»",
+        f"File «{Path(filename).name}».",
+    ) as entry:
+        service = active_service(session, actor, service_id)
+        _check_options(name, natura, options)
+        flow = _import_file(
+            session, actor, service, name, natura, source, filename, templates, options
+        )
+        entry.target = f"flusso n. {flow.id} «{flow.name}»"
+        entry.detail = (
+            f"Servizio «{service.name}»; natura {natura}; file «{flow.source_filename}»:"
+            f" {flow.recipients_total} destinatari."
+        )
+        return flow
+
+
+def _import_file(
+    session: Session,
+    actor: Actor,
+    service: Service,
+    name: str,
+    natura: str,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates,
+    options: FlowOptions,
+) -> Flow:
+    """The flow and its recipients from one pass over the file, or FlowFileRefused."""
     content = _payload(source)
     file_options = _file_options(service, templates)
     with ThreadPoolExecutor(max_workers=1) as hasher:
@@ -334,19 +365,31 @@ def replace_recipients(
     templates: Templates = Templates(),
 ) -> Flow:
     """Swaps the file of a flow in preparation: the old rows go only if the new file is clean."""
-    flow = flow_for_send(session, actor, flow_id)
-    if flow.state != FlowState.INACTIVE:
-        raise Conflict("Si possono sostituire i destinatari solo di un flusso «Inattivo».")
-    service = active_service(session, actor, flow.service_id)
-    content = _payload(source)
-    file_options = _file_options(service, templates)
-    with open_recipient_file(content, filename, file_options, deliver=True) as opened:
-        if opened.report.has_errors:
-            raise FlowFileRefused(opened.report)
-        session.query(Notification).filter(Notification.flow_id == flow.id).delete()
-        flow.source_filename = Path(filename).name
-        flow.source_checksum = checksum(content)
-        flow.subject_template = templates.subject or None
-        flow.text_template = templates.text or None
-        flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
-    return flow
+    with recording(
+        session,
+        actor,
+        AuditAction.FLOW_REPLACE_FILE,
+        f"flusso n. {flow_id}",
+        f"File «{Path(filename).name}».",
+    ) as entry:
+        flow = flow_for_send(session, actor, flow_id)
+        entry.target = f"flusso n. {flow.id} «{flow.name}»"
+        if flow.state != FlowState.INACTIVE:
+            raise Conflict("Si possono sostituire i destinatari solo di un flusso «Inattivo».")
+        service = active_service(session, actor, flow.service_id)
+        content = _payload(source)
+        file_options = _file_options(service, templates)
+        with open_recipient_file(content, filename, file_options, deliver=True) as opened:
+            if opened.report.has_errors:
+                raise FlowFileRefused(opened.report)
+            before = flow.recipients_total
+            session.query(Notification).filter(Notification.flow_id == flow.id).delete()
+            flow.source_filename = Path(filename).name
+            flow.source_checksum = checksum(content)
+            flow.subject_template = templates.subject or None
+            flow.text_template = templates.text or None
+            flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
+        entry.detail = (
+            f"File «{flow.source_filename}»: {flow.recipients_total} destinatari (prima {before})."
+        )
+        return flow

@@ -21,6 +21,7 @@ from appio_core.io.errors import IoError, MessageNotFound
 from appio_core.io.models import MessageStatus
 from appio_core.notifications import labels
 from appio_core.notifications.archive import due_moment
+from appio_core.notifications.retention import purge_note
 from appio_core.notifications.status import record_status_changes, status_values
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import (
@@ -78,16 +79,30 @@ class NotificationDetail:
     next_status_check_at: datetime | None
     history: tuple[StatusEvent, ...]
     retryable: bool
+    purged_at: datetime | None  # when its personal data was removed (retention)
+    purge_days: int | None
 
     @property
     def is_single(self) -> bool:
         return self.flow_id is None
 
     @property
+    def purged(self) -> bool:
+        return self.purged_at is not None
+
+    @property
+    def purge_note(self) -> str | None:
+        """«Dati rimossi dopo N giorni», in full, for the detail and the CLI."""
+        if self.purged_at is None:
+            return None
+        return purge_note(self.purge_days, self.purged_at)
+
+    @property
     def can_resend(self) -> bool:
         """A single notification that surely did not reach IO, or an uncertain one."""
         return (
             self.is_single
+            and not self.purged
             and self.io_message_id is None
             and (
                 (self.outcome == Outcome.ERROR and self.retryable)
@@ -170,6 +185,8 @@ def get_detail(session: Session, actor: Actor, notification_id: int) -> Notifica
         next_status_check_at=row.next_status_check_at,
         history=history,
         retryable=row.retryable,
+        purged_at=row.purged_at,
+        purge_days=row.purge_days,
     )
 
 
@@ -186,6 +203,11 @@ def refresh_status(
         row = _row(session, actor, notification_id)
         if row.io_message_id is None:
             raise Conflict("Questa notifica non è arrivata a IO: non c'è uno stato da leggere.")
+        if row.purged_at is not None:
+            raise Conflict(
+                "Il codice fiscale di questa notifica è stato rimosso dopo il periodo di"
+                " conservazione: IO non può più dirne lo stato."
+            )
         access = service_access(session, actor, row.service_id, box)
         fiscal_code, message_id = row.fiscal_code, row.io_message_id
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.domain import FeatureLevel, Outcome
+from appio_core.audit import AuditAction, AuditOutcome, record, recording
+from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service
 from appio_core.io.client import IoClient
@@ -56,6 +57,10 @@ INTERRUPTED_AFTER_POST = (
 INTERRUPTED_BEFORE_POST = (
     "L'invio è stato interrotto prima di raggiungere IO (arresto del server): nessun"
     " messaggio è partito, puoi inviarlo di nuovo."
+)
+PURGED_NOT_RESENT = (
+    "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
+    " può più inviare di nuovo."
 )
 SERVICE_BLOCKED_DETAIL = (
     "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
@@ -136,8 +141,14 @@ def send_new(
     """Registers the notification and sends it now; returns its outcome.
 
     Raises FieldErrors (nothing registered, nothing sent) when a field is wrong, and the
-    permission errors of the core when the operator may not send on the service."""
-    with session_scope(sessions) as session:
+    permission errors of the core when the operator may not send on the service. The
+    audit log has the send with its outcome, or the refusal."""
+    action = AuditAction.NOTIFICATION_SEND
+    with (
+        session_scope(sessions) as session,
+        recording(session, actor, action, "nuova notifica singola") as entry,
+    ):
+        entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
         checked = check_new(session, actor, data)
         if data.request_key and (earlier := _by_request_key(session, data.request_key)):
             return _result(earlier, repeated=True)
@@ -173,7 +184,10 @@ def send_new(
             if earlier is None:
                 raise
             return _result(earlier, repeated=True)
-    return _send(sessions, notification_id, access, base_url, data.check_profile, clock)
+    note = "" if data.check_profile else "Senza verifica del profilo."
+    return _send_recorded(
+        sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
+    )
 
 
 def resend(
@@ -186,9 +200,16 @@ def resend(
 ) -> SingleResult:
     """Sends a single notification again: one that surely did not reach IO (a temporary
     failure) or one whose outcome was uncertain, on the operator's explicit decision."""
-    with session_scope(sessions) as session:
+    action = AuditAction.NOTIFICATION_RESEND
+    with (
+        session_scope(sessions) as session,
+        recording(session, actor, action, _target(notification_id)) as entry,
+    ):
+        entry.skip = True  # recorded once sent, with IO's answer
         row = _single(session, notification_id)
         active_service(session, actor, row.service_id)
+        if row.purged_at is not None:
+            raise Conflict(PURGED_NOT_RESENT)
         access = service_access(session, actor, row.service_id, box)
         again = rowcount(
             session.execute(
@@ -214,18 +235,25 @@ def resend(
                 "Si può inviare di nuovo solo una notifica con esito incerto o fallita per un"
                 " errore temporaneo."
             )
-    return _send(sessions, notification_id, access, base_url, True, clock)
+    return _send_recorded(
+        sessions, actor, action, notification_id, access, base_url, True, clock, ""
+    )
 
 
 def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
     """The operator decided: this uncertain single notification did reach IO."""
-    row = _single(session, notification_id)
-    active_service(session, actor, row.service_id)
-    if row.outcome != Outcome.UNCERTAIN:
-        raise Conflict("Solo una notifica con esito incerto si può segnare come inviata.")
-    row.outcome = Outcome.ACCEPTED
-    row.error_detail = f"Segnata come inviata da {actor.username}."
-    row.updated_at = utcnow()
+    with recording(session, actor, AuditAction.NOTIFICATION_MARK_SENT, _target(notification_id)):
+        row = _single(session, notification_id)
+        active_service(session, actor, row.service_id)
+        if row.outcome != Outcome.UNCERTAIN:
+            raise Conflict("Solo una notifica con esito incerto si può segnare come inviata.")
+        row.outcome = Outcome.ACCEPTED
+        row.error_detail = f"Segnata come inviata da {actor.username}."
+        row.updated_at = utcnow()
+
+
+def _target(notification_id: int) -> str:
+    return f"notifica n. {notification_id}"
 
 
 def recover_interrupted(session: Session, now: datetime | None = None) -> int:
@@ -266,6 +294,48 @@ def recover_interrupted(session: Session, now: datetime | None = None) -> int:
 
 
 # ---- the send itself ------------------------------------------------------------------------
+
+
+def _send_recorded(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    action: AuditAction,
+    notification_id: int,
+    access: ServiceAccess,
+    base_url: str,
+    check_profile: bool,
+    clock: Callable[[], datetime],
+    note: str,
+) -> SingleResult:
+    """`_send`, then its entry in the audit log: the outcome, never the message."""
+    service = f"Servizio «{access.name}»."
+    try:
+        result = _send(sessions, notification_id, access, base_url, check_profile, clock)
+    except Exception as error:
+        with session_scope(sessions) as session:
+            record(
+                session,
+                actor,
+                action,
+                _target(notification_id),
+                outcome=AuditOutcome.FAILED,
+                detail=f"{service} Invio interrotto: errore interno ({type(error).__name__}).",
+            )
+        raise
+    reached = result.outcome in POSITIVE_OUTCOMES
+    detail = [service, f"Esito: {result.outcome.value}."]
+    if result.io_message_id:
+        detail.append(f"ID messaggio IO {result.io_message_id}.")
+    with session_scope(sessions) as session:
+        record(
+            session,
+            actor,
+            action,
+            _target(notification_id),
+            outcome=AuditOutcome.OK if reached else AuditOutcome.FAILED,
+            detail=" ".join([*detail, note]).strip(),
+        )
+    return result
 
 
 def _send(

@@ -8,6 +8,6 @@
 - store: every SQL statement of sending; config: the worker's settings;
 - worker: `appio worker`, `flow send --wait` and the Streamlit thread.
 
-May import every lower layer: errors, config, italian, domain, storage, content,
+May import every lower layer: errors, config, italian, domain, storage, audit, content,
 recipient_file, io, accounts, flows, notifications (not exports, its sibling).
 """

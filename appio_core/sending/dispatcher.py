@@ -47,6 +47,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
+from appio_core.notifications.retention import Retention
 from appio_core.sending import store
 from appio_core.sending.chunk import ChunkSender
 from appio_core.sending.claiming import claim_batch
@@ -73,6 +74,7 @@ class Dispatcher:
         http: httpx.AsyncClient | None = None,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        retention: Retention | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config or DispatcherConfig()
@@ -83,7 +85,9 @@ class Dispatcher:
         rules = Rules(self.config, clock)
         self.chunks = ChunkSender(sessions, self.leases, rules, clock, self.config.concurrency)
         self.statuses = StatusReader(sessions, self.leases, self.clients, self.config, clock)
-        self.housekeeping = Housekeeping(sessions, clock)
+        self.housekeeping = Housekeeping(
+            sessions, clock, retention=retention, worker_id=self.worker_id
+        )
 
     async def run(
         self, should_stop: Callable[[], bool] = lambda: False, once: bool = False

@@ -1,5 +1,14 @@
 """What a worker does now and then besides sending: single messages whose sending process
-died are given an outcome an operator can act on (see notifications.single)."""
+died are given an outcome an operator can act on (see notifications.single), every
+minute; personal data past its retention is purged (see notifications.retention), once a
+day.
+
+The purge is cheap to check: the time of the next one is kept in memory, and the audit
+log (where each purge is recorded) is read only when it comes, so that several workers,
+or a restarted one, do not purge again what another just did. A purge runs a few
+batches per round at most, so that sending is never held up for long; a long first
+purge (an installation enabling it on years of data) goes on round after round.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +18,23 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.permissions import Actor
+from appio_core.notifications.retention import (
+    BATCH,
+    Retention,
+    last_purge,
+    purge,
+    record_purge,
+)
 from appio_core.notifications.single import recover_interrupted
 from appio_core.storage.db import session_scope
 
 log = logging.getLogger(__name__)
+
+PURGE_EVERY = timedelta(days=1)
+PURGE_RETRY = timedelta(hours=1)  # after a purge that failed
+PURGE_BATCH = BATCH  # notifications per transaction
+PURGE_BATCHES_PER_ROUND = 10  # 20,000 notifications at most, then back to sending
 
 
 class Housekeeping:
@@ -21,11 +43,19 @@ class Housekeeping:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime],
         every: timedelta = timedelta(minutes=1),
+        *,
+        retention: Retention | None = None,
+        worker_id: str = "",
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._every = every
         self._next: datetime | None = None
+        self._purge = (
+            DailyPurge(sessions, retention, Actor.worker(f"worker {worker_id}".strip()))
+            if retention is not None and retention.enabled
+            else None
+        )
 
     def run_if_due(self) -> None:
         now = self._clock()
@@ -38,3 +68,57 @@ class Housekeeping:
             log.warning(
                 "%s single messages interrupted by a crash were given an outcome", recovered
             )
+        if self._purge is not None:
+            self._purge.run_if_due(now)
+
+
+class DailyPurge:
+    """The worker's purge of personal data, once a day across all the workers."""
+
+    def __init__(self, sessions: sessionmaker[Session], retention: Retention, who: Actor) -> None:
+        self._sessions = sessions
+        self._retention = retention
+        self._who = who
+        self._next: datetime | None = None  # None: ask the audit log
+        self._run_at: datetime | None = None  # the moment of the purge under way
+        self._purged = 0  # by the purge under way, so far
+
+    def run_if_due(self, now: datetime) -> None:
+        if self._next is not None and now < self._next:
+            return
+        try:
+            if self._run_at is None and not self._due(now):
+                return
+            self._step(now)
+        except Exception:
+            # A purge that fails must not stop sending: logged, tried again later.
+            log.exception("the purge of personal data failed; trying again in an hour")
+            self._next, self._run_at, self._purged = now + PURGE_RETRY, None, 0
+
+    def _due(self, now: datetime) -> bool:
+        """Whether a day has passed since the last purge (by any worker)."""
+        with session_scope(self._sessions) as session:
+            last = last_purge(session)
+        if last is not None and now < last + PURGE_EVERY:
+            self._next = last + PURGE_EVERY
+            return False
+        return True
+
+    def _step(self, now: datetime) -> None:
+        # One cutoff for the whole purge, even when it spans several rounds.
+        self._run_at = self._run_at or now
+        run = purge(
+            self._sessions,
+            self._retention,
+            self._run_at,
+            max_batches=PURGE_BATCHES_PER_ROUND,
+            size=PURGE_BATCH,
+        )
+        self._purged += run.purged
+        if not run.finished:
+            return  # more next round
+        with session_scope(self._sessions) as session:
+            record_purge(session, self._who, self._retention, self._purged, run.cutoff, now)
+        if self._purged:
+            log.info("personal data purged from %s notifications", self._purged)
+        self._next, self._run_at, self._purged = now + PURGE_EVERY, None, 0

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
 from appio_core.config import Settings
+from appio_core.notifications.retention import Retention
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.db import make_engine, make_sessionmaker
 
@@ -23,7 +24,12 @@ def make_dispatcher(
 ) -> Dispatcher:
     sessions = sessions or make_sessionmaker(make_engine(settings.database_url))
     return Dispatcher(
-        sessions, KeyBox(settings.secret_key), settings.io_base_url, DispatcherConfig.from_env()
+        sessions,
+        KeyBox(settings.secret_key),
+        settings.io_base_url,
+        DispatcherConfig.from_env(),
+        # The daily purge of personal data (APPIO_RETENTION_DAYS; 0: none).
+        retention=Retention(settings.retention_days, settings.secret_key),
     )
 
 

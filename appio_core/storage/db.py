@@ -6,6 +6,7 @@ a CLI command, a worker batch) owns the transaction through `session_scope`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,16 +15,34 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.config import owner_only, private_dir
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_database_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _private_database_file(path: Path) -> None:
+    """The SQLite file (and its WAL files) readable only by its owner: it holds citizens'
+    data. Created empty (a valid empty database) with that mode, so that it never exists
+    readable by others, in a directory created private."""
+    if not path.parent.exists():
+        private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # not ours to create (read-only place...): SQLite will say what is wrong
+    for name in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        owner_only(name)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

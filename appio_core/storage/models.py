@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -208,6 +209,13 @@ class Notification(Base):
         # The archive: newest first, by citizen or by service.
         Index("ix_notifications_fiscal_code", "fiscal_code", "id"),
         Index("ix_notifications_service", "service_id", "id"),
+        # The daily purge: the rows still holding personal data, oldest first.
+        Index(
+            "ix_notifications_unpurged",
+            "created_at",
+            sqlite_where=text("purged_at IS NULL"),
+            postgresql_where=text("purged_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -256,6 +264,10 @@ class Notification(Base):
     # Status reads stop after this moment (sent_at + the flow's status_check_hours).
     status_check_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Set by the purge of personal data (appio_core.notifications.retention): text, subject,
+    # the file's columns and the notice number are gone, the codice fiscale is a pseudonym.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    purge_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the retention then
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")

@@ -1,0 +1,121 @@
+"""What the audit log records: the actions, each with its Italian label, and the outcomes.
+
+An action's value is its stable code, as `appio audit list --action` takes it and the
+database keeps it; the part before the dot is its family (`--action flow` matches every
+flow action). The flows' actions are named after the registry's commands
+(appio_core.flows.registry), which a test keeps in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    LOGIN = "login"
+    LOGOUT = "logout"
+    OPERATOR_CREATE = "operator.create"
+    OPERATOR_ACTIVATE = "operator.activate"
+    OPERATOR_DEACTIVATE = "operator.deactivate"
+    OPERATOR_ROLE = "operator.role"
+    SERVICE_CREATE = "service.create"
+    SERVICE_UPDATE = "service.update"
+    SERVICE_KEYS = "service.keys"
+    SERVICE_OPERATORS = "service.operators"
+    SERVICE_ACCOUNT = "service.account"
+    KEYS_ROTATE = "keys.rotate"
+    FLOW_IMPORT = "flow.import"
+    FLOW_REPLACE_FILE = "flow.replace-file"
+    FLOW_ACTIVATE = "flow.activate"
+    FLOW_DEACTIVATE = "flow.deactivate"
+    FLOW_SEND = "flow.send"
+    FLOW_PAUSE = "flow.pause"
+    FLOW_RESUME = "flow.resume"
+    FLOW_CANCEL = "flow.cancel"
+    FLOW_RETRY_FAILED = "flow.retry-failed"
+    FLOW_RESEND_UNCERTAIN = "flow.resend-uncertain"
+    FLOW_MARK_UNCERTAIN_SENT = "flow.mark-uncertain-sent"
+    NOTIFICATION_SEND = "notification.send"
+    NOTIFICATION_RESEND = "notification.resend"
+    NOTIFICATION_MARK_SENT = "notification.mark-sent"
+    EXPORT_NOTIFICATIONS = "export.notifications"
+    EXPORT_FLOWS = "export.flows"
+    EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
+    EXPORT_AUDIT = "export.audit"
+    DATA_PURGE = "data.purge"
+
+    @property
+    def family(self) -> str:
+        return self.value.partition(".")[0]
+
+    @property
+    def label(self) -> str:
+        return ACTION_LABELS[self]
+
+    @classmethod
+    def of_flow_command(cls, command: str) -> AuditAction:
+        """The action of a flow registry's command («retry-failed» → flow.retry-failed)."""
+        return cls(f"flow.{command}")
+
+
+ACTION_LABELS: dict[AuditAction, str] = {
+    AuditAction.LOGIN: "Accesso",
+    AuditAction.LOGOUT: "Uscita",
+    AuditAction.OPERATOR_CREATE: "Nuovo operatore",
+    AuditAction.OPERATOR_ACTIVATE: "Operatore riattivato",
+    AuditAction.OPERATOR_DEACTIVATE: "Operatore disattivato",
+    AuditAction.OPERATOR_ROLE: "Ruolo dell'operatore cambiato",
+    AuditAction.SERVICE_CREATE: "Nuovo servizio",
+    AuditAction.SERVICE_UPDATE: "Servizio modificato",
+    AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",
+    AuditAction.SERVICE_OPERATORS: "Operatori abilitati al servizio",
+    AuditAction.SERVICE_ACCOUNT: "Limite dell'account IO",
+    AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
+    AuditAction.FLOW_IMPORT: "Flusso creato da file",
+    AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
+    AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
+    AuditAction.FLOW_DEACTIVATE: "Flusso: Riporta in preparazione",
+    AuditAction.FLOW_SEND: "Flusso: Invia",
+    AuditAction.FLOW_PAUSE: "Flusso: Sospendi",
+    AuditAction.FLOW_RESUME: "Flusso: Riprendi",
+    AuditAction.FLOW_CANCEL: "Flusso: Annulla",
+    AuditAction.FLOW_RETRY_FAILED: "Flusso: Reinvia falliti",
+    AuditAction.FLOW_RESEND_UNCERTAIN: "Flusso: Reinvia esiti incerti",
+    AuditAction.FLOW_MARK_UNCERTAIN_SENT: "Flusso: Segna esiti incerti come inviati",
+    AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
+    AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
+    AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
+    AuditAction.EXPORT_NOTIFICATIONS: "Esportazione delle notifiche",
+    AuditAction.EXPORT_FLOWS: "Esportazione dei flussi",
+    AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",
+    AuditAction.EXPORT_AUDIT: "Esportazione del registro attività",
+    AuditAction.DATA_PURGE: "Rimozione dei dati personali scaduti",
+}
+
+# The families, for «all the actions on ...» filters.
+FAMILY_LABELS: dict[str, str] = {
+    "login": "Accessi",
+    "logout": "Uscite",
+    "operator": "Operatori",
+    "service": "Servizi e chiavi",
+    "keys": "Chiave segreta",
+    "flow": "Flussi",
+    "notification": "Notifiche singole",
+    "export": "Esportazioni",
+    "data": "Dati personali",
+}
+
+
+def action_label(code: str) -> str:
+    """The Italian label of a stored action; a code this version does not know (written by
+    a newer one) is shown as it is."""
+    try:
+        return AuditAction(code).label
+    except ValueError:
+        return code
+
+
+class AuditOutcome(StrEnum):
+    OK = "riuscito"
+    REFUSED = "rifiutato"  # a rule said no: permission, state, wrong input, wrong password
+    FAILED = "non riuscito"  # tried, and it did not work out (IO said no, an internal error)

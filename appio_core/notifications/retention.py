@@ -1,0 +1,244 @@
+"""The purge of personal data: after the retention period (APPIO_RETENTION_DAYS) a message
+loses its text, its subject (unless it is the flow's, the same for everyone), the file's
+other columns and its notice number, and the citizen's codice fiscale becomes a
+pseudonym. Its outcome, IO's status, dates, amount and author stay, and so do every
+count of the flows and the archive.
+
+The pseudonym is a keyed hash of the codice fiscale (HMAC-SHA256 under a key derived from
+the installation's secret key), so the same citizen keeps the same pseudonym on every
+row, and nobody without the key can go back to the code. It reads `ps:` and 13 small
+letters and digits: never mistaken for a codice fiscale (16 capitals and digits), and as
+long, so the column stays as it is. A new secret key (`appio keys rotate`) gives new
+pseudonyms to the rows purged after it.
+
+A row is purged once it is over and nothing has happened to it for the retention period:
+its outcome is final (or its flow was cancelled), its status is no longer read, and it
+was created, sent and last updated before the cutoff. A purged row can no longer be
+sent again («esito incerto» can still be marked as sent) nor have its status read.
+
+The worker purges once a day (appio_core.sending.housekeeping), `appio purge` at will;
+each run is in the audit log with what it removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.accounts.security import secret_keys
+from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
+from appio_core.audit.models import AuditEntry
+from appio_core.domain import FINAL_OUTCOMES, FlowState
+from appio_core.errors import PermissionDenied
+from appio_core.italian import local_date, local_time, thousands
+from appio_core.storage.db import rowcount, session_scope
+from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
+
+PSEUDONYM_PREFIX = "ps:"
+_PSEUDONYM_CHARACTERS = 13  # 65 bits: no two citizens of a region share one
+BATCH = 2_000
+
+
+def _pseudonym_key(secret: str) -> bytes:
+    # A key of its own, derived from the installation's (the first of APPIO_SECRET_KEY, the
+    # one that encrypts): the Fernet key is not reused as it is.
+    first = secret_keys(secret)[0]
+    return hashlib.sha256(b"io-flussi pseudonimi v1\0" + first.encode()).digest()
+
+
+def pseudonym(secret_key: str, fiscal_code: str) -> str:
+    """The citizen's pseudonym: the same for the same code, `ps:` and 13 characters."""
+    if is_pseudonym(fiscal_code):
+        return fiscal_code
+    digest = hmac.new(
+        _pseudonym_key(secret_key), fiscal_code.strip().upper().encode(), hashlib.sha256
+    ).digest()
+    return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:_PSEUDONYM_CHARACTERS].lower()
+
+
+def is_pseudonym(value: str) -> bool:
+    return value.startswith(PSEUDONYM_PREFIX)
+
+
+def purge_note(days: int | None, at: datetime) -> str:
+    """What an operator reads on a purged notification (detail, exports, CLI)."""
+    after = f"dopo {days} giorni" if days else "dopo il periodo di conservazione"
+    return f"Dati rimossi {after} (il {local_date(at)})"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """The retention setting and the key of the pseudonyms."""
+
+    days: int  # 0: nothing is ever purged
+    secret_key: str = field(repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.days > 0
+
+    def cutoff(self, now: datetime) -> datetime:
+        return now - timedelta(days=self.days)
+
+
+def _due(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+    n = Notification
+    cancelled = select(Flow.id).where(Flow.state == FlowState.CANCELLED)
+    return (
+        n.purged_at.is_(None),
+        n.created_at < cutoff,
+        or_(n.sent_at.is_(None), n.sent_at < cutoff),
+        or_(n.updated_at.is_(None), n.updated_at < cutoff),
+        n.next_status_check_at.is_(None),
+        or_(n.outcome.in_(FINAL_OUTCOMES), n.flow_id.in_(cancelled)),
+    )
+
+
+def count_due(session: Session, retention: Retention, now: datetime) -> int:
+    """The notifications a purge now would change (`appio purge --dry-run`)."""
+    if not retention.enabled:
+        return 0
+    stmt = select(func.count()).select_from(Notification).where(*_due(retention.cutoff(now)))
+    return session.scalar(stmt) or 0
+
+
+def purge_batch(session: Session, retention: Retention, now: datetime, size: int = BATCH) -> int:
+    """Purges up to `size` notifications in the caller's transaction; returns how many."""
+    rows = session.execute(
+        select(
+            Notification.id,
+            Notification.fiscal_code,
+            Notification.subject,
+            Notification.error_detail,
+            Flow.subject_template,
+        )
+        .outerjoin(Flow, Flow.id == Notification.flow_id)
+        .where(*_due(retention.cutoff(now)))
+        .order_by(Notification.id)
+        .limit(size)
+    ).all()
+    if not rows:
+        return 0
+    key = retention.secret_key
+    params = []
+    for row_id, code, subject, error_detail, template in rows:
+        alias = pseudonym(key, code)
+        params.append(
+            {
+                "row_id": row_id,
+                "alias": alias,
+                # A flow's subject without placeholders is the same for everyone: kept.
+                "kept_subject": subject if template is not None and subject == template else "",
+                # IO's reasons may quote the code they were given.
+                "detail": error_detail.replace(code, alias) if error_detail else error_detail,
+            }
+        )
+    table = NOTIFICATIONS
+    statement = (
+        update(table)
+        # Twice the same row (two workers): the second finds it purged and leaves it.
+        .where(table.c.id == bindparam("row_id"), table.c.purged_at.is_(None))
+        .values(
+            fiscal_code=bindparam("alias"),
+            subject=bindparam("kept_subject"),
+            error_detail=bindparam("detail"),
+            markdown="",
+            extra="{}",
+            notice_number=None,
+            purged_at=now,
+            purge_days=retention.days,
+        )
+    )
+    return rowcount(session.connection().execute(statement, params))
+
+
+@dataclass(frozen=True)
+class PurgeRun:
+    purged: int
+    cutoff: datetime
+    finished: bool  # nothing left to purge (False: stopped after `max_batches`)
+
+
+def purge(
+    sessions: sessionmaker[Session],
+    retention: Retention,
+    now: datetime,
+    *,
+    max_batches: int | None = None,
+    size: int = BATCH,
+) -> PurgeRun:
+    """Purges batch after batch, each in a transaction of its own (short locks, whatever
+    the number of rows), until nothing is due or `max_batches` ran."""
+    purged, batches = 0, 0
+    while max_batches is None or batches < max_batches:
+        with session_scope(sessions) as session:
+            done = purge_batch(session, retention, now, size)
+        purged += done
+        batches += 1
+        if done < size:
+            return PurgeRun(purged, retention.cutoff(now), finished=True)
+    return PurgeRun(purged, retention.cutoff(now), finished=False)
+
+
+def record_purge(
+    session: Session,
+    who: Who,
+    retention: Retention,
+    purged: int,
+    cutoff: datetime,
+    at: datetime | None = None,
+) -> None:
+    record(
+        session,
+        who,
+        AuditAction.DATA_PURGE,
+        "notifiche",
+        detail=purge_detail(retention, purged, cutoff),
+        at=at,
+    )
+
+
+def purge_detail(retention: Retention, purged: int, cutoff: datetime) -> str:
+    return (
+        f"{thousands(purged)} notifiche ripulite (testo, oggetto, colonne del file e numero"
+        f" avviso rimossi, codice fiscale sostituito da uno pseudonimo): le concluse senza"
+        f" novità dal {local_time(cutoff)}; conservazione {retention.days} giorni."
+    )
+
+
+def last_purge(session: Session) -> datetime | None:
+    """When a purge last ran to its end, as the audit log says (any process)."""
+    return session.scalar(
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.action == AuditAction.DATA_PURGE.value,
+            AuditEntry.outcome == AuditOutcome.OK.value,
+        )
+    )
+
+
+def run_purge(
+    sessions: sessionmaker[Session],
+    who: Who,
+    retention: Retention,
+    clock: Callable[[], datetime] = utcnow,
+) -> PurgeRun:
+    """`appio purge`: everything due, now, by an administrator; in the audit log."""
+    now = clock()
+    with (
+        session_scope(sessions) as session,
+        recording(session, who, AuditAction.DATA_PURGE, "notifiche") as entry,
+    ):
+        entry.skip = True  # recorded below, with the count
+        if not who.is_admin:
+            raise PermissionDenied("Solo un amministratore può rimuovere i dati personali.")
+    run = purge(sessions, retention, now)
+    with session_scope(sessions) as session:
+        record_purge(session, who, retention, run.purged, run.cutoff, clock())
+    return run
