@@ -58,3 +58,23 @@ def parse_day(text: str, what: str = "La data") -> date | None:
     raise InvalidInput(
         f"{what} «{text.strip()}» non è valida: scrivila come gg/mm/aaaa, es. 31/12/2026."
     )
+
+
+_MOMENT = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s+(\d{1,2})[:.](\d{2})\s*$")
+
+
+def parse_moment(text: str, what: str = "Il momento") -> datetime | None:
+    """A day and time typed the Italian way (gg/mm/aaaa hh:mm), Europe/Rome; None when empty."""
+    if not text.strip():
+        return None
+    match = _MOMENT.match(text)
+    if match is not None:
+        day, month, year, hour, minute = (int(part) for part in match.groups())
+        try:
+            return datetime(year, month, day, hour, minute, tzinfo=ROME)
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"{what} «{text.strip()}» non è valido: scrivilo come gg/mm/aaaa hh:mm,"
+        " es. 31/12/2026 09:30."
+    )

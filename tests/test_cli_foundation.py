@@ -160,3 +160,41 @@ def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:
     missing = CliRunner().invoke(cli, ["service", "account", "altro", "--requests", "10"])
     assert missing.exit_code == 1
     assert "Errore: Nessun account IO «altro»." in missing.output
+
+
+def test_service_keys_come_from_stdin_or_the_environment_not_the_command_line(env: str) -> None:
+    from_stdin = CliRunner().invoke(
+        cli,
+        ["service", "add", "--name", "Tributi", "--service-id", "01JTRIB", "--keys-stdin"],
+        input="primary-secret-ABCD\nsecond-secret-WXYZ\n",
+    )
+    assert from_stdin.exit_code == 0, from_stdin.output
+    from_env = CliRunner().invoke(
+        cli,
+        ["service", "add", "--name", "Mensa", "--service-id", "01JMENSA"],
+        env={"APPIO_PRIMARY_KEY": "primary-env-EFGH"},
+        input="\n",
+    )
+    assert from_env.exit_code == 0, from_env.output
+    services = {s["name"]: s for s in json.loads(run("service", "list", "--format", "json").output)}
+    assert (services["Tributi"]["primary_key"], services["Tributi"]["secondary_key"]) == (
+        "••••ABCD",
+        "••••WXYZ",
+    )
+    assert services["Mensa"]["primary_key"] == "••••EFGH"
+    assert "secret" not in from_stdin.output + from_env.output
+
+
+def test_service_max_amount_is_written_in_italian_form(env: str) -> None:
+    args = ["service", "add", "--name", "Tributi", "--service-id", "01JTRIB"]
+    added = run(*args, "--keys-stdin", "--max-payment-amount", "1.234,56", input="key-12345-ABCD\n")
+    assert added.exit_code == 0, added.output
+    [service] = json.loads(run("service", "list", "--format", "json").output)
+    assert service["max_payment_amount"] == 123456
+    wrong = CliRunner().invoke(
+        cli,
+        [*args[:3], "Altro", "--service-id", "X", "--keys-stdin", "--max-payment-amount", "dieci"],
+        input="k-ABCD\n",
+    )
+    assert wrong.exit_code == 2
+    assert "--max-payment-amount" in wrong.output

@@ -16,6 +16,7 @@ from appio_core import italian
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
+from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
 from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FlowAction
@@ -48,8 +49,8 @@ STATES = [s.value for s in FlowState]
 )
 @click.option(
     "--scheduled-at",
-    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
-    help="Start no earlier than this local (Europe/Rome) time.",
+    callback=lambda _ctx, _param, value: _moment(value),
+    help="Start no earlier than this time, gg/mm/aaaa hh:mm (Italian time).",
 )
 @pass_context
 def import_(
@@ -75,7 +76,7 @@ def import_(
         description=description,
         check_profile=not no_profile_check,
         feature_level=FeatureLevel.chosen(advanced),
-        scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
+        scheduled_at=scheduled_at,
         status_check_hours=status_check_hours,
     )
     try:
@@ -280,3 +281,12 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)
     click.echo(f"{count} destinatari esportati in {output}.")
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return italian.parse_moment(value, "L'ora di inizio")
+    except InvalidInput as error:
+        raise click.BadParameter(error.message, param_hint="--scheduled-at") from None
