@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
@@ -249,6 +250,28 @@ async def test_a_refused_key_pauses_the_flow_with_a_note(
     assert flow.state == FlowState.PAUSED
     assert "IO ha rifiutato le chiavi del servizio" in (flow.dispatcher_note or "")
     assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
+
+
+async def test_keys_that_cannot_be_decrypted_pause_the_flow_with_a_note(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    service_id = demo["Tributi - TARI"]
+    flow_id = new_flow(session, operator, service_id, fiscal_codes(5))
+    service = session.get(Service, service_id)
+    assert service is not None
+    # Sealed with another installation's secret key: this one cannot open it.
+    service.primary_key_encrypted = KeyBox(Fernet.generate_key().decode()).seal("k-0000000000")
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    assert flow.state == FlowState.PAUSED
+    assert "non si possono decifrare" in (flow.dispatcher_note or "")
+    assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 5}
 
 
 async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
