@@ -8,17 +8,17 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
 from appio_core.io.client import IoClient
-from appio_core.io.http import make_http_client
+from appio_core.io.http import IoHttp, as_io_http, make_http_client
 from appio_core.io.models import ApiKeys
 from appio_core.io.rate_limit import limiter_for_account
 from appio_core.sending import store
 
 
 class Clients:
-    def __init__(self, base_url: str, box: KeyBox, http: httpx.AsyncClient | None) -> None:
+    def __init__(self, base_url: str, box: KeyBox, http: IoHttp | httpx.AsyncClient | None) -> None:
         self.base_url = base_url
         self.box = box
-        self._http = http
+        self._http = as_io_http(http) if http is not None else None
         self._owns_http = http is None
         self._clients: dict[int, IoClient] = {}
 

@@ -47,6 +47,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
+from appio_core.io.http import IoHttp
 from appio_core.notifications.retention import Retention
 from appio_core.sending import store
 from appio_core.sending.chunk import ChunkSender
@@ -71,7 +72,7 @@ class Dispatcher:
         base_url: str,
         config: DispatcherConfig | None = None,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: IoHttp | httpx.AsyncClient | None = None,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         retention: Retention | None = None,
