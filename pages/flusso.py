@@ -5,12 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.domain import FlowState
+from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow
 from appio_core.italian import local_time
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
+from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
 
@@ -54,10 +56,14 @@ def progress() -> None:
     c2.metric("Raggiunti", figures.reached)
     c3.metric("Esiti negativi", figures.negative)
     c4.metric("Da inviare", figures.waiting)
-    st.progress(
-        figures.share_done,
-        text=" · ".join(f"{outcome.value}: {n}" for outcome, n in figures.counts),
-    )
+    outcome_chart(figures)
+    if live.state == FlowState.SENDING:
+        with transaction() as session:
+            pace = send_pace(session, live.id, figures.waiting, live.started_at)
+        st.caption(f"Ritmo di invio: {pace.describe()}")
+    meaning = state_meaning(live.state, figures, live.retryable_failures)
+    if meaning:
+        (st.info if live.state == FlowState.INCOMPLETE else st.success)(meaning)
 
 
 progress()

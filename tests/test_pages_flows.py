@@ -241,3 +241,39 @@ def test_the_flow_page_offers_the_registrys_actions_for_the_state(
     at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
     shown = {b.key for b in at.button if b.key and b.key.startswith("action_")}
     assert shown == {f"action_{a.label}" for a in FLOW_ACTIONS if a.on_bar(view)}
+
+
+def _all_rows(sessions: sessionmaker[Session], flow_id: int, outcome: Outcome) -> None:
+    with sessions.begin() as session:
+        for row in session.query(Notification).filter_by(flow_id=flow_id):
+            row.outcome = outcome
+
+
+def test_a_flow_nobody_could_get_on_io_says_why_with_a_coloured_breakdown(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _all_rows(sessions, flow_id, Outcome.NOT_ON_IO)
+    _flow_in(sessions, flow_id, FlowState.INCOMPLETE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [meaning] = [i.value for i in at.info if i.value.startswith("«Invio incompleto»")]
+    assert "Inviato a 0 cittadini su 5: 5 non usano IO" in meaning
+    assert "non è un errore dell'invio" in meaning
+    assert not at.get("progress")  # no full blue bar for a flow that reached nobody
+    [chart] = at.get("vega_lite_chart")
+    spec = chart.proto.spec
+    assert "#8d8d8d" in spec and "#2e7d32" in spec  # grey for «non usano IO», green reached
+
+
+def test_a_flow_being_sent_shows_its_pace(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    with sessions.begin() as session:
+        rows = session.query(Notification).filter_by(flow_id=flow_id).order_by(Notification.id)
+        for row in list(rows)[:3]:
+            row.outcome = Outcome.ACCEPTED
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [pace] = [c.value for c in at.caption if c.value.startswith("Ritmo di invio:")]
+    assert "messaggi al minuto" in pace and "rimanent" in pace
