@@ -12,6 +12,7 @@ from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
+from appio_ui.flow_edit import edit_section
 from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
@@ -68,6 +69,7 @@ def progress() -> None:
 
 progress()
 action_bar(actor, view)
+edit_section(actor, view)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

@@ -277,3 +277,33 @@ def test_a_flow_being_sent_shows_its_pace(
     at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
     [pace] = [c.value for c in at.caption if c.value.startswith("Ritmo di invio:")]
     assert "messaggi al minuto" in pace and "rimanent" in pace
+
+
+def test_modifica_changes_an_inactive_flow_and_is_not_offered_once_active(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert [e.label for e in at.expander] == ["Modifica"]
+    [name] = [t for t in at.text_input if t.label == "Nome del flusso"]
+    name.set_value("TARI saldo")
+    [subject] = [t for t in at.text_input if t.label == "Oggetto (modello)"]
+    subject.set_value("Saldo per {{nome}}")
+    at.button(key=f"FormSubmitter:edit_flow_{flow_id}-Salva le modifiche").click().run()
+    assert at.success[0].value == "Flusso modificato."
+    assert at.title[0].value == f"Flusso n. {flow_id} – TARI saldo"
+    with sessions() as session:
+        first = session.query(Notification).filter_by(flow_id=flow_id).first()
+        assert first is not None and first.subject.startswith("Saldo per Cittadino")
+    [subject] = [t for t in at.text_input if t.label == "Oggetto (modello)"]
+    subject.set_value("Saldo per {{cognome}}")
+    at.button(key=f"FormSubmitter:edit_flow_{flow_id}-Salva le modifiche").click().run()
+    assert "il file non ha quelle colonne" in at.error[0].value
+    _flow_in(sessions, flow_id, FlowState.ACTIVE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert not at.expander
+
+
+def test_a_viewer_cannot_edit_a_flow(setup: dict[str, object]) -> None:
+    at = app_as(setup["viewer"], "pages/flusso.py", setup["flow_id"])  # type: ignore[arg-type]
+    assert not at.expander

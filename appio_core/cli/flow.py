@@ -48,6 +48,8 @@ class FlowGroup(LazyGroup):
             ("status", "status"),
             ("list", "list_"),
             ("export", "export"),
+            ("edit", "edit"),
+            ("replace-file", "replace_file"),
         )
     },
 )

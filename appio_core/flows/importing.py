@@ -30,7 +30,7 @@ from appio_core.domain import (
     Outcome,
 )
 from appio_core.errors import AppError, Conflict, InvalidInput
-from appio_core.flows.access import active_service, flow_for_send
+from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import (
     FileOptions,
@@ -362,9 +362,28 @@ def replace_recipients(
     flow_id: int,
     source: Path | bytes | BinaryIO,
     filename: str,
-    templates: Templates = Templates(),
+    templates: Templates | None = None,
+    *,
+    sheet: str | None = None,
 ) -> Flow:
-    """Swaps the file of a flow in preparation: the old rows go only if the new file is clean."""
+    """Swaps the file of a flow in preparation: the old rows go only if the new file is clean.
+
+    `templates` None keeps the flow's own (checked against the new file's columns)."""
+    flow, _ = replace_file(session, actor, flow_id, source, filename, templates, sheet=sheet)
+    return flow
+
+
+def replace_file(
+    session: Session,
+    actor: Actor,
+    flow_id: int,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates | None = None,
+    *,
+    sheet: str | None = None,
+) -> tuple[Flow, ValidationReport]:
+    """`replace_recipients`, with the new file's report (its warnings) for the page."""
     with recording(
         session,
         actor,
@@ -372,10 +391,16 @@ def replace_recipients(
         f"flusso n. {flow_id}",
         f"File «{Path(filename).name}».",
     ) as entry:
-        flow = flow_for_send(session, actor, flow_id)
+        flow = flow_or_404(session, flow_id)
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
+        flow = flow_for_send(session, actor, flow_id)
         if flow.state != FlowState.INACTIVE:
-            raise Conflict("Si possono sostituire i destinatari solo di un flusso «Inattivo».")
+            raise Conflict(
+                f"Il flusso è «{FlowState(flow.state).value}»: si possono sostituire i"
+                " destinatari solo di un flusso «Inattivo»."
+            )
+        if templates is None:
+            templates = Templates(flow.subject_template, flow.text_template, sheet)
         service = active_service(session, actor, flow.service_id)
         content = _payload(source)
         file_options = _file_options(service, templates)
@@ -392,4 +417,4 @@ def replace_recipients(
         entry.detail = (
             f"File «{flow.source_filename}»: {flow.recipients_total} destinatari (prima {before})."
         )
-        return flow
+        return flow, opened.report
