@@ -85,8 +85,20 @@ def test_nuovo_flusso_offers_the_operator_their_services(setup: dict[str, object
 
 def test_nuovo_flusso_asks_for_a_file(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
-    at.button(key="FormSubmitter:new_flow-Crea flusso").click().run()
+    at.button(key="nf_create").click().run()
     assert at.error[0].value == "Scegli il file dei destinatari."
+
+
+def test_the_day_and_hour_of_a_scheduled_send_appear_only_when_it_is_scheduled(
+    setup: dict[str, object],
+) -> None:
+    at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    assert not at.date_input and not at.time_input
+    at.checkbox(key="nf_schedule").check().run()
+    assert [d.label for d in at.date_input] == ["Giorno di invio"]
+    assert [t.label for t in at.time_input] == ["Ora di invio"]
+    at.checkbox(key="nf_schedule").uncheck().run()
+    assert not at.date_input and not at.time_input
 
 
 def test_the_detail_without_a_chosen_flow_points_to_the_archive(
