@@ -10,9 +10,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from appio_core.content.counters import template_count
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_ui.report_view import plain
 
 TEMPLATE_HELP = (
     "Scrivi {{nome_colonna}} per inserire il valore di una colonna del file, per esempio "
@@ -30,6 +32,13 @@ class FlowRequest:
     templates: Templates
     options: FlowOptions
     create: bool  # False: only check the file
+
+
+def _counter(source: str, *, subject: bool) -> None:
+    """Under a template: its length as IO counts it, against the limits, as it is typed."""
+    count = template_count(source, subject=subject)
+    shown = plain(count.text)
+    st.caption(f":red[{shown}]" if count.wrong else shown)
 
 
 def _schedule() -> dt.datetime | None:
@@ -56,9 +65,11 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         key="nf_file",
     )
     subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")
+    _counter(subject, subject=True)
     text = st.text_area(
         "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
     )
+    _counter(text, subject=False)
     sheet = st.text_input(
         "Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet"
     )

@@ -319,3 +319,15 @@ def test_modifica_changes_an_inactive_flow_and_is_not_offered_once_active(
 def test_a_viewer_cannot_edit_a_flow(setup: dict[str, object]) -> None:
     at = app_as(setup["viewer"], "pages/flusso.py", setup["flow_id"])  # type: ignore[arg-type]
     assert not at.expander
+
+
+def test_the_template_fields_count_their_characters_as_they_are_typed(
+    setup: dict[str, object],
+) -> None:
+    at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    at.text_input(key="nf_subject").input("Avviso").run()
+    assert any(":red[6 caratteri" in c.value and "ne mancano 4" in c.value for c in at.caption)
+    at.text_input(key="nf_subject").input("Avviso per {{nome}}").run()
+    assert any(c.value.startswith("11 caratteri fissi") and "nome" in c.value for c in at.caption)
+    at.text_area(key="nf_text").input("Breve").run()
+    assert any(c.value.startswith(":red[5 caratteri") for c in at.caption)

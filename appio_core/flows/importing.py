@@ -34,7 +34,9 @@ from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import (
     FileOptions,
+    RowPreview,
     open_recipient_file,
+    preview_row,
     validate_file,
 )
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, Service, utcnow
@@ -354,6 +356,20 @@ def check_flow_file(
     """The validation report of a file for a service, without importing anything."""
     service = active_service(session, actor, service_id)
     return validate_file(_payload(source), filename, _file_options(service, templates))
+
+
+def preview_flow_row(
+    session: Session,
+    actor: Actor,
+    service_id: int,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates,
+    row: int,
+) -> RowPreview:
+    """The message of the file's `row` (a spreadsheet row number) as IO will show it."""
+    service = active_service(session, actor, service_id)
+    return preview_row(_payload(source), filename, _file_options(service, templates), row)
 
 
 def replace_recipients(

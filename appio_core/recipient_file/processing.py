@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
+from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
-from appio_core.recipient_file.checks import Checked, check_rows, duplicates
-from appio_core.recipient_file.columns import Layout
+from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
+from appio_core.recipient_file.columns import LABELS, MARKDOWN, SUBJECT, Layout
 from appio_core.recipient_file.guards import SpreadsheetError
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
@@ -68,3 +71,57 @@ def run(request: Request, send: Callable[[bytes, bytes], None]) -> None:
         return
     for batch in recipient_batches(found, checked, request.chunk_rows):
         send(wire.CHUNK, wire.encode_table(batch))
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    source: Path | bytes
+    filename: str
+    options: FileOptions
+    row: int  # the spreadsheet's row number (the header is row 1)
+
+
+def preview(request: PreviewRequest, send: Callable[[bytes, bytes], None]) -> None:
+    """The child's task for a row's preview: its message as IO will show it, or why not."""
+    options = request.options
+    try:
+        sheet = read_sheet(
+            request.source, request.filename, options.sheet, options.max_bytes, options.limits
+        )
+        found = layout(sheet, options)
+    except SpreadsheetError as exc:
+        send(wire.PREVIEW, wire.encode_preview({"error": exc.message}))
+        return
+    except FileProblems as problems:
+        message = " ".join(e.message for e in problems.errors)
+        send(wire.PREVIEW, wire.encode_preview({"error": message}))
+        return
+    send(wire.PREVIEW, wire.encode_preview(row_preview(found, request.row)))
+
+
+def row_preview(found: Layout, row: int) -> dict[str, object]:
+    rows = found.sheet.rows
+    where = np.flatnonzero(rows == row)
+    first, last = int(rows[0]), int(rows[-1])
+    if not len(where):
+        return {
+            "error": f"La riga {row} non è tra i destinatari del file: scegli una riga da"
+            f" {first} a {last}.",
+            "first": first,
+            "last": last,
+        }
+    at = int(where[0])
+    chunk = found.sheet.data.iloc[at : at + 1]
+    fields = {
+        LABELS[name]: cell_text(chunk[position].iloc[0])
+        for name, position in found.fields.items()
+        if name not in (SUBJECT, MARKDOWN)
+    }
+    return {
+        "row": row,
+        "first": first,
+        "last": last,
+        "subject": str(render(found, chunk, found.subject, SUBJECT)[0]),
+        "markdown": str(render(found, chunk, found.text, MARKDOWN)[0]),
+        "fields": fields,
+    }

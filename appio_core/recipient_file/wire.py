@@ -22,6 +22,7 @@ from appio_core.recipient_file.report import (
 
 REPORT = b"R"
 CHUNK = b"C"
+PREVIEW = b"V"
 _LENGTH = struct.Struct("<Q")
 _ISSUE_SCHEMA = pa.schema(
     [("row", pa.int64())] + [(name, pa.large_string()) for name in ISSUE_COLUMNS[1:]]
@@ -80,6 +81,20 @@ def decode_report(body: bytes) -> ValidationReport:
         )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise WireError(str(exc)) from None
+
+
+def encode_preview(preview: dict[str, object]) -> bytes:
+    return json.dumps(preview, ensure_ascii=False).encode()
+
+
+def decode_preview(body: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise WireError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise WireError("a preview is an object")
+    return data
 
 
 def _issues_table(frame: pd.DataFrame) -> pa.Table:

@@ -177,3 +177,33 @@ def test_an_import_refused_carries_the_report_appio_flow_validate_gives(
     expected = validate_file(content, "destinatari.csv", options).to_dict()
     assert refused.value.report.to_dict() == expected
     assert refused.value.report.error_rows == 2
+
+
+def test_a_rows_preview_is_its_message_as_io_will_show_it(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    from appio_core.flows.importing import Templates, preview_flow_row
+
+    codes = fiscal_codes(3)
+    content = (
+        "codice_fiscale;nome;importo\n"
+        + "".join(f"{cf};*Cittadino {i}*;12,50\n" for i, cf in enumerate(codes))
+    ).encode()
+    templates = Templates("Avviso per {{nome}}", TEXT)
+    preview = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", templates, 3
+    )
+    assert preview.error is None
+    assert preview.subject == "Avviso per *Cittadino 1*"
+    # In the Markdown text a value stays literal: its asterisks are escaped.
+    assert preview.markdown.startswith(r"Gentile \*Cittadino 1\*, ti ricordiamo")
+    assert preview.fields == {"codice fiscale": codes[1], "importo": "12,50"}
+    assert (preview.first, preview.last) == (2, 4)
+    missing = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", templates, 9
+    )
+    assert missing.error == "La riga 9 non è tra i destinatari del file: scegli una riga da 2 a 4."
+    unknown = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", Templates("Per {{x}}"), 2
+    )
+    assert unknown.error is not None and "non ha una colonna «x»" in unknown.error

@@ -1,0 +1,52 @@
+"""«Nuovo flusso» before the flow exists, in a real browser: the preview of a row as IO will
+show it, the meaning of each column, the test send to IO's test citizen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from ..flows.conftest import TEXT, fiscal_codes
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+
+def _file(tmp_path: Path) -> Path:
+    codes = fiscal_codes(3, seed=91)
+    lines = ["codice_fiscale;nome;importo"] + [
+        f"{cf};**Cittadino {i}** ![x](https://example.org/x.png);{10 + i},50"
+        for i, cf in enumerate(codes)
+    ]
+    path = tmp_path / "comunicazione.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _check(page: Page, app_url: str, file: Path) -> None:
+    login(page, app_url, "mrossi", "demo-operatore-2026")
+    page.get_by_role("link", name="Nuovo flusso").click()
+    page.get_by_role("textbox", name="Nome del flusso").fill("Comunicazione con importo")
+    page.locator("input[type=file]").set_input_files(str(file))
+    expect(page.get_by_role("button", name=f"Remove {file.name}")).to_be_visible()
+    page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per {{nome}}")
+    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
+    page.get_by_role("button", name="Verifica file").click()
+
+
+def test_a_row_is_previewed_as_io_will_show_it_without_remote_images(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    _check(page, app_url, _file(tmp_path))
+    expect(page.get_by_text("Anteprima di un messaggio")).to_be_visible()
+    expect(page.get_by_text("Riga 2, come la mostrerà IO")).to_be_visible()
+    preview = page.get_by_text("Gentile **Cittadino 0**", exact=False)
+    expect(preview).to_be_visible()  # the value's Markdown stays literal in the text
+    page.get_by_role("spinbutton", name="Riga del file da mostrare").fill("4")
+    page.get_by_role("spinbutton", name="Riga del file da mostrare").press("Enter")
+    expect(page.get_by_text("Gentile **Cittadino 2**", exact=False)).to_be_visible()
+    assert not [url for url in requested if "example.org" in url]
