@@ -9,6 +9,7 @@ import streamlit as st
 
 from appio_core.accounts.permissions import Actor
 from appio_core.flows.importing import Templates, preview_flow_row
+from appio_core.recipient_file.columns import ROLE_LABELS, TEXT_ONLY
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import RowPreview
 from appio_ui.attempt import attempt
@@ -40,10 +41,33 @@ def checked_report() -> ValidationReport | None:
 
 
 def current_templates() -> Templates:
+    """Templates, sheet and the columns' meaning as the page holds them now."""
     state = st.session_state
     return Templates(
-        state.get("nf_subject") or None, state.get("nf_text") or None, state.get("nf_sheet") or None
+        state.get("nf_subject") or None,
+        state.get("nf_text") or None,
+        state.get("nf_sheet") or None,
+        chosen_columns(),
     )
+
+
+def _column_key(file_id: str, position: int) -> str:
+    return f"nf_column_{file_id}_{position}"
+
+
+def chosen_columns() -> tuple[tuple[str, str], ...]:
+    """Every column of the checked file with the meaning shown for it (the operator's
+    choice, or what the check found): what is shown is what the flow uses."""
+    report = checked_report()
+    upload = _upload()
+    if report is None or upload is None:
+        return ()
+    by_label = {label: role for role, label in ROLE_LABELS.items()}
+    chosen = []
+    for position, (header, role) in enumerate(report.columns):
+        label = st.session_state.get(_column_key(upload.file_id, position))
+        chosen.append((header, by_label.get(label, role) if label else role))
+    return tuple(chosen)
 
 
 def checked_sections(actor: Actor, service_id: int) -> None:
@@ -51,8 +75,34 @@ def checked_sections(actor: Actor, service_id: int) -> None:
     if report is None:
         return
     show_report(report)
+    if report.columns:
+        _column_meanings(report)
     if report.usable:
         _preview(actor, service_id)
+
+
+def _column_meanings(report: ValidationReport) -> None:
+    st.subheader("Significato delle colonne")
+    st.caption(
+        "Come è letta ogni colonna del file. «Solo testo»: il valore serve solo ai modelli"
+        " ({{nome_colonna}}). Su una Comunicazione le colonne «importo» e «numero avviso» sono"
+        " solo testo: scegli «importo pagoPA» se sono un pagamento. Dopo una modifica premi di"
+        " nuovo «Verifica file»."
+    )
+    upload = _upload()
+    labels = list(ROLE_LABELS.values())
+    columns = st.columns(min(4, len(report.columns)))
+    changed = False
+    for position, (header, role) in enumerate(report.columns):
+        label = columns[position % len(columns)].selectbox(
+            header,
+            labels,
+            index=labels.index(ROLE_LABELS.get(role, ROLE_LABELS[TEXT_ONLY])),
+            key=_column_key(upload.file_id, position),
+        )
+        changed |= label != ROLE_LABELS.get(role)
+    if changed:
+        st.info("Hai cambiato il significato di qualche colonna: premi di nuovo «Verifica file».")
 
 
 def _preview(actor: Actor, service_id: int) -> None:
@@ -87,13 +137,14 @@ def row_preview(actor: Actor, service_id: int, row: int) -> RowPreview | None:
     if upload is None:
         return None
     templates = current_templates()
-    key = (upload.file_id, service_id, templates, row)
+    key = (upload.file_id, service_id, templates, row, st.session_state.get("nf_natura"))
     cache: dict[Any, RowPreview] = st.session_state.setdefault(_PREVIEWS, {})
     if key not in cache:
         content, filename = upload.getvalue(), upload.name
+        natura = st.session_state.get("nf_natura")
         found = attempt(
             lambda session: preview_flow_row(
-                session, actor, service_id, content, filename, templates, row
+                session, actor, service_id, content, filename, templates, row, natura
             )
         )
         if found is None:

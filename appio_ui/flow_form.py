@@ -14,6 +14,7 @@ from appio_core.content.counters import template_count
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_ui.flow_check import current_templates
 from appio_ui.report_view import plain
 
 TEMPLATE_HELP = (
@@ -70,9 +71,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
     )
     _counter(text, subject=False)
-    sheet = st.text_input(
-        "Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet"
-    )
+    st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet")
     c3, c4, c5 = st.columns(3)
     check_profile = c3.checkbox(
         "Verifica il profilo prima di inviare", value=True, key="nf_check_profile"
@@ -103,7 +102,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         natura=natura,
         filename=upload.name,
         content=upload.getvalue(),
-        templates=Templates(subject or None, text or None, sheet or None),
+        templates=current_templates(),
         options=FlowOptions(
             description=description,
             check_profile=check_profile,

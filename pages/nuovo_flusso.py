@@ -41,6 +41,7 @@ def _check(request: FlowRequest) -> None:
             request.content,
             request.filename,
             request.templates,
+            request.natura,
         )
     )
     if report is not None:

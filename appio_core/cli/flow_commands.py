@@ -14,6 +14,7 @@ import click
 
 from appio_core import italian
 from appio_core.accounts.services import find_service
+from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
@@ -37,6 +38,7 @@ STATES = [s.value for s in FlowState]
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--sheet")
+@click.option("--column", "columns", multiple=True, callback=column_choices, help=COLUMN_HELP)
 @click.option("--no-profile-check", is_flag=True, help="Do not check the profile first.")
 @click.option("--advanced", is_flag=True, help="ADVANCED messages (read/payment status).")
 @click.option(
@@ -63,6 +65,7 @@ def import_(
     text_template: str | None,
     text_template_file: Path | None,
     sheet: str | None,
+    columns: tuple[tuple[str, str], ...],
     no_profile_check: bool,
     advanced: bool,
     status_check_hours: int,
@@ -89,7 +92,7 @@ def import_(
                 natura=natura,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet),
+                templates=importing.Templates(subject_template, text_template, sheet, columns),
                 options=options,
             )
     except importing.FlowFileRefused as refused:
@@ -131,13 +134,16 @@ def edit(
 @click.argument("flow_id", type=int)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--sheet", help="Foglio da leggere nei file .xlsx (di norma il primo).")
+@click.option("--column", "columns", multiple=True, callback=column_choices, help=COLUMN_HELP)
 @pass_context
-def replace_file(ctx: Context, flow_id: int, file: Path, sheet: str | None) -> None:
+def replace_file(
+    ctx: Context, flow_id: int, file: Path, sheet: str | None, columns: tuple[tuple[str, str], ...]
+) -> None:
     """Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli)."""
     try:
         with ctx.transaction() as session:
             flow = importing.replace_recipients(
-                session, ctx.actor, flow_id, file, file.name, sheet=sheet
+                session, ctx.actor, flow_id, file, file.name, sheet=sheet, columns=columns
             )
             total = flow.recipients_total
     except importing.FlowFileRefused as refused:

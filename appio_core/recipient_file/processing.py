@@ -17,7 +17,7 @@ import numpy as np
 from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
 from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
-from appio_core.recipient_file.columns import LABELS, MARKDOWN, SUBJECT, Layout
+from appio_core.recipient_file.columns import LABELS, MARKDOWN, SUBJECT, Layout, column_roles
 from appio_core.recipient_file.guards import SpreadsheetError
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
@@ -46,10 +46,19 @@ def check_file(
             None,
             None,
         )
+    columns = list(
+        zip(
+            sheet.headers,
+            column_roles(sheet.headers, options.columns, options.payment_columns),
+            strict=True,
+        )
+    )
     try:
         found = layout(sheet, options)
     except FileProblems as problems:
-        report = ValidationReport(filename, rows=problems.rows, file_errors=problems.errors)
+        report = ValidationReport(
+            filename, rows=problems.rows, file_errors=problems.errors, columns=columns
+        )
         return report, None, None
     checked = check_rows(found, sheet.data, sheet.rows, options)
     report = ValidationReport(
@@ -59,6 +68,7 @@ def check_file(
         error_frame=issues_frame(checked.errors),
         warning_frame=issues_frame([*checked.warnings, *duplicates(found, checked)]),
         duplicate_rows=checked.duplicate_rows,
+        columns=columns,
     )
     return report, found, checked
 

@@ -54,6 +54,7 @@ def encode_report(report: ValidationReport) -> bytes:
         "file_errors": [[e.code, e.message] for e in report.file_errors],
         "template_errors": [[e.code, e.message] for e in report.template_errors],
         "duplicate_rows": [[k, list(v)] for k, v in report.duplicate_rows.items()],
+        "columns": [[header, role] for header, role in report.columns],
     }
     parts = [json.dumps(head).encode()]
     parts += [encode_table(_issues_table(f)) for f in (report.error_frame, report.warning_frame)]
@@ -78,6 +79,7 @@ def decode_report(body: bytes) -> ValidationReport:
             error_frame=_issues_frame(decode_table(errors)),
             warning_frame=_issues_frame(decode_table(warnings)),
             duplicate_rows={int(k): tuple(int(r) for r in v) for k, v in head["duplicate_rows"]},
+            columns=[(str(h), str(r)) for h, r in head.get("columns", [])],
         )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise WireError(str(exc)) from None

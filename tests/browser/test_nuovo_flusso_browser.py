@@ -3,6 +3,7 @@ show it, the meaning of each column, the test send to IO's test citizen."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,19 @@ def test_a_row_is_previewed_as_io_will_show_it_without_remote_images(
     page.get_by_role("spinbutton", name="Riga del file da mostrare").press("Enter")
     expect(page.get_by_text("Gentile **Cittadino 2**", exact=False)).to_be_visible()
     assert not [url for url in requested if "example.org" in url]
+
+
+def test_on_a_comunicazione_importo_is_text_unless_the_operator_says_otherwise(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    _check(page, app_url, _file(tmp_path))
+    expect(page.get_by_text("Significato delle colonne")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"File valido\. 3 righe"))).to_be_visible()
+    meaning = page.get_by_role("combobox", name="importo", exact=True)
+    expect(meaning).to_have_value("solo testo")
+    meaning.click()
+    page.get_by_role("option", name="importo pagoPA").click()
+    expect(page.get_by_text("Hai cambiato il significato di qualche colonna")).to_be_visible()
+    page.get_by_role("button", name="Verifica file").click()
+    expect(page.get_by_text(re.compile(r"Il file ha errori da correggere"))).to_be_visible()
+    expect(page.get_by_text("pagamenti incompleti", exact=False).first).to_be_visible()
