@@ -8,13 +8,16 @@ from typing import Any
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import FeatureLevel
 from appio_core.flows.importing import Templates, preview_flow_row
+from appio_core.flows.trial import send_file_trial
 from appio_core.recipient_file.columns import ROLE_LABELS, TEXT_ONLY
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import RowPreview
 from appio_ui.attempt import attempt
 from appio_ui.message_preview import message_preview
 from appio_ui.report_view import plain, show_report
+from appio_ui.trial_send import trial_button
 
 _REPORT = "nf_report"
 _PREVIEWS = "nf_previews"
@@ -79,6 +82,23 @@ def checked_sections(actor: Actor, service_id: int) -> None:
         _column_meanings(report)
     if report.usable:
         _preview(actor, service_id)
+    if not report.has_errors:
+        _trial(actor, service_id)
+
+
+def _trial(actor: Actor, service_id: int) -> None:
+    upload = _upload()
+    content, filename = upload.getvalue(), upload.name
+    templates = current_templates()
+    natura = st.session_state.get("nf_natura")
+    level = FeatureLevel.chosen(bool(st.session_state.get("nf_advanced")))
+    st.subheader("Invio di prova")
+    trial_button(
+        "nf_trial",
+        lambda sessions, box, base_url: send_file_trial(
+            sessions, actor, service_id, content, filename, templates, natura, box, base_url, level
+        ),
+    )
 
 
 def _column_meanings(report: ValidationReport) -> None:

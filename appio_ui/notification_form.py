@@ -148,7 +148,7 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         st.markdown("**Anteprima, come la mostrerà IO**")
         message_preview(subject, text)
     if sent is not None:
-        _show_result(sent)
+        show_send_result(sent)
         st.button("Nuova notifica", icon=":material/add:", on_click=new_message, type="primary")
         return
     left, right = st.columns(2)
@@ -214,7 +214,7 @@ def _send(actor: Actor, services: dict[str, int]) -> None:
     st.rerun()
 
 
-def _show_result(result: SingleResult) -> None:
+def show_send_result(result: SingleResult) -> None:
     if result.repeated:
         st.info(
             f"Questa notifica era già stata inviata (n. {result.id}): non è stata inviata di"

@@ -7,6 +7,7 @@ import streamlit as st
 from appio_core.domain import FlowState
 from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow
+from appio_core.flows.trial import TRIAL_STATES, send_flow_trial
 from appio_core.italian import local_time
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
@@ -16,6 +17,7 @@ from appio_ui.flow_edit import edit_section
 from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
+from appio_ui.trial_send import trial_button
 
 actor = require_actor()
 flow_id = requested_id("flusso", "flow_id")
@@ -69,6 +71,11 @@ def progress() -> None:
 
 progress()
 action_bar(actor, view)
+if actor.can_send and view.state in TRIAL_STATES:
+    trial_button(
+        f"trial_{view.id}",
+        lambda sessions, box, base_url: send_flow_trial(sessions, actor, view.id, box, base_url),
+    )
 edit_section(actor, view)
 
 st.subheader("Destinatari")

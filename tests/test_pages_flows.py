@@ -331,3 +331,19 @@ def test_the_template_fields_count_their_characters_as_they_are_typed(
     assert any(c.value.startswith("11 caratteri fissi") and "nome" in c.value for c in at.caption)
     at.text_area(key="nf_text").input("Breve").run()
     assert any(c.value.startswith(":red[5 caratteri") for c in at.caption)
+
+
+def test_invio_di_prova_sends_the_first_message_to_ios_test_citizen(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    at.button(key=f"trial_{flow_id}").click().run()
+    [done] = at.success
+    assert done.value.startswith("Notifica n. ") and "**accettato**" in done.value
+    with sessions() as session:
+        trial = session.query(Notification).filter_by(fiscal_code="AAAAAA00A00A000A").one()
+        assert trial.flow_id is None and trial.subject == "Avviso per Cittadino 0"
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert not [b for b in at.button if b.key == f"trial_{flow_id}"]

@@ -13,11 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from appio_core.content import amounts, due_dates, notice_numbers
 from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
 from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
-from appio_core.recipient_file.columns import LABELS, MARKDOWN, SUBJECT, Layout, column_roles
+from appio_core.recipient_file.columns import (
+    AMOUNT,
+    DUE_DATE,
+    LABELS,
+    MARKDOWN,
+    NOTICE_NUMBER,
+    SUBJECT,
+    Layout,
+    column_roles,
+)
 from appio_core.recipient_file.guards import SpreadsheetError
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
@@ -110,9 +121,11 @@ def preview(request: PreviewRequest, send: Callable[[bytes, bytes], None]) -> No
 
 
 def row_preview(found: Layout, row: int) -> dict[str, object]:
+    """`row`'s message (the first recipient's when `row` is 0)."""
     rows = found.sheet.rows
-    where = np.flatnonzero(rows == row)
     first, last = int(rows[0]), int(rows[-1])
+    row = row or first
+    where = np.flatnonzero(rows == row)
     if not len(where):
         return {
             "error": f"La riga {row} non è tra i destinatari del file: scegli una riga da"
@@ -134,4 +147,20 @@ def row_preview(found: Layout, row: int) -> dict[str, object]:
         "subject": str(render(found, chunk, found.subject, SUBJECT)[0]),
         "markdown": str(render(found, chunk, found.text, MARKDOWN)[0]),
         "fields": fields,
+        **_payment(found, chunk),
     }
+
+
+def _payment(found: Layout, chunk: pd.DataFrame) -> dict[str, object]:
+    """The row's payment data as the import would store it (None where blank or wrong)."""
+    fields = found.fields
+    amount = notice = due = None
+    if AMOUNT in fields:
+        cents = amounts.amount_column(chunk[fields[AMOUNT]]).cents.iloc[0]
+        amount = None if pd.isna(cents) else int(cents)
+    if NOTICE_NUMBER in fields:
+        notice = str(notice_numbers.notice_column(chunk[fields[NOTICE_NUMBER]]).values.iloc[0])
+    if DUE_DATE in fields:
+        value = due_dates.due_date_column(chunk[fields[DUE_DATE]]).values.iloc[0]
+        due = None if pd.isna(value) else str(value)
+    return {"amount": amount, "notice_number": notice or None, "due_date": due}

@@ -111,10 +111,15 @@ class RowPreview:
     first: int | None = None  # the file's first and last recipient rows
     last: int | None = None
     error: str | None = None
+    # The payment data as the import stores it: cents, digits, ISO-8601 UTC.
+    amount: int | None = None
+    notice_number: str | None = None
+    due_date: str | None = None
 
 
 def preview_row(source: Source, filename: str, options: FileOptions, row: int) -> RowPreview:
-    """Reads the file again in the sandbox (no row checks) and renders `row`'s message."""
+    """Reads the file again in the sandbox (no row checks) and renders `row`'s message
+    (the first recipient's when `row` is 0)."""
     payload = _payload(source, options.max_bytes)
     if isinstance(payload, FileError):
         return RowPreview(row, error=payload.message)
@@ -139,11 +144,18 @@ def preview_row(source: Source, filename: str, options: FileOptions, row: int) -
         first=_number(data.get("first")),
         last=_number(data.get("last")),
         error=None if data.get("error") is None else str(data["error"]),
+        amount=_number(data.get("amount")),
+        notice_number=_text(data.get("notice_number")),
+        due_date=_text(data.get("due_date")),
     )
 
 
 def _number(value: object) -> int | None:
-    return value if isinstance(value, int) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _payload(source: Source, max_bytes: int) -> Path | bytes | FileError:

@@ -52,6 +52,15 @@ def test_a_row_is_previewed_as_io_will_show_it_without_remote_images(
     expect(page.get_by_text("Gentile **Cittadino 2**", exact=False)).to_be_visible()
     assert not [url for url in requested if "example.org" in url]
 
+    page.get_by_role("button", name="Invio di prova").click()
+    expect(
+        page.get_by_text("Invio di prova al cittadino di prova AAAAAA00A00A000A")
+    ).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Notifica n\. \d+: accettato"))).to_be_visible()
+    page.get_by_role("link", name="Notifiche", exact=True).click()
+    grid = page.frame_locator("iframe").first
+    expect(grid.get_by_text("AAAAAA00A00A000A").first).to_be_visible()
+
 
 def test_on_a_comunicazione_importo_is_text_unless_the_operator_says_otherwise(
     page: Page, app_url: str, tmp_path: Path
