@@ -26,6 +26,7 @@ class AuditAction(StrEnum):
     KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
+    FLOW_EDIT = "flow.edit"
     FLOW_ACTIVATE = "flow.activate"
     FLOW_DEACTIVATE = "flow.deactivate"
     FLOW_SEND = "flow.send"
@@ -73,6 +74,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
+    AuditAction.FLOW_EDIT: "Flusso modificato",
     AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
     AuditAction.FLOW_DEACTIVATE: "Flusso: Riporta in preparazione",
     AuditAction.FLOW_SEND: "Flusso: Invia",

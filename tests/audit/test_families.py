@@ -42,7 +42,7 @@ from appio_core.exports.workbooks import (
     write_flows,
     write_notifications,
 )
-from appio_core.flows import actions, importing
+from appio_core.flows import actions, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.simulator import Kind
@@ -408,6 +408,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             "f.csv",
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         )
+        editing.edit_flow(session, operator, other, editing.FlowChanges(name="Bozza 2"))
         ids = [r.id for r in session.query(Notification.id).filter(Notification.flow_id == flow_id)]
     for action in FLOW_ACTIONS:
         with session_scope(sessions) as session:

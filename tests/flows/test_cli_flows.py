@@ -226,3 +226,36 @@ def test_a_worker_setting_that_is_not_a_number_is_refused_in_one_line(
     assert result.output.splitlines()[-1] == (
         "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti»."
     )
+
+
+def test_column_says_what_a_column_means_on_validate_and_import(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    payment = tmp_path / "con-importo.csv"
+    codes = fiscal_codes(2, seed=8)
+    payment.write_text(
+        "codice_fiscale;nome;importo\n"
+        + "".join(f"{cf};Nome {i};12,50\n" for i, cf in enumerate(codes))
+    )
+    common = [
+        "--subject-template",
+        "Avviso per {{nome}}",
+        "--text-template-file",
+        str(files["text"]),
+    ]
+    as_text = run("flow", "validate", str(payment), "--natura", "Comunicazione", *common)
+    assert as_text.exit_code == 0, as_text.output
+    assert "importo = solo testo" in as_text.output
+    as_payment = run(
+        "flow", "validate", str(payment), "--natura", "Comunicazione",
+        "--column", "Importo=importo pagoPA", *common,
+    )  # fmt: skip
+    assert as_payment.exit_code == 1  # a payment needs its notice number
+    assert "importo = importo pagoPA" in as_payment.output
+    wrong = run("flow", "validate", str(payment), "--column", "importo=soldi", *common)
+    assert wrong.exit_code == 2 and "Significato «soldi» sconosciuto" in wrong.output
+    imported = run(
+        "flow", "import", str(payment), "--service", "Tributi - TARI", "--name", "Con importo",
+        "--natura", "Avviso di pagamento", "--column", "importo=solo testo", *common,
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
