@@ -328,7 +328,7 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",
         f"Stato su IO: {detail.io_status}",
-        f"Stato Mail: {detail.email_status}",
+        f"Stato e-mail: {detail.email_status}",
         f"Lettura: {detail.read_status}",
         f"Pagamento: {detail.payment_status}",
     ]
