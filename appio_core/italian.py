@@ -19,6 +19,11 @@ def thousands(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
+def counted(number: int, one: str, many: str) -> str:
+    """A count with its noun agreeing: (1, flusso, flussi) -> '1 flusso'; 1234 -> '1.234 flussi'."""
+    return f"{thousands(number)} {one if number == 1 else many}"
+
+
 def euro(cents: int | None) -> str:
     """Euro cents the Italian way: 123456 -> '€ 1.234,56'; None -> ''."""
     if cents is None:

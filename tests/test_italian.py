@@ -6,7 +6,7 @@ import pytest
 
 from appio_core.content.amounts import format_cents
 from appio_core.errors import InvalidInput
-from appio_core.italian import euro, parse_euro, plain_euro
+from appio_core.italian import counted, euro, parse_euro, plain_euro
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,9 @@ def test_other_writings_are_refused_with_what_to_type(typed: str) -> None:
 def test_amounts_are_shown_one_way_everywhere() -> None:
     assert euro(123_456) == format_cents(123_456) == "€ 1.234,56"
     assert plain_euro(1_000_000) == "10.000,00"
+
+
+def test_counts_agree_with_their_noun() -> None:
+    assert counted(1, "flusso", "flussi") == "1 flusso"
+    assert counted(0, "flusso", "flussi") == "0 flussi"
+    assert counted(1234, "flusso", "flussi") == "1.234 flussi"
