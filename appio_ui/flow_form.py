@@ -49,7 +49,9 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         sheet = st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.")
         c3, c4, c5 = st.columns(3)
         check_profile = c3.checkbox("Verifica il profilo prima di inviare", value=True)
-        advanced = c4.checkbox("Messaggi ADVANCED (stato di lettura e pagamento)")
+        advanced = c4.checkbox(
+            "Messaggi avanzati", help="IO comunica lo stato di lettura e di pagamento."
+        )
         schedule = c5.checkbox("Programma l'invio")
         c6, c7, c8 = st.columns(3)
         day = c6.date_input("Giorno di invio", value=dt.date.today(), format="DD/MM/YYYY")
