@@ -75,6 +75,31 @@ _VISIBLE_TEXT = """() => {
 }"""
 
 
+# The grid cells that must always show whole (a cut codice fiscale cannot be read).
+_CUT_CELLS = """(columns) => {
+  const cut = [];
+  for (const cell of document.querySelectorAll('.ag-cell')) {
+    const column = cell.getAttribute('col-id');
+    if (!columns.includes(column)) continue;
+    const value = cell.querySelector('.ag-cell-value') || cell;
+    if (value.scrollWidth > value.clientWidth + 1 || value.scrollHeight > value.clientHeight + 1)
+      cut.push(column + ': ' + value.textContent);
+  }
+  return cut;
+}"""
+WHOLE_COLUMNS = ["fiscal_code", "io_message_id", "name", "error_detail", "subject", "detail"]
+
+
+def cut_cells(page: Page) -> list[str]:
+    cut: list[str] = []
+    for frame in page.frames:
+        try:
+            cut += frame.evaluate(_CUT_CELLS, WHOLE_COLUMNS)
+        except Exception:  # a frame that went away while reading
+            continue
+    return cut
+
+
 def visible_text(page: Page) -> str:
     texts = []
     for frame in page.frames:
@@ -114,6 +139,7 @@ def _look(page: Page, name: str, screenshots: Path, problems: list[str]) -> None
         (ONE_PLURAL, "«1» con il plurale"),
     ):
         problems += [f"{name}: {what}: {m.group(0)!r}" for m in pattern.finditer(text)]
+    problems += [f"{name}: cella tagliata: {cell}" for cell in cut_cells(page)]
 
 
 def test_every_page_is_italian_local_and_photographed(
