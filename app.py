@@ -6,9 +6,12 @@ import streamlit as st
 
 from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout
+from appio_ui.look import ICON, apply_look
 from appio_ui.runtime import check_settings, ensure_background_worker
 
-st.set_page_config(page_title="IO Flussi", page_icon=":material/send:", layout="wide")
+# A file of the repository: a Material icon would be fetched from fonts.gstatic.com.
+st.set_page_config(page_title="IO Flussi", page_icon=str(ICON), layout="wide")
+apply_look()
 check_settings()
 
 actor = current_actor()

@@ -19,6 +19,11 @@ def thousands(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
+def counted(number: int, one: str, many: str) -> str:
+    """A count with its noun agreeing: (1, flusso, flussi) -> '1 flusso'; 1234 -> '1.234 flussi'."""
+    return f"{thousands(number)} {one if number == 1 else many}"
+
+
 def euro(cents: int | None) -> str:
     """Euro cents the Italian way: 123456 -> '€ 1.234,56'; None -> ''."""
     if cents is None:
@@ -26,6 +31,11 @@ def euro(cents: int | None) -> str:
     sign = "-" if cents < 0 else ""
     whole, rest = divmod(abs(cents), 100)
     return f"€ {sign}{thousands(whole)},{rest:02d}"
+
+
+def plain_euro(cents: int) -> str:
+    """Euro cents as typed in a form, without the sign: 1000000 -> '10.000,00'."""
+    return euro(cents).removeprefix("€ ")
 
 
 def local_time(moment: datetime | None) -> str:
@@ -78,3 +88,24 @@ def parse_moment(text: str, what: str = "Il momento") -> datetime | None:
         f"{what} «{text.strip()}» non è valido: scrivilo come gg/mm/aaaa hh:mm,"
         " es. 31/12/2026 09:30."
     )
+
+
+# An amount typed in a form: 1.234,56 / 1234,56 / 1234 / € 12,50 (spaces, «€», «EUR» ignored).
+# A dot followed by three digits separates thousands (the Italian reading of 1.234).
+_EURO_JUNK = re.compile(r"(?i)\s|€|eur(o)?")
+_EURO = re.compile(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{1,2}))?$")
+
+
+def parse_euro(text: str, what: str = "L'importo") -> int | None:
+    """An amount typed the Italian way, in euro cents; None when left empty."""
+    compact = _EURO_JUNK.sub("", text)
+    if not compact:
+        return None
+    match = _EURO.match(compact)
+    if match is None:
+        raise InvalidInput(
+            f"{what} «{text.strip()}» non è valido: scrivilo in euro come 1.234,56 o 10000,"
+            " con la virgola per i centesimi."
+        )
+    whole, _, decimals = compact.partition(",")
+    return int(whole.replace(".", "")) * 100 + int((decimals + "00")[:2])

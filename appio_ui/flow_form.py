@@ -76,7 +76,11 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     check_profile = c3.checkbox(
         "Verifica il profilo prima di inviare", value=True, key="nf_check_profile"
     )
-    advanced = c4.checkbox("Messaggi ADVANCED (stato di lettura e pagamento)", key="nf_advanced")
+    advanced = c4.checkbox(
+        "Messaggi avanzati",
+        help="IO comunica lo stato di lettura e di pagamento.",
+        key="nf_advanced",
+    )
     c5.checkbox("Programma l'invio", key="nf_schedule")
     scheduled_at = _schedule()
     status_hours = st.number_input(

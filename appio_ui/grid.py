@@ -62,22 +62,59 @@ def requested_sort(columns_state: list[Mapping[str, Any]] | None, allowed: set[s
     return None
 
 
+# Widths from the content, measured in characters: AG Grid's 13 px sans-serif averages
+# about 7 px a character; the padding holds the cell's margins and the header's sort arrow.
+CHAR_PX = 7
+PADDING_PX = 30
+# Wider than this, a column of long text (a subject, an error's «Dettaglio») wraps its lines
+# instead of pushing the other columns out of sight; its whole text also shows on hover.
+LONG_TEXT_PX = 240
+# The narrowest column still shows a short header («N.») beside its sort arrow.
+MIN_PX = 64
+
+
+def content_width(values: pd.Series, header: str) -> int:
+    """Pixels that show the header and the longest value whole."""
+    longest = max((len(str(v)) for v in values), default=0)
+    return max(max(longest, len(header)) * CHAR_PX + PADDING_PX, MIN_PX)
+
+
+def column_layout(
+    frame: pd.DataFrame, labels: Mapping[str, str], floors: Mapping[str, int]
+) -> dict[str, dict[str, Any]]:
+    """Each shown column's options: key columns (codici fiscali, IO ids, dates, names) at
+    least as wide as their content, so never cut; long text wrapped in a bounded column;
+    every column then stretched to fill the grid (fitGridWidth), never below its minimum."""
+    layout: dict[str, dict[str, Any]] = {}
+    for column, header in labels.items():
+        if column not in frame.columns:
+            continue
+        width = max(content_width(frame[column], header), floors.get(column, 0))
+        if width > LONG_TEXT_PX:
+            layout[column] = {"minWidth": LONG_TEXT_PX, "wrapText": True, "autoHeight": True}
+        else:
+            layout[column] = {"minWidth": width}
+    return layout
+
+
 def _builder(
     frame: pd.DataFrame,
     labels: dict[str, str],
     widths: Mapping[str, int],
     extra: Mapping[str, dict[str, Any]] | None = None,
 ) -> GridOptionsBuilder:
-    """Columns labelled in Italian (the others hidden); `extra` adds options per column."""
+    """Columns labelled in Italian (the others hidden); `widths` are floors in pixels;
+    `extra` adds options per column."""
     builder = GridOptionsBuilder.from_dataframe(frame)
     builder.configure_default_column(filter=False, sortable=False, resizable=True)
+    layout = column_layout(frame, labels, widths)
     for column in frame.columns:
         if column in labels:
             builder.configure_column(
                 column,
                 header_name=labels[column],
                 tooltipField=column,  # long text shows whole on hover
-                minWidth=widths.get(column, 90),
+                **layout[column],
                 **(extra or {}).get(column, {}),
             )
         else:
@@ -86,7 +123,7 @@ def _builder(
     builder.configure_grid_options(
         suppressCellFocus=False,
         tooltipShowDelay=300,
-        autoSizeStrategy={"type": "fitCellContents"},
+        autoSizeStrategy={"type": "fitGridWidth"},
         localeText=_ITALIAN,
     )
     return builder

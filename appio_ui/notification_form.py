@@ -12,7 +12,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.content.message import text_length
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import AppError
-from appio_core.italian import thousands
+from appio_core.italian import counted, thousands
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -80,12 +80,16 @@ def _counter(value: str, low: int, high: int) -> None:
     limits = f"da {thousands(low)} a {thousands(high)}"
     if n < low:
         st.caption(
-            f":orange[{thousands(n)} caratteri: ne servono almeno {thousands(low)} ({limits}).]"
+            f":orange[{counted(n, 'carattere', 'caratteri')}: ne servono almeno"
+            f" {thousands(low)} ({limits}).]"
         )
     elif n > high:
-        st.caption(f":red[{thousands(n)} caratteri: al massimo {thousands(high)} ({limits}).]")
+        st.caption(
+            f":red[{counted(n, 'carattere', 'caratteri')}: al massimo"
+            f" {thousands(high)} ({limits}).]"
+        )
     else:
-        st.caption(f":green[{thousands(n)} caratteri ({limits}).]")
+        st.caption(f":green[{counted(n, 'carattere', 'caratteri')} ({limits}).]")
 
 
 def _field_error(name: str) -> None:

@@ -70,7 +70,7 @@ def _facts(d: NotificationDetail) -> None:
         "Codice HTTP": str(d.http_status) if d.http_status else DASH,
         "Tentativi": str(d.attempts),
         "Stato su IO": status,
-        "Stato Mail": d.email_status,
+        "Stato e-mail": d.email_status,
         "Lettura": d.read_status,
         "Pagamento": d.payment_status,
         "Importo": euro(d.amount) or DASH,
@@ -94,7 +94,7 @@ def _history(d: NotificationDetail) -> None:
             {
                 "Quando": [local_time(m[0]) for m in moments],
                 "Stato su IO": [m[1] for m in moments],
-                "Stato Mail": [m[2] for m in moments],
+                "Stato e-mail": [m[2] for m in moments],
                 "Lettura": [m[3] for m in moments],
             }
         ).set_index("Quando")

@@ -32,7 +32,7 @@ ARCHIVE_LABELS = {
     "subject": "Oggetto",
     "outcome": "Esito",
     "io_status": "Stato su IO",
-    "email_status": "Stato Mail",
+    "email_status": "Stato e-mail",
     "flow": "Flusso",
     "created_by": "Autore",
 }
@@ -43,7 +43,7 @@ RECIPIENT_LABELS = {
     "error_detail": "Dettaglio",
     "io_message_id": "ID messaggio IO",
     "io_status": "Stato su IO",
-    "email_status": "Stato Mail",
+    "email_status": "Stato e-mail",
     "attempts": "Tentativi",
     "sent_at": "Inviata il",
 }

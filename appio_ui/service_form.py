@@ -7,6 +7,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from appio_core.accounts.services import DEFAULT_ACCOUNT, ServiceInput, ServiceView
+from appio_core.errors import InvalidInput
+from appio_core.italian import parse_euro, plain_euro
+
+DEFAULT_MAX_AMOUNT = 1_000_000  # euro cents: € 10.000,00
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ def service_form(
 ) -> ServiceFormResult | None:
     """Draws the form; returns what was typed when the operator presses the save button."""
     e = existing
-    with st.form(key, clear_on_submit=e is None):
+    with st.form(key, clear_on_submit=False):
         left, right = st.columns(2)
         name = left.text_input("Nome del servizio", value=e.name if e else "")
         io_service_id = right.text_input(
@@ -49,12 +53,11 @@ def service_form(
             value=e.organization_fiscal_code if e else "",
             max_chars=11,
         )
-        max_euro = left.number_input(
+        # Text, not st.number_input: that shows «10000.00», never the operators' 10.000,00.
+        max_amount = left.text_input(
             "Importo massimo di pagamento (€)",
-            min_value=0.01,
-            step=1.0,
-            format="%.2f",
-            value=(e.max_payment_amount if e else 1_000_000) / 100,
+            value=plain_euro(e.max_payment_amount if e else DEFAULT_MAX_AMOUNT),
+            help="In euro, come 10.000 o 1.234,56: gli avvisi oltre questo importo sono rifiutati.",
         )
         account = right.text_input(
             "Account IO",
@@ -65,11 +68,17 @@ def service_form(
             "Operatori abilitati",
             all_operators,
             default=list(e.operators) if e else [],
+            placeholder="Scegli gli operatori",
         )
         active = st.checkbox("Servizio attivo", value=e.active if e else True)
         label = "Salva modifiche" if e else "Aggiungi servizio"
         if not st.form_submit_button(label, type="primary"):
             return None
+    try:
+        max_payment_amount = _max_amount(max_amount)
+    except InvalidInput as error:
+        st.error(error.message)
+        return None
     data = ServiceInput(
         name=name,
         io_service_id=io_service_id,
@@ -77,8 +86,15 @@ def service_form(
         secondary_key=secondary or None,
         organization_name=organization,
         organization_fiscal_code=fiscal_code,
-        max_payment_amount=round(max_euro * 100),
+        max_payment_amount=max_payment_amount,
         account=account,
         active=active,
     )
     return ServiceFormResult(data, operators)
+
+
+def _max_amount(text: str) -> int:
+    cents = parse_euro(text, "L'importo massimo")
+    if cents is None or cents <= 0:
+        raise InvalidInput("Scrivi l'importo massimo di pagamento, in euro: ad esempio 10.000.")
+    return cents

@@ -14,12 +14,14 @@ from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.flow_edit import edit_section
+from appio_ui.links import FLOW_ALIASES, accept_aliases, share_link
 from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
 from appio_ui.trial_send import trial_button
 
 actor = require_actor()
+accept_aliases("flusso", FLOW_ALIASES)
 flow_id = requested_id("flusso", "flow_id")
 if flow_id is None:
     st.info("Scegli un flusso dalla pagina Flussi.")
@@ -39,6 +41,7 @@ st.caption(
     f" · File {view.source_filename} · Creato da {view.created_by} il "
     f"{local_time(view.created_at)}"
 )
+share_link("flusso", "flusso", view.id)
 if view.description:
     st.write(view.description)
 if view.dispatcher_note and view.state == FlowState.PAUSED:

@@ -9,6 +9,7 @@ from appio_core.italian import local_time
 from appio_core.notifications.detail import get_detail
 from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
+from appio_ui.links import share_link
 from appio_ui.notification_view import show_detail
 from appio_ui.runtime import transaction
 
@@ -44,4 +45,5 @@ if detail.flow_id is not None:
         icon=":material/list:",
         query_params={"flusso": str(detail.flow_id)},
     )
+share_link("notifica", "notifica", detail.id)
 show_detail(actor, detail)

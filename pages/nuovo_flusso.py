@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.services import list_services
 from appio_core.errors import AppError
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
+from appio_core.italian import counted
 from appio_ui.attempt import attempt, show_refusal
 from appio_ui.auth import require_actor
 from appio_ui.flow_check import checked_sections, remember_report
@@ -65,7 +66,8 @@ def _create(request: FlowRequest) -> None:
 
     def created(made: tuple[int, int]) -> str:
         st.session_state["flow_id"] = made[0]
-        return f"Flusso n. {made[0]} creato con {made[1]} destinatari (Inattivo)."
+        recipients = counted(made[1], "destinatario", "destinatari")
+        return f"Flusso n. {made[0]} creato con {recipients} (Inattivo)."
 
     attempt(create, success=created, switch_to="pages/flusso.py", refused=_refused)
 

@@ -7,10 +7,11 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.operators import create_operator, list_operators, set_active, set_role
-from appio_core.domain import Role
+from appio_core.domain import ROLE_LABELS, Role
 from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
+from appio_ui.forms import clear_form, form_key
 from appio_ui.grid import selectable_grid
 
 LABELS = {
@@ -20,6 +21,8 @@ LABELS = {
     "state": "Stato",
     "services": "Servizi abilitati",
 }
+
+NEW_FORM = "new_operator"
 
 actor = require_actor()
 st.title("Operatori")
@@ -32,7 +35,8 @@ def _rows(session: Session) -> list[dict[str, object]]:
             "id": op.id,
             "username": op.username,
             "full_name": op.full_name,
-            "role": op.role.value,
+            "role": ROLE_LABELS[op.role],
+            "role_value": op.role.value,
             "state": "Attivo" if op.active else "Disattivato",
             "active": op.active,
             "services": ", ".join(s.name for s in op.services) or "—",
@@ -59,25 +63,33 @@ if chosen is not None and chosen["username"] != actor.username:
             success=f"Operatore «{username}» aggiornato.",
         )
     with c2.form(f"role_{username}"):
-        roles = [r.value for r in Role]
-        role = st.selectbox("Ruolo", roles, index=roles.index(str(chosen["role"])))
+        roles = list(Role)
+        role = st.selectbox(
+            "Ruolo",
+            roles,
+            index=roles.index(Role(str(chosen["role_value"]))),
+            format_func=ROLE_LABELS.__getitem__,
+        )
         if st.form_submit_button("Cambia ruolo"):
             attempt(
-                lambda session: set_role(session, actor, username, role),
-                success=f"Operatore «{username}»: ruolo {role}.",
+                lambda session: set_role(session, actor, username, role.value),
+                success=f"Operatore «{username}»: ruolo {ROLE_LABELS[role]}.",
             )
 
 with st.expander("Nuovo operatore", icon=":material/person_add:"):
-    with st.form("new_operator", clear_on_submit=True):
+    # Not cleared on submit: after «Password troppo corta» the rest is still there.
+    with st.form(form_key(NEW_FORM), clear_on_submit=False):
         new_username = st.text_input("Nome utente")
         full_name = st.text_input("Nome e cognome")
-        new_role = st.selectbox("Ruolo", [r.value for r in Role], index=1)
+        new_role = st.selectbox("Ruolo", list(Role), index=1, format_func=ROLE_LABELS.__getitem__)
         password = st.text_input("Password iniziale", type="password")
         submitted = st.form_submit_button("Aggiungi operatore", type="primary")
     if submitted:
-        attempt(
-            lambda session: create_operator(
-                session, actor, new_username, password, new_role, full_name
-            ),
-            success=f"Operatore «{new_username.strip().lower()}» aggiunto.",
-        )
+
+        def create(session: Session) -> None:
+            create_operator(
+                session, actor, new_username, password, new_role or Role.OPERATOR, full_name
+            )
+            clear_form(NEW_FORM)  # reached only when saved
+
+        attempt(create, success=f"Operatore «{new_username.strip().lower()}» aggiunto.")

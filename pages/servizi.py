@@ -19,6 +19,7 @@ from appio_core.italian import euro
 from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
+from appio_ui.forms import clear_form, form_key
 from appio_ui.grid import selectable_grid
 from appio_ui.runtime import keybox, settings, transaction
 from appio_ui.service_form import ServiceFormResult, service_form
@@ -34,6 +35,7 @@ LABELS = {
     "state": "Stato",
     "operators_list": "Operatori abilitati",
 }
+NEW_FORM = "new_service"
 
 
 def _connection_check(service_id: int, name: str) -> None:
@@ -64,6 +66,7 @@ def _add(result: ServiceFormResult) -> None:
     def add(session: Session) -> None:
         created = create_service(session, actor, result.data, keybox())
         set_enabled_operators(session, actor, created.id, result.operators)
+        clear_form(NEW_FORM)  # reached only when saved: a refusal keeps what was typed
 
     attempt(add, success=f"Servizio «{result.data.name}» aggiunto.")
 
@@ -111,6 +114,6 @@ else:
 
 if actor.is_admin:
     with st.expander("Nuovo servizio", icon=":material/add:", expanded=not services):
-        new = service_form(None, usernames, key="new_service")
+        new = service_form(None, usernames, key=form_key(NEW_FORM))
         if new is not None:
             _add(new)

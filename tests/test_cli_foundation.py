@@ -7,8 +7,11 @@ import json
 import click
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from appio_core.cli import COMMANDS, cli
+from appio_core.storage.db import make_engine, make_sessionmaker, session_scope
+from appio_core.storage.models import Flow
 
 
 def run(*args: str, input: str | None = None) -> Result:
@@ -139,6 +142,15 @@ def test_init_demo_adds_the_demo_operators_and_services_idempotently(env: str) -
     assert len(services) == 3
     operators = json.loads(run("operator", "list", "--format", "json").output)
     assert {op["username"] for op in operators} == {"admin", "mrossi", "lbianchi"}
+
+
+def test_demo_flows_read_as_made_by_people_with_natural_file_names(env: str) -> None:
+    assert run("init", "--demo").exit_code == 0
+    with session_scope(make_sessionmaker(make_engine(env))) as session:
+        flows = {f.name: (f.created_by, f.source_filename) for f in session.scalars(select(Flow))}
+    assert flows["Mensa - iscrizioni 2027"] == ("mrossi", "mensa-iscrizioni-2027.csv")
+    assert flows["Carte d'identità in scadenza"] == ("admin", "carte-d-identita-in-scadenza.csv")
+    assert all(author != "appio-cli" for author, _ in flows.values())
 
 
 def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:

@@ -16,7 +16,7 @@ from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Flow, Notification, Operator, Service
 
-from .apptest import app_as
+from .apptest import APP, app_as
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
 
 
@@ -347,3 +347,20 @@ def test_invio_di_prova_sends_the_first_message_to_ios_test_citizen(
     _flow_in(sessions, flow_id, FlowState.SENDING)
     at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
     assert not [b for b in at.button if b.key == f"trial_{flow_id}"]
+
+
+@pytest.mark.parametrize("param", ["flusso", "flow"])
+def test_a_flow_opens_from_its_link_and_shows_the_link_to_share(
+    setup: dict[str, object], param: str
+) -> None:
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["actor"] = setup["operator"]
+    at.query_params[param] = str(setup["flow_id"])
+    at.run()
+    at.switch_page("pages/flusso.py")
+    at.query_params[param] = str(setup["flow_id"])
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == f"Flusso n. {setup['flow_id']} – TARI acconto"
+    shared = [m.value for m in at.markdown if "Link da mandare a un collega" in m.value]
+    assert shared and f"flusso?flusso={setup['flow_id']}" in shared[0]

@@ -86,7 +86,7 @@ def test_servizi_lets_an_administrator_add_a_service(
     form["Nome del servizio"].input("Polizia locale")
     form["Identificativo servizio IO"].input("01JPOLIZIA")
     form["Chiave primaria"].input("polizia-primary-0001")
-    at.button(key="FormSubmitter:new_service-Aggiungi servizio").click().run()
+    at.button(key="FormSubmitter:new_service_0-Aggiungi servizio").click().run()
     assert not at.exception
     assert at.success[0].value == "Servizio «Polizia locale» aggiunto."
     with sessions() as session:
@@ -100,7 +100,7 @@ def test_servizi_reports_a_bad_key_in_italian(people: dict[str, Actor]) -> None:
     form["Nome del servizio"].input("Polizia locale")
     form["Identificativo servizio IO"].input("01JPOLIZIA")
     form["Chiave primaria"].input("corta")
-    at.button(key="FormSubmitter:new_service-Aggiungi servizio").click().run()
+    at.button(key="FormSubmitter:new_service_0-Aggiungi servizio").click().run()
     assert at.error[0].value.startswith("Chiave primaria non valida")
 
 
@@ -118,7 +118,7 @@ def test_operatori_adds_an_operator(
     form = {t.label: t for t in at.text_input}
     form["Nome utente"].input("nuova")
     form["Password iniziale"].input("password-999")
-    at.button(key="FormSubmitter:new_operator-Aggiungi operatore").click().run()
+    at.button(key="FormSubmitter:new_operator_0-Aggiungi operatore").click().run()
     assert at.success[0].value == "Operatore «nuova» aggiunto."
 
 
@@ -181,9 +181,62 @@ def test_operatori_changes_the_role_of_the_chosen_operator(
     chosen_in_grid(people["operator"].id or 0)
     at = app_as(people["admin"], "pages/operatori.py")
     role = at.selectbox[0]  # the chosen operator's; the new operator's form comes after
-    assert role.label == "Ruolo" and role.value == "operatore"
-    role.select("consultazione")
+    assert role.label == "Ruolo" and role.value == Role.OPERATOR
+    assert role.options == ["Amministratore", "Operatore", "Consultazione"]  # ROLE_LABELS
+    role.select(Role.VIEWER)
     at.button(key="FormSubmitter:role_mrossi-Cambia ruolo").click().run()
-    assert at.success[0].value == "Operatore «mrossi»: ruolo consultazione."
+    assert at.success[0].value == "Operatore «mrossi»: ruolo Consultazione."
     with sessions() as session:
         assert get_operator(session, "mrossi").role == Role.VIEWER
+
+
+def test_operatori_keeps_what_was_typed_when_the_password_is_refused(
+    people: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
+    at = app_as(people["admin"], "pages/operatori.py")
+    form = {t.label: t for t in at.text_input}
+    form["Nome utente"].input("nuova")
+    form["Nome e cognome"].input("Nuova Collega")
+    form["Password iniziale"].input("corta")
+    at.button(key="FormSubmitter:new_operator_0-Aggiungi operatore").click().run()
+    assert "Password troppo corta" in at.error[0].value
+    form = {t.label: t for t in at.text_input}
+    assert (form["Nome utente"].value, form["Nome e cognome"].value) == ("nuova", "Nuova Collega")
+    form["Password iniziale"].input("password-lunga-1")
+    at.button(key="FormSubmitter:new_operator_0-Aggiungi operatore").click().run()
+    assert at.success[0].value == "Operatore «nuova» aggiunto."
+    # Saved: the form is empty again for the next colleague.
+    assert all(not t.value for t in at.text_input)
+
+
+def test_operatori_shows_roles_with_their_labels(
+    people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[object] = []
+    monkeypatch.setattr(grid, "selectable_grid", lambda frame, *a, **k: shown.append(frame))
+    app_as(people["admin"], "pages/operatori.py")
+    assert set(shown[0]["role"]) == {"Amministratore", "Operatore", "Consultazione"}  # type: ignore[index]
+
+
+def test_servizi_keeps_the_form_on_a_refusal_and_reads_the_maximum_the_italian_way(
+    people: dict[str, Actor], sessions: sessionmaker[Session]
+) -> None:
+    at = app_as(people["admin"], "pages/servizi.py")
+    form = {t.label: t for t in at.text_input}
+    assert form["Importo massimo di pagamento (€)"].value == "10.000,00"
+    form["Nome del servizio"].input("Polizia locale")
+    form["Identificativo servizio IO"].input("01JPOLIZIA")
+    form["Chiave primaria"].input("polizia-primary-0001")
+    form["Importo massimo di pagamento (€)"].input("2500.5")
+    at.button(key="FormSubmitter:new_service_0-Aggiungi servizio").click().run()
+    assert at.error[0].value.startswith("L'importo massimo «2500.5» non è valido")
+    form = {t.label: t for t in at.text_input}
+    assert form["Nome del servizio"].value == "Polizia locale"
+    form["Importo massimo di pagamento (€)"].input("2.500,50")
+    at.button(key="FormSubmitter:new_service_0-Aggiungi servizio").click().run()
+    assert at.success[0].value == "Servizio «Polizia locale» aggiunto."
+    with sessions() as session:
+        added = next(
+            s for s in list_services(session, Actor.system()) if s.name == "Polizia locale"
+        )
+    assert added.max_payment_amount == 250_050

@@ -19,7 +19,7 @@ from appio_core.audit.queries import (
     iter_rows,
 )
 from appio_core.cli.common import Context, ItalianDate, atomic_output, pass_context
-from appio_core.italian import ROME, local_time, thousands
+from appio_core.italian import ROME, counted, local_time, thousands
 
 OUTCOMES = [o.value for o in AuditOutcome]
 
@@ -99,7 +99,7 @@ def list_(
 
             with atomic_output(output) as file:
                 written = write_audit(session, ctx.actor, filters, file)
-            click.echo(f"{thousands(written)} voci esportate in {output}.")
+            click.echo(f"{counted(written, 'voce esportata', 'voci esportate')} in {output}.")
             return
         total = count(session, ctx.actor, filters)
         rows = []
@@ -150,13 +150,14 @@ def purge(ctx: Context, dry_run: bool) -> None:
         with ctx.transaction() as session:
             due = count_due(session, retention, now)
         click.echo(
-            f"{thousands(due)} notifiche da ripulire: concluse senza novità dal"
+            f"{counted(due, 'notifica', 'notifiche')} da ripulire: concluse senza novità dal"
             f" {local_time(retention.cutoff(now))} (conservazione {retention.days} giorni)."
             " Nulla è stato rimosso (--dry-run)."
         )
         return
     run = run_purge(ctx.sessions, actor, retention)
     click.echo(
-        f"{thousands(run.purged)} notifiche ripulite: concluse senza novità dal"
+        f"{counted(run.purged, 'notifica ripulita', 'notifiche ripulite')}:"
+        " concluse senza novità dal"
         f" {local_time(run.cutoff)} (conservazione {retention.days} giorni)."
     )

@@ -21,6 +21,7 @@ from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
 from appio_core.flows import actions, editing, importing, queries
 from appio_core.flows.registry import FlowAction
+from appio_core.italian import counted
 from appio_core.sending.worker import make_dispatcher, run_worker
 
 NATURE = [n.value for n in Natura]
@@ -198,7 +199,7 @@ def action_command(action: FlowAction) -> click.Command:
                 )
         except actions.ConfirmationNeeded as exc:
             raise CliError(f"{exc.message} Usa --force per confermare.") from exc
-        what = action.done.format(count=done.count)
+        what = action.done_text(done.count or 0)
         click.echo(f"Flusso {flow_id}: {what} (stato «{done.state.value}»).")
         if wait:
             state = _wait(ctx, flow_id)
@@ -276,7 +277,7 @@ def list_(
         if output is not None:
             with atomic_output(output) as target:
                 count = write_flows(session, ctx.actor, filters, target)
-            click.echo(f"{count} flussi esportati in {output}.")
+            click.echo(f"{counted(count, 'flusso esportato', 'flussi esportati')} in {output}.")
             return
         views = list(queries.iter_flows(session, ctx.actor, filters))
     if fmt == "json":
@@ -334,7 +335,7 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     output = output or Path(f"flusso-{flow_id}.xlsx")
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)
-    click.echo(f"{count} destinatari esportati in {output}.")
+    click.echo(f"{counted(count, 'destinatario esportato', 'destinatari esportati')} in {output}.")
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -23,7 +23,7 @@ from appio_core.cli.common import (
     read_text_file,
 )
 from appio_core.domain import FeatureLevel, Outcome
-from appio_core.italian import ROME, euro, local_time
+from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
 from appio_core.notifications.content import FIELD_LABELS, FieldErrors
@@ -328,7 +328,7 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",
         f"Stato su IO: {detail.io_status}",
-        f"Stato Mail: {detail.email_status}",
+        f"Stato e-mail: {detail.email_status}",
         f"Lettura: {detail.read_status}",
         f"Pagamento: {detail.payment_status}",
     ]
@@ -358,4 +358,4 @@ def export(ctx: Context, output: Path, **filters: Any) -> None:
     chosen = build_filters(ctx, **filters)
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_notifications(session, ctx.actor, chosen, target)
-    click.echo(f"{count} notifiche esportate in {output}.")
+    click.echo(f"{counted(count, 'notifica esportata', 'notifiche esportate')} in {output}.")

@@ -18,8 +18,8 @@ from appio_core.content.cells import (
     single,
     take,
     text_array,
-    thousands,
 )
+from appio_core.italian import euro
 
 IO_MAX_AMOUNT = 9_999_999_999  # euro cents
 AMOUNT_FORMAT = "importo_non_valido"
@@ -29,8 +29,8 @@ AMOUNT_ERRORS = (AMOUNT_FORMAT, AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH)
 
 
 def format_cents(cents: int) -> str:
-    """Euro cents the Italian way: 123456 -> '1.234,56 €'."""
-    return f"{thousands(cents // 100)},{cents % 100:02d} €"
+    """Euro cents the operators' way, as everywhere else: 123456 -> '€ 1.234,56'."""
+    return euro(cents)
 
 
 # After removing spaces, "€" and "EUR": 1.234,56 / 1234,56 / 1234 / 12.5 (a dot with one or two
@@ -49,7 +49,7 @@ def amount_message(code: str, max_amount: int | None) -> str:
             " al massimo due decimali."
         )
     if code == AMOUNT_TOO_LOW:
-        return "L'importo deve essere di almeno 0,01 €."
+        return "L'importo deve essere di almeno € 0,01."
     if code == AMOUNT_TOO_HIGH:
         limit = max_amount if max_amount is not None else IO_MAX_AMOUNT
         return f"L'importo supera il massimo consentito per il servizio ({format_cents(limit)})."

@@ -7,13 +7,17 @@ and sees flows that went out, one in preparation, one ready, one paused.
 from __future__ import annotations
 
 import asyncio
+import re
+import unicodedata
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.operators import get_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.demo.accounts import DEMO_ADMIN_USERNAME, DEMO_OPERATORS
 from appio_core.domain import FINISHED_STATES, FeatureLevel, Natura
 from appio_core.flows import actions, importing
 from appio_core.io.http import in_process_simulator
@@ -65,6 +69,21 @@ def _people_file(codes: list[str], extra: str = "") -> bytes:
     return _csv(header, rows)
 
 
+def file_name(flow_name: str) -> str:
+    """A natural file name: «Mensa - iscrizioni 2027» -> mensa-iscrizioni-2027.csv."""
+    plain = unicodedata.normalize("NFKD", flow_name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-") + ".csv"
+
+
+def _author(session: Session, service: Service) -> Actor:
+    """The demo operator enabled on the service (Mario Rossi), else the demo administrator:
+    the flows read as made by people, not by the command line."""
+    operator = get_operator(session, DEMO_OPERATORS[0].username)
+    if service.name in DEMO_OPERATORS[0].services:
+        return Actor.of(operator)
+    return Actor.of(get_operator(session, DEMO_ADMIN_USERNAME))
+
+
 def _import(
     session: Session,
     service: Service,
@@ -78,12 +97,12 @@ def _import(
 ) -> Flow:
     return importing.import_flow(
         session,
-        Actor.system(),
+        _author(session, service),
         service_id=service.id,
         name=name,
         natura=natura.value,
         source=content,
-        filename=f"{name.lower().replace(' ', '-')}.csv",
+        filename=file_name(name),
         templates=importing.Templates(subject, text),
         options=importing.FlowOptions(feature_level=FeatureLevel.chosen(advanced)),
     )
@@ -91,7 +110,6 @@ def _import(
 
 def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str) -> None:
     """Adds the demo flows once (nothing happens when any flow exists)."""
-    actor = Actor.system()
     with session_scope(sessions) as session:
         if session.scalar(select(Flow.id).limit(1)) is not None:
             return
@@ -156,15 +174,21 @@ def seed_demo_flows(sessions: sessionmaker[Session], box: KeyBox, base_url: str)
             TARI_TEXT,
         )
         for flow in [*sent, paused, ready]:
-            actions.activate(session, actor, flow.id)
+            actions.activate(session, _author(session, flow.service), flow.id)
         for flow in sent:
-            actions.send(session, actor, flow.id)
+            actions.send(session, _author(session, flow.service), flow.id)
         sent_ids, paused_id = [f.id for f in sent], paused.id
-    asyncio.run(_send(sessions, box, base_url, sent_ids, paused_id))
+        mensa_operator = _author(session, mensa)
+    asyncio.run(_send(sessions, box, base_url, sent_ids, paused_id, mensa_operator))
 
 
 async def _send(
-    sessions: sessionmaker[Session], box: KeyBox, base_url: str, sent_ids: list[int], paused_id: int
+    sessions: sessionmaker[Session],
+    box: KeyBox,
+    base_url: str,
+    sent_ids: list[int],
+    paused_id: int,
+    operator: Actor,
 ) -> None:
     config = DispatcherConfig(
         batch_size=20,
@@ -191,8 +215,8 @@ async def _send(
             break
         await asyncio.sleep(0.3)
     with session_scope(sessions) as session:
-        actions.send(session, Actor.system(), paused_id)
+        actions.send(session, operator, paused_id)
     await dispatcher.tick()  # one batch, then the operator «paused» it
     with session_scope(sessions) as session:
-        actions.pause(session, Actor.system(), paused_id)
+        actions.pause(session, operator, paused_id)
     await dispatcher.close()

@@ -31,6 +31,7 @@ from appio_core.domain import (
 )
 from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
+from appio_core.italian import counted, thousands
 from appio_core.recipient_file.columns import payment_columns
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import (
@@ -146,7 +147,7 @@ def import_flow(
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         entry.detail = (
             f"Servizio «{service.name}»; natura {natura}; file «{flow.source_filename}»:"
-            f" {flow.recipients_total} destinatari."
+            f" {counted(flow.recipients_total, 'destinatario', 'destinatari')}."
         )
         return flow
 
@@ -444,7 +445,6 @@ def replace_file(
             flow.subject_template = templates.subject or None
             flow.text_template = templates.text or None
             flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
-        entry.detail = (
-            f"File «{flow.source_filename}»: {flow.recipients_total} destinatari (prima {before})."
-        )
+        recipients = counted(flow.recipients_total, "destinatario", "destinatari")
+        entry.detail = f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)})."
         return flow, opened.report

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from appio_core.domain import FlowState
 from appio_core.errors import Conflict
+from appio_core.italian import thousands
 
 if TYPE_CHECKING:
     from appio_core.flows.queries import FlowView
@@ -48,6 +49,12 @@ class FlowAction:
     on_recipients: bool = False
     # Offered on the flow's bar only when this holds (besides the state).
     offered: Callable[[FlowView], bool] = field(default=_always)
+    done_one: str = ""  # `done` for a single row, its words agreeing («1 destinatario...»)
+
+    def done_text(self, count: int) -> str:
+        if count == 1 and self.done_one:
+            return self.done_one
+        return self.done.format(count=thousands(count))
 
     @property
     def confirmable(self) -> bool:
@@ -141,6 +148,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         moves=_to(S.SENDING, S.INCOMPLETE),
         success="I destinatari falliti per errori temporanei saranno reinviati.",
         done="{count} destinatari di nuovo da inviare",
+        done_one="1 destinatario di nuovo da inviare",
         help="Reinvia i destinatari falliti per errori temporanei.",
         offered=_has_retryable_failures,
     ),
@@ -158,6 +166,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         },
         success="Il destinatario sarà reinviato.",
         done="{count} destinatari di nuovo da inviare",
+        done_one="1 destinatario di nuovo da inviare",
         help="Reinvia i destinatari con esito incerto (tutti, se non indicati).",
         on_recipients=True,
     ),
@@ -175,6 +184,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         },
         success="Destinatario segnato come inviato.",
         done="{count} destinatari segnati come inviati",
+        done_one="1 destinatario segnato come inviato",
         help="Segna come inviati i destinatari con esito incerto (tutti, se non indicati).",
         on_recipients=True,
     ),

@@ -137,16 +137,8 @@ def get_detail(session: Session, actor: Actor, notification_id: int) -> Notifica
             at=e.at,
             io_status=labels.io_status_label(e.io_status, True),
             email_status=labels.email_status_label(e.email_status, True),
-            read_status=(
-                labels.READ_STATUS_LABELS.get(e.read_status, e.read_status)
-                if e.read_status
-                else None
-            ),
-            payment_status=(
-                labels.PAYMENT_STATUS_LABELS.get(e.payment_status, e.payment_status)
-                if e.payment_status
-                else None
-            ),
+            read_status=labels.code_label(labels.READ_STATUS_LABELS, e.read_status),
+            payment_status=labels.code_label(labels.PAYMENT_STATUS_LABELS, e.payment_status),
         )
         for e in events
     )

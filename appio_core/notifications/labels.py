@@ -57,6 +57,11 @@ def _label(labels: dict[str, str], code: str | None, missing: str) -> str:
     return labels.get(code, f"Sconosciuto ({code})")
 
 
+def code_label(labels: dict[str, str], code: str | None) -> str | None:
+    """An optional code of IO in Italian (None stays None; an unknown code is said so)."""
+    return None if code is None else _label(labels, code, "")
+
+
 def io_status_label(code: str | None, has_message: bool) -> str:
     """IO's status of the message; «In attesa di lettura» until the first read."""
     if not has_message:
@@ -65,7 +70,7 @@ def io_status_label(code: str | None, has_message: bool) -> str:
 
 
 def email_status_label(code: str | None, has_message: bool, long: bool = False) -> str:
-    """«Stato Mail»: IO's e-mail notification status; unknown (not missing) when IO is silent."""
+    """«Stato e-mail»: IO's e-mail notification status; unknown (not missing) when IO is silent."""
     if not has_message:
         return NO_MESSAGE
     return _label(EMAIL_STATUS_LABELS, code, EMAIL_NOT_TOLD_LONG if long else EMAIL_NOT_TOLD)

@@ -37,7 +37,7 @@ from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
 from appio_core.domain import FINAL_OUTCOMES, FlowState
 from appio_core.errors import PermissionDenied
-from appio_core.italian import local_date, local_time, thousands
+from appio_core.italian import counted, local_date, local_time
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
 
@@ -207,7 +207,8 @@ def record_purge(
 
 def purge_detail(retention: Retention, purged: int, cutoff: datetime) -> str:
     return (
-        f"{thousands(purged)} notifiche ripulite (testo, oggetto, colonne del file e numero"
+        f"{counted(purged, 'notifica ripulita', 'notifiche ripulite')} (testo, oggetto,"
+        " colonne del file e numero"
         f" avviso rimossi, codice fiscale sostituito da uno pseudonimo): le concluse senza"
         f" novità dal {local_time(cutoff)}; conservazione {retention.days} giorni."
     )

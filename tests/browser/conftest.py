@@ -102,3 +102,14 @@ def login(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Accedi").click()
     page.get_by_role("button", name="Esci").wait_for()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the walk's screenshots go: APPIO_SCREENSHOTS_DIR (CI keeps them as output),
+    else pytest's temporary directory. Never the repository."""
+    chosen = os.environ.get("APPIO_SCREENSHOTS_DIR")
+    if chosen:
+        Path(chosen).mkdir(parents=True, exist_ok=True)
+        return Path(chosen)
+    return tmp_path_factory.mktemp("screenshots")

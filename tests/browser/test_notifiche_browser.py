@@ -74,6 +74,6 @@ def test_an_operator_sends_one_message_and_finds_it_in_the_archive(
     cell.dblclick()
     expect(page.get_by_role("heading", name=f"Notifica n. {number[1]}")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"notifica\?notifica={number[1]}"))
-    expect(page.get_by_text("Stato Mail", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Stato e-mail", exact=True).first).to_be_visible()
     expect(page.get_by_text(re.compile("Non comunicato da IO")).first).to_be_visible()
     shot(page, "notifica-dettaglio")

@@ -14,7 +14,7 @@ from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 from .conftest import login
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(os.environ.get("APPIO_SCREENSHOTS", "/tmp/appio-screenshots"))
+SHOTS = Path(os.environ.get("APPIO_SCREENSHOTS_DIR", "/tmp/appio-screenshots"))
 
 
 def shot(page: Page, name: str) -> None:

@@ -206,7 +206,7 @@ def test_uncertain_rows_are_resent_or_marked_sent_from_the_command_line(
     marked = run("flow", "mark-uncertain-sent", flow_id, "--recipient", str(first))
     # No row left to send: the flow finishes, incomplete while two are uncertain.
     assert marked.output == (
-        f"Flusso {flow_id}: 1 destinatari segnati come inviati (stato «Invio incompleto»).\n"
+        f"Flusso {flow_id}: 1 destinatario segnato come inviato (stato «Invio incompleto»).\n"
     )
     resent = run("flow", "resend-uncertain", flow_id)
     assert (

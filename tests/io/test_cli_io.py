@@ -92,7 +92,7 @@ BAD_INPUT = [
     (
         ["--subject", "Buono mensa di dicembre", "--amount", "500,01", "--notice-number",
          "012345678901234567", "--service", "Servizi scolastici - Mensa"],
-        "Errore: Importo: L'importo supera il massimo consentito per il servizio (500,00 €).\n",
+        "Errore: Importo: L'importo supera il massimo consentito per il servizio (€ 500,00).\n",
     ),
 ]  # fmt: skip
 

@@ -87,7 +87,7 @@ def test_show_gives_the_detail_with_stato_mail(services: dict[str, int]) -> None
     shown = run("notification", "show", str(sent["id"]))
     assert shown.exit_code == 0
     assert f"Notifica n. {sent['id']} (notifica singola)" in shown.output
-    assert "Stato Mail: Non comunicato da IO" in shown.output
+    assert "Stato e-mail: Non comunicato da IO" in shown.output
     data = json.loads(run("notification", "show", str(sent["id"]), "--format", "json").output)
     assert data["outcome"] == "accettato" and data["history"] == []
 

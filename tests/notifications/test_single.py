@@ -196,7 +196,7 @@ def test_an_amount_above_the_services_maximum_is_refused(
             notice_number="302000000000000001",
         )
     assert refused.value.fields == {
-        AMOUNT: "L'importo supera il massimo consentito per il servizio (500,00 €)."
+        AMOUNT: "L'importo supera il massimo consentito per il servizio (€ 500,00)."
     }
 
 

@@ -100,12 +100,12 @@ AMOUNTS_REFUSED = (
     ("12.3.4", "importo_non_valido", AMOUNT_FORMAT_MESSAGE),
     (12.345, "importo_non_valido", AMOUNT_FORMAT_MESSAGE),
     ("€", "importo_non_valido", AMOUNT_FORMAT_MESSAGE),
-    ("0", "importo_nullo", "L'importo deve essere di almeno 0,01 €."),
-    ("0,00", "importo_nullo", "L'importo deve essere di almeno 0,01 €."),
+    ("0", "importo_nullo", "L'importo deve essere di almeno € 0,01."),
+    ("0,00", "importo_nullo", "L'importo deve essere di almeno € 0,01."),
     (
         "10.000,01",
         "importo_troppo_alto",
-        "L'importo supera il massimo consentito per il servizio (10.000,00 €).",
+        "L'importo supera il massimo consentito per il servizio (€ 10.000,00).",
     ),
 )
 
@@ -220,7 +220,7 @@ def test_without_a_service_maximum_io_s_own_maximum_applies() -> None:
     with pytest.raises(ContentError) as raised:
         mc.parse_amount("100.000.000,00")
     assert raised.value.message == (
-        "L'importo supera il massimo consentito per il servizio (99.999.999,99 €)."
+        "L'importo supera il massimo consentito per il servizio (€ 99.999.999,99)."
     )
 
 
@@ -275,8 +275,8 @@ def test_the_amount_column_leaves_blank_cells_alone() -> None:
 
 
 def test_format_cents_writes_euro_the_italian_way() -> None:
-    assert mc.format_cents(123456) == "1.234,56 €"
-    assert mc.format_cents(5) == "0,05 €"
+    assert mc.format_cents(123456) == "€ 1.234,56"
+    assert mc.format_cents(5) == "€ 0,05"
 
 
 def _chunked(*chunks: list[str]) -> pd.Series:

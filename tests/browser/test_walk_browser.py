@@ -1,0 +1,178 @@
+"""A walk through every page as the demo's administrator, in a real browser: a screenshot
+of each, no request to any host but the app's, and none of Streamlit's English words, IO's
+raw codes or UTC timestamps on screen (the grids' frames included)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Frame, Page, expect
+
+from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
+
+from .conftest import login
+
+pytestmark = pytest.mark.browser
+
+# Streamlit's own English: the uploader, the placeholders, the main menu, the dialogs.
+ENGLISH = (
+    "Upload",
+    "Browse files",
+    "Drag and drop",
+    "per file",
+    "Choose options",
+    "Choose an option",
+    "Select...",
+    "No options",
+    "No results",
+    "Page not found",
+    "Running...",
+    "Deploy",
+    "Rerun",
+    "Clear cache",
+    "Settings",
+    "Print",
+    "Record a screencast",
+    "About",
+    "Made with Streamlit",
+    "dd / mm / yyyy",
+    "Loading...",
+    "Press Enter to apply",
+)
+ENGLISH_RE = re.compile("|".join(rf"(?<!\w){re.escape(word)}(?!\w)" for word in ENGLISH))
+# IO's codes and a UTC timestamp as IO writes them: the operator reads labels and Rome time.
+RAW_IO = re.compile(
+    r"\b(PROCESSED|ACCEPTED|THROTTLED|REJECTED|FAILED|UNREAD|READ|UNAVAILABLE|NOT_PAID|PAID"
+    r"|EXPIRED|SENT|ADVANCED|STANDARD)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
+)
+# «1 flussi»: a count of one with a plural noun.
+ONE_PLURAL = re.compile(r"(?<![\d.,])1 (flussi|destinatari|notifiche|righe|voci|errori)\b")
+
+# The text a person sees: rendered text nodes (not hidden, not shrunk to nothing by the
+# Italian CSS that covers Streamlit's English), Material icon names left out, and the
+# placeholders of empty fields.
+_VISIBLE_TEXT = """() => {
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || !node.textContent.trim()) continue;
+    if (el.closest('script, style, noscript, template, [data-testid="stIconMaterial"]')) continue;
+    const style = getComputedStyle(el);
+    if (style.display === 'none' || style.visibility === 'hidden') continue;
+    if (parseFloat(style.fontSize) === 0 || el.getClientRects().length === 0) continue;
+    parts.push(node.textContent.trim());
+  }
+  for (const field of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+    if (!field.value && field.getClientRects().length) parts.push(field.placeholder);
+  }
+  return parts.join('\\n');
+}"""
+
+
+# The grid cells that must always show whole (a cut codice fiscale cannot be read).
+_CUT_CELLS = """(columns) => {
+  const cut = [];
+  for (const cell of document.querySelectorAll('.ag-cell')) {
+    const column = cell.getAttribute('col-id');
+    if (!columns.includes(column)) continue;
+    const value = cell.querySelector('.ag-cell-value') || cell;
+    if (value.scrollWidth > value.clientWidth + 1 || value.scrollHeight > value.clientHeight + 1)
+      cut.push(column + ': ' + value.textContent);
+  }
+  return cut;
+}"""
+WHOLE_COLUMNS = ["fiscal_code", "io_message_id", "name", "error_detail", "subject", "detail"]
+
+
+def cut_cells(page: Page) -> list[str]:
+    cut: list[str] = []
+    for frame in page.frames:
+        try:
+            cut += frame.evaluate(_CUT_CELLS, WHOLE_COLUMNS)
+        except Exception:  # a frame that went away while reading
+            continue
+    return cut
+
+
+def visible_text(page: Page) -> str:
+    texts = []
+    for frame in page.frames:
+        texts.append(_frame_text(frame))
+    return "\n".join(texts)
+
+
+def _frame_text(frame: Frame) -> str:
+    try:
+        return str(frame.evaluate(_VISIBLE_TEXT))
+    except Exception:  # a frame that went away while reading: the next page reads again
+        return ""
+
+
+@pytest.fixture
+def requested_hosts(page: Page) -> Iterator[set[str]]:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    page.on("websocket", lambda socket: hosts.add(urlsplit(socket.url).netloc))
+    yield hosts
+
+
+def _settle(page: Page) -> None:
+    """Streamlit has finished the run (no «running» indicator) and the grids have drawn."""
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+    page.wait_for_timeout(1500)
+
+
+def _look(page: Page, name: str, screenshots: Path, problems: list[str]) -> None:
+    _settle(page)
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    text = visible_text(page)
+    for pattern, what in (
+        (ENGLISH_RE, "inglese di Streamlit"),
+        (RAW_IO, "codice di IO o data UTC"),
+        (ONE_PLURAL, "«1» con il plurale"),
+    ):
+        problems += [f"{name}: {what}: {m.group(0)!r}" for m in pattern.finditer(text)]
+    problems += [f"{name}: cella tagliata: {cell}" for cell in cut_cells(page)]
+
+
+def test_every_page_is_italian_local_and_photographed(
+    page: Page, app_url: str, screenshots: Path, requested_hosts: set[str]
+) -> None:
+    problems: list[str] = []
+    page.goto(app_url)
+    _look(page, "00-accesso", screenshots, problems)
+    login(page, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
+    _look(page, "01-flussi", screenshots, problems)
+
+    page.frame_locator("iframe").first.get_by_text("TARI 2026 - avviso di pagamento").dblclick()
+    expect(page.get_by_role("heading", name=re.compile("TARI 2026"))).to_be_visible()
+    _look(page, "02-flusso", screenshots, problems)
+
+    recipients = page.frame_locator("iframe").first
+    recipients.locator(".ag-row[row-index='0'] .ag-cell[col-id='fiscal_code']").dblclick()
+    expect(page.get_by_role("heading", name=re.compile(r"Notifica n\. \d+"))).to_be_visible()
+    _look(page, "03-notifica", screenshots, problems)
+
+    for number, link in enumerate(
+        ("Notifiche", "Nuovo flusso", "Nuova notifica", "Servizi", "Operatori"), start=4
+    ):
+        page.get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", name=link, exact=True)).to_be_visible()
+        for expander in ("Nuovo servizio", "Nuovo operatore"):  # their forms, opened
+            if link in expander:
+                page.get_by_text(expander, exact=True).click()
+        _look(page, f"{number:02d}-{link.lower().replace(' ', '-')}", screenshots, problems)
+    page.get_by_role("link", name="Registro attività", exact=True).click()
+    expect(page.get_by_role("heading", name="Registro attività")).to_be_visible()
+    _look(page, "09-registro-attivita", screenshots, problems)
+
+    assert not problems, "\n".join(problems)
+    app_host = urlsplit(app_url).netloc
+    assert requested_hosts == {app_host}, f"richieste ad altri host: {requested_hosts - {app_host}}"
