@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import RESERVED_USERNAMES, Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
+from appio_core.accounts.sessions import revoke_all
 from appio_core.audit import AuditAction, Named, record, record_refusal, recording
 from appio_core.domain import ROLE_LABELS, Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
@@ -104,6 +105,11 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> N
         if operator.active == active:
             entry.detail = "Nessun cambiamento: lo era già."
         operator.active = active
+        if not active:
+            # Signed out everywhere: his next click finds the login.
+            ended = revoke_all(session, operator.id)
+            if ended:
+                entry.detail = f"Sessioni chiuse: {ended}."
 
 
 def set_role(session: Session, actor: Actor, username: str, role: Role | str) -> None:
