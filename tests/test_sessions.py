@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,3 +82,40 @@ def test_esci_revokes_one_session_and_disabling_revokes_all(
     set_active(session, Actor.system(), "mrossi", True)
     assert resume(session, fourth, POLICY) is None  # revoked, not only refused
     assert get_operator(session, "mrossi").active
+
+
+def test_core_checks_read_the_operators_current_role_and_state(
+    session: Session, make_actor: Callable[[str, Role], Actor]
+) -> None:
+    """The Actor a page holds was read at the start of its run: a change made meanwhile by
+    an administrator counts at the operator's very next action."""
+    from appio_core.accounts.operators import list_operators, set_role
+    from appio_core.accounts.permissions import current_role
+    from appio_core.accounts.security import KeyBox
+    from appio_core.accounts.services import ServiceInput, create_service, sendable_services
+    from appio_core.errors import PermissionDenied
+
+    from .conftest import TEST_SECRET_KEY
+
+    boss = make_actor("capo", Role.ADMIN)
+    make_actor("vice", Role.ADMIN)
+    create_service(
+        session,
+        boss,
+        ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="primary-key-1234"),
+        KeyBox(TEST_SECRET_KEY),
+    )
+    assert list_operators(session, boss)
+    assert sendable_services(session, boss)
+
+    set_role(session, Actor.system(), "capo", Role.VIEWER)
+    assert boss.role == Role.ADMIN  # the stale value...
+    assert current_role(session, boss) == Role.VIEWER  # ...is not what counts
+    with pytest.raises(PermissionDenied, match="Solo un amministratore"):
+        list_operators(session, boss)
+    assert sendable_services(session, boss) == []
+
+    set_role(session, Actor.system(), "capo", Role.ADMIN)
+    set_active(session, Actor.system(), "capo", False)
+    with pytest.raises(PermissionDenied, match="disattivato"):
+        list_operators(session, boss)

@@ -35,7 +35,7 @@ def create_operator(
 ) -> Operator:
     username = username.strip().lower()
     with recording(session, actor, AuditAction.OPERATOR_CREATE, _target(username)) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         if not USERNAME_RE.fullmatch(username):
             raise InvalidInput(
                 "Nome utente non valido: usa da 2 a 64 caratteri tra lettere minuscole, cifre, "
@@ -82,7 +82,7 @@ def _check_password(password: str) -> None:
 
 
 def list_operators(session: Session, actor: Actor) -> list[Operator]:
-    require_admin(actor)
+    require_admin(session, actor)
     return list(session.scalars(select(Operator).order_by(Operator.username)))
 
 
@@ -96,7 +96,7 @@ def get_operator(session: Session, username: str) -> Operator:
 def set_active(session: Session, actor: Actor, username: str, active: bool) -> None:
     action = AuditAction.OPERATOR_ACTIVATE if active else AuditAction.OPERATOR_DEACTIVATE
     with recording(session, actor, action, _target(username.strip().lower())) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         operator = get_operator(session, username)
         if not active:
             if operator.username == actor.username:
@@ -116,7 +116,7 @@ def set_role(session: Session, actor: Actor, username: str, role: Role | str) ->
     with recording(
         session, actor, AuditAction.OPERATOR_ROLE, _target(username.strip().lower())
     ) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         operator = get_operator(session, username)
         new_role = _role(role)
         entry.detail = f"Da {ROLE_LABELS[operator.role]} a {ROLE_LABELS[new_role]}."

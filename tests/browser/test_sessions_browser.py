@@ -5,7 +5,7 @@ Streamlit's English «Page not found»."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 
@@ -74,3 +74,27 @@ def test_no_address_shows_page_not_found(page: Page, app_url: str) -> None:
     page.goto(f"{app_url}/pagina-che-non-esiste")
     expect(page.get_by_role("heading", name="Pagina non trovata")).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
+def test_an_operator_disabled_elsewhere_is_refused_at_his_next_click(
+    browser: Browser, page: Page, app_url: str
+) -> None:
+    login(page, app_url, "lbianchi", "demo-consulta-2026")
+    page.get_by_role("link", name="Notifiche").click()
+    expect(page.get_by_role("heading", name="Notifiche")).to_be_visible()
+
+    admin_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    admin = admin_context.new_page()
+    admin.set_default_timeout(20_000)
+    login(admin, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
+    admin.get_by_role("link", name="Operatori").click()
+    admin.frame_locator("iframe").first.get_by_text("lbianchi", exact=True).click()
+    admin.get_by_role("button", name="Disattiva «lbianchi»").click()
+    expect(admin.get_by_text("Operatore «lbianchi» aggiornato.")).to_be_visible()
+    admin_context.close()
+
+    page.get_by_role("link", name="Flussi").click()
+    _signed_out(page)
+    expect(page.get_by_text("La sessione è terminata")).to_be_visible()
+    page.reload()
+    _signed_out(page)
