@@ -15,6 +15,7 @@ from appio_core.accounts import operators
 from appio_core.accounts.operators import authenticate
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.sessions import SessionPolicy, open_session, resume, revoke
+from appio_core.accounts.throttle import LoginLocked, ThrottlePolicy
 from appio_ui.runtime import settings, transaction
 
 ACTOR_KEY = "actor"
@@ -75,13 +76,19 @@ def login_page() -> None:
         submitted = st.form_submit_button("Accedi", type="primary")
     if submitted:
         origin = client_origin()
-        with transaction() as session:
-            actor = authenticate(session, username, password, origin)
-            token = (
-                open_session(session, actor.id, policy(), origin)
-                if actor is not None and actor.id is not None
-                else None
-            )
+        current = settings()
+        throttle = ThrottlePolicy.of(current.login_max_failures, current.login_lock_minutes)
+        try:
+            with transaction() as session:
+                actor = authenticate(session, username, password, origin, throttle=throttle)
+                token = (
+                    open_session(session, actor.id, policy(), origin)
+                    if actor is not None and actor.id is not None
+                    else None
+                )
+        except LoginLocked as locked:
+            st.error(locked.message, icon=":material/lock_clock:")
+            return
         if actor is None or token is None:
             st.error("Nome utente o password non corretti, oppure utente disattivato.")
             return

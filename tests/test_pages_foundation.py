@@ -63,6 +63,22 @@ def test_a_wrong_password_is_refused_in_italian(people: dict[str, Actor]) -> Non
     assert "actor" not in at.session_state
 
 
+def test_after_repeated_failures_the_login_says_it_is_locked(
+    people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPIO_LOGIN_MAX_FAILURES", "2")
+    at = app_as(None)
+    for _ in range(2):
+        at.text_input[0].input("mrossi")
+        at.text_input[1].input("sbagliata")
+        at.button[0].click().run()
+    at.text_input[0].input("mrossi")
+    at.text_input[1].input("password-123")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Troppi tentativi di accesso non riusciti: riprova tra")
+    assert "actor" not in at.session_state
+
+
 def test_the_right_password_signs_the_operator_in(people: dict[str, Actor]) -> None:
     at = app_as(None)
     at.text_input[0].input("mrossi")

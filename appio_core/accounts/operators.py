@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import func, select
@@ -11,11 +14,21 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import RESERVED_USERNAMES, Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
 from appio_core.accounts.sessions import revoke_all
+from appio_core.accounts.throttle import (
+    LoginLocked,
+    ThrottlePolicy,
+    count_failure,
+    delay_seconds,
+    forget_failures,
+    lock_message,
+    locked_until,
+)
 from appio_core.audit import AuditAction, Named, record, record_refusal, recording
 from appio_core.domain import ROLE_LABELS, Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
-from appio_core.storage.models import Operator
+from appio_core.storage.models import Operator, utcnow
 
+DEFAULT_THROTTLE = ThrottlePolicy()
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD_LENGTH = 8
 
@@ -143,26 +156,56 @@ def _keep_an_administrator(session: Session, leaving: Operator) -> None:
 
 
 def authenticate(
-    session: Session, username: str, password: str, origin: str | None = None
+    session: Session,
+    username: str,
+    password: str,
+    origin: str | None = None,
+    *,
+    throttle: ThrottlePolicy = DEFAULT_THROTTLE,
+    sleep: Callable[[float], None] = time.sleep,
+    now: datetime | None = None,
 ) -> Actor | None:
     """The operator's identity when the credentials are right and the account active.
 
-    Every attempt is in the audit log, from `origin` (the browser's address) when known;
-    a failed one even when the caller's transaction rolls back."""
+    Failed attempts in a row slow the next ones down, then lock the username (and, many
+    more, the address) for a while: LoginLocked, whatever the password. Every attempt is
+    in the audit log, from `origin` (the browser's address) when known; a failed one even
+    when the caller's transaction rolls back."""
     name = username.strip().lower()
+    now = now or utcnow()
+    until = locked_until(session, name, origin, now)
+    if until is not None:
+        _login_refused(session, name, origin, "Accesso bloccato: troppi tentativi falliti.")
+        raise LoginLocked(lock_message(until, now))
+    delay = delay_seconds(session, name, now, throttle)
+    if delay:
+        sleep(delay)
     operator = session.scalar(select(Operator).where(Operator.username == name))
     if operator is None or not operator.active:
         # Still hash once so that a wrong username costs the same time as a wrong password.
         verify_password(_dummy_hash(), password)
         reason = "Nome utente sconosciuto." if operator is None else "Operatore disattivato."
-        _login_refused(session, name, origin, reason)
+        _login_failed(session, name, origin, reason, now, throttle)
         return None
     if not verify_password(operator.password_hash, password):
-        _login_refused(session, name, origin, "Password errata.")
+        _login_failed(session, name, origin, "Password errata.", now, throttle)
         return None
+    forget_failures(session, name)
     actor = Actor.of(operator, origin)
     record(session, actor, AuditAction.LOGIN, _target(actor.username))
     return actor
+
+
+def _login_failed(
+    session: Session,
+    name: str,
+    origin: str | None,
+    reason: str,
+    now: datetime,
+    throttle: ThrottlePolicy,
+) -> None:
+    locks = count_failure(session, name, origin, now, throttle)
+    _login_refused(session, name, origin, " ".join([reason, *locks]))
 
 
 def _login_refused(session: Session, name: str, origin: str | None, reason: str) -> None:
