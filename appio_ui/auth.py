@@ -56,6 +56,12 @@ def current_actor() -> Actor | None:
     return actor
 
 
+def current_token() -> str | None:
+    """The token of this browser's session (kept when the operator changes his password)."""
+    token = st.session_state.get(TOKEN_KEY)
+    return token or None
+
+
 def require_actor() -> Actor:
     """The signed-in operator; pages are only reachable after login, so this stops otherwise."""
     actor: Actor | None = st.session_state.get(ACTOR_KEY)

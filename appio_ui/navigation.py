@@ -68,6 +68,9 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/history:",
         allowed=lambda actor: actor.is_admin,
     ),
+    PageSpec(
+        "pages/account.py", "Il mio account", "account", "Configurazione", ":material/person:"
+    ),
 )
 _URL_PATH = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 

@@ -203,3 +203,19 @@ def test_operatori_changes_the_role_of_the_chosen_operator(
     assert at.success[0].value == "Operatore «mrossi»: ruolo consultazione."
     with sessions() as session:
         assert get_operator(session, "mrossi").role == Role.VIEWER
+
+
+def test_il_mio_account_changes_the_operators_own_password(people: dict[str, Actor]) -> None:
+    at = app_as(people["viewer"], "pages/account.py")
+    assert at.title[0].value == "Il mio account"
+    at.text_input[0].input("password-123")
+    at.text_input[1].input("password1234")
+    at.text_input[2].input("password1234")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Questa password è tra le più comuni")
+    at.text_input[0].input("password-123")
+    at.text_input[1].input("cavallo-batteria-graffetta")
+    at.text_input[2].input("cavallo-batteria-graffetta")
+    at.button[0].click().run()
+    assert at.success[0].value == "Password cambiata."
+    assert at.session_state["actor"] is not None  # this browser stays signed in

@@ -11,6 +11,7 @@ from functools import cache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.passwords import check_password
 from appio_core.accounts.permissions import RESERVED_USERNAMES, Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
 from appio_core.accounts.sessions import revoke_all
@@ -25,12 +26,11 @@ from appio_core.accounts.throttle import (
 )
 from appio_core.audit import AuditAction, Named, record, record_refusal, recording
 from appio_core.domain import ROLE_LABELS, Role
-from appio_core.errors import Conflict, InvalidInput, NotFound
+from appio_core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from appio_core.storage.models import Operator, utcnow
 
 DEFAULT_THROTTLE = ThrottlePolicy()
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD_LENGTH = 8
 
 
 def admin_exists(session: Session) -> bool:
@@ -60,7 +60,7 @@ def create_operator(
             )
         role = _role(role)
         entry.detail = f"Ruolo: {ROLE_LABELS[role]}."
-        _check_password(password)
+        check_password(password, username)
         if session.scalar(select(Operator).where(Operator.username == username)):
             raise Conflict(f"Esiste già un operatore «{username}».")
         operator = Operator(
@@ -85,13 +85,6 @@ def _role(role: Role | str) -> Role:
     except ValueError:
         roles = ", ".join(r.value for r in Role)
         raise InvalidInput(f"Ruolo «{role}» sconosciuto: scegli tra {roles}.") from None
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"Password troppo corta: servono almeno {MIN_PASSWORD_LENGTH} caratteri."
-        )
 
 
 def list_operators(session: Session, actor: Actor) -> list[Operator]:
@@ -136,6 +129,39 @@ def set_role(session: Session, actor: Actor, username: str, role: Role | str) ->
         if operator.role == Role.ADMIN and new_role != Role.ADMIN:
             _keep_an_administrator(session, operator)
         operator.role = new_role
+
+
+def change_own_password(
+    session: Session, actor: Actor, current: str, new: str, keep_session: str | None = None
+) -> None:
+    """«Il mio account»: the operator changes his own password, knowing the current one.
+    His other sessions end (someone who knew the old password is signed out), not the one
+    he is using (`keep_session`, its token)."""
+    with recording(session, actor, AuditAction.OPERATOR_PASSWORD, _target(actor.username)):
+        operator = session.get(Operator, actor.id) if actor.id is not None else None
+        if operator is None or not operator.active:
+            raise PermissionDenied("Solo un operatore attivo può cambiare la propria password.")
+        if not verify_password(operator.password_hash, current):
+            raise InvalidInput("La password attuale non è corretta.")
+        if new == current:
+            raise InvalidInput("La nuova password deve essere diversa da quella attuale.")
+        check_password(new, operator.username)
+        operator.password_hash = hash_password(new)
+        revoke_all(session, operator.id, keep=keep_session)
+
+
+def reset_password(session: Session, actor: Actor, username: str, new: str) -> None:
+    """An administrator sets a new password for an operator who forgot his (or when one
+    may have leaked): every session of that operator ends."""
+    name = username.strip().lower()
+    with recording(session, actor, AuditAction.OPERATOR_PASSWORD_RESET, _target(name)) as entry:
+        require_admin(session, actor)
+        operator = get_operator(session, name)
+        check_password(new, operator.username)
+        operator.password_hash = hash_password(new)
+        ended = revoke_all(session, operator.id)
+        if ended:
+            entry.detail = f"Sessioni chiuse: {ended}."
 
 
 def _keep_an_administrator(session: Session, leaving: Operator) -> None:
