@@ -57,10 +57,10 @@ def test_every_command_and_subcommand_has_its_help(path: tuple[str, ...]) -> Non
 
 
 def test_init_creates_the_first_administrator_once(env: str) -> None:
-    first = run("init", "--admin-password", "password-123")
+    first = run("init", "--admin-password-stdin", input="una-password-lunga\n")
     assert first.exit_code == 0, first.output
     assert "Creato l'amministratore «admin»." in first.output
-    second = run("init", "--admin-password", "password-123")
+    second = run("init", "--admin-password-stdin", input="una-password-lunga\n")
     assert "Creato" not in second.output
     listed = run("operator", "list", "--format", "json")
     assert [op["username"] for op in json.loads(listed.output)] == ["admin"]
@@ -73,14 +73,24 @@ def test_init_prompts_for_the_password_when_not_given(env: str) -> None:
 
 
 def test_operator_add_and_list(env: str) -> None:
-    result = run("operator", "add", "MRossi", "--role", "operatore", "--password", "password-1")
+    result = run(
+        "operator",
+        "add",
+        "MRossi",
+        "--role",
+        "operatore",
+        "--password-stdin",
+        input="una-password-lunga\n",
+    )
     assert result.exit_code == 0, result.output
     assert "mrossi\toperatore\tattivo" in run("operator", "list").output
 
 
 def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
     result = CliRunner().invoke(
-        cli, ["operator", "add", "x", "--role", "operatore", "--password", "password-1"]
+        cli,
+        ["operator", "add", "x", "--role", "operatore", "--password-stdin"],
+        input="una-password-lunga\n",
     )
     assert result.exit_code == 1
     assert result.output.strip().startswith("Errore: Nome utente non valido")
@@ -88,7 +98,15 @@ def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
 
 
 def test_service_add_list_and_enable_keep_keys_masked(env: str) -> None:
-    run("operator", "add", "mrossi", "--role", "operatore", "--password", "password-1")
+    run(
+        "operator",
+        "add",
+        "mrossi",
+        "--role",
+        "operatore",
+        "--password-stdin",
+        input="una-password-lunga\n",
+    )
     added = run(
         "service",
         "add",

@@ -18,6 +18,8 @@ class AuditAction(StrEnum):
     OPERATOR_ACTIVATE = "operator.activate"
     OPERATOR_DEACTIVATE = "operator.deactivate"
     OPERATOR_ROLE = "operator.role"
+    OPERATOR_PASSWORD = "operator.password"
+    OPERATOR_PASSWORD_RESET = "operator.password-reset"
     SERVICE_CREATE = "service.create"
     SERVICE_UPDATE = "service.update"
     SERVICE_KEYS = "service.keys"
@@ -66,6 +68,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.OPERATOR_ACTIVATE: "Operatore riattivato",
     AuditAction.OPERATOR_DEACTIVATE: "Operatore disattivato",
     AuditAction.OPERATOR_ROLE: "Ruolo dell'operatore cambiato",
+    AuditAction.OPERATOR_PASSWORD: "Password cambiata dall'operatore",
+    AuditAction.OPERATOR_PASSWORD_RESET: "Password reimpostata da un amministratore",
     AuditAction.SERVICE_CREATE: "Nuovo servizio",
     AuditAction.SERVICE_UPDATE: "Servizio modificato",
     AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",

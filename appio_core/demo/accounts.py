@@ -25,7 +25,7 @@ from appio_core.io.simulator.demo import (
 from appio_core.storage.models import Operator, Service
 
 DEMO_ADMIN_USERNAME = "admin"
-DEMO_ADMIN_PASSWORD = "demo-admin-2026"
+DEMO_ADMIN_PASSWORD = "demo-amministra-2026"
 
 
 @dataclass(frozen=True)
