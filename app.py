@@ -37,6 +37,9 @@ if actor.is_admin:
     configuration.append(
         st.Page("pages/registro.py", title="Registro attività", icon=":material/history:")
     )
+    configuration.append(
+        st.Page("pages/sistema.py", title="Stato del sistema", icon=":material/monitor_heart:")
+    )
 
 with st.sidebar:
     st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
