@@ -45,6 +45,25 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
 
 
+def local_time_seconds(moment: datetime | None) -> str:
+    """As local_time, with the seconds: for what changes by the second (a worker's
+    heartbeat, a lease's expiry)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def decimal(number: float, digits: int = 1) -> str:
+    """1234.56 -> '1.234,6': thousands with a dot, decimals with a comma."""
+    text = f"{number:,.{digits}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """0.9731 -> '97%' (digits=0), '97,3%' (digits=1)."""
+    return f"{decimal(share * 100, digits)}%"
+
+
 def local_date(moment: datetime | None) -> str:
     if moment is None:
         return ""

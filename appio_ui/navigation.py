@@ -69,6 +69,14 @@ PAGES: tuple[PageSpec, ...] = (
         allowed=lambda actor: actor.is_admin,
     ),
     PageSpec(
+        "pages/sistema.py",
+        "Stato del sistema",
+        "sistema",
+        "Configurazione",
+        ":material/monitor_heart:",
+        allowed=lambda actor: actor.is_admin,
+    ),
+    PageSpec(
         "pages/account.py", "Il mio account", "account", "Configurazione", ":material/person:"
     ),
 )

@@ -53,6 +53,7 @@ from appio_core.io.models import (
     ReadStatus,
 )
 from appio_core.io.rate_limit import RateLimiter
+from appio_core.io.tally import RequestTally
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +97,11 @@ class IoClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        tally: RequestTally | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
+        # Every answer IO gave (429s included), for the account's request rate.
+        self.tally = tally
         self.http = as_io_http(http)
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
@@ -213,6 +217,8 @@ class IoClient:
             response = await self.http.request(
                 method, self._url(path), body, {KEY_HEADER: order[key_index]}
             )
+            if self.tally is not None:
+                self.tally.count(response.status_code)
             if response.status_code == 429:
                 throttled += 1
                 retry_after = _seconds(response.headers.get("x-rate-limit-retry-after"))

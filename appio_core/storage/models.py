@@ -336,3 +336,35 @@ class AccountLease(Base):
     )
     owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WorkerHeartbeat(Base):
+    """A worker process, as it last reported itself: for «Stato del sistema» and for the
+    fair share of the accounts (the workers alive are those whose `alive_until` is ahead)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # last_seen_at plus the worker's lease time: silent past it, the worker is gone (its
+    # leases have expired by then too).
+    alive_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The IO accounts it held at its last heartbeat, ids separated by commas.
+    accounts: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class AccountRequestCount(Base):
+    """Requests a worker made to IO for an account, and IO's 429s, per minute."""
+
+    __tablename__ = "account_request_counts"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)
