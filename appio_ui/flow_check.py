@@ -10,7 +10,7 @@ import streamlit as st
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import FeatureLevel
 from appio_core.flows.importing import Templates, preview_flow_row
-from appio_core.flows.trial import send_file_trial
+from appio_core.notifications.trial import send_file_trial
 from appio_core.recipient_file.columns import ROLE_LABELS, TEXT_ONLY
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import RowPreview

@@ -27,7 +27,10 @@ def edit_section(actor: Actor, view: FlowView) -> None:
     if not actor.can_send or view.state != FlowState.INACTIVE:
         return
     replaced: ValidationReport | None = st.session_state.pop(_report_key(view.id), None)
-    with st.expander("Modifica", icon=":material/edit:", expanded=replaced is not None):
+    # Keyed, so that it stays open across the reruns of the widgets inside it (an upload).
+    with st.expander(
+        "Modifica", icon=":material/edit:", expanded=replaced is not None, key=f"edit_{view.id}"
+    ):
         _details_form(actor, view)
         _file_replacement(actor, view, replaced)
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
 from appio_core.errors import AppError
-from appio_core.flows.trial import TEST_CITIZEN
 from appio_core.notifications.single import SingleResult
+from appio_core.notifications.trial import TEST_CITIZEN
 from appio_ui.notification_form import show_send_result
 from appio_ui.runtime import keybox, sessionmaker_, settings
 

@@ -7,8 +7,8 @@ import streamlit as st
 from appio_core.domain import FlowState
 from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow
-from appio_core.flows.trial import TRIAL_STATES, send_flow_trial
 from appio_core.italian import local_time
+from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash

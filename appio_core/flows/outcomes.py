@@ -118,8 +118,8 @@ class SendPace:
     def describe(self) -> str:
         rate = f"{thousands(round(self.per_minute))} messaggi al minuto"
         if self.left is None:
-            return f"{rate}: tempo rimanente non ancora stimabile."
-        return f"{rate}: {remaining(self.left)}."
+            return f"{rate}; tempo rimanente non ancora stimabile."
+        return f"{rate}; {remaining(self.left)}."
 
 
 def remaining(left: timedelta) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from ..flows.conftest import TEXT, fiscal_codes
+from ..flows.conftest import TEXT, fiscal_codes, recipient_csv
 from .conftest import login
 
 pytestmark = pytest.mark.browser
@@ -76,3 +76,30 @@ def test_on_a_comunicazione_importo_is_text_unless_the_operator_says_otherwise(
     page.get_by_role("button", name="Verifica file").click()
     expect(page.get_by_text(re.compile(r"Il file ha errori da correggere"))).to_be_visible()
     expect(page.get_by_text("pagamenti incompleti", exact=False).first).to_be_visible()
+
+
+def test_an_inactive_flows_file_is_replaced_from_modifica(
+    page: Page, app_url: str, tmp_path: Path
+) -> None:
+    first = tmp_path / "prima.csv"
+    first.write_bytes(recipient_csv(fiscal_codes(3, seed=93)))
+    _check(page, app_url, first)
+    page.get_by_role("button", name="Crea flusso").click()
+    expect(page.get_by_text(re.compile(r"creato con 3 destinatari"))).to_be_visible()
+
+    page.get_by_text("Modifica", exact=True).click()
+    wrong = tmp_path / "sbagliato.csv"
+    wrong.write_bytes(recipient_csv(fiscal_codes(2, seed=94)) + b"XYZ;Nessuno\n")
+    page.locator("input[type=file]").set_input_files(str(wrong))
+    expect(page.get_by_role("button", name="Remove sbagliato.csv")).to_be_visible()
+    page.get_by_role("button", name="Sostituisci il file").click()
+    expect(page.get_by_text("Il file non è stato sostituito")).to_be_visible()
+    expect(page.get_by_text("1 codice fiscale da correggere", exact=False)).to_be_visible()
+
+    good = tmp_path / "nuovo.csv"
+    good.write_bytes(recipient_csv(fiscal_codes(5, seed=95)))
+    page.locator("input[type=file]").set_input_files(str(good))
+    expect(page.get_by_role("button", name="Remove nuovo.csv")).to_be_visible()
+    page.get_by_role("button", name="Sostituisci il file").click()
+    expect(page.get_by_text("File sostituito: il flusso ha ora 5 destinatari.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"File valido\. 5 righe"))).to_be_visible()

@@ -77,6 +77,6 @@ def test_the_pace_comes_from_the_rows_finished_recently(
     pace = send_pace(session, flow.id, waiting=20, started_at=now - timedelta(hours=2), now=now)
     assert pace.per_minute == 5.0  # 10 in the 2-minute window
     assert pace.left == timedelta(minutes=4)
-    assert pace.describe() == "5 messaggi al minuto: circa 4 minuti rimanenti."
+    assert pace.describe() == "5 messaggi al minuto; circa 4 minuti rimanenti."
     idle = send_pace(session, flow.id, waiting=20, started_at=None, now=now + timedelta(hours=1))
     assert idle.left is None

@@ -11,8 +11,8 @@ from appio_core.audit.models import AuditEntry
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.errors import Conflict
 from appio_core.flows import actions, importing
-from appio_core.flows.trial import TEST_CITIZEN, send_file_trial, send_flow_trial
 from appio_core.io.http import in_process_simulator
+from appio_core.notifications.trial import TEST_CITIZEN, send_file_trial, send_flow_trial
 from appio_core.storage.models import Flow, Notification
 
 from ..flows.conftest import TEXT, fiscal_codes
