@@ -145,6 +145,7 @@ def whole_page_screenshot(page: Page, path: Path) -> None:
 
 def _look(page: Page, name: str, screenshots: Path, problems: list[str]) -> None:
     _settle(page)
+    page.mouse.move(0, 0)  # no tooltip left over from a double click
     whole_page_screenshot(page, screenshots / f"{name}.png")
     text = visible_text(page)
     for pattern, what in (
@@ -202,11 +203,17 @@ def test_every_page_is_italian_local_and_photographed(
 
     page.frame_locator("iframe").first.get_by_text("TARI 2026 - avviso di pagamento").dblclick()
     expect(page.get_by_role("heading", name=re.compile("TARI 2026"))).to_be_visible()
+    shared = page.get_by_role("link", name=re.compile(r"flusso\?flusso=\d+$"))
+    expect(shared).to_have_text(re.compile("^" + re.escape(f"{app_url}/flusso?flusso=") + r"\d+$"))
     _look(page, "02-flusso", screenshots, problems)
 
     recipients = page.frame_locator("iframe").first
     recipients.locator(".ag-row[row-index='0'] .ag-cell[col-id='fiscal_code']").dblclick()
     expect(page.get_by_role("heading", name=re.compile(r"Notifica n\. \d+"))).to_be_visible()
+    shared = page.get_by_role("link", name=re.compile(r"notifica\?notifica=\d+$"))
+    expect(shared).to_have_text(
+        re.compile("^" + re.escape(f"{app_url}/notifica?notifica=") + r"\d+$")
+    )
     _look(page, "03-notifica", screenshots, problems)
 
     for number, link in enumerate(
@@ -226,6 +233,8 @@ def test_every_page_is_italian_local_and_photographed(
     expect(page.get_by_role("heading", name="Registro attività")).to_be_visible()
     _look(page, "09-registro-attivita", screenshots, problems)
 
+    # client.toolbarMode = "minimal": no main menu with Rerun, Settings, Print, About.
+    expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
     assert not problems, "\n".join(problems)
     app_host = urlsplit(app_url).netloc
     assert requested_hosts == {app_host}, f"richieste ad altri host: {requested_hosts - {app_host}}"
