@@ -71,6 +71,8 @@ PADDING_PX = 30
 LONG_TEXT_PX = 240
 # The narrowest column still shows a short header («N.») beside its sort arrow.
 MIN_PX = 64
+# The first column also holds the grid's menu icon.
+FIRST_COLUMN_PX = 28
 
 
 def content_width(values: pd.Series, header: str) -> int:
@@ -86,10 +88,12 @@ def column_layout(
     least as wide as their content, so never cut; long text wrapped in a bounded column;
     every column then stretched to fill the grid (fitGridWidth), never below its minimum."""
     layout: dict[str, dict[str, Any]] = {}
-    for column, header in labels.items():
-        if column not in frame.columns:
-            continue
+    shown = [c for c in frame.columns if c in labels]
+    for column in shown:
+        header = labels[column]
         width = max(content_width(frame[column], header), floors.get(column, 0))
+        if column == shown[0]:
+            width += FIRST_COLUMN_PX
         if width > LONG_TEXT_PX:
             layout[column] = {"minWidth": LONG_TEXT_PX, "wrapText": True, "autoHeight": True}
         else:

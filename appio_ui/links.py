@@ -9,12 +9,24 @@ import streamlit as st
 FLOW_ALIASES = ("flow",)
 
 
+# The pages' url paths (app.py): st.context.url may still end with the page the session
+# started on (a detail page reached by switch_page), which is not part of the app's address.
+PAGE_PATHS = frozenset(
+    {"flusso", "notifica", "notifiche", "nuovo_flusso", "nuova_notifica", "servizi",
+     "operatori", "registro"}
+)  # fmt: skip
+
+
 def link_to(app_url: str | None, url_path: str, param: str, value: int) -> str:
     """The full link when the app's address is known, else the part after it."""
     tail = f"{url_path}?{param}={value}"
     if not app_url:
         return tail
-    return f"{app_url.rstrip('/')}/{tail}"
+    base = app_url.rstrip("/")
+    head, _, last = base.rpartition("/")
+    if last in PAGE_PATHS and "://" in head:
+        base = head
+    return f"{base}/{tail}"
 
 
 def accept_aliases(param: str, aliases: tuple[str, ...]) -> None:

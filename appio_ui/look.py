@@ -15,7 +15,10 @@ ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 
 # st.file_uploader has no parameter for its button («Upload») nor for its instructions
 # («200MB per file • XLSX, CSV»): their text is hidden (font-size 0) and Italian text takes
-# its place. The accepted types are in each uploader's label.
+# its place. The accepted types are in each uploader's label. A table's cell breaks a long
+# word (a value of 19.000 «N» in the «Verifica file» report) instead of hiding its end.
+# The hints under a field being typed in («Press Enter to apply», «Press Ctrl+Enter to
+# submit form») are English only: hidden (Enter still applies, the form's button submits).
 _BUTTON = (
     '[data-testid="stFileUploaderDropzone"] [data-testid="stBaseButton-secondary"]'
     ' [data-testid="stMarkdownContainer"] p'
@@ -28,6 +31,8 @@ def italian_css(max_upload_mb: int) -> str:
 {_BUTTON} {{ font-size: 0; }}
 {_BUTTON}::after {{ content: "Scegli il file"; font-size: 0.875rem; }}
 {_INSTRUCTIONS} {{ font-size: 0; }}
+[data-testid="stTable"] td * {{ overflow-wrap: anywhere !important; }}
+[data-testid="InputInstructions"] {{ display: none; }}
 {_INSTRUCTIONS}::after {{
   content: "oppure trascinalo qui (al massimo {max_upload_mb} MB)";
   font-size: 0.875rem;

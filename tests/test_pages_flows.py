@@ -85,8 +85,12 @@ def test_nuovo_flusso_offers_the_operator_their_services(setup: dict[str, object
 
 def test_nuovo_flusso_asks_for_a_file(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    [name] = [t for t in at.text_input if t.label == "Nome del flusso"]
+    name.input("Mensa gennaio")
     at.button(key="nf_create").click().run()
     assert at.error[0].value == "Scegli il file dei destinatari."
+    # What was typed is still there after the refusal.
+    assert [t.value for t in at.text_input if t.label == "Nome del flusso"] == ["Mensa gennaio"]
 
 
 def test_the_day_and_hour_of_a_scheduled_send_appear_only_when_it_is_scheduled(

@@ -129,9 +129,24 @@ def _settle(page: Page) -> None:
     page.wait_for_timeout(1500)
 
 
+def whole_page_screenshot(page: Page, path: Path) -> None:
+    """Streamlit scrolls inside its main area, so a «full page» screenshot shows only the
+    window: the window is made as tall as the content for the picture."""
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], section')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
+    )
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], int(height))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
 def _look(page: Page, name: str, screenshots: Path, problems: list[str]) -> None:
     _settle(page)
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+    page.mouse.move(0, 0)  # no tooltip left over from a double click
+    whole_page_screenshot(page, screenshots / f"{name}.png")
     text = visible_text(page)
     for pattern, what in (
         (ENGLISH_RE, "inglese di Streamlit"),
@@ -142,8 +157,43 @@ def _look(page: Page, name: str, screenshots: Path, problems: list[str]) -> None
     problems += [f"{name}: cella tagliata: {cell}" for cell in cut_cells(page)]
 
 
+def _check_a_file(page: Page, tmp_path: Path) -> None:
+    """«Verifica file» of a file with a 19.000-character name and a subject template too
+    short: the template's problem once above the rows, each row's message whole."""
+    file = tmp_path / "destinatari.csv"
+    file.write_text(f"cf;nome\nRSSMRA85T10A562S;{'N' * 19_000}\nRSSMRA85T10A562X;Anna\n")
+    page.get_by_role("textbox", name="Nome del flusso").fill("Prova")
+    page.locator("input[type=file]").set_input_files(str(file))
+    page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso")
+    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(
+        "Gentile {{nome}}, " + "le scriviamo per ricordarle una scadenza importante. " * 3
+    )
+    expect(page.get_by_role("button", name="Remove destinatari.csv")).to_be_visible()
+    page.get_by_role("button", name="Verifica file").click()
+    expect(page.get_by_text(re.compile("Il file ha errori da correggere"))).to_be_visible()
+    expect(page.get_by_text(re.compile("L'oggetto è troppo corto"))).to_have_count(1)
+    message = page.get_by_role("cell", name=re.compile(r"Il testo è troppo lungo: ha 19\.\d{3}"))
+    expect(message).to_have_text(re.compile(r"al massimo 10\.000: accorcialo\.$"))
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=stTable], [data-testid=stTable] *')]"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 40))"
+    )
+    assert not cut, f"celle del rapporto tagliate: {cut}"
+
+
+def _type_without_english_hints(page: Page, problems: list[str]) -> None:
+    """While a field is being typed in, Streamlit hints «Press Enter to apply»: hidden."""
+    subject = page.get_by_role("textbox", name="Oggetto")
+    subject.fill("Avviso per la TARI")
+    hints = page.get_by_test_id("InputInstructions")
+    expect(hints).to_have_count(1)  # the hint is there, for Streamlit...
+    if hints.is_visible():  # ...but not for the operator
+        problems.append(f"nuova-notifica: suggerimento inglese: {hints.inner_text()!r}")
+    subject.press("Tab")
+
+
 def test_every_page_is_italian_local_and_photographed(
-    page: Page, app_url: str, screenshots: Path, requested_hosts: set[str]
+    page: Page, app_url: str, screenshots: Path, requested_hosts: set[str], tmp_path: Path
 ) -> None:
     problems: list[str] = []
     page.goto(app_url)
@@ -153,11 +203,17 @@ def test_every_page_is_italian_local_and_photographed(
 
     page.frame_locator("iframe").first.get_by_text("TARI 2026 - avviso di pagamento").dblclick()
     expect(page.get_by_role("heading", name=re.compile("TARI 2026"))).to_be_visible()
+    shared = page.get_by_role("link", name=re.compile(r"flusso\?flusso=\d+$"))
+    expect(shared).to_have_text(re.compile("^" + re.escape(f"{app_url}/flusso?flusso=") + r"\d+$"))
     _look(page, "02-flusso", screenshots, problems)
 
     recipients = page.frame_locator("iframe").first
     recipients.locator(".ag-row[row-index='0'] .ag-cell[col-id='fiscal_code']").dblclick()
     expect(page.get_by_role("heading", name=re.compile(r"Notifica n\. \d+"))).to_be_visible()
+    shared = page.get_by_role("link", name=re.compile(r"notifica\?notifica=\d+$"))
+    expect(shared).to_have_text(
+        re.compile("^" + re.escape(f"{app_url}/notifica?notifica=") + r"\d+$")
+    )
     _look(page, "03-notifica", screenshots, problems)
 
     for number, link in enumerate(
@@ -168,11 +224,17 @@ def test_every_page_is_italian_local_and_photographed(
         for expander in ("Nuovo servizio", "Nuovo operatore"):  # their forms, opened
             if link in expander:
                 page.get_by_text(expander, exact=True).click()
+        if link == "Nuovo flusso":
+            _check_a_file(page, tmp_path)
+        if link == "Nuova notifica":
+            _type_without_english_hints(page, problems)
         _look(page, f"{number:02d}-{link.lower().replace(' ', '-')}", screenshots, problems)
     page.get_by_role("link", name="Registro attività", exact=True).click()
     expect(page.get_by_role("heading", name="Registro attività")).to_be_visible()
     _look(page, "09-registro-attivita", screenshots, problems)
 
+    # client.toolbarMode = "minimal": no main menu with Rerun, Settings, Print, About.
+    expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
     assert not problems, "\n".join(problems)
     app_host = urlsplit(app_url).netloc
     assert requested_hosts == {app_host}, f"richieste ad altri host: {requested_hosts - {app_host}}"

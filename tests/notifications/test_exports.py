@@ -41,7 +41,7 @@ def test_values_keep_their_types_and_text_is_never_a_formula() -> None:
     assert [c[0].value for c in cells] == [*HOSTILE, "a & <b>", None]
     assert all(c[0].data_type == "s" for c in cells[:7])
     assert all(c[0].quotePrefix for c in cells[:6])  # Excel keeps them text on edit
-    assert sheet["C2"].value == 1234.56 and "€" in sheet["C2"].number_format
+    assert sheet["C2"].value == 1234.56 and sheet["C2"].number_format == '"€ "#,##0.00'
     assert sheet["D2"].value == datetime(2026, 7, 1, 10, 30)
     assert sheet["D2"].number_format == "dd/mm/yyyy hh:mm"
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:D9"
