@@ -8,19 +8,21 @@ from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout, write_session_cookie
 from appio_ui.navigation import signed_in_navigation, signed_out_navigation
 from appio_ui.runtime import check_settings, ensure_background_worker
+from appio_ui.unexpected import unexpected_errors
 
 st.set_page_config(page_title="IO Flussi", page_icon=":material/send:", layout="wide")
-check_settings()
 
-actor = current_actor()
-write_session_cookie()
-if actor is None:
-    signed_out_navigation(login_page).run()
-    st.stop()
+with unexpected_errors():
+    check_settings()
+    actor = current_actor()
+    write_session_cookie()
+    if actor is None:
+        signed_out_navigation(login_page).run()
+        st.stop()
 
-with st.sidebar:
-    st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
-    st.button("Esci", icon=":material/logout:", on_click=logout)
+    with st.sidebar:
+        st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
+        st.button("Esci", icon=":material/logout:", on_click=logout)
 
-ensure_background_worker()
-signed_in_navigation(actor).run()
+    ensure_background_worker()
+    signed_in_navigation(actor).run()

@@ -17,6 +17,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.sessions import SessionPolicy, open_session, resume, revoke
 from appio_core.accounts.throttle import LoginLocked, ThrottlePolicy
 from appio_ui.runtime import settings, transaction
+from appio_ui.unexpected import guarded
 
 ACTOR_KEY = "actor"
 TOKEN_KEY = "session_token"
@@ -104,6 +105,7 @@ def login_page() -> None:
         st.rerun()  # the same address: a bookmarked page opens now
 
 
+@guarded
 def logout() -> None:
     """Button callback: the rerun that follows a callback shows the login page."""
     actor = st.session_state.pop(ACTOR_KEY, None)
