@@ -55,6 +55,10 @@ def current_actor() -> Actor | None:
         st.session_state[ENDED_KEY] = True
         st.session_state.pop(ACTOR_KEY, None)
         st.session_state[COOKIE_KEY] = ""  # forget the dead token
+        if sso.configured():
+            # The provider's identity outlives ours: an ended session is not silently
+            # renewed by it; «Accedi con l'account dell'ente» asks for it again.
+            st.session_state[SSO_TRIED_KEY] = sso.identity_email()
         return None
     st.session_state[TOKEN_KEY] = token
     st.session_state[ACTOR_KEY] = actor

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
 
 from appio_core.accounts.operators import create_operator, set_active, set_email
 from appio_core.accounts.permissions import Actor
@@ -18,7 +19,7 @@ from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput
 from appio_ui import sso
 
-from .apptest import app_as
+from .apptest import APP, app_as
 
 EMAIL = "Mario.Rossi@Comune.Example.it"
 
@@ -101,3 +102,30 @@ def test_the_cli_sets_an_operators_address(app_env: str, session: Session) -> No
     done = CliRunner().invoke(cli, ["operator", "email", "mrossi", EMAIL])
     assert done.exit_code == 0, done.output
     assert sign_in_by_email(session, EMAIL, None) is not None
+
+
+def test_an_ended_session_is_not_renewed_silently_by_the_providers_identity(
+    app_env: str, sessions: sessionmaker[Session], provider: dict[str, str | None]
+) -> None:
+    from appio_core.accounts.sessions import revoke_all
+
+    with sessions.begin() as session:
+        operator = create_operator(
+            session, Actor.system(), "mrossi", "password-1234", Role.OPERATOR, "Mario Rossi"
+        )
+        set_email(session, Actor.system(), "mrossi", EMAIL)
+        operator_id = operator.id
+    provider["email"] = EMAIL.lower()
+    at = app_as(None)
+    assert at.session_state["actor"].username == "mrossi"
+    with sessions.begin() as session:
+        ended = revoke_all(session, operator_id)  # as at the idle timeout
+    assert ended == 1
+    # A reload: a fresh browser session holding only the (now ended) token.
+    again = AppTest.from_file(APP, default_timeout=30)
+    again.session_state["session_token"] = at.session_state["session_token"]
+    again.run()
+    assert "actor" not in again.session_state
+    assert again.info[0].value == "La sessione è terminata: accedi di nuovo."
+    again.run()
+    assert "actor" not in again.session_state
