@@ -9,21 +9,23 @@ from appio_ui.auth import current_actor, login_page, logout, write_session_cooki
 from appio_ui.look import ICON, apply_look
 from appio_ui.navigation import signed_in_navigation, signed_out_navigation
 from appio_ui.runtime import check_settings, ensure_background_worker
+from appio_ui.unexpected import unexpected_errors
 
 # A file of the repository: a Material icon would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="IO Flussi", page_icon=str(ICON), layout="wide")
 apply_look()
-check_settings()
 
-actor = current_actor()
-write_session_cookie()
-if actor is None:
-    signed_out_navigation(login_page).run()
-    st.stop()
+with unexpected_errors():
+    check_settings()
+    actor = current_actor()
+    write_session_cookie()
+    if actor is None:
+        signed_out_navigation(login_page).run()
+        st.stop()
 
-with st.sidebar:
-    st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
-    st.button("Esci", icon=":material/logout:", on_click=logout)
+    with st.sidebar:
+        st.markdown(f"**{actor.full_name or actor.username}**  \n{ROLE_LABELS[actor.role]}")
+        st.button("Esci", icon=":material/logout:", on_click=logout)
 
-ensure_background_worker()
-signed_in_navigation(actor).run()
+    ensure_background_worker()
+    signed_in_navigation(actor).run()

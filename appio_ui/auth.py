@@ -15,14 +15,19 @@ from appio_core.accounts import operators
 from appio_core.accounts.operators import authenticate
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.sessions import SessionPolicy, open_session, resume, revoke
+from appio_core.accounts.sso import sign_in_by_email
 from appio_core.accounts.throttle import LoginLocked, ThrottlePolicy
+from appio_ui import sso
 from appio_ui.runtime import settings, transaction
+from appio_ui.unexpected import guarded
 
 ACTOR_KEY = "actor"
 TOKEN_KEY = "session_token"
 COOKIE_KEY = "session_cookie"  # what the next run writes into the browser's cookie
 COOKIE = "appio_session"
 ENDED_KEY = "session_ended"
+SSO_TRIED_KEY = "sso_tried"
+SSO_REFUSED_KEY = "sso_refused"
 
 
 def policy() -> SessionPolicy:
@@ -41,7 +46,7 @@ def current_actor() -> Actor | None:
         token = cookie if isinstance(cookie, str) else None
     if not token:
         st.session_state.pop(ACTOR_KEY, None)
-        return None
+        return _single_sign_on()
     with transaction() as session:
         operator = resume(session, token, policy())
         actor = Actor.of(operator, client_origin()) if operator is not None else None
@@ -50,9 +55,40 @@ def current_actor() -> Actor | None:
         st.session_state[ENDED_KEY] = True
         st.session_state.pop(ACTOR_KEY, None)
         st.session_state[COOKIE_KEY] = ""  # forget the dead token
+        if sso.configured():
+            # The provider's identity outlives ours: an ended session is not silently
+            # renewed by it; «Accedi con l'account dell'ente» asks for it again.
+            st.session_state[SSO_TRIED_KEY] = sso.identity_email()
         return None
     st.session_state[TOKEN_KEY] = token
     st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def _single_sign_on() -> Actor | None:
+    """Signs in the operator the identity provider vouched for (st.login), once per
+    identity and browser session: a refused one is said on the login page, not retried
+    (and logged) at every click."""
+    if not sso.configured():
+        return None
+    email = sso.identity_email()
+    if email is None or st.session_state.get(SSO_TRIED_KEY) == email:
+        return None
+    st.session_state[SSO_TRIED_KEY] = email
+    origin = client_origin()
+    with transaction() as session:
+        actor = sign_in_by_email(session, email, origin)
+        token = (
+            open_session(session, actor.id, policy(), origin)
+            if actor is not None and actor.id is not None
+            else None
+        )
+    if actor is None or token is None:
+        st.session_state[SSO_REFUSED_KEY] = email
+        return None
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[ACTOR_KEY] = actor
+    st.session_state[COOKIE_KEY] = token
     return actor
 
 
@@ -76,6 +112,26 @@ def login_page() -> None:
     st.caption("Invio di messaggi ai cittadini tramite App IO")
     if st.session_state.pop(ENDED_KEY, False):
         st.info("La sessione è terminata: accedi di nuovo.", icon=":material/lock_clock:")
+    refused = st.session_state.get(SSO_REFUSED_KEY)
+    if refused is not None:
+        st.error(
+            f"L'account «{refused}» non corrisponde a nessun operatore attivo di IO Flussi:"
+            " chiedi a un amministratore di indicare questo indirizzo nella pagina Operatori,"
+            " oppure accedi con nome utente e password."
+            if refused
+            else "Il fornitore di identità non ha indicato un indirizzo e-mail: accedi con"
+            " nome utente e password.",
+            icon=":material/person_off:",
+        )
+        st.button("Esci dall'account dell'ente", on_click=_forget_identity)
+    elif sso.configured():
+        st.button(
+            "Accedi con l'account dell'ente",
+            icon=":material/badge:",
+            type="primary",
+            on_click=sso.start,
+        )
+        st.caption("Oppure con nome utente e password:")
     with st.form("login"):
         username = st.text_input("Nome utente")
         password = st.text_input("Password", type="password")
@@ -104,6 +160,14 @@ def login_page() -> None:
         st.rerun()  # the same address: a bookmarked page opens now
 
 
+@guarded
+def _forget_identity() -> None:
+    st.session_state.pop(SSO_REFUSED_KEY, None)
+    st.session_state.pop(SSO_TRIED_KEY, None)
+    sso.end()
+
+
+@guarded
 def logout() -> None:
     """Button callback: the rerun that follows a callback shows the login page."""
     actor = st.session_state.pop(ACTOR_KEY, None)
@@ -115,6 +179,8 @@ def logout() -> None:
         if actor is not None:
             operators.logout(session, actor)
     st.session_state[COOKIE_KEY] = ""
+    st.session_state.pop(SSO_TRIED_KEY, None)
+    sso.end()
 
 
 def write_session_cookie() -> None:

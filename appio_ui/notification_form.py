@@ -27,6 +27,7 @@ from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
 from appio_ui.message_preview import message_preview
 from appio_ui.runtime import keybox, sessionmaker_, settings
+from appio_ui.unexpected import guarded
 
 PREFIX = "nn_"
 FIELDS = ("service", "cf", "subject", "text", "amount", "notice", "due", "advanced")
@@ -43,6 +44,7 @@ class Limits:
     high: int
 
 
+@guarded
 def new_message() -> None:
     """«Nuova notifica»: empty fields, a new request key (the next «Aggiungi» sends again)."""
     for name in FIELDS:
@@ -62,6 +64,7 @@ def _errors() -> dict[str, str]:
     return errors
 
 
+@guarded
 def _check_code() -> None:
     """On leaving the field: the codice fiscale's format, check character and birth date."""
     value = st.session_state.get(PREFIX + "cf", "")

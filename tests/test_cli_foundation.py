@@ -171,6 +171,22 @@ def test_demo_flows_read_as_made_by_people_with_natural_file_names(env: str) -> 
     assert all(author != "appio-cli" for author, _ in flows.values())
 
 
+def test_init_demo_refuses_a_database_in_use_or_a_real_io(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = run("init", "--admin-password-stdin", input="una-password-lunga\n")
+    assert created.exit_code == 0, created.output
+    refused = CliRunner().invoke(cli, ["init", "--demo"])
+    assert refused.exit_code == 1
+    assert "i dati demo si aggiungono solo a un database nuovo" in refused.output
+    assert "mrossi" not in run("operator", "list").output
+
+    monkeypatch.setenv("APPIO_IO_BASE_URL", "https://api.io.pagopa.it/api/v1")
+    real = CliRunner().invoke(cli, ["init", "--demo"])
+    assert real.exit_code == 1
+    assert "solo con il simulatore di IO" in real.output
+
+
 def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:
     run(
         "service",

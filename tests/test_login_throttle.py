@@ -92,3 +92,18 @@ def test_old_failures_are_forgotten(
     for _ in range(4):
         assert _try(session, clock, "mrossi", "sbagliata", "198.51.100.4") is None
     assert _try(session, clock, "mrossi", GOOD, "198.51.100.4") is not None
+
+
+def test_counts_of_guessed_usernames_do_not_pile_up(session: Session) -> None:
+    from appio_core.storage.models import LoginThrottle
+
+    clock = Clock()
+    for number in range(3):
+        _try(session, clock, f"utente{number}", "sbagliata", "198.51.100.4")
+    assert len(session.scalars(select(LoginThrottle)).all()) == 4
+    clock.now += timedelta(minutes=16)
+    _try(session, clock, "altro", "sbagliata", "203.0.113.9")
+    assert {t.key for t in session.scalars(select(LoginThrottle))} == {
+        "utente:altro",
+        "indirizzo:203.0.113.9",
+    }

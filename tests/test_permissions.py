@@ -16,6 +16,7 @@ from appio_core.accounts.operators import (
     list_operators,
     reset_password,
     set_active,
+    set_email,
     set_role,
 )
 from appio_core.accounts.permissions import Actor, require_service_send
@@ -54,6 +55,7 @@ ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
     (list_operators, lambda s, a, b, sid: list_operators(s, a)),
     (set_active, lambda s, a, b, sid: set_active(s, a, "admin2", False)),
     (set_role, lambda s, a, b, sid: set_role(s, a, "admin2", Role.VIEWER)),
+    (set_email, lambda s, a, b, sid: set_email(s, a, "admin2", "capo@comune.example.it")),
     (
         reset_password,
         lambda s, a, b, sid: reset_password(s, a, "admin2", "una-password-nuova"),

@@ -15,6 +15,7 @@ from appio_core.accounts.passwords import check_password
 from appio_core.accounts.permissions import RESERVED_USERNAMES, Actor, require_admin
 from appio_core.accounts.security import hash_password, verify_password
 from appio_core.accounts.sessions import revoke_all
+from appio_core.accounts.sso import normalised_email
 from appio_core.accounts.throttle import (
     LoginLocked,
     ThrottlePolicy,
@@ -148,6 +149,25 @@ def change_own_password(
         check_password(new, operator.username)
         operator.password_hash = hash_password(new)
         revoke_all(session, operator.id, keep=keep_session)
+
+
+def set_email(session: Session, actor: Actor, username: str, email: str) -> None:
+    """The address by which single sign-on names the operator; empty removes it."""
+    name = username.strip().lower()
+    with recording(session, actor, AuditAction.OPERATOR_EMAIL, _target(name)) as entry:
+        require_admin(session, actor)
+        operator = get_operator(session, name)
+        address = normalised_email(email) if email.strip() else None
+        if address is not None:
+            other = session.scalar(
+                select(Operator).where(
+                    func.lower(Operator.email) == address, Operator.id != operator.id
+                )
+            )
+            if other is not None:
+                raise Conflict(f"L'indirizzo «{address}» è già dell'operatore «{other.username}».")
+        entry.detail = f"Indirizzo: {address}." if address else "Indirizzo rimosso."
+        operator.email = address
 
 
 def reset_password(session: Session, actor: Actor, username: str, new: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete, or_
 from sqlalchemy.orm import Session
 
 from appio_core.config import DEFAULT_LOGIN_LOCK_MINUTES, DEFAULT_LOGIN_MAX_FAILURES
@@ -74,6 +75,7 @@ def count_failure(
     session: Session, username: str, origin: str | None, now: datetime, policy: ThrottlePolicy
 ) -> list[str]:
     """Counts a failed attempt; returns what it locked now, in Italian, for the audit log."""
+    _forget_old(session, now - policy.lock)
     locked: list[str] = []
     for key, factor in keys(username, origin):
         row = session.get(LoginThrottle, key)
@@ -95,6 +97,17 @@ def count_failure(
             )
     session.flush()
     return locked
+
+
+def _forget_old(session: Session, before: datetime) -> None:
+    """Counts nobody added to since `before` and no longer locking: each guessed username
+    leaves a row, and they must not pile up."""
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.last_failure_at < before,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < before),
+        )
+    )
 
 
 def forget_failures(session: Session, username: str) -> None:

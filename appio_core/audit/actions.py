@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     OPERATOR_ROLE = "operator.role"
     OPERATOR_PASSWORD = "operator.password"
     OPERATOR_PASSWORD_RESET = "operator.password-reset"
+    OPERATOR_EMAIL = "operator.email"
     SERVICE_CREATE = "service.create"
     SERVICE_UPDATE = "service.update"
     SERVICE_KEYS = "service.keys"
@@ -70,6 +71,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.OPERATOR_ROLE: "Ruolo dell'operatore cambiato",
     AuditAction.OPERATOR_PASSWORD: "Password cambiata dall'operatore",
     AuditAction.OPERATOR_PASSWORD_RESET: "Password reimpostata da un amministratore",
+    AuditAction.OPERATOR_EMAIL: "E-mail dell'operatore (single sign-on)",
     AuditAction.SERVICE_CREATE: "Nuovo servizio",
     AuditAction.SERVICE_UPDATE: "Servizio modificato",
     AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",

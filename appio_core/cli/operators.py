@@ -7,7 +7,12 @@ from typing import Any
 
 import click
 
-from appio_core.accounts.operators import create_operator, list_operators, reset_password
+from appio_core.accounts.operators import (
+    create_operator,
+    list_operators,
+    reset_password,
+    set_email,
+)
 from appio_core.cli.common import Context, pass_context
 from appio_core.cli.passwords import read_password
 from appio_core.domain import Role
@@ -61,6 +66,17 @@ def password(ctx: Context, username: str, password_stdin: bool) -> None:
     )
 
 
+@operator.command("email")
+@click.argument("username")
+@click.argument("address")
+@pass_context
+def email(ctx: Context, username: str, address: str) -> None:
+    """Indica l'e-mail con cui l'operatore accede tramite single sign-on ("" la toglie)."""
+    with ctx.transaction() as session:
+        set_email(session, ctx.actor, username, address)
+    click.echo(f"Operatore «{username.strip().lower()}»: e-mail aggiornata.")
+
+
 @operator.command("list")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_context
@@ -73,6 +89,7 @@ def list_(ctx: Context, fmt: str) -> None:
                 "full_name": op.full_name,
                 "role": op.role,
                 "active": op.active,
+                "email": op.email,
                 "services": [s.name for s in op.services],
             }
             for op in list_operators(session, ctx.actor)

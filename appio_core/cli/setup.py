@@ -7,7 +7,12 @@ import click
 from appio_core.accounts.operators import admin_exists, create_operator
 from appio_core.cli.common import Context, pass_context
 from appio_core.cli.passwords import read_password
-from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME, seed_demo
+from appio_core.demo.accounts import (
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_USERNAME,
+    check_demo_allowed,
+    seed_demo,
+)
 from appio_core.demo.flows import seed_demo_flows
 from appio_core.domain import Role
 from appio_core.storage.migrate import upgrade
@@ -29,6 +34,7 @@ def init(ctx: Context, admin_username: str, admin_password_stdin: bool, demo: bo
     click.echo("Database aggiornato.")
     if demo:
         with ctx.transaction() as session:
+            check_demo_allowed(session, ctx.settings.uses_simulator)
             seed_demo(session, ctx.keybox)
         if ctx.settings.uses_simulator:
             seed_demo_flows(ctx.sessions, ctx.keybox, ctx.settings.io_base_url)

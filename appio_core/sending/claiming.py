@@ -16,7 +16,7 @@ from appio_core.io.models import ApiKeys
 from appio_core.sending import store
 from appio_core.sending.clients import Clients
 from appio_core.sending.leases import Leases
-from appio_core.sending.outcomes import UNREADABLE_KEY_NOTE
+from appio_core.sending.outcomes import INACTIVE_SERVICE_NOTE, UNREADABLE_KEY_NOTE
 from appio_core.sending.store import Claimed, FlowWork
 from appio_core.storage.db import session_scope
 
@@ -47,6 +47,12 @@ def claim_batch(
     for flow in flows:
         with session_scope(sessions) as session:
             leases.renew(session, account_id)
+            if not store.service_active(session, flow.service_id):
+                # Deactivated meanwhile: nothing more goes out until it is reactivated and
+                # an operator resumes the flow, which the note asks for.
+                log.warning("flow %s paused: its service is deactivated", flow.id)
+                store.pause_flow(session, flow.id, INACTIVE_SERVICE_NOTE)
+                continue
             try:
                 keys = clients.keys(session, flow.service_id)
             except KeyUnreadable:

@@ -295,6 +295,11 @@ def write_changes(
         session.execute(stmt, params_list)
 
 
+def service_active(session: Session, service_id: int) -> bool:
+    service = session.get(Service, service_id)
+    return service is not None and service.active
+
+
 def pause_flow(session: Session, flow_id: int, note: str) -> None:
     """The dispatcher pauses a flow by itself (IO refused the service's keys), saying why."""
     flow = session.get(Flow, flow_id)

@@ -20,6 +20,7 @@ from appio_core.accounts.operators import (
     logout,
     reset_password,
     set_active,
+    set_email,
     set_role,
 )
 from appio_core.accounts.permissions import Actor
@@ -395,6 +396,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         set_active(session, admin, "gverdi", False)
         set_active(session, admin, "gverdi", True)
         reset_password(session, admin, "gverdi", NEW_PASSWORD)
+        set_email(session, admin, "gverdi", "g.verdi@comune.example.it")
         gverdi = Actor.of(get_operator(session, "gverdi"))
         change_own_password(session, gverdi, NEW_PASSWORD, NEWER_PASSWORD)
         data = ServiceInput("Polizia locale", "01JPOLIZIA", NEW_KEY)
