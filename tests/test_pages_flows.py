@@ -16,7 +16,7 @@ from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Flow, Notification, Operator, Service
 
-from .apptest import APP, app_as
+from .apptest import APP, app_as, signed_in_token
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
 
 
@@ -358,7 +358,7 @@ def test_a_flow_opens_from_its_link_and_shows_the_link_to_share(
     setup: dict[str, object], param: str
 ) -> None:
     at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["actor"] = setup["operator"]
+    at.session_state["session_token"] = signed_in_token(setup["operator"])  # type: ignore[arg-type]
     at.query_params[param] = str(setup["flow_id"])
     at.run()
     at.switch_page("pages/flusso.py")
