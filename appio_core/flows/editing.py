@@ -79,7 +79,8 @@ def edit_flow(session: Session, actor: Actor, flow_id: int, changes: FlowChanges
             said.append(f"natura da «{flow.natura}» a «{changes.natura}»")
             flow.natura = changes.natura
         said += _change_templates(session, flow, changes)
-        entry.detail = ("Cambiati: " + "; ".join(said) + ".") if said else "Nessun cambiamento."
+        entry.detail = "Cambiati: " + "; ".join(said) + "."
+        entry.skip = not said  # a save that changed nothing is not worth an entry
         return flow
 
 

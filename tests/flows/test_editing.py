@@ -149,3 +149,12 @@ def test_the_cli_edits_and_replaces_the_file(
             4,
         )
         assert [e.outcome for e in _audit(session, "flow.edit")] == ["riuscito", "rifiutato"]
+
+
+def test_a_save_that_changes_nothing_writes_no_audit_entry(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    flow = _flow(session, operator, demo["Tributi - TARI"])
+    edit_flow(session, operator, flow.id, FlowChanges(name="Bozza", natura="Comunicazione"))
+    session.flush()
+    assert _audit(session, "flow.edit") == []
