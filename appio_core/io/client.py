@@ -19,7 +19,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -71,6 +71,37 @@ FIXED_PATHS = frozenset({"/profiles", "/messages"})
 T = TypeVar("T")
 
 
+class HttpResponse(Protocol):
+    """What IoClient reads of an answer: httpx.Response, or aiohttp_http.Answer."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
+
+
+class HttpClient(Protocol):
+    """What IoClient needs of an HTTP client: httpx.AsyncClient (tests: MockTransport,
+    ASGITransport; the in-process simulator) or aiohttp_http.AiohttpClient (production)."""
+
+    async def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> HttpResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
 def resolve_base_url(base_url: str) -> str:
     base_url = base_url.rstrip("/")
     return SIMULATOR_API_URL if base_url == SIMULATOR_BASE_URL else base_url
@@ -94,7 +125,7 @@ class IoClient:
     def __init__(
         self,
         base_url: str,
-        http: httpx.AsyncClient,
+        http: HttpClient,
         limiter: RateLimiter | None = None,
         *,
         retry: RetryPolicy | None = None,
@@ -214,7 +245,7 @@ class IoClient:
         path: str,
         body: dict[str, Any] | None,
         priority: int,
-    ) -> httpx.Response:
+    ) -> HttpResponse:
         """One logical request: paced by the limiter, 429s absorbed up to the cap, the
         other key tried once on 401. Transport errors propagate as httpx errors."""
         order = [keys.primary] + ([keys.secondary] if keys.secondary else [])
@@ -277,7 +308,7 @@ def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: HttpResponse) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -292,7 +323,7 @@ def _seconds(value: str | None) -> float | None:
     return seconds if seconds is not None and seconds >= 0 else None
 
 
-def _gateway_message(response: httpx.Response) -> str | None:
+def _gateway_message(response: HttpResponse) -> str | None:
     body = _json(response)
     if isinstance(body, dict):
         message = body.get("message") or body.get("detail")
@@ -300,7 +331,7 @@ def _gateway_message(response: httpx.Response) -> str | None:
     return None
 
 
-def _problem(response: httpx.Response) -> tuple[str | None, str | None]:
+def _problem(response: HttpResponse) -> tuple[str | None, str | None]:
     body = _json(response)
     if not isinstance(body, dict):
         return None, response.text[:200] or None
@@ -310,7 +341,7 @@ def _problem(response: httpx.Response) -> tuple[str | None, str | None]:
 
 
 def _error_for(
-    response: httpx.Response,
+    response: HttpResponse,
     *,
     not_found: type[ProfileNotFound] | type[MessageNotFound] | None,
     unsure: bool,
@@ -345,7 +376,7 @@ def _enum(kind: type[Any], value: object) -> Any:
         return None
 
 
-def _message_status(response: httpx.Response, message_id: str) -> MessageStatus:
+def _message_status(response: HttpResponse, message_id: str) -> MessageStatus:
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
         raise UnexpectedResponse(200, "message status without message")

@@ -1,5 +1,9 @@
 """The HTTP client the IO client runs on.
 
+Production: aiohttp's ClientSession directly (appio_core.io.aiohttp_http), since it halved
+the dispatcher's CPU per recipient (bench/RESULTS-flows.md). The in-process simulator:
+httpx over ASGITransport. The history of the choice, for the record:
+
 Transport choice, measured with bench/bench_transports.py (figures in bench/RESULTS-io.md):
 httpx's own transport spends several times more CPU per request than the
 httpx-aiohttp transport, and its connection pool gets slower as concurrency grows;
@@ -16,10 +20,10 @@ import threading
 from typing import TYPE_CHECKING
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from appio_core.config import SIMULATOR_BASE_URL, data_dir
-from appio_core.io.client import SIMULATOR_ORIGIN
+from appio_core.io.aiohttp_http import AiohttpClient
+from appio_core.io.client import SIMULATOR_ORIGIN, HttpClient
 
 if TYPE_CHECKING:
     from appio_core.io.simulator.app import SimulatorApp
@@ -27,7 +31,6 @@ if TYPE_CHECKING:
 # IO answers in well under a second; a read that takes longer than this is treated as
 # lost (for a send: outcome unknown). Connecting must be quick or not at all.
 TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=60.0)
-LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
 
 SIMULATOR_JOURNAL = "simulatore-messaggi.jsonl"
 _simulator: SimulatorApp | None = None
@@ -49,11 +52,11 @@ def in_process_simulator() -> SimulatorApp:
         return _simulator
 
 
-def make_http_client(base_url: str) -> httpx.AsyncClient:
+def make_http_client(base_url: str) -> HttpClient:
     if base_url.rstrip("/") == SIMULATOR_BASE_URL:
         return httpx.AsyncClient(
             transport=httpx.ASGITransport(app=in_process_simulator()),
             base_url=SIMULATOR_ORIGIN,
             timeout=TIMEOUT,
         )
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=LIMITS), timeout=TIMEOUT)
+    return AiohttpClient()

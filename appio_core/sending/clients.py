@@ -3,11 +3,10 @@ limiter and its request tally), the services' keys."""
 
 from __future__ import annotations
 
-import httpx
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
-from appio_core.io.client import IoClient
+from appio_core.io.client import HttpClient, IoClient
 from appio_core.io.http import make_http_client
 from appio_core.io.models import ApiKeys
 from appio_core.io.rate_limit import limiter_for_account
@@ -16,7 +15,7 @@ from appio_core.sending import store
 
 
 class Clients:
-    def __init__(self, base_url: str, box: KeyBox, http: httpx.AsyncClient | None) -> None:
+    def __init__(self, base_url: str, box: KeyBox, http: HttpClient | None) -> None:
         self.base_url = base_url
         self.box = box
         self._http = http

@@ -53,10 +53,10 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import datetime
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
+from appio_core.io.client import HttpClient
 from appio_core.notifications.retention import Retention
 from appio_core.sending import store
 from appio_core.sending.chunk import ChunkSender
@@ -85,7 +85,7 @@ class Dispatcher:
         base_url: str,
         config: DispatcherConfig | None = None,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: HttpClient | None = None,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         retention: Retention | None = None,
