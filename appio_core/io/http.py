@@ -82,8 +82,12 @@ class IoHttp(Protocol):
 class AiohttpIo:
     """aiohttp's session, made on first use (it belongs to the running event loop)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, connect_seconds: float = CONNECT_SECONDS, read_seconds: float = READ_SECONDS
+    ) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._connect = connect_seconds
+        self._read = read_seconds
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -93,9 +97,9 @@ class AiohttpIo:
                 ),
                 timeout=aiohttp.ClientTimeout(
                     total=None,
-                    connect=POOL_SECONDS + CONNECT_SECONDS,
-                    sock_connect=CONNECT_SECONDS,
-                    sock_read=READ_SECONDS,
+                    connect=POOL_SECONDS + self._connect,
+                    sock_connect=self._connect,
+                    sock_read=self._read,
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),  # IO sets none; storing them costs
             )
