@@ -272,3 +272,29 @@ def test_il_mio_account_changes_the_operators_own_password(people: dict[str, Act
     at.button[0].click().run()
     assert at.success[0].value == "Password cambiata."
     assert at.session_state["actor"] is not None  # this browser stays signed in
+
+
+def test_operatori_resets_a_password_and_sets_the_sso_address(
+    people: dict[str, Actor],
+    sessions: sessionmaker[Session],
+    chosen_in_grid: Callable[[int], None],
+) -> None:
+    from appio_core.accounts.operators import authenticate
+
+    chosen_in_grid(people["operator"].id or 0)
+    at = app_as(people["admin"], "pages/operatori.py")
+    form = {t.label: t for t in at.text_input}
+    form["Nuova password"].input("12345678")
+    at.button(key="FormSubmitter:reset_mrossi-Reimposta password").click().run()
+    assert at.error[0].value.startswith("Password troppo corta")
+    form = {t.label: t for t in at.text_input}
+    form["Nuova password"].input("cavallo-batteria-graffetta")
+    at.button(key="FormSubmitter:reset_mrossi-Reimposta password").click().run()
+    assert at.success[0].value.startswith("Password di «mrossi» reimpostata")
+    email = next(t for t in at.text_input if t.label.startswith("E-mail"))
+    email.input("m.rossi@comune.example.it")
+    at.button(key="FormSubmitter:email_mrossi-Salva e-mail").click().run()
+    assert at.success[0].value == "Operatore «mrossi»: e-mail aggiornata."
+    with sessions() as session:
+        assert authenticate(session, "mrossi", "cavallo-batteria-graffetta") is not None
+        assert get_operator(session, "mrossi").email == "m.rossi@comune.example.it"
