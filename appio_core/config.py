@@ -35,6 +35,14 @@ DEFAULT_RETENTION_DAYS = 365
 # Less than this would remove what an operator may still need (an «esito incerto» to
 # resend, a status still being read): a typo, more likely than a wish.
 MIN_RETENTION_DAYS = 7
+# Sessions of the web app: signed out after this long without a click, and after this
+# long whatever happens (a forgotten browser in a shared office).
+DEFAULT_SESSION_IDLE_MINUTES = 30
+DEFAULT_SESSION_MAX_HOURS = 12
+# Failed logins: after this many in a row a username is locked for a while (an address,
+# shared by a whole office behind one NAT, after ADDRESS_FAILURE_FACTOR times as many).
+DEFAULT_LOGIN_MAX_FAILURES = 5
+DEFAULT_LOGIN_LOCK_MINUTES = 15
 # The special base URL that binds the services to the IO simulator running in-process.
 SIMULATOR_BASE_URL = "simulator"
 
@@ -47,6 +55,10 @@ class Settings:
     data_dir: Path
     start_worker: bool
     retention_days: int = DEFAULT_RETENTION_DAYS  # 0: personal data is never purged
+    session_idle_minutes: int = DEFAULT_SESSION_IDLE_MINUTES
+    session_max_hours: int = DEFAULT_SESSION_MAX_HOURS
+    login_max_failures: int = DEFAULT_LOGIN_MAX_FAILURES
+    login_lock_minutes: int = DEFAULT_LOGIN_LOCK_MINUTES
 
     @property
     def database(self) -> str:
@@ -118,7 +130,31 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         start_worker=env.get("APPIO_START_WORKER", start_worker_default) not in ("0", "false", ""),
         retention_days=retention_days(env),
+        session_idle_minutes=positive_int(
+            env, "APPIO_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES
+        ),
+        session_max_hours=positive_int(env, "APPIO_SESSION_MAX_HOURS", DEFAULT_SESSION_MAX_HOURS),
+        login_max_failures=positive_int(
+            env, "APPIO_LOGIN_MAX_FAILURES", DEFAULT_LOGIN_MAX_FAILURES
+        ),
+        login_lock_minutes=positive_int(
+            env, "APPIO_LOGIN_LOCK_MINUTES", DEFAULT_LOGIN_LOCK_MINUTES
+        ),
     )
+
+
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 (minutes, hours, attempts); unset: the default."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value >= 1:
+        return value
+    raise ConfigError(f"{name} deve essere un numero intero maggiore di zero, non «{raw}».")
 
 
 def retention_days(env: Mapping[str, str]) -> int:

@@ -45,6 +45,25 @@ def local_time(moment: datetime | None) -> str:
     return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M")
 
 
+def local_time_seconds(moment: datetime | None) -> str:
+    """As local_time, with the seconds: for what changes by the second (a worker's
+    heartbeat, a lease's expiry)."""
+    if moment is None:
+        return ""
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def decimal(number: float, digits: int = 1) -> str:
+    """1234.56 -> '1.234,6': thousands with a dot, decimals with a comma."""
+    text = f"{number:,.{digits}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def percent(share: float, digits: int = 0) -> str:
+    """0.9731 -> '97%' (digits=0), '97,3%' (digits=1)."""
+    return f"{decimal(share * 100, digits)}%"
+
+
 def local_date(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -67,6 +86,26 @@ def parse_day(text: str, what: str = "La data") -> date | None:
             pass
     raise InvalidInput(
         f"{what} «{text.strip()}» non è valida: scrivila come gg/mm/aaaa, es. 31/12/2026."
+    )
+
+
+_MOMENT = re.compile(r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s+(\d{1,2})[:.](\d{2})\s*$")
+
+
+def parse_moment(text: str, what: str = "Il momento") -> datetime | None:
+    """A day and time typed the Italian way (gg/mm/aaaa hh:mm), Europe/Rome; None when empty."""
+    if not text.strip():
+        return None
+    match = _MOMENT.match(text)
+    if match is not None:
+        day, month, year, hour, minute = (int(part) for part in match.groups())
+        try:
+            return datetime(year, month, day, hour, minute, tzinfo=ROME)
+        except ValueError:
+            pass
+    raise InvalidInput(
+        f"{what} «{text.strip()}» non è valido: scrivilo come gg/mm/aaaa hh:mm,"
+        " es. 31/12/2026 09:30."
     )
 
 

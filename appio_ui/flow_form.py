@@ -1,4 +1,7 @@
-"""The «Nuovo flusso» form: what the operator chooses before a file becomes a flow."""
+"""The «Nuovo flusso» form: what the operator chooses before a file becomes a flow.
+
+Plain widgets rather than an st.form: the page answers as the operator types (the
+templates' counters) and chooses (the schedule's day and hour appear only when wanted)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from appio_core.content.counters import template_count
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_ui.flow_check import current_templates
+from appio_ui.report_view import plain
 
 TEMPLATE_HELP = (
     "Scrivi {{nome_colonna}} per inserire il valore di una colonna del file, per esempio "
@@ -29,43 +35,66 @@ class FlowRequest:
     create: bool  # False: only check the file
 
 
+def _counter(source: str, *, subject: bool) -> None:
+    """Under a template: its length as IO counts it, against the limits, as it is typed."""
+    count = template_count(source, subject=subject)
+    shown = plain(count.text)
+    st.caption(f":red[{shown}]" if count.wrong else shown)
+
+
+def _schedule() -> dt.datetime | None:
+    """The day and hour of a scheduled send, asked only once «Programma l'invio» is ticked."""
+    if not st.session_state.get("nf_schedule"):
+        return None
+    c1, c2 = st.columns(2)
+    day = c1.date_input("Giorno di invio", value=dt.date.today(), format="DD/MM/YYYY", key="nf_day")
+    hour = c2.time_input("Ora di invio", value=dt.time(9, 0), key="nf_hour")
+    return dt.datetime.combine(day, hour, tzinfo=ROME)
+
+
 def flow_form(service_names: list[str]) -> FlowRequest | None:
-    with st.form("new_flow"):
-        c1, c2 = st.columns(2)
-        service = c1.selectbox("Servizio", service_names)
-        natura = c2.selectbox("Natura", [n.value for n in Natura])
-        name = st.text_input("Nome del flusso", max_chars=200)
-        description = st.text_area("Descrizione", height=68)
-        upload = st.file_uploader(
-            "File dei destinatari (.xlsx o .csv)",
-            type=["xlsx", "csv"],
-            help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è "
-            "la riga 1.",
-        )
-        subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP)
-        text = st.text_area(
-            "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150
-        )
-        sheet = st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.")
-        c3, c4, c5 = st.columns(3)
-        check_profile = c3.checkbox("Verifica il profilo prima di inviare", value=True)
-        advanced = c4.checkbox(
-            "Messaggi avanzati", help="IO comunica lo stato di lettura e di pagamento."
-        )
-        schedule = c5.checkbox("Programma l'invio")
-        c6, c7, c8 = st.columns(3)
-        day = c6.date_input("Giorno di invio", value=dt.date.today(), format="DD/MM/YYYY")
-        hour = c7.time_input("Ora di invio", value=dt.time(9, 0))
-        status_hours = c8.number_input(
-            "Verifica lo stato dei messaggi per (ore)",
-            min_value=0,
-            max_value=24 * 30,
-            value=48,
-            help="Per quanto tempo dopo l'invio leggere da IO lo stato di ogni "
-            "messaggio (consegna, e-mail, lettura, pagamento). 0: mai.",
-        )
-        check = st.form_submit_button("Verifica file", icon=":material/fact_check:")
-        create = st.form_submit_button("Crea flusso", type="primary", icon=":material/add:")
+    c1, c2 = st.columns(2)
+    service = c1.selectbox("Servizio", service_names, key="nf_service")
+    natura = c2.selectbox("Natura", [n.value for n in Natura], key="nf_natura")
+    name = st.text_input("Nome del flusso", max_chars=200, key="nf_name")
+    description = st.text_area("Descrizione", height=68, key="nf_description")
+    upload = st.file_uploader(
+        "File dei destinatari (.xlsx o .csv)",
+        type=["xlsx", "csv"],
+        help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è "
+        "la riga 1.",
+        key="nf_file",
+    )
+    subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")
+    _counter(subject, subject=True)
+    text = st.text_area(
+        "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
+    )
+    _counter(text, subject=False)
+    st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet")
+    c3, c4, c5 = st.columns(3)
+    check_profile = c3.checkbox(
+        "Verifica il profilo prima di inviare", value=True, key="nf_check_profile"
+    )
+    advanced = c4.checkbox(
+        "Messaggi avanzati",
+        help="IO comunica lo stato di lettura e di pagamento.",
+        key="nf_advanced",
+    )
+    c5.checkbox("Programma l'invio", key="nf_schedule")
+    scheduled_at = _schedule()
+    status_hours = st.number_input(
+        "Verifica lo stato dei messaggi per (ore)",
+        min_value=0,
+        max_value=24 * 30,
+        value=48,
+        help="Per quanto tempo dopo l'invio leggere da IO lo stato di ogni "
+        "messaggio (consegna, e-mail, lettura, pagamento). 0: mai.",
+        key="nf_status_hours",
+    )
+    b1, b2 = st.columns(2)
+    check = b1.button("Verifica file", icon=":material/fact_check:", key="nf_check")
+    create = b2.button("Crea flusso", type="primary", icon=":material/add:", key="nf_create")
     if not (check or create):
         return None
     if upload is None:
@@ -77,12 +106,12 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         natura=natura,
         filename=upload.name,
         content=upload.getvalue(),
-        templates=Templates(subject or None, text or None, sheet or None),
+        templates=current_templates(),
         options=FlowOptions(
             description=description,
             check_profile=check_profile,
             feature_level=FeatureLevel.chosen(advanced),
-            scheduled_at=dt.datetime.combine(day, hour, tzinfo=ROME) if schedule else None,
+            scheduled_at=scheduled_at,
             status_check_hours=int(status_hours),
         ),
         create=create,

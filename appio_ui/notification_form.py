@@ -10,7 +10,6 @@ import streamlit as st
 
 from appio_core.accounts.permissions import Actor
 from appio_core.content.message import text_length
-from appio_core.content.preview import preview_html
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import AppError
 from appio_core.italian import counted, thousands
@@ -26,7 +25,9 @@ from appio_core.notifications.content import (
 )
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
+from appio_ui.message_preview import message_preview
 from appio_ui.runtime import keybox, sessionmaker_, settings
+from appio_ui.unexpected import guarded
 
 PREFIX = "nn_"
 FIELDS = ("service", "cf", "subject", "text", "amount", "notice", "due", "advanced")
@@ -43,6 +44,7 @@ class Limits:
     high: int
 
 
+@guarded
 def new_message() -> None:
     """«Nuova notifica»: empty fields, a new request key (the next «Aggiungi» sends again)."""
     for name in FIELDS:
@@ -62,6 +64,7 @@ def _errors() -> dict[str, str]:
     return errors
 
 
+@guarded
 def _check_code() -> None:
     """On leaving the field: the codice fiscale's format, check character and birth date."""
     value = st.session_state.get(PREFIX + "cf", "")
@@ -150,10 +153,9 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         )
     if subject.strip() or text.strip():
         st.markdown("**Anteprima, come la mostrerà IO**")
-        with st.container(border=True):
-            st.html(f"<p><strong>{_html(subject.strip())}</strong></p>" + preview_html(text))
+        message_preview(subject, text)
     if sent is not None:
-        _show_result(sent)
+        show_send_result(sent)
         st.button("Nuova notifica", icon=":material/add:", on_click=new_message, type="primary")
         return
     left, right = st.columns(2)
@@ -161,10 +163,6 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         _verify(actor, services)
     if right.button("Aggiungi", type="primary", icon=":material/send:"):
         _send(actor, services)
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _service_id(services: dict[str, int]) -> int | None:
@@ -223,7 +221,7 @@ def _send(actor: Actor, services: dict[str, int]) -> None:
     st.rerun()
 
 
-def _show_result(result: SingleResult) -> None:
+def show_send_result(result: SingleResult) -> None:
     if result.repeated:
         st.info(
             f"Questa notifica era già stata inviata (n. {result.id}): non è stata inviata di"

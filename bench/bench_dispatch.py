@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import httpx
 from bench_simulator import Server, served
 from cryptography.fernet import Fernet
+from httpx_aiohttp import AiohttpTransport
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +52,9 @@ from appio_core.flows import (  # noqa: E402
     importing,
     queries,
 )
+from appio_core.io.http import IoHttp  # noqa: E402
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=60.0)  # the previous stack's
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig  # noqa: E402
 from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from appio_core.storage.migrate import upgrade  # noqa: E402
@@ -167,8 +172,19 @@ def record_count(server: Server) -> int:
         return int(json.load(answer)["request_count"])
 
 
+def previous_stack() -> IoHttp | httpx.AsyncClient:
+    """The HTTP stack the dispatcher used before aiohttp directly: httpx over the
+    httpx-aiohttp transport, same limits and timeouts."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30)
+    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=TIMEOUT)
+
+
 def run_dispatcher(
-    codes: list[str], batch_size: int, concurrency: int, profile: str | None = None
+    codes: list[str],
+    batch_size: int,
+    concurrency: int,
+    profile: str | None = None,
+    httpx_stack: bool = False,
 ) -> Measure:
     with tempfile.TemporaryDirectory() as tmp, database(Path(tmp)) as db:
         flow_id = start_flow(db, recipient_csv(codes))
@@ -176,13 +192,20 @@ def run_dispatcher(
             config = DispatcherConfig(
                 batch_size=batch_size, concurrency=concurrency, status_first_check=3600.0
             )
-            dispatcher = Dispatcher(db.sessions, db.box, server.base_url, config)
+            http = previous_stack() if httpx_stack else None
+            dispatcher = Dispatcher(db.sessions, db.box, server.base_url, config, http=http)
             deadline = time.monotonic() + TIME_LIMIT
             profiler = cProfile.Profile() if profile else None
             cpu0, scpu0, t0 = time.process_time(), server.cpu_seconds(), time.perf_counter()
             if profiler:
                 profiler.enable()
-            asyncio.run(dispatcher.run(lambda: time.monotonic() > deadline, once=True))
+
+            async def send() -> None:
+                await dispatcher.run(lambda: time.monotonic() > deadline, once=True)
+                if http is not None:  # given to the dispatcher, so not closed by it
+                    await http.aclose()
+
+            asyncio.run(send())
             if profiler:
                 profiler.disable()
                 profiler.dump_stats(profile)
@@ -194,6 +217,8 @@ def run_dispatcher(
         assert counts.get("da inviare", 0) == 0 and counts.get("in invio", 0) == 0, counts
         print(f"  dispatcher b={batch_size} c={concurrency}: {state} {counts}", file=sys.stderr)
     label = f"dispatcher, batch {batch_size}, concurrency {concurrency}"
+    if httpx_stack:
+        label += ", httpx over httpx-aiohttp (before)"
     return Measure(label, len(codes), seconds, cpu, scpu, requests)
 
 
@@ -251,6 +276,9 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also other batch/concurrency")
     parser.add_argument("--profile", help="cProfile output of the (first) dispatcher run")
     parser.add_argument("--no-bare", action="store_true")
+    parser.add_argument(
+        "--httpx", action="store_true", help="also the dispatcher on the previous httpx stack"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds, at most 10")
     args = parser.parse_args()
     codes = fiscal_codes(args.recipients, seed=3)
@@ -271,11 +299,14 @@ def main() -> None:
     # The machine may be shared: bare loop and dispatcher alternate, each ratio is
     # against the bare loop run just before.
     ratios = []
+    cpu_ratios: dict[str, list[float]] = {"aiohttp": [], "httpx": []}
     for round_ in range(min(args.repeat, 10)):
         reference = None
+        bare_cpu = None
         if not args.no_bare:
             bare = run_bare(codes, 64)
             reference = bare.rate
+            bare_cpu = bare.client_cpu / bare.recipients
             print(bare.row(), flush=True)
         for i, (batch, conc) in enumerate(cells):
             profile = args.profile if i == 0 and round_ == 0 else None
@@ -283,6 +314,21 @@ def main() -> None:
             print(measure.row(reference), flush=True)
             if reference and i == 0:
                 ratios.append(measure.rate / reference)
+            if bare_cpu and i == 0:
+                cpu_ratios["aiohttp"].append(bare_cpu / (measure.client_cpu / measure.recipients))
+        if args.httpx:
+            before = run_dispatcher(codes, args.batch_size, args.concurrency, httpx_stack=True)
+            print(before.row(reference), flush=True)
+            if bare_cpu:
+                cpu_ratios["httpx"].append(bare_cpu / (before.client_cpu / before.recipients))
+    for stack, values in cpu_ratios.items():
+        if values:
+            values.sort()
+            print(
+                f"\nCPU per recipient, bare loop / dispatcher ({stack}), median of "
+                f"{len(values)}: {values[len(values) // 2]:.2f} "
+                f"(all: {', '.join(f'{v:.2f}' for v in values)})"
+            )
     if ratios:
         ratios.sort()
         print(

@@ -5,15 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.domain import FlowState
+from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow
 from appio_core.italian import local_time
+from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
+from appio_ui.flow_edit import edit_section
 from appio_ui.links import FLOW_ALIASES, accept_aliases, share_link
+from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
+from appio_ui.trial_send import trial_button
 
 actor = require_actor()
 accept_aliases("flusso", FLOW_ALIASES)
@@ -57,14 +62,24 @@ def progress() -> None:
     c2.metric("Raggiunti", figures.reached)
     c3.metric("Esiti negativi", figures.negative)
     c4.metric("Da inviare", figures.waiting)
-    st.progress(
-        figures.share_done,
-        text=" · ".join(f"{outcome.value}: {n}" for outcome, n in figures.counts),
-    )
+    outcome_chart(figures)
+    if live.state == FlowState.SENDING:
+        with transaction() as session:
+            pace = send_pace(session, live.id, figures.waiting, live.started_at)
+        st.caption(f"Ritmo di invio: {pace.describe()}")
+    meaning = state_meaning(live.state, figures, live.retryable_failures)
+    if meaning:
+        (st.info if live.state == FlowState.INCOMPLETE else st.success)(meaning)
 
 
 progress()
 action_bar(actor, view)
+if actor.can_send and view.state in TRIAL_STATES:
+    trial_button(
+        f"trial_{view.id}",
+        lambda sessions, box, base_url: send_flow_trial(sessions, actor, view.id, box, base_url),
+    )
+edit_section(actor, view)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

@@ -1,4 +1,4 @@
-"""Nuovo flusso: upload a recipient file, check it row by row, create the flow."""
+"""Nuovo flusso: upload a recipient file, check it row by row, preview it, create the flow."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_
 from appio_core.italian import counted
 from appio_ui.attempt import attempt, show_refusal
 from appio_ui.auth import require_actor
+from appio_ui.flow_check import checked_sections, remember_report
 from appio_ui.flow_form import FlowRequest, flow_form
-from appio_ui.report_view import show_report
 from appio_ui.runtime import transaction
 
 actor = require_actor()
@@ -28,7 +28,7 @@ if not services:
 def _refused(error: AppError) -> None:
     if isinstance(error, FlowFileRefused):
         st.error("Il flusso non è stato creato: correggi il file e caricalo di nuovo.")
-        show_report(error.report)
+        remember_report(error.report)  # shown below, with the rest of the check
     else:
         show_refusal(error)
 
@@ -42,10 +42,11 @@ def _check(request: FlowRequest) -> None:
             request.content,
             request.filename,
             request.templates,
+            request.natura,
         )
     )
     if report is not None:
-        show_report(report)
+        remember_report(report)  # shown below, and kept while the same file is chosen
 
 
 def _create(request: FlowRequest) -> None:
@@ -74,3 +75,4 @@ def _create(request: FlowRequest) -> None:
 request = flow_form(list(services))
 if request is not None:
     (_create if request.create else _check)(request)
+checked_sections(actor, services[st.session_state["nf_service"]])

@@ -6,7 +6,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.operators import create_operator, list_operators, set_active, set_role
+from appio_core.accounts.operators import (
+    create_operator,
+    list_operators,
+    reset_password,
+    set_active,
+    set_email,
+    set_role,
+)
 from appio_core.domain import ROLE_LABELS, Role
 from appio_ui.attempt import attempt
 from appio_ui.auth import require_actor
@@ -19,6 +26,7 @@ LABELS = {
     "full_name": "Nome",
     "role": "Ruolo",
     "state": "Stato",
+    "email": "E-mail",
     "services": "Servizi abilitati",
 }
 
@@ -39,6 +47,7 @@ def _rows(session: Session) -> list[dict[str, object]]:
             "role_value": op.role.value,
             "state": "Attivo" if op.active else "Disattivato",
             "active": op.active,
+            "email": op.email or "",
             "services": ", ".join(s.name for s in op.services) or "—",
         }
         for op in list_operators(session, actor)
@@ -74,6 +83,30 @@ if chosen is not None and chosen["username"] != actor.username:
             attempt(
                 lambda session: set_role(session, actor, username, role.value),
                 success=f"Operatore «{username}»: ruolo {ROLE_LABELS[role]}.",
+            )
+    with st.form(f"email_{username}"):
+        email = st.text_input(
+            "E-mail per l'accesso con l'account dell'ente (single sign-on)",
+            value=str(chosen["email"]),
+            help="L'indirizzo che il fornitore di identità indica per questo operatore."
+            " Vuoto: solo nome utente e password.",
+        )
+        if st.form_submit_button("Salva e-mail"):
+            attempt(
+                lambda session: set_email(session, actor, username, email),
+                success=f"Operatore «{username}»: e-mail aggiornata.",
+            )
+    with st.form(f"reset_{username}", clear_on_submit=True):
+        st.markdown(f"**Reimposta la password di «{username}»**")
+        st.caption(
+            "Per chi l'ha dimenticata o teme che altri la conoscano: le sue sessioni aperte"
+            " vengono chiuse. Comunicagli la nuova password di persona."
+        )
+        new_password = st.text_input("Nuova password", type="password")
+        if st.form_submit_button("Reimposta password"):
+            attempt(
+                lambda session: reset_password(session, actor, username, new_password),
+                success=f"Password di «{username}» reimpostata: le sue sessioni sono chiuse.",
             )
 
 with st.expander("Nuovo operatore", icon=":material/person_add:"):

@@ -57,10 +57,10 @@ def test_every_command_and_subcommand_has_its_help(path: tuple[str, ...]) -> Non
 
 
 def test_init_creates_the_first_administrator_once(env: str) -> None:
-    first = run("init", "--admin-password", "password-123")
+    first = run("init", "--admin-password-stdin", input="una-password-lunga\n")
     assert first.exit_code == 0, first.output
     assert "Creato l'amministratore «admin»." in first.output
-    second = run("init", "--admin-password", "password-123")
+    second = run("init", "--admin-password-stdin", input="una-password-lunga\n")
     assert "Creato" not in second.output
     listed = run("operator", "list", "--format", "json")
     assert [op["username"] for op in json.loads(listed.output)] == ["admin"]
@@ -73,14 +73,24 @@ def test_init_prompts_for_the_password_when_not_given(env: str) -> None:
 
 
 def test_operator_add_and_list(env: str) -> None:
-    result = run("operator", "add", "MRossi", "--role", "operatore", "--password", "password-1")
+    result = run(
+        "operator",
+        "add",
+        "MRossi",
+        "--role",
+        "operatore",
+        "--password-stdin",
+        input="una-password-lunga\n",
+    )
     assert result.exit_code == 0, result.output
     assert "mrossi\toperatore\tattivo" in run("operator", "list").output
 
 
 def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
     result = CliRunner().invoke(
-        cli, ["operator", "add", "x", "--role", "operatore", "--password", "password-1"]
+        cli,
+        ["operator", "add", "x", "--role", "operatore", "--password-stdin"],
+        input="una-password-lunga\n",
     )
     assert result.exit_code == 1
     assert result.output.strip().startswith("Errore: Nome utente non valido")
@@ -88,7 +98,15 @@ def test_a_bad_operator_is_refused_with_one_line_and_exit_1(env: str) -> None:
 
 
 def test_service_add_list_and_enable_keep_keys_masked(env: str) -> None:
-    run("operator", "add", "mrossi", "--role", "operatore", "--password", "password-1")
+    run(
+        "operator",
+        "add",
+        "mrossi",
+        "--role",
+        "operatore",
+        "--password-stdin",
+        input="una-password-lunga\n",
+    )
     added = run(
         "service",
         "add",
@@ -153,6 +171,22 @@ def test_demo_flows_read_as_made_by_people_with_natural_file_names(env: str) -> 
     assert all(author != "appio-cli" for author, _ in flows.values())
 
 
+def test_init_demo_refuses_a_database_in_use_or_a_real_io(
+    env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = run("init", "--admin-password-stdin", input="una-password-lunga\n")
+    assert created.exit_code == 0, created.output
+    refused = CliRunner().invoke(cli, ["init", "--demo"])
+    assert refused.exit_code == 1
+    assert "i dati demo si aggiungono solo a un database nuovo" in refused.output
+    assert "mrossi" not in run("operator", "list").output
+
+    monkeypatch.setenv("APPIO_IO_BASE_URL", "https://api.io.pagopa.it/api/v1")
+    real = CliRunner().invoke(cli, ["init", "--demo"])
+    assert real.exit_code == 1
+    assert "solo con il simulatore di IO" in real.output
+
+
 def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:
     run(
         "service",
@@ -172,3 +206,41 @@ def test_service_account_sets_the_rate_limit_of_an_account(env: str) -> None:
     missing = CliRunner().invoke(cli, ["service", "account", "altro", "--requests", "10"])
     assert missing.exit_code == 1
     assert "Errore: Nessun account IO «altro»." in missing.output
+
+
+def test_service_keys_come_from_stdin_or_the_environment_not_the_command_line(env: str) -> None:
+    from_stdin = CliRunner().invoke(
+        cli,
+        ["service", "add", "--name", "Tributi", "--service-id", "01JTRIB", "--keys-stdin"],
+        input="primary-secret-ABCD\nsecond-secret-WXYZ\n",
+    )
+    assert from_stdin.exit_code == 0, from_stdin.output
+    from_env = CliRunner().invoke(
+        cli,
+        ["service", "add", "--name", "Mensa", "--service-id", "01JMENSA"],
+        env={"APPIO_PRIMARY_KEY": "primary-env-EFGH"},
+        input="\n",
+    )
+    assert from_env.exit_code == 0, from_env.output
+    services = {s["name"]: s for s in json.loads(run("service", "list", "--format", "json").output)}
+    assert (services["Tributi"]["primary_key"], services["Tributi"]["secondary_key"]) == (
+        "••••ABCD",
+        "••••WXYZ",
+    )
+    assert services["Mensa"]["primary_key"] == "••••EFGH"
+    assert "secret" not in from_stdin.output + from_env.output
+
+
+def test_service_max_amount_is_written_in_italian_form(env: str) -> None:
+    args = ["service", "add", "--name", "Tributi", "--service-id", "01JTRIB"]
+    added = run(*args, "--keys-stdin", "--max-payment-amount", "1.234,56", input="key-12345-ABCD\n")
+    assert added.exit_code == 0, added.output
+    [service] = json.loads(run("service", "list", "--format", "json").output)
+    assert service["max_payment_amount"] == 123456
+    wrong = CliRunner().invoke(
+        cli,
+        [*args[:3], "Altro", "--service-id", "X", "--keys-stdin", "--max-payment-amount", "dieci"],
+        input="k-ABCD\n",
+    )
+    assert wrong.exit_code == 2
+    assert "--max-payment-amount" in wrong.output

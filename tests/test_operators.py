@@ -20,7 +20,7 @@ from appio_core.errors import Conflict, InvalidInput
 INVALID = (
     ("a", "password-123", "operatore", "Nome utente non valido"),
     ("mario rossi", "password-123", "operatore", "Nome utente non valido"),
-    ("mrossi", "corta", "operatore", "Password troppo corta: servono almeno 8 caratteri."),
+    ("mrossi", "corta", "operatore", "Password troppo corta: servono almeno 12 caratteri"),
     ("mrossi", "password-123", "capo", "Ruolo «capo» sconosciuto"),
 )
 

@@ -16,7 +16,7 @@ from appio_core.flows import actions, importing, queries
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.storage.models import Flow, Notification, Operator, Service
 
-from .apptest import APP, app_as
+from .apptest import APP, app_as, signed_in_token
 from .flows.conftest import TEXT, fiscal_codes, recipient_csv
 
 
@@ -87,10 +87,22 @@ def test_nuovo_flusso_asks_for_a_file(setup: dict[str, object]) -> None:
     at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
     [name] = [t for t in at.text_input if t.label == "Nome del flusso"]
     name.input("Mensa gennaio")
-    at.button(key="FormSubmitter:new_flow-Crea flusso").click().run()
+    at.button(key="nf_create").click().run()
     assert at.error[0].value == "Scegli il file dei destinatari."
     # What was typed is still there after the refusal.
     assert [t.value for t in at.text_input if t.label == "Nome del flusso"] == ["Mensa gennaio"]
+
+
+def test_the_day_and_hour_of_a_scheduled_send_appear_only_when_it_is_scheduled(
+    setup: dict[str, object],
+) -> None:
+    at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    assert not at.date_input and not at.time_input
+    at.checkbox(key="nf_schedule").check().run()
+    assert [d.label for d in at.date_input] == ["Giorno di invio"]
+    assert [t.label for t in at.time_input] == ["Ora di invio"]
+    at.checkbox(key="nf_schedule").uncheck().run()
+    assert not at.date_input and not at.time_input
 
 
 def test_the_detail_without_a_chosen_flow_points_to_the_archive(
@@ -247,12 +259,106 @@ def test_the_flow_page_offers_the_registrys_actions_for_the_state(
     assert shown == {f"action_{a.label}" for a in FLOW_ACTIONS if a.on_bar(view)}
 
 
+def _all_rows(sessions: sessionmaker[Session], flow_id: int, outcome: Outcome) -> None:
+    with sessions.begin() as session:
+        for row in session.query(Notification).filter_by(flow_id=flow_id):
+            row.outcome = outcome
+
+
+def test_a_flow_nobody_could_get_on_io_says_why_with_a_coloured_breakdown(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    _all_rows(sessions, flow_id, Outcome.NOT_ON_IO)
+    _flow_in(sessions, flow_id, FlowState.INCOMPLETE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [meaning] = [i.value for i in at.info if i.value.startswith("«Invio incompleto»")]
+    assert "Inviato a 0 cittadini su 5: 5 non usano IO" in meaning
+    assert "non è un errore dell'invio" in meaning
+    assert not at.get("progress")  # no full blue bar for a flow that reached nobody
+    [chart] = at.get("vega_lite_chart")
+    spec = chart.proto.spec
+    assert "#8d8d8d" in spec and "#2e7d32" in spec  # grey for «non usano IO», green reached
+
+
+def test_a_flow_being_sent_shows_its_pace(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    with sessions.begin() as session:
+        rows = session.query(Notification).filter_by(flow_id=flow_id).order_by(Notification.id)
+        for row in list(rows)[:3]:
+            row.outcome = Outcome.ACCEPTED
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    [pace] = [c.value for c in at.caption if c.value.startswith("Ritmo di invio:")]
+    assert "messaggi al minuto" in pace and "rimanent" in pace
+
+
+def test_modifica_changes_an_inactive_flow_and_is_not_offered_once_active(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert [e.label for e in at.expander] == ["Modifica"]
+    [name] = [t for t in at.text_input if t.label == "Nome del flusso"]
+    name.set_value("TARI saldo")
+    [subject] = [t for t in at.text_input if t.label == "Oggetto (modello)"]
+    subject.set_value("Saldo per {{nome}}")
+    at.button(key=f"FormSubmitter:edit_flow_{flow_id}-Salva le modifiche").click().run()
+    assert at.success[0].value == "Flusso modificato."
+    assert at.title[0].value == f"Flusso n. {flow_id} – TARI saldo"
+    with sessions() as session:
+        first = session.query(Notification).filter_by(flow_id=flow_id).first()
+        assert first is not None and first.subject.startswith("Saldo per Cittadino")
+    [subject] = [t for t in at.text_input if t.label == "Oggetto (modello)"]
+    subject.set_value("Saldo per {{cognome}}")
+    at.button(key=f"FormSubmitter:edit_flow_{flow_id}-Salva le modifiche").click().run()
+    assert "il file non ha quelle colonne" in at.error[0].value
+    _flow_in(sessions, flow_id, FlowState.ACTIVE)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert not at.expander
+
+
+def test_a_viewer_cannot_edit_a_flow(setup: dict[str, object]) -> None:
+    at = app_as(setup["viewer"], "pages/flusso.py", setup["flow_id"])  # type: ignore[arg-type]
+    assert not at.expander
+
+
+def test_the_template_fields_count_their_characters_as_they_are_typed(
+    setup: dict[str, object],
+) -> None:
+    at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    at.text_input(key="nf_subject").input("Avviso").run()
+    assert any(":red[6 caratteri" in c.value and "ne mancano 4" in c.value for c in at.caption)
+    at.text_input(key="nf_subject").input("Avviso per {{nome}}").run()
+    assert any(c.value.startswith("11 caratteri fissi") and "nome" in c.value for c in at.caption)
+    at.text_area(key="nf_text").input("Breve").run()
+    assert any(c.value.startswith(":red[5 caratteri") for c in at.caption)
+
+
+def test_invio_di_prova_sends_the_first_message_to_ios_test_citizen(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    at.button(key=f"trial_{flow_id}").click().run()
+    [done] = at.success
+    assert done.value.startswith("Notifica n. ") and "**accettato**" in done.value
+    with sessions() as session:
+        trial = session.query(Notification).filter_by(fiscal_code="AAAAAA00A00A000A").one()
+        assert trial.flow_id is None and trial.subject == "Avviso per Cittadino 0"
+    _flow_in(sessions, flow_id, FlowState.SENDING)
+    at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
+    assert not [b for b in at.button if b.key == f"trial_{flow_id}"]
+
+
 @pytest.mark.parametrize("param", ["flusso", "flow"])
 def test_a_flow_opens_from_its_link_and_shows_the_link_to_share(
     setup: dict[str, object], param: str
 ) -> None:
     at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["actor"] = setup["operator"]
+    at.session_state["session_token"] = signed_in_token(setup["operator"])  # type: ignore[arg-type]
     at.query_params[param] = str(setup["flow_id"])
     at.run()
     at.switch_page("pages/flusso.py")

@@ -63,6 +63,22 @@ def test_a_wrong_password_is_refused_in_italian(people: dict[str, Actor]) -> Non
     assert "actor" not in at.session_state
 
 
+def test_after_repeated_failures_the_login_says_it_is_locked(
+    people: dict[str, Actor], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPIO_LOGIN_MAX_FAILURES", "2")
+    at = app_as(None)
+    for _ in range(2):
+        at.text_input[0].input("mrossi")
+        at.text_input[1].input("sbagliata")
+        at.button[0].click().run()
+    at.text_input[0].input("mrossi")
+    at.text_input[1].input("password-123")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Troppi tentativi di accesso non riusciti: riprova tra")
+    assert "actor" not in at.session_state
+
+
 def test_the_right_password_signs_the_operator_in(people: dict[str, Actor]) -> None:
     at = app_as(None)
     at.text_input[0].input("mrossi")
@@ -240,3 +256,19 @@ def test_servizi_keeps_the_form_on_a_refusal_and_reads_the_maximum_the_italian_w
             s for s in list_services(session, Actor.system()) if s.name == "Polizia locale"
         )
     assert added.max_payment_amount == 250_050
+
+
+def test_il_mio_account_changes_the_operators_own_password(people: dict[str, Actor]) -> None:
+    at = app_as(people["viewer"], "pages/account.py")
+    assert at.title[0].value == "Il mio account"
+    at.text_input[0].input("password-123")
+    at.text_input[1].input("password1234")
+    at.text_input[2].input("password1234")
+    at.button[0].click().run()
+    assert at.error[0].value.startswith("Questa password è tra le più comuni")
+    at.text_input[0].input("password-123")
+    at.text_input[1].input("cavallo-batteria-graffetta")
+    at.text_input[2].input("cavallo-batteria-graffetta")
+    at.button[0].click().run()
+    assert at.success[0].value == "Password cambiata."
+    assert at.session_state["actor"] is not None  # this browser stays signed in

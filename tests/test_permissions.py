@@ -11,7 +11,14 @@ from sqlalchemy.orm import Session
 from appio_core.accounts import connection_check, io_access, operators, services
 from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.io_access import service_access
-from appio_core.accounts.operators import create_operator, list_operators, set_active, set_role
+from appio_core.accounts.operators import (
+    create_operator,
+    list_operators,
+    reset_password,
+    set_active,
+    set_email,
+    set_role,
+)
 from appio_core.accounts.permissions import Actor, require_service_send
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import (
@@ -48,6 +55,11 @@ ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
     (list_operators, lambda s, a, b, sid: list_operators(s, a)),
     (set_active, lambda s, a, b, sid: set_active(s, a, "admin2", False)),
     (set_role, lambda s, a, b, sid: set_role(s, a, "admin2", Role.VIEWER)),
+    (set_email, lambda s, a, b, sid: set_email(s, a, "admin2", "capo@comune.example.it")),
+    (
+        reset_password,
+        lambda s, a, b, sid: reset_password(s, a, "admin2", "una-password-nuova"),
+    ),
     (create_service, lambda s, a, b, sid: create_service(s, a, OTHER, b)),
     (update_service, lambda s, a, b, sid: update_service(s, a, sid, SERVICE, b)),
     (enable_operator, lambda s, a, b, sid: enable_operator(s, a, "Tributi", "admin2")),
@@ -72,8 +84,13 @@ SERVICE_READS: tuple[tuple[Callable[..., object], Call], ...] = (
     (require_service_send, lambda s, a, b, sid: require_service_send(s, a, sid)),
 )
 # Open to every role, each seeing only what they may (tested below); logout records the
-# operator's own sign-out (tests/audit).
-FOR_EVERY_ROLE = {list_services, sendable_services, operators.logout}
+# operator's own sign-out (tests/audit); change_own_password his own (tests/test_passwords.py).
+FOR_EVERY_ROLE = {
+    list_services,
+    sendable_services,
+    operators.logout,
+    operators.change_own_password,
+}
 ACCOUNT_MODULES = (operators, services, io_access, connection_check)
 
 

@@ -59,14 +59,29 @@ class Actor:
         return self.role in (Role.ADMIN, Role.OPERATOR)
 
 
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
+def current_role(session: Session, actor: Actor) -> Role:
+    """The actor's role as the database has it now, not as it was at his login: a role
+    changed or an account disabled counts from his next action. The installation itself
+    (the CLI without --as, the worker) has no row and keeps its role."""
+    if actor.id is None:
+        return actor.role
+    operator = session.get(Operator, actor.id)
+    if operator is None or not operator.active:
+        raise PermissionDenied(
+            "Il tuo account è stato disattivato: non puoi più operare. Se è un errore, chiedi"
+            " a un amministratore."
+        )
+    return Role(operator.role)
+
+
+def require_admin(session: Session, actor: Actor) -> None:
+    if current_role(session, actor) != Role.ADMIN:
         raise PermissionDenied("Solo un amministratore può eseguire questa operazione.")
 
 
 def enabled_service_ids(session: Session, actor: Actor) -> set[int] | None:
     """The services the actor may see; None means all of them (administrators)."""
-    if actor.is_admin:
+    if current_role(session, actor) == Role.ADMIN:
         return None
     rows = session.scalars(
         select(service_operators.c.service_id).where(service_operators.c.operator_id == actor.id)
@@ -81,6 +96,6 @@ def require_service_read(session: Session, actor: Actor, service_id: int) -> Non
 
 
 def require_service_send(session: Session, actor: Actor, service_id: int) -> None:
-    if not actor.can_send:
+    if current_role(session, actor) not in (Role.ADMIN, Role.OPERATOR):
         raise PermissionDenied("Il tuo profilo è di sola consultazione: non puoi inviare messaggi.")
     require_service_read(session, actor, service_id)

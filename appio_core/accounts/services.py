@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import (
     Actor,
+    current_role,
     enabled_service_ids,
     require_admin,
     require_service_read,
 )
 from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
 from appio_core.audit import AuditAction, record, recording
+from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
 from appio_core.storage.models import IoAccount, Operator, Service
@@ -153,7 +155,7 @@ def _keys_given(data: ServiceInput, verb: str) -> str:
 
 def create_service(session: Session, actor: Actor, data: ServiceInput, box: KeyBox) -> Service:
     with recording(session, actor, AuditAction.SERVICE_CREATE, _target(data.name.strip())) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         data = _validate(data, creating=True)
         _check_unique(session, data, None)
         assert data.primary_key is not None
@@ -194,7 +196,7 @@ def update_service(
     with recording(
         session, actor, AuditAction.SERVICE_UPDATE, f"servizio n. {service_id}"
     ) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         service = _get(session, service_id)
         entry.target = _target(service.name)
         data = _validate(data, creating=False)
@@ -255,7 +257,7 @@ def list_services(session: Session, actor: Actor) -> list[ServiceView]:
 
 def sendable_services(session: Session, actor: Actor) -> list[ServiceView]:
     """The active services the actor may send on: none for a «consultazione» operator."""
-    if not actor.can_send:
+    if current_role(session, actor) not in (Role.ADMIN, Role.OPERATOR):
         return []
     return [s for s in list_services(session, actor) if s.active]
 
@@ -293,7 +295,7 @@ def rotate_keys(session: Session, actor: Actor, box: KeyBox) -> int:
     All or nothing: a key that none of the secret keys opens stops the rotation (the
     caller's transaction rolls back), so that no key is left behind on an old secret."""
     with recording(session, actor, AuditAction.KEYS_ROTATE, "chiavi di tutti i servizi") as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         rotated = 0
         for service in session.scalars(select(Service).order_by(Service.id)):
             try:
@@ -319,7 +321,7 @@ def set_enabled_operators(
     with recording(
         session, actor, AuditAction.SERVICE_OPERATORS, f"servizio n. {service_id}"
     ) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         service = _get(session, service_id)
         entry.target = _target(service.name)
         operators = list(session.scalars(select(Operator).where(Operator.username.in_(usernames))))
@@ -345,7 +347,7 @@ def _enablement_change(before: set[str], after: set[str]) -> str:
 
 def enable_operator(session: Session, actor: Actor, service_name: str, username: str) -> None:
     with recording(session, actor, AuditAction.SERVICE_OPERATORS, _target(service_name)) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         service = find_service(session, actor, service_name)
         entry.target = _target(service.name)
         operator = session.scalar(select(Operator).where(Operator.username == username.lower()))
@@ -370,7 +372,7 @@ def set_account_rate_limit(
         f"account IO «{name}»",
         f"{requests} richieste ogni {window_seconds} s.",
     ) as entry:
-        require_admin(actor)
+        require_admin(session, actor)
         if requests < 0 or window_seconds < 1:
             raise InvalidInput(
                 "Limite non valido: indica un numero di richieste (0 = nessun limite) e una "

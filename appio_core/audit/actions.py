@@ -18,6 +18,9 @@ class AuditAction(StrEnum):
     OPERATOR_ACTIVATE = "operator.activate"
     OPERATOR_DEACTIVATE = "operator.deactivate"
     OPERATOR_ROLE = "operator.role"
+    OPERATOR_PASSWORD = "operator.password"
+    OPERATOR_PASSWORD_RESET = "operator.password-reset"
+    OPERATOR_EMAIL = "operator.email"
     SERVICE_CREATE = "service.create"
     SERVICE_UPDATE = "service.update"
     SERVICE_KEYS = "service.keys"
@@ -26,6 +29,7 @@ class AuditAction(StrEnum):
     KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
+    FLOW_EDIT = "flow.edit"
     FLOW_ACTIVATE = "flow.activate"
     FLOW_DEACTIVATE = "flow.deactivate"
     FLOW_SEND = "flow.send"
@@ -65,6 +69,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.OPERATOR_ACTIVATE: "Operatore riattivato",
     AuditAction.OPERATOR_DEACTIVATE: "Operatore disattivato",
     AuditAction.OPERATOR_ROLE: "Ruolo dell'operatore cambiato",
+    AuditAction.OPERATOR_PASSWORD: "Password cambiata dall'operatore",
+    AuditAction.OPERATOR_PASSWORD_RESET: "Password reimpostata da un amministratore",
+    AuditAction.OPERATOR_EMAIL: "E-mail dell'operatore (single sign-on)",
     AuditAction.SERVICE_CREATE: "Nuovo servizio",
     AuditAction.SERVICE_UPDATE: "Servizio modificato",
     AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",
@@ -73,6 +80,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
+    AuditAction.FLOW_EDIT: "Flusso modificato",
     AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
     AuditAction.FLOW_DEACTIVATE: "Flusso: Riporta in preparazione",
     AuditAction.FLOW_SEND: "Flusso: Invia",

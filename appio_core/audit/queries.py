@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from appio_core.audit.actions import FAMILY_LABELS, AuditAction, AuditOutcome, action_label
 from appio_core.audit.models import AuditEntry
 from appio_core.audit.recorder import Who
+from appio_core.domain import Role
 from appio_core.errors import InvalidInput, NotFound, PermissionDenied
 from appio_core.italian import ROME
 from appio_core.paging import Page, bounds
+from appio_core.storage.models import Operator
 
 
 class AuditSortKey(StrEnum):
@@ -123,8 +125,14 @@ _SORT_COLUMNS: dict[AuditSortKey, Any] = {
 }
 
 
-def require_reader(who: Who) -> None:
-    if not who.is_admin:
+def require_reader(session: Session, who: Who) -> None:
+    """An administrator as the database has him now (a demoted or disabled one reads no
+    more); the installation itself, which has no operator row, by its own word."""
+    operator = session.scalar(select(Operator).where(Operator.username == who.username))
+    allowed = (
+        who.is_admin if operator is None else operator.active and Role(operator.role) == Role.ADMIN
+    )
+    if not allowed:
         raise PermissionDenied("Solo un amministratore può consultare il registro attività.")
 
 
@@ -166,7 +174,7 @@ def _ordered(stmt: Select, sort: AuditSort) -> Select:
 
 
 def count(session: Session, who: Who, filters: AuditFilters) -> int:
-    require_reader(who)
+    require_reader(session, who)
     stmt = select(func.count()).select_from(AuditEntry).where(*_conditions(filters))
     return session.scalar(stmt) or 0
 
@@ -189,7 +197,7 @@ def search(
 
 
 def get_entry(session: Session, who: Who, entry_id: int) -> AuditRow:
-    require_reader(who)
+    require_reader(session, who)
     row = session.execute(select(*_COLUMNS).where(AuditEntry.id == entry_id)).first()
     if row is None:
         raise NotFound(f"Voce {entry_id} del registro non trovata.")
@@ -200,7 +208,7 @@ def iter_rows(
     session: Session, who: Who, filters: AuditFilters, sort: AuditSort = NEWEST_FIRST
 ) -> Iterator[AuditRow]:
     """Every matching entry, streamed from the database."""
-    require_reader(who)
+    require_reader(session, who)
     stmt = _ordered(select(*_COLUMNS).where(*_conditions(filters)), sort)
     for row in session.execute(stmt, execution_options={"yield_per": 2000}):
         yield AuditRow(**row._mapping)
@@ -210,7 +218,7 @@ def iter_columns(
     session: Session, who: Who, filters: AuditFilters, *, size: int = 5_000
 ) -> Iterator[dict[str, list[Any]]]:
     """Every matching entry, newest first, `size` at a time as columns (for the export)."""
-    require_reader(who)
+    require_reader(session, who)
     stmt = _ordered(select(*_COLUMNS).where(*_conditions(filters)), NEWEST_FIRST)
     result = session.connection().execute(stmt.execution_options(yield_per=size))
     names = list(result.keys())

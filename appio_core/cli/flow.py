@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.lazy import LazyGroup
+from appio_core.domain import Natura
 
 if TYPE_CHECKING:
     from appio_core.recipient_file.report import RowIssue, ValidationReport
@@ -48,6 +50,8 @@ class FlowGroup(LazyGroup):
             ("status", "status"),
             ("list", "list_"),
             ("export", "export"),
+            ("edit", "edit"),
+            ("replace-file", "replace_file"),
         )
     },
 )
@@ -57,6 +61,13 @@ def flow() -> None:
 
 @flow.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--column", "columns", multiple=True, callback=column_choices, help=COLUMN_HELP)
+@click.option(
+    "--natura",
+    type=click.Choice([n.value for n in Natura]),
+    help="Natura del flusso: su una Comunicazione le colonne «importo» e «numero avviso»"
+    " sono solo testo, se non indicato altrimenti con --column.",
+)
 @click.option("--subject-template", help="Modello dell'oggetto, es. 'Avviso per {{nome}}'.")
 @click.option("--text-template", help="Modello del testo (in alternativa al file).")
 @click.option(
@@ -83,6 +94,8 @@ def flow() -> None:
 def validate(
     ctx: click.Context,
     file: Path,
+    columns: tuple[tuple[str, str], ...],
+    natura: str | None,
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
@@ -102,6 +115,7 @@ def validate(
     from appio_core.recipient_file import sandbox
 
     sandbox.start_soon()
+    from appio_core.recipient_file.columns import payment_columns
     from appio_core.recipient_file.validation import FileOptions, validate_file
 
     if text_template_file is not None:
@@ -114,6 +128,8 @@ def validate(
         sheet=sheet,
         max_rows=max_rows,
         max_payment_amount=max_payment_amount,
+        columns=dict(columns),
+        payment_columns=payment_columns(natura),
     )
     report = validate_file(file, file.name, options)
     if output_format == "json":
@@ -133,6 +149,8 @@ def _print_text(report: ValidationReport, limit: int) -> None:
             click.echo(f"- {error.message}")
         return
     click.echo(report.summary())
+    if report.columns:
+        click.echo("Colonne: " + "; ".join(_column_line(h, r) for h, r in report.columns) + ".")
     for title, issues, total in (
         ("Errori", report.first_errors(limit), len(report.error_frame)),
         ("Avvisi", report.first_warnings(limit), len(report.warning_frame)),
@@ -144,6 +162,12 @@ def _print_text(report: ValidationReport, limit: int) -> None:
             click.echo(_line(issue))
         if total > limit:
             click.echo(f"… e altri {total - limit} (usa --limit o --format json).")
+
+
+def _column_line(header: str, role: str) -> str:
+    from appio_core.recipient_file.columns import ROLE_LABELS
+
+    return f"{header} = {ROLE_LABELS.get(role, role)}"
 
 
 def _line(issue: RowIssue) -> str:

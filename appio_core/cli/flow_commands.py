@@ -14,10 +14,12 @@ import click
 
 from appio_core import italian
 from appio_core.accounts.services import find_service
+from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
+from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
-from appio_core.flows import actions, importing, queries
+from appio_core.flows import actions, editing, importing, queries
 from appio_core.flows.registry import FlowAction
 from appio_core.italian import counted
 from appio_core.sending.worker import make_dispatcher, run_worker
@@ -38,6 +40,7 @@ STATES = [s.value for s in FlowState]
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--sheet")
+@click.option("--column", "columns", multiple=True, callback=column_choices, help=COLUMN_HELP)
 @click.option("--no-profile-check", is_flag=True, help="Do not check the profile first.")
 @click.option("--advanced", is_flag=True, help="ADVANCED messages (read/payment status).")
 @click.option(
@@ -49,8 +52,8 @@ STATES = [s.value for s in FlowState]
 )
 @click.option(
     "--scheduled-at",
-    type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"]),
-    help="Start no earlier than this local (Europe/Rome) time.",
+    callback=lambda _ctx, _param, value: _moment(value),
+    help="Start no earlier than this time, gg/mm/aaaa hh:mm (Italian time).",
 )
 @pass_context
 def import_(
@@ -64,6 +67,7 @@ def import_(
     text_template: str | None,
     text_template_file: Path | None,
     sheet: str | None,
+    columns: tuple[tuple[str, str], ...],
     no_profile_check: bool,
     advanced: bool,
     status_check_hours: int,
@@ -76,7 +80,7 @@ def import_(
         description=description,
         check_profile=not no_profile_check,
         feature_level=FeatureLevel.chosen(advanced),
-        scheduled_at=scheduled_at.replace(tzinfo=italian.ROME) if scheduled_at else None,
+        scheduled_at=scheduled_at,
         status_check_hours=status_check_hours,
     )
     try:
@@ -90,7 +94,7 @@ def import_(
                 natura=natura,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet),
+                templates=importing.Templates(subject_template, text_template, sheet, columns),
                 options=options,
             )
     except importing.FlowFileRefused as refused:
@@ -98,6 +102,57 @@ def import_(
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
     click.echo(flow.id)
+
+
+@click.command("edit")
+@click.argument("flow_id", type=int)
+@click.option("--name", help="Nuovo nome del flusso.")
+@click.option("--description", help="Nuova descrizione.")
+@click.option("--natura", type=click.Choice(NATURE))
+@click.option("--subject-template", help="Nuovo modello dell'oggetto.")
+@click.option("--text-template", help="Nuovo modello del testo.")
+@click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_context
+def edit(
+    ctx: Context,
+    flow_id: int,
+    name: str | None,
+    description: str | None,
+    natura: str | None,
+    subject_template: str | None,
+    text_template: str | None,
+    text_template_file: Path | None,
+) -> None:
+    """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati)."""
+    if text_template_file is not None:
+        text_template = text_template_file.read_text(encoding="utf-8-sig")
+    changes = editing.FlowChanges(name, description, natura, subject_template, text_template)
+    with ctx.transaction() as session:
+        flow = editing.edit_flow(session, ctx.actor, flow_id, changes)
+        click.echo(f"Flusso {flow.id} «{flow.name}» modificato.")
+
+
+@click.command("replace-file")
+@click.argument("flow_id", type=int)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sheet", help="Foglio da leggere nei file .xlsx (di norma il primo).")
+@click.option("--column", "columns", multiple=True, callback=column_choices, help=COLUMN_HELP)
+@pass_context
+def replace_file(
+    ctx: Context, flow_id: int, file: Path, sheet: str | None, columns: tuple[tuple[str, str], ...]
+) -> None:
+    """Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli)."""
+    try:
+        with ctx.transaction() as session:
+            flow = importing.replace_recipients(
+                session, ctx.actor, flow_id, file, file.name, sheet=sheet, columns=columns
+            )
+            total = flow.recipients_total
+    except importing.FlowFileRefused as refused:
+        click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(f"Errore: {refused.message}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Flusso {flow_id}: file sostituito, {total} destinatari.")
 
 
 def action_command(action: FlowAction) -> click.Command:
@@ -281,3 +336,12 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)
     click.echo(f"{counted(count, 'destinatario esportato', 'destinatari esportati')} in {output}.")
+
+
+def _moment(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return italian.parse_moment(value, "L'ora di inizio")
+    except InvalidInput as error:
+        raise click.BadParameter(error.message, param_hint="--scheduled-at") from None

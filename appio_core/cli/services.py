@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
+from typing import TextIO
 
 import click
 
@@ -16,6 +18,8 @@ from appio_core.accounts.services import (
     set_account_rate_limit,
 )
 from appio_core.cli.common import Context, pass_context
+from appio_core.content.amounts import parse_amount
+from appio_core.content.cells import ContentError
 
 
 @click.group()
@@ -26,12 +30,24 @@ def service() -> None:
 @service.command("add")
 @click.option("--name", required=True, help="Display name, e.g. 'Tributi - TARI'.")
 @click.option("--service-id", required=True, help="The IO service id.")
-@click.option("--primary-key", required=True)
-@click.option("--secondary-key")
+@click.option(
+    "--primary-key",
+    envvar="APPIO_PRIMARY_KEY",
+    help="Better from APPIO_PRIMARY_KEY, --keys-stdin or the prompt: not in `ps` or the history.",
+)
+@click.option("--secondary-key", envvar="APPIO_SECONDARY_KEY")
+@click.option(
+    "--keys-stdin",
+    is_flag=True,
+    help="Read the primary key, and the secondary on a second line, from stdin.",
+)
 @click.option("--organization-name", default="")
 @click.option("--organization-fiscal-code", default="")
 @click.option(
-    "--max-payment-amount", type=int, default=1_000_000, show_default=True, help="In euro cents."
+    "--max-payment-amount",
+    default="10.000,00",
+    show_default=True,
+    help="In euro, Italian form: 1.234,56.",
 )
 @click.option(
     "--account",
@@ -44,27 +60,52 @@ def add(
     ctx: Context,
     name: str,
     service_id: str,
-    primary_key: str,
+    primary_key: str | None,
     secondary_key: str | None,
+    keys_stdin: bool,
     organization_name: str,
     organization_fiscal_code: str,
-    max_payment_amount: int,
+    max_payment_amount: str,
     account: str,
 ) -> None:
     """Aggiunge un servizio IO."""
+    if keys_stdin:
+        primary_key, secondary_key = _keys_from(sys.stdin)
+    elif primary_key is None:
+        primary_key = click.prompt("Chiave primaria", hide_input=True)
+        secondary_key = secondary_key or click.prompt(
+            "Chiave secondaria (Invio per nessuna)", hide_input=True, default="", show_default=False
+        )
     data = ServiceInput(
         name=name,
         io_service_id=service_id,
         primary_key=primary_key,
-        secondary_key=secondary_key,
+        secondary_key=secondary_key or None,
         organization_name=organization_name,
         organization_fiscal_code=organization_fiscal_code,
-        max_payment_amount=max_payment_amount,
+        max_payment_amount=_cents(max_payment_amount),
         account=account,
     )
     with ctx.transaction() as session:
         created = create_service(session, ctx.actor, data, ctx.keybox)
     click.echo(f"Servizio «{created.name}» aggiunto (id {created.id}).")
+
+
+def _keys_from(stream: TextIO) -> tuple[str, str | None]:
+    lines = [line.strip() for line in stream.read(4096).splitlines() if line.strip()]
+    if not lines or len(lines) > 2:
+        raise click.UsageError(
+            "Con --keys-stdin scrivi la chiave primaria su una riga e, se c'è, la secondaria"
+            " sulla riga dopo."
+        )
+    return lines[0], (lines[1] if len(lines) == 2 else None)
+
+
+def _cents(amount: str) -> int:
+    try:
+        return parse_amount(amount)
+    except ContentError as error:
+        raise click.BadParameter(error.message, param_hint="--max-payment-amount") from None
 
 
 @service.command("list")

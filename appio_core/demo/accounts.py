@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput, create_service, enable_operator
 from appio_core.domain import Role
+from appio_core.errors import Conflict
 from appio_core.io.simulator.demo import (
     DEMO_ACCOUNT,
     DEMO_ORGANIZATION,
@@ -25,7 +26,7 @@ from appio_core.io.simulator.demo import (
 from appio_core.storage.models import Operator, Service
 
 DEMO_ADMIN_USERNAME = "admin"
-DEMO_ADMIN_PASSWORD = "demo-admin-2026"
+DEMO_ADMIN_PASSWORD = "demo-amministra-2026"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,28 @@ DEMO_OPERATORS = (
         "lbianchi", "Lucia Bianchi", Role.VIEWER, "demo-consulta-2026", ("Tributi - TARI",)
     ),
 )
+
+
+def check_demo_allowed(session: Session, uses_simulator: bool) -> None:
+    """The demo's operators have published passwords and its services the simulator's
+    keys: only in a new database (or one that holds the demo already) bound to the
+    simulator. In a real installation they would be a way in for anyone."""
+    if not uses_simulator:
+        raise Conflict(
+            "I dati demo si aggiungono solo con il simulatore di IO"
+            " (APPIO_IO_BASE_URL=simulator): le loro password sono pubbliche."
+        )
+    operators = set(session.scalars(select(Operator.username)))
+    services = set(session.scalars(select(Service.io_service_id)))
+    demo_operators = {DEMO_ADMIN_USERNAME, *(op.username for op in DEMO_OPERATORS)}
+    demo_services = {s.io_service_id for s in DEMO_SERVICES}
+    new = not operators and not services
+    only_demo = operators == demo_operators and services == demo_services
+    if not (new or only_demo):
+        raise Conflict(
+            "Il database contiene già operatori o servizi: i dati demo si aggiungono solo a"
+            " un database nuovo. Per provare IO Flussi usa un'altra APPIO_DATABASE_URL."
+        )
 
 
 def seed_demo(session: Session, box: KeyBox) -> None:

@@ -78,6 +78,9 @@ def flow_action(
                 if action.on_recipients and args:
                     entry.detail = _chosen(args[0])  # type: ignore[arg-type]
                 check_allowed(action, source)
+                if action.name in SENDS:
+                    # A deactivated service sends nothing: what would send again waits.
+                    active_service(session, actor, flow.service_id)
                 result = body(session, actor, flow, *args, **kwargs)
                 done = _done(source, flow, result, bool(kwargs.get("force")))
                 entry.detail = f"{entry.detail} {done}".strip()
@@ -87,6 +90,10 @@ def flow_action(
         return run
 
     return register
+
+
+# The actions after which the dispatcher sends something.
+SENDS = frozenset({"send", "resume", "retry_failed", "resend_uncertain"})
 
 
 def flow_target(flow: Flow) -> str:
@@ -171,8 +178,8 @@ def deactivate(session: Session, actor: Actor, flow: Flow) -> Flow:
 @flow_action("send")
 def send(session: Session, actor: Actor, flow: Flow, *, force: bool = False) -> Flow:
     """Hands the flow to the dispatcher. A file already sent today for the same service
-    needs `force` (the operator's explicit confirmation)."""
-    active_service(session, actor, flow.service_id)
+    needs `force` (the operator's explicit confirmation). The service must be active
+    (checked with every action of SENDS)."""
     if not force:
         twin = same_file_sent_today(session, flow)
         if twin is not None:

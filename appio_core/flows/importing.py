@@ -30,12 +30,15 @@ from appio_core.domain import (
     Outcome,
 )
 from appio_core.errors import AppError, Conflict, InvalidInput
-from appio_core.flows.access import active_service, flow_for_send
+from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.italian import counted, thousands
+from appio_core.recipient_file.columns import payment_columns
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import (
     FileOptions,
+    RowPreview,
     open_recipient_file,
+    preview_row,
     validate_file,
 )
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, Service, utcnow
@@ -52,9 +55,13 @@ class FlowOptions:
 
 @dataclass(frozen=True)
 class Templates:
+    """How the file makes the messages: templates, sheet, and the operator's meaning of
+    some columns (header, role of recipient_file.columns.ROLE_LABELS)."""
+
     subject: str | None = None
     text: str | None = None
     sheet: str | None = None
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 class FlowFileRefused(AppError):
@@ -87,12 +94,14 @@ def checksum(content: bytes | Path) -> str:
     return digest.hexdigest()
 
 
-def _file_options(service: Service, templates: Templates) -> FileOptions:
+def _file_options(service: Service, templates: Templates, natura: str | None) -> FileOptions:
     return FileOptions(
         subject_template=templates.subject or None,
         text_template=templates.text or None,
         sheet=templates.sheet or None,
         max_payment_amount=service.max_payment_amount,
+        columns=dict(templates.columns),
+        payment_columns=payment_columns(natura),
     )
 
 
@@ -156,7 +165,7 @@ def _import_file(
 ) -> Flow:
     """The flow and its recipients from one pass over the file, or FlowFileRefused."""
     content = _payload(source)
-    file_options = _file_options(service, templates)
+    file_options = _file_options(service, templates, natura)
     with ThreadPoolExecutor(max_workers=1) as hasher:
         # Hashed while the sandboxed child reads and checks the file (hashlib releases the GIL).
         digest = hasher.submit(checksum, content)
@@ -351,10 +360,27 @@ def check_flow_file(
     source: Path | bytes | BinaryIO,
     filename: str,
     templates: Templates = Templates(),
+    natura: str | None = None,
 ) -> ValidationReport:
     """The validation report of a file for a service, without importing anything."""
     service = active_service(session, actor, service_id)
-    return validate_file(_payload(source), filename, _file_options(service, templates))
+    return validate_file(_payload(source), filename, _file_options(service, templates, natura))
+
+
+def preview_flow_row(
+    session: Session,
+    actor: Actor,
+    service_id: int,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates,
+    row: int,
+    natura: str | None = None,
+) -> RowPreview:
+    """The message of the file's `row` (a spreadsheet row number) as IO will show it."""
+    service = active_service(session, actor, service_id)
+    options = _file_options(service, templates, natura)
+    return preview_row(_payload(source), filename, options, row)
 
 
 def replace_recipients(
@@ -363,9 +389,32 @@ def replace_recipients(
     flow_id: int,
     source: Path | bytes | BinaryIO,
     filename: str,
-    templates: Templates = Templates(),
+    templates: Templates | None = None,
+    *,
+    sheet: str | None = None,
+    columns: tuple[tuple[str, str], ...] = (),
 ) -> Flow:
-    """Swaps the file of a flow in preparation: the old rows go only if the new file is clean."""
+    """Swaps the file of a flow in preparation: the old rows go only if the new file is clean.
+
+    `templates` None keeps the flow's own (checked against the new file's columns)."""
+    flow, _ = replace_file(
+        session, actor, flow_id, source, filename, templates, sheet=sheet, columns=columns
+    )
+    return flow
+
+
+def replace_file(
+    session: Session,
+    actor: Actor,
+    flow_id: int,
+    source: Path | bytes | BinaryIO,
+    filename: str,
+    templates: Templates | None = None,
+    *,
+    sheet: str | None = None,
+    columns: tuple[tuple[str, str], ...] = (),
+) -> tuple[Flow, ValidationReport]:
+    """`replace_recipients`, with the new file's report (its warnings) for the page."""
     with recording(
         session,
         actor,
@@ -373,13 +422,19 @@ def replace_recipients(
         f"flusso n. {flow_id}",
         f"File «{Path(filename).name}».",
     ) as entry:
-        flow = flow_for_send(session, actor, flow_id)
+        flow = flow_or_404(session, flow_id)
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
+        flow = flow_for_send(session, actor, flow_id)
         if flow.state != FlowState.INACTIVE:
-            raise Conflict("Si possono sostituire i destinatari solo di un flusso «Inattivo».")
+            raise Conflict(
+                f"Il flusso è «{FlowState(flow.state).value}»: si possono sostituire i"
+                " destinatari solo di un flusso «Inattivo»."
+            )
+        if templates is None:
+            templates = Templates(flow.subject_template, flow.text_template, sheet, columns)
         service = active_service(session, actor, flow.service_id)
         content = _payload(source)
-        file_options = _file_options(service, templates)
+        file_options = _file_options(service, templates, flow.natura)
         with open_recipient_file(content, filename, file_options, deliver=True) as opened:
             if opened.report.has_errors:
                 raise FlowFileRefused(opened.report)
@@ -392,4 +447,4 @@ def replace_recipients(
             flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
         recipients = counted(flow.recipients_total, "destinatario", "destinatari")
         entry.detail = f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)})."
-        return flow
+        return flow, opened.report

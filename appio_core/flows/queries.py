@@ -78,6 +78,8 @@ class FlowView:
     retryable_failures: int = 0  # «errore» rows that «reinvia falliti» would send again
     # Why the dispatcher paused the flow by itself (IO refused the service's keys).
     dispatcher_note: str | None = None
+    subject_template: str | None = None
+    text_template: str | None = None
 
     @property
     def progress(self) -> FlowProgress:
@@ -114,6 +116,8 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         recipients_total=flow.recipients_total,
         counts=outcome_counts(session, flow.id) if with_counts else {},
         dispatcher_note=flow.dispatcher_note,
+        subject_template=flow.subject_template,
+        text_template=flow.text_template,
     )
 
 

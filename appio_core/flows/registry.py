@@ -96,7 +96,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         label="Riporta in preparazione",
         icon=":material/edit:",
         moves=_to(S.INACTIVE, S.ACTIVE),
-        success="Flusso di nuovo Inattivo: puoi sostituire il file.",
+        success="Flusso di nuovo Inattivo: con «Modifica» puoi cambiarlo o sostituire il file.",
         done="riportato in preparazione",
         help="Riporta un flusso Attivo in preparazione (Inattivo), per cambiarne il file.",
     ),

@@ -41,6 +41,7 @@ from appio_core.io.errors import (
     ServiceUnavailable,
     UnexpectedResponse,
 )
+from appio_core.io.http import SIMULATOR_ORIGIN, Answer, IoHttp, TransportFailure, as_io_http
 from appio_core.io.models import (
     ApiKeys,
     MessageStatus,
@@ -52,20 +53,17 @@ from appio_core.io.models import (
     ReadStatus,
 )
 from appio_core.io.rate_limit import RateLimiter
+from appio_core.io.tally import RequestTally
 
 log = logging.getLogger(__name__)
 
 KEY_HEADER = "Ocp-Apim-Subscription-Key"
-# The in-process simulator answers on this made-up origin (see appio_core.io.http).
-SIMULATOR_ORIGIN = "http://io-simulator"
 SIMULATOR_API_URL = f"{SIMULATOR_ORIGIN}/api/v1"
 
 # Priorities for the account's limiter: sends first, background reads after.
 PRIORITY_SEND = 0
 PRIORITY_PROFILE = 0
 PRIORITY_STATUS = 1
-
-FIXED_PATHS = frozenset({"/profiles", "/messages"})
 
 T = TypeVar("T")
 
@@ -93,15 +91,18 @@ class IoClient:
     def __init__(
         self,
         base_url: str,
-        http: httpx.AsyncClient,
+        http: IoHttp | httpx.AsyncClient,
         limiter: RateLimiter | None = None,
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: Callable[[], float] = random.random,
+        tally: RequestTally | None = None,
     ) -> None:
         self.base_url = resolve_base_url(base_url)
-        self.http = http
+        # Every answer IO gave (429s included), for the account's request rate.
+        self.tally = tally
+        self.http = as_io_http(http)
         self.limiter = limiter
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
@@ -109,17 +110,9 @@ class IoClient:
         # Primary keys that IO refused while the secondary worked: go straight to the
         # secondary next time instead of spending two requests of the budget per call.
         self._use_secondary: set[str] = set()
-        self._fixed_urls: dict[str, httpx.URL] = {}
 
-    def _url(self, path: str) -> httpx.URL:
-        """Parsed once for the two fixed paths: parsing a URL string on every request was
-        about a tenth of the dispatcher's CPU (bench/RESULTS-flows.md)."""
-        url = self._fixed_urls.get(path)
-        if url is None:
-            url = httpx.URL(self.base_url + path)
-            if path in FIXED_PATHS:
-                self._fixed_urls[path] = url
-        return url
+    def _url(self, path: str) -> str:
+        return self.base_url + path
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -132,8 +125,8 @@ class IoClient:
                 response = await self._exchange(
                     keys, "POST", "/profiles", {"fiscal_code": fiscal_code}, PRIORITY_PROFILE
                 )
-            except httpx.TransportError as exc:
-                raise NetworkError(_describe(exc)) from exc
+            except TransportFailure as exc:
+                raise NetworkError(exc.detail) from exc
             if response.status_code != 200:
                 raise _error_for(response, not_found=ProfileNotFound, unsure=False)
             body = _json(response)
@@ -154,10 +147,10 @@ class IoClient:
             response = await self._exchange(
                 keys, "POST", "/messages", message.to_json(), PRIORITY_SEND
             )
-        except httpx.TransportError as exc:
-            if _surely_not_sent(exc):
-                raise NetworkError(_describe(exc)) from exc
-            raise IoOutcomeUnknown(detail=_describe(exc)) from exc
+        except TransportFailure as exc:
+            if exc.surely_not_sent:
+                raise NetworkError(exc.detail) from exc
+            raise IoOutcomeUnknown(detail=exc.detail) from exc
         if response.status_code != 201:
             raise _error_for(response, not_found=None, unsure=True)
         body = _json(response)
@@ -178,8 +171,8 @@ class IoClient:
         async def once() -> MessageStatus:
             try:
                 response = await self._exchange(keys, "GET", path, None, PRIORITY_STATUS)
-            except httpx.TransportError as exc:
-                raise NetworkError(_describe(exc)) from exc
+            except TransportFailure as exc:
+                raise NetworkError(exc.detail) from exc
             if response.status_code != 200:
                 raise _error_for(response, not_found=MessageNotFound, unsure=False)
             return _message_status(response, message_id)
@@ -210,9 +203,9 @@ class IoClient:
         path: str,
         body: dict[str, Any] | None,
         priority: int,
-    ) -> httpx.Response:
+    ) -> Answer:
         """One logical request: paced by the limiter, 429s absorbed up to the cap, the
-        other key tried once on 401. Transport errors propagate as httpx errors."""
+        other key tried once on 401. Transport failures propagate (TransportFailure)."""
         order = [keys.primary] + ([keys.secondary] if keys.secondary else [])
         if keys.primary in self._use_secondary and keys.secondary:
             order.reverse()
@@ -222,11 +215,10 @@ class IoClient:
             if self.limiter is not None:
                 await self.limiter.acquire(priority)
             response = await self.http.request(
-                method,
-                self._url(path),
-                json=body,
-                headers={KEY_HEADER: order[key_index]},
+                method, self._url(path), body, {KEY_HEADER: order[key_index]}
             )
+            if self.tally is not None:
+                self.tally.count(response.status_code)
             if response.status_code == 429:
                 throttled += 1
                 retry_after = _seconds(response.headers.get("x-rate-limit-retry-after"))
@@ -252,26 +244,7 @@ class IoClient:
             return response
 
 
-def _surely_not_sent(exc: httpx.TransportError) -> bool:
-    """True when the request cannot have reached IO: the connection was never made.
-
-    The httpx-aiohttp transport maps every aiohttp connection error, including "server
-    disconnected" after the request went out, to httpx.ConnectTimeout; only aiohttp's
-    own cause tells a failed connect from a lost answer."""
-    cause = exc.__cause__
-    module = type(cause).__module__ if cause is not None else ""
-    if module.startswith("aiohttp"):
-        import aiohttp
-
-        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
-    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-
-
-def _describe(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-def _json(response: httpx.Response) -> Any:
+def _json(response: Answer) -> Any:
     try:
         return response.json()
     except ValueError:
@@ -286,7 +259,7 @@ def _seconds(value: str | None) -> float | None:
     return seconds if seconds is not None and seconds >= 0 else None
 
 
-def _gateway_message(response: httpx.Response) -> str | None:
+def _gateway_message(response: Answer) -> str | None:
     body = _json(response)
     if isinstance(body, dict):
         message = body.get("message") or body.get("detail")
@@ -294,7 +267,7 @@ def _gateway_message(response: httpx.Response) -> str | None:
     return None
 
 
-def _problem(response: httpx.Response) -> tuple[str | None, str | None]:
+def _problem(response: Answer) -> tuple[str | None, str | None]:
     body = _json(response)
     if not isinstance(body, dict):
         return None, response.text[:200] or None
@@ -304,7 +277,7 @@ def _problem(response: httpx.Response) -> tuple[str | None, str | None]:
 
 
 def _error_for(
-    response: httpx.Response,
+    response: Answer,
     *,
     not_found: type[ProfileNotFound] | type[MessageNotFound] | None,
     unsure: bool,
@@ -339,7 +312,7 @@ def _enum(kind: type[Any], value: object) -> Any:
         return None
 
 
-def _message_status(response: httpx.Response, message_id: str) -> MessageStatus:
+def _message_status(response: Answer, message_id: str) -> MessageStatus:
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
         raise UnexpectedResponse(200, "message status without message")

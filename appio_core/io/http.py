@@ -1,37 +1,166 @@
-"""The HTTP client the IO client runs on.
+"""The HTTP the IO client runs on: one small interface, two implementations.
 
-Transport choice, measured with bench/bench_transports.py (figures in bench/RESULTS-io.md):
-httpx's own transport spends several times more CPU per request than the
-httpx-aiohttp transport, and its connection pool gets slower as concurrency grows;
-bare aiohttp is cheaper still but would lose httpx's API, and with it the test seams
-(MockTransport, ASGITransport) the whole project relies on. So: httpx's API over
-aiohttp's connection handling. IO allows about 30 requests per second per account, so
-the CPU saved matters when several accounts (or unlimited ones) send at once, next to
-the Streamlit process on the same machine.
+`IoHttp.request` makes one request and returns an `Answer` (status, headers, body) or
+raises `TransportFailure`, which says whether the request can have reached IO.
+
+- `AiohttpIo`, for IO itself and for `appio simulator` processes: aiohttp's own session.
+  Measured with bench/bench_dispatch.py (bench/RESULTS-flows.md): with httpx's API over
+  aiohttp (the httpx-aiohttp transport used before) the dispatcher spent 1.69 ms of CPU per
+  recipient, two thirds of it in httpx (request and response objects, cookie extraction,
+  the transport's adaptation); on aiohttp's own session, 0.40 ms.
+- `HttpxIo`, for the in-process simulator (httpx.ASGITransport) and the tests
+  (httpx.MockTransport, recording transports): httpx's transports stay the test seams.
 """
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from appio_core.config import SIMULATOR_BASE_URL, data_dir
-from appio_core.io.client import SIMULATOR_ORIGIN
 
 if TYPE_CHECKING:
     from appio_core.io.simulator.app import SimulatorApp
 
+# The in-process simulator answers on this made-up origin.
+SIMULATOR_ORIGIN = "http://io-simulator"
+
 # IO answers in well under a second; a read that takes longer than this is treated as
-# lost (for a send: outcome unknown). Connecting must be quick or not at all.
-TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=60.0)
-LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=30.0)
+# lost (for a send: outcome unknown). Connecting must be quick or not at all; waiting for a
+# free connection of the pool may take longer when many requests are in flight.
+CONNECT_SECONDS = 5.0
+READ_SECONDS = 30.0
+POOL_SECONDS = 60.0
+MAX_CONNECTIONS = 64
+KEEPALIVE_SECONDS = 30.0
 
 SIMULATOR_JOURNAL = "simulatore-messaggi.jsonl"
 _simulator: SimulatorApp | None = None
 _simulator_lock = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """IO's answer to one request. `headers` is case-insensitive."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+
+class TransportFailure(Exception):
+    """No answer. `surely_not_sent`: the connection was never made, so IO cannot have
+    received the request (a send may then be repeated safely)."""
+
+    def __init__(self, detail: str, *, surely_not_sent: bool) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.surely_not_sent = surely_not_sent
+
+
+class IoHttp(Protocol):
+    async def request(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: Mapping[str, str]
+    ) -> Answer: ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpIo:
+    """aiohttp's session, made on first use (it belongs to the running event loop)."""
+
+    def __init__(
+        self, connect_seconds: float = CONNECT_SECONDS, read_seconds: float = READ_SECONDS
+    ) -> None:
+        self._session: aiohttp.ClientSession | None = None
+        self._connect = connect_seconds
+        self._read = read_seconds
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
+                timeout=aiohttp.ClientTimeout(
+                    total=None,
+                    connect=POOL_SECONDS + self._connect,
+                    sock_connect=self._connect,
+                    sock_read=self._read,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),  # IO sets none; storing them costs
+            )
+        return self._session
+
+    async def request(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: Mapping[str, str]
+    ) -> Answer:
+        session = self._open()
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+        try:
+            async with session.request(method, url, data=data, headers=headers) as response:
+                content = await response.read()
+                return Answer(response.status, response.headers, content)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # Never connected (refused, unresolvable, no free connection in time).
+            raise TransportFailure(_describe(exc), surely_not_sent=True) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # Disconnected, reset or silent after the request went out: it may have arrived.
+            raise TransportFailure(_describe(exc), surely_not_sent=False) from exc
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class HttpxIo:
+    """An httpx client (any transport) behind the same interface."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def request(
+        self, method: str, url: str, body: dict[str, Any] | None, headers: Mapping[str, str]
+    ) -> Answer:
+        try:
+            response = await self.client.request(method, url, json=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise TransportFailure(_describe(exc), surely_not_sent=_never_connected(exc)) from exc
+        return Answer(response.status_code, response.headers, response.content)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _never_connected(exc: httpx.TransportError) -> bool:
+    """httpx transports that wrap aiohttp map every aiohttp connection error, including
+    "server disconnected" after the request went out, to httpx.ConnectTimeout; only
+    aiohttp's own cause tells a failed connect from a lost answer."""
+    cause = exc.__cause__
+    if cause is not None and type(cause).__module__.startswith("aiohttp"):
+        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def in_process_simulator() -> SimulatorApp:
@@ -49,11 +178,17 @@ def in_process_simulator() -> SimulatorApp:
         return _simulator
 
 
-def make_http_client(base_url: str) -> httpx.AsyncClient:
+def as_io_http(http: IoHttp | httpx.AsyncClient) -> IoHttp:
+    return HttpxIo(http) if isinstance(http, httpx.AsyncClient) else http
+
+
+def make_http_client(base_url: str) -> IoHttp:
     if base_url.rstrip("/") == SIMULATOR_BASE_URL:
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=in_process_simulator()),
-            base_url=SIMULATOR_ORIGIN,
-            timeout=TIMEOUT,
+        return HttpxIo(
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=in_process_simulator()),
+                base_url=SIMULATOR_ORIGIN,
+                timeout=httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS),
+            )
         )
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=LIMITS), timeout=TIMEOUT)
+    return AiohttpIo()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from appio_core.content.template import Template, header_key
+from appio_core.domain import Natura
 from appio_core.recipient_file.reader import Sheet
 from appio_core.recipient_file.report import FileError
 
@@ -39,6 +40,68 @@ LABELS = {
     NOTICE_NUMBER: "numero avviso",
     DUE_DATE: "scadenza",
 }
+# A column the message uses only through the templates' placeholders (and the export).
+TEXT_ONLY = "text_only"
+# What each meaning is called where the operator chooses it (the page, `--column`).
+ROLE_LABELS = {
+    FISCAL_CODE: "codice fiscale",
+    AMOUNT: "importo pagoPA",
+    NOTICE_NUMBER: "numero avviso pagoPA",
+    DUE_DATE: "scadenza",
+    SUBJECT: "oggetto",
+    MARKDOWN: "testo",
+    TEXT_ONLY: "solo testo",
+}
+# The columns that make a message a pagoPA payment notice: on a flow that is not about a
+# payment (a Comunicazione) a column named «importo» is text for the templates by default.
+PAYMENT_FIELDS = frozenset({AMOUNT, NOTICE_NUMBER})
+_ROLE_BY_LABEL = {header_key(label): role for role, label in ROLE_LABELS.items()}
+_ROLE_BY_LABEL |= {header_key(label): role for role, label in LABELS.items()}
+
+
+class UnknownRole(ValueError):
+    """A meaning the operator wrote that is not one of ROLE_LABELS."""
+
+
+def role_of_label(label: str) -> str:
+    """A meaning as the operator writes it («importo», «solo testo») → its role."""
+    role = _ROLE_BY_LABEL.get(header_key(label))
+    if role is None:
+        choices = ", ".join(f"«{v}»" for v in ROLE_LABELS.values())
+        raise UnknownRole(f"Significato «{label}» sconosciuto: scegli tra {choices}.")
+    return role
+
+
+def payment_columns(natura: str | None) -> bool:
+    """Whether columns named like pagoPA's (importo, numero avviso) are payment data by
+    default: not on a Comunicazione, where «importo» is most likely text for the message."""
+    return natura != Natura.COMMUNICATION.value
+
+
+def parse_column_choice(text: str) -> tuple[str, str]:
+    """«Importo=solo testo» (what `--column` takes) → (header, role)."""
+    header, sign, label = text.partition("=")
+    if not sign or not header.strip() or not label.strip():
+        raise UnknownRole(
+            f"«{text}» non va bene: scrivi NOME=significato, per esempio «Importo=solo testo»."
+        )
+    return header.strip(), role_of_label(label)
+
+
+def column_roles(
+    headers: list[str], chosen: dict[str, str], payment_columns: bool = True
+) -> list[str]:
+    """Each header's role: the operator's choice (by header, compared by `header_key`), else
+    what its name says (ALIASES; payment names only when `payment_columns`), else text."""
+    by_key = {header_key(h): role for h, role in chosen.items()}
+    roles = []
+    for header in headers:
+        key = header_key(header)
+        role = by_key.get(key) or ALIASES.get(key, TEXT_ONLY)
+        if key not in by_key and role in PAYMENT_FIELDS and not payment_columns:
+            role = TEXT_ONLY
+        roles.append(role)
+    return roles
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,14 @@ import numpy as np
 
 from appio_core.content.lengths import ContentRules, length_codes, length_message
 from appio_core.content.template import Template, header_key
-from appio_core.recipient_file.columns import ALIASES, FISCAL_CODE, MARKDOWN, SUBJECT, Layout
+from appio_core.recipient_file.columns import (
+    FISCAL_CODE,
+    MARKDOWN,
+    SUBJECT,
+    TEXT_ONLY,
+    Layout,
+    column_roles,
+)
 from appio_core.recipient_file.options import FileOptions
 from appio_core.recipient_file.reader import Sheet
 from appio_core.recipient_file.report import FileError, italian_list, italian_number
@@ -23,6 +30,7 @@ UNKNOWN_PLACEHOLDER = "segnaposto_sconosciuto"
 BROKEN_TEMPLATE = "modello_non_valido"
 NO_ROWS = "nessun_destinatario"
 TOO_MANY_ROWS = "troppe_righe"
+UNKNOWN_COLUMN = "colonna_indicata_mancante"
 
 
 class FileProblems(Exception):
@@ -34,10 +42,9 @@ class FileProblems(Exception):
 
 def layout(sheet: Sheet, options: FileOptions) -> Layout:
     """Which column is what, or FileProblems."""
-    problems = _column_problems(sheet)
-    fields = {
-        ALIASES[header_key(h)]: i for i, h in enumerate(sheet.headers) if header_key(h) in ALIASES
-    }
+    roles = column_roles(sheet.headers, options.columns, options.payment_columns)
+    problems = _chosen_problems(sheet, options) + _column_problems(sheet, roles)
+    fields = {role: i for i, role in enumerate(roles) if role != TEXT_ONLY}
     if FISCAL_CODE not in fields:
         problems.append(
             FileError(
@@ -137,11 +144,24 @@ def length_codes_one(length: int, minimum: int, maximum: int, is_subject: bool) 
     return None if code is None else str(code)
 
 
-def _column_problems(sheet: Sheet) -> list[FileError]:
+def _chosen_problems(sheet: Sheet, options: FileOptions) -> list[FileError]:
+    known = {header_key(h) for h in sheet.headers}
+    return [
+        FileError(
+            UNKNOWN_COLUMN,
+            f"Hai indicato il significato della colonna «{header}», ma il file non ha quella"
+            " colonna: controlla il nome.",
+        )
+        for header in options.columns
+        if header_key(header) not in known
+    ]
+
+
+def _column_problems(sheet: Sheet, roles: list[str]) -> list[FileError]:
     groups: dict[str, list[str]] = {}
-    for header in sheet.headers:
+    for header, role in zip(sheet.headers, roles, strict=True):
         key = header_key(header)
-        groups.setdefault(ALIASES.get(key, key), []).append(header)
+        groups.setdefault(key if role == TEXT_ONLY else role, []).append(header)
     return [
         FileError(
             DUPLICATE_COLUMNS,

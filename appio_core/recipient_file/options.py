@@ -60,3 +60,7 @@ class FileOptions:
     max_payment_amount: int | None = None  # euro cents; IO's own maximum when None
     now: dt.datetime | None = None  # the clock for "due date already passed"
     limits: FileLimits = field(default_factory=FileLimits)
+    # The operator's meaning of some columns (header → a role of columns.ROLE_LABELS); the
+    # others go by their names, the payment ones only when `payment_columns`.
+    columns: dict[str, str] = field(default_factory=dict)
+    payment_columns: bool = True

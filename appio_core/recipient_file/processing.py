@@ -12,9 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from appio_core.content import amounts, due_dates, notice_numbers
+from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
-from appio_core.recipient_file.checks import Checked, check_rows, duplicates
-from appio_core.recipient_file.columns import Layout
+from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
+from appio_core.recipient_file.columns import (
+    AMOUNT,
+    DUE_DATE,
+    LABELS,
+    MARKDOWN,
+    NOTICE_NUMBER,
+    SUBJECT,
+    Layout,
+    column_roles,
+)
 from appio_core.recipient_file.guards import SpreadsheetError
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
@@ -43,10 +57,19 @@ def check_file(
             None,
             None,
         )
+    columns = list(
+        zip(
+            sheet.headers,
+            column_roles(sheet.headers, options.columns, options.payment_columns),
+            strict=True,
+        )
+    )
     try:
         found = layout(sheet, options)
     except FileProblems as problems:
-        report = ValidationReport(filename, rows=problems.rows, file_errors=problems.errors)
+        report = ValidationReport(
+            filename, rows=problems.rows, file_errors=problems.errors, columns=columns
+        )
         return report, None, None
     checked = check_rows(found, sheet.data, sheet.rows, options)
     report = ValidationReport(
@@ -56,6 +79,7 @@ def check_file(
         error_frame=issues_frame(checked.errors),
         warning_frame=issues_frame([*checked.warnings, *duplicates(found, checked)]),
         duplicate_rows=checked.duplicate_rows,
+        columns=columns,
     )
     return report, found, checked
 
@@ -68,3 +92,75 @@ def run(request: Request, send: Callable[[bytes, bytes], None]) -> None:
         return
     for batch in recipient_batches(found, checked, request.chunk_rows):
         send(wire.CHUNK, wire.encode_table(batch))
+
+
+@dataclass(frozen=True)
+class PreviewRequest:
+    source: Path | bytes
+    filename: str
+    options: FileOptions
+    row: int  # the spreadsheet's row number (the header is row 1)
+
+
+def preview(request: PreviewRequest, send: Callable[[bytes, bytes], None]) -> None:
+    """The child's task for a row's preview: its message as IO will show it, or why not."""
+    options = request.options
+    try:
+        sheet = read_sheet(
+            request.source, request.filename, options.sheet, options.max_bytes, options.limits
+        )
+        found = layout(sheet, options)
+    except SpreadsheetError as exc:
+        send(wire.PREVIEW, wire.encode_preview({"error": exc.message}))
+        return
+    except FileProblems as problems:
+        message = " ".join(e.message for e in problems.errors)
+        send(wire.PREVIEW, wire.encode_preview({"error": message}))
+        return
+    send(wire.PREVIEW, wire.encode_preview(row_preview(found, request.row)))
+
+
+def row_preview(found: Layout, row: int) -> dict[str, object]:
+    """`row`'s message (the first recipient's when `row` is 0)."""
+    rows = found.sheet.rows
+    first, last = int(rows[0]), int(rows[-1])
+    row = row or first
+    where = np.flatnonzero(rows == row)
+    if not len(where):
+        return {
+            "error": f"La riga {row} non è tra i destinatari del file: scegli una riga da"
+            f" {first} a {last}.",
+            "first": first,
+            "last": last,
+        }
+    at = int(where[0])
+    chunk = found.sheet.data.iloc[at : at + 1]
+    fields = {
+        LABELS[name]: cell_text(chunk[position].iloc[0])
+        for name, position in found.fields.items()
+        if name not in (SUBJECT, MARKDOWN)
+    }
+    return {
+        "row": row,
+        "first": first,
+        "last": last,
+        "subject": str(render(found, chunk, found.subject, SUBJECT)[0]),
+        "markdown": str(render(found, chunk, found.text, MARKDOWN)[0]),
+        "fields": fields,
+        **_payment(found, chunk),
+    }
+
+
+def _payment(found: Layout, chunk: pd.DataFrame) -> dict[str, object]:
+    """The row's payment data as the import would store it (None where blank or wrong)."""
+    fields = found.fields
+    amount = notice = due = None
+    if AMOUNT in fields:
+        cents = amounts.amount_column(chunk[fields[AMOUNT]]).cents.iloc[0]
+        amount = None if pd.isna(cents) else int(cents)
+    if NOTICE_NUMBER in fields:
+        notice = str(notice_numbers.notice_column(chunk[fields[NOTICE_NUMBER]]).values.iloc[0])
+    if DUE_DATE in fields:
+        value = due_dates.due_date_column(chunk[fields[DUE_DATE]]).values.iloc[0]
+        due = None if pd.isna(value) else str(value)
+    return {"amount": amount, "notice_number": notice or None, "due_date": due}

@@ -67,6 +67,8 @@ def read_sheet(
     """The table, or SpreadsheetError. The file's shape is checked against `limits` before
     anything is expanded (guards.py); call this in the sandboxed child (sandbox.py)."""
     limits = limits or FileLimits()
+    if isinstance(source, Path):
+        _check_csv_header_of(source, limits)
     content = _read_bytes(source, max_bytes)
     if not content or content.isspace():  # isspace stops at the first other byte: no copy
         raise SpreadsheetError("Il file è vuoto.", code=FILE_EMPTY)
@@ -87,6 +89,16 @@ def read_sheet(
     except _NotUtf8:
         guards.check_single_encoding(content)
         return _read_csv(_windows_1252_to_utf8(content), lines, limits)
+
+
+def _check_csv_header_of(path: Path, limits: FileLimits) -> None:
+    """A CSV's header width from the file's first line alone, before the whole file is read
+    into memory: a wide file is refused at the cost of one line, not of its size."""
+    with path.open("rb") as file:
+        head = file.read(limits.max_line_bytes + 4096)
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\xff\xfe", b"\xfe\xff")):
+        return  # xlsx, old Excel and UTF-16 have their own checks after the read
+    _check_header_width(head.removeprefix(b"\xef\xbb\xbf"), limits)
 
 
 def _read_bytes(source: Source, max_bytes: int) -> bytes:

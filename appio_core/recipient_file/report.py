@@ -100,6 +100,9 @@ class ValidationReport:
     warning_frame: pd.DataFrame = field(default_factory=lambda: issues_frame([]))
     # Rows of each repeated fiscal code, keyed by the row its warning sits on.
     duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    # Each column of the file with the meaning it was read with (columns.ROLE_LABELS), so
+    # that the operator can see and change it; empty when the file could not be read.
+    columns: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,15 +19,24 @@ import pyarrow as pa
 from appio_core.errors import InvalidInput
 from appio_core.recipient_file import sandbox, wire
 from appio_core.recipient_file.options import FileLimits, FileOptions
-from appio_core.recipient_file.processing import Request
+from appio_core.recipient_file.processing import PreviewRequest, Request
 from appio_core.recipient_file.report import FileError, ValidationReport
 
 Source = Path | bytes | BinaryIO
 
 UNREADABLE = "file_non_leggibile"
 _TASK = "appio_core.recipient_file.processing:run"
+_PREVIEW_TASK = "appio_core.recipient_file.processing:preview"
 
-__all__ = ["FileLimits", "FileOptions", "OpenedFile", "open_recipient_file", "validate_file"]
+__all__ = [
+    "FileLimits",
+    "FileOptions",
+    "OpenedFile",
+    "RowPreview",
+    "open_recipient_file",
+    "preview_row",
+    "validate_file",
+]
 
 
 class OpenedFile:
@@ -87,6 +97,65 @@ def open_recipient_file(
 def validate_file(source: Source, filename: str, options: FileOptions) -> ValidationReport:
     with open_recipient_file(source, filename, options) as opened:
         return opened.report
+
+
+@dataclass(frozen=True)
+class RowPreview:
+    """One row's message as IO will show it (subject, Markdown text, the payment fields as
+    written), or `error` saying why there is none."""
+
+    row: int
+    subject: str = ""
+    markdown: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+    first: int | None = None  # the file's first and last recipient rows
+    last: int | None = None
+    error: str | None = None
+    # The payment data as the import stores it: cents, digits, ISO-8601 UTC.
+    amount: int | None = None
+    notice_number: str | None = None
+    due_date: str | None = None
+
+
+def preview_row(source: Source, filename: str, options: FileOptions, row: int) -> RowPreview:
+    """Reads the file again in the sandbox (no row checks) and renders `row`'s message
+    (the first recipient's when `row` is 0)."""
+    payload = _payload(source, options.max_bytes)
+    if isinstance(payload, FileError):
+        return RowPreview(row, error=payload.message)
+    limits = options.limits
+    process_limits = sandbox.Limits(limits.memory_bytes, limits.cpu_seconds, limits.wall_seconds)
+    request = PreviewRequest(payload, filename, options, row)
+    with sandbox.run(_PREVIEW_TASK, request, process_limits) as channel:
+        try:
+            kind, body = channel.receive()
+            if kind != wire.PREVIEW:
+                raise wire.WireError("a preview was expected")
+            data = wire.decode_preview(body)
+        except (sandbox.SandboxFailure, wire.WireError) as exc:
+            return RowPreview(row, error=_unreadable(exc).message)
+    raw_fields = data.get("fields")
+    fields = raw_fields if isinstance(raw_fields, dict) else {}
+    return RowPreview(
+        row=row,
+        subject=str(data.get("subject", "")),
+        markdown=str(data.get("markdown", "")),
+        fields={str(k): str(v) for k, v in fields.items()},
+        first=_number(data.get("first")),
+        last=_number(data.get("last")),
+        error=None if data.get("error") is None else str(data["error"]),
+        amount=_number(data.get("amount")),
+        notice_number=_text(data.get("notice_number")),
+        due_date=_text(data.get("due_date")),
+    )
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _payload(source: Source, max_bytes: int) -> Path | bytes | FileError:

@@ -22,6 +22,7 @@ from appio_core.recipient_file.report import (
 
 REPORT = b"R"
 CHUNK = b"C"
+PREVIEW = b"V"
 _LENGTH = struct.Struct("<Q")
 _ISSUE_SCHEMA = pa.schema(
     [("row", pa.int64())] + [(name, pa.large_string()) for name in ISSUE_COLUMNS[1:]]
@@ -53,6 +54,7 @@ def encode_report(report: ValidationReport) -> bytes:
         "file_errors": [[e.code, e.message] for e in report.file_errors],
         "template_errors": [[e.code, e.message] for e in report.template_errors],
         "duplicate_rows": [[k, list(v)] for k, v in report.duplicate_rows.items()],
+        "columns": [[header, role] for header, role in report.columns],
     }
     parts = [json.dumps(head).encode()]
     parts += [encode_table(_issues_table(f)) for f in (report.error_frame, report.warning_frame)]
@@ -77,9 +79,24 @@ def decode_report(body: bytes) -> ValidationReport:
             error_frame=_issues_frame(decode_table(errors)),
             warning_frame=_issues_frame(decode_table(warnings)),
             duplicate_rows={int(k): tuple(int(r) for r in v) for k, v in head["duplicate_rows"]},
+            columns=[(str(h), str(r)) for h, r in head.get("columns", [])],
         )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise WireError(str(exc)) from None
+
+
+def encode_preview(preview: dict[str, object]) -> bytes:
+    return json.dumps(preview, ensure_ascii=False).encode()
+
+
+def decode_preview(body: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise WireError(str(exc)) from None
+    if not isinstance(data, dict):
+        raise WireError("a preview is an object")
+    return data
 
 
 def _issues_table(frame: pd.DataFrame) -> pa.Table:

@@ -4,7 +4,7 @@ just before the posts (the crash-safety point), the sends, the commit of their o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,6 +39,8 @@ class ChunkSender:
         self._clock = clock
         self.chunk_size = max(1, -(-concurrency // PIPELINE_LANES))
         self.should_stop: Callable[[], bool] = lambda: False
+        # Accounts this worker is giving up (the fair share): their batches stop too.
+        self.leaving: Collection[int] = frozenset()
 
     async def send(self, batch: Batch) -> None:
         """Checks and sends the batch's rows, chunk by chunk, in `PIPELINE_LANES` lanes.
@@ -100,13 +102,14 @@ class ChunkSender:
         """Commits the profile outcomes and `send_started_at` of the rows about to be posted.
 
         False (and the claimed rows whose send has not started released) when the flow
-        was paused or cancelled, or the worker is stopping."""
+        was paused or cancelled, or the worker is stopping or giving the account up."""
         now = self._clock()
         worker_id = self.leases.worker_id
         with session_scope(self.sessions) as session:
             self.leases.renew(session, batch.account_id)
             state = store.flow_state(session, batch.flow.id)
-            if state != FlowState.SENDING or self.should_stop():
+            stopping = self.should_stop() or batch.account_id in self.leaving
+            if state != FlowState.SENDING or stopping:
                 store.release_unstarted(session, [r.id for r in batch.rows], worker_id, now)
                 return False
             record_outcomes(session, batch.flow.id, checked, now)

@@ -3,19 +3,24 @@ send them (the account's client, the service's keys)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.security import KeyUnreadable
 from appio_core.io.client import IoClient
 from appio_core.io.models import ApiKeys
 from appio_core.sending import store
 from appio_core.sending.clients import Clients
 from appio_core.sending.leases import Leases
+from appio_core.sending.outcomes import INACTIVE_SERVICE_NOTE, UNREADABLE_KEY_NOTE
 from appio_core.sending.store import Claimed, FlowWork
 from appio_core.storage.db import session_scope
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,9 +47,22 @@ def claim_batch(
     for flow in flows:
         with session_scope(sessions) as session:
             leases.renew(session, account_id)
+            if not store.service_active(session, flow.service_id):
+                # Deactivated meanwhile: nothing more goes out until it is reactivated and
+                # an operator resumes the flow, which the note asks for.
+                log.warning("flow %s paused: its service is deactivated", flow.id)
+                store.pause_flow(session, flow.id, INACTIVE_SERVICE_NOTE)
+                continue
+            try:
+                keys = clients.keys(session, flow.service_id)
+            except KeyUnreadable:
+                # The secret key changed: nothing of this service can be sent until an
+                # administrator fixes it. Waiting silently «In invio» would hide that.
+                log.warning("flow %s paused: its service's keys cannot be decrypted", flow.id)
+                store.pause_flow(session, flow.id, UNREADABLE_KEY_NOTE)
+                continue
             rows = store.claim(session, flow.id, leases.worker_id, clock(), size)
             client = clients.for_account(session, account_id)
-            keys = clients.keys(session, flow.service_id)
             if not rows:
                 store.refresh_flow(session, flow.id)
                 continue

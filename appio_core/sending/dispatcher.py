@@ -10,6 +10,13 @@ Design, and why:
   more than IO's ~30 requests per second per account, so nothing is lost; several
   workers share the work across accounts (and across flows, when the limit is generous),
   and when a worker dies another takes its accounts over once the lease expires.
+- **A fair share of the accounts.** Each worker writes a heartbeat (heartbeat.py) and
+  holds about its share of the accounts with work: their number divided by the workers
+  alive, rounded up (sharing.py). A worker above its share gives accounts up at the end
+  of the chunk under way; one below it takes free or expired leases. A dead worker stops
+  counting as alive when its leases expire, so the others raise their share and take its
+  accounts over then. Each account held is sent by a task of its own, batch after batch,
+  so that an account never waits for another account's batch to end.
 - **Claiming rows.** The lease holder claims a batch of «da inviare» rows (`FOR UPDATE SKIP
   LOCKED` on PostgreSQL, so that a claim never waits on or collides with another worker).
 - **Never twice.** Just before posting a message, the row's `send_started_at` is committed,
@@ -34,33 +41,41 @@ other's requests are in flight; `concurrency` bounds the requests of both lanes 
 The steps, each in its module: leases (leases.py), claiming a batch (claiming.py),
 sending it chunk by chunk (chunk.py) with IO's answers turned into the rows' changes
 (outcomes.py), recording them (recording.py), status reads (status_reads.py); every SQL
-statement is in store.py. This class runs the loop over the accounts.
+statement is in store.py. This class runs the accounts' tasks and, every `idle_sleep`,
+looks at the share again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime
 
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
+from appio_core.io.http import IoHttp
 from appio_core.notifications.retention import Retention
 from appio_core.sending import store
 from appio_core.sending.chunk import ChunkSender
 from appio_core.sending.claiming import claim_batch
 from appio_core.sending.clients import Clients
 from appio_core.sending.config import DispatcherConfig, new_worker_id
+from appio_core.sending.heartbeat import Heartbeat
 from appio_core.sending.housekeeping import Housekeeping
 from appio_core.sending.leases import LeaseLost, Leases
 from appio_core.sending.outcomes import Rules
+from appio_core.sending.sharing import plan_share
 from appio_core.sending.status_reads import StatusReader
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import utcnow
 
 __all__ = ["Dispatcher", "DispatcherConfig"]
+
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -71,7 +86,7 @@ class Dispatcher:
         base_url: str,
         config: DispatcherConfig | None = None,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: IoHttp | httpx.AsyncClient | None = None,
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         retention: Retention | None = None,
@@ -88,6 +103,10 @@ class Dispatcher:
         self.housekeeping = Housekeeping(
             sessions, clock, retention=retention, worker_id=self.worker_id
         )
+        self.heartbeat = Heartbeat(sessions, self.leases, self.clients, clock)
+        # Accounts given up for the fair share whose task is still ending its chunk.
+        self._leaving: set[int] = set()
+        self.chunks.leaving = self._leaving
 
     async def run(
         self, should_stop: Callable[[], bool] = lambda: False, once: bool = False
@@ -97,31 +116,104 @@ class Dispatcher:
         `should_stop` is also asked before each chunk of sends, so that stopping a worker
         under IO's rate limit does not wait for the end of a whole batch."""
         self.chunks.should_stop = should_stop
+        self.heartbeat.beat()  # counted among the workers alive before taking a share
+        beating = asyncio.create_task(self._beat_until_stopped())
         try:
-            while not should_stop():
-                worked = await self.tick()
-                if once and not worked:
-                    break
-                if not worked:
-                    await asyncio.sleep(self.config.idle_sleep)
+            if once:
+                while not should_stop() and await self.tick():
+                    pass
+            else:
+                await self._serve(should_stop)
         finally:
+            beating.cancel()
+            with suppress(asyncio.CancelledError):
+                await beating
             await self.close()
 
     async def close(self) -> None:
         self.leases.release(list(self.leases.held))
+        self.heartbeat.stop()
         await self.clients.close()
 
     async def tick(self) -> bool:
-        """One round over the accounts with work; True when something was done."""
+        """One round over this worker's share of the accounts with work: one batch (or
+        one round of status reads) each; True when something was done."""
         self.housekeeping.run_if_due()
-        with session_scope(self.sessions) as session:
-            accounts = store.accounts_with_work(session, self._clock())
-        held = [account for account in accounts if self.leases.acquire(account)]
-        idle = self.leases.held - set(accounts)
-        if idle:
-            self.leases.release(sorted(idle))
+        held = self._balance(busy=set())
         results = await asyncio.gather(*(self._work_account(a) for a in held))
         return any(results)
+
+    async def _serve(self, should_stop: Callable[[], bool]) -> None:
+        """The long-running worker: one task per account held, each sending batch after
+        batch, so that an account never waits for another's batch to end; every
+        `idle_sleep` (or when a task ends) the share is looked at again."""
+        tasks: dict[int, asyncio.Task[bool]] = {}
+        rest_until: dict[int, float] = {}  # accounts found without work: not before then
+        loop = asyncio.get_running_loop()
+        try:
+            while not should_stop():
+                self.housekeeping.run_if_due()
+                for account_id, task in list(tasks.items()):
+                    if task.done():
+                        del tasks[account_id]
+                        # A failure stops the worker, as a failed round did.
+                        if not task.result():
+                            rest_until[account_id] = loop.time() + self.config.idle_sleep
+                for account_id in self._balance(busy=set(tasks)):
+                    if account_id not in tasks and rest_until.get(account_id, 0) <= loop.time():
+                        tasks[account_id] = asyncio.create_task(self._keep_sending(account_id))
+                if tasks:
+                    await asyncio.wait(
+                        tasks.values(),
+                        timeout=self.config.idle_sleep,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                else:
+                    await asyncio.sleep(self.config.idle_sleep)
+        finally:
+            self._leaving.update(tasks)
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+    async def _keep_sending(self, account_id: int) -> bool:
+        """Batches of the account until it has nothing to do now (False), its lease is
+        lost, or this worker stops or gives it up (True)."""
+        while (
+            account_id in self.leases.held
+            and account_id not in self._leaving
+            and not self.chunks.should_stop()
+        ):
+            if not await self._work_account(account_id):
+                return False
+        return True
+
+    def _balance(self, busy: set[int]) -> list[int]:
+        """Takes and gives up leases for this worker's fair share (sharing.py); returns
+        the accounts to work on. An account given up while its task runs (`busy`) is
+        released once the task has stopped at the end of its chunk."""
+        now = self._clock()
+        with session_scope(self.sessions) as session:
+            accounts = store.accounts_with_work(session, now)
+            workers = store.workers_alive(session, now)
+        plan = plan_share(accounts, self.leases.held, workers)
+        self._leaving.clear()
+        self._leaving.update(a for a in plan.give_up if a in busy)
+        self.leases.release([a for a in plan.give_up if a not in busy])
+        held = [a for a in plan.keep if self.leases.acquire(a)]  # renewed
+        for account_id in plan.candidates:
+            if len(held) >= plan.share:
+                break
+            if self.leases.acquire(account_id):
+                held.append(account_id)
+        return held
+
+    async def _beat_until_stopped(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat.interval)
+            try:
+                self.heartbeat.beat()
+            except Exception:
+                # A missed beat must not stop sending; the next one may go through.
+                log.exception("the heartbeat of worker %s failed", self.worker_id)
 
     async def _work_account(self, account_id: int) -> bool:
         try:

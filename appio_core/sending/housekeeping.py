@@ -1,7 +1,8 @@
-"""What a worker does now and then besides sending: single messages whose sending process
-died are given an outcome an operator can act on (see notifications.single), every
-minute; personal data past its retention is purged (see notifications.retention), once a
-day.
+"""What a worker does now and then besides sending, every minute: single messages whose
+sending process died are given an outcome an operator can act on (see
+notifications.single), the heartbeats and request counts older than two days are
+forgotten; once a day: personal data past its retention is purged (see
+notifications.retention).
 
 The purge is cheap to check: the time of the next one is kept in memory, and the audit
 log (where each purge is recorded) is read only when it comes, so that several workers,
@@ -27,6 +28,8 @@ from appio_core.notifications.retention import (
     record_purge,
 )
 from appio_core.notifications.single import recover_interrupted
+from appio_core.sending import store
+from appio_core.sending.heartbeat import KEPT_FOR
 from appio_core.storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ class Housekeeping:
         self._next = now + self._every
         with session_scope(self._sessions) as session:
             recovered = recover_interrupted(session, now)
+            store.prune_monitoring(session, now - KEPT_FOR)
         if recovered:
             log.warning(
                 "%s single messages interrupted by a crash were given an outcome", recovered

@@ -31,6 +31,15 @@ KEY_REFUSED_NOTE = (
     "Invio sospeso automaticamente: IO ha rifiutato le chiavi del servizio. Aggiorna la "
     "chiave nella pagina Servizi, poi riprendi l'invio."
 )
+INACTIVE_SERVICE_NOTE = (
+    "Invio sospeso automaticamente: il servizio è stato disattivato. Riattivalo nella pagina"
+    " Servizi, poi riprendi l'invio."
+)
+UNREADABLE_KEY_NOTE = (
+    "Invio sospeso automaticamente: le chiavi del servizio non si possono decifrare con la"
+    " chiave segreta dell'installazione (APPIO_SECRET_KEY è cambiata?). Ripristina la chiave"
+    " segreta, oppure inserisci di nuovo le chiavi nella pagina Servizi, poi riprendi l'invio."
+)
 SERVICE_BLOCKED_DETAIL = (
     "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
 )

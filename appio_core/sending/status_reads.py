@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.security import KeyUnreadable
 from appio_core.io.client import IoClient
 from appio_core.io.errors import IoPermanentError, IoRetryableError, MessageNotFound
 from appio_core.io.models import ApiKeys
@@ -51,8 +52,10 @@ class StatusReader:
             if not rows:
                 return False
             client = self.clients.for_account(session, account_id)
-            keys = {sid: self.clients.keys(session, sid) for sid in {r.service_id for r in rows}}
-        changes = await asyncio.gather(*(self._read(client, keys[r.service_id], r) for r in rows))
+            keys = self._readable_keys(session, {r.service_id for r in rows})
+        changes = await asyncio.gather(
+            *(self._read(client, keys.get(r.service_id), r) for r in rows)
+        )
         with session_scope(self.sessions) as session:
             now = self._clock()
             store.write_changes(session, dict(zip((r.id for r in rows), changes, strict=True)), now)
@@ -61,9 +64,24 @@ class StatusReader:
                 store.refresh_flow(session, flow_id)
         return True
 
-    async def _read(self, client: IoClient, keys: ApiKeys, row: Any) -> NotificationChange:
+    def _readable_keys(self, session: Session, service_ids: set[int]) -> dict[int, ApiKeys]:
+        """The keys of the services that can be decrypted; the others' statuses wait (the
+        flows of such a service are paused with a note by the claiming)."""
+        keys = {}
+        for service_id in service_ids:
+            try:
+                keys[service_id] = self.clients.keys(session, service_id)
+            except KeyUnreadable:
+                log.warning(
+                    "statuses of service %s not read: its keys cannot be decrypted", service_id
+                )
+        return keys
+
+    async def _read(self, client: IoClient, keys: ApiKeys | None, row: Any) -> NotificationChange:
         now = self._clock()
         interval = self.config.status_min_interval
+        if keys is None:
+            return unread_values(row, now, interval)
         try:
             status = await client.get_message_status(keys, row.fiscal_code, row.io_message_id)
         except (MessageNotFound, IoRetryableError, IoPermanentError) as exc:

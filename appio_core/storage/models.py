@@ -113,10 +113,43 @@ class Operator(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # For single sign-on: the identity provider's e-mail claim names the operator.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, default=None)
 
     services: Mapped[list[Service]] = relationship(
         secondary=service_operators, back_populates="operators", order_by="Service.name"
     )
+
+
+class OperatorSession(Base):
+    """A signed-in browser. The browser holds a random token; only its SHA-256 is kept, so
+    that a copy of the database signs nobody in. Revoked at «Esci», when the operator is
+    disabled or changes his password; expired after the idle time or the lifetime."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    origin: Mapped[str] = mapped_column(String(200), default="")
+
+
+class LoginThrottle(Base):
+    """Failed logins in a row for one username or one client address ("utente:mrossi",
+    "indirizzo:198.51.100.4"): they slow the next attempt down, then lock the key."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class IoAccount(Base):
@@ -303,3 +336,35 @@ class AccountLease(Base):
     )
     owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class WorkerHeartbeat(Base):
+    """A worker process, as it last reported itself: for «Stato del sistema» and for the
+    fair share of the accounts (the workers alive are those whose `alive_until` is ahead)."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # last_seen_at plus the worker's lease time: silent past it, the worker is gone (its
+    # leases have expired by then too).
+    alive_until: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The IO accounts it held at its last heartbeat, ids separated by commas.
+    accounts: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class AccountRequestCount(Base):
+    """Requests a worker made to IO for an account, and IO's 429s, per minute."""
+
+    __tablename__ = "account_request_counts"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,10 +14,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.operators import (
     authenticate,
+    change_own_password,
     create_operator,
     get_operator,
     logout,
+    reset_password,
     set_active,
+    set_email,
     set_role,
 )
 from appio_core.accounts.permissions import Actor
@@ -42,7 +45,7 @@ from appio_core.exports.workbooks import (
     write_flows,
     write_notifications,
 )
-from appio_core.flows import actions, importing
+from appio_core.flows import actions, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.simulator import Kind
@@ -61,6 +64,8 @@ from .conftest import Log, Logged, only
 Send = Callable[..., SingleResult]
 NEW_KEY = "nuova-chiave-primaria-segreta-0042"
 PASSWORD = "password-segreta-77"
+NEW_PASSWORD = "reimpostata-da-capo-11"
+NEWER_PASSWORD = "scelta-da-lui-stesso-12"
 
 
 def _admin(sessions: sessionmaker[Session]) -> Actor:
@@ -383,13 +388,17 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
     for the keys, the passwords and the texts the day used."""
     admin = _admin(sessions)
     with session_scope(sessions) as session:
-        authenticate(session, "admin", "demo-admin-2026")
+        authenticate(session, "admin", "demo-amministra-2026")
         authenticate(session, "admin", PASSWORD)
         logout(session, admin)
         create_operator(session, admin, "gverdi", PASSWORD, Role.VIEWER)
         set_role(session, admin, "gverdi", Role.OPERATOR)
         set_active(session, admin, "gverdi", False)
         set_active(session, admin, "gverdi", True)
+        reset_password(session, admin, "gverdi", NEW_PASSWORD)
+        set_email(session, admin, "gverdi", "g.verdi@comune.example.it")
+        gverdi = Actor.of(get_operator(session, "gverdi"))
+        change_own_password(session, gverdi, NEW_PASSWORD, NEWER_PASSWORD)
         data = ServiceInput("Polizia locale", "01JPOLIZIA", NEW_KEY)
         created = create_service(session, admin, data, keybox)
         update_service(session, admin, created.id, replace(data, name="Polizia municipale"), keybox)
@@ -408,6 +417,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             "f.csv",
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         )
+        editing.edit_flow(session, operator, other, editing.FlowChanges(name="Bozza 2"))
         ids = [r.id for r in session.query(Notification.id).filter(Notification.flow_id == flow_id)]
     for action in FLOW_ACTIONS:
         with session_scope(sessions) as session:
@@ -451,7 +461,9 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
     secrets = [
         NEW_KEY,
         PASSWORD,
-        "demo-admin-2026",
+        NEW_PASSWORD,
+        NEWER_PASSWORD,
+        "demo-amministra-2026",
         *(d.primary_key for d in DEMO_SERVICES),
         *(d.secondary_key for d in DEMO_SERVICES),
         TEXT,

@@ -123,7 +123,8 @@ def test_without_as_the_installation_acts_and_says_from_which_machine(
     services: dict[str, int], log: Log, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SUDO_USER", "tecnico")
-    result = run("operator", "add", "gverdi", "--role", "consultazione", "--password", "pw-123456")
+    monkeypatch.setenv("APPIO_OPERATOR_PASSWORD", "una-password-lunga")
+    result = run("operator", "add", "gverdi", "--role", "consultazione")
     assert result.exit_code == 0, result.output
     [entry] = only(log(), "operator.create")[-1:]
     assert entry.operator == "appio-cli"

@@ -76,7 +76,7 @@ def test_an_operator_creates_sends_and_exports_a_flow(
 
 
 def test_double_clicks_open_a_flow_and_then_one_of_its_recipients(page: Page, app_url: str) -> None:
-    login(page, app_url, "admin", "demo-admin-2026")
+    login(page, app_url, "admin", "demo-amministra-2026")
     grid = page.frame_locator("iframe").first
     expect(page.get_by_text(re.compile(r"^\d+ flussi\."))).to_be_visible()
     first_flow = grid.locator(".ag-row[row-index='0'] .ag-cell[col-id='name']")

@@ -23,8 +23,8 @@ SECONDARY_KEY = "tributi-second-KEY-0002"
 DB_PASSWORD = "Sup3r$egret"
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def run(*args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 def add_service(name: str = "Tributi", primary_key: str = PRIMARY_KEY) -> None:
@@ -112,7 +112,7 @@ def test_a_database_behind_on_migrations_says_to_run_init(fresh_env: str) -> Non
     assert lines(result)[1] == "ERRORE: Database indietro di 1 migrazione: esegui `appio init`."
     # The services table of the older schema is still checked.
     assert lines(result)[2] == "OK: Nessun servizio configurato: nessuna chiave da decifrare."
-    assert run("init", "--admin-password", "password-123").exit_code == 0
+    assert run("init", "--admin-password-stdin", input="una-password-lunga\n").exit_code == 0
     assert run("health").exit_code == 0
 
 

@@ -59,7 +59,7 @@ def test_the_init_script_migrates_a_fresh_database_and_creates_the_admin(
     fresh_db_url: str, tmp_path: Path
 ) -> None:
     password_file = tmp_path / "admin_password"
-    password_file.write_text("password-123\n")
+    password_file.write_text("una-password-lunga\n")
     env = script_env(fresh_db_url, tmp_path, APPIO_ADMIN_PASSWORD_FILE=str(password_file))
     done = run_script("appio-init", env)
     assert done.returncode == 0, done.stderr
@@ -80,8 +80,8 @@ def test_the_init_script_without_a_password_or_a_terminal_says_how_to_give_one(
     done = run_script("appio-init", script_env(fresh_db_url, tmp_path))
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
-        "Errore: Nessun amministratore e nessuna password: esegui `appio init` in un "
-        "terminale, oppure indica la password con --admin-password o APPIO_ADMIN_PASSWORD_FILE."
+        "Errore: Nessuna password: esegui il comando in un terminale, oppure indica la password"
+        " con --admin-password-stdin, APPIO_ADMIN_PASSWORD o APPIO_ADMIN_PASSWORD_FILE."
     )
 
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.cli import cli
 from appio_core.domain import Outcome
 from appio_core.flows.registry import FLOW_ACTIONS
-from appio_core.storage.models import Notification
+from appio_core.italian import ROME
+from appio_core.storage.models import Flow, Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv
 
@@ -34,7 +35,7 @@ def files(app_env: str, tmp_path: Path, demo: dict[str, int]) -> dict[str, Path]
     return {"good": good, "bad": bad, "text": text}
 
 
-def _import(files: dict[str, Path], which: str = "good") -> Result:
+def _import(files: dict[str, Path], which: str = "good", *more: str) -> Result:
     return run(
         "flow",
         "import",
@@ -47,6 +48,7 @@ def _import(files: dict[str, Path], which: str = "good") -> Result:
         "Avviso per {{nome}}",
         "--text-template-file",
         str(files["text"]),
+        *more,
     )
 
 
@@ -58,6 +60,20 @@ def test_import_prints_the_new_flow_id(files: dict[str, Path]) -> None:
     assert status["id"] == flow_id
     assert status["state"] == "Inattivo"
     assert status["counts"] == {"da inviare": 6}
+
+
+def test_import_takes_the_start_time_in_italian_form(
+    files: dict[str, Path], sessions: sessionmaker[Session]
+) -> None:
+    result = _import(files, "good", "--scheduled-at", "31/12/2030 09:30")
+    assert result.exit_code == 0, result.output
+    with sessions() as session:
+        flow = session.get(Flow, int(result.output.strip()))
+        assert flow is not None and flow.scheduled_at is not None
+        assert flow.scheduled_at.astimezone(ROME).strftime("%d/%m/%Y %H:%M") == "31/12/2030 09:30"
+    wrong = _import(files, "good", "--scheduled-at", "2030-12-31 09:30")
+    assert wrong.exit_code == 2
+    assert "scrivilo come gg/mm/aaaa hh:mm" in wrong.output
 
 
 def test_import_of_a_file_with_row_errors_exits_1_with_the_report(
@@ -210,3 +226,36 @@ def test_a_worker_setting_that_is_not_a_number_is_refused_in_one_line(
     assert result.output.splitlines()[-1] == (
         "Errore: APPIO_WORKER_BATCH_SIZE deve essere un numero, non «tanti»."
     )
+
+
+def test_column_says_what_a_column_means_on_validate_and_import(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    payment = tmp_path / "con-importo.csv"
+    codes = fiscal_codes(2, seed=8)
+    payment.write_text(
+        "codice_fiscale;nome;importo\n"
+        + "".join(f"{cf};Nome {i};12,50\n" for i, cf in enumerate(codes))
+    )
+    common = [
+        "--subject-template",
+        "Avviso per {{nome}}",
+        "--text-template-file",
+        str(files["text"]),
+    ]
+    as_text = run("flow", "validate", str(payment), "--natura", "Comunicazione", *common)
+    assert as_text.exit_code == 0, as_text.output
+    assert "importo = solo testo" in as_text.output
+    as_payment = run(
+        "flow", "validate", str(payment), "--natura", "Comunicazione",
+        "--column", "Importo=importo pagoPA", *common,
+    )  # fmt: skip
+    assert as_payment.exit_code == 1  # a payment needs its notice number
+    assert "importo = importo pagoPA" in as_payment.output
+    wrong = run("flow", "validate", str(payment), "--column", "importo=soldi", *common)
+    assert wrong.exit_code == 2 and "Significato «soldi» sconosciuto" in wrong.output
+    imported = run(
+        "flow", "import", str(payment), "--service", "Tributi - TARI", "--name", "Con importo",
+        "--natura", "Avviso di pagamento", "--column", "importo=solo testo", *common,
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output

@@ -107,13 +107,17 @@ def _run_with_kills(
     try:
         while len(cut_off) < kills and not _finished(sessions, flow_ids):
             time.sleep(rng.uniform(1.2, 2.5))  # the lease is 1 s: let it work
-            victim = rng.randrange(workers)
-            # On a busy machine a fresh worker may still be importing: wait (a little) until
-            # it has sends in flight, so that the kill tests what it is meant to test.
+            # The victim is a worker with sends in flight: with the fair share some workers
+            # hold no account (3 workers, 2 accounts), and on a busy machine a fresh worker
+            # may still be importing. Wait (a little) for one, so that the kill tests what it
+            # is meant to test.
             deadline = time.monotonic() + 5
-            while _in_flight(sessions, running[victim].pid) == 0 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            time.sleep(rng.uniform(0, 0.05))
+            sending: list[int] = []
+            while not sending and time.monotonic() < deadline:
+                sending = [i for i, p in enumerate(running) if _in_flight(sessions, p.pid)]
+                time.sleep(0.01)
+            victim = rng.choice(sending) if sending else rng.randrange(workers)
+            time.sleep(rng.uniform(0, 0.02))
             running[victim].send_signal(signal.SIGKILL)
             running[victim].wait()
             # Before anyone takes its account over (the lease lasts 1 s more).

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.domain import FlowState, Outcome
+from appio_core.errors import Conflict
 from appio_core.flows import actions, importing, queries
 from appio_core.io.simulator import create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
@@ -251,6 +254,28 @@ async def test_a_refused_key_pauses_the_flow_with_a_note(
     assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
 
 
+async def test_keys_that_cannot_be_decrypted_pause_the_flow_with_a_note(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    service_id = demo["Tributi - TARI"]
+    flow_id = new_flow(session, operator, service_id, fiscal_codes(5))
+    service = session.get(Service, service_id)
+    assert service is not None
+    # Sealed with another installation's secret key: this one cannot open it.
+    service.primary_key_encrypted = KeyBox(Fernet.generate_key().decode()).seal("k-0000000000")
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    assert flow.state == FlowState.PAUSED
+    assert "non si possono decifrare" in (flow.dispatcher_note or "")
+    assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 5}
+
+
 async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
     session: Session,
     operator: Actor,
@@ -281,3 +306,39 @@ async def test_rows_left_in_flight_by_a_dead_worker_are_recovered_safely(
     sent = simulator.record.sends_by_fiscal_code()
     assert codes[4] not in sent and codes[5] not in sent
     assert_sent_exactly_once(simulator.record, after)
+
+
+async def test_a_deactivated_service_pauses_its_flows_and_refuses_resume_and_retry(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    """A deactivated service sends nothing: its flow «In invio» pauses with a note, and
+    every action that would send again is refused in Italian until it is reactivated."""
+    service_id = demo["Tributi - TARI"]
+    flow_id = new_flow(session, operator, service_id, fiscal_codes(5))
+    service = session.get(Service, service_id)
+    assert service is not None
+    service.active = False
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    assert flow.state == FlowState.PAUSED
+    assert "il servizio è stato disattivato" in (flow.dispatcher_note or "")
+    assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 5}
+    with pytest.raises(Conflict, match="è disattivato: riattivalo per usarlo"):
+        actions.resume(session, operator, flow_id)
+    session.rollback()
+
+    service = session.get(Service, service_id)
+    assert service is not None
+    service.active = True
+    session.commit()
+    actions.resume(session, operator, flow_id)
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    assert Outcome.PENDING not in queries.get_flow(session, operator, flow_id).counts

@@ -17,6 +17,7 @@ from appio_core.accounts.security import KeyBox
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import FlowState, Outcome
 from appio_core.flows import actions, importing, queries
+from appio_core.io.http import AiohttpIo, IoHttp
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.models import IoAccount
 
@@ -55,7 +56,15 @@ def misbehaving_simulator(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+def _client(kind: str) -> IoHttp | httpx.AsyncClient:
+    if kind == "aiohttp":  # production's (appio_core.io.http.make_http_client)
+        return AiohttpIo(connect_seconds=5.0, read_seconds=0.5)
+    return httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(5.0, read=0.5))
+
+
+@pytest.mark.parametrize("kind", ["aiohttp", "httpx-aiohttp"])
 async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
+    kind: str,
     session: Session,
     sessions: sessionmaker[Session],
     keybox: KeyBox,
@@ -81,7 +90,7 @@ async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
     actions.activate(session, actor, flow.id)
     actions.send(session, actor, flow.id)
     session.commit()
-    http = httpx.AsyncClient(transport=AiohttpTransport(), timeout=httpx.Timeout(5.0, read=0.5))
+    http = _client(kind)
     dispatcher = Dispatcher(
         sessions,
         keybox,

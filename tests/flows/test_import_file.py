@@ -34,13 +34,14 @@ def _import(
     service_id: int,
     source: bytes | Path | io.BytesIO,
     templates: importing.Templates = TEMPLATES,
+    natura: str = "Comunicazione",
 ) -> Flow:
     return importing.import_flow(
         session,
         actor,
         service_id=service_id,
         name="Avviso",
-        natura="Comunicazione",
+        natura=natura,
         source=source,
         filename="destinatari.csv",
         templates=templates,
@@ -69,7 +70,8 @@ def test_every_value_reaches_the_database_as_the_checks_left_it(
         f'{b};"Laura\nBianchi";;;;',
         f"{c};[Gigi](http://x.it/p.png);12,5;301000000000000002;31/12/2030;ok",
     ]
-    flow = _import(session, operator, demo[SERVICE], ("\n".join(lines) + "\n").encode())
+    content = ("\n".join(lines) + "\n").encode()
+    flow = _import(session, operator, demo[SERVICE], content, natura="Avviso di pagamento")
     rows = _stored(session, flow)
     assert [(r.row_number, r.fiscal_code) for r in rows] == [(2, a), (3, b), (4, c)]
     assert [r.subject for r in rows] == [
@@ -177,3 +179,81 @@ def test_an_import_refused_carries_the_report_appio_flow_validate_gives(
     expected = validate_file(content, "destinatari.csv", options).to_dict()
     assert refused.value.report.to_dict() == expected
     assert refused.value.report.error_rows == 2
+
+
+def test_a_rows_preview_is_its_message_as_io_will_show_it(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    from appio_core.flows.importing import Templates, preview_flow_row
+
+    codes = fiscal_codes(3)
+    content = (
+        "codice_fiscale;nome;importo\n"
+        + "".join(f"{cf};*Cittadino {i}*;12,50\n" for i, cf in enumerate(codes))
+    ).encode()
+    templates = Templates("Avviso per {{nome}}", TEXT)
+    preview = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", templates, 3
+    )
+    assert preview.error is None
+    assert preview.subject == "Avviso per *Cittadino 1*"
+    # In the Markdown text a value stays literal: its asterisks are escaped.
+    assert preview.markdown.startswith(r"Gentile \*Cittadino 1\*, ti ricordiamo")
+    assert preview.fields == {"codice fiscale": codes[1], "importo": "12,50"}
+    assert (preview.first, preview.last) == (2, 4)
+    missing = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", templates, 9
+    )
+    assert missing.error == "La riga 9 non è tra i destinatari del file: scegli una riga da 2 a 4."
+    unknown = preview_flow_row(
+        session, operator, demo["Tributi - TARI"], content, "f.csv", Templates("Per {{x}}"), 2
+    )
+    assert unknown.error is not None and "non ha una colonna «x»" in unknown.error
+
+
+def _amount_file(codes: list[str]) -> bytes:
+    lines = ["codice_fiscale;nome;importo"] + [
+        f"{cf};Cittadino {i};{i + 1}0,50" for i, cf in enumerate(codes)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_on_a_comunicazione_an_importo_column_is_text_for_the_templates(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    text = TEXT + " Importo dovuto: {{importo}} euro."
+    templates = importing.Templates("Avviso per {{nome}}", text)
+    flow = _import(session, operator, demo[SERVICE], _amount_file(fiscal_codes(2)), templates)
+    first = _stored(session, flow)[0]
+    assert first.amount is None and first.notice_number is None  # not a pagoPA notice
+    assert first.markdown.endswith("Importo dovuto: 10,50 euro.")
+    report = importing.check_flow_file(
+        session, operator, demo[SERVICE], _amount_file(fiscal_codes(2)), "f.csv", templates,
+        natura="Comunicazione",
+    )  # fmt: skip
+    assert ("importo", "text_only") in report.columns
+
+
+def test_the_operator_may_say_what_a_column_means(
+    session: Session, operator: Actor, demo: dict[str, int]
+) -> None:
+    content = _amount_file(fiscal_codes(2))
+    as_payment = importing.Templates("Avviso per {{nome}}", TEXT, columns=(("Importo", "amount"),))
+    report = importing.check_flow_file(
+        session, operator, demo[SERVICE], content, "f.csv", as_payment, natura="Comunicazione"
+    )
+    # Now a payment: it needs its notice number.
+    assert "pagamento incompleto" in report.summary() or "pagamenti incompleti" in report.summary()
+    text = importing.Templates("Avviso per {{nome}}", TEXT, columns=(("importo", "text_only"),))
+    report = importing.check_flow_file(
+        session, operator, demo[SERVICE], content, "f.csv", text, natura="Avviso di pagamento"
+    )
+    assert not report.has_errors
+    wrong = importing.Templates("Avviso per {{nome}}", TEXT, columns=(("cognome", "amount"),))
+    report = importing.check_flow_file(session, operator, demo[SERVICE], content, "f.csv", wrong)
+    assert report.file_errors[0].message.startswith(
+        "Hai indicato il significato della colonna «cognome», ma il file non ha quella colonna"
+    )
+    both = importing.Templates("Avviso per {{nome}}", TEXT, columns=(("nome", "fiscal_code"),))
+    report = importing.check_flow_file(session, operator, demo[SERVICE], content, "f.csv", both)
+    assert "indicano la stessa cosa" in report.file_errors[0].message

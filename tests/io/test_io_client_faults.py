@@ -4,6 +4,7 @@ never retries, and the Italian message the operator reads for each failure."""
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ from appio_core.io.errors import (
     RecipientForbidden,
     ServiceUnavailable,
 )
+from appio_core.io.http import AiohttpIo
 from appio_core.io.models import (
     ApiKeys,
     MessageStatusValue,
@@ -342,3 +344,18 @@ async def test_a_message_status_is_read_into_typed_values(
     )
     got = (status.status, status.email_notification, status.read_status, status.payment_status)
     assert got == expected
+
+
+async def test_with_aiohttp_a_refused_connection_is_surely_not_sent() -> None:
+    """Production's client (aiohttp directly): nothing listens, so the send cannot have
+    reached IO; the caller may try it again."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: a port nobody listens on
+    http = AiohttpIo(connect_seconds=2.0, read_seconds=2.0)
+    client = IoClient(f"http://127.0.0.1:{port}/api/v1", http)
+    try:
+        with pytest.raises(NetworkError):
+            await client.send_message(KEYS, MESSAGE)
+    finally:
+        await http.aclose()

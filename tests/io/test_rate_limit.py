@@ -38,6 +38,24 @@ async def test_after_a_quiet_spell_the_first_request_leaves_at_once(clock: FakeC
     assert clock.sleeps == []
 
 
+async def test_requests_late_by_a_little_catch_up_with_the_schedule_back_to_back(
+    clock: FakeClock,
+) -> None:
+    rl = RateLimiter(150, 5.0, margin=0.15, clock=clock, sleep=clock.sleep)  # one every 34 ms
+    start = clock.now
+    await rl.acquire()
+    clock.now += 0.2  # a busy machine: the next caller comes 0.2 s late
+    for _ in range(5):  # the five slots missed meanwhile, at once
+        await rl.acquire()
+    assert clock.now == pytest.approx(start + 0.2)
+    await rl.acquire()  # then the schedule again
+    assert clock.now == pytest.approx(start + 6 * rl.interval)
+    clock.now += 0.5  # a longer pause: the schedule starts afresh, no burst
+    await rl.acquire()
+    await rl.acquire()
+    assert clock.sleeps[-1] == pytest.approx(rl.interval)
+
+
 async def test_sends_go_before_status_reads_that_were_waiting_first(clock: FakeClock) -> None:
     rl = limiter(clock, requests=1)
     await rl.acquire()
