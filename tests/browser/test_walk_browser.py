@@ -51,7 +51,9 @@ RAW_IO = re.compile(
     r"|EXPIRED|SENT|ADVANCED|STANDARD)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
 )
 # «1 flussi»: a count of one with a plural noun.
-ONE_PLURAL = re.compile(r"(?<![\d.,])1 (flussi|destinatari|notifiche|righe|voci|errori)\b")
+ONE_PLURAL = re.compile(
+    r"(?<![\d.,])1 (flussi|destinatari|notifiche|righe|voci|errori|attivi|worker attivi)\b"
+)
 
 # The text a person sees: rendered text nodes (not hidden, not shrunk to nothing by the
 # Italian CSS that covers Streamlit's English), Material icon names left out, and the
@@ -176,10 +178,11 @@ def _check_a_file(page: Page, tmp_path: Path) -> None:
     message = page.get_by_role("cell", name=re.compile(r"Il testo è troppo lungo: ha 19\.\d{3}"))
     expect(message).to_have_text(re.compile(r"al massimo 10\.000: accorcialo\.$"))
     cut = page.evaluate(
-        "() => [...document.querySelectorAll('[data-testid=stTable], [data-testid=stTable] *')]"
+        "() => [...document.querySelectorAll("
+        "'[data-testid=stTable], [data-testid=stTable] *, [data-testid=stHtml]')]"
         ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 40))"
     )
-    assert not cut, f"celle del rapporto tagliate: {cut}"
+    assert not cut, f"rapporto o anteprima tagliati: {cut}"
 
 
 def _type_without_english_hints(page: Page, problems: list[str]) -> None:
