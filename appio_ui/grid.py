@@ -69,6 +69,7 @@ PADDING_PX = 30
 # Wider than this, a column of long text (a subject, an error's «Dettaglio») wraps its lines
 # instead of pushing the other columns out of sight; its whole text also shows on hover.
 LONG_TEXT_PX = 240
+ROWS_DRAWN = 60
 # The narrowest column still shows a short header («N.») beside its sort arrow.
 MIN_PX = 64
 # The first column also holds the grid's menu icon.
@@ -128,6 +129,10 @@ def _builder(
         suppressCellFocus=False,
         tooltipShowDelay=300,
         autoSizeStrategy={"type": "fitGridWidth"},
+        # A page holds at most 50 rows: all of them and every column are drawn, so the
+        # browser's «Trova» (Ctrl+F) finds any row of the page, wrapped rows included.
+        rowBuffer=ROWS_DRAWN,
+        suppressColumnVirtualisation=True,
         localeText=_ITALIAN,
     )
     return builder

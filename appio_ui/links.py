@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from appio_ui.navigation import PAGES
+
 # The flow page also answers to ?flow=ID (links written by hand or by other tools).
 FLOW_ALIASES = ("flow",)
 
 
-# The pages' url paths (app.py): st.context.url may still end with the page the session
-# started on (a detail page reached by switch_page), which is not part of the app's address.
-PAGE_PATHS = frozenset(
-    {"flusso", "notifica", "notifiche", "nuovo_flusso", "nuova_notifica", "servizi",
-     "operatori", "registro"}
-)  # fmt: skip
+# st.context.url may still end with the page the session started on (a detail page reached
+# by switch_page), which is not part of the app's address.
+PAGE_PATHS = frozenset(spec.url_path for spec in PAGES if not spec.default)  # the default is /
 
 
 def link_to(app_url: str | None, url_path: str, param: str, value: int) -> str:

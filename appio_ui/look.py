@@ -16,7 +16,8 @@ ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 # st.file_uploader has no parameter for its button («Upload») nor for its instructions
 # («200MB per file • XLSX, CSV»): their text is hidden (font-size 0) and Italian text takes
 # its place. The accepted types are in each uploader's label. A table's cell breaks a long
-# word (a value of 19.000 «N» in the «Verifica file» report) instead of hiding its end.
+# word (a value of 19.000 «N» in the «Verifica file» report) instead of hiding its end;
+# so does a message's preview (st.html).
 # The hints under a field being typed in («Press Enter to apply», «Press Ctrl+Enter to
 # submit form») are English only: hidden (Enter still applies, the form's button submits).
 _BUTTON = (
@@ -33,6 +34,7 @@ def italian_css(max_upload_mb: int) -> str:
 {_INSTRUCTIONS} {{ font-size: 0; }}
 [data-testid="stTable"] td * {{ overflow-wrap: anywhere !important; }}
 [data-testid="InputInstructions"] {{ display: none; }}
+[data-testid="stHtml"] {{ overflow-wrap: anywhere; }}
 {_INSTRUCTIONS}::after {{
   content: "oppure trascinalo qui (al massimo {max_upload_mb} MB)";
   font-size: 0.875rem;

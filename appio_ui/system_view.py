@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
-from appio_core.italian import decimal, local_time_seconds, percent, thousands
+from appio_core.italian import counted, decimal, local_time_seconds, percent, thousands
 from appio_core.sending.system_status import (
     RATE_MINUTES,
     AccountLoad,
@@ -153,7 +153,10 @@ def _show_workers(workers: list[WorkerView]) -> None:
         return
     alive = sum(w.state == WorkerState.ALIVE for w in workers)
     silent = [w for w in workers if w.state == WorkerState.SILENT]
-    st.caption(f"{alive} attivi. Un worker attivo dà un segnale ogni pochi secondi.")
+    st.caption(
+        f"{counted(alive, 'worker attivo', 'worker attivi')}. Un worker attivo dà un"
+        " segnale ogni pochi secondi."
+    )
     if silent:
         st.warning(
             f"{len(silent)} worker non danno segnali da più del loro tempo di incarico:"

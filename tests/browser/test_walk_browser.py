@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Frame, Page, expect
 
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
+from appio_ui.navigation import PAGES
 
 from .conftest import login
 
@@ -50,7 +51,9 @@ RAW_IO = re.compile(
     r"|EXPIRED|SENT|ADVANCED|STANDARD)\b|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}"
 )
 # «1 flussi»: a count of one with a plural noun.
-ONE_PLURAL = re.compile(r"(?<![\d.,])1 (flussi|destinatari|notifiche|righe|voci|errori)\b")
+ONE_PLURAL = re.compile(
+    r"(?<![\d.,])1 (flussi|destinatari|notifiche|righe|voci|errori|attivi|worker attivi)\b"
+)
 
 # The text a person sees: rendered text nodes (not hidden, not shrunk to nothing by the
 # Italian CSS that covers Streamlit's English), Material icon names left out, and the
@@ -175,10 +178,11 @@ def _check_a_file(page: Page, tmp_path: Path) -> None:
     message = page.get_by_role("cell", name=re.compile(r"Il testo è troppo lungo: ha 19\.\d{3}"))
     expect(message).to_have_text(re.compile(r"al massimo 10\.000: accorcialo\.$"))
     cut = page.evaluate(
-        "() => [...document.querySelectorAll('[data-testid=stTable], [data-testid=stTable] *')]"
+        "() => [...document.querySelectorAll("
+        "'[data-testid=stTable], [data-testid=stTable] *, [data-testid=stHtml]')]"
         ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 40))"
     )
-    assert not cut, f"celle del rapporto tagliate: {cut}"
+    assert not cut, f"rapporto o anteprima tagliati: {cut}"
 
 
 def _type_without_english_hints(page: Page, problems: list[str]) -> None:
@@ -216,22 +220,20 @@ def test_every_page_is_italian_local_and_photographed(
     )
     _look(page, "03-notifica", screenshots, problems)
 
-    for number, link in enumerate(
-        ("Notifiche", "Nuovo flusso", "Nuova notifica", "Servizi", "Operatori"), start=4
-    ):
-        page.get_by_role("link", name=link, exact=True).click()
-        expect(page.get_by_role("heading", name=link, exact=True)).to_be_visible()
+    # Every page of the navigation (a page added later is walked too), each once.
+    menu = [spec for spec in PAGES if not spec.hidden and not spec.default]
+    for number, spec in enumerate(menu, start=4):
+        page.get_by_role("link", name=spec.title, exact=True).click()
+        expect(page).to_have_url(re.compile(rf"/{spec.url_path}(\?|$)"))
+        expect(page.get_by_role("heading").first).to_be_visible()
         for expander in ("Nuovo servizio", "Nuovo operatore"):  # their forms, opened
-            if link in expander:
+            if spec.title in expander:
                 page.get_by_text(expander, exact=True).click()
-        if link == "Nuovo flusso":
+        if spec.title == "Nuovo flusso":
             _check_a_file(page, tmp_path)
-        if link == "Nuova notifica":
+        if spec.title == "Nuova notifica":
             _type_without_english_hints(page, problems)
-        _look(page, f"{number:02d}-{link.lower().replace(' ', '-')}", screenshots, problems)
-    page.get_by_role("link", name="Registro attività", exact=True).click()
-    expect(page.get_by_role("heading", name="Registro attività")).to_be_visible()
-    _look(page, "09-registro-attivita", screenshots, problems)
+        _look(page, f"{number:02d}-{spec.url_path}", screenshots, problems)
 
     # client.toolbarMode = "minimal": no main menu with Rerun, Settings, Print, About.
     expect(page.get_by_test_id("stMainMenu")).to_have_count(0)
