@@ -107,24 +107,3 @@ def parse_moment(text: str, what: str = "Il momento") -> datetime | None:
         f"{what} «{text.strip()}» non è valido: scrivilo come gg/mm/aaaa hh:mm,"
         " es. 31/12/2026 09:30."
     )
-
-
-# An amount typed in a form: 1.234,56 / 1234,56 / 1234 / € 12,50 (spaces, «€», «EUR» ignored).
-# A dot followed by three digits separates thousands (the Italian reading of 1.234).
-_EURO_JUNK = re.compile(r"(?i)\s|€|eur(o)?")
-_EURO = re.compile(r"^(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d{1,2}))?$")
-
-
-def parse_euro(text: str, what: str = "L'importo") -> int | None:
-    """An amount typed the Italian way, in euro cents; None when left empty."""
-    compact = _EURO_JUNK.sub("", text)
-    if not compact:
-        return None
-    match = _EURO.match(compact)
-    if match is None:
-        raise InvalidInput(
-            f"{what} «{text.strip()}» non è valido: scrivilo in euro come 1.234,56 o 10000,"
-            " con la virgola per i centesimi."
-        )
-    whole, _, decimals = compact.partition(",")
-    return int(whole.replace(".", "")) * 100 + int((decimals + "00")[:2])

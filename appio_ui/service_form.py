@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from appio_core.accounts.services import DEFAULT_ACCOUNT, ServiceInput, ServiceView
+from appio_core.content.amounts import parse_amount
+from appio_core.content.cells import ContentError
 from appio_core.errors import InvalidInput
-from appio_core.italian import parse_euro, plain_euro
+from appio_core.italian import plain_euro
 
 DEFAULT_MAX_AMOUNT = 1_000_000  # euro cents: € 10.000,00
 
@@ -94,7 +96,10 @@ def service_form(
 
 
 def _max_amount(text: str) -> int:
-    cents = parse_euro(text, "L'importo massimo")
-    if cents is None or cents <= 0:
+    """The same reading as every amount an operator types (Nuova notifica, the CLI)."""
+    if not text.strip():
         raise InvalidInput("Scrivi l'importo massimo di pagamento, in euro: ad esempio 10.000.")
-    return cents
+    try:
+        return parse_amount(text)
+    except ContentError as error:
+        raise InvalidInput(f"Importo massimo di pagamento: {error.message}") from None

@@ -243,9 +243,9 @@ def test_servizi_keeps_the_form_on_a_refusal_and_reads_the_maximum_the_italian_w
     form["Nome del servizio"].input("Polizia locale")
     form["Identificativo servizio IO"].input("01JPOLIZIA")
     form["Chiave primaria"].input("polizia-primary-0001")
-    form["Importo massimo di pagamento (€)"].input("2500.5")
+    form["Importo massimo di pagamento (€)"].input("duemila")
     at.button(key="FormSubmitter:new_service_0-Aggiungi servizio").click().run()
-    assert at.error[0].value.startswith("L'importo massimo «2500.5» non è valido")
+    assert at.error[0].value.startswith("Importo massimo di pagamento: Importo non valido")
     form = {t.label: t for t in at.text_input}
     assert form["Nome del servizio"].value == "Polizia locale"
     form["Importo massimo di pagamento (€)"].input("2.500,50")
