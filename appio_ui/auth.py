@@ -10,6 +10,7 @@ import json
 import secrets
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from appio_core.accounts import operators
 from appio_core.accounts.operators import authenticate
@@ -102,9 +103,20 @@ def require_actor() -> Actor:
     """The signed-in operator; pages are only reachable after login, so this stops otherwise."""
     actor: Actor | None = st.session_state.get(ACTOR_KEY)
     if actor is None:
+        _back_to_the_frame()
         st.error("Sessione scaduta: accedi di nuovo.")
         st.stop()
     return actor
+
+
+def _back_to_the_frame() -> None:
+    """Until app.py has called st.navigation once in this server process, Streamlit treats
+    the `pages/` folder the old way: the first browser to open /flusso?flusso=1 after a
+    restart gets pages/flusso.py run alone, without app.py (no login, an English page list).
+    Leave that mode and run again: app.py then shows the login, and after it that page."""
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def login_page() -> None:

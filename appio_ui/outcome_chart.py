@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from appio_core.flows.outcomes import OutcomeGroup, breakdown
 from appio_core.flows.queries import FlowProgress
+from appio_core.italian import thousands
 
 # Reached green; the citizens IO cannot reach grey and amber (not a failure of the send);
 # errors red; uncertain orange; still to send light grey.
@@ -47,7 +50,7 @@ def outcome_chart(progress: FlowProgress) -> None:
                 scale=alt.Scale(
                     domain=[g.value for g in groups], range=[COLOURS[g] for g in groups]
                 ),
-                legend=alt.Legend(orient="bottom", title=None, columns=3),
+                legend=None,  # drawn below in HTML: Streamlit's bar height clipped it
             ),
             order=alt.Order("Ordine:Q"),
             tooltip=[
@@ -59,3 +62,16 @@ def outcome_chart(progress: FlowProgress) -> None:
         .properties(height=60)
     )
     st.altair_chart(chart, width="stretch")
+    st.html(legend_html(frame))
+
+
+def legend_html(frame: pd.DataFrame) -> str:
+    """The bar's key, with each group's count: «■ raggiunti 16 · ■ non usano IO 3 ...»."""
+    colour = {group.value: COLOURS[group] for group in COLOURS}
+    items = [
+        f'<span style="white-space:nowrap"><span style="color:{colour[name]}">&#9632;</span>'
+        f" {html.escape(name)} {thousands(int(count))}</span>"
+        for name, count in zip(frame["Esito"], frame["Destinatari"], strict=True)
+        if count
+    ]
+    return f'<div style="font-size:0.9rem">{" &nbsp;·&nbsp; ".join(items)}</div>'

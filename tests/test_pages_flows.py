@@ -279,6 +279,9 @@ def test_a_flow_nobody_could_get_on_io_says_why_with_a_coloured_breakdown(
     [chart] = at.get("vega_lite_chart")
     spec = chart.proto.spec
     assert "#8d8d8d" in spec and "#2e7d32" in spec  # grey for «non usano IO», green reached
+    # The key under the bar names each group present, with its count.
+    [key] = [h.proto.body for h in at.get("html") if "&#9632;" in h.proto.body]
+    assert "Non usano IO 5" in key and "Errori" not in key
 
 
 def test_a_flow_being_sent_shows_its_pace(
