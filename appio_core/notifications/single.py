@@ -15,9 +15,8 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,22 +29,12 @@ from appio_core.audit import AuditAction, AuditOutcome, record, recording
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service
-from appio_core.io.client import IoClient
-from appio_core.io.errors import (
-    IoOutcomeUnknown,
-    IoPermanentError,
-    IoRetryableError,
-    KeyRefused,
-    ProfileNotFound,
-)
-from appio_core.io.models import NewMessage, Profile
+from appio_core.io.models import NewMessage
 from appio_core.notifications.content import CheckedContent, check_content
-from appio_core.notifications.status import FIRST_STATUS_CHECK_SECONDS, accepted_values
+from appio_core.notifications.single_exchange import SendValues, exchange
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
 
-# How long IO's status of a single message is followed, as for a flow by default.
-SINGLE_STATUS_CHECK_HOURS = 48
 # A single send takes at most a few HTTP timeouts; a row «in invio» untouched for longer
 # belongs to a process that died.
 INTERRUPTED_AFTER = timedelta(minutes=5)
@@ -61,9 +50,6 @@ INTERRUPTED_BEFORE_POST = (
 PURGED_NOT_RESENT = (
     "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
     " può più inviare di nuovo."
-)
-SERVICE_BLOCKED_DETAIL = (
-    "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
 )
 
 
@@ -93,25 +79,6 @@ class SingleResult:
     http_status: int | None
     detail: str | None
     repeated: bool = False  # the form had already been sent: nothing new was sent
-
-
-@dataclass
-class _Values:
-    """The columns a send sets on the row, by step."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def final(cls, outcome: Outcome, status: int | None, detail: str, **extra: Any) -> _Values:
-        return cls(
-            {
-                "outcome": outcome,
-                "http_status": status,
-                "error_detail": detail,
-                "retryable": False,
-                **extra,
-            }
-        )
 
 
 def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedContent:
@@ -380,10 +347,10 @@ def _send(
                 )
             )
 
-    async def run() -> _Values | None:
+    async def run() -> SendValues | None:
         client = make_io_client(base_url, access.limiter)
         try:
-            return await _exchange(client, access, message, check_profile, start_sending, clock)
+            return await exchange(client, access, message, check_profile, start_sending, clock)
         finally:
             await client.aclose()
 
@@ -396,52 +363,6 @@ def _send(
                 .values(**values.values, worker_id=None, updated_at=clock())
             )
         return _result(_single(session, notification_id))
-
-
-async def _exchange(
-    client: IoClient,
-    access: ServiceAccess,
-    message: NewMessage,
-    check_profile: bool,
-    start_sending: Callable[[], bool],
-    clock: Callable[[], datetime],
-) -> _Values | None:
-    """Profile check (IO's guidance), then the send; None when the row is no longer ours."""
-    keys = access.keys
-    if check_profile:
-        try:
-            profile: Profile = await client.get_profile(keys, message.fiscal_code)
-        except ProfileNotFound as exc:
-            return _Values.final(Outcome.NOT_ON_IO, 404, exc.message)
-        except IoPermanentError as exc:
-            return _Values.final(Outcome.ERROR, exc.status, exc.message)
-        except IoRetryableError as exc:
-            return _Values.final(Outcome.ERROR, exc.status, _try_later(exc), retryable=True)
-        if not profile.sender_allowed:
-            return _Values.final(Outcome.SERVICE_BLOCKED, 200, SERVICE_BLOCKED_DETAIL)
-    if not start_sending():
-        return None
-    try:
-        message_id = await client.send_message(keys, message)
-    except IoOutcomeUnknown as exc:
-        return _Values.final(Outcome.UNCERTAIN, exc.status, exc.message)
-    except KeyRefused as exc:
-        return _Values.final(Outcome.ERROR, exc.status, exc.message, send_started_at=None)
-    except IoPermanentError as exc:
-        return _Values.final(Outcome.ERROR, exc.status, exc.message)
-    except IoRetryableError as exc:
-        # IO did not process it: safe to send again.
-        return _Values.final(
-            Outcome.ERROR, exc.status, _try_later(exc), retryable=True, send_started_at=None
-        )
-    accepted = accepted_values(
-        message_id, clock(), SINGLE_STATUS_CHECK_HOURS, FIRST_STATUS_CHECK_SECONDS
-    )
-    return _Values(accepted.columns())
-
-
-def _try_later(exc: IoRetryableError) -> str:
-    return f"{exc.message} Nessun messaggio è partito: puoi inviarlo di nuovo dal dettaglio."
 
 
 # ---- rows -------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from appio_core.io.errors import (
 )
 from appio_core.io.models import ApiKeys, NewMessage
 from appio_core.notifications.change import NotificationChange
+from appio_core.notifications.single_exchange import SERVICE_BLOCKED_DETAIL
 from appio_core.notifications.status import accepted_values
 from appio_core.sending.config import DispatcherConfig
 from appio_core.sending.store import Claimed, FlowWork
@@ -39,9 +40,6 @@ UNREADABLE_KEY_NOTE = (
     "Invio sospeso automaticamente: le chiavi del servizio non si possono decifrare con la"
     " chiave segreta dell'installazione (APPIO_SECRET_KEY è cambiata?). Ripristina la chiave"
     " segreta, oppure inserisci di nuovo le chiavi nella pagina Servizi, poi riprendi l'invio."
-)
-SERVICE_BLOCKED_DETAIL = (
-    "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
 )
 
 
