@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -92,6 +92,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="it-IT")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # CI shares two cores among the app, Chromium and the suite: a rerun that writes to the
+    # database can take longer than expect()'s default 5 s there (seen once on «Aggiungi
+    # servizio»). Waiting longer costs nothing when the page is quick.
+    expect.set_options(timeout=20_000)
     yield page
     context.close()
 
