@@ -4,6 +4,7 @@ outcomes, the status reads. Each function takes the caller's session and never c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,8 @@ from appio_core.io.models import ApiKeys
 from appio_core.notifications.change import NotificationChange
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import (
+    ACCOUNT_LEASES,
+    FLOWS,
     NOTIFICATIONS,
     AccountLease,
     AccountRequestCount,
@@ -115,12 +118,44 @@ def take_lease(
     return bool(rowcount(taken))
 
 
+# The statements run for every chunk of every batch, built once as Core statements with
+# bound parameters: the ORM's update path (session synchronisation) and rebuilding a
+# 32-value IN list cost more per chunk than SQLite's work (bench/bench_dispatch.py).
+_RENEW_LEASE = (
+    update(ACCOUNT_LEASES)
+    .where(
+        ACCOUNT_LEASES.c.account_id == bindparam("b_account_id"),
+        ACCOUNT_LEASES.c.owner == bindparam("b_owner"),
+    )
+    .values(expires_at=bindparam("b_expires"))
+)
+_FLOW_STATE = select(FLOWS.c.state).where(FLOWS.c.id == bindparam("flow_id"))
+_NOT_STARTED = and_(
+    NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
+    NOTIFICATIONS.c.worker_id == bindparam("b_worker_id"),
+    NOTIFICATIONS.c.outcome == Outcome.SENDING,
+    NOTIFICATIONS.c.send_started_at.is_(None),
+)
+_MARK_SEND_STARTED = (
+    update(NOTIFICATIONS)
+    .where(_NOT_STARTED)
+    .values(
+        send_started_at=bindparam("b_now"),
+        attempts=NOTIFICATIONS.c.attempts + 1,
+        updated_at=bindparam("b_now"),
+    )
+)
+_RELEASE_UNSTARTED = (
+    update(NOTIFICATIONS)
+    .where(_NOT_STARTED)
+    .values(outcome=Outcome.PENDING, worker_id=None, updated_at=bindparam("b_now"))
+)
+
+
 def renew_lease(session: Session, account_id: int, worker_id: str, expires: datetime) -> bool:
     """False when the lease is no longer this worker's."""
     renewed = session.execute(
-        update(AccountLease)
-        .where(AccountLease.account_id == account_id, AccountLease.owner == worker_id)
-        .values(expires_at=expires)
+        _RENEW_LEASE, {"b_account_id": account_id, "b_owner": worker_id, "b_expires": expires}
     )
     return bool(rowcount(renewed))
 
@@ -193,71 +228,77 @@ def flows_to_send(session: Session, account_id: int, now: datetime) -> list[Flow
     ]
 
 
+_CLAIM_CANDIDATES = (
+    select(NOTIFICATIONS.c.id)
+    .where(
+        NOTIFICATIONS.c.flow_id == bindparam("b_flow_id"),
+        NOTIFICATIONS.c.outcome == Outcome.PENDING,
+        or_(
+            NOTIFICATIONS.c.next_attempt_at.is_(None),
+            NOTIFICATIONS.c.next_attempt_at <= bindparam("b_now"),
+        ),
+    )
+    .order_by(NOTIFICATIONS.c.id)
+    .limit(bindparam("b_limit"))
+)
+_TAKE = (
+    update(NOTIFICATIONS)
+    .where(
+        NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
+        NOTIFICATIONS.c.outcome == Outcome.PENDING,
+    )
+    .values(
+        outcome=Outcome.SENDING, worker_id=bindparam("b_worker_id"), updated_at=bindparam("b_now")
+    )
+)
+_TAKEN = (
+    select(
+        NOTIFICATIONS.c.id,
+        NOTIFICATIONS.c.fiscal_code,
+        NOTIFICATIONS.c.subject,
+        NOTIFICATIONS.c.markdown,
+        NOTIFICATIONS.c.amount,
+        NOTIFICATIONS.c.notice_number,
+        NOTIFICATIONS.c.due_date,
+        NOTIFICATIONS.c.attempts,
+    )
+    .where(
+        NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
+        NOTIFICATIONS.c.worker_id == bindparam("b_worker_id"),
+        NOTIFICATIONS.c.outcome == Outcome.SENDING,
+    )
+    .order_by(NOTIFICATIONS.c.id)
+)
+
+
 def claim(
     session: Session, flow_id: int, worker_id: str, now: datetime, limit: int
 ) -> list[Claimed]:
     """Up to `limit` rows «da inviare» of the flow, now «in invio» for this worker."""
-    candidates = (
-        select(Notification.id)
-        .where(
-            Notification.flow_id == flow_id,
-            Notification.outcome == Outcome.PENDING,
-            or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
-        )
-        .order_by(Notification.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    candidates = _CLAIM_CANDIDATES
+    if connection.dialect.name == "postgresql":
         # Another worker's claim never waits on this one, nor takes the same rows.
         candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(session.scalars(candidates))
+    ids = list(
+        connection.scalars(candidates, {"b_flow_id": flow_id, "b_now": now, "b_limit": limit})
+    )
     if not ids:
         return []
-    session.execute(
-        update(Notification)
-        .where(Notification.id.in_(ids), Notification.outcome == Outcome.PENDING)
-        .values(outcome=Outcome.SENDING, worker_id=worker_id, updated_at=now)
-    )
-    rows = session.execute(
-        select(
-            Notification.id,
-            Notification.fiscal_code,
-            Notification.subject,
-            Notification.markdown,
-            Notification.amount,
-            Notification.notice_number,
-            Notification.due_date,
-            Notification.attempts,
-        )
-        .where(
-            Notification.id.in_(ids),
-            Notification.worker_id == worker_id,
-            Notification.outcome == Outcome.SENDING,
-        )
-        .order_by(Notification.id)
-    )
-    return [Claimed(*row) for row in rows]
+    taken = {"b_ids": ids, "b_worker_id": worker_id, "b_now": now}
+    connection.execute(_TAKE, taken)
+    return [Claimed(*row) for row in connection.execute(_TAKEN, taken)]
 
 
 def flow_state(session: Session, flow_id: int) -> FlowState | None:
-    return session.scalar(select(Flow.state).where(Flow.id == flow_id))
-
-
-def _not_started(ids: Sequence[int], worker_id: str) -> Any:
-    return and_(
-        Notification.id.in_(ids),
-        Notification.worker_id == worker_id,
-        Notification.outcome == Outcome.SENDING,
-        Notification.send_started_at.is_(None),
-    )
+    state = session.scalar(_FLOW_STATE, {"flow_id": flow_id})
+    return None if state is None else FlowState(state)
 
 
 def release_unstarted(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> None:
     """Claimed rows whose send has not started go back to «da inviare»."""
     session.execute(
-        update(Notification)
-        .where(_not_started(ids, worker_id))
-        .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
+        _RELEASE_UNSTARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now}
     )
 
 
@@ -265,9 +306,7 @@ def mark_send_started(session: Session, ids: Sequence[int], worker_id: str, now:
     """`send_started_at` of the rows about to be posted (one more attempt each); returns
     how many were still this worker's."""
     marked = session.execute(
-        update(Notification)
-        .where(_not_started(ids, worker_id))
-        .values(send_started_at=now, attempts=Notification.attempts + 1, updated_at=now)
+        _MARK_SEND_STARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now}
     )
     return rowcount(marked)
 
@@ -285,14 +324,22 @@ def write_changes(
         by_shape.setdefault(tuple(sorted(params)), []).append(
             {"row_id": row_id, **{f"v_{k}": v for k, v in params.items()}}
         )
-    table = NOTIFICATIONS
+    # The session's connection, same transaction: the ORM's execute path costs more per
+    # call than SQLite's work for these Core statements (bench/bench_dispatch.py).
+    connection = session.connection()
     for shape, params_list in by_shape.items():
-        stmt = (
-            update(table)
-            .where(table.c.id == bindparam("row_id"))
-            .values({k: bindparam(f"v_{k}") for k in shape})
-        )
-        session.execute(stmt, params_list)
+        connection.execute(_update_by_id(shape), params_list)
+
+
+@functools.cache
+def _update_by_id(shape: tuple[str, ...]) -> Any:
+    """The UPDATE of one shape of change, built once (a handful of shapes exist)."""
+    table = NOTIFICATIONS
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({k: bindparam(f"v_{k}") for k in shape})
+    )
 
 
 def service_active(session: Session, service_id: int) -> bool:

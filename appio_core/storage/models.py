@@ -308,6 +308,7 @@ class Notification(Base):
 
 # The table itself, typed as one, for Core statements (the ORM types __table__ loosely).
 NOTIFICATIONS = cast(Table, Notification.__table__)
+FLOWS = cast(Table, Flow.__table__)
 
 
 class NotificationStatusEvent(Base):
@@ -368,3 +369,6 @@ class AccountRequestCount(Base):
     minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
     requests: Mapped[int] = mapped_column(Integer, default=0)
     throttled: Mapped[int] = mapped_column(Integer, default=0)
+
+
+ACCOUNT_LEASES = cast(Table, AccountLease.__table__)
