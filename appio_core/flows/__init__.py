@@ -1,5 +1,6 @@
 """Bulk sending flows: the operators' actions and their registry (labels, guards,
-messages), import of the recipient file, queries and views.
+messages), import of the recipient file (importing; recipient_rows writes the rows in
+bulk), queries and views.
 
 May import: errors, config, italian, domain, storage, audit, content, recipient_file,
 io, accounts.

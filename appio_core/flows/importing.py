@@ -6,17 +6,12 @@ Every function takes the caller's session and the acting operator and never comm
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import (
@@ -27,10 +22,10 @@ from appio_core.domain import (
     FeatureLevel,
     FlowState,
     Natura,
-    Outcome,
 )
 from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
+from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands
 from appio_core.recipient_file.columns import payment_columns
 from appio_core.recipient_file.report import ValidationReport
@@ -41,7 +36,7 @@ from appio_core.recipient_file.validation import (
     preview_row,
     validate_file,
 )
-from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, Service, utcnow
+from appio_core.storage.models import Flow, Notification, Service
 
 
 @dataclass(frozen=True)
@@ -175,7 +170,7 @@ def _import_file(
             flow = _new_flow(
                 session, actor, service, name, natura, filename, digest.result(), templates, options
             )
-            flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
+            flow.recipients_total = insert_recipients(session, flow, opened.recipients())
     return flow
 
 
@@ -209,148 +204,6 @@ def _new_flow(
     session.add(flow)
     session.flush()
     return flow
-
-
-_RECIPIENT_COLUMNS = (
-    "flow_id",
-    "service_id",
-    "created_by",
-    "created_at",
-    "feature_level",
-    "row_number",
-    "fiscal_code",
-    "subject",
-    "markdown",
-    "amount",
-    "notice_number",
-    "due_date",
-    "extra",
-    "outcome",
-    "attempts",
-    "retryable",
-)
-# The columns a recipient file gives, in _RECIPIENT_COLUMNS order (recipients.SCHEMA).
-_FILE_COLUMNS = _RECIPIENT_COLUMNS[5:13]
-
-
-def _insert_recipients(session: Session, flow: Flow, chunks: Iterator[pa.Table]) -> int:
-    """Writes the recipients as the sandboxed reader hands them over, chunk by chunk, in
-    the caller's transaction: memory stays bounded whatever the file's size, and a failure
-    halfway leaves nothing once the caller rolls back.
-
-    PostgreSQL takes them through COPY, each chunk one text block built by pyarrow kernels;
-    SQLite through the driver's executemany with one prepared INSERT: through the ORM's
-    bulk insert, or even Core's, building each row's parameters cost several times the
-    insert itself (bench/bench_import.py)."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        return _copy_recipients(connection, flow, chunks)
-    return _execute_many(connection, flow, chunks)
-
-
-def _shared(flow: Flow) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """What every row of the flow shares: the columns before and after the file's own."""
-    head = (flow.id, flow.service_id, flow.created_by, utcnow(), flow.feature_level.value)
-    return head, (Outcome.PENDING.value, 0, False)
-
-
-_IMPORT_CACHE_KIB = -65_536  # negative: KiB, as SQLite's PRAGMA cache_size reads it
-
-
-def _execute_many(connection: Connection, flow: Flow, chunks: Iterator[pa.Table]) -> int:
-    (flow_id, service_id, created_by, created_at, level), (outcome, attempts, retry) = _shared(flow)
-    # created_at as the dialect stores it: the raw driver call skips SQLAlchemy's types.
-    column_type = NOTIFICATIONS.c.created_at.type
-    to_driver = column_type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-    created_at = to_driver(created_at) if to_driver else created_at
-    # The shared values are written into the statement as literals, so each row's parameters
-    # are the file's eight columns as they come: zip() builds those tuples at C speed, where
-    # a tuple of sixteen per row cost the parent a second and a half per million rows.
-    shared = ", ".join(
-        _sqlite_literal(v) for v in (flow_id, service_id, created_by, created_at, level)
-    )
-    tail = ", ".join(_sqlite_literal(v) for v in (outcome, attempts, retry))
-    names = ", ".join(_RECIPIENT_COLUMNS)
-    marks = ", ".join("?" * len(_FILE_COLUMNS))
-    statement = f"INSERT INTO notifications ({names}) VALUES ({shared}, {marks}, {tail})"
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    # SQLite's default page cache is 2 MB: the indexes a million rows go into (the codici
-    # fiscali in random order above all) then spill at every insert. 64 MB for this import
-    # took a million rows from 23 s to 16 s here; the connection's own setting comes back.
-    (previous_cache,) = cursor.execute("PRAGMA cache_size").fetchone()
-    cursor.execute(f"PRAGMA cache_size={_IMPORT_CACHE_KIB}")
-    total = 0
-    try:
-        for chunk in chunks:
-            cursor.executemany(
-                statement, zip(*(chunk.column(n).to_pylist() for n in _FILE_COLUMNS), strict=True)
-            )
-            total += chunk.num_rows
-    finally:
-        cursor.execute(f"PRAGMA cache_size={int(previous_cache)}")
-        cursor.close()
-    return total
-
-
-def _sqlite_literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _copy_recipients(connection: Connection, flow: Flow, chunks: Iterator[pa.Table]) -> int:
-    driver = connection.connection.driver_connection
-    assert driver is not None
-    names = ", ".join(_RECIPIENT_COLUMNS)
-    (flow_id, service_id, created_by, created_at, level), (outcome, attempts, retry) = _shared(flow)
-    head = ",".join(
-        [str(flow_id), str(service_id), _csv_quoted(created_by), created_at.isoformat(), level]
-    )
-    tail = f"{outcome},{attempts},{'t' if retry else 'f'}\n"
-    total = 0
-    statement = f"COPY notifications ({names}) FROM STDIN WITH (FORMAT csv)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for chunk in chunks:
-            copy.write(_csv_block(chunk, head, tail))
-            total += chunk.num_rows
-    return total
-
-
-def _csv_quoted(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _csv_block(chunk: pa.Table, head: str, tail: str) -> memoryview:
-    """One chunk as COPY's CSV: built by pyarrow kernels, one concatenation per chunk.
-
-    CSV rather than COPY's text format: inside quotes only a quote needs escaping (doubled),
-    one rewrite of the rare rows that have one, where the text format needs four over every
-    message (backslashes, tabs, both line breaks). An unquoted empty field is NULL."""
-    text = pa.large_string()
-    pieces: list[pa.Array | pa.Scalar] = [pa.scalar(head + ",", text)]
-    for name in _FILE_COLUMNS:
-        column = chunk.column(name)
-        if not pa.types.is_large_string(column.type):  # numbers: no quotes, no escapes
-            field = pc.fill_null(pc.cast(column, text), "")
-        else:
-            has_quote = pc.match_substring(column, '"')
-            if pc.any(has_quote).as_py():
-                column = pc.replace_substring(column, '"', '""')
-            quoted = pc.binary_join_element_wise(
-                pa.scalar('"', text), column, pa.scalar('"', text), pa.scalar("", text)
-            )
-            field = pc.fill_null(quoted, "")
-        pieces += [field, pa.scalar(",", text)]
-    pieces[-1] = pa.scalar("," + tail, text)
-    lines = pc.binary_join_element_wise(*pieces, pa.scalar("", text))
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    # The lines' characters, back to back, are the block: one buffer, no copy.
-    _, offsets, data = lines.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
-    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
 
 
 def check_flow_file(
@@ -444,7 +297,7 @@ def replace_file(
             flow.source_checksum = checksum(content)
             flow.subject_template = templates.subject or None
             flow.text_template = templates.text or None
-            flow.recipients_total = _insert_recipients(session, flow, opened.recipients())
+            flow.recipients_total = insert_recipients(session, flow, opened.recipients())
         recipients = counted(flow.recipients_total, "destinatario", "destinatari")
         entry.detail = f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)})."
         return flow, opened.report

@@ -59,7 +59,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.security import KeyBox
 from appio_core.io.http import IoHttp
 from appio_core.notifications.retention import Retention
-from appio_core.sending import store
+from appio_core.sending import monitoring_store, store
 from appio_core.sending.chunk import ChunkSender
 from appio_core.sending.claiming import claim_batch
 from appio_core.sending.clients import Clients
@@ -193,7 +193,7 @@ class Dispatcher:
         now = self._clock()
         with session_scope(self.sessions) as session:
             accounts = store.accounts_with_work(session, now)
-            workers = store.workers_alive(session, now)
+            workers = monitoring_store.workers_alive(session, now)
         plan = plan_share(accounts, self.leases.held, workers)
         self._leaving.clear()
         self._leaving.update(a for a in plan.give_up if a in busy)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.io.tally import MINUTE
-from appio_core.sending import store
+from appio_core.sending import monitoring_store
 from appio_core.sending.clients import Clients
 from appio_core.sending.leases import Leases
 from appio_core.storage.db import session_scope
@@ -46,18 +46,20 @@ class Heartbeat:
         self.clients = clients
         self._clock = clock
         self.interval = min(MAX_INTERVAL_SECONDS, leases.seconds / 3)
-        self._identity: store.Beat | None = None
+        self._identity: monitoring_store.Beat | None = None
 
     def beat(self) -> None:
         """Says this worker is alive, with the accounts it holds; stores the request counts."""
         now = self._clock()
         if self._identity is None:
-            self._identity = store.Beat(
+            self._identity = monitoring_store.Beat(
                 self.leases.worker_id, socket.gethostname(), os.getpid(), now
             )
         alive_until = now + timedelta(seconds=self.leases.seconds)
         with session_scope(self.sessions) as session:
-            store.record_beat(session, self._identity, now, alive_until, sorted(self.leases.held))
+            monitoring_store.record_beat(
+                session, self._identity, now, alive_until, sorted(self.leases.held)
+            )
             self._store_counts(session)
 
     def stop(self) -> None:
@@ -65,12 +67,12 @@ class Heartbeat:
         if self._identity is None:
             return
         with session_scope(self.sessions) as session:
-            store.record_stop(session, self.leases.worker_id, self._clock())
+            monitoring_store.record_stop(session, self.leases.worker_id, self._clock())
             self._store_counts(session)
 
     def _store_counts(self, session: Session) -> None:
         taken = self.clients.take_counts()
-        store.add_request_counts(
+        monitoring_store.add_request_counts(
             session,
             {
                 account_id: {

@@ -28,7 +28,7 @@ from appio_core.notifications.retention import (
     record_purge,
 )
 from appio_core.notifications.single import recover_interrupted
-from appio_core.sending import store
+from appio_core.sending import monitoring_store
 from appio_core.sending.heartbeat import KEPT_FOR
 from appio_core.storage.db import session_scope
 
@@ -67,7 +67,7 @@ class Housekeeping:
         self._next = now + self._every
         with session_scope(self._sessions) as session:
             recovered = recover_interrupted(session, now)
-            store.prune_monitoring(session, now - KEPT_FOR)
+            monitoring_store.prune_monitoring(session, now - KEPT_FOR)
         if recovered:
             log.warning(
                 "%s single messages interrupted by a crash were given an outcome", recovered
