@@ -242,6 +242,17 @@ class Notification(Base):
         # The archive: newest first, by citizen or by service.
         Index("ix_notifications_fiscal_code", "fiscal_code", "id"),
         Index("ix_notifications_service", "service_id", "id"),
+        # Columns that only sent messages fill: a row not yet sent has no entry (an import
+        # writes none), and every query compares them, which implies IS NOT NULL.
+        *(
+            Index(
+                f"ix_notifications_{column}",
+                column,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("sent_at", "io_message_id", "next_status_check_at")
+        ),
         # The daily purge: the rows still holding personal data, oldest first.
         Index(
             "ix_notifications_unpurged",
@@ -279,8 +290,8 @@ class Notification(Base):
     # Set and committed just before the message is posted: a crash after this point leaves
     # the row "esito incerto", never silently resent.
     send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
-    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    io_message_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     # An "errore" that came from retries running out (429, 503, network): may be resent.
@@ -291,9 +302,7 @@ class Notification(Base):
     payment_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     status_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the dispatcher should next read IO's status of this message; NULL = never again.
-    next_status_check_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime, nullable=True, index=True
-    )
+    next_status_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Status reads stop after this moment (sent_at + the flow's status_check_hours).
     status_check_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
