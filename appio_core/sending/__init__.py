@@ -5,8 +5,9 @@
 - chunk: checking and sending a batch chunk by chunk; outcomes: IO's answer -> the row's
   change; recording: storing the changes (and pausing a flow whose keys IO refused);
 - status_reads: IO's status of sent messages; clients: the IO client of each account;
-- store: every SQL statement of sending; monitoring_store: the heartbeats and request
-  counts the workers record (heartbeat, housekeeping); config: the worker's settings;
+- store: the SQL statements of sending; change_writes: the rows' changes in bulk;
+  monitoring_store: the heartbeats and request counts the workers record (heartbeat,
+  housekeeping); config: the worker's settings;
 - worker: `appio worker`, `flow send --wait` and the Streamlit thread.
 
 May import every lower layer: errors, config, italian, domain, storage, audit, content,

@@ -19,6 +19,7 @@ from appio_core.io.models import ApiKeys
 from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.status import record_status_changes, status_values, unread_values
 from appio_core.sending import store
+from appio_core.sending.change_writes import write_changes
 from appio_core.sending.clients import Clients
 from appio_core.sending.config import DispatcherConfig
 from appio_core.sending.leases import Leases
@@ -58,7 +59,7 @@ class StatusReader:
         )
         with session_scope(self.sessions) as session:
             now = self._clock()
-            store.write_changes(session, dict(zip((r.id for r in rows), changes, strict=True)), now)
+            write_changes(session, dict(zip((r.id for r in rows), changes, strict=True)), now)
             record_status_changes(session, rows, changes)
             for flow_id in {r.flow_id for r in rows if r.flow_id is not None}:
                 store.refresh_flow(session, flow_id)

@@ -4,13 +4,19 @@ outcomes, the status reads. Each function takes the caller's session and never c
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +25,6 @@ from appio_core.accounts.services import open_keys
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
-from appio_core.notifications.change import NotificationChange
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import (
     ACCOUNT_LEASES,
@@ -238,53 +243,56 @@ _CLAIM_CANDIDATES = (
     .order_by(NOTIFICATIONS.c.id)
     .limit(bindparam("b_limit"))
 )
-_TAKE = (
-    update(NOTIFICATIONS)
-    .where(
-        NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
-        NOTIFICATIONS.c.outcome == Outcome.PENDING,
+
+
+def _take(chosen: ColumnElement[bool]) -> Any:
+    """The claim: the chosen rows become «in invio» for this worker, their columns returned."""
+    return (
+        update(NOTIFICATIONS)
+        .where(chosen, NOTIFICATIONS.c.outcome == Outcome.PENDING)
+        .values(
+            outcome=Outcome.SENDING,
+            worker_id=bindparam("b_worker_id"),
+            updated_at=bindparam("b_now"),
+        )
+        .returning(
+            NOTIFICATIONS.c.id,
+            NOTIFICATIONS.c.fiscal_code,
+            NOTIFICATIONS.c.subject,
+            NOTIFICATIONS.c.markdown,
+            NOTIFICATIONS.c.amount,
+            NOTIFICATIONS.c.notice_number,
+            NOTIFICATIONS.c.due_date,
+            NOTIFICATIONS.c.attempts,
+        )
     )
-    .values(
-        outcome=Outcome.SENDING, worker_id=bindparam("b_worker_id"), updated_at=bindparam("b_now")
-    )
-)
-_TAKEN = (
-    select(
-        NOTIFICATIONS.c.id,
-        NOTIFICATIONS.c.fiscal_code,
-        NOTIFICATIONS.c.subject,
-        NOTIFICATIONS.c.markdown,
-        NOTIFICATIONS.c.amount,
-        NOTIFICATIONS.c.notice_number,
-        NOTIFICATIONS.c.due_date,
-        NOTIFICATIONS.c.attempts,
-    )
-    .where(
-        NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
-        NOTIFICATIONS.c.worker_id == bindparam("b_worker_id"),
-        NOTIFICATIONS.c.outcome == Outcome.SENDING,
-    )
-    .order_by(NOTIFICATIONS.c.id)
-)
+
+
+_TAKE = _take(NOTIFICATIONS.c.id.in_(_CLAIM_CANDIDATES))
+# PostgreSQL: the candidates locked first, skipping those another worker's claim holds, so
+# that neither waits on the other nor takes the same rows; then taken by id. As one
+# statement (UPDATE ... WHERE id IN (SELECT ... LIMIT ... SKIP LOCKED)) PostgreSQL took more
+# rows than the limit: nothing makes it run such a subquery only once (the dispatcher's
+# tests on PostgreSQL caught it).
+_LOCK_CANDIDATES = _CLAIM_CANDIDATES.with_for_update(skip_locked=True)
+_TAKE_BY_ID = _take(NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)))
 
 
 def claim(
     session: Session, flow_id: int, worker_id: str, now: datetime, limit: int
 ) -> list[Claimed]:
-    """Up to `limit` rows «da inviare» of the flow, now «in invio» for this worker."""
+    """Up to `limit` rows «da inviare» of the flow, now «in invio» for this worker, in file
+    order: one UPDATE ... RETURNING on SQLite (3.35 or later), two statements on PostgreSQL."""
     connection = session.connection()
-    candidates = _CLAIM_CANDIDATES
+    chosen = {"b_flow_id": flow_id, "b_worker_id": worker_id, "b_now": now, "b_limit": limit}
     if connection.dialect.name == "postgresql":
-        # Another worker's claim never waits on this one, nor takes the same rows.
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(
-        connection.scalars(candidates, {"b_flow_id": flow_id, "b_now": now, "b_limit": limit})
-    )
-    if not ids:
-        return []
-    taken = {"b_ids": ids, "b_worker_id": worker_id, "b_now": now}
-    connection.execute(_TAKE, taken)
-    return [Claimed(*row) for row in connection.execute(_TAKEN, taken)]
+        ids = list(connection.scalars(_LOCK_CANDIDATES, chosen))
+        if not ids:
+            return []
+        taken = connection.execute(_TAKE_BY_ID, {**chosen, "b_ids": ids})
+    else:
+        taken = connection.execute(_TAKE, chosen)
+    return sorted((Claimed(*row) for row in taken), key=lambda row: row.id)
 
 
 def flow_state(session: Session, flow_id: int) -> FlowState | None:
@@ -306,37 +314,6 @@ def mark_send_started(session: Session, ids: Sequence[int], worker_id: str, now:
         _MARK_SEND_STARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now}
     )
     return rowcount(marked)
-
-
-def write_changes(
-    session: Session, changes: Mapping[int, NotificationChange], now: datetime
-) -> None:
-    """Stores the rows' changes (the row leaves its worker); one executemany per shape
-    of values."""
-    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row_id, change in changes.items():
-        params = change.columns()
-        params["worker_id"] = None
-        params["updated_at"] = now
-        by_shape.setdefault(tuple(sorted(params)), []).append(
-            {"row_id": row_id, **{f"v_{k}": v for k, v in params.items()}}
-        )
-    # The session's connection, same transaction: the ORM's execute path costs more per
-    # call than SQLite's work for these Core statements (bench/bench_dispatch.py).
-    connection = session.connection()
-    for shape, params_list in by_shape.items():
-        connection.execute(_update_by_id(shape), params_list)
-
-
-@functools.cache
-def _update_by_id(shape: tuple[str, ...]) -> Any:
-    """The UPDATE of one shape of change, built once (a handful of shapes exist)."""
-    table = NOTIFICATIONS
-    return (
-        update(table)
-        .where(table.c.id == bindparam("row_id"))
-        .values({k: bindparam(f"v_{k}") for k in shape})
-    )
 
 
 def service_active(session: Session, service_id: int) -> bool:
