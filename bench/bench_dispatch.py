@@ -1,7 +1,7 @@
 """Recipients per second through the dispatcher, against a bare aiohttp loop doing the same.
 
     .venv/bin/python bench/bench_dispatch.py [--recipients 20000] [--batch-size 500]
-        [--concurrency 64] [--repeat 3] [--sweep] [--profile FILE] [--no-bare]
+        [--concurrency 64] [--repeat 5] [--sweep] [--profile FILE] [--no-bare]
 
 The simulator runs in its own process (`appio simulator --no-rate-limit
 --processing-delay 0`), a fresh one for each measurement. The flow (profile check on) is
