@@ -1,6 +1,6 @@
 """Writing the rows' changes (outcomes of sends and checks, status reads) in bulk: the
 dispatcher's most frequent statement, so built once per shape of change and run with the
-values the rows share written into it. Takes the caller's session, never commits."""
+values the rows share written into it. Takes the caller's session or connection, never commits."""
 
 from __future__ import annotations
 
@@ -11,15 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import bindparam, false, literal_column, null, true, update
-from sqlalchemy.orm import Session
 
 from appio_core.notifications.change import NotificationChange
+from appio_core.storage.db import Executor, connection_of
 from appio_core.storage.models import NOTIFICATIONS
 
 
-def write_changes(
-    session: Session, changes: Mapping[int, NotificationChange], now: datetime
-) -> None:
+def write_changes(db: Executor, changes: Mapping[int, NotificationChange], now: datetime) -> None:
     """Stores the rows' changes (the row leaves its worker): one executemany per shape of
     values, with the values every row of the shape shares written into the statement."""
     groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
@@ -28,9 +26,9 @@ def write_changes(
         params["worker_id"] = None
         params["updated_at"] = now
         groups.setdefault(tuple(sorted(params)), []).append((row_id, params))
-    # The session's connection, same transaction: the ORM's execute path costs more per
-    # call than SQLite's work for these Core statements (bench/bench_dispatch.py).
-    connection = session.connection()
+    # A session's connection, same transaction: the ORM's execute path costs more per call
+    # than SQLite's work for these Core statements (bench/bench_dispatch.py).
+    connection = connection_of(db)
     for shape, rows in groups.items():
         first = rows[0][1]
         shared = tuple(

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.sending import store
-from appio_core.storage.db import session_scope
+from appio_core.storage.db import Executor, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ class Leases:
             self.held.discard(account_id)
         return got
 
-    def renew(self, session: Session, account_id: int) -> None:
+    def renew(self, db: Executor, account_id: int) -> None:
         """In the caller's transaction, so that what it writes is written under the lease."""
-        if not store.renew_lease(session, account_id, self.worker_id, self._expiry()):
+        if not store.renew_lease(db, account_id, self.worker_id, self._expiry()):
             raise LeaseLost(account_id)
 
     def release(self, accounts: Sequence[int]) -> None:

@@ -25,7 +25,7 @@ from appio_core.accounts.services import open_keys
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
-from appio_core.storage.db import rowcount
+from appio_core.storage.db import Executor, rowcount
 from appio_core.storage.models import (
     ACCOUNT_LEASES,
     FLOWS,
@@ -154,9 +154,9 @@ _RELEASE_UNSTARTED = (
 )
 
 
-def renew_lease(session: Session, account_id: int, worker_id: str, expires: datetime) -> bool:
+def renew_lease(db: Executor, account_id: int, worker_id: str, expires: datetime) -> bool:
     """False when the lease is no longer this worker's."""
-    renewed = session.execute(
+    renewed = db.execute(
         _RENEW_LEASE, {"b_account_id": account_id, "b_owner": worker_id, "b_expires": expires}
     )
     return bool(rowcount(renewed))
@@ -295,22 +295,20 @@ def claim(
     return sorted((Claimed(*row) for row in taken), key=lambda row: row.id)
 
 
-def flow_state(session: Session, flow_id: int) -> FlowState | None:
-    state = session.scalar(_FLOW_STATE, {"flow_id": flow_id})
+def flow_state(db: Executor, flow_id: int) -> FlowState | None:
+    state = db.scalar(_FLOW_STATE, {"flow_id": flow_id})
     return None if state is None else FlowState(state)
 
 
-def release_unstarted(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> None:
+def release_unstarted(db: Executor, ids: Sequence[int], worker_id: str, now: datetime) -> None:
     """Claimed rows whose send has not started go back to «da inviare»."""
-    session.execute(
-        _RELEASE_UNSTARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now}
-    )
+    db.execute(_RELEASE_UNSTARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now})
 
 
-def mark_send_started(session: Session, ids: Sequence[int], worker_id: str, now: datetime) -> int:
+def mark_send_started(db: Executor, ids: Sequence[int], worker_id: str, now: datetime) -> int:
     """`send_started_at` of the rows about to be posted (one more attempt each); returns
     how many were still this worker's."""
-    marked = session.execute(
+    marked = db.execute(
         _MARK_SEND_STARTED, {"b_ids": list(ids), "b_worker_id": worker_id, "b_now": now}
     )
     return rowcount(marked)
@@ -321,13 +319,18 @@ def service_active(session: Session, service_id: int) -> bool:
     return service is not None and service.active
 
 
-def pause_flow(session: Session, flow_id: int, note: str) -> None:
-    """The dispatcher pauses a flow by itself (IO refused the service's keys), saying why."""
-    flow = session.get(Flow, flow_id)
-    assert flow is not None
-    if flow.state == FlowState.SENDING:  # one of FLOW_TRANSITIONS (tests/flows/test_transitions)
-        flow.state = FlowState.PAUSED
-        flow.dispatcher_note = note
+_PAUSE_FLOW = (
+    update(FLOWS)
+    # SENDING -> PAUSED, one of FLOW_TRANSITIONS (tests/flows/test_transitions)
+    .where(FLOWS.c.id == bindparam("b_flow_id"), FLOWS.c.state == FlowState.SENDING)
+    .values(state=FlowState.PAUSED, dispatcher_note=bindparam("b_note"))
+)
+
+
+def pause_flow(db: Executor, flow_id: int, note: str) -> None:
+    """The dispatcher pauses a flow «In invio» by itself (IO refused the service's keys, the
+    service was deactivated...), saying why."""
+    db.execute(_PAUSE_FLOW, {"b_flow_id": flow_id, "b_note": note})
 
 
 def refresh_flow(session: Session, flow_id: int) -> None:
