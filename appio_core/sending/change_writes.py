@@ -36,7 +36,8 @@ def write_changes(db: Executor, changes: Mapping[int, NotificationChange], now: 
             for name in shape
             if _constant(first[name]) and all(params[name] == first[name] for _, params in rows)
         )
-        bound = tuple(name for name in shape if name not in dict(shared))
+        inlined = {name for name, _ in shared}
+        bound = tuple(name for name in shape if name not in inlined)
         connection.execute(
             _update_by_id(bound, shared),
             [{"row_id": row_id, **{f"v_{k}": params[k] for k in bound}} for row_id, params in rows],

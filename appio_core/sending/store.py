@@ -25,7 +25,7 @@ from appio_core.accounts.services import open_keys
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
-from appio_core.storage.db import Executor, rowcount
+from appio_core.storage.db import Executor, connection_of, rowcount
 from appio_core.storage.models import (
     ACCOUNT_LEASES,
     FLOWS,
@@ -131,7 +131,7 @@ _RENEW_LEASE = (
     )
     .values(expires_at=bindparam("b_expires"))
 )
-_FLOW_STATE = select(FLOWS.c.state).where(FLOWS.c.id == bindparam("flow_id"))
+_FLOW_STATE = select(FLOWS.c.state).where(FLOWS.c.id == bindparam("b_flow_id"))
 _NOT_STARTED = and_(
     NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)),
     NOTIFICATIONS.c.worker_id == bindparam("b_worker_id"),
@@ -278,12 +278,10 @@ _LOCK_CANDIDATES = _CLAIM_CANDIDATES.with_for_update(skip_locked=True)
 _TAKE_BY_ID = _take(NOTIFICATIONS.c.id.in_(bindparam("b_ids", expanding=True)))
 
 
-def claim(
-    session: Session, flow_id: int, worker_id: str, now: datetime, limit: int
-) -> list[Claimed]:
+def claim(db: Executor, flow_id: int, worker_id: str, now: datetime, limit: int) -> list[Claimed]:
     """Up to `limit` rows «da inviare» of the flow, now «in invio» for this worker, in file
     order: one UPDATE ... RETURNING on SQLite (3.35 or later), two statements on PostgreSQL."""
-    connection = session.connection()
+    connection = connection_of(db)
     chosen = {"b_flow_id": flow_id, "b_worker_id": worker_id, "b_now": now, "b_limit": limit}
     if connection.dialect.name == "postgresql":
         ids = list(connection.scalars(_LOCK_CANDIDATES, chosen))
@@ -296,8 +294,7 @@ def claim(
 
 
 def flow_state(db: Executor, flow_id: int) -> FlowState | None:
-    state = db.scalar(_FLOW_STATE, {"flow_id": flow_id})
-    return None if state is None else FlowState(state)
+    return db.scalar(_FLOW_STATE, {"b_flow_id": flow_id})
 
 
 def release_unstarted(db: Executor, ids: Sequence[int], worker_id: str, now: datetime) -> None:

@@ -21,12 +21,13 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.demo.accounts import seed_demo
 from appio_core.domain import POSITIVE_OUTCOMES, Outcome
+from appio_core.flows import importing
 from appio_core.io.simulator import Record, create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.io.simulator.demo import DEMO_SERVICES
 from appio_core.io.simulator.population import Kind, check_character
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.storage.models import IoAccount, Notification, Service
+from appio_core.storage.models import Flow, IoAccount, Notification, Service
 
 MONTHS = "ABCDEHLMPRST"
 
@@ -60,6 +61,27 @@ OUTCOME_OF_KIND = {
     Kind.BLOCKED: Outcome.SERVICE_BLOCKED,
 }
 TRIBUTI_IO_ID = next(s.io_service_id for s in DEMO_SERVICES if s.name == "Tributi - TARI")
+
+
+def imported_flow(
+    session: Session,
+    actor: Actor,
+    service_id: int,
+    codes: list[str],
+    name: str = "Avviso TARI",
+    templates: importing.Templates | None = None,
+) -> Flow:
+    """A flow «Inattivo» imported from a CSV of these codici fiscali (a `nome` column)."""
+    return importing.import_flow(
+        session,
+        actor,
+        service_id=service_id,
+        name=name,
+        natura="Comunicazione",
+        source=recipient_csv(codes),
+        filename="destinatari.csv",
+        templates=templates or importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
+    )
 
 
 def expected_outcomes(

@@ -8,26 +8,16 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import Outcome
-from appio_core.flows import importing
 from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.status import accepted_values
 from appio_core.sending.change_writes import write_changes
 from appio_core.storage.models import Notification, utcnow
 
-from .conftest import TEXT, fiscal_codes, recipient_csv
+from .conftest import fiscal_codes, imported_flow
 
 
 def _rows(session: Session, actor: Actor, service_id: int, count: int) -> list[int]:
-    flow = importing.import_flow(
-        session,
-        actor,
-        service_id=service_id,
-        name="Avviso",
-        natura="Comunicazione",
-        source=recipient_csv(fiscal_codes(count)),
-        filename="destinatari.csv",
-        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
-    )
+    flow = imported_flow(session, actor, service_id, fiscal_codes(count))
     session.flush()
     return list(
         session.scalars(

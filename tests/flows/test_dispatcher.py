@@ -13,7 +13,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.domain import FlowState, Outcome
 from appio_core.errors import Conflict
-from appio_core.flows import actions, importing, queries
+from appio_core.flows import actions, queries
 from appio_core.io.simulator import create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.io.simulator.config import Faults
@@ -21,26 +21,16 @@ from appio_core.sending.dispatcher import Dispatcher
 from appio_core.storage.models import Flow, Service, utcnow
 
 from .conftest import (
-    TEXT,
     assert_sent_exactly_once,
     expected_outcomes,
     fiscal_codes,
-    recipient_csv,
+    imported_flow,
     tally,
 )
 
 
 def new_flow(session: Session, actor: Actor, service_id: int, codes: list[str]) -> int:
-    flow = importing.import_flow(
-        session,
-        actor,
-        service_id=service_id,
-        name="Avviso TARI",
-        natura="Comunicazione",
-        source=recipient_csv(codes),
-        filename="destinatari.csv",
-        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
-    )
+    flow = imported_flow(session, actor, service_id, codes)
     actions.activate(session, actor, flow.id)
     actions.send(session, actor, flow.id)
     session.commit()

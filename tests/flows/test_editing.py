@@ -17,22 +17,15 @@ from appio_core.flows import actions, importing
 from appio_core.flows.editing import FlowChanges, edit_flow
 from appio_core.storage.models import Flow, Notification
 
-from .conftest import TEXT, fiscal_codes, recipient_csv
+from .conftest import TEXT, fiscal_codes, imported_flow, recipient_csv
 
 TEMPLATES = importing.Templates("Avviso per {{nome}}", TEXT)
 NEW_TEXT = "Caro {{nome}}, " + "il servizio comunale ti scrive per una novità importante. " * 3
 
 
 def _flow(session: Session, actor: Actor, service_id: int, count: int = 3) -> Flow:
-    return importing.import_flow(
-        session,
-        actor,
-        service_id=service_id,
-        name="Bozza",
-        natura="Comunicazione",
-        source=recipient_csv(fiscal_codes(count)),
-        filename="bozza.csv",
-        templates=TEMPLATES,
+    return imported_flow(
+        session, actor, service_id, fiscal_codes(count), name="Bozza", templates=TEMPLATES
     )
 
 
