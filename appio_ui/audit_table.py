@@ -8,9 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from appio_core.accounts.permissions import Actor
-from appio_core.audit import AuditOutcome
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditRow,
     AuditSort,
@@ -19,6 +17,8 @@ from appio_core.audit.queries import (
     get_entry,
     search,
 )
+from appio_core.accounts.permissions import Actor
+from appio_core.audit import AuditOutcome
 from appio_core.errors import AppError
 from appio_core.italian import local_time, parse_day
 from appio_core.paging import Page

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import (
+    SENDING_ROLES,
     Actor,
     current_role,
     enabled_service_ids,
@@ -17,7 +18,6 @@ from appio_core.accounts.permissions import (
 )
 from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
 from appio_core.audit import AuditAction, record, recording
-from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
 from appio_core.storage.models import IoAccount, Operator, Service
@@ -257,7 +257,7 @@ def list_services(session: Session, actor: Actor) -> list[ServiceView]:
 
 def sendable_services(session: Session, actor: Actor) -> list[ServiceView]:
     """The active services the actor may send on: none for a «consultazione» operator."""
-    if current_role(session, actor) not in (Role.ADMIN, Role.OPERATOR):
+    if current_role(session, actor) not in SENDING_ROLES:
         return []
     return [s for s in list_services(session, actor) if s.active]
 

@@ -39,9 +39,6 @@ class Who(Protocol):
     @property
     def origin(self) -> str | None: ...
 
-    @property
-    def is_admin(self) -> bool: ...
-
 
 @dataclass(frozen=True)
 class Named:
@@ -50,7 +47,6 @@ class Named:
 
     username: str
     origin: str | None = None
-    is_admin: bool = False
 
 
 @dataclass

@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from appio_core.audit import AuditOutcome
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditRow,
     action_choices,
@@ -18,6 +17,7 @@ from appio_core.audit.queries import (
     count,
     iter_rows,
 )
+from appio_core.audit import AuditOutcome
 from appio_core.cli.common import Context, ItalianDate, atomic_output, pass_context
 from appio_core.italian import ROME, counted, local_time, thousands
 
@@ -137,7 +137,7 @@ def purge(ctx: Context, dry_run: bool) -> None:
     """Rimuove ora i dati personali scaduti (APPIO_RETENTION_DAYS), come fa il worker ogni
     giorno: testo, oggetto, colonne del file e numero avviso dei messaggi conclusi da più
     giorni di così; il codice fiscale diventa uno pseudonimo. Esiti e conteggi restano."""
-    from appio_core.notifications.retention import Retention, count_due, run_purge
+    from appio_core.notifications.retention import Retention, purge_preview, run_purge
     from appio_core.storage.models import utcnow
 
     retention = Retention(ctx.settings.retention_days, ctx.settings.secret_key)
@@ -148,7 +148,7 @@ def purge(ctx: Context, dry_run: bool) -> None:
     if dry_run:
         now = utcnow()
         with ctx.transaction() as session:
-            due = count_due(session, retention, now)
+            due = purge_preview(session, actor, retention, now)
         click.echo(
             f"{counted(due, 'notifica', 'notifiche')} da ripulire: concluse senza novità dal"
             f" {local_time(retention.cutoff(now))} (conservazione {retention.days} giorni)."

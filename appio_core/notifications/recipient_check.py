@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.io_access import make_io_client, service_access
+from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.flows.access import active_service
@@ -24,6 +24,16 @@ class RecipientCheck:
     message: str  # in Italian, for the operator
 
 
+def profile_access(session: Session, actor: Actor, service_id: int, box: KeyBox) -> ServiceAccess:
+    """The one rule of a citizen's profile check, «Verifica destinatario» and `appio io
+    profile` alike: send rights on an active service. A profile check is the first step of
+    a send (IO's guidance asks one before each message) and it reads a citizen's data (is he
+    on IO, does he accept the service): a «consultazione» operator, who sends nothing, has
+    no reason to ask it, and a deactivated service sends nothing either."""
+    active_service(session, actor, service_id, "verificare i destinatari")
+    return service_access(session, actor, service_id, box)
+
+
 def check_recipient(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -35,9 +45,8 @@ def check_recipient(
     """Raises the field's error for a wrong code, and the core's permission errors."""
     code = check_fiscal_code(fiscal_code)
     with session_scope(sessions) as session:
-        service = active_service(session, actor, service_id)
-        name = service.name
-        access = service_access(session, actor, service_id, box)
+        access = profile_access(session, actor, service_id, box)
+    name = access.name
 
     async def read() -> Profile:
         client = make_io_client(base_url, access.limiter)

@@ -32,11 +32,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import secret_keys
 from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
 from appio_core.domain import FINAL_OUTCOMES, FlowState
-from appio_core.errors import PermissionDenied
 from appio_core.italian import counted, local_date, local_time
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
@@ -224,9 +224,16 @@ def last_purge(session: Session) -> datetime | None:
     )
 
 
+def purge_preview(session: Session, actor: Actor, retention: Retention, now: datetime) -> int:
+    """`appio purge --dry-run`: how many notifications a purge now would clean. An
+    administrator's question, like the purge itself."""
+    require_admin(session, actor, "contare i dati personali da rimuovere")
+    return count_due(session, retention, now)
+
+
 def run_purge(
     sessions: sessionmaker[Session],
-    who: Who,
+    actor: Actor,
     retention: Retention,
     clock: Callable[[], datetime] = utcnow,
 ) -> PurgeRun:
@@ -234,12 +241,11 @@ def run_purge(
     now = clock()
     with (
         session_scope(sessions) as session,
-        recording(session, who, AuditAction.DATA_PURGE, "notifiche") as entry,
+        recording(session, actor, AuditAction.DATA_PURGE, "notifiche") as entry,
     ):
         entry.skip = True  # recorded below, with the count
-        if not who.is_admin:
-            raise PermissionDenied("Solo un amministratore può rimuovere i dati personali.")
+        require_admin(session, actor, "rimuovere i dati personali")
     run = purge(sessions, retention, now)
     with session_scope(sessions) as session:
-        record_purge(session, who, retention, run.purged, run.cutoff, clock())
+        record_purge(session, actor, retention, run.purged, run.cutoff, clock())
     return run

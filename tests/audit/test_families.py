@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.operators import (
     authenticate,
     change_own_password,
@@ -35,7 +36,6 @@ from appio_core.accounts.services import (
     update_service,
 )
 from appio_core.audit import AuditAction
-from appio_core.audit.queries import AuditFilters
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import FlowState, Outcome, Role
 from appio_core.errors import AppError

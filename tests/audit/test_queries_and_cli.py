@@ -14,10 +14,7 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.operators import set_active
-from appio_core.accounts.permissions import Actor
-from appio_core.audit import AuditAction, AuditOutcome, Named, record
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditSort,
     AuditSortKey,
@@ -25,6 +22,9 @@ from appio_core.audit.queries import (
     count,
     search,
 )
+from appio_core.accounts.operators import set_active
+from appio_core.accounts.permissions import Actor
+from appio_core.audit import AuditAction, AuditOutcome, Named, record
 from appio_core.cli import cli
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.errors import InvalidInput, PermissionDenied
