@@ -88,6 +88,23 @@ def normalize(value: str) -> str:
     return _INNER_SPACE.sub("", value.strip().upper())
 
 
+# After the retention period a row keeps a pseudonym in place of the code
+# (appio_core.notifications.retention): `ps:` and 13 small letters and digits.
+PSEUDONYM_PREFIX = "ps:"
+
+
+def is_pseudonym(value: str) -> bool:
+    return value.startswith(PSEUDONYM_PREFIX)
+
+
+def stored_form(typed: str) -> str:
+    """What a search for `typed` compares with a stored codice fiscale, in every search
+    (the archive of notifications, a flow's recipients): a code normalised as rows keep it
+    (capitals, no spaces), a pseudonym in small letters as the purge wrote it."""
+    typed = typed.strip()
+    return typed.lower() if is_pseudonym(typed.lower()) else normalize(typed)
+
+
 def validate(value: str) -> str:
     """The normalised code, or FiscalCodeError. An unknown birthplace is not an error."""
     checked = check_column(pd.Series([value], dtype="str"))

@@ -36,12 +36,12 @@ from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import secret_keys
 from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
+from appio_core.content.fiscal_code import PSEUDONYM_PREFIX, is_pseudonym
 from appio_core.domain import FINAL_OUTCOMES, FlowState
 from appio_core.italian import counted, local_date, local_time
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
 
-PSEUDONYM_PREFIX = "ps:"
 _PSEUDONYM_CHARACTERS = 13  # 65 bits: no two citizens of a region share one
 BATCH = 2_000
 
@@ -61,10 +61,6 @@ def pseudonym(secret_key: str, fiscal_code: str) -> str:
         _pseudonym_key(secret_key), fiscal_code.strip().upper().encode(), hashlib.sha256
     ).digest()
     return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:_PSEUDONYM_CHARACTERS].lower()
-
-
-def is_pseudonym(value: str) -> bool:
-    return value.startswith(PSEUDONYM_PREFIX)
 
 
 def purge_note(days: int | None, at: datetime) -> str:
