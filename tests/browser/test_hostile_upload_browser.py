@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from ..flows.conftest import TEXT, fiscal_codes, recipient_csv
 from ..recipients.hostile_files.make_hostile import BIG, SMALL
 from ..recipients.test_hostile_files import CASES, EXPECTED, HOSTILE
-from .conftest import login
+from .conftest import choose_file, login
 from .test_servizi_browser import shot
 
 pytestmark = pytest.mark.browser
@@ -31,28 +31,7 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _check(page: Page, file: Path) -> None:
     page.get_by_role("link", name="Nuovo flusso").click()
     page.get_by_role("textbox", name="Nome del flusso").fill("Prova")
-    # The previous case's file is still in the uploader (the same page, the same session):
-    # remove it first, as an operator would. Then choose the file through the uploader's
-    # own button, which opens the file chooser of the uploader on screen now: a file set
-    # on the hidden input while a rerun replaced it was dropped (seen on CI, the previous
-    # file still listed a minute later).
-    listed = page.get_by_role("button", name=re.compile(r"^Remove "))
-    choose = page.get_by_role("button", name=re.compile("Scegli il file"))
-    done = page.get_by_role("button", name=f"Remove {file.name}", exact=True)
-    for _ in range(3):
-        if listed.count():
-            listed.first.click()
-        expect(listed).to_have_count(0)
-        with page.expect_file_chooser() as chooser:
-            choose.click()
-        chooser.value.set_files(str(file))
-        try:
-            # A form sends the file it holds when the upload has finished: wait for its name.
-            expect(done).to_be_visible()
-            break
-        except AssertionError:
-            continue
-    expect(done).to_be_visible()
+    choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per il cittadino")
     page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
     page.get_by_role("button", name="Verifica file").click()
