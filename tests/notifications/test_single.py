@@ -16,6 +16,7 @@ from appio_core.errors import Conflict
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Faults, Kind
 from appio_core.notifications import single
+from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -276,7 +277,7 @@ def test_a_send_interrupted_by_a_crash_is_recovered_without_sending_again(
         ]
         session.add_all(rows)
     with sessions.begin() as session:
-        assert single.recover_interrupted(session) == 2
+        assert recover_interrupted(session) == 2
     with sessions() as session:
         outcomes = [session.get(Notification, r.id).outcome for r in rows]  # type: ignore[union-attr]
         retryable = session.get(Notification, rows[1].id).retryable  # type: ignore[union-attr]
