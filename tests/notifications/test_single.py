@@ -16,7 +16,6 @@ from appio_core.errors import Conflict
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Faults, Kind
 from appio_core.notifications import single
-from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -27,6 +26,7 @@ from appio_core.notifications.content import (
     FieldErrors,
     check_content,
 )
+from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.models import Notification, Service, utcnow
 
