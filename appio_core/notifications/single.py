@@ -3,8 +3,9 @@
 Sending follows the dispatcher's rules for never sending twice (see appio_core.sending):
 the row is registered «in invio» before anything reaches IO, `send_started_at` is committed
 just before the message is posted, and IO's id is committed as soon as it is known. A
-process that dies in between leaves a row that `recover_interrupted` turns into «esito
-incerto» (the operator decides) or, when nothing was posted, a retryable «errore».
+process that dies in between leaves a row that `recover_interrupted` (interrupted.py)
+turns into «esito incerto» (the operator decides) or, when nothing was posted, a retryable
+«errore».
 
 A request may carry a key (each form has one; `--request-key`): the same author's second
 request with the same key and content (a double click, a rerun) finds the row of the first
