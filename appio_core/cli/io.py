@@ -13,6 +13,7 @@ from appio_core.accounts.connection_check import check_connection
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.cli.exits import SEND_EXIT_HELP
 from appio_core.cli.notifications import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
 from appio_core.io.models import MessageStatus
@@ -72,7 +73,7 @@ def profile(ctx: Context, fiscal_code: str, service: str) -> None:
         )
 
 
-@io.command()
+@io.command(epilog=SEND_EXIT_HELP)
 @send_options
 @pass_context
 def send(
@@ -86,6 +87,7 @@ def send(
     notice_number: str,
     due_date: str,
     advanced: bool,
+    request_key: str | None,
     fmt: str,
 ) -> None:
     """Invia un messaggio di prova senza verificare il profilo (diagnostica).
@@ -102,9 +104,10 @@ def send(
         notice_number=notice_number,
         due_date=due_date,
         advanced=advanced,
+        request_key=request_key,
         check_profile=False,
     )
-    report_result(result, fmt)  # exits 1 unless IO accepted it
+    report_result(result, fmt)  # exits with the outcome's status unless IO accepted it
     if fmt == "text":
         click.echo(f"Per lo stato: appio notification show {result.id}")
 

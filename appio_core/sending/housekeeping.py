@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
+from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.retention import (
     BATCH,
     Retention,
@@ -27,7 +28,6 @@ from appio_core.notifications.retention import (
     purge,
     record_purge,
 )
-from appio_core.notifications.single import recover_interrupted
 from appio_core.sending import monitoring_store
 from appio_core.sending.heartbeat import KEPT_FOR
 from appio_core.storage.db import session_scope
