@@ -37,7 +37,8 @@ _IN_DETAIL = re.compile(r"codice fiscale: (.*?)(?=; |\.(?: |$))")
 OTHERS = ("id", "at", "operator", "action", "target", "outcome", "detail", "origin")
 # The one UPDATE allowed: a codice fiscale (or any text that is not a pseudonym) becomes one.
 PSEUDONYMIZED = (
-    "OLD.fiscal_code IS NOT NULL AND substr(OLD.fiscal_code, 1, 3) <> 'ps:'"
+    "OLD.fiscal_code IS NOT NULL AND NEW.fiscal_code IS NOT NULL"
+    " AND substr(OLD.fiscal_code, 1, 3) <> 'ps:'"
     " AND substr(NEW.fiscal_code, 1, 3) = 'ps:' AND length(NEW.fiscal_code) = 16"
 )
 PG_SAME_OTHERWISE = "(to_jsonb(NEW) - 'fiscal_code') = (to_jsonb(OLD) - 'fiscal_code')"
@@ -64,7 +65,8 @@ def upgrade() -> None:
         return
     op.execute(
         "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
-        f" WHEN NOT ({PSEUDONYMIZED} AND {SQLITE_SAME_OTHERWISE})"
+        # coalesce: a condition that comes out NULL must refuse too, not let through.
+        f" WHEN NOT coalesce(({PSEUDONYMIZED} AND {SQLITE_SAME_OTHERWISE}), 0)"
         f" BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END"
     )
     op.execute(
