@@ -56,10 +56,15 @@ def _run(ctx: Context, access: ServiceAccess, call: Callable[[IoClient], Awaitab
 @click.option("--service", required=True, help="Service name or IO service id.")
 @pass_context
 def profile(ctx: Context, fiscal_code: str, service: str) -> None:
-    """Verifica se il cittadino ha IO e accetta i messaggi del servizio."""
-    access = _access(ctx, service)
+    """Verifica se il cittadino ha IO e accetta i messaggi del servizio.
+
+    La verifica resta nel registro attività, con il codice fiscale."""
+    from appio_core.notifications.recipient_check import lookup_profile
+
+    access, found = lookup_profile(
+        ctx.sessions, ctx.actor, service, fiscal_code, ctx.keybox, ctx.settings.io_base_url
+    )
     fiscal_code = fiscal_code.strip().upper()
-    found = _run(ctx, access, lambda c: c.get_profile(access.keys, fiscal_code))
     languages = ", ".join(found.preferred_languages) or "non indicate"
     if found.sender_allowed:
         click.echo(
