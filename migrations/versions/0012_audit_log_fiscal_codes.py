@@ -13,7 +13,7 @@ compares the rest of the row whole (any column added later is covered); SQLite n
 each column (tests/audit/test_append_only.py tries every one of them).
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-15 10:00:00
 """
 
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
