@@ -19,6 +19,7 @@ from appio_core.accounts.audit_log import (
 )
 from appio_core.accounts.permissions import Actor
 from appio_core.audit import AuditOutcome
+from appio_core.content.fiscal_code import is_pseudonym
 from appio_core.errors import AppError
 from appio_core.italian import local_time, parse_day
 from appio_core.paging import Page
@@ -32,6 +33,7 @@ LABELS = {
     "operator": "Operatore",
     "action": "Azione",
     "target": "Oggetto",
+    "fiscal_code": "Codice fiscale",
     "outcome": "Esito",
     "detail": "Dettaglio",
     "origin": "Provenienza",
@@ -86,6 +88,7 @@ def frame(rows: list[AuditRow]) -> pd.DataFrame:
             "operator": [r.operator for r in rows],
             "action": [r.label for r in rows],
             "target": [r.target for r in rows],
+            "fiscal_code": [r.fiscal_code or "" for r in rows],
             "outcome": [r.outcome for r in rows],
             "detail": [r.detail for r in rows],
             "origin": [r.origin for r in rows],
@@ -107,6 +110,7 @@ def _open(actor: Actor) -> Callable[[int], None]:
         facts = {
             "Operatore": row.operator,
             "Oggetto": row.target,
+            "Codice fiscale": _citizen(row.fiscal_code),
             "Dettaglio": row.detail or "—",
             "Provenienza": row.origin or "—",
             "Codice azione": row.action,
@@ -119,6 +123,12 @@ def _open(actor: Actor) -> Callable[[int], None]:
     return show
 
 
+def _citizen(code: str | None) -> str:
+    if code is None:
+        return "—"
+    return f"{code} (pseudonimo)" if is_pseudonym(code) else code
+
+
 def audit_table(actor: Actor) -> ArchiveTable[AuditSortKey, AuditRow]:
     return ArchiveTable(
         key="audit_grid",
@@ -129,7 +139,7 @@ def audit_table(actor: Actor) -> ArchiveTable[AuditSortKey, AuditRow]:
         to_frame=frame,
         open=_open(actor),
         open_label="Apri la voce n. {id}",
-        widths={"target": 220, "detail": 320, "action": 200},
+        widths={"target": 220, "detail": 320, "action": 200, "fiscal_code": 170},
     )
 
 

@@ -20,6 +20,7 @@ from appio_core.notifications.archive import (
 )
 from appio_core.paging import Page
 from appio_ui.archive_table import ArchiveTable, show_table
+from appio_ui.reads import first_showing
 from appio_ui.runtime import transaction
 
 NOTIFICATION_PAGE = "pages/notifica.py"
@@ -131,11 +132,23 @@ def show_notifications(
     filters: NotificationFilters,
     table: ArchiveTable[SortKey, NotificationRow],
     footer: Callable[[], None] | None = None,
+    *,
+    shown_on: str,
 ) -> None:
+    """`shown_on`: the page's url_path. A search by codice fiscale is recorded once, when
+    these filters are new on it (not for another page of the grid nor another order)."""
+    new_search = first_showing(shown_on, filters)
+
     def fetch(key: SortKey, descending: bool, page: int, size: int) -> Page[NotificationRow]:
         with transaction() as session:
             return search(
-                session, actor, filters, sort=Sort(key, descending), page=page, page_size=size
+                session,
+                actor,
+                filters,
+                sort=Sort(key, descending),
+                page=page,
+                page_size=size,
+                record=new_search,
             )
 
     show_table(table, fetch, footer)

@@ -27,5 +27,9 @@ def recipients_section(actor: Actor, flow_id: int) -> None:
         fiscal_code=code,
     )
     show_notifications(
-        actor, filters, table, footer=lambda: flow_recipients_download(actor, flow_id)
+        actor,
+        filters,
+        table,
+        footer=lambda: flow_recipients_download(actor, flow_id),
+        shown_on="flusso",
     )

@@ -11,6 +11,7 @@ from appio_ui.auth import requested_id, require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.links import share_link
 from appio_ui.notification_view import show_detail
+from appio_ui.reads import first_showing
 from appio_ui.runtime import transaction
 
 actor = require_actor()
@@ -20,9 +21,10 @@ if notification_id is None:
     st.page_link("pages/notifiche.py", label="Vai alle Notifiche", icon=":material/inbox:")
     st.stop()
 
+opening = first_showing("notifica", notification_id)  # a rerun is not a new reading
 try:
     with transaction() as session:
-        detail = get_detail(session, actor, notification_id)
+        detail = get_detail(session, actor, notification_id, record=opening)
 except AppError as exc:
     st.error(exc.message)
     st.stop()

@@ -27,4 +27,10 @@ if chosen is not None:
     ARCHIVE.reset()
 filters: NotificationFilters = st.session_state.get(FILTERS_KEY, NotificationFilters())
 
-show_notifications(actor, filters, ARCHIVE, footer=lambda: notifications_download(actor, filters))
+show_notifications(
+    actor,
+    filters,
+    ARCHIVE,
+    footer=lambda: notifications_download(actor, filters),
+    shown_on="notifiche",
+)

@@ -15,8 +15,10 @@ if not actor.is_admin:
     st.error("Solo un amministratore può consultare il registro attività.")
     st.stop()
 st.caption(
-    "Accessi, modifiche a operatori e servizi, azioni sui flussi, invii singoli, esportazioni"
-    " e rimozioni dei dati personali. Le voci non si possono modificare né cancellare."
+    "Accessi, modifiche a operatori e servizi, azioni sui flussi, invii singoli, esportazioni,"
+    " consultazioni e rimozioni dei dati personali. Le voci non si possono modificare né"
+    " cancellare; il codice fiscale di una voce diventa uno pseudonimo dopo il periodo di"
+    " conservazione."
 )
 
 chosen = audit_filters()

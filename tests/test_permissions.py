@@ -354,6 +354,13 @@ CASES: tuple[Case, ...] = (
         ),
     ),
     Case(
+        recipient_check.lookup_profile,
+        Rule.CHANGE,
+        lambda w, s, a: recipient_check.lookup_profile(
+            w.sessions, a, TARI.name, w.message().fiscal_code, w.keybox, SIMULATOR
+        ),
+    ),
+    Case(
         recipient_check.profile_access,
         Rule.CHANGE,
         lambda w, s, a: recipient_check.profile_access(s, a, w.service_id, w.keybox),

@@ -101,6 +101,7 @@ class AuditRow:
     outcome: str
     detail: str
     origin: str
+    fiscal_code: str | None  # the citizen it is about: a code, or his pseudonym once purged
 
     @property
     def label(self) -> str:
@@ -116,6 +117,7 @@ _COLUMNS = (
     AuditEntry.outcome,
     AuditEntry.detail,
     AuditEntry.origin,
+    AuditEntry.fiscal_code,
 )
 _SORT_COLUMNS: dict[AuditSortKey, Any] = {
     AuditSortKey.AT: AuditEntry.id,  # the order of writing: the time order, without ties

@@ -4,7 +4,10 @@ Append-only rows (the database refuses UPDATE and DELETE on them), written by th
 functions themselves through `record` and `recording`, never by the pages: a login (ok or
 failed) and a logout, every change to operators, services, keys and enablements, every
 flow action, every single send, every export (with its filter and row count), every purge
-of personal data. An entry never holds a key, a password or a message's text.
+of personal data, every read of a citizen's data (a notification's detail, a search by
+codice fiscale, a profile check on IO). An entry never holds a key, a password or a
+message's text; the codice fiscale an entry is about is in a column of its own, which the
+purge turns into the citizen's pseudonym after the retention period (personal.py).
 
 Low in the layers, so that accounts, flows, notifications and exports can record into it.
 May import: errors, config, italian, domain, paging, storage.

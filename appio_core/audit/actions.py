@@ -47,6 +47,10 @@ class AuditAction(StrEnum):
     EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
     EXPORT_AUDIT = "export.audit"
     DATA_PURGE = "data.purge"
+    # Reads of a citizen's data: one entry per reading, never per row shown.
+    READ_NOTIFICATION = "read.notification"
+    READ_SEARCH = "read.search"
+    READ_PROFILE = "read.profile"
 
     @property
     def family(self) -> str:
@@ -98,6 +102,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",
     AuditAction.EXPORT_AUDIT: "Esportazione del registro attività",
     AuditAction.DATA_PURGE: "Rimozione dei dati personali scaduti",
+    AuditAction.READ_NOTIFICATION: "Dettaglio di una notifica aperto",
+    AuditAction.READ_SEARCH: "Ricerca per codice fiscale",
+    AuditAction.READ_PROFILE: "Verifica destinatario su IO",
 }
 
 # The families, for «all the actions on ...» filters.
@@ -111,6 +118,7 @@ FAMILY_LABELS: dict[str, str] = {
     "notification": "Notifiche singole",
     "export": "Esportazioni",
     "data": "Dati personali",
+    "read": "Consultazioni di dati personali",
 }
 
 

@@ -3,7 +3,9 @@
 Registered on the schema's `Base` like every model (appio_core.storage.models), but kept
 here, with the code that writes and reads it. Nothing references it and it references
 nothing: an entry names its operator and target in words, so that it outlives them.
-Append-only: migration 0005 installs the triggers that refuse UPDATE and DELETE.
+Append-only: the database's triggers refuse every DELETE and every UPDATE but one, the
+purge's: a codice fiscale in `fiscal_code` replaced by its pseudonym once the retention
+period is over (migration 0012; appio_core.audit.personal).
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appio_core.storage.models import Base, UTCDateTime
 
 TARGET_LENGTH = 300
 ORIGIN_LENGTH = 200
+FISCAL_CODE_LENGTH = 16  # a codice fiscale, or its pseudonym (as long)
 
 
 class AuditEntry(Base):
@@ -26,6 +29,13 @@ class AuditEntry(Base):
         Index("ix_audit_log_at", "at"),
         Index("ix_audit_log_operator", "operator", "id"),
         Index("ix_audit_log_action", "action", "id"),
+        # The purge's: the entries naming a citizen, by age.
+        Index(
+            "ix_audit_log_fiscal_code_at",
+            "at",
+            sqlite_where=text("fiscal_code IS NOT NULL"),
+            postgresql_where=text("fiscal_code IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -39,6 +49,10 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     # Where from, when known: the browser's address, or the machine's user and host.
     origin: Mapped[str] = mapped_column(String(ORIGIN_LENGTH))
+    # The citizen the entry is about (a search, an export filtered by him, a read of his
+    # data), apart from the free text so that the purge finds it: the codice fiscale, then
+    # its pseudonym (ps:...) after the retention period. NULL for most entries.
+    fiscal_code: Mapped[str | None] = mapped_column(String(FISCAL_CODE_LENGTH), nullable=True)
 
 
 AUDIT_LOG = cast(Table, AuditEntry.__table__)

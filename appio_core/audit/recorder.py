@@ -21,7 +21,13 @@ from sqlalchemy import Connection, Engine, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 
 from appio_core.audit.actions import AuditAction, AuditOutcome
-from appio_core.audit.models import AUDIT_LOG, ORIGIN_LENGTH, TARGET_LENGTH, AuditEntry
+from appio_core.audit.models import (
+    AUDIT_LOG,
+    FISCAL_CODE_LENGTH,
+    ORIGIN_LENGTH,
+    TARGET_LENGTH,
+    AuditEntry,
+)
 from appio_core.errors import AppError
 from appio_core.storage.models import utcnow
 
@@ -57,6 +63,7 @@ class Entry:
     detail: str = ""
     outcome: AuditOutcome = AuditOutcome.OK
     skip: bool = False  # nothing happened worth an entry (a save that changed nothing)
+    fiscal_code: str | None = None  # the citizen it is about (never in the detail)
 
 
 def _values(
@@ -66,6 +73,7 @@ def _values(
     outcome: AuditOutcome,
     detail: str,
     at: datetime | None,
+    fiscal_code: str | None = None,
 ) -> dict[str, Any]:
     return {
         "at": at or utcnow(),
@@ -75,6 +83,8 @@ def _values(
         "outcome": outcome.value,
         "detail": detail,
         "origin": _clip(who.origin or "", ORIGIN_LENGTH),
+        # Cut, not clipped with «…»: a code typed too long is still that text.
+        "fiscal_code": fiscal_code[:FISCAL_CODE_LENGTH] if fiscal_code else None,
     }
 
 
@@ -91,9 +101,10 @@ def record(
     outcome: AuditOutcome = AuditOutcome.OK,
     detail: str = "",
     at: datetime | None = None,
+    fiscal_code: str | None = None,
 ) -> None:
     """An entry in the caller's transaction: it is kept only if the action is."""
-    session.add(AuditEntry(**_values(who, action, target, outcome, detail, at)))
+    session.add(AuditEntry(**_values(who, action, target, outcome, detail, at, fiscal_code)))
 
 
 def record_refusal(
@@ -105,10 +116,11 @@ def record_refusal(
     detail: str = "",
     outcome: AuditOutcome = AuditOutcome.REFUSED,
     at: datetime | None = None,
+    fiscal_code: str | None = None,
 ) -> None:
     """An entry that outlives the caller's transaction, whatever its end: written once it
     is over (at once when the session has none under way)."""
-    values = _values(who, action, target, outcome, detail, at)
+    values = _values(who, action, target, outcome, detail, at, fiscal_code)
     bind = session.get_bind()
     engine = bind.engine if isinstance(bind, Connection) else bind
     if not session.in_transaction():
@@ -143,18 +155,29 @@ def _joined(*parts: str) -> str:
 
 @contextmanager
 def recording(
-    session: Session, who: Who, action: AuditAction, target: str, detail: str = ""
+    session: Session,
+    who: Who,
+    action: AuditAction,
+    target: str,
+    detail: str = "",
+    *,
+    fiscal_code: str | None = None,
 ) -> Iterator[Entry]:
     """Records the action run in the block: as done when the block ends normally (in the
     caller's transaction), as refused when it raises an AppError (the refusal's message in
     the detail), as failed on any other error (only the error's kind: its text may quote
     data). The block may refine the entry's target, detail and outcome as it goes."""
-    entry = Entry(target, detail)
+    entry = Entry(target, detail, fiscal_code=fiscal_code)
     try:
         yield entry
     except AppError as error:
         record_refusal(
-            session, who, action, entry.target, detail=_joined(entry.detail, error.message)
+            session,
+            who,
+            action,
+            entry.target,
+            detail=_joined(entry.detail, error.message),
+            fiscal_code=entry.fiscal_code,
         )
         raise
     except Exception as error:
@@ -165,7 +188,16 @@ def recording(
             entry.target,
             detail=_joined(entry.detail, f"Errore interno ({type(error).__name__})."),
             outcome=AuditOutcome.FAILED,
+            fiscal_code=entry.fiscal_code,
         )
         raise
     if not entry.skip:
-        record(session, who, action, entry.target, outcome=entry.outcome, detail=entry.detail)
+        record(
+            session,
+            who,
+            action,
+            entry.target,
+            outcome=entry.outcome,
+            detail=entry.detail,
+            fiscal_code=entry.fiscal_code,
+        )

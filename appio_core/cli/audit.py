@@ -40,6 +40,7 @@ def _json(row: AuditRow) -> dict[str, Any]:
         "outcome": row.outcome,
         "detail": row.detail,
         "origin": row.origin,
+        "fiscal_code": row.fiscal_code,
     }
 
 
@@ -115,8 +116,10 @@ def list_(
         return
     for r in rows:
         detail = f"\t{r.detail}" if r.detail else ""
+        # The citizen an entry is about, with what it is about.
+        target = f"{r.target} – {r.fiscal_code}" if r.fiscal_code else r.target
         click.echo(
-            f"{local_time(r.at)}\t{r.operator}\t{r.action}\t{r.target}\t{r.outcome}\t"
+            f"{local_time(r.at)}\t{r.operator}\t{r.action}\t{target}\t{r.outcome}\t"
             f"{r.origin or '-'}{detail}"
         )
     if total > len(rows):
@@ -136,7 +139,9 @@ def actions() -> None:
 def purge(ctx: Context, dry_run: bool) -> None:
     """Rimuove ora i dati personali scaduti (APPIO_RETENTION_DAYS), come fa il worker ogni
     giorno: testo, oggetto, colonne del file e numero avviso dei messaggi conclusi da più
-    giorni di così; il codice fiscale diventa uno pseudonimo. Esiti e conteggi restano."""
+    giorni di così; il codice fiscale diventa uno pseudonimo, anche nel registro attività.
+    I flussi fermi (Inattivo, Attivo, Sospeso) da più giorni di così sono annullati.
+    Esiti e conteggi restano. Solo per un amministratore, anche con --dry-run."""
     from appio_core.notifications.retention import Retention, purge_preview, run_purge
     from appio_core.storage.models import utcnow
 
@@ -150,9 +155,10 @@ def purge(ctx: Context, dry_run: bool) -> None:
         with ctx.transaction() as session:
             due = purge_preview(session, actor, retention, now)
         click.echo(
-            f"{counted(due, 'notifica', 'notifiche')} da ripulire: concluse senza novità dal"
-            f" {local_time(retention.cutoff(now))} (conservazione {retention.days} giorni)."
-            " Nulla è stato rimosso (--dry-run)."
+            f"{counted(due.notifications, 'notifica', 'notifiche')} da ripulire: concluse senza"
+            f" novità dal {local_time(retention.cutoff(now))} (conservazione"
+            f" {retention.days} giorni). {_also(due.flows, due.entries, future=True)}"
+            "Nulla è stato rimosso (--dry-run)."
         )
         return
     run = run_purge(ctx.sessions, actor, retention)
@@ -160,4 +166,20 @@ def purge(ctx: Context, dry_run: bool) -> None:
         f"{counted(run.purged, 'notifica ripulita', 'notifiche ripulite')}:"
         " concluse senza novità dal"
         f" {local_time(run.cutoff)} (conservazione {retention.days} giorni)."
+        f" {_also(run.flows, run.entries, future=False)}".rstrip()
     )
+
+
+def _also(flows: int, entries: int, *, future: bool) -> str:
+    """The purge's other two steps, when they have something to do."""
+    parts = []
+    if flows:
+        verb = ("sarà annullato", "saranno annullati") if future else ("annullato", "annullati")
+        parts.append(f"{counted(flows, 'flusso fermo', 'flussi fermi')} {verb[flows != 1]}")
+    if entries:
+        verb = ("avrà", "avranno") if future else ("ha ora", "hanno ora")
+        parts.append(
+            f"{counted(entries, 'voce', 'voci')} del registro attività {verb[entries != 1]}"
+            " lo pseudonimo al posto del codice fiscale"
+        )
+    return "; ".join(parts) + ". " if parts else ""

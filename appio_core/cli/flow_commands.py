@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import json
 import signal
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from appio_core import italian
 from appio_core.accounts.services import find_service
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
+from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
@@ -204,9 +206,15 @@ def action_command(action: FlowAction) -> click.Command:
         if wait:
             state = _wait(ctx, flow_id)
             click.echo(f"Flusso {flow_id}: {state}.")
-            _print_status(ctx, flow_id, "text")
+            view = _print_status(ctx, flow_id, "text")
+            status = flow_exit(view.state, view.counts)
+            if status != SendExit.ACCEPTED:
+                sys.exit(status)
 
-    return click.Command(action.command, params=params, callback=run, help=action.help)
+    epilog = FLOW_EXIT_HELP if action.name == "send" else None
+    return click.Command(
+        action.command, params=params, callback=run, help=action.help, epilog=epilog
+    )
 
 
 def _wait(ctx: Context, flow_id: int) -> FlowState:
@@ -233,7 +241,7 @@ def status(ctx: Context, flow_id: int, fmt: str) -> None:
     _print_status(ctx, flow_id, fmt)
 
 
-def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
+def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
     with ctx.transaction() as session:
         view = queries.get_flow(session, ctx.actor, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
@@ -248,10 +256,11 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
             "counts": counts,
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
+        return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
+    return view
 
 
 @click.command("list")

@@ -13,10 +13,10 @@ from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.cli.exits import SEND_EXIT_HELP
 from appio_core.cli.notifications import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
 from appio_core.io.models import MessageStatus
-from appio_core.notifications.recipient_check import profile_access
 
 T = TypeVar("T")
 
@@ -38,7 +38,7 @@ def _access(ctx: Context, service: str) -> ServiceAccess:
     """Read rights on the service, for `appio io status`: it reads IO's status of a message
     already sent and writes nothing (unlike «Aggiorna stato», which stores it), so anyone
     who may read the service's messages in the archive may ask it, on a deactivated
-    service too. The profile check has the rule of a send (profile_access)."""
+    service too. The profile check has the rule of a send (recipient_check.profile_access)."""
     with ctx.transaction() as session:
         found = find_service(session, ctx.actor, service)
         return service_access(session, ctx.actor, found.id, ctx.keybox)
@@ -61,12 +61,15 @@ def _run(ctx: Context, access: ServiceAccess, call: Callable[[IoClient], Awaitab
 @pass_context
 def profile(ctx: Context, fiscal_code: str, service: str) -> None:
     """Verifica se il cittadino ha IO e accetta i messaggi del servizio (come «Verifica
-    destinatario»: serve il permesso di inviare, su un servizio attivo)."""
-    with ctx.transaction() as session:
-        service_id = find_service(session, ctx.actor, service).id
-        access = profile_access(session, ctx.actor, service_id, ctx.keybox)
+    destinatario»: serve il permesso di inviare, su un servizio attivo).
+
+    La verifica resta nel registro attività, con il codice fiscale."""
+    from appio_core.notifications.recipient_check import lookup_profile
+
+    access, found = lookup_profile(
+        ctx.sessions, ctx.actor, service, fiscal_code, ctx.keybox, ctx.settings.io_base_url
+    )
     fiscal_code = fiscal_code.strip().upper()
-    found = _run(ctx, access, lambda c: c.get_profile(access.keys, fiscal_code))
     languages = ", ".join(found.preferred_languages) or "non indicate"
     if found.sender_allowed:
         click.echo(
@@ -80,7 +83,7 @@ def profile(ctx: Context, fiscal_code: str, service: str) -> None:
         )
 
 
-@io.command()
+@io.command(epilog=SEND_EXIT_HELP)
 @send_options
 @pass_context
 def send(
@@ -94,6 +97,7 @@ def send(
     notice_number: str,
     due_date: str,
     advanced: bool,
+    request_key: str | None,
     fmt: str,
 ) -> None:
     """Invia un messaggio di prova senza verificare il profilo (diagnostica).
@@ -110,9 +114,10 @@ def send(
         notice_number=notice_number,
         due_date=due_date,
         advanced=advanced,
+        request_key=request_key,
         check_profile=False,
     )
-    report_result(result, fmt)  # exits 1 unless IO accepted it
+    report_result(result, fmt)  # exits with the outcome's status unless IO accepted it
     if fmt == "text":
         click.echo(f"Per lo stato: appio notification show {result.id}")
 

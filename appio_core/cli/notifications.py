@@ -1,6 +1,7 @@
 """`appio notification ...`: single messages and the archive of every message sent.
 
-Exit status: 0 done, 1 refused or a negative outcome, 2 bad input (nothing sent).
+Exit status: 0 done, 1 refused, 2 bad input (nothing sent); `send` tells a script what
+happened to the message (cli/exits.py).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from typing import Any
 import click
 
 from appio_core.cli.common import (
-    EXIT_BAD_INPUT,
     Context,
     ItalianDate,
     atomic_output,
     pass_context,
     read_text_file,
 )
+from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
 from appio_core.domain import FeatureLevel, Outcome
+from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
@@ -69,6 +71,13 @@ def send_options(command: Any) -> Any:
             click.option(
                 "--advanced", is_flag=True, help="Messaggio avanzato (lettura, pagamento)."
             ),
+            click.option(
+                "--request-key",
+                metavar="CHIAVE",
+                help="Chiave della richiesta, fino a 64 caratteri (ad esempio un UUID): lo"
+                " stesso comando ripetuto con la stessa chiave non invia di nuovo; la stessa"
+                " chiave con un altro messaggio è rifiutata.",
+            ),
             click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
         ]
     ):
@@ -93,6 +102,7 @@ def send_single(
     notice_number: str,
     due_date: str,
     advanced: bool,
+    request_key: str | None,
     check_profile: bool,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
@@ -110,17 +120,21 @@ def send_single(
         due_date=due_date,
         feature_level=FeatureLevel.ADVANCED if advanced else FeatureLevel.STANDARD,
         check_profile=check_profile,
+        request_key=request_key,
     )
     try:
         return send_new(ctx.sessions, ctx.actor, data, ctx.keybox, ctx.settings.io_base_url)
     except FieldErrors as exc:
         for field, message in exc.fields.items():
             click.echo(f"Errore: {FIELD_LABELS.get(field, field)}: {message}", err=True)
-        click.echo("Nessun messaggio inviato.", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    except InvalidInput as exc:  # the request key
+        click.echo(f"Errore: {exc.message}", err=True)
+    click.echo("Nessun messaggio inviato.", err=True)
+    sys.exit(SendExit.BAD_INPUT)
 
 
 def report_result(result: SingleResult, fmt: str) -> None:
+    """Prints the outcome; exits with its status unless IO accepted the message."""
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -141,11 +155,14 @@ def report_result(result: SingleResult, fmt: str) -> None:
         )
     else:
         click.echo(f"Notifica n. {result.id}: {result.outcome.value}. {result.detail or ''}")
-    if result.outcome not in POSITIVE:
-        sys.exit(1)
+    if result.repeated and fmt == "text":
+        click.echo("Richiesta già ricevuta con questa chiave: nessun nuovo invio.")
+    status = single_exit(result)
+    if status != SendExit.ACCEPTED:
+        sys.exit(status)
 
 
-@notification.command("send")
+@notification.command("send", epilog=SEND_EXIT_HELP)
 @send_options
 @pass_context
 def send(
@@ -159,6 +176,7 @@ def send(
     notice_number: str,
     due_date: str,
     advanced: bool,
+    request_key: str | None,
     fmt: str,
 ) -> None:
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
@@ -175,6 +193,7 @@ def send(
         notice_number=notice_number,
         due_date=due_date,
         advanced=advanced,
+        request_key=request_key,
         check_profile=True,
     )
     report_result(result, fmt)

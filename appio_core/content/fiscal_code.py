@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from appio_core.domain import PSEUDONYM_PREFIX
 from appio_core.errors import InvalidInput
 
 # IO's own pattern (NewMessage.fiscal_code): letters in digit places are omocodia substitutes.
@@ -86,11 +87,6 @@ _INNER_SPACE = re.compile(r"\s+")
 
 def normalize(value: str) -> str:
     return _INNER_SPACE.sub("", value.strip().upper())
-
-
-# After the retention period a row keeps a pseudonym in place of the code
-# (appio_core.notifications.retention): `ps:` and 13 small letters and digits.
-PSEUDONYM_PREFIX = "ps:"
 
 
 def is_pseudonym(value: str) -> bool:

@@ -32,6 +32,7 @@ from appio_core.notifications.archive import (
     SortKey,
     due_moment,
     iter_columns,
+    searched_code,
 )
 from appio_core.notifications.retention import purge_note
 from appio_core.storage.models import Notification
@@ -162,9 +163,13 @@ def write_notifications(
 ) -> int:
     """The archive of notifications matching `filters`, every page of it; returns the rows."""
     with recording(
-        session, actor, AuditAction.EXPORT_NOTIFICATIONS, "archivio delle notifiche"
+        session,
+        actor,
+        AuditAction.EXPORT_NOTIFICATIONS,
+        "archivio delle notifiche",
+        f"Filtri: {filters.describe(code_apart=True)}.",
+        fiscal_code=searched_code(filters),  # in a column of its own: the purge's
     ) as entry:
-        entry.detail = f"Filtri: {filters.describe()}."
         columns = [column for column, _ in NOTIFICATION_FIELDS]
         with XlsxWriter(target, "Notifiche", columns) as writer:
             batches = iter_columns(session, actor, filters, sort, size=BATCH)
@@ -269,6 +274,7 @@ AUDIT_FIELDS: list[Field] = [
     (Column("Esito", width=12), _same("outcome")),
     (Column("Dettaglio", width=80), _same("detail")),
     (Column("Provenienza", width=30), _same("origin")),
+    (Column("Codice fiscale", width=18), _same("fiscal_code")),
 ]
 
 

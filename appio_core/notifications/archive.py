@@ -2,7 +2,9 @@
 an export. One query over `notifications` serves flows' recipients and single messages.
 
 Operators who are not administrators see only the services enabled for them; the filter
-is applied here, in the query, never by the page.
+is applied here, in the query, never by the page. A search by codice fiscale is a read of
+a citizen's data: `count` (and `search`, through it) records it in the audit log, one
+entry per search with the number of rows found, or refused.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, enabled_service_ids
+from appio_core.audit import AuditAction, recording
 from appio_core.content import fiscal_code as cf
 from appio_core.domain import FeatureLevel, Outcome
-from appio_core.italian import ROME
+from appio_core.italian import ROME, counted
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
 
@@ -62,12 +65,15 @@ class NotificationFilters:
     sent_to: date | None = None  # inclusive
     author: str = ""
 
-    def describe(self) -> str:
-        """The filter in words, for exports and the audit log (never a message text)."""
+    def describe(self, *, code_apart: bool = False) -> str:
+        """The filter in words, for exports and the audit log (never a message text).
+        `code_apart`: the codice fiscale is not written, the audit entry keeps it in its own
+        column (searched_code), where the purge finds it."""
+        code = "vedi «Codice fiscale»" if code_apart and self.fiscal_code.strip() else None
         parts = []
         for label, value in (
             ("servizio", self.service_id),
-            ("codice fiscale", self.fiscal_code),
+            ("codice fiscale", code or self.fiscal_code),
             ("flusso", self.flow),
             ("solo singole", "sì" if self.only_single else ""),
             ("esito", self.outcome.value if self.outcome else ""),
@@ -167,6 +173,11 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ROME)
 
 
+def searched_code(filters: NotificationFilters) -> str | None:
+    """The codice fiscale (or pseudonym) the filters search, as the audit log keeps it."""
+    return cf.stored_form(filters.fiscal_code) if filters.fiscal_code.strip() else None
+
+
 def _conditions(session: Session, actor: Actor, filters: NotificationFilters) -> list[Any]:
     where: list[ColumnElement[bool]] = []
     allowed = enabled_service_ids(session, actor)
@@ -228,7 +239,31 @@ def _ordered(stmt: Select, sort: Sort) -> Select:
     return stmt.order_by(order, tie)
 
 
-def count(session: Session, actor: Actor, filters: NotificationFilters) -> int:
+def count(
+    session: Session, actor: Actor, filters: NotificationFilters, *, record: bool = True
+) -> int:
+    """The rows matching the filters. A search by codice fiscale is in the audit log
+    unless `record` is False: a page shown again (another page of the grid, another
+    order, a rerun) is not a new search."""
+    code = searched_code(filters)
+    if code is None or not record:
+        return _count(session, actor, filters)
+    flow = filters.flow.strip()
+    target = f"destinatari del flusso n. {flow}" if flow.isdigit() else "archivio delle notifiche"
+    with recording(
+        session,
+        actor,
+        AuditAction.READ_SEARCH,
+        target,
+        f"Filtri: {filters.describe(code_apart=True)}.",
+        fiscal_code=code,
+    ) as entry:
+        total = _count(session, actor, filters)
+        entry.detail += f" {counted(total, 'riga trovata', 'righe trovate')}."
+        return total
+
+
+def _count(session: Session, actor: Actor, filters: NotificationFilters) -> int:
     stmt = select(func.count()).select_from(Notification)
     if filters.flow.strip() and not filters.flow.strip().isdigit() and not filters.only_single:
         stmt = stmt.join(Flow, Flow.id == Notification.flow_id)
@@ -244,9 +279,11 @@ def search(
     sort: Sort = NEWEST_FIRST,
     page: int = 1,
     page_size: int = 50,
+    record: bool = True,
 ) -> Page[NotificationRow]:
-    """One page of the archive, with the total count of rows matching the filters."""
-    total = count(session, actor, filters)
+    """One page of the archive, with the total count of rows matching the filters (a
+    search by codice fiscale recorded as `count` says)."""
+    total = count(session, actor, filters, record=record)
     number, size, offset = bounds(total, page, page_size)
     stmt = _ordered(_query(session, actor, filters), sort).limit(size).offset(offset)
     rows = [NotificationRow(**row._mapping) for row in session.execute(stmt)]

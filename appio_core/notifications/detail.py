@@ -1,5 +1,5 @@
 """One notification in full: what was sent, to whom, its outcome explained, IO's status and
-its history, and «Aggiorna stato» (read IO's status now)."""
+its history, and «Aggiorna stato» (read IO's status now). Opening one is in the audit log."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.io_access import make_io_client, service_access
 from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.accounts.security import KeyBox
+from appio_core.audit import AuditAction, recording
 from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import changeable_service
@@ -120,8 +121,28 @@ def _row(session: Session, actor: Actor, notification_id: int) -> Notification:
     return row
 
 
-def get_detail(session: Session, actor: Actor, notification_id: int) -> NotificationDetail:
-    row = _row(session, actor, notification_id)
+def get_detail(
+    session: Session, actor: Actor, notification_id: int, *, record: bool = True
+) -> NotificationDetail:
+    """One notification in full. Opening it reads a citizen's data: in the audit log, done
+    (with his codice fiscale) or refused, unless `record` is False: the page drawn again
+    by a rerun, or the detail given back after «Aggiorna stato», is not a new opening."""
+    if not record:
+        return _detail(session, _row(session, actor, notification_id))
+    target = f"notifica n. {notification_id}"
+    with recording(session, actor, AuditAction.READ_NOTIFICATION, target) as entry:
+        row = _row(session, actor, notification_id)
+        entry.fiscal_code = row.fiscal_code
+        detail = _detail(session, row)
+        entry.detail = (
+            f"Flusso n. {row.flow_id}, riga {row.row_number}; servizio «{detail.service_name}»."
+            if row.flow_id is not None
+            else f"Notifica singola; servizio «{detail.service_name}»."
+        )
+        return detail
+
+
+def _detail(session: Session, row: Notification) -> NotificationDetail:
     flow_name = None
     if row.flow_id is not None:
         flow_name = session.scalar(select(Flow.name).where(Flow.id == row.flow_id))
@@ -243,4 +264,4 @@ def refresh_status(
             assert flow is not None
             refresh_state(session, flow)
     with session_scope(sessions) as session:
-        return get_detail(session, actor, notification_id)
+        return get_detail(session, actor, notification_id, record=False)  # the page is open

@@ -14,7 +14,18 @@ pseudonyms to the rows purged after it.
 A row is purged once it is over and nothing has happened to it for the retention period:
 its outcome is final (or its flow was cancelled), its status is no longer read, and it
 was created, sent and last updated before the cutoff. A purged row can no longer be
-sent again («esito incerto» can still be marked as sent) nor have its status read.
+sent again («esito incerto» can still be marked as sent) nor have its status read. A
+row «in invio» is purged only when its flow was cancelled and its last update is past
+the cutoff too: claiming a row and starting its send both stamp `updated_at`, so a send
+that may be in flight is never touched.
+
+A purge runs three steps, each in transactions of its own:
+1. the flows left unfinished and unchanged past the retention are cancelled, each with
+   its audit entry (appio_core.flows.stale), so that their rows are over too;
+2. the rows due are purged, batch after batch;
+3. the audit log's entries older than the retention that name a citizen get his
+   pseudonym instead of his codice fiscale (appio_core.audit.personal), the same as his
+   purged rows.
 
 The worker purges once a day (appio_core.sending.housekeeping), `appio purge` at will;
 each run is in the audit log with what it removed.
@@ -36,8 +47,10 @@ from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import secret_keys
 from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
+from appio_core.audit.personal import count_entries_due, pseudonymize_batch
 from appio_core.content.fiscal_code import PSEUDONYM_PREFIX, is_pseudonym
 from appio_core.domain import FINAL_OUTCOMES, FlowState
+from appio_core.flows.stale import cancel_stale_flows, count_stale, is_stale
 from appio_core.italian import counted, local_date, local_time
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
@@ -84,9 +97,11 @@ class Retention:
         return now - timedelta(days=self.days)
 
 
-def _due(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:
+def _due(cutoff: datetime, *, stale_too: bool = False) -> tuple[ColumnElement[bool], ...]:
+    """`stale_too`: as if the stale flows were cancelled already (the purge does it first)."""
     n = Notification
-    cancelled = select(Flow.id).where(Flow.state == FlowState.CANCELLED)
+    over = Flow.state == FlowState.CANCELLED
+    cancelled = select(Flow.id).where((over | is_stale(cutoff)) if stale_too else over)
     return (
         n.purged_at.is_(None),
         n.created_at < cutoff,
@@ -101,8 +116,28 @@ def count_due(session: Session, retention: Retention, now: datetime) -> int:
     """The notifications a purge now would change (`appio purge --dry-run`)."""
     if not retention.enabled:
         return 0
-    stmt = select(func.count()).select_from(Notification).where(*_due(retention.cutoff(now)))
-    return session.scalar(stmt) or 0
+    due = _due(retention.cutoff(now), stale_too=True)
+    return session.scalar(select(func.count()).select_from(Notification).where(*due)) or 0
+
+
+@dataclass(frozen=True)
+class PurgePreview:
+    """What a purge now would do (`appio purge --dry-run`)."""
+
+    notifications: int
+    flows: int  # stale flows it would cancel
+    entries: int  # audit entries whose codice fiscale would become a pseudonym
+
+
+def preview(session: Session, retention: Retention, now: datetime) -> PurgePreview:
+    if not retention.enabled:
+        return PurgePreview(0, 0, 0)
+    cutoff = retention.cutoff(now)
+    return PurgePreview(
+        count_due(session, retention, now),
+        count_stale(session, cutoff),
+        count_entries_due(session, cutoff),
+    )
 
 
 def purge_batch(session: Session, retention: Retention, now: datetime, size: int = BATCH) -> int:
@@ -160,54 +195,84 @@ class PurgeRun:
     purged: int
     cutoff: datetime
     finished: bool  # nothing left to purge (False: stopped after `max_batches`)
+    flows: int = 0  # stale flows cancelled
+    entries: int = 0  # audit entries whose codice fiscale became a pseudonym
+
+    def then(self, later: PurgeRun) -> PurgeRun:
+        """This round and the next one of the same purge, counted together."""
+        return PurgeRun(
+            self.purged + later.purged,
+            later.cutoff,
+            later.finished,
+            self.flows + later.flows,
+            self.entries + later.entries,
+        )
 
 
 def purge(
     sessions: sessionmaker[Session],
+    who: Who,
     retention: Retention,
     now: datetime,
     *,
     max_batches: int | None = None,
     size: int = BATCH,
 ) -> PurgeRun:
-    """Purges batch after batch, each in a transaction of its own (short locks, whatever
-    the number of rows), until nothing is due or `max_batches` ran."""
-    purged, batches = 0, 0
-    while max_batches is None or batches < max_batches:
-        with session_scope(sessions) as session:
-            done = purge_batch(session, retention, now, size)
-        purged += done
-        batches += 1
-        if done < size:
-            return PurgeRun(purged, retention.cutoff(now), finished=True)
-    return PurgeRun(purged, retention.cutoff(now), finished=False)
+    """Cancels the stale flows (their audit entries by `who`), then purges rows and gives
+    the audit log's old entries their pseudonyms, batch after batch, each in a
+    transaction of its own (short locks, whatever the number of rows), until nothing is
+    due or `max_batches` full batches ran."""
+    cutoff = retention.cutoff(now)
+    with session_scope(sessions) as session:
+        flows = cancel_stale_flows(session, who, cutoff, now, retention.days)
+    key = retention.secret_key
+    steps: tuple[Callable[[Session], int], ...] = (
+        lambda session: purge_batch(session, retention, now, size),
+        lambda session: pseudonymize_batch(session, cutoff, lambda c: pseudonym(key, c), size),
+    )
+    done, batches = [0, 0], 0
+    for index, step in enumerate(steps):
+        while True:
+            if max_batches is not None and batches >= max_batches:
+                return PurgeRun(done[0], cutoff, False, flows, done[1])
+            with session_scope(sessions) as session:
+                changed = step(session)
+            done[index] += changed
+            if changed < size:
+                break
+            batches += 1
+    return PurgeRun(done[0], cutoff, True, flows, done[1])
 
 
 def record_purge(
-    session: Session,
-    who: Who,
-    retention: Retention,
-    purged: int,
-    cutoff: datetime,
-    at: datetime | None = None,
+    session: Session, who: Who, retention: Retention, run: PurgeRun, at: datetime | None = None
 ) -> None:
     record(
         session,
         who,
         AuditAction.DATA_PURGE,
         "notifiche",
-        detail=purge_detail(retention, purged, cutoff),
+        detail=purge_detail(retention, run),
         at=at,
     )
 
 
-def purge_detail(retention: Retention, purged: int, cutoff: datetime) -> str:
-    return (
-        f"{counted(purged, 'notifica ripulita', 'notifiche ripulite')} (testo, oggetto,"
+def purge_detail(retention: Retention, run: PurgeRun) -> str:
+    detail = (
+        f"{counted(run.purged, 'notifica ripulita', 'notifiche ripulite')} (testo, oggetto,"
         " colonne del file e numero"
         f" avviso rimossi, codice fiscale sostituito da uno pseudonimo): le concluse senza"
-        f" novità dal {local_time(cutoff)}; conservazione {retention.days} giorni."
+        f" novità dal {local_time(run.cutoff)}; conservazione {retention.days} giorni."
     )
+    if run.flows:
+        flows = counted(run.flows, "flusso non concluso annullato", "flussi non conclusi annullati")
+        detail += f" {flows}: senza modifiche dal {local_time(run.cutoff)}."
+    if run.entries:
+        detail += (
+            f" {counted(run.entries, 'voce', 'voci')} del registro attività con lo pseudonimo"
+            " al posto del codice fiscale."
+        )
+    return detail
 
 
 def last_purge(session: Session) -> datetime | None:
@@ -220,11 +285,13 @@ def last_purge(session: Session) -> datetime | None:
     )
 
 
-def purge_preview(session: Session, actor: Actor, retention: Retention, now: datetime) -> int:
-    """`appio purge --dry-run`: how many notifications a purge now would clean. An
-    administrator's question, like the purge itself."""
+def purge_preview(
+    session: Session, actor: Actor, retention: Retention, now: datetime
+) -> PurgePreview:
+    """`appio purge --dry-run`: what a purge now would do. An administrator's question,
+    like the purge itself."""
     require_admin(session, actor, "contare i dati personali da rimuovere")
-    return count_due(session, retention, now)
+    return preview(session, retention, now)
 
 
 def run_purge(
@@ -241,7 +308,7 @@ def run_purge(
     ):
         entry.skip = True  # recorded below, with the count
         require_admin(session, actor, "rimuovere i dati personali")
-    run = purge(sessions, retention, now)
+    run = purge(sessions, actor, retention, now)
     with session_scope(sessions) as session:
-        record_purge(session, actor, retention, run.purged, run.cutoff, clock())
+        record_purge(session, actor, retention, run, clock())
     return run

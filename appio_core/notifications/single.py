@@ -3,11 +3,13 @@
 Sending follows the dispatcher's rules for never sending twice (see appio_core.sending):
 the row is registered «in invio» before anything reaches IO, `send_started_at` is committed
 just before the message is posted, and IO's id is committed as soon as it is known. A
-process that dies in between leaves a row that `recover_interrupted` turns into «esito
-incerto» (the operator decides) or, when nothing was posted, a retryable «errore».
+process that dies in between leaves a row that `recover_interrupted` (interrupted.py)
+turns into «esito incerto» (the operator decides) or, when nothing was posted, a retryable
+«errore».
 
-A form carries a request key: a second «Aggiungi» of the same form (a double click, a
-rerun) finds the row of the first instead of sending again.
+A request may carry a key (each form has one; `--request-key`): the same author's second
+request with the same key and content (a double click, a rerun) finds the row of the first
+instead of sending again; with other content it is refused (request_keys).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import asyncio
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,23 +32,17 @@ from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service, changeable_service
 from appio_core.io.models import NewMessage
+from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.content import CheckedContent, check_content
-from appio_core.notifications.single_exchange import SendValues, exchange
+from appio_core.notifications.request_keys import (
+    check_request_key,
+    find_repeat,
+    request_fingerprint,
+)
+from appio_core.notifications.single_exchange import exchange
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
 
-# A single send takes at most a few HTTP timeouts; a row «in invio» untouched for longer
-# belongs to a process that died.
-INTERRUPTED_AFTER = timedelta(minutes=5)
-
-INTERRUPTED_AFTER_POST = (
-    "L'invio è stato interrotto dopo la richiesta a IO (arresto del server): non sappiamo se"
-    " IO abbia ricevuto il messaggio."
-)
-INTERRUPTED_BEFORE_POST = (
-    "L'invio è stato interrotto prima di raggiungere IO (arresto del server): nessun"
-    " messaggio è partito, puoi inviarlo di nuovo."
-)
 PURGED_NOT_RESENT = (
     "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
     " può più inviare di nuovo."
@@ -107,17 +103,20 @@ def send_new(
 ) -> SingleResult:
     """Registers the notification and sends it now; returns its outcome.
 
-    Raises FieldErrors (nothing registered, nothing sent) when a field is wrong, and the
-    permission errors of the core when the operator may not send on the service. The
-    audit log has the send with its outcome, or the refusal."""
+    Raises FieldErrors (nothing registered, nothing sent) when a field is wrong,
+    RequestKeyReused when the key was used for another message, and the permission errors
+    of the core when the operator may not send on the service. The audit log has the send
+    with its outcome, or the refusal."""
     action = AuditAction.NOTIFICATION_SEND
     with (
         session_scope(sessions) as session,
-        recording(session, actor, action, "nuova notifica singola") as entry,
+        recording(session, actor, action, NEW_TARGET) as entry,
     ):
         entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
         checked = check_new(session, actor, data)
-        if data.request_key and (earlier := _by_request_key(session, data.request_key)):
+        key = None if data.request_key is None else check_request_key(data.request_key)
+        fingerprint = request_fingerprint(data.service_id, checked, data.feature_level)
+        if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
             return _result(earlier, repeated=True)
         access = service_access(session, actor, data.service_id, box)
     try:
@@ -126,7 +125,8 @@ def send_new(
                 service_id=data.service_id,
                 created_by=actor.username,
                 created_at=clock(),
-                request_key=data.request_key or None,
+                request_key=key,
+                request_fingerprint=fingerprint if key else None,
                 fiscal_code=checked.fiscal_code,
                 subject=checked.subject,
                 markdown=checked.markdown,
@@ -145,9 +145,16 @@ def send_new(
             session.flush()
             notification_id = row.id
     except IntegrityError:
-        # The same form, sent at the same moment by a second click: the first one sends.
-        with session_scope(sessions) as session:
-            earlier = _by_request_key(session, data.request_key or "")
+        if key is None:
+            raise
+        # The same key, registered meanwhile by another process (a second click, a script run
+        # twice at once): the first one sends; this one is its repeat, or refused.
+        with (
+            session_scope(sessions) as session,
+            recording(session, actor, action, NEW_TARGET) as entry,
+        ):
+            entry.skip = True
+            earlier = find_repeat(session, actor.username, key, fingerprint)
             if earlier is None:
                 raise
             return _result(earlier, repeated=True)
@@ -219,45 +226,11 @@ def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
         row.updated_at = utcnow()
 
 
+NEW_TARGET = "nuova notifica singola"
+
+
 def _target(notification_id: int) -> str:
     return f"notifica n. {notification_id}"
-
-
-def recover_interrupted(session: Session, now: datetime | None = None) -> int:
-    """Single notifications left «in invio» by a process that died: «esito incerto» when the
-    message may have been posted, a retryable «errore» when it surely was not."""
-    now = now or utcnow()
-    stale = (
-        Notification.flow_id.is_(None),
-        Notification.outcome == Outcome.SENDING,
-        Notification.updated_at < now - INTERRUPTED_AFTER,
-    )
-    posted = rowcount(
-        session.execute(
-            update(Notification)
-            .where(*stale, Notification.send_started_at.is_not(None))
-            .values(
-                outcome=Outcome.UNCERTAIN,
-                worker_id=None,
-                error_detail=INTERRUPTED_AFTER_POST,
-                updated_at=now,
-            )
-        )
-    )
-    not_posted = rowcount(
-        session.execute(
-            update(Notification)
-            .where(*stale, Notification.send_started_at.is_(None))
-            .values(
-                outcome=Outcome.ERROR,
-                retryable=True,
-                worker_id=None,
-                error_detail=INTERRUPTED_BEFORE_POST,
-                updated_at=now,
-            )
-        )
-    )
-    return posted + not_posted
 
 
 # ---- the send itself ------------------------------------------------------------------------
@@ -347,20 +320,20 @@ def _send(
                 )
             )
 
-    async def run() -> SendValues | None:
+    async def run() -> NotificationChange | None:
         client = make_io_client(base_url, access.limiter)
         try:
             return await exchange(client, access, message, check_profile, start_sending, clock)
         finally:
             await client.aclose()
 
-    values = asyncio.run(run())
+    change = asyncio.run(run())
     with session_scope(sessions) as session:
-        if values is not None:
+        if change is not None:
             session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id)
-                .values(**values.values, worker_id=None, updated_at=clock())
+                .values(**change.columns(), worker_id=None, updated_at=clock())
             )
         return _result(_single(session, notification_id))
 
@@ -373,10 +346,6 @@ def _single(session: Session, notification_id: int) -> Notification:
     if row is None or row.flow_id is not None:
         raise NotFound(f"Notifica singola {notification_id} non trovata.")
     return row
-
-
-def _by_request_key(session: Session, key: str) -> Notification | None:
-    return session.scalar(select(Notification).where(Notification.request_key == key))
 
 
 def _result(row: Notification, repeated: bool = False) -> SingleResult:

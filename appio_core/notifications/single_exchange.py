@@ -1,52 +1,46 @@
 """One single message's exchange with IO, in IO's order: the profile check, then the send,
-as the columns its row gets. `start_sending` commits `send_started_at` between the two, the
-crash-safety point (appio_core.notifications.single)."""
+as the change its row gets. `start_sending` commits `send_started_at` between the two, the
+crash-safety point (appio_core.notifications.single). IO's answers mean what they mean for
+a flow's rows (io_answers); only the two that depend on who sends are the single's own."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from appio_core.accounts.io_access import ServiceAccess
 from appio_core.domain import Outcome
 from appio_core.io.client import IoClient
-from appio_core.io.errors import (
-    IoOutcomeUnknown,
-    IoPermanentError,
-    IoRetryableError,
-    KeyRefused,
-    ProfileNotFound,
+from appio_core.io.errors import IoError, IoRetryableError, KeyRefused
+from appio_core.io.models import NewMessage
+from appio_core.notifications.change import NotificationChange
+from appio_core.notifications.io_answers import (
+    check_failed,
+    final,
+    profile_refusal,
+    send_failed,
 )
-from appio_core.io.models import NewMessage, Profile
 from appio_core.notifications.status import FIRST_STATUS_CHECK_SECONDS, accepted_values
 
 # How long IO's status of a single message is followed, as for a flow by default.
 SINGLE_STATUS_CHECK_HOURS = 48
 
-SERVICE_BLOCKED_DETAIL = (
-    "Il cittadino ha disattivato questo servizio su App IO: nessun messaggio inviato."
-)
+
+class SingleSenders:
+    """A single message is not retried by itself: the operator sees the failure at once."""
+
+    def temporary(
+        self, exc: IoRetryableError, attempts: int, *, checking: bool
+    ) -> NotificationChange:
+        detail = f"{exc.message} Nessun messaggio è partito: puoi inviarlo di nuovo dal dettaglio."
+        return replace(final(Outcome.ERROR, exc.status, detail), retryable=True)
+
+    def key_refused(self, exc: KeyRefused) -> NotificationChange:
+        return final(Outcome.ERROR, exc.status, exc.message)
 
 
-@dataclass
-class SendValues:
-    """The columns a send sets on the row, by step."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def final(cls, outcome: Outcome, status: int | None, detail: str, **extra: Any) -> SendValues:
-        return cls(
-            {
-                "outcome": outcome,
-                "http_status": status,
-                "error_detail": detail,
-                "retryable": False,
-                **extra,
-            }
-        )
+SINGLE = SingleSenders()
 
 
 async def exchange(
@@ -56,40 +50,22 @@ async def exchange(
     check_profile: bool,
     start_sending: Callable[[], bool],
     clock: Callable[[], datetime],
-) -> SendValues | None:
+) -> NotificationChange | None:
     """Profile check (IO's guidance), then the send; None when the row is no longer ours."""
     keys = access.keys
     if check_profile:
         try:
-            profile: Profile = await client.get_profile(keys, message.fiscal_code)
-        except ProfileNotFound as exc:
-            return SendValues.final(Outcome.NOT_ON_IO, 404, exc.message)
-        except IoPermanentError as exc:
-            return SendValues.final(Outcome.ERROR, exc.status, exc.message)
-        except IoRetryableError as exc:
-            return SendValues.final(Outcome.ERROR, exc.status, _try_later(exc), retryable=True)
-        if not profile.sender_allowed:
-            return SendValues.final(Outcome.SERVICE_BLOCKED, 200, SERVICE_BLOCKED_DETAIL)
+            profile = await client.get_profile(keys, message.fiscal_code)
+        except IoError as exc:
+            return check_failed(exc, 1, SINGLE)
+        if (refused := profile_refusal(profile)) is not None:
+            return refused
     if not start_sending():
         return None
     try:
         message_id = await client.send_message(keys, message)
-    except IoOutcomeUnknown as exc:
-        return SendValues.final(Outcome.UNCERTAIN, exc.status, exc.message)
-    except KeyRefused as exc:
-        return SendValues.final(Outcome.ERROR, exc.status, exc.message, send_started_at=None)
-    except IoPermanentError as exc:
-        return SendValues.final(Outcome.ERROR, exc.status, exc.message)
-    except IoRetryableError as exc:
-        # IO did not process it: safe to send again.
-        return SendValues.final(
-            Outcome.ERROR, exc.status, _try_later(exc), retryable=True, send_started_at=None
-        )
-    accepted = accepted_values(
+    except IoError as exc:
+        return send_failed(exc, 1, SINGLE)
+    return accepted_values(
         message_id, clock(), SINGLE_STATUS_CHECK_HOURS, FIRST_STATUS_CHECK_SECONDS
     )
-    return SendValues(accepted.columns())
-
-
-def _try_later(exc: IoRetryableError) -> str:
-    return f"{exc.message} Nessun messaggio è partito: puoi inviarlo di nuovo dal dettaglio."

@@ -3,7 +3,8 @@
 - dispatcher: the loop over the accounts, and the design (crash safety) in its docstring;
 - leases: one worker per IO account; claiming: the next batch of rows of a flow;
 - chunk: checking and sending a batch chunk by chunk; outcomes: IO's answer -> the row's
-  change; recording: storing the changes (and pausing a flow whose keys IO refused);
+  change (the mapping shared with single sends, notifications.io_answers); recording:
+  storing the changes (and pausing a flow whose keys IO refused);
 - status_reads: IO's status of sent messages; clients: the IO client of each account;
 - store: the SQL statements of sending; change_writes: the rows' changes in bulk;
   monitoring_store: the heartbeats and request counts the workers record (heartbeat,

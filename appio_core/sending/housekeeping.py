@@ -2,7 +2,8 @@
 sending process died are given an outcome an operator can act on (see
 notifications.single), the heartbeats and request counts older than two days are
 forgotten; once a day: personal data past its retention is purged (see
-notifications.retention).
+notifications.retention: stale flows cancelled, messages purged, the audit log's codici
+fiscali turned into pseudonyms).
 
 The purge is cheap to check: the time of the next one is kept in memory, and the audit
 log (where each purge is recorded) is read only when it comes, so that several workers,
@@ -20,14 +21,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
+from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.retention import (
     BATCH,
+    PurgeRun,
     Retention,
     last_purge,
     purge,
     record_purge,
 )
-from appio_core.notifications.single import recover_interrupted
 from appio_core.sending import monitoring_store
 from appio_core.sending.heartbeat import KEPT_FOR
 from appio_core.storage.db import session_scope
@@ -85,7 +87,7 @@ class DailyPurge:
         self._who = who
         self._next: datetime | None = None  # None: ask the audit log
         self._run_at: datetime | None = None  # the moment of the purge under way
-        self._purged = 0  # by the purge under way, so far
+        self._done: PurgeRun | None = None  # by the purge under way, so far
 
     def run_if_due(self, now: datetime) -> None:
         if self._next is not None and now < self._next:
@@ -97,7 +99,7 @@ class DailyPurge:
         except Exception:
             # A purge that fails must not stop sending: logged, tried again later.
             log.exception("the purge of personal data failed; trying again in an hour")
-            self._next, self._run_at, self._purged = now + PURGE_RETRY, None, 0
+            self._next, self._run_at, self._done = now + PURGE_RETRY, None, None
 
     def _due(self, now: datetime) -> bool:
         """Whether a day has passed since the last purge (by any worker)."""
@@ -113,16 +115,23 @@ class DailyPurge:
         self._run_at = self._run_at or now
         run = purge(
             self._sessions,
+            self._who,
             self._retention,
             self._run_at,
             max_batches=PURGE_BATCHES_PER_ROUND,
             size=PURGE_BATCH,
         )
-        self._purged += run.purged
+        done = self._done = run if self._done is None else self._done.then(run)
         if not run.finished:
             return  # more next round
         with session_scope(self._sessions) as session:
-            record_purge(session, self._who, self._retention, self._purged, run.cutoff, now)
-        if self._purged:
-            log.info("personal data purged from %s notifications", self._purged)
-        self._next, self._run_at, self._purged = now + PURGE_EVERY, None, 0
+            record_purge(session, self._who, self._retention, done, now)
+        if done.purged or done.flows or done.entries:
+            log.info(
+                "personal data purged from %s notifications and %s audit entries;"
+                " %s stale flows cancelled",
+                done.purged,
+                done.entries,
+                done.flows,
+            )
+        self._next, self._run_at, self._done = now + PURGE_EVERY, None, None

@@ -1,8 +1,10 @@
-"""What IO's answer to a profile check or a send makes of a row.
+"""What IO's answer to a profile check or a send makes of a flow's row: the mapping shared
+with the single send (appio_core.notifications.io_answers), and the flow's own handling of
+the two answers that depend on who sends.
 
 A send that may have reached IO is «esito incerto», never retried; one that surely did not
 (503, connection refused) goes back to «da inviare» with a growing delay, and ends
-«errore», marked retryable, after the last attempt.
+«errore», marked retryable, after the last attempt. Refused keys pause the flow.
 """
 
 from __future__ import annotations
@@ -13,17 +15,10 @@ from datetime import datetime, timedelta
 
 from appio_core.domain import Outcome
 from appio_core.io.client import IoClient
-from appio_core.io.errors import (
-    IoError,
-    IoOutcomeUnknown,
-    IoPermanentError,
-    IoRetryableError,
-    KeyRefused,
-    ProfileNotFound,
-)
+from appio_core.io.errors import IoError, IoRetryableError
 from appio_core.io.models import ApiKeys, NewMessage
 from appio_core.notifications.change import NotificationChange
-from appio_core.notifications.single_exchange import SERVICE_BLOCKED_DETAIL
+from appio_core.notifications.io_answers import check_failed, profile_refusal, send_failed
 from appio_core.notifications.status import accepted_values
 from appio_core.sending.config import DispatcherConfig
 from appio_core.sending.store import Claimed, FlowWork
@@ -43,12 +38,6 @@ UNREADABLE_KEY_NOTE = (
 )
 
 
-def final(outcome: Outcome, status: int | None, detail: str) -> NotificationChange:
-    return NotificationChange(
-        outcome=outcome, http_status=status, error_detail=detail, retryable=False
-    )
-
-
 def key_refused(exc: IoError) -> NotificationChange:
     """Every row would fail the same way: the row stays «da inviare», the flow is paused."""
     return NotificationChange(
@@ -61,7 +50,8 @@ def key_refused(exc: IoError) -> NotificationChange:
 
 
 class Rules:
-    """The outcome rules that depend on the worker's settings and clock."""
+    """The outcome rules that depend on the worker's settings and clock; the flow's
+    `Senders` policy for io_answers."""
 
     def __init__(self, config: DispatcherConfig, clock: Callable[[], datetime]) -> None:
         self.config = config
@@ -92,23 +82,24 @@ class Rules:
             )
         return replace(change, attempts=done) if count_attempt else change
 
+    def temporary(
+        self, exc: IoRetryableError, attempts: int, *, checking: bool
+    ) -> NotificationChange:
+        # A check's attempt is stored with its outcome; a send's was counted with its start.
+        return self.retry_later(attempts, exc, count_attempt=checking)
+
+    def key_refused(self, exc: IoError) -> NotificationChange:
+        return key_refused(exc)
+
     async def check(
         self, client: IoClient, keys: ApiKeys, row: Claimed
     ) -> NotificationChange | None:
-        """None when the citizen can receive the message; else the row's final change."""
+        """None when the citizen can receive the message; else the row's change."""
         try:
             profile = await client.get_profile(keys, row.fiscal_code)
-        except ProfileNotFound as exc:
-            return final(Outcome.NOT_ON_IO, 404, exc.message)
-        except KeyRefused as exc:
-            return key_refused(exc)
-        except IoPermanentError as exc:
-            return final(Outcome.ERROR, exc.status, exc.message)
-        except IoRetryableError as exc:
-            return self.retry_later(row.attempts + 1, exc, count_attempt=True)
-        if not profile.sender_allowed:
-            return final(Outcome.SERVICE_BLOCKED, 200, SERVICE_BLOCKED_DETAIL)
-        return None
+        except IoError as exc:
+            return check_failed(exc, row.attempts + 1, self)
+        return profile_refusal(profile)
 
     async def send(
         self, client: IoClient, keys: ApiKeys, flow: FlowWork, row: Claimed
@@ -122,23 +113,11 @@ class Rules:
             due_date=row.due_date,
             feature_level_type=flow.feature_level,
         )
-        attempts = row.attempts + 1  # counted when send_started_at was committed
         try:
             message_id = await client.send_message(keys, message)
-        except IoOutcomeUnknown as exc:
-            return final(Outcome.UNCERTAIN, exc.status, exc.message)
-        except KeyRefused as exc:
-            return _not_started(key_refused(exc))
-        except IoPermanentError as exc:
-            return final(Outcome.ERROR, exc.status, exc.message)
-        except IoRetryableError as exc:
-            # IO did not process it: safe to send again.
-            return _not_started(self.retry_later(attempts, exc))
+        except IoError as exc:
+            # The attempt was counted when send_started_at was committed.
+            return send_failed(exc, row.attempts + 1, self)
         return accepted_values(
             message_id, self.clock(), flow.status_check_hours, self.config.status_first_check
         )
-
-
-def _not_started(change: NotificationChange) -> NotificationChange:
-    """The send surely did not reach IO: the row may be sent again."""
-    return replace(change, send_started_at=None)

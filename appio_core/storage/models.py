@@ -253,6 +253,15 @@ class Notification(Base):
             )
             for column in ("sent_at", "io_message_id", "next_status_check_at")
         ),
+        # A request key is its author's; flows' rows have none, and no entry.
+        Index(
+            "ux_notifications_author_request_key",
+            "created_by",
+            "request_key",
+            unique=True,
+            sqlite_where=text("request_key IS NOT NULL"),
+            postgresql_where=text("request_key IS NOT NULL"),
+        ),
         # The daily purge: the rows still holding personal data, oldest first.
         Index(
             "ix_notifications_unpurged",
@@ -270,9 +279,11 @@ class Notification(Base):
     row_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # in the file
     created_by: Mapped[str] = mapped_column(String(64))  # the author (a flow's: its author)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # A single message's form token: a second «Aggiungi» of the same form finds this row
-    # instead of sending again.
-    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    # A single message's request key (a form's token, `--request-key`), unique per author,
+    # and the fingerprint of what it asked: the same key again finds this row instead of
+    # sending again; with other content it is refused (appio_core.notifications.request_keys).
+    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     fiscal_code: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(200))
     markdown: Mapped[str] = mapped_column(Text)

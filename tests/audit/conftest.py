@@ -32,6 +32,7 @@ class Logged:
     outcome: str
     detail: str
     origin: str
+    fiscal_code: str | None = None  # the citizen the entry is about
 
     @property
     def text(self) -> str:
@@ -46,7 +47,8 @@ def read_log(sessions: sessionmaker[Session]) -> list[Logged]:
     with sessions() as session:
         rows = session.execute(select(AUDIT_LOG).order_by(AUDIT_LOG.c.id)).all()
     return [
-        Logged(r.at, r.operator, r.action, r.target, r.outcome, r.detail, r.origin) for r in rows
+        Logged(r.at, r.operator, r.action, r.target, r.outcome, r.detail, r.origin, r.fiscal_code)
+        for r in rows
     ]
 
 

@@ -50,7 +50,9 @@ from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.simulator import Kind
 from appio_core.notifications import single
-from appio_core.notifications.archive import NotificationFilters
+from appio_core.notifications.archive import NotificationFilters, search
+from appio_core.notifications.detail import get_detail
+from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.db import session_scope
@@ -342,7 +344,8 @@ def test_exports_with_their_filter_and_row_count(
             "export.notifications",
             "archivio delle notifiche",
             "riuscito",
-            f"Filtri: codice fiscale: {message.fiscal_code}. 1 riga.",
+            # The code in the entry's own column, where the purge finds it.
+            "Filtri: codice fiscale: vedi «Codice fiscale». 1 riga.",
         ),
         (
             "mrossi",
@@ -373,6 +376,7 @@ def test_exports_with_their_filter_and_row_count(
             "Filtri: nessun filtro. Solo un amministratore può consultare il registro attività.",
         ),
     ]
+    assert [e.fiscal_code for e in entries] == [message.fiscal_code, None, None, None, None]
 
 
 def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
@@ -448,6 +452,12 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             update(Notification).where(Notification.id == sent.id).values(outcome=Outcome.UNCERTAIN)
         )
         single.mark_sent(session, operator, sent.id)
+        get_detail(session, operator, sent.id)
+        search(session, operator, NotificationFilters(fiscal_code=message.fiscal_code))
+    check_recipient(
+        sessions, operator, services[TARI.name], message.fiscal_code, keybox, "simulator"
+    )
+    with session_scope(sessions) as session:
         buffer = io.BytesIO()
         write_notifications(session, admin, NotificationFilters(), buffer)
         write_flows(session, admin, FlowFilters(), buffer)

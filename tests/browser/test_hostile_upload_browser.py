@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from ..flows.conftest import TEXT, fiscal_codes, recipient_csv
 from ..recipients.hostile_files.make_hostile import BIG, SMALL
 from ..recipients.test_hostile_files import CASES, EXPECTED, HOSTILE
-from .conftest import login
+from .conftest import choose_file, login
 from .test_servizi_browser import shot
 
 pytestmark = pytest.mark.browser
@@ -31,18 +31,7 @@ def hostile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _check(page: Page, file: Path) -> None:
     page.get_by_role("link", name="Nuovo flusso").click()
     page.get_by_role("textbox", name="Nome del flusso").fill("Prova")
-    # A form sends the file it holds when the upload has finished: wait for its name. A
-    # file given while a rerun replaces the uploader can be dropped (seen once on CI, the
-    # previous file still listed a minute later): give it again, up to three times.
-    done = page.get_by_role("button", name=f"Remove {file.name}", exact=True)
-    for _ in range(3):
-        page.locator("input[type=file]").set_input_files(str(file))
-        try:
-            expect(done).to_be_visible(timeout=20_000)
-            break
-        except AssertionError:
-            continue
-    expect(done).to_be_visible()
+    choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per il cittadino")
     page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
     page.get_by_role("button", name="Verifica file").click()

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ..flows.conftest import TEXT, fiscal_codes, recipient_csv
-from .conftest import login
+from .conftest import choose_file, login
 
 pytestmark = pytest.mark.browser
 
@@ -31,8 +31,7 @@ def _check(page: Page, app_url: str, file: Path) -> None:
     login(page, app_url, "mrossi", "demo-operatore-2026")
     page.get_by_role("link", name="Nuovo flusso").click()
     page.get_by_role("textbox", name="Nome del flusso").fill("Comunicazione con importo")
-    page.locator("input[type=file]").set_input_files(str(file))
-    expect(page.get_by_role("button", name=f"Remove {file.name}")).to_be_visible()
+    choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per {{nome}}")
     page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
     page.get_by_role("button", name="Verifica file").click()
@@ -100,16 +99,14 @@ def test_an_inactive_flows_file_is_replaced_from_modifica(
     page.get_by_text("Modifica", exact=True).click()
     wrong = tmp_path / "sbagliato.csv"
     wrong.write_bytes(recipient_csv(fiscal_codes(2, seed=94)) + b"XYZ;Nessuno\n")
-    page.locator("input[type=file]").set_input_files(str(wrong))
-    expect(page.get_by_role("button", name="Remove sbagliato.csv")).to_be_visible()
+    choose_file(page, wrong)
     page.get_by_role("button", name="Sostituisci il file").click()
     expect(page.get_by_text("Il file non è stato sostituito")).to_be_visible()
     expect(page.get_by_text("1 codice fiscale da correggere", exact=False)).to_be_visible()
 
     good = tmp_path / "nuovo.csv"
     good.write_bytes(recipient_csv(fiscal_codes(5, seed=95)))
-    page.locator("input[type=file]").set_input_files(str(good))
-    expect(page.get_by_role("button", name="Remove nuovo.csv")).to_be_visible()
+    choose_file(page, good)
     page.get_by_role("button", name="Sostituisci il file").click()
     expect(page.get_by_text("File sostituito: il flusso ha ora 5 destinatari.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"File valido\. 5 righe"))).to_be_visible()

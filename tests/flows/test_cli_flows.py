@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import openpyxl
@@ -11,19 +12,24 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.services import seal_keys
 from appio_core.cli import cli
 from appio_core.domain import Outcome
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.http import in_process_simulator
-from appio_core.io.simulator import Kind
+from appio_core.io.simulator import Faults, Kind
 from appio_core.italian import ROME
-from appio_core.storage.models import Flow, Notification
+from appio_core.storage.models import Flow, Notification, Service
 
-from .conftest import TEXT, TRIBUTI_IO_ID, fiscal_codes, recipient_csv
-
-# Six citizens the in-process simulator has on IO, accepting the service: the sends below
-# have one outcome, known in advance.
-ON_IO = in_process_simulator().population.find(Kind.WITH_IO, TRIBUTI_IO_ID, 6)
+from .conftest import (
+    TEXT,
+    TRIBUTI_IO_ID,
+    expected_outcomes,
+    fiscal_codes,
+    recipient_csv,
+    tally,
+)
 
 
 def run(*args: str) -> Result:
@@ -33,7 +39,7 @@ def run(*args: str) -> Result:
 @pytest.fixture
 def files(app_env: str, tmp_path: Path, demo: dict[str, int]) -> dict[str, Path]:
     good = tmp_path / "destinatari.csv"
-    good.write_bytes(recipient_csv(ON_IO))
+    good.write_bytes(recipient_csv(fiscal_codes(6, seed=42)))
     bad = tmp_path / "sbagliato.csv"
     bad.write_bytes(recipient_csv(fiscal_codes(3, seed=43)) + b"XYZ;Nessuno\n")
     text = tmp_path / "testo.md"
@@ -96,9 +102,13 @@ def test_send_wait_returns_when_the_flow_has_finished(files: dict[str, Path]) ->
     flow_id = _import(files).output.strip()
     assert "attivato" in run("flow", "activate", flow_id).output
     result = run("flow", "send", flow_id, "--wait")
-    assert result.exit_code == 0, result.output
+    # Two of the file's six citizens are not on IO (the simulator's population): exit 3.
+    expected = tally(expected_outcomes(in_process_simulator(), fiscal_codes(6, seed=42)).values())
+    assert expected == {Outcome.ACCEPTED: 4, Outcome.NOT_ON_IO: 2}
+    assert result.exit_code == 3, result.output
     status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
-    assert (status["state"], status["counts"]) == ("Inviato", {"accettato": 6})
+    assert status["state"] == "Invio incompleto"
+    assert status["counts"] == {"accettato": 4, "non su IO": 2}
 
 
 def test_sending_the_same_file_twice_today_needs_force(files: dict[str, Path]) -> None:
@@ -176,11 +186,15 @@ def test_status_reads_can_be_switched_off_for_a_flow(
         "0",
     ).output.strip()
     run("flow", "activate", flow_id)
-    assert run("flow", "send", flow_id, "--wait").exit_code == 0
+    assert run("flow", "send", flow_id, "--wait").exit_code == 3  # two are not on IO
     with sessions() as session:
         query = select(Notification).where(Notification.flow_id == int(flow_id))
         rows = session.scalars(query).all()
-    assert sorted(r.fiscal_code for r in rows if r.io_message_id) == sorted(ON_IO)
+    # The file's citizens on IO (the simulator's population) got a message, the others none.
+    outcomes = expected_outcomes(in_process_simulator(), fiscal_codes(6, seed=42))
+    on_io = [cf for cf, outcome in outcomes.items() if outcome == Outcome.ACCEPTED]
+    assert sorted(r.fiscal_code for r in rows if r.io_message_id) == sorted(on_io)
+    assert len(on_io) == 4
     assert [r.next_status_check_at for r in rows] == [None] * 6
 
 
@@ -263,3 +277,92 @@ def test_column_says_what_a_column_means_on_validate_and_import(
         "--natura", "Avviso di pagamento", "--column", "importo=solo testo", *common,
     )  # fmt: skip
     assert imported.exit_code == 0, imported.output
+
+
+# ---- the exit status of `flow send --wait` ---------------------------------------------------
+
+
+@pytest.fixture
+def faults() -> Iterator[Callable[[Faults], None]]:
+    simulator = in_process_simulator()
+    before = simulator.faults
+    yield simulator.set_faults
+    simulator.set_faults(before)
+
+
+def _citizens(*kinds: Kind) -> list[str]:
+    """One codice fiscale of each kind, distinct, as the simulator's population has them."""
+    population = in_process_simulator().population
+    return [
+        population.find(kind, TRIBUTI_IO_ID, 50 + i)[50 + i - 1] for i, kind in enumerate(kinds)
+    ]
+
+
+def _ready_flow(tmp_path: Path, codes: list[str], *more: str) -> str:
+    """A flow of these citizens, imported and activated: its number."""
+    source = tmp_path / "scelti.csv"
+    source.write_bytes(recipient_csv(codes))
+    flow_id = run(
+        "flow", "import", str(source), "--service", "Tributi - TARI", "--name", "Uscita",
+        "--subject-template", "Avviso per {{nome}}", "--text-template", TEXT, *more,
+    ).output.strip()  # fmt: skip
+    assert "attivato" in run("flow", "activate", flow_id).output
+    return flow_id
+
+
+def _state(flow_id: str) -> str:
+    return str(json.loads(run("flow", "status", flow_id, "--format", "json").output)["state"])
+
+
+def test_send_wait_exits_0_when_every_citizen_was_reached(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    flow_id = _ready_flow(tmp_path, _citizens(Kind.WITH_IO, Kind.WITH_IO, Kind.WITH_IO))
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 0, result.output
+    assert _state(flow_id) == "Inviato"
+
+
+def test_send_wait_exits_3_when_some_citizens_cannot_receive_it(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    flow_id = _ready_flow(tmp_path, _citizens(Kind.WITH_IO, Kind.WITHOUT_IO, Kind.BLOCKED))
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 3, result.output
+    assert _state(flow_id) == "Invio incompleto"
+
+
+def test_send_wait_exits_4_when_a_send_is_uncertain(
+    files: dict[str, Path], tmp_path: Path, faults: Callable[[Faults], None]
+) -> None:
+    codes = _citizens(Kind.WITH_IO, Kind.WITH_IO)
+    flow_id = _ready_flow(tmp_path, codes, "--no-profile-check")
+    faults(Faults(error_500_rate=1.0))  # every send's answer lost, whatever IO did
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 4, result.output
+    status = json.loads(run("flow", "status", flow_id, "--format", "json").output)
+    assert (status["state"], status["counts"]) == ("Invio incompleto", {"esito incerto": 2})
+
+
+def test_send_wait_exits_1_when_the_flow_stops_before_its_end(
+    files: dict[str, Path],
+    tmp_path: Path,
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+) -> None:
+    flow_id = _ready_flow(tmp_path, _citizens(Kind.WITH_IO, Kind.WITH_IO))
+    requests = len(in_process_simulator().record.requests)
+    with sessions.begin() as session:  # keys IO does not know: the flow is paused
+        service = session.scalars(select(Service).where(Service.name == "Tributi - TARI")).one()
+        seal_keys(service, "a" * 32, "b" * 32, keybox)
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 1, result.output
+    assert _state(flow_id) == "Sospeso"
+    refused = in_process_simulator().record.requests[requests:]
+    assert {r.status for r in refused} == {401}  # nothing sent
+
+
+def test_send_help_lists_the_exit_statuses_of_wait() -> None:
+    shown = run("flow", "send", "--help").output
+    assert "Stato di uscita con --wait" in shown
+    assert "  4  almeno un destinatario con esito incerto" in shown

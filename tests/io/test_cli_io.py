@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from appio_core.cli import cli
 from appio_core.demo.accounts import seed_demo
 from appio_core.errors import AppError
 from appio_core.io.http import in_process_simulator
+from appio_core.io.simulator import Faults
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.storage.models import Service
 
@@ -220,3 +222,59 @@ def test_a_served_simulator_takes_a_real_send_from_another_process(demo: Path) -
         server.wait()
     assert [m["fiscal_code"] for m in record["messages"]] == ["AAAAAA00A00A000A"]
     assert record["messages"][0]["id"] in sent.stdout
+
+
+@pytest.fixture
+def faults() -> Iterator[Callable[[Faults], None]]:
+    simulator = in_process_simulator()
+    before = simulator.faults
+    yield simulator.set_faults
+    simulator.set_faults(before)
+
+
+def _io_send(text: Path, *extra: str) -> Result:
+    return CliRunner().invoke(cli, [
+        "io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A",
+        "--subject", "Promemoria TARI 2026", "--text-file", str(text), *extra,
+    ])  # fmt: skip
+
+
+# What IO does with the send, what `appio io send` exits with, and the start of what it says.
+IO_SEND_FAULTS = [
+    (Faults(error_503_rate=1.0), 3, "errore. IO non è disponibile in questo momento"),
+    (Faults(error_500_rate=1.0), 4, "esito incerto. Non è possibile sapere se IO ha ricevuto"),
+    (Faults(drop_rate=1.0), 4, "esito incerto. Non è possibile sapere se IO ha ricevuto"),
+]
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "said"), IO_SEND_FAULTS, ids=["503", "500", "connessione chiusa"]
+)
+def test_io_send_exits_3_when_io_did_not_take_it_and_4_when_it_may_have(
+    demo: Path, faults: Callable[[Faults], None], fault: Faults, status: int, said: str
+) -> None:
+    faults(fault)
+    result = _io_send(demo)
+    assert result.exit_code == status, result.output
+    assert result.output.startswith(f"Notifica n. 1: {said}")
+
+
+def test_io_send_to_an_unreachable_io_exits_1(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APPIO_IO_BASE_URL", f"http://127.0.0.1:{free_port()}/api/v1")
+    result = _io_send(demo)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Notifica n. 1: errore. Impossibile raggiungere IO")
+
+
+def test_io_send_takes_a_request_key_like_notification_send(demo: Path) -> None:
+    first = _io_send(demo, "--request-key", "diagnostica-1")
+    assert first.exit_code == 0, first.output
+    requests = len(in_process_simulator().record.requests)
+    again = _io_send(demo, "--request-key", "diagnostica-1")
+    assert again.exit_code == 0
+    assert again.output == (
+        f"{first.output.splitlines()[0]}\n"
+        "Richiesta già ricevuta con questa chiave: nessun nuovo invio.\n"
+        f"{first.output.splitlines()[1]}\n"
+    )
+    assert len(in_process_simulator().record.requests) == requests

@@ -50,6 +50,7 @@ Send = Callable[..., SingleResult]
 SUBJECT = "Avviso TARI 2026"  # the flow's subject template: no placeholders
 RETENTION = Retention(30, TEST_SECRET_KEY)
 OLD = timedelta(days=40)
+WORKER = Actor.worker()  # who cancels the stale flows
 
 
 def test_a_pseudonym_is_stable_keyed_and_never_a_codice_fiscale() -> None:
@@ -127,7 +128,7 @@ def test_the_purge_removes_texts_and_columns_and_keeps_outcomes_and_counts(
     with sessions() as session:
         counts = outcome_counts(session, archive["flow"])
         assert count_due(session, RETENTION, utcnow()) == 3
-    run = purge(sessions, RETENTION, utcnow())
+    run = purge(sessions, WORKER, RETENTION, utcnow())
     assert (run.purged, run.finished) == (3, True)
     with sessions() as session:
         rows = {r.id: r for r in session.scalars(select(Notification))}
@@ -144,14 +145,14 @@ def test_the_purge_removes_texts_and_columns_and_keeps_outcomes_and_counts(
     assert first.fiscal_code == single_row.fiscal_code == alias != second.fiscal_code
     assert (first.subject, single_row.subject) == (SUBJECT, "")  # the flow's, the same for all
     assert (third.purged_at, third.markdown != "", third.extra != "{}") == (None, True, True)
-    assert purge(sessions, RETENTION, utcnow()).purged == 0  # nothing twice
+    assert purge(sessions, WORKER, RETENTION, utcnow()).purged == 0  # nothing twice
 
 
 def test_searches_find_the_rows_kept_in_clear_and_purged_ones_by_pseudonym(
     archive: dict[str, int], sessions: sessionmaker[Session], message: NewNotification
 ) -> None:
     fresh = fiscal_codes(2)[1]  # the recent row's citizen
-    purge(sessions, RETENTION, utcnow())
+    purge(sessions, WORKER, RETENTION, utcnow())
     alias = pseudonym(TEST_SECRET_KEY, message.fiscal_code)
     admin = Actor.system()
     with sessions() as session:
@@ -211,7 +212,7 @@ def test_rows_still_needed_are_kept_and_a_cancelled_flows_are_not(
             update(Notification).where(Notification.id == touched).values(updated_at=utcnow())
         )
         session.execute(update(Flow).where(Flow.id == cancelled).values(state=FlowState.CANCELLED))
-    assert purge(sessions, RETENTION, utcnow()).purged == 1
+    assert purge(sessions, WORKER, RETENTION, utcnow()).purged == 1
     with sessions() as session:
         purged = session.scalars(select(Notification.id).where(Notification.purged_at.is_not(None)))
         assert list(purged) == [never_sent]
@@ -231,7 +232,7 @@ def test_a_purged_message_is_never_sent_again_nor_its_status_read(
         session.execute(
             update(Flow).where(Flow.id == archive["flow"]).values(state=FlowState.INCOMPLETE)
         )
-    purge(sessions, RETENTION, utcnow())
+    purge(sessions, WORKER, RETENTION, utcnow())
     with pytest.raises(Conflict, match=r"non si\s+può più inviare di nuovo"):
         single.resend(sessions, operator, archive["single"], keybox, "simulator")
     with (
@@ -257,7 +258,7 @@ def test_a_purged_message_is_never_sent_again_nor_its_status_read(
 def test_the_detail_the_exports_and_the_cli_say_the_data_was_removed(
     archive: dict[str, int], sessions: sessionmaker[Session], operator: Actor
 ) -> None:
-    purge(sessions, RETENTION, utcnow())
+    purge(sessions, WORKER, RETENTION, utcnow())
     today = utcnow().astimezone().strftime("%d/%m/%Y")
     note = f"Dati rimossi dopo 30 giorni (il {today})"
     with sessions() as session:
@@ -404,7 +405,7 @@ def test_a_purged_row_shows_no_reinvia_on_its_page(
     archive: dict[str, int], sessions: sessionmaker[Session], operator: Actor
 ) -> None:
     _age(sessions, archive["single"], outcome=Outcome.UNCERTAIN, io_message_id=None)
-    purge(sessions, RETENTION, utcnow())
+    purge(sessions, WORKER, RETENTION, utcnow())
     page = app_as(operator, "pages/notifica.py", notification_id=archive["single"])
     labels = [b.label for b in page.button]
     assert "Segna come inviata" in labels and "Reinvia" not in labels
@@ -419,7 +420,7 @@ def test_counts_of_a_long_purge_hold_on_both_databases(
     with sessions() as session:
         ids = list(session.scalars(select(Notification.id).where(Notification.flow_id == flow_id)))
     _age(sessions, *ids, outcome=Outcome.NOT_ON_IO)
-    first = purge(sessions, RETENTION, utcnow(), max_batches=2, size=10)
-    rest = purge(sessions, RETENTION, utcnow(), size=10)
+    first = purge(sessions, WORKER, RETENTION, utcnow(), max_batches=2, size=10)
+    rest = purge(sessions, WORKER, RETENTION, utcnow(), size=10)
     assert (first.purged, first.finished, rest.purged, rest.finished) == (20, False, 5, True)
     assert isinstance(first.cutoff, datetime)

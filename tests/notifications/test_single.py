@@ -27,6 +27,7 @@ from appio_core.notifications.content import (
     FieldErrors,
     check_content,
 )
+from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.models import Notification, Service, utcnow
 
@@ -321,7 +322,7 @@ def test_a_send_interrupted_by_a_crash_is_recovered_without_sending_again(
         ]
         session.add_all(rows)
     with sessions.begin() as session:
-        assert single.recover_interrupted(session) == 2
+        assert recover_interrupted(session) == 2
     with sessions() as session:
         outcomes = [session.get(Notification, r.id).outcome for r in rows]  # type: ignore[union-attr]
         retryable = session.get(Notification, rows[1].id).retryable  # type: ignore[union-attr]
