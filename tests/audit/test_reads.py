@@ -277,8 +277,8 @@ def test_a_refused_verifica_destinatario_is_recorded_as_refused(
         "read.profile",
         f"servizio n. {tari}",
         "rifiutato",
-        "«Verifica destinatario». Il tuo profilo è di sola consultazione: non puoi inviare"
-        " messaggi.",
+        "«Verifica destinatario». Il tuo profilo è di sola consultazione: non puoi verificare"
+        " i destinatari.",
         code,
     )
     assert (wrong_code[0], wrong_code[3], wrong_code[5]) == (

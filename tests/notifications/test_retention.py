@@ -169,7 +169,7 @@ def test_a_flows_recipients_are_found_by_code_or_pseudonym_as_in_the_archive(
     archive: dict[str, int], sessions: sessionmaker[Session], message: NewNotification
 ) -> None:
     fresh = fiscal_codes(2)[1]  # the recent row's citizen, kept in clear
-    purge(sessions, RETENTION, utcnow())
+    purge(sessions, WORKER, RETENTION, utcnow())
     alias = pseudonym(TEST_SECRET_KEY, message.fiscal_code)
     typed = {
         "the code as typed, spaces and small letters": f" {fresh[:6].lower()} {fresh[6:]} ",
