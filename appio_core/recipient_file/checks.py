@@ -16,17 +16,24 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from appio_core.content import amounts, due_dates, fiscal_code, lengths, markdown, notice_numbers
+from appio_core.content import (
+    amounts,
+    due_dates,
+    fiscal_code,
+    flags,
+    lengths,
+    markdown,
+    notice_numbers,
+    send_dates,
+)
 from appio_core.content.cells import cell_text, text_array
 from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template
+from appio_core.recipient_file import field_checks
 from appio_core.recipient_file.columns import (
-    AMOUNT,
-    DUE_DATE,
     FISCAL_CODE,
     LABELS,
     MARKDOWN,
-    NOTICE_NUMBER,
     SUBJECT,
     Layout,
 )
@@ -34,9 +41,10 @@ from appio_core.recipient_file.options import FileOptions
 from appio_core.recipient_file.report import VALUE_SHOWN, italian_list, italian_number
 
 EMPTY_PLACEHOLDER = "segnaposto_vuoto"
+# A row's own subject or text holding {{...}}: placeholders work only in the flow's templates.
+OWN_TEXT_PLACEHOLDER = "testo_con_segnaposto"
 FORMATTED_VALUE = "valore_formattato"
 DUPLICATE_FISCAL_CODE = "cf_ripetuto"
-PAYMENT_INCOMPLETE = "pagamento_incompleto"
 
 _WORKERS = min(4, os.cpu_count() or 1)
 _ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
@@ -52,6 +60,8 @@ class Checked:
     amount: amounts.AmountColumn | None = None
     notice: notice_numbers.NoticeColumn | None = None
     due: due_dates.DueDateColumn | None = None
+    invalid_after: flags.FlagColumn | None = None
+    send_after: send_dates.SendDateColumn | None = None
     duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
@@ -110,78 +120,30 @@ def check_rows(
     layout: Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
 ) -> Checked:
     fields = layout.fields
-
-    def column(name: str) -> pd.Series:
-        return data[fields[name]]
-
     # The column checks are independent and spend their time in pyarrow and numpy, which
     # release the GIL: on threads they overlap.
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        codes_job = pool.submit(_check_codes, column(FISCAL_CODE))
+        codes_job = pool.submit(_check_codes, data[fields[FISCAL_CODE]])
         texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
-        amount_job = (
-            pool.submit(amounts.amount_column, column(AMOUNT), options.max_payment_amount)
-            if AMOUNT in fields
-            else None
-        )
-        notice_job = (
-            pool.submit(notice_numbers.notice_column, column(NOTICE_NUMBER))
-            if NOTICE_NUMBER in fields
-            else None
-        )
-        due_job = (
-            pool.submit(due_dates.due_date_column, column(DUE_DATE), options.now)
-            if DUE_DATE in fields
-            else None
-        )
+        field_jobs = field_checks.submit(pool, layout, data, options)
         codes, repeated = codes_job.result()
         text_issues = texts_job.result()
-        amount = amount_job.result() if amount_job else None
-        notice = notice_job.result() if notice_job else None
-        due = due_job.result() if due_job else None
-
-    checked = Checked(
-        fiscal_codes=codes.values,
-        good_code=codes.errors.isna().to_numpy(),
-        repeated=repeated,
-        amount=amount,
-        notice=notice,
-        due=due,
-    )
-    header = layout.header(fields[FISCAL_CODE])
-    checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
-    checked.warnings.append(
-        _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
-    )
-    errors, warnings = text_issues
-    checked.errors.extend(errors)
-    checked.warnings.extend(warnings)
-    if amount is not None:
-        checked.errors.append(
-            _issues(
-                rows,
-                layout.header(fields[AMOUNT]),
-                column(AMOUNT),
-                amount.errors,
-                lambda c, _: amounts.amount_message(c, options.max_payment_amount),
-            )
+        checked = Checked(
+            fiscal_codes=codes.values,
+            good_code=codes.errors.isna().to_numpy(),
+            repeated=repeated,
         )
-    if notice is not None:
+        header = layout.header(fields[FISCAL_CODE])
         checked.errors.append(
-            _issues(
-                rows,
-                layout.header(fields[NOTICE_NUMBER]),
-                column(NOTICE_NUMBER),
-                notice.errors,
-                lambda c, _: notice_numbers.notice_message(c),
-            )
+            _issues(rows, header, codes.values, codes.errors, fiscal_code.message)
         )
-    checked.errors.append(_payment_pairs(layout, rows, amount, notice))
-    if due is not None:
-        header = layout.header(fields[DUE_DATE])
-        describe = lambda c, _: due_dates.due_date_message(c)  # noqa: E731
-        checked.errors.append(_issues(rows, header, column(DUE_DATE), due.errors, describe))
-        checked.warnings.append(_issues(rows, header, column(DUE_DATE), due.warnings, describe))
+        checked.warnings.append(
+            _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
+        )
+        errors, warnings = text_issues
+        checked.errors.extend(errors)
+        checked.warnings.extend(warnings)
+        field_checks.record(field_jobs, layout, data, rows, options, checked, _issues, _issue_frame)
     return checked
 
 
@@ -205,7 +167,31 @@ def _text_issues(
             continue  # the template alone decides: said once, in the report's template errors
         values = texts if is_subject else {**texts, **escaped}
         found.append(_length_issues(layout, values, data, rows, template, is_subject, rules))
-    return found, [_formatted_values(layout, texts, data, rows, position) for position in escaped]
+    warnings = [_formatted_values(layout, texts, data, rows, position) for position in escaped]
+    warnings += [
+        _own_placeholders(layout, texts[layout.fields[name]], data, rows, layout.fields[name])
+        for template, name in ((layout.subject, SUBJECT), (layout.text, MARKDOWN))
+        if template is None
+    ]
+    return found, warnings
+
+
+def _own_placeholders(
+    layout: Layout, text: pa.Array, data: pd.DataFrame, rows: np.ndarray, position: int
+) -> pd.DataFrame:
+    """Files made for PagoPA's old portal may carry {{name}} in each row's text: it would
+    reach the citizen as written."""
+    marked = pc.match_substring(text, "{{").to_numpy(zero_copy_only=False)
+    if not marked.any():
+        return pd.DataFrame()
+    codes = pd.Series(np.full(len(marked), None, dtype=object))
+    codes[marked] = OWN_TEXT_PLACEHOLDER
+    message = (
+        "Il valore contiene {{…}}: i segnaposto sono sostituiti solo nei modelli del flusso,"
+        " qui il cittadino li leggerebbe così come sono. Scrivi il valore per esteso, oppure"
+        " usa un modello."
+    )
+    return _issues(rows, layout.header(position), data[position], codes, _always(message))
 
 
 def _text_columns(layout: Layout) -> list[int]:
@@ -297,45 +283,6 @@ def render(
     if field_name == MARKDOWN:
         placeholders = [markdown.escape(values) for values in placeholders]
     return template.render(placeholders, len(data))
-
-
-def _payment_pairs(
-    layout: Layout,
-    rows: np.ndarray,
-    amount: amounts.AmountColumn | None,
-    notice: notice_numbers.NoticeColumn | None,
-) -> pd.DataFrame:
-    """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
-    has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)
-    has_notice = notice.present if notice is not None else np.zeros(len(rows), dtype=bool)
-    frames = []
-    for lacking, present, missing_field in (
-        (has_amount & ~has_notice, AMOUNT, NOTICE_NUMBER),
-        (has_notice & ~has_amount, NOTICE_NUMBER, AMOUNT),
-    ):
-        where = np.flatnonzero(lacking)
-        if not len(where):
-            continue
-        column = (
-            layout.header(layout.fields[missing_field])
-            if missing_field in layout.fields
-            else LABELS[missing_field]
-        )
-        message = (
-            f"C'è {_article(present)} ma manca {_article(missing_field)}:"
-            " per un avviso di pagamento servono entrambi."
-        )
-        count = len(where)
-        frames.append(
-            _issue_frame(
-                rows[where], column, [""] * count, [PAYMENT_INCOMPLETE] * count, [message] * count
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _article(field_name: str) -> str:
-    return "l'importo" if field_name == AMOUNT else "il numero avviso"
 
 
 def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
