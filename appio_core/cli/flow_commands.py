@@ -55,6 +55,12 @@ STATES = [s.value for s in FlowState]
     callback=lambda _ctx, _param, value: _moment(value),
     help="Start no earlier than this time, gg/mm/aaaa hh:mm (Italian time).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Conferma quando richiesto: un flusso di pagamento il cui file non ha le colonne"
+    " del pagamento (importo, numero avviso).",
+)
 @pass_context
 def import_(
     ctx: Context,
@@ -72,6 +78,7 @@ def import_(
     advanced: bool,
     status_check_hours: int,
     scheduled_at: datetime | None,
+    force: bool,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     if text_template_file is not None:
@@ -96,7 +103,10 @@ def import_(
                 filename=file.name,
                 templates=importing.Templates(subject_template, text_template, sheet, columns),
                 options=options,
+                force=force,
             )
+    except actions.ConfirmationNeeded as exc:
+        raise CliError(f"{exc.message} Usa --force per confermare.") from exc
     except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
