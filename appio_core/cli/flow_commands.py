@@ -246,6 +246,7 @@ def status(ctx: Context, flow_id: int, fmt: str) -> None:
 def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
     with ctx.transaction() as session:
         view = queries.get_flow(session, ctx.actor, flow_id)
+        scheduled = queries.scheduled_rows(session, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
     if fmt == "json":
         data = {
@@ -262,6 +263,8 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> None:
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
+    if scheduled.count and view.state not in FINISHED_STATES:
+        click.echo(scheduled.describe())
 
 
 @click.command("list")

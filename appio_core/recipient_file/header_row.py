@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +111,7 @@ def csv_header(content: bytes, lines: int, limits: FileLimits, keys: frozenset[s
     return CsvHeader(number, offset, separator, next(csv.reader([text], delimiter=separator), []))
 
 
-def xlsx_header(rows: list[list[object]], first: int, keys: frozenset[str]) -> int:
+def xlsx_header(rows: Sequence[Sequence[object]], first: int, keys: frozenset[str]) -> int:
     """The index of the header among a sheet's rows, from `first` (the first row with a value;
     rows are as wide as the sheet, which the xlsx guards bounded)."""
     if not keys:
