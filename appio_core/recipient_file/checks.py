@@ -7,9 +7,7 @@ the GIL. Issues are built only for the rows that have one, and worded in Italian
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -17,16 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from appio_core.content import (
-    amounts,
-    due_dates,
     fiscal_code,
-    flags,
     lengths,
     markdown,
-    notice_numbers,
-    send_dates,
 )
-from appio_core.content.cells import cell_text, text_array
+from appio_core.content.cells import text_array
 from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template
 from appio_core.recipient_file import field_checks
@@ -37,8 +30,9 @@ from appio_core.recipient_file.columns import (
     SUBJECT,
     Layout,
 )
+from appio_core.recipient_file.issues import Checked, always, clipped, issue_frame, issues
 from appio_core.recipient_file.options import FileOptions
-from appio_core.recipient_file.report import VALUE_SHOWN, italian_list, italian_number
+from appio_core.recipient_file.report import italian_list, italian_number
 
 EMPTY_PLACEHOLDER = "segnaposto_vuoto"
 # A row's own subject or text holding {{...}}: placeholders work only in the flow's templates.
@@ -48,72 +42,6 @@ DUPLICATE_FISCAL_CODE = "cf_ripetuto"
 
 _WORKERS = min(4, os.cpu_count() or 1)
 _ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
-
-
-@dataclass
-class Checked:
-    errors: list[pd.DataFrame] = field(default_factory=list)
-    warnings: list[pd.DataFrame] = field(default_factory=list)
-    fiscal_codes: pd.Series | None = None
-    good_code: np.ndarray | None = None
-    repeated: np.ndarray | None = None  # among the good codes, those that occur more than once
-    amount: amounts.AmountColumn | None = None
-    notice: notice_numbers.NoticeColumn | None = None
-    due: due_dates.DueDateColumn | None = None
-    invalid_after: flags.FlagColumn | None = None
-    send_after: send_dates.SendDateColumn | None = None
-    duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
-
-
-def _issues(
-    rows: np.ndarray,
-    column: str,
-    values: pd.Series,
-    codes: pd.Series,
-    message: Callable[[str, str], str],
-) -> pd.DataFrame:
-    """Issues where `codes` is not NaN; `message(code, value)` words each one."""
-    where = np.flatnonzero(codes.notna().to_numpy())
-    if not len(where):
-        return pd.DataFrame()
-    picked_codes = codes.iloc[where].astype(object).to_numpy()
-    picked = values.iloc[where]
-    if picked.dtype == object:  # Excel's own values: numbers, dates
-        picked = picked.map(cell_text)
-    shown = _clipped(pa.array(picked.fillna("").astype("str"), type=pa.large_string()))
-    messages = [message(c, v) for c, v in zip(picked_codes, shown, strict=True)]
-    return _issue_frame(rows[where], column, shown, picked_codes, messages)
-
-
-def _issue_frame(
-    rows: np.ndarray,
-    column: str,
-    values: np.ndarray | list[str],
-    codes: np.ndarray | list[str],
-    messages: np.ndarray | list[str],
-) -> pd.DataFrame:
-    # Object columns, not pandas' Arrow strings: the report walks them item by item, and
-    # Arrow strings are slow to read one at a time.
-    return pd.DataFrame(
-        {
-            "row": rows,
-            "column": pd.Series([column] * len(rows), dtype=object),
-            "value": pd.Series(values, dtype=object),
-            "code": pd.Series(codes, dtype=object),
-            "message": pd.Series(messages, dtype=object),
-        }
-    )
-
-
-def _clipped(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Values as the report repeats them: a 10,000-character text is shown by its start."""
-    long = pc.greater(pc.utf8_length(values), VALUE_SHOWN)
-    if pc.any(long).as_py():
-        start = pc.utf8_slice_codeunits(values, 0, VALUE_SHOWN - 1)
-        text = pa.large_string()
-        cut = pc.binary_join_element_wise(start, pa.scalar("…", text), pa.scalar("", text))
-        values = pc.if_else(long, cut, values)
-    return values.to_numpy(zero_copy_only=False).astype(object)
 
 
 def check_rows(
@@ -134,16 +62,14 @@ def check_rows(
             repeated=repeated,
         )
         header = layout.header(fields[FISCAL_CODE])
-        checked.errors.append(
-            _issues(rows, header, codes.values, codes.errors, fiscal_code.message)
-        )
+        checked.errors.append(issues(rows, header, codes.values, codes.errors, fiscal_code.message))
         checked.warnings.append(
-            _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
+            issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
         )
         errors, warnings = text_issues
         checked.errors.extend(errors)
         checked.warnings.extend(warnings)
-        field_checks.record(field_jobs, layout, data, rows, options, checked, _issues, _issue_frame)
+        field_checks.record(field_jobs, layout, data, rows, options, checked)
     return checked
 
 
@@ -191,7 +117,7 @@ def _own_placeholders(
         " qui il cittadino li leggerebbe così come sono. Scrivi il valore per esteso, oppure"
         " usa un modello."
     )
-    return _issues(rows, layout.header(position), data[position], codes, _always(message))
+    return issues(rows, layout.header(position), data[position], codes, always(message))
 
 
 def _text_columns(layout: Layout) -> list[int]:
@@ -212,7 +138,7 @@ def _formatted_values(
         " disattivata), ma un indirizzo web può ancora essere mostrato come collegamento."
         " Controlla che sia il dato giusto."
     )
-    return _issues(rows, layout.header(position), data[position], codes, _always(message))
+    return issues(rows, layout.header(position), data[position], codes, always(message))
 
 
 def _empty_placeholders(
@@ -232,12 +158,8 @@ def _empty_placeholders(
         message = (
             f"Manca il valore di «{header}», usato {' e '.join(places)} del messaggio: compilalo."
         )
-        found.append(_issues(rows, header, data[position], codes, _always(message)))
+        found.append(issues(rows, header, data[position], codes, always(message)))
     return found
-
-
-def _always(message: str) -> Callable[[str, str], str]:
-    return lambda _code, _value: message
 
 
 def _length_issues(
@@ -266,12 +188,12 @@ def _length_issues(
     if not len(wrong):
         return pd.DataFrame()
     # Only the rows in error are rendered, to show the operator what came out.
-    shown = _clipped(render(layout, data.iloc[wrong], template, field_name))
+    shown = clipped(render(layout, data.iloc[wrong], template, field_name))
     messages = [
         lengths.length_message(c, int(n), rules)
         for c, n in zip(codes[wrong], sizes[wrong], strict=True)
     ]
-    return _issue_frame(rows[wrong], header, shown, codes[wrong], messages)
+    return issue_frame(rows[wrong], header, shown, codes[wrong], messages)
 
 
 def render(
@@ -312,7 +234,7 @@ def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
             " riga sola, se non è voluto."
         )
     codes = [DUPLICATE_FISCAL_CODE] * len(firsts)
-    return [_issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
+    return [issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
 
 
 def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,15 +25,10 @@ from appio_core.recipient_file.columns import (
     SEND_AFTER,
     Layout,
 )
+from appio_core.recipient_file.issues import Checked, issue_frame, issues
 from appio_core.recipient_file.options import FileOptions
 
-if TYPE_CHECKING:
-    from appio_core.recipient_file.checks import Checked
-
 PAYMENT_INCOMPLETE = "pagamento_incompleto"
-
-Issues = Callable[[np.ndarray, str, pd.Series, pd.Series, Callable[[str, str], str]], pd.DataFrame]
-Frame = Callable[[np.ndarray, str, Any, Any, Any], pd.DataFrame]
 
 
 @dataclass
@@ -72,8 +67,6 @@ def record(
     rows: np.ndarray,
     options: FileOptions,
     checked: Checked,
-    issues: Issues,
-    frame: Frame,
 ) -> None:
     """The fields' results into `checked`, their issues among its errors and warnings."""
     fields = layout.fields
@@ -97,7 +90,7 @@ def record(
         checked.errors.append(
             issues(rows, header(NOTICE_NUMBER), column(NOTICE_NUMBER), notice.errors, describe)
         )
-    checked.errors.append(_payment_pairs(layout, rows, amount, notice, frame))
+    checked.errors.append(_payment_pairs(layout, rows, amount, notice))
     if due is not None:
         describe = lambda c, _: due_dates.due_date_message(c)  # noqa: E731
         for found, codes in ((checked.errors, due.errors), (checked.warnings, due.warnings)):
@@ -114,7 +107,7 @@ def record(
             issues(rows, header(SEND_AFTER), column(SEND_AFTER), send.errors, describe)
         )
         if due is not None:
-            checked.warnings.append(_sent_after_due(layout, rows, data, send, due, issues))
+            checked.warnings.append(_sent_after_due(layout, rows, data, send, due))
 
 
 def _sent_after_due(
@@ -123,7 +116,6 @@ def _sent_after_due(
     data: pd.DataFrame,
     send: send_dates.SendDateColumn,
     due: due_dates.DueDateColumn,
-    issues: Issues,
 ) -> pd.DataFrame:
     due_stamps = pd.to_datetime(due.values, utc=True, errors="coerce")
     late = (send.stamps > due_stamps).to_numpy(dtype=bool, na_value=False)
@@ -139,7 +131,6 @@ def _payment_pairs(
     rows: np.ndarray,
     amount: amounts.AmountColumn | None,
     notice: notice_numbers.NoticeColumn | None,
-    frame: Frame,
 ) -> pd.DataFrame:
     """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
     has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)
@@ -162,7 +153,9 @@ def _payment_pairs(
             " per un avviso di pagamento servono entrambi."
         )
         n = len(where)
-        frames.append(frame(rows[where], column, [""] * n, [PAYMENT_INCOMPLETE] * n, [message] * n))
+        frames.append(
+            issue_frame(rows[where], column, [""] * n, [PAYMENT_INCOMPLETE] * n, [message] * n)
+        )
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from appio_core.italian import local_time
-from appio_core.recipient_file.checks import Checked
 from appio_core.recipient_file.columns import AMOUNT, NOTICE_NUMBER, SEND_AFTER, Layout
+from appio_core.recipient_file.issues import Checked
 from appio_core.recipient_file.options import FileOptions
 from appio_core.recipient_file.reader import Sheet
 from appio_core.recipient_file.report import FileError, italian_number

@@ -18,7 +18,7 @@ import pandas as pd
 from appio_core.content import amounts, due_dates, flags, notice_numbers, send_dates
 from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
-from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
+from appio_core.recipient_file.checks import check_rows, duplicates, render
 from appio_core.recipient_file.columns import (
     AMOUNT,
     DUE_DATE,
@@ -34,6 +34,7 @@ from appio_core.recipient_file.columns import (
 )
 from appio_core.recipient_file.file_notes import file_notes, file_warnings
 from appio_core.recipient_file.guards import SpreadsheetError
+from appio_core.recipient_file.issues import Checked
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
 from appio_core.recipient_file.reader import Sheet, read_sheet

@@ -16,8 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from appio_core.content.cells import text_array
-from appio_core.recipient_file.checks import Checked, render
+from appio_core.recipient_file.checks import render
 from appio_core.recipient_file.columns import FISCAL_CODE, MARKDOWN, SUBJECT, Layout
+from appio_core.recipient_file.issues import Checked
 
 _TEXT = pa.large_string()
 _STAMP = pa.timestamp("us", tz="UTC")
