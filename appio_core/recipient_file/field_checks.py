@@ -82,6 +82,13 @@ def record(
     due = checked.due = jobs.due.result() if jobs.due else None
     flag = checked.invalid_after = jobs.flag.result() if jobs.flag else None
     send = checked.send_after = jobs.send.result() if jobs.send else None
+    if send is not None:
+        describe = lambda c, _: send_dates.send_date_message(c)  # noqa: E731
+        checked.errors.append(
+            issues(rows, header(SEND_AFTER), column(SEND_AFTER), send.errors, describe)
+        )
+        if due is not None:
+            checked.warnings.append(_sent_after_due(layout, rows, data, send, due))
     if amount is not None:
         describe = lambda c, _: amounts.amount_message(c, options.max_payment_amount)  # noqa: E731
         checked.errors.append(issues(rows, header(AMOUNT), column(AMOUNT), amount.errors, describe))
@@ -101,13 +108,6 @@ def record(
         checked.errors.append(
             issues(rows, name, column(INVALID_AFTER_DUE_DATE), flag.errors, describe)
         )
-    if send is not None:
-        describe = lambda c, _: send_dates.send_date_message(c)  # noqa: E731
-        checked.errors.append(
-            issues(rows, header(SEND_AFTER), column(SEND_AFTER), send.errors, describe)
-        )
-        if due is not None:
-            checked.warnings.append(_sent_after_due(layout, rows, data, send, due))
 
 
 def _sent_after_due(

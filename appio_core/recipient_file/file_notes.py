@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from appio_core.content.send_dates import SendDateColumn
 from appio_core.italian import local_time
 from appio_core.recipient_file.columns import AMOUNT, NOTICE_NUMBER, SEND_AFTER, Layout
 from appio_core.recipient_file.issues import Checked
@@ -42,14 +43,14 @@ def file_notes(
             " vuote) non sono lette."
         )
     if found is not None and checked is not None and checked.send_after is not None:
-        notes.append(_schedule(found, checked.send_after.stamps, options.now))
+        notes.append(_schedule(found, checked.send_after, options.now))
     return notes
 
 
-def _schedule(found: Layout, stamps: pd.Series, now: dt.datetime | None) -> str:
+def _schedule(found: Layout, send: SendDateColumn, now: dt.datetime | None) -> str:
     header = found.header(found.fields[SEND_AFTER])
-    valid = stamps.dropna()
-    rows = len(stamps)
+    valid = send.stamps.dropna()
+    blank = int(np.count_nonzero(~send.present))
     if valid.empty:
         return f"La colonna «{header}» è vuota: tutte le righe partono con il flusso."
     current = pd.Timestamp(now or dt.datetime.now(dt.UTC))
@@ -67,9 +68,8 @@ def _schedule(found: Layout, stamps: pd.Series, now: dt.datetime | None) -> str:
     )
     if passed:
         text += f" {_rows(passed).capitalize()} con la data già passata {_leave(passed)} subito."
-    if len(valid) < rows:
-        text += f" {_rows(rows - len(valid)).capitalize()} senza data {_leave(rows - len(valid))}"
-        text += " subito."
+    if blank:
+        text += f" {_rows(blank).capitalize()} senza data {_leave(blank)} con il flusso."
     return text
 
 

@@ -94,8 +94,10 @@ def csv_header(content: bytes, lines: int, limits: FileLimits, keys: frozenset[s
             break
         text = line.decode("utf-8", errors="replace")
         separator = sniff_separator(text[:65_536])
-        if fields_in_line(line, separator) > limits.max_columns:
-            break  # refused below, as the header or as a row wider than the limit
+        columns = fields_in_line(line, separator)
+        if columns > limits.max_columns:
+            # The header or a row: either way wider than any list of recipients.
+            raise guards.too_many_columns(columns, limits)
         cells = next(csv.reader([text], delimiter=separator), [])
         if _names_a_column(cells, keys):
             chosen = (number, offset, line)
