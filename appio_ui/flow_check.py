@@ -132,17 +132,20 @@ def _column_meanings(report: ValidationReport) -> None:
 
 def _preview(actor: Actor, service_id: int) -> None:
     st.subheader("Anteprima di un messaggio")
+    report = checked_report()
+    header = report.header_row if report is not None else 1
     row = int(
         st.number_input(
             "Riga del file da mostrare",
             min_value=2,
-            value=2,
+            value=header + 1,
             step=1,
-            help="Il numero di riga del foglio: l'intestazione è la riga 1.",
+            help=f"Il numero di riga del foglio: l'intestazione è la riga {header}.",
             key="nf_preview_row",
         )
     )
-    preview = row_preview(actor, service_id, row)
+    # A row above the first recipient (a title) shows the first recipient's message.
+    preview = row_preview(actor, service_id, row if row > header else 0)
     if preview is None:
         return
     if preview.error:

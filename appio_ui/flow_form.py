@@ -87,8 +87,9 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     upload = st.file_uploader(
         "File dei destinatari (.xlsx o .csv)",
         type=["xlsx", "csv"],
-        help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è "
-        "la riga 1.",
+        help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è la "
+        "prima riga con i nomi delle colonne: un titolo sopra di lei viene saltato. Vanno bene "
+        "anche i file per IO di PagoPA e di GovIO, così come sono.",
         key="nf_file",
     )
     subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")

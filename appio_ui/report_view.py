@@ -59,7 +59,10 @@ def show_report(report: ValidationReport) -> None:
     warnings = report.first_warnings(SHOWN_ROWS)
     # A static table wraps long messages; a data grid cut them («…ha 19.014 caratteri, a…»).
     if errors:
-        st.markdown("**Errori** (le righe sono quelle del foglio: l'intestazione è la riga 1)")
+        st.markdown(
+            "**Errori** (le righe sono quelle del foglio: l'intestazione è la riga"
+            f" {report.header_row})"
+        )
         st.table(_frame(errors), hide_index=True)
     if warnings:
         st.markdown("**Avvisi** (non bloccano l'invio)")
