@@ -66,6 +66,7 @@ class Claimed:
     notice_number: str | None
     due_date: str | None
     attempts: int
+    invalid_after_due_date: bool = False
 
 
 # -- accounts and leases -------------------------------------------------------------------
@@ -239,6 +240,11 @@ _CLAIM_CANDIDATES = (
             NOTIFICATIONS.c.next_attempt_at.is_(None),
             NOTIFICATIONS.c.next_attempt_at <= bindparam("b_now"),
         ),
+        # The row's own send date, from its file: not before it.
+        or_(
+            NOTIFICATIONS.c.send_after.is_(None),
+            NOTIFICATIONS.c.send_after <= bindparam("b_now"),
+        ),
     )
     .order_by(NOTIFICATIONS.c.id)
     .limit(bindparam("b_limit"))
@@ -264,6 +270,7 @@ def _take(chosen: ColumnElement[bool]) -> Any:
             NOTIFICATIONS.c.notice_number,
             NOTIFICATIONS.c.due_date,
             NOTIFICATIONS.c.attempts,
+            NOTIFICATIONS.c.invalid_after_due_date,
         )
     )
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -290,6 +291,10 @@ class Notification(Base):
     amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # euro cents
     notice_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
     due_date: Mapped[str | None] = mapped_column(String(30), nullable=True)  # ISO UTC
+    # IO's payment_data.invalid_after_due_date: the notice cannot be paid after its due date.
+    invalid_after_due_date: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     feature_level: Mapped[FeatureLevel] = mapped_column(
         EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
     )
@@ -297,6 +302,9 @@ class Notification(Base):
     outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The row's own send date from its file (GovIO's expedition_date, «data invio»): the
+    # dispatcher does not claim it before. Apart from next_attempt_at, which retries move.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # Set and committed just before the message is posted: a crash after this point leaves
     # the row "esito incerto", never silently resent.
