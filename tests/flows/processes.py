@@ -11,17 +11,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import FINISHED_STATES, Outcome
 from appio_core.flows import actions, importing, queries
-from appio_core.storage.models import IoAccount, Notification, Service
+from appio_core.storage.models import (
+    AccountLease,
+    IoAccount,
+    Notification,
+    Service,
+    WorkerHeartbeat,
+    utcnow,
+)
 
 from .conftest import TEXT, recipient_csv
 
@@ -198,3 +206,54 @@ def check_exactly_once(
         else:
             assert got == [], (row.fiscal_code, row.outcome)
     return tally
+
+
+def _of_pid(pid: int) -> str:
+    """A LIKE pattern for the ids of the workers of process `pid` (sending.config's
+    `host-pid-hex`)."""
+    return f"%-{pid}-%"
+
+
+def in_flight(sessions: sessionmaker[Session], pid: int) -> int:
+    """Rows whose send the worker process `pid` had started and not recorded: posted to
+    IO (or about to be)."""
+    with sessions() as session:
+        return (
+            session.query(Notification)
+            .filter(
+                Notification.outcome == Outcome.SENDING,
+                Notification.send_started_at.is_not(None),
+                Notification.worker_id.like(_of_pid(pid)),
+            )
+            .count()
+        )
+
+
+def run_out(sessions: sessionmaker[Session], pid: int) -> None:
+    """The dead worker process `pid`: its leases and its heartbeat expire now, rather than
+    a lease's time (105 s by default) after its last renewal."""
+    past = utcnow() - timedelta(seconds=1)
+    with sessions.begin() as session:
+        session.execute(
+            update(AccountLease)
+            .where(AccountLease.owner.like(_of_pid(pid)))
+            .values(expires_at=past)
+        )
+        session.execute(
+            update(WorkerHeartbeat)
+            .where(WorkerHeartbeat.worker_id.like(_of_pid(pid)))
+            .values(alive_until=past)
+        )
+
+
+def done_rows(sessions: sessionmaker[Session], flow_ids: list[int]) -> int:
+    """Rows of these flows with an outcome (neither «da inviare» nor «in invio»)."""
+    with sessions() as session:
+        return (
+            session.query(Notification)
+            .filter(
+                Notification.flow_id.in_(flow_ids),
+                Notification.outcome.not_in([Outcome.PENDING, Outcome.SENDING]),
+            )
+            .count()
+        )
