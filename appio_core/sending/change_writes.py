@@ -117,17 +117,24 @@ def _dropped(
             )
         )
     )
-    writer = fence.worker_id if isinstance(fence, Claim) else "a status read"
     for row_id in sorted(dropped):
         change = changes[row_id]
-        log.warning(
-            "late write dropped: notification %s is no longer %s's (taken over, or decided"
-            " by an operator meanwhile); not written: outcome %s%s",
-            row_id,
-            writer,
-            "unchanged" if change.outcome is KEEP else change.outcome,
-            "" if change.io_message_id is KEEP else f", IO message id {change.io_message_id}",
-        )
+        if isinstance(fence, Claim):
+            log.warning(
+                "late write dropped: notification %s is no longer %s's (taken over, or"
+                " decided by an operator meanwhile); not written: outcome %s%s",
+                row_id,
+                fence.worker_id,
+                "unchanged" if change.outcome is KEEP else change.outcome,
+                "" if change.io_message_id is KEEP else f", IO message id {change.io_message_id}",
+            )
+        else:
+            log.warning(
+                "late status read dropped: notification %s was read again meanwhile; not"
+                " written: IO status %s",
+                row_id,
+                "unread" if change.io_status is KEEP else change.io_status,
+            )
     return dropped
 
 
