@@ -3,7 +3,7 @@
 return, timed and counted.
 
     .venv/bin/python bench/bench_fencing.py [--recipients 2000] [--lease 10] [--rounds 3]
-        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--modes lease,answers] [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Each round, in a scratch database (created on the server, dropped at the end): a flow of
 `--recipients` citizens on IO (profile check on), `appio simulator` in its own process (no
@@ -19,6 +19,11 @@ and IO's read timeout half of it.
 4. IO answers A's held sends (it creates the messages); A resumes (SIGCONT): its renewal
    finds the lease taken, or its answers come first and their writes are dropped.
 5. B (and A, once it may) finish the flow.
+
+Two modes: `lease`, as above (on resuming, A's renewal is due at once and usually finds the
+lease taken before A reads IO's answers); `answers`, where A runs with a 300 s lease (no
+renewal due during the round) which the bench runs out by hand after the freeze: A comes
+back with IO's answers and writes them, and the fence drops every one.
 
 Measured: from the freeze to the takeover (against the lease: A renewed at most a third of
 it before the freeze), from «Reinvia» to B's outcomes, from SIGCONT to A's last word, and
@@ -66,6 +71,7 @@ from tests.flows.processes import (  # noqa: E402
     freeze,
     no_pacing,
     rows_by_code,
+    run_out,
     start_flow,
     start_worker,
     stop_worker,
@@ -75,6 +81,7 @@ from tests.flows.processes import (  # noqa: E402
 
 @dataclass
 class Round:
+    mode: str
     takeover: float
     resend: float
     comeback: float
@@ -92,7 +99,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=2000)
     parser.add_argument("--lease", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="per mode")
+    parser.add_argument("--modes", default="lease,answers")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -103,7 +111,8 @@ def main() -> None:
         f"{args.lease / 2:g} s, {args.rounds} rounds\n"
     )
     rounds = []
-    for _ in range(max(1, min(args.rounds, 10))):
+    modes = [m for m in args.modes.split(",") if m in ("lease", "answers")]
+    for mode in [m for m in modes for _ in range(max(1, min(args.rounds, 10)))]:
         name = f"appio_bench_fencing_{uuid.uuid4().hex[:8]}"
         admin = create_engine(args.postgres, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -111,7 +120,7 @@ def main() -> None:
         url = make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                rounds.append(run(url, Path(tmp), args.recipients, args.lease))
+                rounds.append(run(url, Path(tmp), args.recipients, args.lease, mode))
         finally:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -121,7 +130,7 @@ def main() -> None:
     print(f"\nload average at the end {load}")
 
 
-def run(url: str, tmp: Path, recipients: int, lease: float) -> Round:
+def run(url: str, tmp: Path, recipients: int, lease: float, mode: str) -> Round:
     upgrade(url)
     secret = Fernet.generate_key().decode()
     engine = make_engine(url)
@@ -149,13 +158,16 @@ def run(url: str, tmp: Path, recipients: int, lease: float) -> Round:
             "APPIO_STATUS_FIRST_CHECK_SECONDS": "3600",
         }
         a_log = tmp / "worker-a.log"
-        a = start_worker(env, a_log)
+        a_lease = {"APPIO_WORKER_LEASE_SECONDS": "300"} if mode == "answers" else {}
+        a = start_worker({**env, **a_lease}, a_log)
         b = None
         try:
             started = time.monotonic()
             wait_for(lambda: len(simulator.held()) == len(held), "A's sends held by IO")
             freeze(a, sessions)
             frozen = time.monotonic()
+            if mode == "answers":
+                run_out(sessions, a.pid)
             b = start_worker(env, tmp / "worker-b.log")
 
             def taken_over() -> bool:
@@ -214,6 +226,7 @@ def run(url: str, tmp: Path, recipients: int, lease: float) -> Round:
     )
     engine.dispose()
     return Round(
+        mode=mode,
         takeover=took - frozen,
         resend=answered - asked,
         comeback=spoke - resumed,
@@ -235,21 +248,22 @@ def _done(sessions, flow_id: int) -> int:  # type: ignore[no-untyped-def]
 
 def report(rounds: list[Round], lease: float) -> None:
     print(
-        "| round | takeover after the freeze | «Reinvia» to B's outcomes | A's return "
+        "| mode | takeover after the freeze | «Reinvia» to B's outcomes | A's return "
         "(SIGCONT to its last word) | whole flow | rows/s after the takeover | «esito incerto» "
         "at the end | A's writes dropped | A's lease found taken | rows changed after the "
         "decision | citizens with 2 messages | with more |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for i, r in enumerate(rounds, 1):
+    for r in rounds:
         print(
-            f"| {i} | {r.takeover:.1f} s | {r.resend:.2f} s | {r.comeback:.2f} s | "
+            f"| {r.mode} | {r.takeover:.1f} s | {r.resend:.2f} s | {r.comeback:.2f} s | "
             f"{r.flow:.1f} s | {r.after_takeover_per_second:.0f} | {r.uncertain} | {r.dropped} | "
             f"{r.lease_found_taken} | {r.changed_after_decision} | {r.twice} | {r.more} |"
         )
     print(
-        f"\nThe takeover waits for A's lease ({lease:g} s from A's last renewal, at most "
-        f"{lease / 3:g} s before the freeze) and for B's start."
+        f"\nlease: the takeover waits for A's lease ({lease:g} s from A's last renewal, at "
+        f"most {lease / 3:.1f} s before the freeze) and for B's start; answers: A's lease run "
+        "out by hand at the freeze, the takeover waits for B's start only."
     )
 
 
