@@ -297,10 +297,12 @@ def _send(
             due_date=row.due_date,
             feature_level_type=row.feature_level,
         )
+        written = [row.updated_at]  # this send's last write: the final write's fence
 
     def start_sending() -> bool:
         """Commits `send_started_at` just before the post; False if the row is no longer
         ours (recovered as interrupted meanwhile)."""
+        written[0] = now = clock()
         with session_scope(sessions) as session:
             return bool(
                 rowcount(
@@ -312,9 +314,9 @@ def _send(
                             Notification.send_started_at.is_(None),
                         )
                         .values(
-                            send_started_at=clock(),
+                            send_started_at=now,
                             attempts=Notification.attempts + 1,
-                            updated_at=clock(),
+                            updated_at=now,
                         )
                     )
                 )
@@ -330,9 +332,11 @@ def _send(
     change = asyncio.run(run())
     with session_scope(sessions) as session:
         if change is not None:
+            # Only on the row as this send left it: a send that outlived INTERRUPTED_AFTER
+            # finds it recovered, maybe resent or marked as sent: that decision stands.
             session.execute(
                 update(Notification)
-                .where(Notification.id == notification_id)
+                .where(Notification.id == notification_id, Notification.updated_at == written[0])
                 .values(**change.columns(), worker_id=None, updated_at=clock())
             )
         return _result(_single(session, notification_id))

@@ -358,6 +358,7 @@ def due_status_reads(session: Session, account_id: int, now: datetime, limit: in
             Notification.fiscal_code,
             Notification.io_message_id,
             Notification.sent_at,
+            Notification.status_checked_at,
             Notification.outcome,
             Notification.feature_level,
             Notification.status_check_until,

@@ -3,7 +3,8 @@ subscription key: 401, the account's rate limit: 429), then through the faults t
 asked for, then to IO's operation; everything is written down in the record.
 
 The parts: asgi.py (plumbing and routes), gateway.py (keys, rate limit, faults),
-operations.py (IO's answers), admin.py (/__simulator/...), record.py (what happened).
+operations.py (IO's answers), admin.py (/__simulator/...), record.py (what happened),
+holds.py (message requests held until a test releases them: a send in flight on demand).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from appio_core.io.simulator.asgi import (
 )
 from appio_core.io.simulator.config import Faults, SimService, SimulatorConfig
 from appio_core.io.simulator.gateway import Gateway, draw_fault
+from appio_core.io.simulator.holds import Holds
 from appio_core.io.simulator.operations import Operations
 from appio_core.io.simulator.population import Population
 from appio_core.io.simulator.record import Record, RequestEntry
@@ -61,6 +63,7 @@ class SimulatorApp:
         self._rng = random.Random(config.seed)
         self.gateway = Gateway(config, clock)
         self.operations = Operations(config, self.record, self.population, clock)
+        self.holds = Holds(clock)
 
     @property
     def rate_limit(self) -> bool:
@@ -110,6 +113,9 @@ class SimulatorApp:
             self._log(method, path, operation, service.service_id, key_kind, 429)
             await respond(send, throttled)
             return
+        if operation == SEND_OPERATION and self.holds.armed:
+            # Received, not processed yet: the test acts while the send is in flight.
+            await self.holds.wait_if_held(body)
         entry = RequestEntry(
             self._clock(), method, path, operation, service.service_id, key_kind, 0
         )
