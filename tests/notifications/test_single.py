@@ -17,7 +17,7 @@ from appio_core.errors import Conflict
 from appio_core.io.client import IoClient
 from appio_core.io.http import HttpxIo, in_process_simulator
 from appio_core.io.simulator import Faults, Kind
-from appio_core.notifications import single
+from appio_core.notifications import interrupted, single
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -306,7 +306,7 @@ class _Meanwhile(httpx.AsyncBaseTransport):
 # While IO took longer than INTERRUPTED_AFTER to answer: what the row became, and so what
 # it must still show once the answer (IO accepted the message) comes back.
 LATE_ANSWERS = [
-    ("recovered as interrupted", False, Outcome.UNCERTAIN, single.INTERRUPTED_AFTER_POST),
+    ("recovered as interrupted", False, Outcome.UNCERTAIN, interrupted.INTERRUPTED_AFTER_POST),
     ("recovered, then marked as sent", True, Outcome.ACCEPTED, "Segnata come inviata da mrossi."),
 ]
 
@@ -327,8 +327,8 @@ def test_an_answer_that_comes_after_the_row_was_recovered_does_not_overwrite_it(
 ) -> None:
     def decide() -> None:
         with sessions.begin() as session:
-            later = utcnow() + single.INTERRUPTED_AFTER + timedelta(minutes=1)
-            assert single.recover_interrupted(session, later) == 1
+            later = utcnow() + interrupted.INTERRUPTED_AFTER + timedelta(minutes=1)
+            assert interrupted.recover_interrupted(session, later) == 1
         if marked:
             with sessions.begin() as session:
                 (row_id,) = session.scalars(
