@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -202,6 +202,19 @@ class ManageClient:
 def make_manage_client(base_url: str) -> ManageClient:
     """A ManageClient on the best transport for `base_url` ("simulator" runs in-process)."""
     return ManageClient(base_url, make_http_client(base_url))
+
+
+def with_manage_client(base_url: str, call: Callable[[ManageClient], Awaitable[T]]) -> T:
+    """Runs `call` with a client of IO's management API, for the pages and the CLI."""
+
+    async def run() -> T:
+        client = make_manage_client(base_url)
+        try:
+            return await call(client)
+        finally:
+            await client.aclose()
+
+    return asyncio.run(run())
 
 
 def _service_path(service_id: str) -> str:
