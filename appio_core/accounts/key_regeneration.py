@@ -269,7 +269,7 @@ class _Fence:
         singles = select(Notification.id, Notification.service_id).where(
             Notification.outcome == Outcome.SENDING, Notification.flow_id.is_(None)
         )
-        mine = {row_id for row_id, service in session.execute(singles) if service == self.service_id}
+        mine = {row for row, service in session.execute(singles) if service == self.service_id}
         return found | mine
 
     async def wait(self, name: str) -> int:
