@@ -67,7 +67,9 @@ async def io_services(
     """The ente's services on IO, each with its name here when it is already here."""
     manage_key = open_manage_key(session, actor, box)  # administrators only
     listed = await client.all_services(manage_key)
-    local = dict(session.execute(select(Service.io_service_id, Service.name)).tuples())
+    local = {
+        io_id: name for io_id, name in session.execute(select(Service.io_service_id, Service.name))
+    }
     return [IoServiceRow(s, local.get(s.id)) for s in listed]
 
 
@@ -87,7 +89,10 @@ async def import_services(
             raise InvalidInput("Scegli almeno un servizio da importare.")
         manage_key = open_manage_key(session, actor, box)
         listed = {s.id: s for s in await client.all_services(manage_key)}
-        local = dict(session.execute(select(Service.io_service_id, Service.name)).tuples())
+        local = {
+            io_id: name
+            for io_id, name in session.execute(select(Service.io_service_id, Service.name))
+        }
         names = set(local.values())
         added: list[str] = []
         present: list[str] = []

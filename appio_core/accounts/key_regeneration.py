@@ -281,10 +281,10 @@ class _Fence:
         while waiting:
             if self._clock() >= deadline:
                 minutes = max(1, round(self._patience / 60))
+                within = "un minuto" if minutes == 1 else f"{minutes} minuti"
                 raise Conflict(
-                    f"Gli invii in corso del servizio «{name}» non sono terminati entro"
-                    f" {minutes} minuti (un worker fermo?): la chiave che usano non è stata"
-                    " rigenerata."
+                    f"Gli invii in corso del servizio «{name}» non sono terminati entro {within}"
+                    " (un worker fermo?): la chiave che usano non è stata rigenerata."
                 )
             await self._sleep(self._poll)
             with session_scope(self.sessions) as session:

@@ -18,9 +18,9 @@ Streamlit server and an `appio` command see the same keys.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,9 +105,15 @@ class ManageApi:
         key_type = params["keyType"]
         if key_type not in KEY_TYPES:
             return problem(400, "Bad parameters", f"keyType must be one of {', '.join(KEY_TYPES)}")
-        self.gateway.replace_key(service.service_id, key_type, secrets.token_hex(16))
+        old = self.gateway.keys_of(service.service_id)[key_type]
+        self.gateway.replace_key(service.service_id, key_type, self._new_key(old))
         self._save()
         return Answer(200, self._keys(service))
+
+    def _new_key(self, old: str) -> str:
+        """32 hex digits like IO's keys; from the seed and the old key, so that a run can be
+        replayed, and never the old key again."""
+        return hashlib.sha256(f"{self.config.seed}:{old}".encode()).hexdigest()[:32]
 
     def _list(self, query: dict[str, list[str]]) -> Answer:
         try:
