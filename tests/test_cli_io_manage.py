@@ -121,8 +121,8 @@ def test_keys_regenerate_replaces_both_keys_and_the_app_keeps_sending(
     assert result.output.splitlines() == [
         "Passo 1 di 4: IO ha rigenerato la chiave secondaria; la nuova è salvata cifrata.",
         "Passo 2 di 4: l'app usa per prima la nuova chiave secondaria.",
-        "Passo 3 di 4: terminati gli invii in corso con la chiave primaria (nessuno), IO ha"
-        " rigenerato la chiave primaria; la nuova è salvata cifrata.",
+        "Passo 3 di 4: nessun invio in corso usava la chiave primaria; IO l'ha rigenerata e"
+        " la nuova è salvata cifrata.",
         "Passo 4 di 4: l'app usa di nuovo per prima la chiave primaria, quella nuova.",
         "Chiavi del servizio «Tributi - TARI» rigenerate.",
     ]

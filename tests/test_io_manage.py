@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.io_import import ACCOUNT_NOTE, import_services, io_services
 from appio_core.accounts.key_regeneration import (
     STEP_BACK,
-    STEP_PRIMARY,
     STEP_SECONDARY,
     STEP_SWITCH,
     regenerate_keys,
+    step_primary,
 )
 from appio_core.accounts.manage_key import (
     NO_MANAGE_KEY,
@@ -268,7 +268,7 @@ async def test_regeneration_replaces_both_keys_on_io_and_here_in_four_steps(
 ) -> None:  # fmt: skip
     done = await regenerate_keys(sessions, admin, tributi, keybox, manage)
     assert done.steps == (
-        STEP_SECONDARY, STEP_SWITCH, STEP_PRIMARY.format(waited="nessuno"), STEP_BACK,
+        STEP_SECONDARY, STEP_SWITCH, step_primary(0), STEP_BACK,
     )  # fmt: skip
     now = io_keys(sim, TRIBUTI)
     assert now.primary != TRIBUTI.primary_key and now.secondary != TRIBUTI.secondary_key
@@ -326,7 +326,7 @@ async def test_a_regeneration_stopped_after_the_switch_goes_on_from_step_3(
             " chiavi» per rigenerare la primaria."
         )
     done = await regenerate_keys(sessions, admin, tributi, keybox, manage_on(sim))
-    assert done.steps == (STEP_PRIMARY.format(waited="nessuno"), STEP_BACK)
+    assert done.steps == (step_primary(0), STEP_BACK)
     assert io_keys(sim, TRIBUTI).secondary == new_secondary
     assert stored_keys(sessions, tributi, keybox) == io_keys(sim, TRIBUTI)
     with session_scope(sessions) as session:
@@ -418,3 +418,17 @@ def test_an_operator_may_not_regenerate_keys(
     session.commit()
     with pytest.raises(PermissionDenied, match="Solo un amministratore"):
         asyncio.run(regenerate_keys(sessions, operator, tributi, keybox, manage))
+
+
+@pytest.mark.parametrize(
+    ("waited", "said"),
+    [
+        (0, "nessun invio in corso usava la chiave primaria"),
+        (1, "terminato l'invio in corso con la chiave primaria"),
+        (1234, "terminati i 1.234 invii in corso con la chiave primaria"),
+    ],
+)
+def test_step_3_says_how_many_sends_it_waited_for(waited: int, said: str) -> None:
+    assert step_primary(waited) == (
+        f"Passo 3 di 4: {said}; IO l'ha rigenerata e la nuova è salvata cifrata."
+    )

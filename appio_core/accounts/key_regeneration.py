@@ -52,6 +52,7 @@ from appio_core.errors import AppError, Conflict, NotFound
 from appio_core.io.errors import IoError, KeyRegenerationUnknown
 from appio_core.io.manage import KeyType, ManageClient
 from appio_core.io.models import ApiKeys
+from appio_core.italian import thousands
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
 
@@ -60,10 +61,19 @@ ACTION = AuditAction.SERVICE_KEYS_REGENERATE
 STALE_AFTER = timedelta(hours=1)
 STEP_SECONDARY = "Passo 1 di 4: IO ha rigenerato la chiave secondaria; la nuova è salvata cifrata."
 STEP_SWITCH = "Passo 2 di 4: l'app usa per prima la nuova chiave secondaria."
-STEP_PRIMARY = (
-    "Passo 3 di 4: terminati gli invii in corso con la chiave primaria ({waited}), IO ha"
-    " rigenerato la chiave primaria; la nuova è salvata cifrata."
-)
+
+
+def step_primary(waited: int) -> str:
+    """Step 3, with the sends it waited for."""
+    if waited == 0:
+        before = "nessun invio in corso usava la chiave primaria"
+    elif waited == 1:
+        before = "terminato l'invio in corso con la chiave primaria"
+    else:
+        before = f"terminati i {thousands(waited)} invii in corso con la chiave primaria"
+    return f"Passo 3 di 4: {before}; IO l'ha rigenerata e la nuova è salvata cifrata."
+
+
 STEP_BACK = "Passo 4 di 4: l'app usa di nuovo per prima la chiave primaria, quella nuova."
 
 
@@ -231,11 +241,7 @@ def _store(
         assert service is not None
         seal_keys(service, keys.primary, keys.secondary, box)
         service.secondary_first = first
-        if first:
-            steps = [STEP_SECONDARY, STEP_SWITCH]
-        else:
-            count = "nessuno" if not waited else ("uno" if waited == 1 else str(waited))
-            steps = [STEP_PRIMARY.format(waited=count), STEP_BACK]
+        steps = [STEP_SECONDARY, STEP_SWITCH] if first else [step_primary(waited), STEP_BACK]
         for step in steps:
             record(session, actor, ACTION, _target(name), detail=step)
         return steps
