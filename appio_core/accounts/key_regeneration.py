@@ -149,17 +149,18 @@ def _where(steps: list[str], resume: bool) -> str:
     return "Le chiavi del servizio non sono cambiate."
 
 
-def _start(sessions: sessionmaker[Session], actor: Actor, service_id: int, box: KeyBox) -> _Started:
+def _start(sessions: sessionmaker[Session], who: Actor, service_id: int, box: KeyBox) -> _Started:
+    """The checks (administrators only), the guard against a second regeneration."""
     with (
         session_scope(sessions) as session,
-        recording(session, actor, ACTION, f"servizio n. {service_id}") as entry,
+        recording(session, who, ACTION, f"servizio n. {service_id}") as entry,
     ):
-        require_admin(session, actor)
+        require_admin(session, who)
         service = session.get(Service, service_id)
         if service is None:
             raise NotFound("Servizio non trovato.")
         entry.target = _target(service.name)
-        manage_key = open_manage_key(session, actor, box)
+        manage_key = open_manage_key(session, who, box)
         now = utcnow()
         free = or_(
             Service.keys_regeneration_started_at.is_(None),
@@ -225,7 +226,7 @@ async def _regenerate(
 
 def _store(
     sessions: sessionmaker[Session],
-    actor: Actor,
+    who: Actor,
     service_id: int,
     box: KeyBox,
     keys: ApiKeys,
@@ -243,7 +244,7 @@ def _store(
         service.secondary_first = first
         steps = [STEP_SECONDARY, STEP_SWITCH] if first else [step_primary(waited), STEP_BACK]
         for step in steps:
-            record(session, actor, ACTION, _target(name), detail=step)
+            record(session, who, ACTION, _target(name), detail=step)
         return steps
 
 
