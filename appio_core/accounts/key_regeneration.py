@@ -5,12 +5,12 @@ IO accepts either of a service's keys; the app calls it with one first (`ApiKeys
 appio_core.accounts.service_keys) and falls back to the other on a 401. The steps, and the
 key the app uses in each:
 
-1. IO regenerates the **secondary** (the app uses the primary, which still works); the new
-   secondary is stored and the app **switches** to it (`secondary_first`), in one commit.
-2. The fence: wait for every send that read the keys before the switch to end.
-3. IO regenerates the **primary** (nobody uses it any more); the new primary is stored and
-   the app **switches back** to it, in one commit. Sends that read the keys just before go
-   on with the new secondary, which stays valid.
+1. IO regenerates the **secondary** (the app uses the primary, which still works), and
+2. the new secondary is stored and the app **switches** to it (`secondary_first`): one
+   commit. Then the fence: every send that read the keys before the switch ends.
+3. IO regenerates the **primary** (nobody uses it any more), and
+4. the new primary is stored and the app **switches back** to it: one commit. Sends that
+   read the keys just before go on with the new secondary, which stays valid.
 
 The same fence comes before step 1, for the sends of a regeneration just finished that
 still use the secondary first. So no request is made with a key already regenerated.
@@ -19,11 +19,11 @@ The fence. A worker reads a batch's keys after claiming its rows, in the claim's
 transaction, under a share lock of the service's row on PostgreSQL (SQLite's writers take
 turns); the switch updates that row. So a batch that read the keys before the switch has
 its rows «in invio» once the switch is committed, and the fence waits until the rows of
-the service it then finds «in invio» have left that state (single messages are rows «in
-invio» while they are posted, too). Status reads, profile checks and «Verifica
-connessione» read the keys just before their one request: one still under way across a
-regeneration gets a 401 on the old key and goes on with the other (the client's
-fallback), or, for a status read, tries again later.
+the service it then finds «in invio» have left that state. A single message («Nuova
+notifica») reads its keys the same way, once its row is «in invio». Status reads, profile
+checks and «Verifica connessione» read the keys just before their one request: one still
+under way across a regeneration gets a 401 on the old key and goes on with the other
+(the client's fallback), or, for a status read, tries again later.
 
 A regeneration stopped halfway (IO refused, an answer lost, sends that outlast the wait)
 leaves the app on keys that work; the next «Rigenera chiavi» goes on from where it
