@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 
+import httpx
 import pytest
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts import connection_check, io_access, operators, services
+from appio_core.accounts import (
+    connection_check,
+    io_access,
+    io_import,
+    key_regeneration,
+    manage_key,
+    operators,
+    service_keys,
+    services,
+)
 from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.io_access import service_access
+from appio_core.accounts.io_import import import_services, io_services
+from appio_core.accounts.key_regeneration import regenerate_keys
+from appio_core.accounts.manage_key import open_manage_key, set_manage_key
 from appio_core.accounts.operators import (
     create_operator,
     list_operators,
@@ -38,6 +52,7 @@ from appio_core.accounts.services import (
 from appio_core.config import load_settings
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
+from appio_core.io.manage import ManageClient
 
 from .conftest import TEST_SECRET_KEY
 
@@ -45,6 +60,18 @@ SERVICE = ServiceInput(name="Tributi", io_service_id="01JTRIB", primary_key="pri
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")
 
 Call = Callable[[Session, Actor, KeyBox, int], object]
+
+
+def _unreached() -> ManageClient:
+    """A client of IO's management API that the refused call must not use."""
+    return ManageClient("http://unreached/api/v1", httpx.AsyncClient())
+
+
+def _regenerate(session: Session, actor: Actor, box: KeyBox, service_id: int) -> object:
+    session.commit()  # it works in transactions of its own
+    sessions = sessionmaker(bind=session.get_bind())
+    return asyncio.run(regenerate_keys(sessions, actor, service_id, box, _unreached()))
+
 
 # (the core function, a call of it) for the actions reserved to administrators.
 ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
@@ -69,6 +96,14 @@ ADMIN_ONLY: tuple[tuple[Callable[..., object], Call], ...] = (
         set_account_rate_limit,
         lambda s, a, b, sid: set_account_rate_limit(s, a, DEFAULT_ACCOUNT, 10, 5),
     ),
+    (set_manage_key, lambda s, a, b, sid: set_manage_key(s, a, "ente-manage-key-1", b)),
+    (open_manage_key, lambda s, a, b, sid: open_manage_key(s, a, b)),
+    (io_services, lambda s, a, b, sid: asyncio.run(io_services(s, a, b, _unreached()))),
+    (
+        import_services,
+        lambda s, a, b, sid: asyncio.run(import_services(s, a, b, _unreached(), None)),
+    ),
+    (regenerate_keys, _regenerate),
 )
 
 # Actions on one service that need the actor to be enabled on it.
@@ -91,7 +126,16 @@ FOR_EVERY_ROLE = {
     operators.logout,
     operators.change_own_password,
 }
-ACCOUNT_MODULES = (operators, services, io_access, connection_check)
+ACCOUNT_MODULES = (
+    operators,
+    services,
+    service_keys,
+    io_access,
+    connection_check,
+    manage_key,
+    io_import,
+    key_regeneration,
+)
 
 
 def _ids(cases: tuple[tuple[Callable[..., object], Call], ...]) -> list[str]:

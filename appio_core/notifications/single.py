@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.audit import AuditAction, AuditOutcome, record, recording
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
@@ -144,6 +145,8 @@ def send_new(
             session.add(row)
             session.flush()
             notification_id = row.id
+            # The keys again, with the row «in invio»: a key regeneration waits for this send.
+            access = replace(access, keys=keys_for_sending(session, access.service_id, box))
     except IntegrityError:
         if key is None:
             raise
@@ -209,6 +212,7 @@ def resend(
                 "Si può inviare di nuovo solo una notifica con esito incerto o fallita per un"
                 " errore temporaneo."
             )
+        access = replace(access, keys=keys_for_sending(session, access.service_id, box))
     return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, True, clock, ""
     )

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import open_keys
+from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
@@ -210,9 +210,9 @@ def account(session: Session, account_id: int) -> IoAccount:
 
 
 def service_keys(session: Session, service_id: int, box: KeyBox) -> ApiKeys:
-    service = session.get(Service, service_id)
-    assert service is not None
-    return open_keys(service, box)
+    """The keys in the order to use them, read as a regeneration's switch expects
+    (appio_core.accounts.key_regeneration): after the batch's rows are claimed."""
+    return keys_for_sending(session, service_id, box)
 
 
 # -- sending -------------------------------------------------------------------------------

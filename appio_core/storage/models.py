@@ -188,11 +188,31 @@ class Service(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # «Rigenera chiavi» (appio_core.accounts.key_regeneration): while the primary key is
+    # regenerated, IO is called with the secondary first; and one regeneration at a time.
+    secondary_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    keys_regeneration_started_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
 
     account: Mapped[IoAccount] = relationship(back_populates="services", lazy="joined")
     operators: Mapped[list[Operator]] = relationship(
         secondary=service_operators, back_populates="services", order_by="Operator.username"
     )
+
+
+class Institution(Base):
+    """The ente this installation sends for: one row (id 1). Its IO *manage* key lists the
+    ente's services on IO, reads their keys and regenerates them; stored like the services'
+    keys (encrypted, the last 4 characters in clear to show it masked)."""
+
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manage_key_encrypted: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    manage_key_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    manage_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    manage_key_set_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Flow(Base):
