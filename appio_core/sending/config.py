@@ -1,4 +1,5 @@
-"""The dispatcher's settings (APPIO_WORKER_*, APPIO_STATUS_*) and a worker's identity."""
+"""The dispatcher's settings (APPIO_WORKER_*, APPIO_STATUS_*, APPIO_SINGLE_RESERVE_PERCENT)
+and a worker's identity."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from appio_core.errors import InvalidInput
+from appio_core.io.budget import DEFAULT_RESERVE_PERCENT
+
+# The share of an account's quota a worker may keep for single messages and checks: beyond
+# half, the flows would be the ones waiting.
+RESERVE_PERCENT_RANGE = range(1, 51)
 
 N = TypeVar("N", int, float)
 
@@ -26,6 +32,9 @@ class DispatcherConfig:
     status_first_check: float = 30.0  # seconds after sending
     status_min_interval: float = 600.0  # between two reads of one message's status
     status_batch: int = 200
+    # Of each IO account's quota, kept for single messages and checks while they use it
+    # (appio_core/io/budget.py).
+    single_reserve_percent: int = DEFAULT_RESERVE_PERCENT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DispatcherConfig:
@@ -53,12 +62,28 @@ class DispatcherConfig:
             status_min_interval=read(
                 "APPIO_STATUS_MIN_INTERVAL_SECONDS", float, defaults.status_min_interval
             ),
+            single_reserve_percent=reserve_percent(env),
         )
 
     def retry_delay(self, attempts: int) -> float:
         """Jittered wait before attempt `attempts + 1`."""
         base = self.retry_delays[min(attempts, len(self.retry_delays)) - 1]
         return base * (0.75 + 0.5 * random.random())
+
+
+def reserve_percent(env: Mapping[str, str]) -> int:
+    """APPIO_SINGLE_RESERVE_PERCENT: a whole number from 1 to 50 (unset: 10)."""
+    name = "APPIO_SINGLE_RESERVE_PERCENT"
+    raw = env.get(name, "").strip().removesuffix("%").strip()
+    if not raw:
+        return DEFAULT_RESERVE_PERCENT
+    if raw.isdigit() and int(raw) in RESERVE_PERCENT_RANGE:
+        return int(raw)
+    raise InvalidInput(
+        f"{name} deve essere un numero intero da {RESERVE_PERCENT_RANGE.start} a "
+        f"{RESERVE_PERCENT_RANGE.stop - 1} (la percentuale del limite di IO tenuta per i "
+        f"messaggi singoli e le verifiche mentre un flusso invia), non «{env[name]}»."
+    )
 
 
 def new_worker_id() -> str:

@@ -96,7 +96,7 @@ class Dispatcher:
         self.worker_id = worker_id or new_worker_id()
         self._clock = clock
         self.leases = Leases(sessions, self.worker_id, self.config.lease_seconds, clock)
-        self.clients = Clients(base_url, box, http)
+        self.clients = Clients(base_url, box, http, self.config.single_reserve_percent)
         rules = Rules(self.config, clock)
         self.chunks = ChunkSender(sessions, self.leases, rules, clock, self.config.concurrency)
         self.statuses = StatusReader(sessions, self.leases, self.clients, self.config, clock)

@@ -1,0 +1,193 @@
+"""One IO account's limit, one budget for every process: the rules, without the database.
+
+IO allows N requests per sliding window W per account. The worker that holds an account's
+lease (appio_core.sending.dispatcher) paces its sends with a fast limiter of its own
+(rate_limit.py): no database round trip per request. Everything else that calls IO for
+the account (a single message, a test send, a profile or status check, from the web or
+the CLI: the *bookers*) books each request on a row of `account_budgets` shared by all
+processes, and sleeps until the slot it got. The rules:
+
+**Bookers: a GCRA on the row.** The row keeps `tat` (the GCRA's theoretical arrival
+time). A booker locks the row, takes `slot = max(now, tat - tau)` and moves `tat` to
+`max(tat, slot) + T`, with a burst of `BURST` = 2 (`tau = (BURST - 1) T`: a profile check
+and its send leave back to back). Over any span L = W + margin (the limiter's margin
+against arrival jitter, 0.15 s) the slots are then at most `L / T + BURST - 1`: with
+`T = L / (K - BURST + 1)`, at most K. K is
+- the *reserve* R (`APPIO_SINGLE_RESERVE_PERCENT` of N, 10% by default, at least 2) while
+  a worker sends for the account;
+- N when none does: then the bookers have the whole quota.
+
+**The worker: a reserve, kept only while it is used.** The worker writes in the row that it
+is present (`worker_until`) and the reserve it keeps (`reserve`), and looks at the row at
+least every `POLL_SECONDS` before a send leaves (in its limiter's `acquire`, so that a
+busy event loop cannot make it late: the look is part of sending). While the bookers'
+latest slot (`last_slot`) is less than a window old (plus `GUARD_SECONDS`), it keeps R
+slots of every window free (the limiter's `reserve`, the same one it keeps when IO's
+headers show someone else on the account); otherwise it keeps only `BURST` free (its
+`headroom`) and the flow has the rest of the quota.
+
+**Why the sum stays within N**, for any window of IO (within one of ours, L):
+- *Warm reserve.* A booker that finds `last_slot + L > now` knows the worker has seen
+  that slot (or will at its next look, while still keeping the reserve from the one
+  before: the guard covers a look's age and a booking's commit), and keeps the reserve
+  until `last_slot + L + GUARD` at least. Worker <= N - R, bookers <= R.
+- *Cold reserve.* A booker that finds the reserve idle cannot know when the worker will
+  see it: its window may hold N - BURST requests of its own. The first `BURST` slots of
+  this cold spell use the headroom at once (a single message leaves without waiting); any
+  more wait for `warm_from`: the booking's commit (`COMMIT_SECONDS`), the worker's next
+  look (`POLL_SECONDS`), then the time its window needs to drop from N - BURST to N - R:
+  its sends are evenly spaced (one every L / N, late ones catching up by at most
+  `CATCH_UP_SECONDS`), so R + 2 intervals and the catch-up (`switch_seconds`).
+- *No worker.* The worker writes `worker_until` = its look + L + `PRESENCE_SECONDS` and
+  sends only while its latest look has `worker_until` at least a window ahead: once the
+  row says no worker, none of its requests is left in IO's window, and the bookers may
+  take the whole quota. The presence is written in the same locked row the bookers use,
+  so a booking is either before it (and the worker sees it) or after (and sees it).
+- *A worker arriving* after bookers had the whole quota books what they may still have
+  in the window as phantom requests of its limiter, as it does for what IO's headers tell
+  it of others: the row counts the slots of the last two spans (`bucket`, `count`,
+  `previous`), which hold the window.
+Clocks: the row holds wall-clock seconds (`time.time()`), the same on every process of
+one machine; across machines they must be NTP-close (the margin takes a few ms).
+
+Left to IO's answers (the limiter's phantom bookings and 429 pauses): a lease taken over
+from another worker whose requests are still in IO's window, and another installation
+on the same account. They were there before this budget too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from appio_core.io.rate_limit import CATCH_UP_SECONDS, MARGIN_SECONDS, ReserveReading
+
+BURST = 2
+# The worker's knowledge of the row, at a send, is never older than this.
+POLL_SECONDS = 0.25
+# A booking's clock is read with the row locked; its commit comes within this (a guess with
+# room: a few milliseconds on a quiet machine).
+COMMIT_SECONDS = 0.25
+GUARD_SECONDS = POLL_SECONDS + COMMIT_SECONDS
+# The worker writes its presence this far past a window; again when less than a look is left.
+PRESENCE_SECONDS = 1.0
+DEFAULT_RESERVE_PERCENT = 10
+
+
+@dataclass(frozen=True)
+class Quota:
+    """An account's limit as both sides pace it: N requests per W seconds, plus the margin."""
+
+    requests: int
+    window: float
+
+    @property
+    def span(self) -> float:
+        return self.window + MARGIN_SECONDS
+
+    @property
+    def interval(self) -> float:
+        return self.span / self.requests
+
+
+def reserve_size(requests: int, percent: int) -> int:
+    """The requests of each window kept for the bookers while a worker sends: `percent` of
+    the quota, at least a burst, always leaving one to the worker."""
+    return max(1, min(requests - 1, max(BURST, requests * percent // 100)))
+
+
+def switch_seconds(quota: Quota, reserve: int) -> float:
+    """From a cold booking to the moment the worker's window surely holds N - R at most."""
+    catch_up = max(quota.interval, CATCH_UP_SECONDS)
+    return COMMIT_SECONDS + POLL_SECONDS + catch_up + (reserve + 2) * quota.interval
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """The columns of `account_budgets` (wall-clock seconds)."""
+
+    tat: float = 0.0
+    last_slot: float = 0.0
+    warm_from: float = 0.0
+    early: int = 0  # slots of the current cold spell before warm_from
+    worker_until: float = 0.0
+    reserve: int = 0
+    bookings: int = 0
+    # Slots counted by span of time (floor(slot / span)): the latest span's and the one before.
+    bucket: int = 0
+    count: int = 0
+    previous: int = 0
+
+
+def _spacing(limit: int) -> tuple[float, float]:
+    """(T, tau) of a GCRA that lets `limit` slots into any span, with BURST back to back."""
+    burst = min(BURST, limit)
+    return float(limit - burst + 1), float(burst - 1)
+
+
+def book(row: BudgetRow, quota: Quota, now: float) -> tuple[float, BudgetRow]:
+    """The slot of one booker's request, and the row after it."""
+    present = row.worker_until > now
+    limit = max(1, row.reserve) if present else quota.requests
+    per_span, bursts = _spacing(limit)
+    step = quota.span / per_span
+    slot = max(now, row.tat - bursts * step)
+    warm_from, early = row.warm_from, row.early
+    if present:
+        if row.last_slot + quota.span <= now:  # cold: the worker may use all but its headroom
+            warm_from, early = now + switch_seconds(quota, limit), 0
+        if slot < warm_from:
+            if early < min(BURST, limit):
+                early += 1
+            else:
+                slot = warm_from
+    bucket = math.floor(slot / quota.span)
+    if bucket <= row.bucket:  # (earlier only if the processes' clocks differ a little)
+        bucket, count, previous = row.bucket, row.count + 1, row.previous
+    else:
+        count, previous = 1, row.count if bucket == row.bucket + 1 else 0
+    return slot, replace(
+        row,
+        tat=max(row.tat, slot) + step,
+        last_slot=max(row.last_slot, slot),
+        warm_from=warm_from,
+        early=early,
+        bookings=row.bookings + 1,
+        bucket=bucket,
+        count=count,
+        previous=previous,
+    )
+
+
+def others_in_window(row: BudgetRow, quota: Quota, now: float) -> int:
+    """At most how many booked slots fall after `now - span`: those of the spans counted
+    that reach past it. If the bookers' slots run so far ahead that the span holding
+    `now - span` is no longer counted, the window is taken as full."""
+    first = math.floor((now - quota.span) / quota.span)
+    if row.bucket < first:
+        return 0
+    if row.bucket == first:
+        return row.count
+    if row.bucket == first + 1:
+        return row.count + row.previous
+    return quota.requests
+
+
+def needs_presence(row: BudgetRow, quota: Quota, reserve: int, now: float) -> bool:
+    """Whether the worker must write its presence (and reserve) before its next send."""
+    return row.reserve != reserve or row.worker_until < now + quota.span + POLL_SECONDS
+
+
+def with_presence(row: BudgetRow, quota: Quota, reserve: int, now: float) -> BudgetRow:
+    return replace(row, worker_until=now + quota.span + PRESENCE_SECONDS, reserve=reserve)
+
+
+def reading(row: BudgetRow, quota: Quota, now: float, arriving: bool) -> ReserveReading:
+    """`row` as the worker left it (its presence written); `arriving`: no worker was
+    present before, so the bookers may have used the whole quota."""
+    return ReserveReading(
+        busy_for=row.last_slot + quota.span + GUARD_SECONDS - now,
+        sends_for=row.worker_until - quota.span - now,
+        others=others_in_window(row, quota, now) if arriving else 0,
+        others_at=max(0.0, row.last_slot - now),
+    )
