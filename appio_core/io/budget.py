@@ -178,16 +178,19 @@ def needs_presence(row: BudgetRow, quota: Quota, reserve: int, now: float) -> bo
     return row.reserve != reserve or row.worker_until < now + quota.span + POLL_SECONDS
 
 
-def with_presence(row: BudgetRow, quota: Quota, reserve: int, now: float) -> BudgetRow:
-    return replace(row, worker_until=now + quota.span + PRESENCE_SECONDS, reserve=reserve)
-
-
-def reading(row: BudgetRow, quota: Quota, now: float, arriving: bool) -> ReserveReading:
-    """`row` as the worker left it (its presence written); `arriving`: no worker was
-    present before, so the bookers may have used the whole quota."""
-    return ReserveReading(
-        busy_for=row.last_slot + quota.span + GUARD_SECONDS - now,
-        sends_for=row.worker_until - quota.span - now,
+def worker_look(
+    row: BudgetRow, quota: Quota, reserve: int, now: float
+) -> tuple[BudgetRow | None, ReserveReading]:
+    """The worker's look at the row: the row to write (its presence renewed; None: nothing
+    to write) and what its limiter takes from it, in seconds from `now`."""
+    after = row
+    if needs_presence(row, quota, reserve, now):
+        after = replace(row, worker_until=now + quota.span + PRESENCE_SECONDS, reserve=reserve)
+    # No worker was there: the bookers may have had the whole quota.
+    arriving = row.worker_until <= now
+    return (after if after is not row else None), ReserveReading(
+        busy_for=after.last_slot + quota.span + GUARD_SECONDS - now,
+        sends_for=after.worker_until - quota.span - now,
         others=others_in_window(row, quota, now) if arriving else 0,
-        others_at=max(0.0, row.last_slot - now),
+        others_at=max(0.0, after.last_slot - now),
     )

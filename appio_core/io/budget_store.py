@@ -64,20 +64,20 @@ def book(engine: Engine, account_id: int, quota: Quota, clock: Clock) -> float:
 def look(
     engine: Engine, account_id: int, quota: Quota, reserve: int, clock: Clock
 ) -> ReserveReading:
-    """The worker's look at the row: read, and its presence written again when due."""
+    """The worker's look at the row: a plain read, unless its presence is due again."""
     with engine.connect() as connection:
         found = connection.execute(_READ, {"b_account_id": account_id}).first()
-    now = clock()
     if found is not None:
-        row = BudgetRow(*found)
-        if not budget.needs_presence(row, quota, reserve, now):
-            return budget.reading(row, quota, now, arriving=False)
+        write, reading = budget.worker_look(BudgetRow(*found), quota, reserve, clock())
+        if write is None:
+            return reading
     with engine.begin() as connection:
-        row = _locked(connection, account_id)
-        now = clock()
-        after = budget.with_presence(row, quota, reserve, now)
-        _write(connection, account_id, after)
-    return budget.reading(after, quota, now, arriving=row.worker_until <= now)
+        write, reading = budget.worker_look(
+            _locked(connection, account_id), quota, reserve, clock()
+        )
+        if write is not None:
+            _write(connection, account_id, write)
+    return reading
 
 
 def bookings(engine: Engine, account_id: int) -> int:
