@@ -26,33 +26,45 @@ slots of every window free (the limiter's `reserve`, the same one it keeps when 
 headers show someone else on the account); otherwise it keeps only `BURST` free (its
 `headroom`) and the flow has the rest of the quota.
 
-**Why the sum stays within N**, for any window of IO (within one of ours, L):
-- *Warm reserve.* A booker that finds `last_slot + L > now` knows the worker has seen
-  that slot (or will at its next look, while still keeping the reserve from the one
-  before: the guard covers a look's age and a booking's commit), and keeps the reserve
-  until `last_slot + L + GUARD` at least. Worker <= N - R, bookers <= R.
-- *Cold reserve.* A booker that finds the reserve idle cannot know when the worker will
-  see it: its window may hold N - BURST requests of its own. The first `BURST` slots of
-  this cold spell use the headroom at once (a single message leaves without waiting); any
-  more wait for `warm_from`: the booking's commit (`COMMIT_SECONDS`), the worker's next
-  look (`POLL_SECONDS`), then the time its window needs to drop from N - BURST to N - R:
-  its sends are evenly spaced (one every L / N, late ones catching up by at most
-  `CATCH_UP_SECONDS`), so R + 2 intervals and the catch-up (`switch_seconds`).
+**Why the sum stays within N** in every window of ours (L: IO's W plus the margin, so that
+the margin against arrival jitter is kept for the bookers' requests too):
+- *Warm reserve.* A booker that finds `last_slot + L > now` books at the reserve's rate at
+  once. The worker's latest look is at most `POLL_SECONDS` old at any of its sends, and it
+  saw `last_slot` or an earlier slot whose reserve it keeps until that slot + L +
+  `GUARD_SECONDS`; the guard (a look's age plus a booking's commit) carries that reserve
+  to its next look, which sees this booking and keeps the reserve until this slot + L +
+  guard. So the reserve is kept without a gap: worker <= N - R, bookers <= R.
+- *Cold reserve* (the worker's sliding window already full when a single message comes).
+  A booker that finds the reserve idle cannot know when the worker will see it, and the
+  worker's window may hold N - BURST of its own. The first `BURST` slots of this cold
+  spell use that headroom at once (a single message, a profile check and its send,
+  leaves without waiting); any more wait for `warm_from`: the booking's commit
+  (`COMMIT_SECONDS`), the worker's next look (`POLL_SECONDS`), then the time its window
+  needs to drop from N - BURST to N - R. Its sends are evenly spaced (one every L / N,
+  late ones catching up by at most `CATCH_UP_SECONDS`), so its requests in a window
+  shortened by x are at most N - x N / L + (catch-up) N / L + 2: R + 2 intervals and the
+  catch-up (`switch_seconds`, 1.4 s at 150 per 5 s).
 - *No worker.* The worker writes `worker_until` = its look + L + `PRESENCE_SECONDS` and
   sends only while its latest look has `worker_until` at least a window ahead: once the
-  row says no worker, none of its requests is left in IO's window, and the bookers may
-  take the whole quota. The presence is written in the same locked row the bookers use,
-  so a booking is either before it (and the worker sees it) or after (and sees it).
-- *A worker arriving* after bookers had the whole quota books what they may still have
-  in the window as phantom requests of its limiter, as it does for what IO's headers tell
-  it of others: the row counts the slots of the last two spans (`bucket`, `count`,
-  `previous`), which hold the window.
-Clocks: the row holds wall-clock seconds (`time.time()`), the same on every process of
+  row says no worker, none of its requests is left in the window, and the bookers may
+  take the whole quota. The presence is written in the bookers' locked row: a booking
+  comes before it (and the worker's look returns it) or after it (and books at the
+  reserve's rate).
+- *A worker arriving* after the bookers had the whole quota books what they may still
+  have in the window as phantom requests of its limiter, as it does for what IO's headers
+  tell it of others: the row counts the slots of the last two spans of L (`bucket`,
+  `count`, `previous`), which hold the window.
+Clocks: the row holds wall-clock seconds (`time.time()`), the same for every process of
 one machine; across machines they must be NTP-close (the margin takes a few ms).
 
-Left to IO's answers (the limiter's phantom bookings and 429 pauses): a lease taken over
-from another worker whose requests are still in IO's window, and another installation
-on the same account. They were there before this budget too.
+What it costs the flow: the headroom, BURST / N of the quota (1.3% at 150 per 5 s) while
+a worker sends; the reserve, R / N (10%), only from a single message's first slot to a
+window and the guard after its last (bench/bench_single_during_flow.py).
+
+Left to IO's answers (the limiter's phantom bookings and 429 pauses), as before this
+budget: a lease taken over from another worker whose requests are still in IO's window,
+another installation on the same account, a booking whose commit takes longer than
+`COMMIT_SECONDS` (a machine so loaded that a 1 ms transaction takes 250 ms).
 """
 
 from __future__ import annotations

@@ -32,6 +32,10 @@ Design, and why:
   incerto», never resent without an operator's decision.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
+- **Single messages and checks of other processes** (the web, the CLI) do not hold the
+  lease: they book each request on the account's shared budget, and the lease holder's
+  limiter keeps a reserve of the quota free for them while they use it
+  (APPIO_SINGLE_RESERVE_PERCENT, 10%): appio_core/io/budget.py.
 
 Database calls are synchronous and short (one statement per chunk of rows); they run on
 the event loop's thread between the network waves. A batch is worked in two lanes of
