@@ -10,9 +10,11 @@ processes, and sleeps until the slot it got. The rules:
 **Bookers: a GCRA on the row.** The row keeps `tat` (the GCRA's theoretical arrival
 time). A booker locks the row, takes `slot = max(now, tat - tau)` and moves `tat` to
 `max(tat, slot) + T`, with a burst of `BURST` = 2 (`tau = (BURST - 1) T`: a profile check
-and its send leave back to back). Over any span L = W + margin (the limiter's margin
-against arrival jitter, 0.15 s) the slots are then at most `L / T + BURST - 1`: with
-`T = L / (K - BURST + 1)`, at most K. K is
+and its send leave back to back). Over any span S the slots are then at most
+`S / T + BURST - 1`: with `T = S / (K - BURST + 1)`, at most K. A request leaves at most
+`LATE_SECONDS` after its slot (a booker woken later books again: its slot stays unused),
+so S is L + `LATE_SECONDS`, L = W + margin being the limiter's window (the margin against
+arrival jitter, 0.15 s): at most K requests leave in any L. K is
 - the *reserve* R (`APPIO_SINGLE_RESERVE_PERCENT` of N, 10% by default, at least 2) while
   a worker sends for the account;
 - N when none does: then the bookers have the whole quota.
@@ -23,8 +25,9 @@ least every `POLL_SECONDS` before a send leaves (in its limiter's `acquire`, so 
 busy event loop cannot make it late: the look is part of sending). While the bookers'
 latest slot (`last_slot`) is less than a window old (plus `GUARD_SECONDS`), it keeps R
 slots of every window free (the limiter's `reserve`, the same one it keeps when IO's
-headers show someone else on the account); otherwise it keeps only `BURST` free (its
-`headroom`) and the flow has the rest of the quota.
+headers show someone else on the account); for `HEADROOM_SECONDS` more, only `BURST` (its
+`headroom`: an operator at work sends another single message soon); then none, and the
+flow has the whole quota.
 
 **Why the sum stays within N** in every window of ours (L: IO's W plus the margin, so that
 the margin against arrival jitter is kept for the bookers' requests too):
@@ -36,11 +39,13 @@ the margin against arrival jitter is kept for the bookers' requests too):
   guard. So the reserve is kept without a gap: worker <= N - R, bookers <= R.
 - *Cold reserve* (the worker's sliding window already full when a single message comes).
   A booker that finds the reserve idle cannot know when the worker will see it, and the
-  worker's window may hold N - BURST of its own. The first `BURST` slots of this cold
-  spell use that headroom at once (a single message, a profile check and its send,
-  leaves without waiting); any more wait for `warm_from`: the booking's commit
-  (`COMMIT_SECONDS`), the worker's next look (`POLL_SECONDS`), then the time its window
-  needs to drop from N - BURST to N - R. Its sends are evenly spaced (one every L / N,
+  worker's window may hold N of its own, or N - BURST while it keeps its headroom (the
+  bookers' latest slot is less than a window and `HEADROOM_SECONDS` old: the same test,
+  without the guard, as the worker's). Then the first `BURST` slots of this cold spell use
+  that headroom at once (a single message, a profile check and its send, leaves without
+  waiting; `early` counts what is left of it); any other slot waits for `warm_from`: the
+  booking's commit (`LATE_SECONDS`), the worker's next look (`POLL_SECONDS`), then the
+  time its window needs to drop to N - R. Its sends are evenly spaced (one every L / N,
   late ones catching up by at most `CATCH_UP_SECONDS`), so its requests in a window
   shortened by x are at most N - x N / L + (catch-up) N / L + 2: R + 2 intervals and the
   catch-up (`switch_seconds`, 1.4 s at 150 per 5 s).
@@ -57,14 +62,17 @@ the margin against arrival jitter is kept for the bookers' requests too):
 Clocks: the row holds wall-clock seconds (`time.time()`), the same for every process of
 one machine; across machines they must be NTP-close (the margin takes a few ms).
 
-What it costs the flow: the headroom, BURST / N of the quota (1.3% at 150 per 5 s) while
-a worker sends; the reserve, R / N (10%), only from a single message's first slot to a
-window and the guard after its last (bench/bench_single_during_flow.py).
+What it costs the flow: the reserve, R / N of the quota (10%), from a single message's
+first slot to a window and the guard after its last; the headroom, BURST / N (1.3% at 150
+per 5 s), for `HEADROOM_SECONDS` after that; nothing otherwise. What it costs a single
+message: nothing within a minute of the previous one; after that, its first request waits
+for the switch (bench/bench_single_during_flow.py).
 
 Left to IO's answers (the limiter's phantom bookings and 429 pauses), as before this
 budget: a lease taken over from another worker whose requests are still in IO's window,
 another installation on the same account, a booking whose commit takes longer than
-`COMMIT_SECONDS` (a machine so loaded that a 1 ms transaction takes 250 ms).
+`LATE_SECONDS`, or a booker late three times in a row (a machine so loaded that a 1 ms
+transaction or a wake-up takes 250 ms).
 """
 
 from __future__ import annotations
@@ -78,11 +86,15 @@ BURST = 2
 # The worker's knowledge of the row, at a send, is never older than this.
 POLL_SECONDS = 0.25
 # A booking's clock is read with the row locked; its commit comes within this (a guess with
-# room: a few milliseconds on a quiet machine).
-COMMIT_SECONDS = 0.25
-GUARD_SECONDS = POLL_SECONDS + COMMIT_SECONDS
+# room: a few milliseconds on a quiet machine), and its request leaves within this of its
+# slot (a booker woken later books again).
+LATE_SECONDS = 0.25
+GUARD_SECONDS = POLL_SECONDS + LATE_SECONDS
 # The worker writes its presence this far past a window; again when less than a look is left.
 PRESENCE_SECONDS = 1.0
+# After the bookers' reserve falls idle, the worker keeps its headroom this long: the next
+# single message of an operator at work leaves at once.
+HEADROOM_SECONDS = 60.0
 DEFAULT_RESERVE_PERCENT = 10
 
 
@@ -111,7 +123,7 @@ def reserve_size(requests: int, percent: int) -> int:
 def switch_seconds(quota: Quota, reserve: int) -> float:
     """From a cold booking to the moment the worker's window surely holds N - R at most."""
     catch_up = max(quota.interval, CATCH_UP_SECONDS)
-    return COMMIT_SECONDS + POLL_SECONDS + catch_up + (reserve + 2) * quota.interval
+    return LATE_SECONDS + POLL_SECONDS + catch_up + (reserve + 2) * quota.interval
 
 
 @dataclass(frozen=True)
@@ -121,7 +133,7 @@ class BudgetRow:
     tat: float = 0.0
     last_slot: float = 0.0
     warm_from: float = 0.0
-    early: int = 0  # slots of the current cold spell before warm_from
+    early: int = 0  # slots of the current cold spell still allowed before warm_from
     worker_until: float = 0.0
     reserve: int = 0
     bookings: int = 0
@@ -142,15 +154,16 @@ def book(row: BudgetRow, quota: Quota, now: float) -> tuple[float, BudgetRow]:
     present = row.worker_until > now
     limit = max(1, row.reserve) if present else quota.requests
     per_span, bursts = _spacing(limit)
-    step = quota.span / per_span
+    step = (quota.span + LATE_SECONDS) / per_span
     slot = max(now, row.tat - bursts * step)
     warm_from, early = row.warm_from, row.early
     if present:
-        if row.last_slot + quota.span <= now:  # cold: the worker may use all but its headroom
-            warm_from, early = now + switch_seconds(quota, limit), 0
+        if row.last_slot + quota.span <= now:  # cold: the worker may use all but a headroom
+            kept = row.last_slot + quota.span + HEADROOM_SECONDS > now
+            warm_from, early = now + switch_seconds(quota, limit), min(BURST, limit) * kept
         if slot < warm_from:
-            if early < min(BURST, limit):
-                early += 1
+            if early > 0:
+                early -= 1
             else:
                 slot = warm_from
     bucket = math.floor(slot / quota.span)
@@ -172,10 +185,11 @@ def book(row: BudgetRow, quota: Quota, now: float) -> tuple[float, BudgetRow]:
 
 
 def others_in_window(row: BudgetRow, quota: Quota, now: float) -> int:
-    """At most how many booked slots fall after `now - span`: those of the spans counted
-    that reach past it. If the bookers' slots run so far ahead that the span holding
-    `now - span` is no longer counted, the window is taken as full."""
-    first = math.floor((now - quota.span) / quota.span)
+    """At most how many booked requests may leave after `now - span`: those of the spans
+    counted that reach past the slots before (a request leaves up to LATE_SECONDS after
+    its slot). If the bookers' slots run so far ahead that the span holding that moment is
+    no longer counted, the window is taken as full."""
+    first = math.floor((now - quota.span - LATE_SECONDS) / quota.span)
     if row.bucket < first:
         return 0
     if row.bucket == first:
@@ -200,9 +214,11 @@ def worker_look(
         after = replace(row, worker_until=now + quota.span + PRESENCE_SECONDS, reserve=reserve)
     # No worker was there: the bookers may have had the whole quota.
     arriving = row.worker_until <= now
+    busy_for = after.last_slot + quota.span + GUARD_SECONDS - now
     return (after if after is not row else None), ReserveReading(
-        busy_for=after.last_slot + quota.span + GUARD_SECONDS - now,
+        busy_for=busy_for,
+        headroom_for=busy_for + HEADROOM_SECONDS,
         sends_for=after.worker_until - quota.span - now,
         others=others_in_window(row, quota, now) if arriving else 0,
-        others_at=max(0.0, after.last_slot - now),
+        others_at=max(0.0, after.last_slot + LATE_SECONDS - now),
     )

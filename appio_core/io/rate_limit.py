@@ -81,6 +81,7 @@ class ReserveReading:
     """A look at the account's shared budget, in seconds from the look."""
 
     busy_for: float  # the others may use their reserve this long: keep it free
+    headroom_for: float  # and may take the headroom at once this long: keep that free
     sends_for: float  # the worker's presence is written for sends this long
     others: int  # requests the others booked at the full rate, still in the window
     others_at: float  # when the latest of them leaves (booked as phantoms from then)
@@ -90,7 +91,7 @@ class ReserveWatch(Protocol):
     """The worker's view of its account's shared budget (budget_pacing.BudgetWatch)."""
 
     reserve: int  # requests of each window kept free while the others use them
-    headroom: int  # kept free always (the others' first requests leave at once)
+    headroom: int  # kept free for a while after (the others' next requests leave at once)
     poll_seconds: float
 
     @property
@@ -130,7 +131,7 @@ class RateLimiter:
         self.catch_up = max(self.interval, CATCH_UP_SECONDS)
         self.tolerance = max(2, requests // 50)
         # Kept free while the account is shared: 5% for what others sent since their last
-        # answer, or the reserve of the shared budget; only the headroom otherwise.
+        # answer, or the reserve of the shared budget; for a while after, its headroom.
         self.reserve = watch.reserve if watch is not None else max(1, requests // 20)
         self.headroom = watch.headroom if watch is not None else 0
         self._shared_until = -math.inf
@@ -139,6 +140,7 @@ class RateLimiter:
         # Until when the budget's bookers may use their reserve, and this limiter may send
         # (its presence written in the budget); without a watch, nothing to wait for.
         self._reserve_until = -math.inf
+        self._headroom_until = -math.inf
         self._sends_until = -math.inf if watch is not None else math.inf
         self._due = -math.inf  # when the next request may leave, on the even schedule
         self.backoff_base = backoff_base
@@ -172,12 +174,17 @@ class RateLimiter:
         wait = max(self._paused_until, self._due) - now
         # While someone else spends the account too, what we know of their requests is
         # late by a round trip: keep a reserve for what they sent meanwhile.
-        kept = self.reserve if now < self._shared_until else self.headroom
-        capacity = max(1, self.requests - kept)
+        capacity = max(1, self.requests - self._kept(now, self._shared_until))
         if len(self._sent) >= capacity:
             slot = self._sent[len(self._sent) - capacity] + self.window + self.margin
             wait = max(wait, slot - now)
         return max(wait, 0.0)
+
+    def _kept(self, now: float, shared_until: float) -> int:
+        """The requests of the window kept free for others."""
+        if now < shared_until:
+            return self.reserve
+        return self.headroom if now < self._headroom_until else 0
 
     @property
     def watch_key(self) -> Hashable:
@@ -276,6 +283,7 @@ class RateLimiter:
         if reading.busy_for > 0:
             self._reserve_until = max(self._reserve_until, now + reading.busy_for)
             self._shared_until = max(self._shared_until, self._reserve_until)
+        self._headroom_until = max(self._headroom_until, now + reading.headroom_for)
         # What the others booked at the full rate before this worker came, counted as sent
         # when the latest of them leaves; kept in time order.
         at = now + reading.others_at
@@ -309,7 +317,7 @@ class RateLimiter:
         # the edge of the window IO may still count one or two of ours that we have let
         # go. Below this tolerance the difference is that, not someone else. Nor is what
         # the shared budget's bookers may use (the reserve kept for them, or the headroom).
-        expected = self.reserve if now < self._reserve_until else self.headroom
+        expected = self._kept(now, self._reserve_until)
         foreign = ours - remaining - self.tolerance - expected
         # Phantom requests stand for the calls made by others on the same account.
         for _ in range(min(foreign, self.requests)):

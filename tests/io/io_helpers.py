@@ -39,7 +39,9 @@ class FakeClock:
             await asyncio.sleep(0)
 
 
-IDLE = ReserveReading(busy_for=-1.0, sends_for=1.0, others=0, others_at=0.0)
+# The bookers' reserve idle; used a little while ago (the headroom kept), or long ago.
+IDLE = ReserveReading(busy_for=-1.0, headroom_for=100.0, sends_for=1.0, others=0, others_at=0.0)
+QUIET = ReserveReading(busy_for=-1.0, headroom_for=-1.0, sends_for=1.0, others=0, others_at=0.0)
 
 
 @dataclass

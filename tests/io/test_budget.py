@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import selectors
+import statistics
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,16 +22,19 @@ from appio_core.io.budget import (
     switch_seconds,
     worker_look,
 )
+from appio_core.io.budget_pacing import SharedBudget
 from appio_core.io.rate_limit import RateLimiter, ReserveReading
 
 QUOTA = Quota(150, 5.0)  # a window of 5.15 s with the margin
 NOW = 1_000_000.0
-FULL = 5.15 / 149  # N slots per window, two back to back
-RESERVE = 5.15 / 14  # 15 slots per window (10% of 150), two back to back
+# N slots per window and 0.25 s (a request may leave that late), two back to back.
+FULL = 5.4 / 149
+RESERVE = 5.4 / 14  # 15 slots (10% of 150)
 SWITCH = switch_seconds(QUOTA, 15)
 NO_WORKER = BudgetRow()
 WORKER = BudgetRow(worker_until=NOW + 10_000, reserve=15)
 WORKER_WARM = BudgetRow(worker_until=NOW + 10_000, reserve=15, last_slot=NOW - 1, tat=NOW - 1)
+WORKER_LATELY = replace(WORKER_WARM, last_slot=NOW - 30, tat=NOW - 30)
 
 
 def slots(row: BudgetRow, times: list[float]) -> list[float]:
@@ -48,11 +52,13 @@ def slots(row: BudgetRow, times: list[float]) -> list[float]:
         (NO_WORKER, [0, 0, FULL, 2 * FULL, 3 * FULL]),
         # A worker sends and the bookers used the reserve a second ago: its rate at once.
         (WORKER_WARM, [0, 0, RESERVE, 2 * RESERVE, 3 * RESERVE]),
-        # The reserve was idle: the worker's headroom (2) at once, the rest once the
-        # worker surely gave the reserve back.
-        (WORKER, [0, 0, SWITCH, SWITCH, SWITCH + RESERVE]),
+        # The reserve idle, used half a minute ago: the worker's headroom (2) at once, the
+        # rest once the worker surely keeps the reserve.
+        (WORKER_LATELY, [0, 0, SWITCH, SWITCH, SWITCH + RESERVE]),
+        # Nobody booked for more than a minute: the worker may use the whole quota.
+        (WORKER, [SWITCH, SWITCH, SWITCH + RESERVE, SWITCH + 2 * RESERVE, SWITCH + 3 * RESERVE]),
     ],
-    ids=["without a worker", "reserve in use", "reserve idle"],
+    ids=["without a worker", "reserve in use", "reserve idle", "reserve unused for long"],
 )
 def test_bookings_made_together_get_their_slots_at_the_rate_of_who_else_sends(
     row: BudgetRow, expected: list[float]
@@ -128,7 +134,8 @@ def test_the_bookers_never_get_more_than_their_share_of_a_window(seed: int) -> N
         slot, row = book(row, QUOTA, now)
         assert slot >= now
         got.append(slot)
-    assert most_in_a_window(got, QUOTA.span) <= 15
+    # Within a window and the lateness allowed to a request after its slot.
+    assert most_in_a_window(got, QUOTA.span + 0.25) <= 15
 
 
 # ---- the worker and the bookers together, on a virtual clock -----------------------------
@@ -137,7 +144,7 @@ def test_the_bookers_never_get_more_than_their_share_of_a_window(seed: int) -> N
 class _Jumping(selectors.DefaultSelector):
     """Instead of waiting for the next timer, time jumps to it."""
 
-    now = 0.0
+    now = 1_000_000.0  # (the budget's columns start at 0: long ago)
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         assert timeout is not None, "everyone waits for someone else"
@@ -176,6 +183,18 @@ class MemoryWatch:
         return reading
 
 
+class MemoryBudget(SharedBudget):
+    """A caller outside the worker, booking on the budget row kept in memory."""
+
+    def __init__(self, box: list[BudgetRow], loop: VirtualLoop) -> None:
+        super().__init__(None, 0, 150, 5.0, clock=loop.time)  # type: ignore[arg-type]
+        self.box = box
+
+    def _book(self) -> float:
+        slot, self.box[0] = book(self.box[0], QUOTA, self._clock())
+        return slot
+
+
 async def scenario(
     loop: VirtualLoop, seed: int, **watch: Any
 ) -> tuple[list[float], list[float], list[float]]:
@@ -186,6 +205,7 @@ async def scenario(
     back to back). Returns the worker's sends, the bookers' and each single message's
     wait."""
     rng = random.Random(seed)
+    t0 = loop.time()
     box = [BudgetRow()]
     limiter = RateLimiter(150, 5.0, watch=MemoryWatch(box, loop, **watch), clock=loop.time)
     flow: list[float] = []
@@ -200,22 +220,23 @@ async def scenario(
 
     async def requests(at: float, count: int) -> None:
         await asyncio.sleep(at - loop.time())
+        pacer = MemoryBudget(box, loop)
         for _ in range(count):
-            slot, box[0] = book(box[0], QUOTA, loop.time())
-            await asyncio.sleep(max(0.0, slot - loop.time()))
+            await pacer.acquire()
             others.append(loop.time())
         if count == 2:
             waits.append(loop.time() - at)
 
     async def busy_loop() -> None:
-        while loop.time() < 90:
+        while loop.time() < t0 + 90:
             await asyncio.sleep(rng.uniform(0.1, 2.0))
             loop.block(rng.uniform(0.0, 0.3))
 
-    moments = [rng.uniform(0, 90) for _ in range(25)]
+    moments = [t0 + rng.uniform(0, 90) for _ in range(25)]
     moments += [moments[3]] * 2 + [moments[7] + 0.1]  # operators at the same moment
-    tasks = [sender(0, 30) for _ in range(64)] + [sender(45, 90) for _ in range(64)]
-    tasks += [requests(at, 2) for at in moments] + [requests(43.5, 40), busy_loop()]
+    tasks = [sender(t0, t0 + 30) for _ in range(64)]
+    tasks += [sender(t0 + 45, t0 + 90) for _ in range(64)]
+    tasks += [requests(at, 2) for at in moments] + [requests(t0 + 43.5, 40), busy_loop()]
     await asyncio.gather(*tasks)
     return flow, others, waits
 
@@ -231,7 +252,8 @@ def test_a_flow_at_the_limit_and_single_messages_together_stay_within_every_wind
         loop.close()
     # Within IO's window, and even within ours (with the margin).
     assert most_in_a_window(flow + others, QUOTA.span) <= 150
-    # The single messages wait little: a headroom at once, the reserve after the switch.
-    assert max(waits) < SWITCH + 3 * RESERVE
+    # The single messages wait little (the issue's targets: median 2 s, max 5 s), though
+    # the event loop is busy now and then, and three operators may send at once.
+    assert statistics.median(waits) < 0.5 and max(waits) < 5
     # The flow keeps at least 90% of what the limiter would give it alone (150 per 5.15 s).
     assert len(flow) >= 0.9 * 75 * 150 / 5.15

@@ -21,8 +21,8 @@ from appio_core.storage.models import IoAccount
 
 QUOTA = Quota(150, 5.0)
 NOW = 1_800_000_000.0
-FULL = 5.15 / 149
-RESERVE = 5.15 / 14
+FULL = 5.4 / 149  # a window of 5.15 s and the 0.25 s a request may leave late
+RESERVE = 5.4 / 14
 SWITCH = switch_seconds(QUOTA, 15)
 
 
@@ -46,7 +46,7 @@ def booked(engine: Engine, account: int, count: int, now: float = 0.0) -> list[f
     ("worker", "expected"),
     [
         (False, [0, 0, FULL, 2 * FULL, 3 * FULL]),
-        (True, [0, 0, SWITCH, SWITCH, SWITCH + RESERVE]),
+        (True, [SWITCH, SWITCH, SWITCH + RESERVE, SWITCH + 2 * RESERVE, SWITCH + 3 * RESERVE]),
     ],
     ids=["without a worker: the whole quota", "with a worker: its reserve"],
 )
@@ -55,7 +55,7 @@ def test_bookings_on_the_database_are_spaced_at_the_rate_of_who_else_sends(
 ) -> None:
     if worker:
         budget_store.look(engine, account, QUOTA, 15, at(0))
-    assert booked(engine, account, 5) == pytest.approx(expected)
+    assert booked(engine, account, 5) == pytest.approx(expected, abs=1e-6)  # epoch seconds
     assert budget_store.bookings(engine, account) == 5
 
 
@@ -82,7 +82,7 @@ def test_bookers_in_threads_never_get_a_slot_twice(engine: Engine, account: int)
     for thread in threads:
         thread.join()
     # Whatever their order, the 80 bookings are the ones made one after the other.
-    assert sorted(slots) == pytest.approx(serial_slots(80))
+    assert sorted(slots) == pytest.approx(serial_slots(80), abs=1e-6)
     assert budget_store.bookings(engine, account) == 80
 
 
@@ -114,7 +114,7 @@ def test_bookers_in_processes_never_get_a_slot_twice(db_url: str, account: int) 
         out, _ = process.communicate(timeout=120)  # a guard against a hang, not a measure
         assert process.returncode == 0
         slots += [slot - NOW for slot in json.loads(out)]
-    assert sorted(slots) == pytest.approx(serial_slots(40))
+    assert sorted(slots) == pytest.approx(serial_slots(40), abs=1e-6)
 
 
 def test_the_worker_writes_its_presence_when_due_and_reads_the_reserve_in_use(
@@ -122,11 +122,13 @@ def test_the_worker_writes_its_presence_when_due_and_reads_the_reserve_in_use(
 ) -> None:
     first = budget_store.look(engine, account, QUOTA, 15, at(0))
     assert first.sends_for == pytest.approx(1.0) and first.busy_for < 0  # nobody booked
-    booked(engine, account, 1, now=0.1)
+    [slot] = booked(engine, account, 1, now=0.1)
+    assert slot == pytest.approx(0.1 + SWITCH)  # the worker used the whole quota until then
     later = budget_store.look(engine, account, QUOTA, 15, at(0.2))
     # A plain read: the presence written at 0 still covers it.
     assert later.sends_for == pytest.approx(0.8)
-    assert later.busy_for == pytest.approx(0.1 + 5.15 + 0.5 - 0.2)  # the slot's window + guard
+    assert later.busy_for == pytest.approx(slot + 5.15 + 0.5 - 0.2)  # its window + the guard
+    assert later.headroom_for == pytest.approx(later.busy_for + 60)
     renewed = budget_store.look(engine, account, QUOTA, 15, at(0.9))
     assert renewed.sends_for == pytest.approx(1.0)
 
@@ -149,8 +151,9 @@ async def test_a_caller_outside_the_worker_sleeps_until_its_slot(
     pacer = SharedBudget(engine, account, 150, 5.0, clock=clock, sleep=clock.sleep)
     for _ in range(4):
         await pacer.acquire()
-    # Its headroom at once, then the switch of the worker to the reserve.
-    assert clock.sleeps == [pytest.approx(SWITCH)]
+    # Nobody booked before: the worker uses the whole quota until it switches to the
+    # reserve; then two at once, and the reserve's rate.
+    assert clock.sleeps == pytest.approx([SWITCH, RESERVE, RESERVE])
 
 
 async def test_a_caller_outside_the_worker_pauses_after_a_429_then_books_again(
@@ -168,5 +171,43 @@ def test_the_bookers_use_the_reserve_the_worker_wrote(engine: Engine, account: i
     watch = BudgetWatch(engine, account, 150, 5.0, reserve_percent=20, clock=at(0))
     assert (watch.reserve, watch.headroom) == (30, 2)
     assert watch.look() is not None
-    switch = switch_seconds(QUOTA, 30)
-    assert booked(engine, account, 5) == pytest.approx([0, 0, switch, switch, switch + 5.15 / 29])
+    switch, step = switch_seconds(QUOTA, 30), 5.4 / 29
+    assert booked(engine, account, 3) == pytest.approx([switch, switch, switch + step], abs=1e-6)
+
+
+class SlowClock(FakeClock):
+    """A busy machine: each look at the clock finds it `reading` seconds later, each sleep
+    ends `waking` seconds late."""
+
+    def __init__(self, start: float, reading: float, waking: float) -> None:
+        super().__init__(start)
+        self.reading, self.waking = reading, waking
+
+    def __call__(self) -> float:
+        self.now += self.reading
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + self.waking)
+
+
+async def test_a_caller_woken_too_late_leaves_its_slot_unused_and_books_again(
+    engine: Engine, account: int
+) -> None:
+    budget_store.look(engine, account, QUOTA, 15, at(0))  # the first slot after the switch
+    clock = SlowClock(NOW, reading=0.0, waking=0.3)
+    pacer = SharedBudget(engine, account, 150, 5.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire()
+    # Woken 0.3 s after its slot: sent on a second one, at once; the first stays unused.
+    assert clock.sleeps == [pytest.approx(SWITCH + 0.3)]
+    assert budget_store.bookings(engine, account) == 2
+
+
+async def test_a_caller_late_three_times_sends_all_the_same(
+    engine: Engine, account: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = SlowClock(NOW, reading=0.3, waking=0.0)
+    pacer = SharedBudget(engine, account, 150, 5.0, clock=clock, sleep=clock.sleep)
+    await pacer.acquire()
+    assert budget_store.bookings(engine, account) == 3
+    assert "booked 3 times, late each time: sent" in caplog.text

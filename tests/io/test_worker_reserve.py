@@ -5,11 +5,11 @@ look, and never sends once what it wrote of its presence has run out."""
 from __future__ import annotations
 
 import pytest
-from io_helpers import IDLE, FakeClock, FakeWatch
+from io_helpers import IDLE, QUIET, FakeClock, FakeWatch
 
 from appio_core.io.rate_limit import RateLimiter, ReserveReading
 
-BUSY = ReserveReading(busy_for=100.0, sends_for=1.0, others=0, others_at=0.0)
+BUSY = ReserveReading(busy_for=100.0, headroom_for=160.0, sends_for=1.0, others=0, others_at=0.0)
 
 
 def worker_limiter(clock: FakeClock, watch: FakeWatch) -> RateLimiter:
@@ -22,7 +22,7 @@ async def sent_in_first_window(clock: FakeClock, rl: RateLimiter) -> int:
     count = 0
     while True:
         await rl.acquire()
-        if clock.now - start >= 5.1:
+        if clock.now - start >= 5.1 - 1e-6:  # (a sum of float steps)
             return count
         count += 1
 
@@ -30,7 +30,8 @@ async def sent_in_first_window(clock: FakeClock, rl: RateLimiter) -> int:
 @pytest.mark.parametrize(
     ("reading", "sent"),
     [
-        (IDLE, 9),  # the reserve idle: all but the headroom (1)
+        (QUIET, 10),  # nobody else for a while: the whole quota
+        (IDLE, 9),  # the reserve idle, used a while ago: all but the headroom (1)
         (BUSY, 7),  # the bookers use it: all but the reserve (3)
     ],
 )
@@ -41,15 +42,15 @@ async def test_the_worker_keeps_the_reserve_free_only_while_the_bookers_use_it(
     assert await sent_in_first_window(clock, rl) == sent
 
 
-async def test_the_worker_gives_the_reserve_back_once_the_bookers_left_it(
-    clock: FakeClock,
-) -> None:
-    # The bookers' last slot keeps the reserve busy for 6 s, then they are gone.
-    for_6s = ReserveReading(busy_for=6.0, sends_for=1.0, others=0, others_at=0.0)
-    rl = worker_limiter(clock, FakeWatch(readings=[for_6s, IDLE]))
+async def test_the_worker_gives_the_reserve_back_then_its_headroom(clock: FakeClock) -> None:
+    # The bookers' last slot keeps the reserve busy for 6 s, the headroom for 36 s.
+    used = ReserveReading(busy_for=6.0, headroom_for=36.0, sends_for=1.0, others=0, others_at=0)
+    rl = worker_limiter(clock, FakeWatch(readings=[used, QUIET]))
     assert await sent_in_first_window(clock, rl) == 7
-    clock.now += 10  # the window empties
+    clock.now += 10  # the window empties; the reserve is idle
     assert await sent_in_first_window(clock, rl) == 9
+    clock.now += 30  # and the headroom is over
+    assert await sent_in_first_window(clock, rl) == 10
 
 
 async def test_the_worker_looks_at_the_budget_before_a_send_once_its_look_is_stale(
@@ -80,7 +81,9 @@ async def test_a_budget_that_cannot_be_read_keeps_the_reserve_and_stops_the_send
 
 
 async def test_a_budget_that_cannot_be_read_is_taken_for_one_in_use(clock: FakeClock) -> None:
-    long_presence = ReserveReading(busy_for=-1.0, sends_for=100.0, others=0, others_at=0.0)
+    long_presence = ReserveReading(
+        busy_for=-1.0, headroom_for=-1.0, sends_for=100.0, others=0, others_at=0.0
+    )
     rl = worker_limiter(clock, FakeWatch(readings=[long_presence, None]))
     assert await sent_in_first_window(clock, rl) == 7  # the reserve kept, not 9
 
@@ -90,7 +93,9 @@ async def test_a_worker_arriving_counts_the_bookers_requests_still_in_the_window
 ) -> None:
     # The bookers had the whole quota: 4 of their requests may still count, the last one
     # leaving in 0.3 s. They fill the window as if this worker had sent them then.
-    arriving = ReserveReading(busy_for=-1.0, sends_for=1.0, others=4, others_at=0.3)
+    arriving = ReserveReading(
+        busy_for=-1.0, headroom_for=100.0, sends_for=1.0, others=4, others_at=0.3
+    )
     rl = worker_limiter(clock, FakeWatch(readings=[arriving, IDLE]))
     start = clock.now
     times = []
@@ -106,7 +111,8 @@ async def test_a_worker_arriving_counts_the_bookers_requests_still_in_the_window
     ("watch", "phantoms"),
     [
         (None, 2),  # no budget: 9 left by our count, 5 by IO's: 4, less the tolerance (2)
-        (FakeWatch(readings=[IDLE]), 1),  # reserve idle: less its headroom (1) too
+        (FakeWatch(readings=[QUIET]), 2),  # nobody booked for a while: the same
+        (FakeWatch(readings=[IDLE]), 1),  # reserve idle: less the headroom (1) too
         (FakeWatch(readings=[BUSY]), 0),  # reserve in use: less the reserve (3)
     ],
 )
