@@ -1,4 +1,5 @@
-"""The dispatcher's settings (APPIO_WORKER_*, APPIO_STATUS_*) and a worker's identity."""
+"""The dispatcher's settings (APPIO_WORKER_*, APPIO_STATUS_*, APPIO_SINGLE_RESERVE_PERCENT)
+and a worker's identity."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from typing import TypeVar
 
 from appio_core.config import io_timeout_seconds
 from appio_core.errors import InvalidInput
+from appio_core.io.budget import DEFAULT_RESERVE_PERCENT
 from appio_core.io.http import CONNECT_SECONDS, READ_SECONDS
+
+# The share of an account's quota a worker may keep for single messages and checks: beyond
+# half, the flows would be the ones waiting.
+RESERVE_PERCENT_RANGE = range(1, 51)
 
 N = TypeVar("N", int, float)
 
@@ -49,6 +55,9 @@ class DispatcherConfig:
     status_first_check: float = 30.0  # seconds after sending
     status_min_interval: float = 600.0  # between two reads of one message's status
     status_batch: int = 200
+    # Of each IO account's quota, kept for single messages and checks while they use it
+    # (appio_core/io/budget.py).
+    single_reserve_percent: int = DEFAULT_RESERVE_PERCENT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DispatcherConfig:
@@ -86,6 +95,7 @@ class DispatcherConfig:
             status_min_interval=read(
                 "APPIO_STATUS_MIN_INTERVAL_SECONDS", float, defaults.status_min_interval
             ),
+            single_reserve_percent=reserve_percent(env),
         )
 
     def retry_delay(self, attempts: int) -> float:
@@ -97,6 +107,21 @@ class DispatcherConfig:
 def _seconds(value: float) -> str:
     """105.0 -> '105', 2.5 -> '2,5' (Italian decimals)."""
     return f"{value:g}".replace(".", ",")
+
+
+def reserve_percent(env: Mapping[str, str]) -> int:
+    """APPIO_SINGLE_RESERVE_PERCENT: a whole number from 1 to 50 (unset: 10)."""
+    name = "APPIO_SINGLE_RESERVE_PERCENT"
+    raw = env.get(name, "").strip().removesuffix("%").strip()
+    if not raw:
+        return DEFAULT_RESERVE_PERCENT
+    if raw.isdigit() and int(raw) in RESERVE_PERCENT_RANGE:
+        return int(raw)
+    raise InvalidInput(
+        f"{name} deve essere un numero intero da {RESERVE_PERCENT_RANGE.start} a "
+        f"{RESERVE_PERCENT_RANGE.stop - 1} (la percentuale del limite di IO tenuta per i "
+        f"messaggi singoli e le verifiche mentre un flusso invia), non «{env[name]}»."
+    )
 
 
 def new_worker_id() -> str:

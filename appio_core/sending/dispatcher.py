@@ -40,6 +40,10 @@ Design, and why:
   incerto», never resent without an operator's decision.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
+- **Single messages and checks of other processes** (the web, the CLI) do not hold the
+  lease: they book each request on the account's shared budget, and the lease holder's
+  limiter keeps a reserve of the quota free for them while they use it
+  (APPIO_SINGLE_RESERVE_PERCENT, 10%): appio_core/io/budget.py.
 
 Database calls are synchronous and short (one statement per chunk of rows); they run on
 the event loop's thread between the network waves. A batch is worked in two lanes of
@@ -104,7 +108,7 @@ class Dispatcher:
         self.worker_id = worker_id or new_worker_id()
         self._clock = clock
         self.leases = Leases(sessions, self.worker_id, self.config.lease_seconds, clock)
-        self.clients = Clients(base_url, box, http)
+        self.clients = Clients(base_url, box, http, self.config.single_reserve_percent)
         rules = Rules(self.config, clock)
         self.chunks = ChunkSender(sessions, self.leases, rules, clock, self.config.concurrency)
         self.statuses = StatusReader(sessions, self.leases, self.clients, self.config, clock)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -387,6 +388,28 @@ class AccountLease(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class AccountBudget(Base):
+    """An IO account's limit shared by every process: the bookings of the calls made outside
+    the worker and the worker's presence (see appio_core.io.budget for the rules). Times
+    are wall-clock seconds, the arithmetic of the pacing."""
+
+    __tablename__ = "account_budgets"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tat: Mapped[float] = mapped_column(Double, default=0.0)
+    last_slot: Mapped[float] = mapped_column(Double, default=0.0)
+    warm_from: Mapped[float] = mapped_column(Double, default=0.0)
+    early: Mapped[int] = mapped_column(Integer, default=0)
+    worker_until: Mapped[float] = mapped_column(Double, default=0.0)
+    reserve: Mapped[int] = mapped_column(Integer, default=0)
+    bookings: Mapped[int] = mapped_column(BigInteger, default=0)
+    bucket: Mapped[int] = mapped_column(BigInteger, default=0)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    previous: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class WorkerHeartbeat(Base):
     """A worker process, as it last reported itself: for «Stato del sistema» and for the
     fair share of the accounts (the workers alive are those whose `alive_until` is ahead)."""
@@ -420,3 +443,4 @@ class AccountRequestCount(Base):
 
 
 ACCOUNT_LEASES = cast(Table, AccountLease.__table__)
+ACCOUNT_BUDGETS = cast(Table, AccountBudget.__table__)
