@@ -45,6 +45,10 @@ DEFAULT_LOGIN_MAX_FAILURES = 5
 DEFAULT_LOGIN_LOCK_MINUTES = 15
 # The special base URL that binds the services to the IO simulator running in-process.
 SIMULATOR_BASE_URL = "simulator"
+# How long IO's answer is awaited (APPIO_IO_TIMEOUT_SECONDS): IO answers in well under a
+# second; a request still unanswered after this counts as lost (a send: «esito incerto»).
+# The workers' lease is derived from it (appio_core.sending.config).
+DEFAULT_IO_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,24 @@ def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value >= 1:
         return value
     raise ConfigError(f"{name} deve essere un numero intero maggiore di zero, non «{raw}».")
+
+
+def io_timeout_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """APPIO_IO_TIMEOUT_SECONDS: how long IO's answer is awaited, in seconds (> 0)."""
+    env = os.environ if environ is None else environ
+    raw = env.get("APPIO_IO_TIMEOUT_SECONDS", "").strip()
+    if not raw:
+        return DEFAULT_IO_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if 0 < seconds < float("inf"):
+        return seconds
+    raise ConfigError(
+        f"APPIO_IO_TIMEOUT_SECONDS deve essere un numero di secondi maggiore di zero (per"
+        f" esempio 30), non «{raw}»."
+    )
 
 
 def retention_days(env: Mapping[str, str]) -> int:

@@ -23,7 +23,7 @@ from appio_core.accounts.security import KeyBox, KeyUnreadable
 from appio_core.config import Settings
 from appio_core.storage.db import make_engine
 from appio_core.storage.migrate import UnknownRevision, pending_revisions
-from appio_core.storage.models import Service
+from appio_core.storage.models import IoAccount, Service
 
 # A monitoring probe must answer, not hang on a black-holed database host.
 CONNECT_TIMEOUT_SECONDS = 10
@@ -230,10 +230,19 @@ def _io(conn: Connection, settings: Settings) -> Check:
     # container's HEALTHCHECK every minute) does not need.
     from appio_core.accounts.connection_check import check_connection
     from appio_core.accounts.io_access import make_io_client
+    from appio_core.io.budget_pacing import shared_budget
     from appio_core.io.models import ApiKeys
 
     row = conn.execute(
-        select(Service.name, Service.primary_key_encrypted, Service.secondary_key_encrypted)
+        select(
+            Service.name,
+            Service.primary_key_encrypted,
+            Service.secondary_key_encrypted,
+            IoAccount.id,
+            IoAccount.rate_limit_requests,
+            IoAccount.rate_limit_window_seconds,
+        )
+        .join(IoAccount, Service.account_id == IoAccount.id)
         .where(Service.active.is_(True))
         .order_by(Service.id)
         .limit(1)
@@ -245,7 +254,7 @@ def _io(conn: Connection, settings: Settings) -> Check:
             "Nessun servizio attivo: impossibile verificare IO. Aggiungi un servizio con la "
             "sua chiave (`appio service add` o la pagina Servizi).",
         )
-    name, primary, secondary = row
+    name, primary, secondary, account_id, requests, window = row
     try:
         box = KeyBox(settings.secret_key)
         keys = ApiKeys(box.open(primary), box.open(secondary) if secondary else None)
@@ -258,7 +267,9 @@ def _io(conn: Connection, settings: Settings) -> Check:
         )
 
     async def run() -> Check:
-        client = make_io_client(settings.io_base_url)
+        # Booked on the account's budget like any call outside the worker.
+        budget = shared_budget(conn.engine, account_id, requests, float(window))
+        client = make_io_client(settings.io_base_url, budget)
         try:
             result = await check_connection(client, keys)
         finally:

@@ -104,22 +104,27 @@ def _trial(actor: Actor, service_id: int) -> None:
 def _column_meanings(report: ValidationReport) -> None:
     st.subheader("Significato delle colonne")
     st.caption(
-        "Come è letta ogni colonna del file. «Solo testo»: il valore serve solo ai modelli"
-        " ({{nome_colonna}}). Su una Comunicazione le colonne «importo» e «numero avviso» sono"
-        " solo testo: scegli «importo pagoPA» se sono un pagamento. Dopo una modifica premi di"
-        " nuovo «Verifica file»."
+        f"Come è letta ogni colonna del file (intestazione alla riga {report.header_row})."
+        " «Solo testo»: il valore serve solo ai modelli ({{nome_colonna}}). Su una"
+        " Comunicazione le colonne «importo» e «numero avviso» sono solo testo: scegli"
+        " «importo pagoPA» se sono un pagamento; «amount», come nei file di IO, è in"
+        " centesimi. Dopo una modifica premi di nuovo «Verifica file»."
     )
     upload = _upload()
     labels = list(ROLE_LABELS.values())
     columns = st.columns(min(4, len(report.columns)))
+    readings = report.readings if len(report.readings) == len(report.columns) else []
     changed = False
     for position, (header, role) in enumerate(report.columns):
-        label = columns[position % len(columns)].selectbox(
+        column = columns[position % len(columns)]
+        label = column.selectbox(
             header,
             labels,
             index=labels.index(ROLE_LABELS.get(role, ROLE_LABELS[TEXT_ONLY])),
             key=_column_key(upload.file_id, position),
         )
+        if readings:
+            column.caption(plain(readings[position]))
         changed |= label != ROLE_LABELS.get(role)
     if changed:
         st.info("Hai cambiato il significato di qualche colonna: premi di nuovo «Verifica file».")
@@ -127,17 +132,20 @@ def _column_meanings(report: ValidationReport) -> None:
 
 def _preview(actor: Actor, service_id: int) -> None:
     st.subheader("Anteprima di un messaggio")
+    report = checked_report()
+    header = report.header_row if report is not None else 1
     row = int(
         st.number_input(
             "Riga del file da mostrare",
             min_value=2,
-            value=2,
+            value=header + 1,
             step=1,
-            help="Il numero di riga del foglio: l'intestazione è la riga 1.",
+            help=f"Il numero di riga del foglio: l'intestazione è la riga {header}.",
             key="nf_preview_row",
         )
     )
-    preview = row_preview(actor, service_id, row)
+    # A row above the first recipient (a title) shows the first recipient's message.
+    preview = row_preview(actor, service_id, row if row > header else 0)
     if preview is None:
         return
     if preview.error:

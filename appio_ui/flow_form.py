@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -20,7 +21,8 @@ from appio_ui.report_view import plain
 
 TEMPLATE_HELP = (
     "Scrivi {{nome_colonna}} per inserire il valore di una colonna del file, per esempio "
-    "«Gentile {{nome}}». Lascia vuoto se il file ha già le colonne oggetto e testo."
+    "«Gentile {{nome}}». Lascia vuoto se il file ha già le colonne oggetto e testo (come "
+    "«subject» e «markdown» nei file di IO): se scrivi un modello, vale il modello."
 )
 
 
@@ -34,6 +36,30 @@ class FlowRequest:
     templates: Templates
     options: FlowOptions
     create: bool  # False: only check the file
+    force: bool = False  # the operator confirmed what «Crea flusso» asked about
+
+
+_CONFIRM = "nf_confirm"
+
+
+def ask_confirmation(message: str) -> None:
+    """«Crea flusso» was refused until confirmed (a payment flow whose file has no payment
+    columns): the question stays above the buttons while the same file and natura are
+    chosen."""
+    upload = st.session_state.get("nf_file")
+    if upload is not None:
+        st.session_state[_CONFIRM] = (upload.file_id, st.session_state.get("nf_natura"), message)
+
+
+def _confirmation(upload: Any, natura: str) -> bool:
+    asked = st.session_state.get(_CONFIRM)
+    if upload is None or asked is None or asked[:2] != (upload.file_id, natura):
+        return False
+    st.warning(asked[2])
+    return st.checkbox(
+        "Crea il flusso senza dati di pagamento, premendo di nuovo «Crea flusso»",
+        key="nf_confirmed",
+    )
 
 
 def _counter(source: str, *, subject: bool) -> None:
@@ -62,8 +88,9 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     upload = st.file_uploader(
         "File dei destinatari (.xlsx o .csv)",
         type=["xlsx", "csv"],
-        help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è "
-        "la riga 1.",
+        help="Una riga per cittadino, con la colonna del codice fiscale. L'intestazione è la "
+        "prima riga con i nomi delle colonne: un titolo sopra di lei viene saltato. Vanno bene "
+        "anche i file per IO di PagoPA e di GovIO, così come sono.",
         key="nf_file",
     )
     subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")
@@ -93,6 +120,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         "messaggio (consegna, e-mail, lettura, pagamento). 0: mai.",
         key="nf_status_hours",
     )
+    force = _confirmation(upload, natura)
     b1, b2 = st.columns(2)
     check = b1.button("Verifica file", icon=":material/fact_check:", key="nf_check")
     create = b2.button("Crea flusso", type="primary", icon=":material/add:", key="nf_create")
@@ -116,4 +144,5 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
             status_check_hours=int(status_hours),
         ),
         create=create,
+        force=force,
     )

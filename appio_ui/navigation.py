@@ -53,6 +53,14 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("pages/servizi.py", "Servizi", "servizi", "Configurazione", ":material/key:"),
     PageSpec(
+        "pages/importa_io.py",
+        "Importa da IO",
+        "importa_io",
+        "Configurazione",
+        ":material/download:",
+        allowed=lambda actor: actor.is_admin,
+    ),
+    PageSpec(
         "pages/operatori.py",
         "Operatori",
         "operatori",

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.domain import Outcome
 from appio_core.italian import local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import (
@@ -67,7 +68,7 @@ def frame(rows: list[NotificationRow]) -> pd.DataFrame:
         {
             "id": [r.id for r in rows],
             "row_number": [r.row_number for r in rows],
-            "sent_at": [local_time(r.sent_at) for r in rows],
+            "sent_at": [_sent(r) for r in rows],
             "service_name": [r.service_name for r in rows],
             "fiscal_code": [r.fiscal_code for r in rows],
             "subject": [r.subject for r in rows],
@@ -91,6 +92,13 @@ def frame(rows: list[NotificationRow]) -> pd.DataFrame:
             "created_by",
         ],
     )  # fmt: skip
+
+
+def _sent(row: NotificationRow) -> str:
+    """When it was sent; for a row waiting for its file's send date, when it will be."""
+    if row.outcome == Outcome.PENDING and row.send_after is not None:
+        return f"programmata: {local_time(row.send_after)}"
+    return local_time(row.sent_at)
 
 
 def open_notification(notification_id: int) -> None:

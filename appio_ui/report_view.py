@@ -51,11 +51,18 @@ def show_report(report: ValidationReport) -> None:
         st.error(f"Il file ha errori da correggere. {_rows_summary(report)}")
     else:
         st.success(f"File valido. {report.summary()}")
+    for warning in report.file_warnings:
+        st.warning(warning.message)
+    for note in report.notes:
+        st.info(note)
     errors = report.first_errors(SHOWN_ROWS)
     warnings = report.first_warnings(SHOWN_ROWS)
     # A static table wraps long messages; a data grid cut them («…ha 19.014 caratteri, a…»).
     if errors:
-        st.markdown("**Errori** (le righe sono quelle del foglio: l'intestazione è la riga 1)")
+        st.markdown(
+            "**Errori** (le righe sono quelle del foglio: l'intestazione è la riga"
+            f" {report.header_row})"
+        )
         st.table(_frame(errors), hide_index=True)
     if warnings:
         st.markdown("**Avvisi** (non bloccano l'invio)")

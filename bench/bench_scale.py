@@ -125,6 +125,9 @@ def run(
             "APPIO_DATA_DIR": str(tmp / "data"),
             "APPIO_IO_BASE_URL": server.base_url,
             "APPIO_WORKER_LEASE_SECONDS": str(lease),
+            # The lease must outlast IO's read timeout (sending/config.py); the simulator
+            # answers in milliseconds, so half the lease is plenty.
+            "APPIO_IO_TIMEOUT_SECONDS": str(lease / 2),
             "APPIO_STATUS_FIRST_CHECK_SECONDS": "3600",
         }
         workers = [

@@ -6,7 +6,7 @@ import streamlit as st
 
 from appio_core.domain import FlowState
 from appio_core.flows.outcomes import send_pace, state_meaning
-from appio_core.flows.queries import FlowView, get_flow
+from appio_core.flows.queries import FlowView, get_flow, scheduled_rows
 from appio_core.italian import local_time
 from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
 from appio_ui.attempt import attempt
@@ -50,6 +50,9 @@ if view.scheduled_at and view.state in (FlowState.ACTIVE, FlowState.SENDING):
     st.info(f"Invio programmato per il {local_time(view.scheduled_at)}.")
 
 
+UNFINISHED = (FlowState.INACTIVE, FlowState.ACTIVE, FlowState.SENDING, FlowState.PAUSED)
+
+
 @st.fragment(run_every=3 if view.state == FlowState.SENDING else None)
 def progress() -> None:
     with transaction() as session:
@@ -63,9 +66,18 @@ def progress() -> None:
     c3.metric("Esiti negativi", figures.negative)
     c4.metric("Da inviare", figures.waiting)
     outcome_chart(figures)
+    waiting_for_date = 0
+    if figures.waiting and live.state in UNFINISHED:
+        with transaction() as session:
+            scheduled = scheduled_rows(session, live.id)
+        waiting_for_date = scheduled.count
+        if scheduled.count:
+            st.info(scheduled.describe(), icon=":material/schedule:")
     if live.state == FlowState.SENDING:
         with transaction() as session:
-            pace = send_pace(session, live.id, figures.waiting, live.started_at)
+            # Rows waiting for their own send date are not part of the time left.
+            now_left = figures.waiting - waiting_for_date
+            pace = send_pace(session, live.id, now_left, live.started_at)
         st.caption(f"Ritmo di invio: {pace.describe()}")
     meaning = state_meaning(live.state, figures, live.retryable_failures)
     if meaning:

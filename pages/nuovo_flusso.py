@@ -7,12 +7,13 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.services import sendable_services
 from appio_core.errors import AppError
+from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
 from appio_core.italian import counted
 from appio_ui.attempt import attempt, show_refusal
 from appio_ui.auth import require_actor
 from appio_ui.flow_check import checked_sections, remember_report
-from appio_ui.flow_form import FlowRequest, flow_form
+from appio_ui.flow_form import FlowRequest, ask_confirmation, flow_form
 from appio_ui.runtime import transaction
 
 actor = require_actor()
@@ -29,6 +30,9 @@ def _refused(error: AppError) -> None:
     if isinstance(error, FlowFileRefused):
         st.error("Il flusso non è stato creato: correggi il file e caricalo di nuovo.")
         remember_report(error.report)  # shown below, with the rest of the check
+    elif isinstance(error, ConfirmationNeeded):
+        ask_confirmation(error.message)  # asked above the buttons
+        st.rerun()
     else:
         show_refusal(error)
 
@@ -61,6 +65,7 @@ def _create(request: FlowRequest) -> None:
             filename=request.filename,
             templates=request.templates,
             options=request.options,
+            force=request.force,
         )
         return flow.id, flow.recipients_total
 

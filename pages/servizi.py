@@ -1,4 +1,5 @@
-"""Servizi: the IO services, their (masked) keys and the operators enabled on each."""
+"""Servizi: the IO services, their (masked) keys and the operators enabled on each; for
+administrators, «Rigenera chiavi» and the ente's manage key of IO's management API."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ from appio_ui.auth import require_actor
 from appio_ui.feedback import show_flash
 from appio_ui.forms import clear_form, form_key
 from appio_ui.grid import selectable_grid
+from appio_ui.io_manage import (
+    IMPORT_PAGE,
+    current_manage_key,
+    manage_key_section,
+    regenerate_section,
+)
 from appio_ui.runtime import keybox, settings, transaction
 from appio_ui.service_form import ServiceFormResult, service_form
 
@@ -78,6 +85,7 @@ show_flash()
 with transaction() as session:
     services = list_services(session, actor)
     usernames = [op.username for op in list_operators(session, actor)] if actor.is_admin else []
+manage_key = current_manage_key() if actor.is_admin else None
 
 if not services:
     st.info(
@@ -106,6 +114,7 @@ else:
     else:
         _connection_check(chosen.id, chosen.name)
         if actor.is_admin:
+            regenerate_section(actor, chosen, manage_key is not None)
             _edit(chosen)
         else:
             st.subheader(chosen.name)
@@ -117,3 +126,6 @@ if actor.is_admin:
         new = service_form(None, usernames, key=form_key(NEW_FORM))
         if new is not None:
             _add(new)
+    with st.expander("Chiave di gestione IO", icon=":material/admin_panel_settings:"):
+        manage_key_section(actor, manage_key)
+    st.page_link(IMPORT_PAGE, label="Importa da IO i servizi dell'ente", icon=":material/download:")

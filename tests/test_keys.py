@@ -121,3 +121,22 @@ def test_the_app_says_at_start_that_the_secret_key_is_missing(
     monkeypatch.setenv("APPIO_DATA_DIR", str(tmp_path))
     at = app_as(None)
     assert at.error[0].value.startswith("Configurazione da correggere: Manca la chiave segreta")
+
+
+def test_rotation_reencrypts_the_ente_s_manage_key_too(session: Session, admin: Actor) -> None:
+    from appio_core.accounts.manage_key import open_manage_key, set_manage_key
+
+    create_service(session, admin, SERVICE, KeyBox(OLD))
+    set_manage_key(session, admin, "ente-manage-key-0001", KeyBox(OLD))
+    assert rotate_keys(session, admin, KeyBox(f"{NEW},{OLD}")) == 3
+    assert open_manage_key(session, admin, KeyBox(NEW)) == "ente-manage-key-0001"
+    with pytest.raises(KeyUnreadable):
+        open_manage_key(session, admin, KeyBox(OLD))
+
+
+def test_a_manage_key_no_secret_opens_stops_the_rotation(session: Session, admin: Actor) -> None:
+    from appio_core.accounts.manage_key import set_manage_key
+
+    set_manage_key(session, admin, "ente-manage-key-0001", KeyBox(Fernet.generate_key().decode()))
+    with pytest.raises(KeyUnreadable, match=r"^La chiave di gestione \(manage\) dell'ente non"):
+        rotate_keys(session, admin, KeyBox(f"{NEW},{OLD}"))

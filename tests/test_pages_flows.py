@@ -371,3 +371,52 @@ def test_a_flow_opens_from_its_link_and_shows_the_link_to_share(
     assert at.title[0].value == f"Flusso n. {setup['flow_id']} – TARI acconto"
     shared = [m.value for m in at.markdown if "Link da mandare a un collega" in m.value]
     assert shared and f"flusso?flusso={setup['flow_id']}" in shared[0]
+
+
+def _nuovo_flusso_with(setup: dict[str, object], natura: str, content: bytes) -> AppTest:
+    at = app_as(setup["operator"], "pages/nuovo_flusso.py")  # type: ignore[arg-type]
+    at.selectbox(key="nf_service").set_value("Tributi - TARI")
+    at.selectbox(key="nf_natura").set_value(natura)
+    at.text_input(key="nf_name").input("Avviso senza importi")
+    at.file_uploader(key="nf_file").upload("destinatari.csv", content, "text/csv")
+    at.text_input(key="nf_subject").input("Avviso per {{nome}}")
+    at.text_area(key="nf_text").input(TEXT)
+    return at.run()
+
+
+def _flows_named(sessions: sessionmaker[Session], name: str) -> int:
+    with sessions() as session:
+        return session.query(Flow).filter_by(name=name).count()
+
+
+def test_crea_flusso_asks_to_confirm_a_payment_flow_whose_file_has_no_payment_columns(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    at = _nuovo_flusso_with(setup, "Avviso di pagamento", recipient_csv(fiscal_codes(3, seed=5)))
+    at.button(key="nf_check").click().run()
+    assert at.warning[0].value.startswith(
+        "Il flusso è un pagamento, ma il file non ha le colonne del pagamento pagoPA"
+    )
+    at.button(key="nf_create").click().run()
+    assert not at.exception
+    assert _flows_named(sessions, "Avviso senza importi") == 0
+    asked = [w.value for w in at.warning if w.value.startswith("Il flusso è un pagamento")]
+    assert len(asked) == 2  # above the buttons, and in the report below
+    confirm = at.checkbox(key="nf_confirmed")
+    assert confirm.label == (
+        "Crea il flusso senza dati di pagamento, premendo di nuovo «Crea flusso»"
+    )
+    confirm.check().run()
+    at.button(key="nf_create").click().run()
+    assert not at.exception
+    assert _flows_named(sessions, "Avviso senza importi") == 1
+
+
+def test_crea_flusso_asks_nothing_on_a_comunicazione_without_payment_columns(
+    setup: dict[str, object], sessions: sessionmaker[Session]
+) -> None:
+    at = _nuovo_flusso_with(setup, "Comunicazione", recipient_csv(fiscal_codes(3, seed=6)))
+    at.button(key="nf_create").click().run()
+    assert not at.exception
+    assert not at.warning
+    assert _flows_named(sessions, "Avviso senza importi") == 1

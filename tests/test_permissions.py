@@ -8,6 +8,7 @@ CASES, with its rule and a way to call it, so that a new one fails here until it
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import pkgutil
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,8 +27,12 @@ from appio_core.accounts import (
     audit_log,
     connection_check,
     io_access,
+    io_import,
+    key_regeneration,
+    manage_key,
     operators,
     permissions,
+    service_keys,
     services,
 )
 from appio_core.accounts.audit_log import AuditFilters
@@ -41,6 +47,7 @@ from appio_core.flows.editing import FlowChanges
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import BY_NAME
 from appio_core.io.http import in_process_simulator
+from appio_core.io.manage import ManageClient
 from appio_core.io.simulator import Kind
 from appio_core.io.simulator.demo import (
     DEMO_ACCOUNT,
@@ -106,6 +113,11 @@ class Case:
         return f"{self.function.__module__.removeprefix('appio_core.')}.{self.function.__name__}"
 
 
+def _unreached() -> ManageClient:
+    """A client of IO's management API that a refused call must not use."""
+    return ManageClient("http://unreached/api/v1", httpx.AsyncClient())
+
+
 def _rows(chunks: Iterable[dict[str, list[Any]]]) -> int:
     return sum(len(next(iter(chunk.values()), [])) for chunk in chunks)
 
@@ -144,6 +156,33 @@ CASES: tuple[Case, ...] = (
         io_access.service_access,
         Rule.READ,
         lambda w, s, a: io_access.service_access(s, a, w.service_id, w.keybox),
+    ),
+    Case(
+        io_import.io_services,
+        Rule.ADMIN,
+        lambda w, s, a: asyncio.run(io_import.io_services(s, a, w.keybox, _unreached())),
+    ),
+    Case(
+        io_import.import_services,
+        Rule.ADMIN,
+        lambda w, s, a: asyncio.run(io_import.import_services(s, a, w.keybox, _unreached(), None)),
+    ),
+    Case(
+        key_regeneration.regenerate_keys,
+        Rule.ADMIN,
+        lambda w, s, a: asyncio.run(
+            key_regeneration.regenerate_keys(w.sessions, a, w.service_id, w.keybox, _unreached())
+        ),
+    ),
+    Case(
+        manage_key.open_manage_key,
+        Rule.ADMIN,
+        lambda w, s, a: manage_key.open_manage_key(s, a, w.keybox),
+    ),
+    Case(
+        manage_key.set_manage_key,
+        Rule.ADMIN,
+        lambda w, s, a: manage_key.set_manage_key(s, a, "ente-manage-key-1", w.keybox),
     ),
     Case(operators.change_own_password, Rule.OWN, lambda w, s, a: None),
     Case(operators.logout, Rule.OWN, lambda w, s, a: None),
@@ -191,9 +230,9 @@ CASES: tuple[Case, ...] = (
         lambda w, s, a: permissions.require_service_send(s, a, w.service_id),
     ),
     Case(
-        services.api_keys,
+        service_keys.api_keys,
         Rule.READ,
-        lambda w, s, a: services.api_keys(s, a, w.service_id, w.keybox),
+        lambda w, s, a: service_keys.api_keys(s, a, w.service_id, w.keybox),
     ),
     Case(
         services.create_service,
@@ -211,7 +250,11 @@ CASES: tuple[Case, ...] = (
         Rule.LIST,
         lambda w, s, a: _has(services.list_services(s, a), w.service_id),
     ),
-    Case(services.rotate_keys, Rule.ADMIN, lambda w, s, a: services.rotate_keys(s, a, w.keybox)),
+    Case(
+        service_keys.rotate_keys,
+        Rule.ADMIN,
+        lambda w, s, a: service_keys.rotate_keys(s, a, w.keybox),
+    ),
     Case(
         services.sendable_services,
         Rule.LIST,

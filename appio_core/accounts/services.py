@@ -1,4 +1,5 @@
-"""IO services: their keys (encrypted at rest), their account and who may use them."""
+"""IO services: their keys (encrypted at rest: service_keys.py), their account and who may
+use them."""
 
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from appio_core.accounts.permissions import (
     require_admin,
     require_service_read,
 )
-from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
+from appio_core.accounts.security import KeyBox, masked
+from appio_core.accounts.service_keys import api_keys as api_keys
+from appio_core.accounts.service_keys import open_keys as open_keys
+from appio_core.accounts.service_keys import rotate_keys as rotate_keys
+from appio_core.accounts.service_keys import seal_keys
 from appio_core.audit import AuditAction, record, recording
 from appio_core.errors import Conflict, InvalidInput, NotFound
-from appio_core.io.models import IO_MAX_AMOUNT, ApiKeys
+from appio_core.io.models import IO_MAX_AMOUNT
 from appio_core.storage.models import IoAccount, Operator, Service
 
 DEFAULT_ACCOUNT = "principale"
@@ -260,58 +265,6 @@ def sendable_services(session: Session, actor: Actor) -> list[ServiceView]:
     if current_role(session, actor) not in SENDING_ROLES:
         return []
     return [s for s in list_services(session, actor) if s.active]
-
-
-def api_keys(session: Session, actor: Actor, service_id: int, box: KeyBox) -> ApiKeys:
-    """The keys in clear, for calling IO on the actor's behalf; never for display."""
-    service = _get(session, service_id)
-    require_service_read(session, actor, service.id)
-    return open_keys(service, box)
-
-
-def seal_keys(service: Service, primary: str | None, secondary: str | None, box: KeyBox) -> None:
-    """Stores the keys given (None keeps the stored one) encrypted, with their last 4
-    characters in clear for display."""
-    if primary:
-        service.primary_key_encrypted = box.seal(primary)
-        service.primary_key_last4 = last4(primary)
-    if secondary:
-        service.secondary_key_encrypted = box.seal(secondary)
-        service.secondary_key_last4 = last4(secondary)
-
-
-def open_keys(service: Service, box: KeyBox) -> ApiKeys:
-    """The service's keys in clear, to call IO; the caller has checked who asks."""
-    secondary = service.secondary_key_encrypted
-    return ApiKeys(
-        primary=box.open(service.primary_key_encrypted),
-        secondary=box.open(secondary) if secondary else None,
-    )
-
-
-def rotate_keys(session: Session, actor: Actor, box: KeyBox) -> int:
-    """Re-encrypts every stored key with the first of the secret keys; returns how many.
-
-    All or nothing: a key that none of the secret keys opens stops the rotation (the
-    caller's transaction rolls back), so that no key is left behind on an old secret."""
-    with recording(session, actor, AuditAction.KEYS_ROTATE, "chiavi di tutti i servizi") as entry:
-        require_admin(session, actor)
-        rotated = 0
-        for service in session.scalars(select(Service).order_by(Service.id)):
-            try:
-                service.primary_key_encrypted = box.rotate(service.primary_key_encrypted)
-                if service.secondary_key_encrypted:
-                    service.secondary_key_encrypted = box.rotate(service.secondary_key_encrypted)
-            except KeyUnreadable:
-                raise KeyUnreadable(
-                    f"Le chiavi del servizio «{service.name}» non si aprono con nessuna delle"
-                    " chiavi in APPIO_SECRET_KEY: aggiungi la chiave segreta con cui erano state"
-                    " salvate. Nessuna chiave è stata cambiata."
-                ) from None
-            rotated += 1 + bool(service.secondary_key_encrypted)
-        session.flush()
-        entry.detail = f"{rotated} chiavi cifrate con la prima chiave segreta."
-        return rotated
 
 
 def set_enabled_operators(

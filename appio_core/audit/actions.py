@@ -26,6 +26,9 @@ class AuditAction(StrEnum):
     SERVICE_KEYS = "service.keys"
     SERVICE_OPERATORS = "service.operators"
     SERVICE_ACCOUNT = "service.account"
+    SERVICE_MANAGE_KEY = "service.manage-key"
+    SERVICE_IMPORT = "service.import"
+    SERVICE_KEYS_REGENERATE = "service.keys-regenerate"
     KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
@@ -81,6 +84,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SERVICE_KEYS: "Chiavi del servizio sostituite",
     AuditAction.SERVICE_OPERATORS: "Operatori abilitati al servizio",
     AuditAction.SERVICE_ACCOUNT: "Limite dell'account IO",
+    AuditAction.SERVICE_MANAGE_KEY: "Chiave di gestione IO dell'ente",
+    AuditAction.SERVICE_IMPORT: "Servizi importati da IO",
+    AuditAction.SERVICE_KEYS_REGENERATE: "Chiavi del servizio rigenerate su IO",
     AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",

@@ -115,7 +115,7 @@ def validate(
     from appio_core.recipient_file import sandbox
 
     sandbox.start_soon()
-    from appio_core.recipient_file.columns import payment_columns
+    from appio_core.recipient_file.columns import payment_columns, payment_expected
     from appio_core.recipient_file.validation import FileOptions, validate_file
 
     if text_template_file is not None:
@@ -130,6 +130,7 @@ def validate(
         max_payment_amount=max_payment_amount,
         columns=dict(columns),
         payment_columns=payment_columns(natura),
+        payment_expected=payment_expected(natura),
     )
     report = validate_file(file, file.name, options)
     if output_format == "json":
@@ -149,8 +150,14 @@ def _print_text(report: ValidationReport, limit: int) -> None:
             click.echo(f"- {error.message}")
         return
     click.echo(report.summary())
+    for warning in report.file_warnings:
+        click.echo(f"Attenzione: {warning.message}")
+    for note in report.notes:
+        click.echo(note)
     if report.columns:
-        click.echo("Colonne: " + "; ".join(_column_line(h, r) for h, r in report.columns) + ".")
+        click.echo(f"\nColonne (intestazione alla riga {report.header_row}):")
+        for line in report.column_lines():
+            click.echo(f"- {line}")
     for title, issues, total in (
         ("Errori", report.first_errors(limit), len(report.error_frame)),
         ("Avvisi", report.first_warnings(limit), len(report.warning_frame)),
@@ -162,12 +169,6 @@ def _print_text(report: ValidationReport, limit: int) -> None:
             click.echo(_line(issue))
         if total > limit:
             click.echo(f"… e altri {total - limit} (usa --limit o --format json).")
-
-
-def _column_line(header: str, role: str) -> str:
-    from appio_core.recipient_file.columns import ROLE_LABELS
-
-    return f"{header} = {ROLE_LABELS.get(role, role)}"
 
 
 def _line(issue: RowIssue) -> str:

@@ -57,6 +57,12 @@ STATES = [s.value for s in FlowState]
     callback=lambda _ctx, _param, value: _moment(value),
     help="Start no earlier than this time, gg/mm/aaaa hh:mm (Italian time).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Conferma quando richiesto: un flusso di pagamento il cui file non ha le colonne"
+    " del pagamento (importo, numero avviso).",
+)
 @pass_context
 def import_(
     ctx: Context,
@@ -74,6 +80,7 @@ def import_(
     advanced: bool,
     status_check_hours: int,
     scheduled_at: datetime | None,
+    force: bool,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     if text_template_file is not None:
@@ -98,7 +105,10 @@ def import_(
                 filename=file.name,
                 templates=importing.Templates(subject_template, text_template, sheet, columns),
                 options=options,
+                force=force,
             )
+    except actions.ConfirmationNeeded as exc:
+        raise CliError(f"{exc.message} Usa --force per confermare.") from exc
     except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
@@ -244,6 +254,7 @@ def status(ctx: Context, flow_id: int, fmt: str) -> None:
 def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
     with ctx.transaction() as session:
         view = queries.get_flow(session, ctx.actor, flow_id)
+        scheduled = queries.scheduled_rows(session, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
     if fmt == "json":
         data = {
@@ -260,6 +271,8 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
+    if scheduled.count and view.state not in FINISHED_STATES:
+        click.echo(scheduled.describe())
     return view
 
 

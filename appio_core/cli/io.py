@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -158,3 +159,26 @@ def check(ctx: Context, service: str) -> None:
     if not result.ok:
         raise CliError(result.message)
     click.echo(result.message)
+
+
+@io.command("manage-key")
+@pass_context
+def manage_key(ctx: Context) -> None:
+    """Imposta la chiave di gestione (manage) dell'ente, per «Importa da IO» e «Rigenera chiavi».
+
+    La chiave si legge dal prompt (nascosta) o, se lo stdin non è un terminale, dalla sua
+    prima riga: mai dalla riga di comando, che altri vedono con `ps`."""
+    from appio_core.accounts.manage_key import set_manage_key
+
+    if sys.stdin.isatty():
+        key = str(click.prompt("Chiave di gestione (manage) dell'ente", hide_input=True))
+    else:
+        key = sys.stdin.readline().strip()
+        if not key:
+            raise CliError("Scrivi la chiave di gestione sulla prima riga dello stdin.")
+    with ctx.transaction() as session:
+        view = set_manage_key(session, ctx.actor, key, ctx.keybox)
+    click.echo(
+        f"Chiave di gestione salvata ({view.masked}). Ora: appio service import-from-io,"
+        " appio keys regenerate --service N."
+    )

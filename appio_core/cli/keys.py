@@ -9,7 +9,7 @@ from appio_core.cli.common import Context, pass_context
 
 @click.group("keys")
 def keys() -> None:
-    """Chiave segreta dell'installazione (cifra le chiavi dei servizi IO)."""
+    """Chiave segreta dell'installazione; chiavi dei servizi rigenerate su IO."""
 
 
 @keys.command("generate")
@@ -35,3 +35,27 @@ def rotate(ctx: Context) -> None:
         f"{count} chiavi cifrate con la nuova chiave segreta. Ora puoi togliere la vecchia da"
         " APPIO_SECRET_KEY (conservane una copia finché non hai verificato i servizi)."
     )
+
+
+@keys.command("regenerate")
+@click.option("--service", required=True, help="Service name or IO service id.")
+@pass_context
+def regenerate(ctx: Context, service: str) -> None:
+    """Rigenera su IO le due chiavi di un servizio, senza interrompere gli invii.
+
+    Con la chiave di gestione (manage) dell'ente: IO rigenera la secondaria, l'app passa a
+    usarla; finiti gli invii in corso, IO rigenera la primaria e l'app torna a usarla. Se si
+    ferma a metà, ripeterlo la fa riprendere da dove si è fermata."""
+    from appio_core.accounts.key_regeneration import regenerate_keys
+    from appio_core.accounts.services import find_service
+    from appio_core.io.manage import with_manage_client
+
+    with ctx.transaction() as session:
+        service_id = find_service(session, ctx.actor, service).id
+    done = with_manage_client(
+        ctx.settings.io_base_url,
+        lambda client: regenerate_keys(ctx.sessions, ctx.actor, service_id, ctx.keybox, client),
+    )
+    for step in done.steps:
+        click.echo(step)
+    click.echo(f"Chiavi del servizio «{done.service_name}» rigenerate.")

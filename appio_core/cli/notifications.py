@@ -343,6 +343,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append(f"Dettaglio: {detail.error_detail}")
     if detail.purge_note:
         lines.append(f"{detail.purge_note}: testo e dati del file non più conservati.")
+    if detail.send_after is not None:
+        lines.append(f"Invio programmato: {local_time(detail.send_after)}")
     lines += [
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",
@@ -355,6 +357,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append(f"Importo: {euro(detail.amount)}, avviso {detail.notice_number}")
     if detail.due_date is not None:
         lines.append(f"Scadenza: {local_time(detail.due_date)}")
+    if detail.invalid_after_due_date:
+        lines.append("Pagabile dopo la scadenza: no")
     for event in detail.history:
         lines.append(f"  {local_time(event.at)}: {event.io_status}, mail {event.email_status}")
     click.echo("\n".join(lines))

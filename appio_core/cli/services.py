@@ -148,3 +148,44 @@ def account(ctx: Context, name: str, requests: int, window: int) -> None:
     with ctx.transaction() as session:
         set_account_rate_limit(session, ctx.actor, name, requests, window)
     click.echo(f"Account «{name}»: {requests} richieste ogni {window} s.")
+
+
+@service.command("import-from-io")
+@click.option(
+    "--service-id", "service_ids", multiple=True, help="IO service id to import (repeatable)."
+)
+@click.option("--all", "everything", is_flag=True, help="Import every service of the ente.")
+@pass_context
+def import_from_io(ctx: Context, service_ids: tuple[str, ...], everything: bool) -> None:
+    """Servizi dell'ente su IO: senza opzioni li elenca, con --service-id o --all li importa
+    con le loro chiavi (letti con la chiave di gestione dell'ente)."""
+    from appio_core.accounts.io_import import import_services, io_services
+    from appio_core.io.manage import with_manage_client
+    from appio_core.italian import euro
+
+    if everything and service_ids:
+        raise click.UsageError("Indica --service-id oppure --all, non entrambi.")
+    url = ctx.settings.io_base_url
+    with ctx.transaction() as session:
+        if not everything and not service_ids:
+            rows = with_manage_client(
+                url, lambda client: io_services(session, ctx.actor, ctx.keybox, client)
+            )
+            for row in rows:
+                s = row.service
+                here = f"già presente come «{row.local_name}»" if row.present else "da importare"
+                amount = euro(s.max_payment_amount) if s.max_payment_amount else "-"
+                click.echo(
+                    f"{s.id}\t{s.name}\t{s.state_label}\t{s.organization_name or '-'}\t"
+                    f"massimo {amount}\t{here}"
+                )
+            click.echo(
+                "Per importarli: appio service import-from-io --service-id ID [...] oppure --all."
+            )
+            return
+        chosen = None if everything else list(service_ids)
+        report = with_manage_client(
+            url, lambda client: import_services(session, ctx.actor, ctx.keybox, client, chosen)
+        )
+    for line in report.lines():
+        click.echo(line)

@@ -76,6 +76,8 @@ def simulator(
     for service in config.services:
         limited = " (chiave limitata)" if service.limited else ""
         click.echo(f"  servizio «{service.name}»: chiave {service.primary_key}{limited}")
+    if config.manage_key:
+        click.echo(f"  chiave di gestione (manage) dell'ente: {config.manage_key}")
     click.echo(f"Registro delle richieste: http://{host}:{port}/__simulator/record")
     # httptools parses HTTP several times faster than the pure-Python h11, and uvloop's
     # event loop is faster than asyncio's: together they keep the simulator out of the

@@ -25,7 +25,10 @@ IO_MAX_AMOUNT = 9_999_999_999  # euro cents
 AMOUNT_FORMAT = "importo_non_valido"
 AMOUNT_TOO_LOW = "importo_nullo"
 AMOUNT_TOO_HIGH = "importo_troppo_alto"
-AMOUNT_ERRORS = (AMOUNT_FORMAT, AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH)
+# A column in euro cents, IO's own unit (a header named `amount`, as IO and GovIO write it),
+# holding something else than whole cents.
+AMOUNT_CENTS_FORMAT = "importo_centesimi_non_valido"
+AMOUNT_ERRORS = (AMOUNT_FORMAT, AMOUNT_TOO_LOW, AMOUNT_TOO_HIGH, AMOUNT_CENTS_FORMAT)
 
 
 def format_cents(cents: int) -> str:
@@ -37,6 +40,7 @@ def format_cents(cents: int) -> str:
 # decimals is a decimal point; with three digits after it, it separates thousands: 1.234 is
 # one thousand two hundred thirty-four euro, the Italian reading).
 _AMOUNT_JUNK = r"(?i)[\s\p{Z}€]|eur(o)?"
+_CENTS = r"^[0-9]+$"
 _AMOUNT = (
     r"^(?:[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]{1,2})?|[0-9]+(?:,[0-9]{1,2})?|[0-9]+\.[0-9]{1,2})$"
 )
@@ -53,6 +57,12 @@ def amount_message(code: str, max_amount: int | None) -> str:
     if code == AMOUNT_TOO_HIGH:
         limit = max_amount if max_amount is not None else IO_MAX_AMOUNT
         return f"L'importo supera il massimo consentito per il servizio ({format_cents(limit)})."
+    if code == AMOUNT_CENTS_FORMAT:
+        return (
+            "Importo non valido: questa colonna è in centesimi di euro, come in IO: scrivi un"
+            " numero intero senza punti né virgole, per esempio 12050 per € 120,50. Se la"
+            " colonna è in euro, scegli per lei il significato «importo pagoPA»."
+        )
     raise KeyError(code)
 
 
@@ -63,12 +73,18 @@ class AmountColumn:
     present: np.ndarray  # the cell is not blank
 
 
-def amount_column(column: pd.Series, max_amount: int | None = None) -> AmountColumn:
+def amount_column(
+    column: pd.Series, max_amount: int | None = None, in_cents: bool = False
+) -> AmountColumn:
+    """Amounts in euro written the Italian way, or, `in_cents`, whole euro cents as IO takes
+    them (12050 for € 120,50)."""
     limit = IO_MAX_AMOUNT if max_amount is None else min(max_amount, IO_MAX_AMOUNT)
     n = len(column)
     is_number, numbers = number_cells(column)
     text = text_array(column)
     present = pc.not_equal(text, "").to_numpy(zero_copy_only=False) | is_number
+    if in_cents:
+        return _cents_column(column, text, present, is_number, numbers, limit)
     well_formed = mask(text, _AMOUNT) & ~is_number
     # Removing "€", "EUR" and spaces costs a regex pass: only for amounts that need it.
     rest = np.flatnonzero(present & ~well_formed & ~is_number)
@@ -87,6 +103,39 @@ def amount_column(column: pd.Series, max_amount: int | None = None) -> AmountCol
     exact = ~is_number | (np.abs(euros * 100 - cents_float) < 1e-6)
     error = np.full(n, -1, dtype=np.int8)
     error[present & (~(well_formed | is_number) | ~exact | (euros < 0))] = 0
+    valued = present & (error < 0)
+    error[valued & (cents_float < 1)] = 1
+    error[valued & (cents_float > limit)] = 2
+    ok = present & (error < 0)
+    cents = pd.array(np.where(ok, cents_float, 0).astype(np.int64), dtype="Int64")
+    cents[~ok] = pd.NA
+    return AmountColumn(
+        cents=pd.Series(cents, index=column.index),
+        errors=categorical(error, AMOUNT_ERRORS, column.index),
+        present=present,
+    )
+
+
+def _cents_column(
+    column: pd.Series,
+    text: pa.Array,
+    present: np.ndarray,
+    is_number: np.ndarray,
+    numbers: np.ndarray,
+    limit: int,
+) -> AmountColumn:
+    """Whole cents: digits only in text (a thousands dot or a decimal comma would be a
+    guess at the unit), whole numbers in Excel's number cells."""
+    n = len(column)
+    digits = mask(text, _CENTS) & ~is_number
+    cents_float = np.full(n, np.nan)
+    if digits.any():
+        # As floats, like the euro amounts: exact up to 2**53, far above IO's maximum.
+        cents_float[digits] = _float(text.filter(pa.array(digits)))
+    whole = is_number & (np.abs(numbers - np.round(numbers)) < 1e-9)
+    cents_float[whole] = numbers[whole]
+    error = np.full(n, -1, dtype=np.int8)
+    error[present & ~(digits | whole)] = AMOUNT_ERRORS.index(AMOUNT_CENTS_FORMAT)
     valued = present & (error < 0)
     error[valued & (cents_float < 1)] = 1
     error[valued & (cents_float > limit)] = 2

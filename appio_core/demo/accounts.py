@@ -1,4 +1,5 @@
-"""Demo data: operators and services bound to the IO simulator, no real keys.
+"""Demo data: operators and services bound to the IO simulator, no real keys, and the
+simulator's manage key for IO's management API.
 
 The services and their keys are the simulator's (appio_core.io.simulator.demo), so a
 fresh installation started with APPIO_IO_BASE_URL=simulator works end to end.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.manage_key import manage_key_view, set_manage_key
 from appio_core.accounts.operators import create_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
@@ -19,6 +21,7 @@ from appio_core.domain import Role
 from appio_core.errors import Conflict
 from appio_core.io.simulator.demo import (
     DEMO_ACCOUNT,
+    DEMO_MANAGE_KEY,
     DEMO_ORGANIZATION,
     DEMO_ORGANIZATION_FISCAL_CODE,
     DEMO_SERVICES,
@@ -100,6 +103,9 @@ def seed_demo(session: Session, box: KeyBox) -> None:
             account=DEMO_ACCOUNT,
         )
         create_service(session, actor, data, box)
+    if manage_key_view(session) is None:
+        # The simulator's manage key: «Importa da IO» and «Rigenera chiavi» work at once.
+        set_manage_key(session, actor, DEMO_MANAGE_KEY, box)
     for op in DEMO_OPERATORS:
         if not session.scalar(select(Operator).where(Operator.username == op.username)):
             create_operator(session, actor, op.username, op.password, op.role, op.full_name)

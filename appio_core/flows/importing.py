@@ -24,10 +24,12 @@ from appio_core.domain import (
 )
 from appio_core.errors import AppError, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
+from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands
-from appio_core.recipient_file.columns import payment_columns
+from appio_core.recipient_file.columns import payment_columns, payment_expected
+from appio_core.recipient_file.file_notes import PAYMENT_COLUMNS_MISSING
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import (
     FileOptions,
@@ -57,6 +59,12 @@ class Templates:
     text: str | None = None
     sheet: str | None = None
     columns: tuple[tuple[str, str], ...] = ()
+
+
+class PaymentColumnsMissing(ConfirmationNeeded):
+    """A payment flow whose file has no payment columns: created only when confirmed."""
+
+    code = PAYMENT_COLUMNS_MISSING
 
 
 class FlowFileRefused(AppError):
@@ -97,6 +105,7 @@ def _file_options(service: Service, templates: Templates, natura: str | None) ->
         max_payment_amount=service.max_payment_amount,
         columns=dict(templates.columns),
         payment_columns=payment_columns(natura),
+        payment_expected=payment_expected(natura),
     )
 
 
@@ -120,10 +129,13 @@ def import_flow(
     filename: str,
     templates: Templates = Templates(),
     options: FlowOptions = FlowOptions(),
+    force: bool = False,
 ) -> Flow:
     """A new flow in state Inattivo with every recipient of the file, or nothing at all.
 
-    Raises FlowFileRefused (with the report) when the file or any row has errors."""
+    Raises FlowFileRefused (with the report) when the file or any row has errors, and
+    PaymentColumnsMissing when a payment flow's file has no payment columns, unless `force`
+    (the operator's confirmation)."""
     with recording(
         session,
         actor,
@@ -134,7 +146,7 @@ def import_flow(
         service = active_service(session, actor, service_id)
         _check_options(name, natura, options)
         flow = _import_file(
-            session, actor, service, name, natura, source, filename, templates, options
+            session, actor, service, name, natura, source, filename, templates, options, force
         )
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         entry.detail = (
@@ -154,6 +166,7 @@ def _import_file(
     filename: str,
     templates: Templates,
     options: FlowOptions,
+    force: bool,
 ) -> Flow:
     """The flow and its recipients from one pass over the file, or FlowFileRefused."""
     content = _payload(source)
@@ -164,11 +177,19 @@ def _import_file(
         with open_recipient_file(content, filename, file_options, deliver=True) as opened:
             if opened.report.has_errors:
                 raise FlowFileRefused(opened.report)
+            _confirmed(opened.report, force)
             flow = _new_flow(
                 session, actor, service, name, natura, filename, digest.result(), templates, options
             )
             flow.recipients_total = insert_recipients(session, flow, opened.recipients())
     return flow
+
+
+def _confirmed(report: ValidationReport, force: bool) -> None:
+    """What the report warns about for the whole file must be confirmed (`force`)."""
+    for warning in report.file_warnings:
+        if warning.code == PAYMENT_COLUMNS_MISSING and not force:
+            raise PaymentColumnsMissing(warning.message)
 
 
 def _new_flow(

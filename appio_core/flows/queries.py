@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -25,9 +25,9 @@ from appio_core.domain import (
     Outcome,
 )
 from appio_core.flows.access import flow_or_404
-from appio_core.italian import local_date
+from appio_core.italian import local_date, local_time, thousands
 from appio_core.paging import Page, bounds
-from appio_core.storage.models import Flow, Notification, Service
+from appio_core.storage.models import Flow, Notification, Service, utcnow
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,48 @@ class FlowView:
     @property
     def progress(self) -> FlowProgress:
         return FlowProgress.of(self.recipients_total, self.counts)
+
+
+@dataclass(frozen=True)
+class ScheduledRows:
+    """Rows still to send whose own send date (from the file) is yet to come."""
+
+    count: int
+    first: datetime | None
+    last: datetime | None
+
+    def describe(self) -> str:
+        """In Italian, Rome time: what the flow's page and `appio flow status` say."""
+        if not self.count:
+            return ""
+        if self.count == 1 or self.first == self.last:
+            when = f"il {local_time(self.first)}"
+        else:
+            when = f"dal {local_time(self.first)} al {local_time(self.last)}"
+        rows = "1 riga attende" if self.count == 1 else f"{thousands(self.count)} righe attendono"
+        return f"{rows} la propria data di invio, indicata nel file: partiranno {when}."
+
+
+def scheduled_rows(session: Session, flow_id: int, now: datetime | None = None) -> ScheduledRows:
+    """The flow's rows «da inviare» that the dispatcher leaves until their send date."""
+    now = now or utcnow()
+    count, first, last = session.execute(
+        select(
+            func.count(), func.min(Notification.send_after), func.max(Notification.send_after)
+        ).where(
+            Notification.flow_id == flow_id,
+            Notification.outcome == Outcome.PENDING,
+            Notification.send_after > now,
+        )
+    ).one()
+    # SQLite returns aggregates of a datetime column as text, without the column's type.
+    return ScheduledRows(int(count or 0), _moment(first), _moment(last))
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def outcome_counts(session: Session, flow_id: int) -> dict[Outcome, int]:

@@ -29,12 +29,28 @@ _RECIPIENT_COLUMNS = (
     "notice_number",
     "due_date",
     "extra",
+    "invalid_after_due_date",
+    "send_after",
     "outcome",
     "attempts",
     "retryable",
 )
 # The columns a recipient file gives, in _RECIPIENT_COLUMNS order (recipients.SCHEMA).
-_FILE_COLUMNS = _RECIPIENT_COLUMNS[5:13]
+_FILE_COLUMNS = _RECIPIENT_COLUMNS[5:15]
+# Moments as each driver takes them in text: SQLAlchemy's own format on SQLite (in UTC, as
+# UTCDateTime writes them, so that comparisons with bound datetimes hold), ISO on PostgreSQL.
+_SQLITE_MOMENT = "%Y-%m-%d %H:%M:%S"  # pyarrow's %S carries the microseconds
+_COPY_MOMENT = "%Y-%m-%dT%H:%M:%S+00:00"
+
+
+def _moments_as_text(chunk: pa.Table, form: str) -> pa.Table:
+    position = chunk.schema.get_field_index("send_after")
+    column = chunk.column(position)
+    if column.null_count == len(column):
+        text = pa.nulls(len(column), pa.large_string())
+    else:
+        text = pc.cast(pc.strftime(column, format=form), pa.large_string())
+    return chunk.set_column(position, "send_after", text)
 
 
 def insert_recipients(session: Session, flow: Flow, chunks: Iterator[pa.Table]) -> int:
@@ -86,6 +102,7 @@ def _execute_many(connection: Connection, flow: Flow, chunks: Iterator[pa.Table]
     total = 0
     try:
         for chunk in chunks:
+            chunk = _moments_as_text(chunk, _SQLITE_MOMENT)
             cursor.executemany(
                 statement, zip(*(chunk.column(n).to_pylist() for n in _FILE_COLUMNS), strict=True)
             )
@@ -117,7 +134,7 @@ def _copy_recipients(connection: Connection, flow: Flow, chunks: Iterator[pa.Tab
     statement = f"COPY notifications ({names}) FROM STDIN WITH (FORMAT csv)"
     with driver.cursor() as cursor, cursor.copy(statement) as copy:
         for chunk in chunks:
-            copy.write(_csv_block(chunk, head, tail))
+            copy.write(_csv_block(_moments_as_text(chunk, _COPY_MOMENT), head, tail))
             total += chunk.num_rows
     return total
 

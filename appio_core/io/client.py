@@ -52,7 +52,7 @@ from appio_core.io.models import (
     Profile,
     ReadStatus,
 )
-from appio_core.io.rate_limit import RateLimiter
+from appio_core.io.rate_limit import Pacer
 from appio_core.io.tally import RequestTally
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class IoClient:
         self,
         base_url: str,
         http: IoHttp | httpx.AsyncClient,
-        limiter: RateLimiter | None = None,
+        limiter: Pacer | None = None,
         *,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,

@@ -194,3 +194,58 @@ class IoOutcomeUnknown(IoError):
             status=status,
             detail=detail,
         )
+
+
+# -- IO's management API (the ente's manage key: appio_core.io.manage) ------------------
+
+
+class ManageKeyRefused(IoPermanentError):
+    code = "chiave_gestione_rifiutata"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            "La chiave di gestione (manage) è stata rifiutata da IO: copia quella attuale"
+            " dall'Area riservata di IO (sezione Chiavi API) e inseriscila di nuovo nella pagina"
+            f" Servizi o con «appio io manage-key»{_reason(None, detail)}.",
+            status=401,
+            detail=detail,
+        )
+
+
+class ManageForbidden(IoPermanentError):
+    code = "gestione_negata"
+
+    def __init__(self, title: str | None = None, detail: str | None = None) -> None:
+        super().__init__(
+            "IO non consente questa operazione con la chiave di gestione (manage) dell'ente"
+            f"{_reason(title, detail)}: verifica nell'Area riservata di IO che sia la chiave"
+            " dell'ente giusto.",
+            status=403,
+            title=title,
+            detail=detail,
+        )
+
+
+class IoServiceNotFound(IoPermanentError):
+    code = "servizio_io_non_trovato"
+
+    def __init__(self, service_id: str) -> None:
+        super().__init__(
+            f"IO non ha un servizio con identificativo «{service_id}» tra quelli dell'ente:"
+            " controlla l'identificativo nell'Area riservata di IO.",
+            status=404,
+        )
+
+
+class KeyRegenerationUnknown(IoError):
+    """A regeneration that may have happened on IO, its answer lost: read the keys to know."""
+
+    code = "rigenerazione_incerta"
+
+    def __init__(self, status: int | None = None, detail: str | None = None) -> None:
+        super().__init__(
+            "Non è possibile sapere se IO ha rigenerato la chiave (la risposta non è arrivata):"
+            " ripeti «Rigenera chiavi», che riparte dal punto in cui si è fermata.",
+            status=status,
+            detail=detail,
+        )

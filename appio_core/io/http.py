@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 import httpx
 
-from appio_core.config import SIMULATOR_BASE_URL, data_dir
+from appio_core.config import (
+    DEFAULT_IO_TIMEOUT_SECONDS,
+    SIMULATOR_BASE_URL,
+    data_dir,
+    io_timeout_seconds,
+)
 
 if TYPE_CHECKING:
     from appio_core.io.simulator.app import SimulatorApp
@@ -32,10 +37,11 @@ if TYPE_CHECKING:
 SIMULATOR_ORIGIN = "http://io-simulator"
 
 # IO answers in well under a second; a read that takes longer than this is treated as
-# lost (for a send: outcome unknown). Connecting must be quick or not at all; waiting for a
-# free connection of the pool may take longer when many requests are in flight.
+# lost (for a send: outcome unknown); APPIO_IO_TIMEOUT_SECONDS changes it. Connecting must
+# be quick or not at all; waiting for a free connection of the pool may take longer when
+# many requests are in flight. The workers' lease outlasts all three (sending/config.py).
 CONNECT_SECONDS = 5.0
-READ_SECONDS = 30.0
+READ_SECONDS = DEFAULT_IO_TIMEOUT_SECONDS
 POOL_SECONDS = 60.0
 MAX_CONNECTIONS = 64
 KEEPALIVE_SECONDS = 30.0
@@ -183,12 +189,13 @@ def as_io_http(http: IoHttp | httpx.AsyncClient) -> IoHttp:
 
 
 def make_http_client(base_url: str) -> IoHttp:
+    read_seconds = io_timeout_seconds()  # APPIO_IO_TIMEOUT_SECONDS
     if base_url.rstrip("/") == SIMULATOR_BASE_URL:
         return HttpxIo(
             httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=in_process_simulator()),
                 base_url=SIMULATOR_ORIGIN,
-                timeout=httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS),
+                timeout=httpx.Timeout(read_seconds, connect=CONNECT_SECONDS),
             )
         )
-    return AiohttpIo()
+    return AiohttpIo(read_seconds=read_seconds)

@@ -119,6 +119,7 @@ class NotificationRow:
     sent_at: datetime | None
     purged_at: datetime | None  # its personal data removed (retention)
     purge_days: int | None
+    send_after: datetime | None = None  # its file's send date: not sent before
 
 
 _COLUMNS = (
@@ -148,6 +149,7 @@ _COLUMNS = (
     Notification.sent_at,
     Notification.purged_at,
     Notification.purge_days,
+    Notification.send_after,
 )
 
 _SORT_COLUMNS: dict[SortKey, Any] = {

@@ -83,6 +83,8 @@ class NotificationDetail:
     retryable: bool
     purged_at: datetime | None  # when its personal data was removed (retention)
     purge_days: int | None
+    send_after: datetime | None = None  # its file's send date: not sent before
+    invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
 
     @property
     def is_single(self) -> bool:
@@ -201,6 +203,8 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         retryable=row.retryable,
         purged_at=row.purged_at,
         purge_days=row.purge_days,
+        send_after=row.send_after,
+        invalid_after_due_date=row.invalid_after_due_date,
     )
 
 

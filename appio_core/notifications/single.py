@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import update
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.audit import AuditAction, AuditOutcome, record, recording
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
@@ -144,6 +145,8 @@ def send_new(
             session.add(row)
             session.flush()
             notification_id = row.id
+            # The keys again, with the row «in invio»: a key regeneration waits for this send.
+            access = replace(access, keys=keys_for_sending(session, access.service_id, box))
     except IntegrityError:
         if key is None:
             raise
@@ -209,6 +212,7 @@ def resend(
                 "Si può inviare di nuovo solo una notifica con esito incerto o fallita per un"
                 " errore temporaneo."
             )
+        access = replace(access, keys=keys_for_sending(session, access.service_id, box))
     return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, True, clock, ""
     )
@@ -297,10 +301,12 @@ def _send(
             due_date=row.due_date,
             feature_level_type=row.feature_level,
         )
+        written = [row.updated_at]  # this send's last write: the final write's fence
 
     def start_sending() -> bool:
         """Commits `send_started_at` just before the post; False if the row is no longer
         ours (recovered as interrupted meanwhile)."""
+        written[0] = now = clock()
         with session_scope(sessions) as session:
             return bool(
                 rowcount(
@@ -312,9 +318,9 @@ def _send(
                             Notification.send_started_at.is_(None),
                         )
                         .values(
-                            send_started_at=clock(),
+                            send_started_at=now,
                             attempts=Notification.attempts + 1,
-                            updated_at=clock(),
+                            updated_at=now,
                         )
                     )
                 )
@@ -330,9 +336,11 @@ def _send(
     change = asyncio.run(run())
     with session_scope(sessions) as session:
         if change is not None:
+            # Only on the row as this send left it: a send that outlived INTERRUPTED_AFTER
+            # finds it recovered, maybe resent or marked as sent: that decision stands.
             session.execute(
                 update(Notification)
-                .where(Notification.id == notification_id)
+                .where(Notification.id == notification_id, Notification.updated_at == written[0])
                 .values(**change.columns(), worker_id=None, updated_at=clock())
             )
         return _result(_single(session, notification_id))

@@ -7,181 +7,69 @@ the GIL. Issues are built only for the rows that have one, and worded in Italian
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from appio_core.content import amounts, due_dates, fiscal_code, lengths, markdown, notice_numbers
-from appio_core.content.cells import cell_text, text_array
+from appio_core.content import (
+    fiscal_code,
+    lengths,
+    markdown,
+)
+from appio_core.content.cells import text_array
 from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template
+from appio_core.recipient_file import field_checks
 from appio_core.recipient_file.columns import (
-    AMOUNT,
-    DUE_DATE,
     FISCAL_CODE,
     LABELS,
     MARKDOWN,
-    NOTICE_NUMBER,
     SUBJECT,
     Layout,
 )
+from appio_core.recipient_file.issues import Checked, always, clipped, issue_frame, issues
 from appio_core.recipient_file.options import FileOptions
-from appio_core.recipient_file.report import VALUE_SHOWN, italian_list, italian_number
+from appio_core.recipient_file.report import italian_list, italian_number
 
 EMPTY_PLACEHOLDER = "segnaposto_vuoto"
+# A row's own subject or text holding {{...}}: placeholders work only in the flow's templates.
+OWN_TEXT_PLACEHOLDER = "testo_con_segnaposto"
 FORMATTED_VALUE = "valore_formattato"
 DUPLICATE_FISCAL_CODE = "cf_ripetuto"
-PAYMENT_INCOMPLETE = "pagamento_incompleto"
 
 _WORKERS = min(4, os.cpu_count() or 1)
 _ROWS_NAMED = 50  # rows listed in a duplicate's message; the JSON lists them all
-
-
-@dataclass
-class Checked:
-    errors: list[pd.DataFrame] = field(default_factory=list)
-    warnings: list[pd.DataFrame] = field(default_factory=list)
-    fiscal_codes: pd.Series | None = None
-    good_code: np.ndarray | None = None
-    repeated: np.ndarray | None = None  # among the good codes, those that occur more than once
-    amount: amounts.AmountColumn | None = None
-    notice: notice_numbers.NoticeColumn | None = None
-    due: due_dates.DueDateColumn | None = None
-    duplicate_rows: dict[int, tuple[int, ...]] = field(default_factory=dict)
-
-
-def _issues(
-    rows: np.ndarray,
-    column: str,
-    values: pd.Series,
-    codes: pd.Series,
-    message: Callable[[str, str], str],
-) -> pd.DataFrame:
-    """Issues where `codes` is not NaN; `message(code, value)` words each one."""
-    where = np.flatnonzero(codes.notna().to_numpy())
-    if not len(where):
-        return pd.DataFrame()
-    picked_codes = codes.iloc[where].astype(object).to_numpy()
-    picked = values.iloc[where]
-    if picked.dtype == object:  # Excel's own values: numbers, dates
-        picked = picked.map(cell_text)
-    shown = _clipped(pa.array(picked.fillna("").astype("str"), type=pa.large_string()))
-    messages = [message(c, v) for c, v in zip(picked_codes, shown, strict=True)]
-    return _issue_frame(rows[where], column, shown, picked_codes, messages)
-
-
-def _issue_frame(
-    rows: np.ndarray,
-    column: str,
-    values: np.ndarray | list[str],
-    codes: np.ndarray | list[str],
-    messages: np.ndarray | list[str],
-) -> pd.DataFrame:
-    # Object columns, not pandas' Arrow strings: the report walks them item by item, and
-    # Arrow strings are slow to read one at a time.
-    return pd.DataFrame(
-        {
-            "row": rows,
-            "column": pd.Series([column] * len(rows), dtype=object),
-            "value": pd.Series(values, dtype=object),
-            "code": pd.Series(codes, dtype=object),
-            "message": pd.Series(messages, dtype=object),
-        }
-    )
-
-
-def _clipped(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Values as the report repeats them: a 10,000-character text is shown by its start."""
-    long = pc.greater(pc.utf8_length(values), VALUE_SHOWN)
-    if pc.any(long).as_py():
-        start = pc.utf8_slice_codeunits(values, 0, VALUE_SHOWN - 1)
-        text = pa.large_string()
-        cut = pc.binary_join_element_wise(start, pa.scalar("…", text), pa.scalar("", text))
-        values = pc.if_else(long, cut, values)
-    return values.to_numpy(zero_copy_only=False).astype(object)
 
 
 def check_rows(
     layout: Layout, data: pd.DataFrame, rows: np.ndarray, options: FileOptions
 ) -> Checked:
     fields = layout.fields
-
-    def column(name: str) -> pd.Series:
-        return data[fields[name]]
-
     # The column checks are independent and spend their time in pyarrow and numpy, which
     # release the GIL: on threads they overlap.
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        codes_job = pool.submit(_check_codes, column(FISCAL_CODE))
+        codes_job = pool.submit(_check_codes, data[fields[FISCAL_CODE]])
         texts_job = pool.submit(_text_issues, layout, data, rows, options.rules)
-        amount_job = (
-            pool.submit(amounts.amount_column, column(AMOUNT), options.max_payment_amount)
-            if AMOUNT in fields
-            else None
-        )
-        notice_job = (
-            pool.submit(notice_numbers.notice_column, column(NOTICE_NUMBER))
-            if NOTICE_NUMBER in fields
-            else None
-        )
-        due_job = (
-            pool.submit(due_dates.due_date_column, column(DUE_DATE), options.now)
-            if DUE_DATE in fields
-            else None
-        )
+        field_jobs = field_checks.submit(pool, layout, data, options)
         codes, repeated = codes_job.result()
         text_issues = texts_job.result()
-        amount = amount_job.result() if amount_job else None
-        notice = notice_job.result() if notice_job else None
-        due = due_job.result() if due_job else None
-
-    checked = Checked(
-        fiscal_codes=codes.values,
-        good_code=codes.errors.isna().to_numpy(),
-        repeated=repeated,
-        amount=amount,
-        notice=notice,
-        due=due,
-    )
-    header = layout.header(fields[FISCAL_CODE])
-    checked.errors.append(_issues(rows, header, codes.values, codes.errors, fiscal_code.message))
-    checked.warnings.append(
-        _issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
-    )
-    errors, warnings = text_issues
-    checked.errors.extend(errors)
-    checked.warnings.extend(warnings)
-    if amount is not None:
-        checked.errors.append(
-            _issues(
-                rows,
-                layout.header(fields[AMOUNT]),
-                column(AMOUNT),
-                amount.errors,
-                lambda c, _: amounts.amount_message(c, options.max_payment_amount),
-            )
+        checked = Checked(
+            fiscal_codes=codes.values,
+            good_code=codes.errors.isna().to_numpy(),
+            repeated=repeated,
         )
-    if notice is not None:
-        checked.errors.append(
-            _issues(
-                rows,
-                layout.header(fields[NOTICE_NUMBER]),
-                column(NOTICE_NUMBER),
-                notice.errors,
-                lambda c, _: notice_numbers.notice_message(c),
-            )
+        header = layout.header(fields[FISCAL_CODE])
+        checked.errors.append(issues(rows, header, codes.values, codes.errors, fiscal_code.message))
+        checked.warnings.append(
+            issues(rows, header, codes.values, codes.warnings, fiscal_code.message)
         )
-    checked.errors.append(_payment_pairs(layout, rows, amount, notice))
-    if due is not None:
-        header = layout.header(fields[DUE_DATE])
-        describe = lambda c, _: due_dates.due_date_message(c)  # noqa: E731
-        checked.errors.append(_issues(rows, header, column(DUE_DATE), due.errors, describe))
-        checked.warnings.append(_issues(rows, header, column(DUE_DATE), due.warnings, describe))
+        errors, warnings = text_issues
+        checked.errors.extend(errors)
+        checked.warnings.extend(warnings)
+        field_checks.record(field_jobs, layout, data, rows, options, checked)
     return checked
 
 
@@ -205,7 +93,31 @@ def _text_issues(
             continue  # the template alone decides: said once, in the report's template errors
         values = texts if is_subject else {**texts, **escaped}
         found.append(_length_issues(layout, values, data, rows, template, is_subject, rules))
-    return found, [_formatted_values(layout, texts, data, rows, position) for position in escaped]
+    warnings = [_formatted_values(layout, texts, data, rows, position) for position in escaped]
+    warnings += [
+        _own_placeholders(layout, texts[layout.fields[name]], data, rows, layout.fields[name])
+        for template, name in ((layout.subject, SUBJECT), (layout.text, MARKDOWN))
+        if template is None
+    ]
+    return found, warnings
+
+
+def _own_placeholders(
+    layout: Layout, text: pa.Array, data: pd.DataFrame, rows: np.ndarray, position: int
+) -> pd.DataFrame:
+    """Files made for PagoPA's old portal may carry {{name}} in each row's text: it would
+    reach the citizen as written."""
+    marked = pc.match_substring(text, "{{").to_numpy(zero_copy_only=False)
+    if not marked.any():
+        return pd.DataFrame()
+    codes = pd.Series(np.full(len(marked), None, dtype=object))
+    codes[marked] = OWN_TEXT_PLACEHOLDER
+    message = (
+        "Il valore contiene {{…}}: i segnaposto sono sostituiti solo nei modelli del flusso,"
+        " qui il cittadino li leggerebbe così come sono. Scrivi il valore per esteso, oppure"
+        " usa un modello."
+    )
+    return issues(rows, layout.header(position), data[position], codes, always(message))
 
 
 def _text_columns(layout: Layout) -> list[int]:
@@ -226,7 +138,7 @@ def _formatted_values(
         " disattivata), ma un indirizzo web può ancora essere mostrato come collegamento."
         " Controlla che sia il dato giusto."
     )
-    return _issues(rows, layout.header(position), data[position], codes, _always(message))
+    return issues(rows, layout.header(position), data[position], codes, always(message))
 
 
 def _empty_placeholders(
@@ -246,12 +158,8 @@ def _empty_placeholders(
         message = (
             f"Manca il valore di «{header}», usato {' e '.join(places)} del messaggio: compilalo."
         )
-        found.append(_issues(rows, header, data[position], codes, _always(message)))
+        found.append(issues(rows, header, data[position], codes, always(message)))
     return found
-
-
-def _always(message: str) -> Callable[[str, str], str]:
-    return lambda _code, _value: message
 
 
 def _length_issues(
@@ -277,12 +185,12 @@ def _length_issues(
     if not len(wrong):
         return pd.DataFrame()
     # Only the rows in error are rendered, to show the operator what came out.
-    shown = _clipped(render(layout, data.iloc[wrong], template, field_name))
+    shown = clipped(render(layout, data.iloc[wrong], template, field_name))
     messages = [
         lengths.length_message(c, int(n), rules)
         for c, n in zip(codes[wrong], sizes[wrong], strict=True)
     ]
-    return _issue_frame(rows[wrong], header, shown, codes[wrong], messages)
+    return issue_frame(rows[wrong], header, shown, codes[wrong], messages)
 
 
 def render(
@@ -294,45 +202,6 @@ def render(
     if field_name == MARKDOWN:
         placeholders = [markdown.escape(values) for values in placeholders]
     return template.render(placeholders, len(data))
-
-
-def _payment_pairs(
-    layout: Layout,
-    rows: np.ndarray,
-    amount: amounts.AmountColumn | None,
-    notice: notice_numbers.NoticeColumn | None,
-) -> pd.DataFrame:
-    """IO takes payment data only whole: an amount needs a notice number, and the reverse."""
-    has_amount = amount.present if amount is not None else np.zeros(len(rows), dtype=bool)
-    has_notice = notice.present if notice is not None else np.zeros(len(rows), dtype=bool)
-    frames = []
-    for lacking, present, missing_field in (
-        (has_amount & ~has_notice, AMOUNT, NOTICE_NUMBER),
-        (has_notice & ~has_amount, NOTICE_NUMBER, AMOUNT),
-    ):
-        where = np.flatnonzero(lacking)
-        if not len(where):
-            continue
-        column = (
-            layout.header(layout.fields[missing_field])
-            if missing_field in layout.fields
-            else LABELS[missing_field]
-        )
-        message = (
-            f"C'è {_article(present)} ma manca {_article(missing_field)}:"
-            " per un avviso di pagamento servono entrambi."
-        )
-        count = len(where)
-        frames.append(
-            _issue_frame(
-                rows[where], column, [""] * count, [PAYMENT_INCOMPLETE] * count, [message] * count
-            )
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _article(field_name: str) -> str:
-    return "l'importo" if field_name == AMOUNT else "il numero avviso"
 
 
 def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
@@ -362,7 +231,7 @@ def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
             " riga sola, se non è voluto."
         )
     codes = [DUPLICATE_FISCAL_CODE] * len(firsts)
-    return [_issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
+    return [issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
 
 
 def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:

@@ -11,6 +11,8 @@ import numpy as np
 from appio_core.content.lengths import ContentRules, length_codes, length_message
 from appio_core.content.template import Template, header_key
 from appio_core.recipient_file.columns import (
+    AMOUNT_CENTS,
+    FIELD_OF_ROLE,
     FISCAL_CODE,
     MARKDOWN,
     SUBJECT,
@@ -44,7 +46,8 @@ def layout(sheet: Sheet, options: FileOptions) -> Layout:
     """Which column is what, or FileProblems."""
     roles = column_roles(sheet.headers, options.columns, options.payment_columns)
     problems = _chosen_problems(sheet, options) + _column_problems(sheet, roles)
-    fields = {role: i for i, role in enumerate(roles) if role != TEXT_ONLY}
+    # A field may come in more than one unit (the amount in euro or in cents): one field.
+    fields = {FIELD_OF_ROLE.get(role, role): i for i, role in enumerate(roles) if role != TEXT_ONLY}
     if FISCAL_CODE not in fields:
         problems.append(
             FileError(
@@ -100,6 +103,7 @@ def layout(sheet: Sheet, options: FileOptions) -> Layout:
         text=text,
         template_errors=template_errors,
         length_decided=frozenset(decided),
+        amount_in_cents=AMOUNT_CENTS in roles,
     )
 
 
@@ -159,7 +163,9 @@ def _column_problems(sheet: Sheet, roles: list[str]) -> list[FileError]:
     groups: dict[str, list[str]] = {}
     for header, role in zip(sheet.headers, roles, strict=True):
         key = header_key(header)
-        groups.setdefault(key if role == TEXT_ONLY else role, []).append(header)
+        groups.setdefault(key if role == TEXT_ONLY else FIELD_OF_ROLE.get(role, role), []).append(
+            header
+        )
     return [
         FileError(
             DUPLICATE_COLUMNS,

@@ -64,3 +64,6 @@ class FileOptions:
     # others go by their names, the payment ones only when `payment_columns`.
     columns: dict[str, str] = field(default_factory=dict)
     payment_columns: bool = True
+    # The flow is about a payment (its natura): a file without payment columns gets a
+    # warning, and creating the flow asks for a confirmation.
+    payment_expected: bool = False

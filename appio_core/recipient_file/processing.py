@@ -15,24 +15,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from appio_core.content import amounts, due_dates, notice_numbers
+from appio_core.content import amounts, due_dates, flags, notice_numbers, send_dates
 from appio_core.content.cells import cell_text
 from appio_core.recipient_file import wire
-from appio_core.recipient_file.checks import Checked, check_rows, duplicates, render
+from appio_core.recipient_file.checks import check_rows, duplicates, render
 from appio_core.recipient_file.columns import (
     AMOUNT,
     DUE_DATE,
+    INVALID_AFTER_DUE_DATE,
     LABELS,
     MARKDOWN,
     NOTICE_NUMBER,
+    SEND_AFTER,
     SUBJECT,
     Layout,
     column_roles,
+    header_keys,
 )
+from appio_core.recipient_file.file_notes import file_notes, file_warnings
 from appio_core.recipient_file.guards import SpreadsheetError
+from appio_core.recipient_file.issues import Checked
 from appio_core.recipient_file.layout import FileProblems, layout
 from appio_core.recipient_file.options import FileOptions
-from appio_core.recipient_file.reader import read_sheet
+from appio_core.recipient_file.reader import Sheet, read_sheet
+from appio_core.recipient_file.readings import column_readings
 from appio_core.recipient_file.recipients import recipient_batches
 from appio_core.recipient_file.report import FileError, ValidationReport, issues_frame
 
@@ -46,29 +52,45 @@ class Request:
     chunk_rows: int
 
 
+def _read(source: Path | bytes, filename: str, options: FileOptions) -> Sheet:
+    return read_sheet(
+        source,
+        filename,
+        options.sheet,
+        options.max_bytes,
+        options.limits,
+        header_keys(options.columns),
+    )
+
+
 def check_file(
     source: Path | bytes, filename: str, options: FileOptions
 ) -> tuple[ValidationReport, Layout | None, Checked | None]:
     try:
-        sheet = read_sheet(source, filename, options.sheet, options.max_bytes, options.limits)
+        sheet = _read(source, filename, options)
     except SpreadsheetError as exc:
         return (
             ValidationReport(filename, file_errors=[FileError(exc.code, exc.message)]),
             None,
             None,
         )
-    columns = list(
-        zip(
-            sheet.headers,
-            column_roles(sheet.headers, options.columns, options.payment_columns),
-            strict=True,
-        )
-    )
+    roles = column_roles(sheet.headers, options.columns, options.payment_columns)
+    described = {
+        "columns": list(zip(sheet.headers, roles, strict=True)),
+        "readings": column_readings(
+            sheet.headers, roles, options.subject_template, options.text_template
+        ),
+        "header_row": sheet.header_row,
+    }
     try:
         found = layout(sheet, options)
     except FileProblems as problems:
         report = ValidationReport(
-            filename, rows=problems.rows, file_errors=problems.errors, columns=columns
+            filename,
+            rows=problems.rows,
+            file_errors=problems.errors,
+            notes=file_notes(sheet, None, None, options),
+            **described,  # type: ignore[arg-type]
         )
         return report, None, None
     checked = check_rows(found, sheet.data, sheet.rows, options)
@@ -79,7 +101,9 @@ def check_file(
         error_frame=issues_frame(checked.errors),
         warning_frame=issues_frame([*checked.warnings, *duplicates(found, checked)]),
         duplicate_rows=checked.duplicate_rows,
-        columns=columns,
+        file_warnings=file_warnings(found, options),
+        notes=file_notes(sheet, found, checked, options),
+        **described,  # type: ignore[arg-type]
     )
     return report, found, checked
 
@@ -106,9 +130,7 @@ def preview(request: PreviewRequest, send: Callable[[bytes, bytes], None]) -> No
     """The child's task for a row's preview: its message as IO will show it, or why not."""
     options = request.options
     try:
-        sheet = read_sheet(
-            request.source, request.filename, options.sheet, options.max_bytes, options.limits
-        )
+        sheet = _read(request.source, request.filename, options)
         found = layout(sheet, options)
     except SpreadsheetError as exc:
         send(wire.PREVIEW, wire.encode_preview({"error": exc.message}))
@@ -154,13 +176,26 @@ def row_preview(found: Layout, row: int) -> dict[str, object]:
 def _payment(found: Layout, chunk: pd.DataFrame) -> dict[str, object]:
     """The row's payment data as the import would store it (None where blank or wrong)."""
     fields = found.fields
-    amount = notice = due = None
+    amount = notice = due = send = None
+    invalid_after = False
     if AMOUNT in fields:
-        cents = amounts.amount_column(chunk[fields[AMOUNT]]).cents.iloc[0]
+        column = amounts.amount_column(chunk[fields[AMOUNT]], in_cents=found.amount_in_cents)
+        cents = column.cents.iloc[0]
         amount = None if pd.isna(cents) else int(cents)
     if NOTICE_NUMBER in fields:
         notice = str(notice_numbers.notice_column(chunk[fields[NOTICE_NUMBER]]).values.iloc[0])
     if DUE_DATE in fields:
         value = due_dates.due_date_column(chunk[fields[DUE_DATE]]).values.iloc[0]
         due = None if pd.isna(value) else str(value)
-    return {"amount": amount, "notice_number": notice or None, "due_date": due}
+    if INVALID_AFTER_DUE_DATE in fields:
+        invalid_after = bool(flags.flag_column(chunk[fields[INVALID_AFTER_DUE_DATE]]).values[0])
+    if SEND_AFTER in fields:
+        stamp = send_dates.send_date_column(chunk[fields[SEND_AFTER]]).stamps.iloc[0]
+        send = None if pd.isna(stamp) else stamp.isoformat()
+    return {
+        "amount": amount,
+        "notice_number": notice or None,
+        "due_date": due,
+        "invalid_after_due_date": invalid_after,
+        "send_after": send,
+    }

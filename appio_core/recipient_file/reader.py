@@ -24,6 +24,12 @@ import python_calamine
 from appio_core.content.cells import cell_text
 from appio_core.recipient_file import guards, xlsx_guards
 from appio_core.recipient_file.guards import SpreadsheetError, size_text
+from appio_core.recipient_file.header_row import (
+    count_outside_quotes,
+    csv_header,
+    sniff_separator,
+    xlsx_header,
+)
 from appio_core.recipient_file.options import FileLimits
 from appio_core.recipient_file.report import italian_list
 
@@ -37,7 +43,6 @@ SHEET_NOT_FOUND = "foglio_mancante"
 NO_HEADER = "intestazione_mancante"
 RAGGED_ROWS = "righe_irregolari"
 
-_SEPARATORS = (";", ",", "\t")
 # Signatures of files operators upload by mistake; anything else binary is caught by NUL bytes.
 _BINARY_SIGNATURES = (b"\x89PNG", b"%PDF", b"\xff\xd8\xff", b"GIF8", b"BM")
 
@@ -48,13 +53,15 @@ class Sheet:
 
     `headers` are the header cells as written; `data` has one column per header (named by
     position, 0..n-1), text for CSV and Excel's own values (str, float, datetime...) for xlsx;
-    `rows` is each data row's number in the spreadsheet (the header is row 1). Rows with no
-    value at all are left out, since operators leave blank lines and trailing empty rows.
+    `rows` is each data row's number in the spreadsheet; `header_row` the header's (1, unless
+    a title sits above it: header_row.py). Rows with no value at all are left out, since
+    operators leave blank lines and trailing empty rows.
     """
 
     headers: list[str]
     data: pd.DataFrame
     rows: np.ndarray
+    header_row: int = 1
 
 
 def read_sheet(
@@ -63,9 +70,12 @@ def read_sheet(
     sheet: str | None,
     max_bytes: int,
     limits: FileLimits | None = None,
+    header_keys: frozenset[str] = frozenset(),
 ) -> Sheet:
     """The table, or SpreadsheetError. The file's shape is checked against `limits` before
-    anything is expanded (guards.py); call this in the sandboxed child (sandbox.py)."""
+    anything is expanded (guards.py); call this in the sandboxed child (sandbox.py). The
+    header is the first row naming one of `header_keys`, when a title sits above it
+    (header_row.py); with none, the first row with a value."""
     limits = limits or FileLimits()
     if isinstance(source, Path):
         _check_csv_header_of(source, limits)
@@ -74,7 +84,7 @@ def read_sheet(
         raise SpreadsheetError("Il file è vuoto.", code=FILE_EMPTY)
     if content.startswith(b"PK\x03\x04"):
         xlsx_guards.check_xlsx_shape(content, sheet, limits)
-        return _read_xlsx(content, sheet, limits)
+        return _read_xlsx(content, sheet, limits, header_keys)
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise SpreadsheetError(
             "Il file è nel vecchio formato Excel 97-2003 (.xls): aprilo in Excel e salvalo"
@@ -85,10 +95,10 @@ def read_sheet(
     _check_header_width(content, limits)
     lines = guards.check_csv_lines(content, limits)
     try:
-        return _read_csv(content, lines, limits)
+        return _read_csv(content, lines, limits, header_keys)
     except _NotUtf8:
         guards.check_single_encoding(content)
-        return _read_csv(_windows_1252_to_utf8(content), lines, limits)
+        return _read_csv(_windows_1252_to_utf8(content), lines, limits, header_keys)
 
 
 def _check_csv_header_of(path: Path, limits: FileLimits) -> None:
@@ -155,9 +165,9 @@ def _check_header_width(content: bytes, limits: FileLimits) -> None:
     longest line allowed): a header of millions of columns is refused as such, before its
     length is."""
     line = guards.first_line(content, limits)
-    separator = _sniff_separator(line[:65_536].decode("utf-8", errors="replace"))
+    separator = sniff_separator(line[:65_536].decode("utf-8", errors="replace"))
     if b'"' in line:
-        columns = _count_outside_quotes(line.decode("utf-8", errors="replace"), separator) + 1
+        columns = count_outside_quotes(line.decode("utf-8", errors="replace"), separator) + 1
     else:
         columns = line.count(separator.encode()) + 1
     if columns > limits.max_columns:
@@ -176,39 +186,26 @@ class _NotUtf8(Exception):
     pass
 
 
-def _sniff_separator(header_line: str) -> str:
-    counts = {sep: _count_outside_quotes(header_line, sep) for sep in _SEPARATORS}
-    best = max(_SEPARATORS, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
-
-
-def _count_outside_quotes(line: str, separator: str) -> int:
-    count, quoted = 0, False
-    for char in line:
-        if char == '"':
-            quoted = not quoted
-        elif char == separator and not quoted:
-            count += 1
-    return count
-
-
-def _read_csv(content: bytes, lines: int, limits: FileLimits) -> Sheet:
+def _read_csv(content: bytes, lines: int, limits: FileLimits, keys: frozenset[str]) -> Sheet:
     try:
-        first_line = guards.first_line(content, limits).decode("utf-8").rstrip("\r")
+        # Its width is checked before the csv module splits it: a header of millions of
+        # fields is refused without building them.
+        header = csv_header(content, lines, limits, keys)
     except UnicodeDecodeError:
         raise _NotUtf8 from None
-    separator = _sniff_separator(first_line)
-    # Counted before the csv module splits it: a header of millions of fields is refused
-    # without building them.
-    guards.check_csv_width(_count_outside_quotes(first_line, separator) + 1, lines, limits)
-    headers = next(csv.reader([first_line], delimiter=separator), [])
+    separator, headers = header.separator, header.cells
     width = len(headers)
+    # The table starts at the header: a title above it is not parsed (and not copied).
+    body_bytes = pa.py_buffer(content).slice(header.offset)
+    above = header.number - 1  # lines above the header, added to the parser's numbers
+    # Only a quoted cell can hold a line break, and the parser that allows them is slower.
+    quoted = b'"' in content
     try:
-        table, ragged = _parse_csv(content, separator, width, use_threads=True)
+        table, ragged = _parse_csv(body_bytes, separator, width, True, quoted)
         if ragged:
             # Only a single-threaded parse knows the line numbers of bad rows; it runs only
             # for a file that is refused anyway.
-            _, ragged = _parse_csv(content, separator, width, use_threads=False)
+            _, ragged = _parse_csv(body_bytes, separator, width, False, quoted)
     except (pa.ArrowInvalid, ValueError) as exc:
         if "invalid UTF8" in str(exc):
             raise _NotUtf8 from None
@@ -218,7 +215,7 @@ def _read_csv(content: bytes, lines: int, limits: FileLimits) -> Sheet:
             code=NOT_A_SPREADSHEET,
         ) from exc
     if ragged:
-        numbers = [str(n) for n in ragged if n is not None]
+        numbers = [str(n + above) for n in ragged if n is not None]
         shown = italian_list(numbers[:10] + ([f"altre {len(numbers) - 10}"] * (len(numbers) > 10)))
         where = f" ({'riga' if len(numbers) == 1 else 'righe'} {shown})" if numbers else ""
         raise SpreadsheetError(
@@ -233,12 +230,12 @@ def _read_csv(content: bytes, lines: int, limits: FileLimits) -> Sheet:
         column = body.column(i)
         blank = pc.or_(pc.equal(column, ""), pc.utf8_is_space(column))
         filled |= ~blank.to_numpy(zero_copy_only=False)
-    # Header is row 1; a record spanning several lines (a quoted text with line breaks) is still
-    # one spreadsheet row, as Excel shows it.
-    rows = np.arange(2, len(data) + 2, dtype=np.int64)
-    if b"\n\n" in content or b"\n\r\n" in content:
-        around = _rows_around_blank_lines(content, separator, len(data))
-        rows = rows if around is None else around
+    # A record spanning several lines (a quoted text with line breaks) is still one
+    # spreadsheet row, as Excel shows it.
+    rows = np.arange(header.number + 1, header.number + 1 + len(data), dtype=np.int64)
+    if content.find(b"\n\n", header.offset) >= 0 or content.find(b"\n\r\n", header.offset) >= 0:
+        around = _rows_around_blank_lines(content[header.offset :], separator, len(data))
+        rows = rows if around is None else around + above
     return _sheet(
         [h.strip() for h in headers],
         data,
@@ -246,6 +243,7 @@ def _read_csv(content: bytes, lines: int, limits: FileLimits) -> Sheet:
         filled,
         limits,
         scan=guards.may_hold_control_characters(content),
+        header_row=header.number,
     )
 
 
@@ -264,9 +262,10 @@ def _rows_around_blank_lines(content: bytes, separator: str, records: int) -> np
 
 
 def _parse_csv(
-    content: bytes, separator: str, width: int, use_threads: bool
+    content: pa.Buffer, separator: str, width: int, use_threads: bool, quoted: bool
 ) -> tuple[pa.Table, list[int | None]]:
-    """Every cell as text; rows with a wrong number of cells are skipped and listed."""
+    """Every cell as text; rows with a wrong number of cells are skipped and listed.
+    `quoted`: the file has a quote, so a cell may hold a line break."""
     ragged: list[int | None] = []
 
     def note_ragged(row: pa_csv.InvalidRow) -> str:
@@ -274,14 +273,13 @@ def _parse_csv(
         return "skip"
 
     table = pa_csv.read_csv(
-        io.BytesIO(content),
+        pa.BufferReader(content),
         read_options=pa_csv.ReadOptions(
             column_names=[f"c{i}" for i in range(width)], use_threads=use_threads
         ),
         parse_options=pa_csv.ParseOptions(
             delimiter=separator,
-            # Only a quoted cell can hold a line break, and the parser that allows them is slower.
-            newlines_in_values=b'"' in content,
+            newlines_in_values=quoted,
             invalid_row_handler=note_ragged,
         ),
         convert_options=pa_csv.ConvertOptions(
@@ -301,7 +299,9 @@ def _separator_name(separator: str) -> str:
     return {";": "punto e virgola", ",": "virgola", "\t": "tabulazione"}[separator]
 
 
-def _read_xlsx(content: bytes, sheet_name: str | None, limits: FileLimits) -> Sheet:
+def _read_xlsx(
+    content: bytes, sheet_name: str | None, limits: FileLimits, keys: frozenset[str]
+) -> Sheet:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
     except Exception as exc:  # calamine raises several unrelated types for a broken zip
@@ -323,6 +323,7 @@ def _read_xlsx(content: bytes, sheet_name: str | None, limits: FileLimits) -> Sh
     header_at = next((i for i, row in enumerate(cells) if any(_filled(c) for c in row)), None)
     if header_at is None:
         raise SpreadsheetError("Il foglio è vuoto.", code=FILE_EMPTY)
+    header_at = xlsx_header(cells, header_at, keys)
     headers = [cell_text(c).strip() for c in cells[header_at]]
     if len(headers) > limits.max_columns:
         raise guards.too_many_columns(len(headers), limits)
@@ -335,7 +336,7 @@ def _read_xlsx(content: bytes, sheet_name: str | None, limits: FileLimits) -> Sh
         data = pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
     filled = np.array([any(_filled(c) for c in row) for row in body], dtype=bool)
     rows = np.arange(header_at + 2, header_at + 2 + len(body), dtype=np.int64)
-    return _sheet(headers, data, rows, filled, limits, scan=True)
+    return _sheet(headers, data, rows, filled, limits, scan=True, header_row=header_at + 1)
 
 
 def _filled(cell: object) -> bool:
@@ -352,6 +353,7 @@ def _sheet(
     filled: np.ndarray,
     limits: FileLimits,
     scan: bool,
+    header_row: int = 1,
 ) -> Sheet:
     if not any(headers):
         raise SpreadsheetError(
@@ -368,6 +370,7 @@ def _sheet(
         headers=[headers[i] for i in kept],
         data=data.reset_index(drop=True),
         rows=rows[filled],
+        header_row=header_row,
     )
     guards.check_headers(sheet.headers, limits)
     guards.check_cells(sheet.headers, sheet.data, sheet.rows, limits, scan)

@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from appio_core.content.cells import text_array
-from appio_core.recipient_file.checks import Checked, render
+from appio_core.recipient_file.checks import render
 from appio_core.recipient_file.columns import FISCAL_CODE, MARKDOWN, SUBJECT, Layout
+from appio_core.recipient_file.issues import Checked
 
 _TEXT = pa.large_string()
+_STAMP = pa.timestamp("us", tz="UTC")
 SCHEMA = pa.schema(
     [
         ("row_number", pa.int64()),  # in the spreadsheet
@@ -29,6 +32,8 @@ SCHEMA = pa.schema(
         ("notice_number", _TEXT),
         ("due_date", _TEXT),  # ISO-8601 UTC
         ("extra", _TEXT),  # the row's other columns, JSON
+        ("invalid_after_due_date", pa.bool_()),  # the notice cannot be paid after it
+        ("send_after", _STAMP),  # not sent before; null: at once
     ]
 )
 
@@ -43,6 +48,12 @@ def recipient_batches(layout: Layout, checked: Checked, chunk_rows: int) -> Iter
     if checked.notice is not None:
         notice = _null_if_empty(pa.array(checked.notice.values, type=_TEXT, from_pandas=True))
     due = _optional(checked.due.values if checked.due else None, _TEXT)
+    invalid_after = None
+    if checked.invalid_after is not None:
+        invalid_after = pa.array(checked.invalid_after.values, type=pa.bool_())
+    send_after = None
+    if checked.send_after is not None:
+        send_after = pa.array(checked.send_after.stamps, type=_STAMP)
     for start in range(0, len(data), chunk_rows):
         chunk = data.iloc[start : start + chunk_rows]
         n = len(chunk)
@@ -56,6 +67,12 @@ def recipient_batches(layout: Layout, checked: Checked, chunk_rows: int) -> Iter
             notice[start:end] if notice is not None else pa.nulls(n, _TEXT),
             due[start:end] if due is not None else pa.nulls(n, _TEXT),
             _extra(layout, chunk),
+            (
+                invalid_after[start:end]
+                if invalid_after is not None
+                else pa.array(np.zeros(n, dtype=bool), type=pa.bool_())
+            ),
+            send_after[start:end] if send_after is not None else pa.nulls(n, _STAMP),
         ]
         yield pa.Table.from_arrays(columns, schema=SCHEMA)
 

@@ -37,6 +37,13 @@ _KINDS: dict[str, tuple[str, str]] = {
     "pagamento_incompleto": ("pagamento incompleto", "pagamenti incompleti"),
     "scadenza_non_valida": ("data di scadenza da correggere", "date di scadenza da correggere"),
     "scadenza_passata": ("scadenza già passata", "scadenze già passate"),
+    "valore_si_no_non_valido": ("valore sì/no da correggere", "valori sì/no da correggere"),
+    "data_invio_non_valida": ("data di invio da correggere", "date di invio da correggere"),
+    "invio_dopo_scadenza": ("invio dopo la scadenza", "invii dopo la scadenza"),
+    "testo_con_segnaposto": (
+        "testo con segnaposto non sostituiti",
+        "testi con segnaposto non sostituiti",
+    ),
     "valore_formattato": (
         "valore con collegamenti o formattazione",
         "valori con collegamenti o formattazione",
@@ -103,6 +110,14 @@ class ValidationReport:
     # Each column of the file with the meaning it was read with (columns.ROLE_LABELS), so
     # that the operator can see and change it; empty when the file could not be read.
     columns: list[tuple[str, str]] = field(default_factory=list)
+    # What the flow makes of each column, in words (readings.py), in the order of `columns`.
+    readings: list[str] = field(default_factory=list)
+    # The spreadsheet row of the header (not 1 when a title sits above it).
+    header_row: int = 1
+    # About the whole file, not blocking: a payment flow without payment columns.
+    file_warnings: list[FileError] = field(default_factory=list)
+    # What the operator should know: where the header was found, the rows' send dates.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
@@ -247,7 +262,26 @@ class ValidationReport:
             "template_errors": [
                 {"code": e.code, "message": e.message} for e in self.template_errors
             ],
+            "file_warnings": [{"code": e.code, "message": e.message} for e in self.file_warnings],
+            "header_row": self.header_row,
+            "columns": [
+                {"column": header, "role": role, "reading": reading}
+                for (header, role), reading in zip(self.columns, self._readings(), strict=True)
+            ],
+            "notes": self.notes,
         }
+
+    def _readings(self) -> list[str]:
+        return (
+            self.readings if len(self.readings) == len(self.columns) else [""] * len(self.columns)
+        )
+
+    def column_lines(self) -> list[str]:
+        """«amount: importo pagoPA in centesimi, come in IO (12050 = € 120,50)», per column."""
+        return [
+            f"{header}: {reading}" if reading else header
+            for (header, _), reading in zip(self.columns, self._readings(), strict=True)
+        ]
 
 
 def _issue_dict(item: RowIssue) -> dict[str, Any]:

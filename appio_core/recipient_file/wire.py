@@ -55,6 +55,10 @@ def encode_report(report: ValidationReport) -> bytes:
         "template_errors": [[e.code, e.message] for e in report.template_errors],
         "duplicate_rows": [[k, list(v)] for k, v in report.duplicate_rows.items()],
         "columns": [[header, role] for header, role in report.columns],
+        "readings": report.readings,
+        "header_row": report.header_row,
+        "file_warnings": [[e.code, e.message] for e in report.file_warnings],
+        "notes": report.notes,
     }
     parts = [json.dumps(head).encode()]
     parts += [encode_table(_issues_table(f)) for f in (report.error_frame, report.warning_frame)]
@@ -80,6 +84,10 @@ def decode_report(body: bytes) -> ValidationReport:
             warning_frame=_issues_frame(decode_table(warnings)),
             duplicate_rows={int(k): tuple(int(r) for r in v) for k, v in head["duplicate_rows"]},
             columns=[(str(h), str(r)) for h, r in head.get("columns", [])],
+            readings=[str(r) for r in head.get("readings", [])],
+            header_row=int(head.get("header_row", 1)),
+            file_warnings=[FileError(str(c), str(m)) for c, m in head.get("file_warnings", [])],
+            notes=[str(n) for n in head.get("notes", [])],
         )
     except (ValueError, KeyError, TypeError, struct.error) as exc:
         raise WireError(str(exc)) from None

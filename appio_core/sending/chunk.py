@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.domain import FlowState
 from appio_core.notifications.change import NotificationChange
 from appio_core.sending import store
+from appio_core.sending.change_writes import Claim
 from appio_core.sending.claiming import Batch
 from appio_core.sending.leases import LeaseLost, Leases
 from appio_core.sending.outcomes import Rules
@@ -65,7 +66,7 @@ class ChunkSender:
                 if stopped:
                     return  # its rows were released with the others
                 try:
-                    go_on = self._start_sending(batch, sendable, checked)
+                    go_on = self._start_sending(batch, chunk, sendable, checked)
                 except BaseException:
                     stopped = True
                     raise
@@ -76,7 +77,9 @@ class ChunkSender:
                     *(self.rules.send(batch.client, batch.keys, batch.flow, r) for r in sendable)
                 )
                 self._record(
-                    batch, {r.id: change for r, change in zip(sendable, sent, strict=True)}
+                    batch,
+                    sendable,
+                    {r.id: change for r, change in zip(sendable, sent, strict=True)},
                 )
 
         lanes = [chunks[i::PIPELINE_LANES] for i in range(PIPELINE_LANES)]
@@ -99,7 +102,11 @@ class ChunkSender:
         return outcomes, [r for r, c in zip(chunk, checks, strict=True) if c is None]
 
     def _start_sending(
-        self, batch: Batch, sendable: list[Claimed], checked: dict[int, NotificationChange]
+        self,
+        batch: Batch,
+        chunk: list[Claimed],
+        sendable: list[Claimed],
+        checked: dict[int, NotificationChange],
     ) -> bool:
         """Commits the profile outcomes and `send_started_at` of the rows about to be posted.
 
@@ -114,13 +121,21 @@ class ChunkSender:
             if state != FlowState.SENDING or stopping:
                 store.release_unstarted(connection, [r.id for r in batch.rows], worker_id, now)
                 return False
-            record_outcomes(connection, batch.flow.id, checked, now)
+            # The checks counted no attempt: the rows are as claimed.
+            claim = Claim(worker_id, {r.id: r.attempts for r in chunk if r.id in checked})
+            record_outcomes(connection, batch.flow.id, checked, now, claim)
             if sendable:
                 ids = [r.id for r in sendable]
                 if store.mark_send_started(connection, ids, worker_id, now) != len(sendable):
                     raise LeaseLost(batch.account_id)  # leaving the block rolls back
         return True
 
-    def _record(self, batch: Batch, changes: dict[int, NotificationChange]) -> None:
+    def _record(
+        self, batch: Batch, sent: list[Claimed], changes: dict[int, NotificationChange]
+    ) -> None:
+        """The sends' outcomes, each written only if the row is still this worker's at this
+        attempt (committing `send_started_at` counted one): a late answer after a takeover
+        is dropped (change_writes.py)."""
+        claim = Claim(self.leases.worker_id, {r.id: r.attempts + 1 for r in sent})
         with self.engine.begin() as connection:
-            record_outcomes(connection, batch.flow.id, changes, self._clock())
+            record_outcomes(connection, batch.flow.id, changes, self._clock(), claim)

@@ -53,18 +53,22 @@ def claim_batch(
                 log.warning("flow %s paused: its service is deactivated", flow.id)
                 store.pause_flow(session, flow.id, INACTIVE_SERVICE_NOTE)
                 continue
+            rows = store.claim(session, flow.id, leases.worker_id, clock(), size)
+            client = clients.for_account(session, account_id)
+            if not rows:
+                store.refresh_flow(session, flow.id)
+                continue
+            # The keys after the claim, in its transaction: a regeneration's switch of the
+            # keys then either comes after this batch's rows are «in invio» (and waits for
+            # them) or before the keys are read (appio_core.accounts.key_regeneration).
             try:
                 keys = clients.keys(session, flow.service_id)
             except KeyUnreadable:
                 # The secret key changed: nothing of this service can be sent until an
                 # administrator fixes it. Waiting silently «In invio» would hide that.
                 log.warning("flow %s paused: its service's keys cannot be decrypted", flow.id)
+                store.release_unstarted(session, [r.id for r in rows], leases.worker_id, clock())
                 store.pause_flow(session, flow.id, UNREADABLE_KEY_NOTE)
-                continue
-            rows = store.claim(session, flow.id, leases.worker_id, clock(), size)
-            client = clients.for_account(session, account_id)
-            if not rows:
-                store.refresh_flow(session, flow.id)
                 continue
         return Batch(account_id, flow, client, keys, rows)
     return None

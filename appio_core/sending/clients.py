@@ -1,5 +1,6 @@
 """The worker's way to IO: one HTTP stack, one client per IO account (with the account's
-limiter and its request tally), the services' keys."""
+limiter, which watches the account's shared budget, and its request tally), the services'
+keys."""
 
 from __future__ import annotations
 
@@ -7,17 +8,27 @@ import httpx
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
+from appio_core.io.budget import DEFAULT_RESERVE_PERCENT
+from appio_core.io.budget_pacing import BudgetWatch
 from appio_core.io.client import IoClient
 from appio_core.io.http import IoHttp, as_io_http, make_http_client
 from appio_core.io.models import ApiKeys
 from appio_core.io.rate_limit import limiter_for_account
 from appio_core.io.tally import RequestTally
 from appio_core.sending import store
+from appio_core.storage.db import session_engine
 
 
 class Clients:
-    def __init__(self, base_url: str, box: KeyBox, http: IoHttp | httpx.AsyncClient | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        box: KeyBox,
+        http: IoHttp | httpx.AsyncClient | None,
+        reserve_percent: int = DEFAULT_RESERVE_PERCENT,
+    ) -> None:
         self.base_url = base_url
+        self.reserve_percent = reserve_percent
         self.box = box
         self._http = as_io_http(http) if http is not None else None
         self._owns_http = http is None
@@ -30,9 +41,12 @@ class Clients:
             account = store.account(session, account_id)
             if self._http is None:
                 self._http = make_http_client(self.base_url)
-            limiter = limiter_for_account(
-                account.name, account.rate_limit_requests, float(account.rate_limit_window_seconds)
+            requests = account.rate_limit_requests
+            window = float(account.rate_limit_window_seconds)
+            watch = BudgetWatch(
+                session_engine(session), account_id, requests, window, self.reserve_percent
             )
+            limiter = limiter_for_account(account.name, requests, window, watch)
             tally = self._tallies.setdefault(account_id, RequestTally())
             client = IoClient(self.base_url, self._http, limiter, tally=tally)
             self._clients[account_id] = client

@@ -5,8 +5,10 @@ Design, and why:
 - **One worker per IO account at a time (account lease).** IO's limit is a sliding window
   per account, shared by every service and operation of the account. Splitting one window
   between several processes would need a shared counter on every request; instead a
-  worker takes a lease on the account (a row in `account_leases`, renewed on every batch)
-  and its in-process limiter is then the whole account's limiter. One worker can push far
+  worker takes a lease on the account (a row in `account_leases`, renewed with every
+  chunk and, while a batch is in flight, every third of its length in the background) and
+  its in-process limiter is then the whole account's limiter. The lease outlasts any
+  request (three times connect + read: config.py). One worker can push far
   more than IO's ~30 requests per second per account, so nothing is lost; several
   workers share the work across accounts (and across flows, when the limit is generous),
   and when a worker dies another takes its accounts over once the lease expires.
@@ -25,6 +27,12 @@ Design, and why:
   those whose send had started into «esito incerto» (an operator decides) and puts the
   others back to «da inviare». The IO message id is committed before the row counts as
   sent.
+- **A late answer never overwrites a newer decision.** Every outcome is written only while
+  the row is still the writer's: a fence of worker and attempt in the same UPDATE
+  (change_writes.py). A worker that stalled past its lease and comes back with IO's
+  answer after the takeover (the row «esito incerto», maybe resent on an operator's
+  «Reinvia») has its write dropped and logged; a renewal that finds the lease taken stops
+  the account's work at once (leases.py).
 - **Retries.** The client retries only what is safe (429s, profile and status reads). A
   send that surely did not reach IO (503, connection refused) goes back to «da inviare»
   with a growing delay; after the last attempt it ends «errore», marked as retryable so
@@ -32,6 +40,10 @@ Design, and why:
   incerto», never resent without an operator's decision.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
+- **Single messages and checks of other processes** (the web, the CLI) do not hold the
+  lease: they book each request on the account's shared budget, and the lease holder's
+  limiter keeps a reserve of the quota free for them while they use it
+  (APPIO_SINGLE_RESERVE_PERCENT, 10%): appio_core/io/budget.py.
 
 Database calls are synchronous and short (one statement per chunk of rows); they run on
 the event loop's thread between the network waves. A batch is worked in two lanes of
@@ -96,7 +108,7 @@ class Dispatcher:
         self.worker_id = worker_id or new_worker_id()
         self._clock = clock
         self.leases = Leases(sessions, self.worker_id, self.config.lease_seconds, clock)
-        self.clients = Clients(base_url, box, http)
+        self.clients = Clients(base_url, box, http, self.config.single_reserve_percent)
         rules = Rules(self.config, clock)
         self.chunks = ChunkSender(sessions, self.leases, rules, clock, self.config.concurrency)
         self.statuses = StatusReader(sessions, self.leases, self.clients, self.config, clock)
@@ -217,18 +229,22 @@ class Dispatcher:
 
     async def _work_account(self, account_id: int) -> bool:
         try:
-            batch = claim_batch(
-                self.sessions,
-                self.leases,
-                self.clients,
-                self._clock,
-                account_id,
-                self.config.batch_size,
-            )
-            if batch is not None:
-                await self.chunks.send(batch)
-                return True
-            return await self.statuses.read_due(account_id)
+            # The lease renewed in the background while the work is in flight (leases.py).
+            return await self.leases.hold(account_id, self._work(account_id))
         except LeaseLost:
             self.leases.lost(account_id)
             return True
+
+    async def _work(self, account_id: int) -> bool:
+        batch = claim_batch(
+            self.sessions,
+            self.leases,
+            self.clients,
+            self._clock,
+            account_id,
+            self.config.batch_size,
+        )
+        if batch is not None:
+            await self.chunks.send(batch)
+            return True
+        return await self.statuses.read_due(account_id)

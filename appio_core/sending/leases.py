@@ -3,9 +3,12 @@ appio_core.sending.dispatcher)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +16,8 @@ from appio_core.sending import store
 from appio_core.storage.db import Executor, session_scope
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class LeaseLost(Exception):
@@ -63,6 +68,53 @@ class Leases:
         """In the caller's transaction, so that what it writes is written under the lease."""
         if not store.renew_lease(db, account_id, self.worker_id, self._expiry()):
             raise LeaseLost(account_id)
+
+    async def hold(self, account_id: int, work: Coroutine[Any, Any, T]) -> T:
+        """Runs the account's `work` (a batch, a round of status reads) while renewing the
+        lease every third of its length, not only when a chunk starts: requests waiting
+        for the limiter, for IO or for a free connection must not lose the account under
+        them. A renewal that finds the lease gone (this worker stalled longer than the
+        lease, and another took the account over) cancels the work, so that nothing more
+        is sent or written for the account, and raises LeaseLost. A renewal that fails
+        (the database away) is tried again at the next third: the writes are fenced
+        anyway (change_writes.py)."""
+        task = asyncio.ensure_future(work)
+        lost: list[bool] = []
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.seconds / 3)
+                try:
+                    with session_scope(self.sessions) as session:
+                        renewed = store.renew_lease(
+                            session, account_id, self.worker_id, self._expiry()
+                        )
+                except Exception:
+                    log.exception("the lease of account %s was not renewed", account_id)
+                    continue
+                if not renewed:
+                    log.warning(
+                        "worker %s found the lease of account %s taken while its work was in"
+                        " flight: the work is stopped, nothing more is sent or written",
+                        self.worker_id,
+                        account_id,
+                    )
+                    lost.append(True)
+                    task.cancel()
+                    return
+
+        renewing = asyncio.create_task(renew())
+        try:
+            return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if lost and not (current is not None and current.cancelling()):
+                raise LeaseLost(account_id) from None
+            raise
+        finally:
+            renewing.cancel()
+            with suppress(asyncio.CancelledError):
+                await renewing
 
     def release(self, accounts: Sequence[int]) -> None:
         if not accounts:

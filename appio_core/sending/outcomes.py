@@ -110,6 +110,7 @@ class Rules:
             markdown=row.markdown,
             amount=row.amount,
             notice_number=row.notice_number,
+            invalid_after_due_date=row.invalid_after_due_date,
             due_date=row.due_date,
             feature_level_type=flow.feature_level,
         )

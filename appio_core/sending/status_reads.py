@@ -19,7 +19,7 @@ from appio_core.io.models import ApiKeys
 from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.status import record_status_changes, status_values, unread_values
 from appio_core.sending import store
-from appio_core.sending.change_writes import write_changes
+from appio_core.sending.change_writes import StatusRead, write_changes
 from appio_core.sending.clients import Clients
 from appio_core.sending.config import DispatcherConfig
 from appio_core.sending.leases import Leases
@@ -59,8 +59,14 @@ class StatusReader:
         )
         with session_scope(self.sessions) as session:
             now = self._clock()
-            write_changes(session, dict(zip((r.id for r in rows), changes, strict=True)), now)
-            record_status_changes(session, rows, changes)
+            # Written only on the rows no other read reached meanwhile («Aggiorna stato»,
+            # the worker that took the account over): the newer status stands.
+            fence = StatusRead({r.id: r.status_checked_at for r in rows})
+            dropped = write_changes(
+                session, dict(zip((r.id for r in rows), changes, strict=True)), now, fence
+            )
+            kept = [(r, c) for r, c in zip(rows, changes, strict=True) if r.id not in dropped]
+            record_status_changes(session, [r for r, _ in kept], [c for _, c in kept])
             for flow_id in {r.flow_id for r in rows if r.flow_id is not None}:
                 store.refresh_flow(session, flow_id)
         return True

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
-from appio_core.accounts.services import open_keys
+from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
@@ -66,6 +66,7 @@ class Claimed:
     notice_number: str | None
     due_date: str | None
     attempts: int
+    invalid_after_due_date: bool = False
 
 
 # -- accounts and leases -------------------------------------------------------------------
@@ -209,9 +210,9 @@ def account(session: Session, account_id: int) -> IoAccount:
 
 
 def service_keys(session: Session, service_id: int, box: KeyBox) -> ApiKeys:
-    service = session.get(Service, service_id)
-    assert service is not None
-    return open_keys(service, box)
+    """The keys in the order to use them, read as a regeneration's switch expects
+    (appio_core.accounts.key_regeneration): after the batch's rows are claimed."""
+    return keys_for_sending(session, service_id, box)
 
 
 # -- sending -------------------------------------------------------------------------------
@@ -239,6 +240,11 @@ _CLAIM_CANDIDATES = (
             NOTIFICATIONS.c.next_attempt_at.is_(None),
             NOTIFICATIONS.c.next_attempt_at <= bindparam("b_now"),
         ),
+        # The row's own send date, from its file: not before it.
+        or_(
+            NOTIFICATIONS.c.send_after.is_(None),
+            NOTIFICATIONS.c.send_after <= bindparam("b_now"),
+        ),
     )
     .order_by(NOTIFICATIONS.c.id)
     .limit(bindparam("b_limit"))
@@ -264,6 +270,7 @@ def _take(chosen: ColumnElement[bool]) -> Any:
             NOTIFICATIONS.c.notice_number,
             NOTIFICATIONS.c.due_date,
             NOTIFICATIONS.c.attempts,
+            NOTIFICATIONS.c.invalid_after_due_date,
         )
     )
 
@@ -351,6 +358,7 @@ def due_status_reads(session: Session, account_id: int, now: datetime, limit: in
             Notification.fiscal_code,
             Notification.io_message_id,
             Notification.sent_at,
+            Notification.status_checked_at,
             Notification.outcome,
             Notification.feature_level,
             Notification.status_check_until,

@@ -73,6 +73,13 @@ def engine_of(sessions: sessionmaker[Session]) -> Engine:
     return bind
 
 
+def session_engine(session: Session) -> Engine:
+    """The engine under a session, for work in transactions of its own (the shared budget
+    of an IO account books each request apart from the caller's transaction)."""
+    bind = session.get_bind()
+    return bind if isinstance(bind, Engine) else bind.engine
+
+
 # Where Core statements run: a session (the ORM's transaction) or a plain connection.
 Executor = Session | Connection
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -187,11 +189,31 @@ class Service(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # «Rigenera chiavi» (appio_core.accounts.key_regeneration): while the primary key is
+    # regenerated, IO is called with the secondary first; and one regeneration at a time.
+    secondary_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    keys_regeneration_started_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, nullable=True
+    )
 
     account: Mapped[IoAccount] = relationship(back_populates="services", lazy="joined")
     operators: Mapped[list[Operator]] = relationship(
         secondary=service_operators, back_populates="services", order_by="Operator.username"
     )
+
+
+class Institution(Base):
+    """The ente this installation sends for: one row (id 1). Its IO *manage* key lists the
+    ente's services on IO, reads their keys and regenerates them; stored like the services'
+    keys (encrypted, the last 4 characters in clear to show it masked)."""
+
+    __tablename__ = "institution"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manage_key_encrypted: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    manage_key_last4: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    manage_key_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    manage_key_set_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Flow(Base):
@@ -290,6 +312,10 @@ class Notification(Base):
     amount: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # euro cents
     notice_number: Mapped[str | None] = mapped_column(String(18), nullable=True)
     due_date: Mapped[str | None] = mapped_column(String(30), nullable=True)  # ISO UTC
+    # IO's payment_data.invalid_after_due_date: the notice cannot be paid after its due date.
+    invalid_after_due_date: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     feature_level: Mapped[FeatureLevel] = mapped_column(
         EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
     )
@@ -297,6 +323,9 @@ class Notification(Base):
     outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The row's own send date from its file (GovIO's expedition_date, «data invio»): the
+    # dispatcher does not claim it before. Apart from next_attempt_at, which retries move.
+    send_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     worker_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     # Set and committed just before the message is posted: a crash after this point leaves
     # the row "esito incerto", never silently resent.
@@ -359,6 +388,28 @@ class AccountLease(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+class AccountBudget(Base):
+    """An IO account's limit shared by every process: the bookings of the calls made outside
+    the worker and the worker's presence (see appio_core.io.budget for the rules). Times
+    are wall-clock seconds, the arithmetic of the pacing."""
+
+    __tablename__ = "account_budgets"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("io_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tat: Mapped[float] = mapped_column(Double, default=0.0)
+    last_slot: Mapped[float] = mapped_column(Double, default=0.0)
+    warm_from: Mapped[float] = mapped_column(Double, default=0.0)
+    early: Mapped[int] = mapped_column(Integer, default=0)
+    worker_until: Mapped[float] = mapped_column(Double, default=0.0)
+    reserve: Mapped[int] = mapped_column(Integer, default=0)
+    bookings: Mapped[int] = mapped_column(BigInteger, default=0)
+    bucket: Mapped[int] = mapped_column(BigInteger, default=0)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    previous: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class WorkerHeartbeat(Base):
     """A worker process, as it last reported itself: for «Stato del sistema» and for the
     fair share of the accounts (the workers alive are those whose `alive_until` is ahead)."""
@@ -392,3 +443,4 @@ class AccountRequestCount(Base):
 
 
 ACCOUNT_LEASES = cast(Table, AccountLease.__table__)
+ACCOUNT_BUDGETS = cast(Table, AccountBudget.__table__)

@@ -3,16 +3,21 @@ how it ended; and no entry ever holds a key, a password or a message's text."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.audit_log import AuditFilters
+from appio_core.accounts.io_import import import_services
+from appio_core.accounts.key_regeneration import regenerate_keys
+from appio_core.accounts.manage_key import set_manage_key
 from appio_core.accounts.operators import (
     authenticate,
     change_own_password,
@@ -48,7 +53,10 @@ from appio_core.exports.workbooks import (
 from appio_core.flows import actions, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
-from appio_core.io.simulator import Kind
+from appio_core.io.client import SIMULATOR_API_URL
+from appio_core.io.manage import ManageClient
+from appio_core.io.simulator import Kind, create_app, demo_config
+from appio_core.io.simulator.demo import DEMO_IO_ONLY_SERVICES, DEMO_MANAGE_KEY
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.notifications.detail import get_detail
@@ -56,7 +64,7 @@ from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.db import session_scope
-from appio_core.storage.models import Flow, Notification, utcnow
+from appio_core.storage.models import Flow, Notification, Service, utcnow
 
 from ..flows.conftest import TEXT as FLOW_TEXT
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -379,6 +387,28 @@ def test_exports_with_their_filter_and_row_count(
     assert [e.fiscal_code for e in entries] == [message.fiscal_code, None, None, None, None]
 
 
+def _import_and_regenerate(
+    sessions: sessionmaker[Session], admin: Actor, keybox: KeyBox
+) -> list[str]:
+    """«Importa da IO» and «Rigenera chiavi» on a simulator of their own (the in-process
+    one's keys stay as the other tests expect them); the keys IO gave the service."""
+    simulator = create_app(demo_config(rate_limit=False))
+    polizia = DEMO_IO_ONLY_SERVICES[0]
+
+    async def run() -> None:
+        transport = httpx.ASGITransport(app=simulator)
+        manage = ManageClient(SIMULATOR_API_URL, httpx.AsyncClient(transport=transport))
+        with session_scope(sessions) as session:
+            await import_services(session, admin, keybox, manage, [polizia.io_service_id])
+            imported = session.scalar(select(Service.id).where(Service.name == polizia.name))
+        assert imported is not None
+        await regenerate_keys(sessions, admin, imported, keybox, manage)
+        await manage.aclose()
+
+    asyncio.run(run())
+    return list(simulator.gateway.keys_of(polizia.io_service_id).values())
+
+
 def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
     services: dict[str, int],
     sessions: sessionmaker[Session],
@@ -409,6 +439,8 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         set_enabled_operators(session, admin, created.id, ["gverdi"])
         set_account_rate_limit(session, admin, DEMO_ACCOUNT, 0, 5)
         rotate_keys(session, admin, keybox)
+        set_manage_key(session, admin, DEMO_MANAGE_KEY, keybox)
+    new_keys = _import_and_regenerate(sessions, admin, keybox)
     codes = fiscal_codes(2)
     flow_id = _import(sessions, operator, services[TARI.name], "TARI 2026", codes)
     other = _import(sessions, operator, services[TARI.name], "Bozza", codes)
@@ -476,6 +508,10 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         "demo-amministra-2026",
         *(d.primary_key for d in DEMO_SERVICES),
         *(d.secondary_key for d in DEMO_SERVICES),
+        DEMO_MANAGE_KEY,
+        *(d.primary_key for d in DEMO_IO_ONLY_SERVICES),
+        *(d.secondary_key for d in DEMO_IO_ONLY_SERVICES),
+        *new_keys,
         TEXT,
         message.subject,
         FLOW_TEXT.split(",")[1].strip(),  # the flow's text, as sent

@@ -212,6 +212,7 @@ def test_audit_list_prints_the_log_as_json_with_filters(
         "service.create",
         "service.operators",
         "service.account",
+        "service.manage-key",  # the demo sets the simulator's manage key
     }
     text = run("audit", "list", "--action", "service.account")
     assert f"\tadmin\tservice.account\taccount IO «{DEMO_ACCOUNT}»\triuscito\t" in text.output

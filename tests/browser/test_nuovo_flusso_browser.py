@@ -72,7 +72,7 @@ def test_on_a_comunicazione_importo_is_text_unless_the_operator_says_otherwise(
     expect(page.get_by_role("button", name="Invio di prova")).to_be_visible()
     meaning = page.get_by_role("combobox", name="importo", exact=True)
     expect(meaning).to_have_value("solo testo")
-    option = page.get_by_role("option", name="importo pagoPA")
+    option = page.get_by_role("option", name="importo pagoPA", exact=True)
     for _ in range(3):  # a rerun finishing as the list opens closes it again: open it anew
         meaning.click()
         try:

@@ -172,11 +172,15 @@ def simulator_process(*args: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        # A slow start on a busy machine is waited for (60 s: a guard, not a measure).
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 httpx.get(f"{url}/__simulator/health", timeout=1)
                 break
             except httpx.TransportError:
+                assert process.poll() is None, "the simulator process ended at start"
+                assert time.monotonic() < deadline, "the simulator did not start in 60 s"
                 time.sleep(0.05)
         yield url
     finally:

@@ -3,170 +3,137 @@
 Whatever the moment of the kill, every recipient ends with a final outcome, no citizen
 gets a message twice, and the «esito incerto» rows are the only ones whose message may or
 may not exist. Checked against the record of a real `appio simulator` process.
+
+Every other kill lands mid-send by construction: the simulator holds the next message
+request, the worker is killed once the simulator has it, then the request is let go (IO
+processes it: the citizen gets the message the row cannot know about). The kills in
+between land at a random moment (claiming, committing, between chunks, mid-send), at a
+random point of the flow. After each kill the dead worker's lease is run out by hand (the
+test does not wait the lease's 105 s), and only then may another worker take over: the
+sends it cut off are counted before anyone can recover them.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.permissions import Actor
-from appio_core.domain import FINISHED_STATES, Outcome
-from appio_core.flows import actions, importing, queries
-from appio_core.storage.models import IoAccount, Notification, Service
+from appio_core.domain import Outcome
+from appio_core.sending.store import CRASHED_DURING_SEND
 
-from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
+from .conftest import fiscal_codes, simulator_process
+from .processes import (
+    Simulator,
+    check_exactly_once,
+    done_rows,
+    finished,
+    in_flight,
+    no_pacing,
+    rows_by_code,
+    run_out,
+    start_flow,
+    start_worker,
+    stop_worker,
+    wait_for,
+    worker_env,
+)
 
 pytestmark = pytest.mark.slow
-BIN = Path(sys.executable).parent
+KILLS = 6
 
 
 @pytest.fixture
-def simulator_url(tmp_path: Path) -> Iterator[str]:
+def simulator_url() -> Iterator[str]:
     with simulator_process(
         "--no-rate-limit", "--processing-delay", "0", "--latency", "0.02"
     ) as url:
         yield url
 
 
-def _worker_env(app_env: str, simulator_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "APPIO_IO_BASE_URL": f"{simulator_url}/api/v1",
-        "APPIO_WORKER_LEASE_SECONDS": "1",
-        "APPIO_WORKER_BATCH_SIZE": "150",
-        "APPIO_WORKER_CONCURRENCY": "24",
-        "APPIO_WORKER_IDLE_SECONDS": "0.1",
-        "APPIO_STATUS_FIRST_CHECK_SECONDS": "3600",
-    }
-
-
-def _start_flow(session: Session, service_id: int, codes: list[str], name: str) -> int:
-    actor = Actor.system()
-    flow = importing.import_flow(
-        session,
-        actor,
-        service_id=service_id,
-        name=name,
-        natura="Comunicazione",
-        source=recipient_csv(codes),
-        filename=f"{name}.csv",
-        templates=importing.Templates(subject="Avviso per {{nome}}", text=TEXT),
-    )
-    actions.activate(session, actor, flow.id)
-    actions.send(session, actor, flow.id)
-    session.commit()
-    return flow.id
-
-
-def _finished(sessions: sessionmaker[Session], flow_ids: list[int]) -> bool:
-    with sessions() as session:
-        return all(
-            queries.get_flow(session, Actor.system(), f).state in FINISHED_STATES for f in flow_ids
-        )
-
-
-def _in_flight(sessions: sessionmaker[Session], pid: int) -> int:
-    """Rows whose send the dead worker `pid` had started and not recorded: posted to IO
-    (or about to be) when it died."""
-    with sessions() as session:
-        return (
-            session.query(Notification)
-            .filter(
-                Notification.outcome == Outcome.SENDING,
-                Notification.send_started_at.is_not(None),
-                Notification.worker_id.like(f"%-{pid}-%"),  # see sending.config.new_worker_id
-            )
-            .count()
-        )
-
-
 def _run_with_kills(
+    simulator: Simulator,
     env: dict[str, str],
     sessions: sessionmaker[Session],
     flow_ids: list[int],
+    total: int,
     workers: int,
-    kills: int,
     seed: int,
-) -> list[int]:
-    """Runs `workers` worker processes, SIGKILLing one at random moments `kills` times,
-    then lets them finish. Returns, for each kill, how many sends it cut off."""
+) -> tuple[list[int], list[str]]:
+    """Runs `workers` worker processes and SIGKILLs one KILLS times, at random points of
+    the flows (each kill before 80% of the rows have an outcome, so that every kill finds
+    sending to do); the even ones while the simulator holds a send of the victim's. Then
+    lets them finish. Returns, for each kill, how many sends it cut off, and the citizens
+    whose held send was cut off."""
     rng = random.Random(seed)
-    running = [subprocess.Popen([BIN / "appio", "worker"], env=env) for _ in range(workers)]
+    running = [start_worker(env) for _ in range(workers)]
     cut_off: list[int] = []
+    held: list[str] = []
+    marks = sorted(rng.uniform(0.05, 0.8) * total for _ in range(KILLS))
     try:
-        while len(cut_off) < kills and not _finished(sessions, flow_ids):
-            time.sleep(rng.uniform(1.2, 2.5))  # the lease is 1 s: let it work
-            # The victim is a worker with sends in flight: with the fair share some workers
-            # hold no account (3 workers, 2 accounts), and on a busy machine a fresh worker
-            # may still be importing. Wait (a little) for one, so that the kill tests what it
-            # is meant to test.
-            deadline = time.monotonic() + 5
-            sending: list[int] = []
-            while not sending and time.monotonic() < deadline:
-                sending = [i for i, p in enumerate(running) if _in_flight(sessions, p.pid)]
-                time.sleep(0.01)
-            victim = rng.choice(sending) if sending else rng.randrange(workers)
-            time.sleep(rng.uniform(0, 0.02))
-            running[victim].send_signal(signal.SIGKILL)
-            running[victim].wait()
-            # Before anyone takes its account over (the lease lasts 1 s more).
-            cut_off.append(_in_flight(sessions, running[victim].pid))
-            running[victim] = subprocess.Popen([BIN / "appio", "worker"], env=env)
-        deadline = time.monotonic() + 240
-        while not _finished(sessions, flow_ids):
-            assert time.monotonic() < deadline, "the flows did not finish in time"
-            time.sleep(0.3)
+        for kill, mark in enumerate(marks):
+            wait_for(lambda m=mark: done_rows(sessions, flow_ids) >= m, f"{mark:.0f} rows done")
+            if kill % 2 == 0:
+                simulator.hold(count=1)
+                wait_for(lambda: simulator.held(), "a send in flight, held by IO")
+                (code,) = simulator.held()
+                owner = rows_by_code(sessions, flow_ids)[code].worker_id
+                assert owner is not None
+                victim = next(i for i, p in enumerate(running) if f"-{p.pid}-" in owner)
+                held.append(code)
+            else:
+                victim = rng.randrange(workers)
+                time.sleep(rng.uniform(0, 0.05))
+            _kill(running[victim])
+            # Nobody can take its account over before its lease is run out (below).
+            cut_off.append(in_flight(sessions, running[victim].pid))
+            simulator.release()
+            run_out(sessions, running[victim].pid)
+            running[victim] = start_worker(env)
+        wait_for(lambda: finished(sessions, flow_ids), "the flows finished")
     finally:
         for process in running:
-            process.kill()
-            process.wait()
-    return cut_off
+            stop_worker(process)
+    return cut_off, held
 
 
-def _check_exactly_once(
-    sessions: sessionmaker[Session], simulator_url: str, flow_ids: list[int]
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def _check(
+    simulator: Simulator,
+    sessions: sessionmaker[Session],
+    flow_ids: list[int],
+    total: int,
+    cut_off: list[int],
+    held: list[str],
 ) -> dict[str, int]:
-    record = httpx.get(f"{simulator_url}/__simulator/record", timeout=30).json()
-    by_code: dict[str, list[str]] = {}
-    for message in record["messages"]:
-        by_code.setdefault(message["fiscal_code"], []).append(message["id"])
-    twice = {cf: ids for cf, ids in by_code.items() if len(ids) > 1}
-    assert twice == {}, f"{len(twice)} citizens got a message twice"
-    tally: dict[str, int] = {}
-    with sessions() as session:
-        rows = session.query(Notification).filter(Notification.flow_id.in_(flow_ids)).all()
-        for row in rows:
-            tally[row.outcome] = tally.get(row.outcome, 0) + 1
-            got = by_code.get(row.fiscal_code, [])
-            if row.outcome in (Outcome.ACCEPTED, Outcome.DELIVERED):
-                assert got == [row.io_message_id], row.fiscal_code  # none lost
-            elif row.outcome == Outcome.UNCERTAIN:
-                assert len(got) <= 1
-            else:
-                assert row.outcome not in (Outcome.PENDING, Outcome.SENDING)
-                assert got == [], (row.fiscal_code, row.outcome)
+    rows = rows_by_code(sessions, flow_ids)
+    sends = simulator.sends()
+    tally = check_exactly_once(sends, rows.values())
+    assert sum(tally.values()) == total
+    # Each held kill cut a send off: that citizen's row is «esito incerto» (the worker
+    # died after the request left), and IO did create the message.
+    assert all(cut_off[i] >= 1 for i in range(0, KILLS, 2)), cut_off
+    for code in held:
+        assert (rows[code].outcome, rows[code].error_detail) == (
+            Outcome.UNCERTAIN,
+            CRASHED_DURING_SEND,
+        ), code
+        assert len(sends[code]) == 1, code
+    # The sends cut off, and only they, became «esito incerto» when the next worker took
+    # the account over.
+    crashed = [r for r in rows.values() if r.error_detail == CRASHED_DURING_SEND]
+    assert len(crashed) == sum(cut_off)
+    assert all(r.outcome == Outcome.UNCERTAIN for r in crashed)
     return tally
-
-
-def _prepare(session: Session, demo: dict[str, int], second_account: bool) -> None:
-    for account in session.query(IoAccount):
-        account.rate_limit_requests = 0  # the simulator runs without its limit
-    if second_account:
-        mensa = session.get(Service, demo["Servizi scolastici - Mensa"])
-        assert mensa is not None
-        mensa.account = IoAccount(name="scuole", rate_limit_requests=0)
-    session.commit()
 
 
 @pytest.mark.backends("sqlite")  # SQLite runs one worker; PostgreSQL: the test below
@@ -177,17 +144,12 @@ def test_a_worker_killed_at_random_moments_never_loses_or_repeats_a_message(
     demo: dict[str, int],
     simulator_url: str,
 ) -> None:
-    _prepare(session, demo, second_account=False)
-    flow_id = _start_flow(session, demo["Tributi - TARI"], fiscal_codes(3000, seed=11), "crash")
-    env = _worker_env(app_env, simulator_url)
-    cut_off = _run_with_kills(env, sessions, [flow_id], workers=1, kills=6, seed=5)
-    tally = _check_exactly_once(sessions, simulator_url, [flow_id])
-    assert len(cut_off) >= 3
-    assert any(cut_off), f"no kill landed while a send was in flight: {cut_off}"
-    assert sum(tally.values()) == 3000
-    # The sends cut off, and only they, became «esito incerto» when the next worker took
-    # the account over.
-    assert tally.get(Outcome.UNCERTAIN, 0) == sum(cut_off)
+    simulator = Simulator(simulator_url)
+    no_pacing(session, demo)
+    flow_id = start_flow(session, demo["Tributi - TARI"], fiscal_codes(3000, seed=11), "crash")
+    env = worker_env(simulator_url)
+    cut_off, held = _run_with_kills(simulator, env, sessions, [flow_id], 3000, workers=1, seed=5)
+    tally = _check(simulator, sessions, [flow_id], 3000, cut_off, held)
     print(f"sends cut off by each kill={cut_off} outcomes={tally}")
 
 
@@ -199,17 +161,14 @@ def test_three_workers_on_postgresql_share_the_work_and_survive_kills(
     demo: dict[str, int],
     simulator_url: str,
 ) -> None:
-    _prepare(session, demo, second_account=True)
-    first = _start_flow(session, demo["Tributi - TARI"], fiscal_codes(2000, seed=21), "a")
-    second = _start_flow(
+    simulator = Simulator(simulator_url)
+    no_pacing(session, demo, second_account=True)
+    first = start_flow(session, demo["Tributi - TARI"], fiscal_codes(2000, seed=21), "a")
+    second = start_flow(
         session, demo["Servizi scolastici - Mensa"], fiscal_codes(2000, seed=22), "b"
     )
-    env = _worker_env(app_env, simulator_url)
-    cut_off = _run_with_kills(env, sessions, [first, second], workers=3, kills=6, seed=9)
-    tally = _check_exactly_once(sessions, simulator_url, [first, second])
-    assert len(cut_off) >= 3
-    assert any(cut_off), f"no kill landed while a send was in flight: {cut_off}"
-    assert sum(tally.values()) == 4000
-    # Another worker may take an account over before the count: at least these.
-    assert tally.get(Outcome.UNCERTAIN, 0) >= sum(cut_off)
+    env = worker_env(simulator_url)
+    flows = [first, second]
+    cut_off, held = _run_with_kills(simulator, env, sessions, flows, 4000, workers=3, seed=9)
+    tally = _check(simulator, sessions, flows, 4000, cut_off, held)
     print(f"sends cut off by each kill={cut_off} outcomes={tally}")

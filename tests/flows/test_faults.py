@@ -19,9 +19,10 @@ from appio_core.domain import FlowState, Outcome
 from appio_core.flows import actions, importing, queries
 from appio_core.io.http import AiohttpIo, IoHttp
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.storage.models import IoAccount
+from appio_core.storage.models import IoAccount, Notification
 
 from .conftest import TEXT, fiscal_codes, recipient_csv, simulator_process
+from .processes import Simulator, check_exactly_once
 
 pytestmark = pytest.mark.slow
 
@@ -111,11 +112,11 @@ async def test_faults_end_with_every_row_final_and_the_flow_incomplete(
     assert view.state == FlowState.INCOMPLETE
     assert sum(view.counts.values()) == 80
     assert Outcome.PENDING not in view.counts and Outcome.SENDING not in view.counts
-    assert view.counts[Outcome.ACCEPTED] > 40
     assert view.counts.get(Outcome.UNCERTAIN, 0) > 0  # 500s, timeouts and drops on sends
     record = httpx.get(f"{misbehaving_simulator}/__simulator/record").json()
     assert record["statuses"].get("429", 0) > 0  # the storm happened
-    sent: dict[str, int] = {}
-    for message in record["messages"]:
-        sent[message["fiscal_code"]] = sent.get(message["fiscal_code"], 0) + 1
-    assert max(sent.values()) == 1
+    # Each outcome agrees with what IO has, however many answers the faults (or a slow
+    # machine, past the 0.5 s read timeout) cost: an accepted row its one message, an
+    # «esito incerto» at most one, the others none; no citizen twice.
+    rows = session.query(Notification).filter(Notification.flow_id == flow.id).all()
+    check_exactly_once(Simulator(misbehaving_simulator).sends(), rows)

@@ -98,5 +98,18 @@ def response_schema(spec_name: str, path: str, method: str, status: int) -> str 
     return ref.rsplit("/", 1)[1] if ref else None
 
 
+def operation_parameters(
+    spec_name: str, path: str, method: str
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The operation's parameters by (in, name), the spec's shared ones ($ref) resolved."""
+    document = spec(spec_name)
+    found = {}
+    for parameter in document["paths"][path][method.lower()].get("parameters", []):
+        if "$ref" in parameter:
+            parameter = document["parameters"][parameter["$ref"].rsplit("/", 1)[1]]
+        found[(parameter["in"], parameter["name"])] = parameter
+    return found
+
+
 def path_parameter_pattern(spec_name: str, name: str) -> str:
     return spec(spec_name)["parameters"][name]["pattern"]

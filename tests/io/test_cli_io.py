@@ -203,11 +203,13 @@ def test_a_served_simulator_takes_a_real_send_from_another_process(demo: Path) -
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):  # wait for the server to listen (a poll, not a timed assertion)
+        deadline = time.monotonic() + 60  # a guard while it starts, not a measure of time
+        while True:
             try:
                 urllib.request.urlopen(f"{base}/__simulator/health")
                 break
             except OSError:
+                assert time.monotonic() < deadline, "the simulator did not start in 60 s"
                 time.sleep(0.1)
         env = {**os.environ, "APPIO_IO_BASE_URL": f"{base}/api/v1"}
         sent = subprocess.run(

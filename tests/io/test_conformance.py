@@ -25,6 +25,7 @@ from openapi_schema import (
     OPENAPI_DIR,
     SERVICES_SPEC,
     errors,
+    operation_parameters,
     path_parameter_pattern,
     response_schema,
 )
@@ -32,8 +33,10 @@ from openapi_schema import (
 from appio_core.domain import FeatureLevel
 from appio_core.io.client import SIMULATOR_API_URL, IoClient
 from appio_core.io.errors import IoError
+from appio_core.io.manage import KeyType, ManageClient
 from appio_core.io.models import TEST_FISCAL_CODE, ApiKeys, NewMessage
 from appio_core.io.simulator import Faults, Kind, SimulatorApp
+from appio_core.io.simulator.demo import DEMO_MANAGE_KEY
 
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
 NOTICE = "302000100000009421"
@@ -70,6 +73,23 @@ OPERATIONS = {
         "/{fiscal_code}/{id}",
         None,
     ),
+    # IO's management API, with the ente's manage key.
+    ("GET", re.compile(r"^/api/v1/manage/services$")): (SERVICES_SPEC, "/manage/services", None),
+    ("GET", re.compile(r"^/api/v1/manage/services/(?P<serviceId>[^/]+)$")): (
+        SERVICES_SPEC,
+        "/manage/services/{serviceId}",
+        None,
+    ),
+    ("GET", re.compile(r"^/api/v1/manage/services/(?P<serviceId>[^/]+)/keys$")): (
+        SERVICES_SPEC,
+        "/manage/services/{serviceId}/keys",
+        None,
+    ),
+    ("PUT", re.compile(r"^/api/v1/manage/services/(?P<serviceId>[^/]+)/keys/(?P<keyType>\w+)$")): (
+        SERVICES_SPEC,
+        "/manage/services/{serviceId}/keys/{keyType}",
+        None,
+    ),
 }
 # The same operations in the older file, which must agree.
 OLDER_PATHS = {
@@ -88,10 +108,11 @@ def operation(request: httpx.Request) -> tuple[str, str, str | None, dict[str, s
 
 
 def check_request(request: httpx.Request) -> list[str]:
-    spec_name, _, body_definition, params = operation(request)
+    spec_name, path, body_definition, params = operation(request)
     problems = []
     if not request.headers.get("Ocp-Apim-Subscription-Key"):
         problems.append("no Ocp-Apim-Subscription-Key header")
+    problems += parameter_errors(spec_name, path, request, params)
     if "fiscal_code" in params:
         pattern = path_parameter_pattern(spec_name, "FiscalCode")
         if not re.fullmatch(pattern, params["fiscal_code"]):
@@ -101,6 +122,32 @@ def check_request(request: httpx.Request) -> list[str]:
         body = json.loads(request.content)
         problems += errors(spec_name, body_definition, body)
         problems += errors(SERVICES_SPEC, body_definition, body)
+    return problems
+
+
+def parameter_errors(
+    spec_name: str, path: str, request: httpx.Request, params: dict[str, str]
+) -> list[str]:
+    """The query and path parameters against the operation's declared ones (type, bounds,
+    enum); an undeclared query parameter is a problem too."""
+    declared = operation_parameters(spec_name, path, request.method)
+    given = {("query", k): v for k, v in request.url.params.items()}
+    given |= {("path", k): v for k, v in params.items() if k not in ("fiscal_code", "id")}
+    problems = []
+    for (where, name), value in given.items():
+        spec = declared.get((where, name))
+        if spec is None:
+            problems.append(f"{where} parameter {name} is not in the spec")
+            continue
+        if spec.get("type") == "integer":
+            if not value.isdigit():
+                problems.append(f"{name}={value} is not an integer")
+                continue
+            number = int(value)
+            if number < spec.get("minimum", number) or number > spec.get("maximum", number):
+                problems.append(f"{name}={value} is out of the spec's bounds")
+        if "enum" in spec and value not in spec["enum"]:
+            problems.append(f"{name}={value} is not one of {spec['enum']}")
     return problems
 
 
@@ -244,6 +291,58 @@ async def test_a_429_conforms_to_the_gateways_answer(clock: FakeClock) -> None:
     last = recording.exchanges[-1]
     assert last.response.status_code == 429
     assert check_response(last) == []
+
+
+async def drive_management(app: SimulatorApp) -> list[Exchange]:
+    """Every operation of the management API the app uses, and its refusals."""
+    recording = Recording(app)
+    manage = ManageClient(SIMULATOR_API_URL, httpx.AsyncClient(transport=recording))
+    tributi = TRIBUTI.io_service_id
+    await manage.all_services(DEMO_MANAGE_KEY)
+    await manage.list_services(DEMO_MANAGE_KEY, limit=1, offset=4)
+    await manage.get_service(DEMO_MANAGE_KEY, tributi)
+    await manage.get_keys(DEMO_MANAGE_KEY, tributi)
+    for key_type in (KeyType.SECONDARY, KeyType.PRIMARY):
+        await manage.regenerate_key(DEMO_MANAGE_KEY, tributi, key_type)
+    with contextlib.suppress(IoError):
+        await manage.get_keys("not-the-manage-key", tributi)  # 401
+    with contextlib.suppress(IoError):
+        await manage.get_service(DEMO_MANAGE_KEY, "01JUNKNOWNSERVICE")  # 404
+    await manage.aclose()
+    return recording.exchanges
+
+
+async def test_the_management_api_conforms_to_ios_openapi(clock: FakeClock) -> None:
+    app = simulator(clock, rate_limit=False)
+    exchanges = await drive_management(app)
+    problems = [
+        (e.request.method, e.request.url.path, e.response.status_code, found)
+        for e in exchanges
+        if (found := check_response(e) + check_request(e.request))
+    ]
+    assert problems == []
+    statuses = [e.response.status_code for e in exchanges]
+    assert statuses == [200] * 6 + [401, 404]
+    listed = exchanges[0].response.json()
+    assert [s["id"] for s in listed["value"]] == [s.service_id for s in app.config.services]
+    assert listed["pagination"] == {"offset": 0, "limit": 100, "count": 5}
+
+
+async def test_a_key_type_the_spec_does_not_name_is_refused_as_a_problem(
+    clock: FakeClock,
+) -> None:
+    recording = Recording(simulator(clock))
+    async with httpx.AsyncClient(transport=recording) as http:
+        await http.put(
+            f"{SIMULATOR_API_URL}/manage/services/{TRIBUTI.io_service_id}/keys/PRIMARY_KEY",
+            headers={"Ocp-Apim-Subscription-Key": DEMO_MANAGE_KEY},
+        )
+    [exchange] = recording.exchanges
+    assert exchange.response.status_code == 400
+    assert check_response(exchange) == []
+    assert check_request(exchange.request) == [
+        "keyType=PRIMARY_KEY is not one of ['primary', 'secondary']"
+    ]
 
 
 # IO's files as the project received them, beside the clone (CI has them); the copy in

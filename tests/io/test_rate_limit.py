@@ -6,7 +6,7 @@ import asyncio
 import threading
 
 import pytest
-from io_helpers import FakeClock
+from io_helpers import FakeClock, FakeWatch
 
 from appio_core.errors import InvalidInput
 from appio_core.io.rate_limit import RateLimiter, limiter_for_account
@@ -160,16 +160,24 @@ def test_two_threads_with_their_own_event_loops_share_one_limiter(clock: FakeClo
 
 
 def test_one_limiter_per_account_shared_by_its_services() -> None:
-    first = limiter_for_account("test-account-a")
+    watch = FakeWatch()
+    first = limiter_for_account("test-account-a", 150, 5.0, watch)
     assert first is not None
-    assert limiter_for_account("test-account-a") is first
-    assert limiter_for_account("test-account-b") is not first
-    changed = limiter_for_account("test-account-a", 250, 5.0)
+    assert limiter_for_account("test-account-a", 150, 5.0, watch) is first
+    assert limiter_for_account("test-account-b", 150, 5.0, watch) is not first
+    changed = limiter_for_account("test-account-a", 250, 5.0, watch)
     assert changed is not None and changed is not first and changed.requests == 250
 
 
+def test_a_limiter_watching_another_budget_replaces_the_accounts_limiter() -> None:
+    first = limiter_for_account("test-account-c", 150, 5.0, FakeWatch(key="database-1"))
+    again = limiter_for_account("test-account-c", 150, 5.0, FakeWatch(key="database-1"))
+    other = limiter_for_account("test-account-c", 150, 5.0, FakeWatch(key="database-2"))
+    assert again is first and other is not first
+
+
 def test_an_account_of_0_requests_has_no_limiter() -> None:
-    assert limiter_for_account("test-account-unlimited", 0, 5.0) is None
+    assert limiter_for_account("test-account-unlimited", 0, 5.0, FakeWatch()) is None
 
 
 def test_a_limit_that_is_not_positive_is_refused() -> None:

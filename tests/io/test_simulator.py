@@ -3,6 +3,7 @@ faults, and a record tests can trust."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -487,3 +488,87 @@ async def test_the_rate_limit_can_be_switched_off_over_http(clock: FakeClock) ->
     assert switched.json() == {"enabled": False}
     assert {a.status_code for a in answers} == {200}
     assert "x-rate-limit-remaining" not in answers[0].headers
+
+
+# -- requests held until released (a send in flight on demand) -----------------------------
+
+
+async def _until_held(http: httpx.AsyncClient, count: int) -> list[str | None]:
+    """The codici fiscali of the requests held, once `count` are (each request has its own
+    task: a loop turn or two)."""
+    for _ in range(100):
+        held = (await http.get("/__simulator/held")).json()["held"]
+        if len(held) >= count:
+            return [h["fiscal_code"] for h in held]
+        await asyncio.sleep(0)
+    raise AssertionError(f"fewer than {count} requests held")
+
+
+async def test_a_held_send_is_processed_only_once_released(sim: SimulatorApp) -> None:
+    code, other = citizens(sim, Kind.WITH_IO, 2)
+    key = {"Ocp-Apim-Subscription-Key": TRIBUTI.primary_key}
+    async with raw(sim) as http:
+        armed = await http.post("/__simulator/hold", json={"fiscal_codes": [code]})
+        assert armed.json()["armed"] == {"fiscal_codes": [code], "count": 0}
+        held = asyncio.create_task(
+            http.post("/api/v1/messages", json=send_body(fiscal_code=code), headers=key)
+        )
+        assert await _until_held(http, 1) == [code]
+        # Received, not processed: no message yet; profile checks and other citizens pass.
+        assert sim.record.sends_by_fiscal_code() == {}
+        profile = await http.post("/api/v1/profiles", json={"fiscal_code": code}, headers=key)
+        passed = await http.post("/api/v1/messages", json=send_body(fiscal_code=other), headers=key)
+        assert (profile.status_code, passed.status_code) == (200, 201)
+        released = (await http.post("/__simulator/release", json={})).json()
+        answer = await held
+        # The hold was once: the same citizen's next send goes through.
+        again = await http.post("/api/v1/messages", json=send_body(fiscal_code=code), headers=key)
+    assert released["released"] == 1 and released["held"] == []
+    assert answer.status_code == 201 and again.status_code == 201
+    assert sim.record.sends_by_fiscal_code()[code] == [answer.json()["id"], again.json()["id"]]
+
+
+async def test_the_next_n_sends_of_anyone_are_held_and_released_by_codice_fiscale(
+    sim: SimulatorApp,
+) -> None:
+    first, second, third = citizens(sim, Kind.WITH_IO, 3)
+    key = {"Ocp-Apim-Subscription-Key": TRIBUTI.primary_key}
+    async with raw(sim) as http:
+        await http.post("/__simulator/hold", json={"count": 2})
+        sends = [
+            asyncio.create_task(
+                http.post("/api/v1/messages", json=send_body(fiscal_code=code), headers=key)
+            )
+            for code in (first, second)
+        ]
+        assert set(await _until_held(http, 2)) == {first, second}
+        free = await http.post("/api/v1/messages", json=send_body(fiscal_code=third), headers=key)
+        one = (await http.post("/__simulator/release", json={"fiscal_codes": [second]})).json()
+        assert (await sends[1]).status_code == 201
+        assert not sends[0].done()
+        assert [h["fiscal_code"] for h in one["held"]] == [first]
+        await http.post("/__simulator/release", json={})
+        assert (await sends[0]).status_code == 201
+        bad = await http.post("/__simulator/hold", json={"fiscal_codes": first})
+    assert free.status_code == 201
+    assert set(sim.record.sends_by_fiscal_code()) == {first, second, third}
+    assert bad.status_code == 400
+
+
+async def test_a_held_send_whose_caller_gave_up_in_process_is_never_processed(
+    sim: SimulatorApp,
+) -> None:
+    code = citizens(sim, Kind.WITH_IO)[0]
+    sim.holds.arm([code])
+    async with raw(sim) as http:
+        key = {"Ocp-Apim-Subscription-Key": TRIBUTI.primary_key}
+        held = asyncio.create_task(
+            http.post("/api/v1/messages", json=send_body(fiscal_code=code), headers=key)
+        )
+        await _until_held(http, 1)
+        held.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await held
+        assert sim.holds.held == []
+        assert sim.holds.release() == 0
+    assert sim.record.sends_by_fiscal_code() == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,9 +15,10 @@ from appio_core.accounts.security import KeyBox
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.errors import Conflict
 from appio_core.flows import actions
-from appio_core.io.http import in_process_simulator
+from appio_core.io.client import IoClient
+from appio_core.io.http import HttpxIo, in_process_simulator
 from appio_core.io.simulator import Faults, Kind
-from appio_core.notifications import single
+from appio_core.notifications import interrupted, single
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -330,3 +332,68 @@ def test_a_send_interrupted_by_a_crash_is_recovered_without_sending_again(
     # a send in progress right now: left alone.
     assert outcomes == [Outcome.UNCERTAIN, Outcome.ERROR, Outcome.SENDING]
     assert retryable is True
+
+
+class _Meanwhile(httpx.AsyncBaseTransport):
+    """The in-process simulator, with `decide` run as the message's POST arrives: what
+    happens to the row while IO takes its time to answer."""
+
+    def __init__(self, decide: Callable[[], None]) -> None:
+        self.simulator = httpx.ASGITransport(app=in_process_simulator())
+        self.decide = decide
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/messages"):
+            self.decide()
+        return await self.simulator.handle_async_request(request)
+
+
+# While IO took longer than INTERRUPTED_AFTER to answer: what the row became, and so what
+# it must still show once the answer (IO accepted the message) comes back.
+LATE_ANSWERS = [
+    ("recovered as interrupted", False, Outcome.UNCERTAIN, interrupted.INTERRUPTED_AFTER_POST),
+    ("recovered, then marked as sent", True, Outcome.ACCEPTED, "Segnata come inviata da mrossi."),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "marked", "outcome", "detail"), LATE_ANSWERS, ids=[c[0] for c in LATE_ANSWERS]
+)
+def test_an_answer_that_comes_after_the_row_was_recovered_does_not_overwrite_it(
+    send: Send,
+    operator: Actor,
+    message: NewNotification,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    marked: bool,
+    outcome: Outcome,
+    detail: str,
+) -> None:
+    def decide() -> None:
+        with sessions.begin() as session:
+            later = utcnow() + interrupted.INTERRUPTED_AFTER + timedelta(minutes=1)
+            assert interrupted.recover_interrupted(session, later) == 1
+        if marked:
+            with sessions.begin() as session:
+                (row_id,) = session.scalars(
+                    select(Notification.id).where(Notification.outcome == Outcome.UNCERTAIN)
+                )
+                single.mark_sent(session, operator, row_id)
+
+    monkeypatch.setattr(
+        single,
+        "make_io_client",
+        lambda base_url, limiter: IoClient(
+            base_url, HttpxIo(httpx.AsyncClient(transport=_Meanwhile(decide))), limiter
+        ),
+    )
+    code = citizen(Kind.WITH_IO, 9)
+    result = send(operator, message, fiscal_code=code, check_profile=False)
+
+    assert _messages_to(code) != []  # IO did accept it, late
+    assert (result.outcome, result.io_message_id, result.detail) == (outcome, None, detail)
+    with sessions() as session:
+        row = session.get(Notification, result.id)
+        assert row is not None
+        assert (row.outcome, row.io_message_id, row.error_detail) == (outcome, None, detail)

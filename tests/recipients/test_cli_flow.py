@@ -52,7 +52,10 @@ def test_the_text_report_shows_the_summary_and_each_row_to_fix(tmp_path: Path) -
     assert status == 1
     assert output.splitlines() == [
         "2 righe: 1 corretta, 1 con errori (1 codice fiscale da correggere).",
-        "Colonne: cf = codice fiscale; nome = solo testo.",
+        "",
+        "Colonne (intestazione alla riga 1):",
+        "- cf: codice fiscale del destinatario",
+        "- nome: solo testo, nei modelli come {{nome}}",
         "",
         "Errori:",
         "riga 2, cf «RSSMRA85T10A562X»: L'ultimo carattere del codice fiscale (carattere di"

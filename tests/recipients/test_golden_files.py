@@ -111,6 +111,49 @@ CASES = (
         ),
     ),
     ("no-subject-nor-text", "latin1-semicolon.csv", FileOptions(now=NOW)),
+    # Files made for other IO tools, imported as they are (issue 16).
+    ("pagopa-portal", "pagopa-portale-io.csv", FileOptions(payment_expected=True, now=NOW)),
+    (
+        "govio",
+        "govio.csv",
+        FileOptions(
+            subject_template="Avviso di pagamento per {{full_name}}",
+            text_template=TEXT.replace("{{nome}}", "{{full_name}}"),
+            payment_expected=True,
+            now=NOW,
+        ),
+    ),
+    (
+        "management-program-with-title",
+        "gestionale-con-titolo.csv",
+        FileOptions(
+            subject_template="TARI 2026: avviso per {{nominativo}}",
+            text_template=TEXT.replace("{{nome}}", "{{Nominativo}}"),
+            payment_expected=True,
+            now=NOW,
+        ),
+    ),
+    (
+        "xlsx-with-title",
+        "gestionale-con-titolo.xlsx",
+        FileOptions(
+            subject_template="TARI 2026: avviso per {{nominativo}}",
+            text_template=TEXT.replace("{{nome}}", "{{Nominativo}}"),
+            payment_expected=True,
+            now=NOW,
+        ),
+    ),
+    ("title-without-header", "titolo-senza-intestazione.csv", PLAIN),
+    (
+        "payment-flow-without-payment-columns",
+        "latin1-semicolon.csv",
+        FileOptions(
+            subject_template="Comunicazione per {{nome}}",
+            text_template=TEXT + " Ufficio di {{località}}.",
+            payment_expected=True,
+            now=NOW,
+        ),
+    ),
 )
 
 

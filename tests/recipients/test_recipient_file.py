@@ -260,6 +260,8 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
         "notice_number",
         "due_date",
         "extra",
+        "invalid_after_due_date",
+        "send_after",
     ]
     assert first[0] == {
         "row_number": 2,
@@ -270,6 +272,8 @@ def test_recipient_chunks_carry_rendered_texts_payment_and_the_other_columns() -
         "notice_number": "301000000000000001",
         "due_date": "2030-12-31T17:00:00.000Z",
         "extra": first[0]["extra"],
+        "invalid_after_due_date": False,
+        "send_after": None,
     }
     assert json.loads(first[0]["extra"]) == {
         "Nome": "Mario",

@@ -10,7 +10,14 @@ import yaml
 
 from appio_core.errors import InvalidInput
 from appio_core.io.models import TEST_FISCAL_CODE
-from appio_core.io.simulator.demo import DEMO_ACCOUNT, DEMO_ORGANIZATION_FISCAL_CODE, DEMO_SERVICES
+from appio_core.io.simulator.demo import (
+    DEMO_ACCOUNT,
+    DEMO_IO_ONLY_SERVICES,
+    DEMO_MANAGE_KEY,
+    DEMO_ORGANIZATION,
+    DEMO_ORGANIZATION_FISCAL_CODE,
+    DEMO_SERVICES,
+)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,10 @@ class SimService:
     authorized_recipients: frozenset[str] = frozenset()
     max_payment_amount: int = 1_000_000
     organization_fiscal_code: str = "00000000000"
+    # What IO's management API says of the service (simulator/manage.py).
+    organization_name: str = "Ente di prova"
+    description: str = ""
+    status: str = "approved"  # draft, submitted, approved, rejected, deleted
 
     def may_reach(self, fiscal_code: str) -> bool:
         return (
@@ -103,6 +114,9 @@ class SimulatorConfig:
     # Served over a socket (`appio simulator`) rather than in-process through
     # httpx.ASGITransport: faults are produced differently in the two cases.
     served: bool = False
+    # The ente's key of IO's management API (/manage/services...); None: every call to it
+    # is refused (401), as with a key that IO does not know.
+    manage_key: str | None = None
 
     def account(self, name: str) -> SimAccount:
         for account in self.accounts:
@@ -112,7 +126,8 @@ class SimulatorConfig:
 
 
 def demo_config(**overrides: Any) -> SimulatorConfig:
-    """The demo services, all on the demo account (150 per 5 s)."""
+    """The demo services, all on the demo account (150 per 5 s), those the demo's database
+    has and those it can import from IO, and the demo's manage key."""
     services = tuple(
         SimService(
             service_id=demo.io_service_id,
@@ -123,10 +138,12 @@ def demo_config(**overrides: Any) -> SimulatorConfig:
             limited=demo.limited,
             max_payment_amount=demo.max_payment_amount,
             organization_fiscal_code=DEMO_ORGANIZATION_FISCAL_CODE,
+            organization_name=DEMO_ORGANIZATION,
         )
-        for demo in DEMO_SERVICES
+        for demo in (*DEMO_SERVICES, *DEMO_IO_ONLY_SERVICES)
     )
-    return SimulatorConfig(services=services, accounts=(SimAccount(DEMO_ACCOUNT),), **overrides)
+    settings: dict[str, Any] = {"manage_key": DEMO_MANAGE_KEY, **overrides}
+    return SimulatorConfig(services=services, accounts=(SimAccount(DEMO_ACCOUNT),), **settings)
 
 
 def load_config(path: Path) -> SimulatorConfig:

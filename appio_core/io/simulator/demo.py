@@ -13,6 +13,8 @@ from dataclasses import dataclass
 DEMO_ACCOUNT = "comune-di-esempio"
 DEMO_ORGANIZATION = "Comune di Esempio"
 DEMO_ORGANIZATION_FISCAL_CODE = "00000000000"
+# The ente's key of IO's management API (list its services, read and regenerate their keys).
+DEMO_MANAGE_KEY = "demo0comune0manage0key0001"
 
 
 @dataclass(frozen=True)
@@ -45,5 +47,22 @@ DEMO_SERVICES = (
         "demo0anagrafe0primary0key1",
         "demo0anagrafe0secondary001",
         limited=True,
+    ),
+)
+
+# Services the ente has on IO but not yet in the demo's database: «Importa da IO» adds them.
+DEMO_IO_ONLY_SERVICES = (
+    DemoService(
+        "Polizia locale - Sanzioni",
+        "01JDEMO0POLIZIA000000000D",
+        "demo0polizia0primary0key01",
+        "demo0polizia0secondary001",
+        max_payment_amount=200_000,
+    ),
+    DemoService(
+        "Servizi sociali - Contributi",
+        "01JDEMO0SOCIALI000000000E",
+        "demo0sociali0primary0key01",
+        "demo0sociali0secondary001",
     ),
 )

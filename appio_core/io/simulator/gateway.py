@@ -22,9 +22,15 @@ class Gateway:
         self.rate_limit = config.rate_limit
         self._clock = clock
         self._keys: dict[str, tuple[SimService, str]] = {}
+        # Each service's keys now, by kind: IO's management API regenerates them.
+        self._current: dict[str, dict[str, str]] = {}
         for service in config.services:
             self._keys[service.primary_key] = (service, "primary")
             self._keys[service.secondary_key] = (service, "secondary")
+            self._current[service.service_id] = {
+                "primary": service.primary_key,
+                "secondary": service.secondary_key,
+            }
         self._windows: dict[str, SlidingWindow] = {}
         for service in config.services:
             account = config.account(service.account)
@@ -34,6 +40,17 @@ class Gateway:
     def service_for(self, key: str | None) -> tuple[SimService, str] | None:
         """The service of a subscription key, and which of its keys it is."""
         return self._keys.get(key) if key else None
+
+    def keys_of(self, service_id: str) -> dict[str, str]:
+        """The service's keys now: {"primary": ..., "secondary": ...}."""
+        return dict(self._current[service_id])
+
+    def replace_key(self, service_id: str, kind: str, key: str) -> None:
+        """A regenerated key: the old one is refused from now on (401), the new one works."""
+        current = self._current[service_id]
+        service, _ = self._keys.pop(current[kind])
+        self._keys[key] = (service, kind)
+        current[kind] = key
 
     @staticmethod
     def refused_key() -> Answer:

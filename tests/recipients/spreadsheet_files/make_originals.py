@@ -164,6 +164,86 @@ def broken_files() -> None:
     )
 
 
+PORTAL_TEXT = (
+    "Gentile contribuente,\n\nè disponibile l'avviso di pagamento della TARI 2026, prima rata."
+    " Può pagarlo con pagoPA direttamente dall'app IO oppure presso gli sportelli abilitati."
+)
+
+
+def pagopa_portal() -> None:
+    """The CSV of PagoPA's own import (the old IO developer portal): IO's field names, each
+    row with its own subject and text, the amount in cents; UTF-8, "," and LF."""
+    rows = [
+        ("name", "surname", "fiscal_code", "subject", "markdown", "amount", "notice_number",
+         "due_date"),
+        ("Mario", "Rossi", "RSSMRA85T10A562S", "TARI 2026: avviso di pagamento", PORTAL_TEXT,
+         "12050", "301000000000000001", "31/12/2030"),
+        ("Laura", "Bianchi", "BNCLRA80A41H501D", "TARI 2026: avviso di pagamento", PORTAL_TEXT,
+         "120,50", "301000000000000002", "2030-12-31T22:59:59.000Z"),
+        ("Luigi", "Verdi", "VRDLGU00B29F205X", "TARI", "Gentile {{name}}, " + PORTAL_TEXT,
+         "9900", "301000000000000003", ""),
+        ("Anna", "Neri", "NRENNA80A41H501T", "Calendario della raccolta differenziata",
+         PORTAL_TEXT.replace("l'avviso di pagamento della TARI 2026, prima rata", "il nuovo"
+                             " calendario della raccolta differenziata"), "", "", ""),
+    ]  # fmt: skip
+
+    def cell(text: str) -> str:
+        return '"' + text.replace('"', '""') + '"' if re.search(r'[,"\n]', text) else text
+
+    body = "\n".join(",".join(cell(c) for c in row) for row in rows) + "\n"
+    (HERE / "pagopa-portale-io.csv").write_bytes(body.encode("utf-8"))
+
+
+def govio() -> None:
+    """GovIO's CSV: its base fields (taxcode, expedition_date, due dates as ISO 8601 without
+    a zone, notice number, amount in cents, and its own spelling `invalid_afted_due_date`),
+    then the template's placeholders; UTF-8, "," and CRLF."""
+    rows = [
+        "taxcode,expedition_date,due_date,notice_number,amount,invalid_afted_due_date,full_name",
+        "RSSMRA85T10A562S,2026-12-03T10:15:30,2030-12-31T00:00:00,301000000000000001,12050,true,"
+        "Mario Rossi",
+        "BNCLRA80A41H501D,2026-11-01T09:00:00,2030-12-31T00:00:00,301000000000000002,9900,false,"
+        "Laura Bianchi",
+        "VRDLGU00B29F205X,2031-01-15,2030-12-31T00:00:00,301000000000000003,5000,,Luigi Verdi",
+        "DLCFNC75E50Z110K,domani,2030-12-31T00:00:00,301000000000000004,5000,forse,"
+        "Françoise Delacroix",
+    ]
+    (HERE / "govio.csv").write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8"))
+
+
+def management_program_with_title() -> None:
+    """A management program's export: a title and a row of empty cells above the header,
+    Italian payment headers in capitals; Windows-1252, ";" and CRLF."""
+    lines = [
+        "COMUNE DI FORLÌ - AVVISI TARI 2026;;;;",
+        ";;;;",
+        "CODICE FISCALE;NOMINATIVO;IMPORTO DOVUTO;N. AVVISO;DATA SCADENZA",
+        "RSSMRA85T10A562S;Mario Rossi;€ 120,50;301000000000000001;31/12/2030",
+        "BNCLRA80A41H501D;Laura Bianchi;12,345;301000000000000002;31/12/2030",
+        "VRDLGU00B29F205X;Luigi Verdi;80,00;30100000000000000;31/12/2030",
+    ]
+    (HERE / "gestionale-con-titolo.csv").write_bytes("\r\n".join(lines).encode("cp1252") + b"\r\n")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Avvisi"
+    sheet["A1"] = "Comune di Forlì - Avvisi TARI 2026"
+    sheet.merge_cells("A1:E1")
+    sheet.append([])
+    sheet.append(["Codice fiscale", "Nominativo", "Importo dovuto", "Codice avviso", "Scadenza"])
+    sheet.append(["RSSMRA85T10A562S", "Mario Rossi", 120.5, "301000000000000001",
+                  dt.date(2030, 12, 31)])  # fmt: skip
+    sheet.append(["BNCLRA80A41H501D", "Laura Bianchi", 0, "301000000000000002",
+                  dt.date(2030, 12, 31)])  # fmt: skip
+    workbook.save(HERE / "gestionale-con-titolo.xlsx")
+
+
+def title_without_header() -> None:
+    """A title, then the data at once: no row names the columns, the title stays the header."""
+    (HERE / "titolo-senza-intestazione.csv").write_bytes(
+        b"Elenco destinatari\nRSSMRA85T10A562S;Mario\nBNCLRA80A41H501D;Laura\n"
+    )
+
+
 def _png() -> bytes:
     """A real 1x1 PNG, as when an operator renames a screenshot."""
 
@@ -185,3 +265,7 @@ if __name__ == "__main__":
     latin1_semicolon()
     xlsx_with_formulas_and_dates()
     broken_files()
+    pagopa_portal()
+    govio()
+    management_program_with_title()
+    title_without_header()
