@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# After the retention period a stored codice fiscale becomes a pseudonym: this prefix and
+# 13 small letters and digits (appio_core.notifications.retention), in the messages and in
+# the audit log alike (whose triggers let only such a value replace a code).
+PSEUDONYM_PREFIX = "ps:"
+
 
 class Role(StrEnum):
     """What an operator may do; the values are the Italian names the users know."""

@@ -8,10 +8,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from appio_core.accounts.permissions import Actor
-from appio_core.audit import AuditOutcome
-from appio_core.audit.personal import PSEUDONYM_PREFIX
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditRow,
     AuditSort,
@@ -20,6 +17,9 @@ from appio_core.audit.queries import (
     get_entry,
     search,
 )
+from appio_core.accounts.permissions import Actor
+from appio_core.audit import AuditOutcome
+from appio_core.content.fiscal_code import is_pseudonym
 from appio_core.errors import AppError
 from appio_core.italian import local_time, parse_day
 from appio_core.paging import Page
@@ -126,7 +126,7 @@ def _open(actor: Actor) -> Callable[[int], None]:
 def _citizen(code: str | None) -> str:
     if code is None:
         return "—"
-    return f"{code} (pseudonimo)" if code.startswith(PSEUDONYM_PREFIX) else code
+    return f"{code} (pseudonimo)" if is_pseudonym(code) else code
 
 
 def audit_table(actor: Actor) -> ArchiveTable[AuditSortKey, AuditRow]:

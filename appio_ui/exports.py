@@ -10,8 +10,8 @@ from typing import IO
 import streamlit as st
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.permissions import Actor
-from appio_core.audit.queries import AuditFilters
 from appio_core.exports.workbooks import (
     XLSX_MIME,
     write_audit,

@@ -6,9 +6,10 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
-from appio_core.domain import FlowState, Natura
+from appio_core.domain import Natura
 from appio_core.errors import AppError
 from appio_core.flows.editing import FlowChanges, edit_flow
+from appio_core.flows.fields import NAME_LENGTH, is_editable
 from appio_core.flows.importing import FlowFileRefused, replace_file
 from appio_core.flows.queries import FlowView
 from appio_core.recipient_file.report import ValidationReport
@@ -24,7 +25,7 @@ def _report_key(flow_id: int) -> str:
 
 def edit_section(actor: Actor, view: FlowView) -> None:
     """Only for an «Inattivo» flow and an operator who may send on its service."""
-    if not actor.can_send or view.state != FlowState.INACTIVE:
+    if not actor.can_send or not is_editable(view.state):
         return
     replaced: ValidationReport | None = st.session_state.pop(_report_key(view.id), None)
     # Keyed, so that it stays open across the reruns of the widgets inside it (an upload).
@@ -38,7 +39,7 @@ def edit_section(actor: Actor, view: FlowView) -> None:
 def _details_form(actor: Actor, view: FlowView) -> None:
     natures = [n.value for n in Natura]
     with st.form(f"edit_flow_{view.id}"):
-        name = st.text_input("Nome del flusso", value=view.name, max_chars=200)
+        name = st.text_input("Nome del flusso", value=view.name, max_chars=NAME_LENGTH)
         description = st.text_area("Descrizione", value=view.description, height=68)
         natura = st.selectbox(
             "Natura", natures, index=natures.index(view.natura) if view.natura in natures else 0

@@ -13,6 +13,7 @@ import streamlit as st
 
 from appio_core.content.counters import template_count
 from appio_core.domain import FeatureLevel, Natura
+from appio_core.flows.fields import NAME_LENGTH
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
 from appio_ui.flow_check import current_templates
@@ -82,7 +83,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     c1, c2 = st.columns(2)
     service = c1.selectbox("Servizio", service_names, key="nf_service")
     natura = c2.selectbox("Natura", [n.value for n in Natura], key="nf_natura")
-    name = st.text_input("Nome del flusso", max_chars=200, key="nf_name")
+    name = st.text_input("Nome del flusso", max_chars=NAME_LENGTH, key="nf_name")
     description = st.text_area("Descrizione", height=68, key="nf_description")
     upload = st.file_uploader(
         "File dei destinatari (.xlsx o .csv)",

@@ -4,11 +4,11 @@ is checked as soon as the operator leaves it, and nothing typed is lost on an er
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content.lengths import ContentRules
 from appio_core.content.message import text_length
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import AppError
@@ -34,14 +34,8 @@ FIELDS = ("service", "cf", "subject", "text", "amount", "notice", "due", "advanc
 ERRORS_KEY = f"{PREFIX}errors"
 RESULT_KEY = f"{PREFIX}result"
 REQUEST_KEY = f"{PREFIX}request_key"
-SUBJECT_LIMITS = (10, 120)
-TEXT_LIMITS = (120, 10_000)
-
-
-@dataclass(frozen=True)
-class Limits:
-    low: int
-    high: int
+# The core's rules (appio_core.content.lengths): the counters say what «Aggiungi» checks.
+RULES = ContentRules()
 
 
 @guarded
@@ -122,7 +116,7 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
     )
     _field_error(FISCAL_CODE)
     subject = st.text_input("Oggetto", key=PREFIX + "subject", disabled=locked)
-    _counter(subject, *SUBJECT_LIMITS)
+    _counter(subject, *RULES.bounds(subject=True))
     _field_error(SUBJECT)
     text = st.text_area(
         "Testo (Markdown)",
@@ -132,7 +126,7 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         help="Grassetto: **parola**; elenco: righe che iniziano con «- »;"
         " link: [testo](indirizzo).",
     )
-    _counter(text, *TEXT_LIMITS)
+    _counter(text, *RULES.bounds(subject=False))
     _field_error(TEXT)
     with st.expander("Avviso di pagamento e scadenza (facoltativi)"):
         c1, c2, c3 = st.columns(3)

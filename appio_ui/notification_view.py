@@ -104,6 +104,8 @@ def _history(d: NotificationDetail) -> None:
 
 
 def _actions(actor: Actor, d: NotificationDetail) -> None:
+    if not actor.can_send:  # «consultazione» changes nothing, IO's status in the archive too
+        return
     columns = st.columns(3)
     if (
         d.io_message_id
@@ -116,8 +118,6 @@ def _actions(actor: Actor, d: NotificationDetail) -> None:
             st.error(exc.message)
         else:
             flash_and_rerun("Stato letto da IO ora.")
-    if not actor.can_send:
-        return
     if d.outcome == Outcome.UNCERTAIN:
         st.warning(
             "Esito incerto: scegli se inviare di nuovo il messaggio (il cittadino potrebbe"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.services import list_services
+from appio_core.accounts.services import sendable_services
 from appio_core.errors import AppError
 from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
@@ -20,7 +20,7 @@ actor = require_actor()
 st.title("Nuovo flusso")
 
 with transaction() as session:
-    services = {s.name: s.id for s in list_services(session, actor) if s.active}
+    services = {s.name: s.id for s in sendable_services(session, actor)}
 if not services:
     st.info("Nessun servizio attivo a cui sei abilitato: chiedi a un amministratore.")
     st.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from appio_core.audit.queries import AuditFilters
+from appio_core.accounts.audit_log import AuditFilters
 from appio_ui.audit_table import FILTERS_KEY, audit_filters, audit_table, show_audit
 from appio_ui.auth import require_actor
 from appio_ui.exports import audit_download

@@ -3,6 +3,10 @@
 - amministratore: everything, on every service (operators, services, keys, sending);
 - operatore: reads, composes and sends on the services enabled for them;
 - consultazione: reads the services enabled for them, changes nothing.
+
+Every check reads the operator's role and state from the database (`current_role`), never
+from the `Actor` kept since his login: `Actor.is_admin` and `Actor.can_send` only tell a
+page what to hide.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from appio_core.storage.models import Operator, service_operators
 SYSTEM_USERNAME = "appio-cli"
 WORKER_USERNAME = "appio-worker"
 RESERVED_USERNAMES = frozenset({SYSTEM_USERNAME, WORKER_USERNAME})
+
+# The roles that may change something: send, resend, mark as sent, read IO's status into
+# the archive, prepare a flow. «Consultazione» reads only.
+SENDING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,15 @@ class Actor:
         """The worker's own chores (the daily purge of personal data)."""
         return cls(None, WORKER_USERNAME, "Worker", Role.ADMIN, origin)
 
+    # The role at login, for pages to hide what the core would refuse; the core itself
+    # asks the database (current_role).
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
     @property
     def can_send(self) -> bool:
-        return self.role in (Role.ADMIN, Role.OPERATOR)
+        return self.role in SENDING_ROLES
 
 
 def current_role(session: Session, actor: Actor) -> Role:
@@ -74,9 +84,14 @@ def current_role(session: Session, actor: Actor) -> Role:
     return Role(operator.role)
 
 
-def require_admin(session: Session, actor: Actor) -> None:
+def require_admin(
+    session: Session, actor: Actor, doing: str = "eseguire questa operazione"
+) -> None:
+    """The one check of every administrator's action (operators, services, keys, the audit
+    log, the system's status, the purge): the role the database has now. `doing` completes
+    the refusal: «Solo un amministratore può <doing>.»"""
     if current_role(session, actor) != Role.ADMIN:
-        raise PermissionDenied("Solo un amministratore può eseguire questa operazione.")
+        raise PermissionDenied(f"Solo un amministratore può {doing}.")
 
 
 def enabled_service_ids(session: Session, actor: Actor) -> set[int] | None:
@@ -95,7 +110,11 @@ def require_service_read(session: Session, actor: Actor, service_id: int) -> Non
         raise PermissionDenied("Non sei abilitato a questo servizio.")
 
 
-def require_service_send(session: Session, actor: Actor, service_id: int) -> None:
-    if current_role(session, actor) not in (Role.ADMIN, Role.OPERATOR):
-        raise PermissionDenied("Il tuo profilo è di sola consultazione: non puoi inviare messaggi.")
+def require_service_send(
+    session: Session, actor: Actor, service_id: int, doing: str = "inviare messaggi"
+) -> None:
+    """Any change on a service's flows and messages: a role that changes things, enabled on
+    the service. `doing` completes the refusal of a «consultazione» operator."""
+    if current_role(session, actor) not in SENDING_ROLES:
+        raise PermissionDenied(f"Il tuo profilo è di sola consultazione: non puoi {doing}.")
     require_service_read(session, actor, service_id)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import (
+    SENDING_ROLES,
     Actor,
     current_role,
     enabled_service_ids,
@@ -22,7 +23,6 @@ from appio_core.accounts.service_keys import open_keys as open_keys
 from appio_core.accounts.service_keys import rotate_keys as rotate_keys
 from appio_core.accounts.service_keys import seal_keys
 from appio_core.audit import AuditAction, record, recording
-from appio_core.domain import Role
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT
 from appio_core.storage.models import IoAccount, Operator, Service
@@ -262,7 +262,7 @@ def list_services(session: Session, actor: Actor) -> list[ServiceView]:
 
 def sendable_services(session: Session, actor: Actor) -> list[ServiceView]:
     """The active services the actor may send on: none for a «consultazione» operator."""
-    if current_role(session, actor) not in (Role.ADMIN, Role.OPERATOR):
+    if current_role(session, actor) not in SENDING_ROLES:
         return []
     return [s for s in list_services(session, actor) if s.active]
 

@@ -22,9 +22,8 @@ from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from appio_core.audit.models import AUDIT_LOG, AuditEntry
+from appio_core.domain import PSEUDONYM_PREFIX  # what the triggers let replace a code
 from appio_core.storage.db import rowcount
-
-PSEUDONYM_PREFIX = "ps:"  # what the triggers let replace a codice fiscale
 
 
 def _due(cutoff: datetime) -> tuple[ColumnElement[bool], ...]:

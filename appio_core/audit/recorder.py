@@ -45,9 +45,6 @@ class Who(Protocol):
     @property
     def origin(self) -> str | None: ...
 
-    @property
-    def is_admin(self) -> bool: ...
-
 
 @dataclass(frozen=True)
 class Named:
@@ -56,7 +53,6 @@ class Named:
 
     username: str
     origin: str | None = None
-    is_admin: bool = False
 
 
 @dataclass

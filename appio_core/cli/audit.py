@@ -9,8 +9,7 @@ from typing import Any
 
 import click
 
-from appio_core.audit import AuditOutcome
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditRow,
     action_choices,
@@ -18,6 +17,7 @@ from appio_core.audit.queries import (
     count,
     iter_rows,
 )
+from appio_core.audit import AuditOutcome
 from appio_core.cli.common import Context, ItalianDate, atomic_output, pass_context
 from appio_core.italian import ROME, counted, local_time, thousands
 
@@ -141,8 +141,8 @@ def purge(ctx: Context, dry_run: bool) -> None:
     giorno: testo, oggetto, colonne del file e numero avviso dei messaggi conclusi da più
     giorni di così; il codice fiscale diventa uno pseudonimo, anche nel registro attività.
     I flussi fermi (Inattivo, Attivo, Sospeso) da più giorni di così sono annullati.
-    Esiti e conteggi restano."""
-    from appio_core.notifications.retention import Retention, preview, run_purge
+    Esiti e conteggi restano. Solo per un amministratore, anche con --dry-run."""
+    from appio_core.notifications.retention import Retention, purge_preview, run_purge
     from appio_core.storage.models import utcnow
 
     retention = Retention(ctx.settings.retention_days, ctx.settings.secret_key)
@@ -153,7 +153,7 @@ def purge(ctx: Context, dry_run: bool) -> None:
     if dry_run:
         now = utcnow()
         with ctx.transaction() as session:
-            due = preview(session, retention, now)
+            due = purge_preview(session, actor, retention, now)
         click.echo(
             f"{counted(due.notifications, 'notifica', 'notifiche')} da ripulire: concluse senza"
             f" novità dal {local_time(retention.cutoff(now))} (conservazione"

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import click
 
-from appio_core.accounts.connection_check import check_connection
+from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
@@ -36,6 +36,10 @@ def io() -> None:
 
 
 def _access(ctx: Context, service: str) -> ServiceAccess:
+    """Read rights on the service, for `appio io status`: it reads IO's status of a message
+    already sent and writes nothing (unlike «Aggiorna stato», which stores it), so anyone
+    who may read the service's messages in the archive may ask it, on a deactivated
+    service too. The profile check has the rule of a send (recipient_check.profile_access)."""
     with ctx.transaction() as session:
         found = find_service(session, ctx.actor, service)
         return service_access(session, ctx.actor, found.id, ctx.keybox)
@@ -57,7 +61,8 @@ def _run(ctx: Context, access: ServiceAccess, call: Callable[[IoClient], Awaitab
 @click.option("--service", required=True, help="Service name or IO service id.")
 @pass_context
 def profile(ctx: Context, fiscal_code: str, service: str) -> None:
-    """Verifica se il cittadino ha IO e accetta i messaggi del servizio.
+    """Verifica se il cittadino ha IO e accetta i messaggi del servizio (come «Verifica
+    destinatario»: serve il permesso di inviare, su un servizio attivo).
 
     La verifica resta nel registro attività, con il codice fiscale."""
     from appio_core.notifications.recipient_check import lookup_profile
@@ -148,8 +153,9 @@ def describe_status(found: MessageStatus) -> list[str]:
 @pass_context
 def check(ctx: Context, service: str) -> None:
     """Verifica la chiave del servizio con il cittadino di test (come «Verifica connessione»)."""
-    access = _access(ctx, service)
-    result = _run(ctx, access, lambda c: check_connection(c, access.keys))
+    with ctx.transaction() as session:
+        found = find_service(session, ctx.actor, service)
+        result = run_connection_check(session, ctx.actor, found.id, ctx.keybox, ctx.settings)
     if not result.ok:
         raise CliError(result.message)
     click.echo(result.message)

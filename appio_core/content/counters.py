@@ -20,9 +20,7 @@ def template_count(
     source: str, *, subject: bool, rules: ContentRules | None = None
 ) -> TemplateCount:
     rules = rules or ContentRules()
-    minimum, maximum = (
-        (rules.subject_min, rules.subject_max) if subject else (rules.text_min, rules.text_max)
-    )
+    minimum, maximum = rules.bounds(subject=subject)
     which = "L'oggetto" if subject else "Il testo"
     limits = f"da {thousands(minimum)} a {thousands(maximum)} caratteri"
     template = Template.parse(source)

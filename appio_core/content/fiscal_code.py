@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from appio_core.domain import PSEUDONYM_PREFIX
 from appio_core.errors import InvalidInput
 
 # IO's own pattern (NewMessage.fiscal_code): letters in digit places are omocodia substitutes.
@@ -86,6 +87,18 @@ _INNER_SPACE = re.compile(r"\s+")
 
 def normalize(value: str) -> str:
     return _INNER_SPACE.sub("", value.strip().upper())
+
+
+def is_pseudonym(value: str) -> bool:
+    return value.startswith(PSEUDONYM_PREFIX)
+
+
+def stored_form(typed: str) -> str:
+    """What a search for `typed` compares with a stored codice fiscale, in every search
+    (the archive of notifications, a flow's recipients): a code normalised as rows keep it
+    (capitals, no spaces), a pseudonym in small letters as the purge wrote it."""
+    typed = typed.strip()
+    return typed.lower() if is_pseudonym(typed.lower()) else normalize(typed)
 
 
 def validate(value: str) -> str:

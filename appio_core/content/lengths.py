@@ -34,6 +34,10 @@ class ContentRules:
     text_min: int = 120
     text_max: int = 10_000
 
+    def bounds(self, *, subject: bool) -> tuple[int, int]:
+        """(minimum, maximum) of the subject or of the text."""
+        return (self.subject_min, self.subject_max) if subject else (self.text_min, self.text_max)
+
     def __post_init__(self) -> None:
         if not IO_SUBJECT_MIN <= self.subject_min <= self.subject_max <= IO_SUBJECT_MAX:
             raise InvalidInput(
@@ -104,9 +108,8 @@ def check_text(value: str, rules: ContentRules | None = None) -> str:
 
 def _check_length(value: str, rules: ContentRules, subject: bool) -> str:
     value = value.strip()
-    limits = (rules.subject_min, rules.subject_max) if subject else (rules.text_min, rules.text_max)
     length = text_length(value)
-    code = length_codes(np.array([length]), *limits, subject=subject)[0]
+    code = length_codes(np.array([length]), *rules.bounds(subject=subject), subject=subject)[0]
     if code is not None:
         raise ContentError(length_message(code, length, rules), code=code)
     return value

@@ -16,10 +16,10 @@ from typing import IO, Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.audit_log import AuditFilters
+from appio_core.accounts.audit_log import iter_columns as iter_audit_columns
 from appio_core.accounts.permissions import Actor
 from appio_core.audit import AuditAction, action_label, recording
-from appio_core.audit.queries import AuditFilters
-from appio_core.audit.queries import iter_columns as iter_audit_columns
 from appio_core.domain import FeatureLevel
 from appio_core.exports.xlsx import Column, Kind, XlsxWriter
 from appio_core.flows.queries import FlowFilters, FlowView, get_flow, iter_flows

@@ -18,7 +18,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor, require_service_send
+from appio_core.accounts.permissions import Actor
 from appio_core.audit import AuditAction, recording
 from appio_core.domain import (
     FINAL_OUTCOMES,
@@ -28,7 +28,7 @@ from appio_core.domain import (
     can_move,
 )
 from appio_core.errors import Conflict
-from appio_core.flows.access import active_service, flow_or_404
+from appio_core.flows.access import active_service, changeable_service, flow_or_404
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
 from appio_core.italian import ROME
@@ -73,7 +73,7 @@ def flow_action(
             with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
                 flow = flow_or_404(session, flow_id)
                 entry.target = flow_target(flow)  # named even when the actor may not act
-                require_service_send(session, actor, flow.service_id)
+                changeable_service(session, actor, flow.service_id, sends=False)
                 source = FlowState(flow.state)
                 if action.on_recipients and args:
                     entry.detail = _chosen(args[0])  # type: ignore[arg-type]

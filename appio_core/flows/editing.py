@@ -21,13 +21,12 @@ from appio_core.audit import AuditAction, recording
 from appio_core.content import markdown
 from appio_core.content.lengths import ContentRules, length_codes, length_message
 from appio_core.content.template import Template, header_key
-from appio_core.domain import FlowState, Natura
-from appio_core.errors import Conflict, InvalidInput
+from appio_core.errors import InvalidInput
 from appio_core.flows.access import flow_for_send, flow_or_404
+from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.recipient_file.report import italian_list
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification
 
-EDITABLE = FlowState.INACTIVE
 _ROWS_NAMED = 5  # rows named in a refusal; the operator fixes the template, not each row
 
 
@@ -45,15 +44,6 @@ class FlowChanges:
         return any(v is not None for v in vars(self).values())
 
 
-def require_editable(flow: Flow) -> None:
-    state = FlowState(flow.state)
-    if state != EDITABLE:
-        raise Conflict(
-            f"Il flusso è «{state.value}»: si può modificare solo un flusso «Inattivo»."
-            + (" Usa prima «Riporta in preparazione»." if state == FlowState.ACTIVE else "")
-        )
-
-
 def edit_flow(session: Session, actor: Actor, flow_id: int, changes: FlowChanges) -> Flow:
     """Applies `changes` to an «Inattivo» flow, or refuses in Italian (nothing changed)."""
     with recording(session, actor, AuditAction.FLOW_EDIT, f"flusso n. {flow_id}") as entry:
@@ -65,18 +55,14 @@ def edit_flow(session: Session, actor: Actor, flow_id: int, changes: FlowChanges
             raise InvalidInput("Indica almeno una cosa da cambiare.")
         said: list[str] = []
         if changes.name is not None and changes.name.strip() != flow.name:
-            if not changes.name.strip():
-                raise InvalidInput("Indica il nome del flusso.")
-            said.append(f"nome da «{flow.name}» a «{changes.name.strip()}»")
-            flow.name = changes.name.strip()
+            name = check_name(changes.name)
+            said.append(f"nome da «{flow.name}» a «{name}»")
+            flow.name = name
         if changes.description is not None and changes.description.strip() != flow.description:
             flow.description = changes.description.strip()
             said.append("descrizione")
         if changes.natura is not None and changes.natura != flow.natura:
-            if changes.natura not in {n.value for n in Natura}:
-                choices = ", ".join(n.value for n in Natura)
-                raise InvalidInput(f"Natura «{changes.natura}» sconosciuta: scegli tra {choices}.")
-            said.append(f"natura da «{flow.natura}» a «{changes.natura}»")
+            said.append(f"natura da «{flow.natura}» a «{check_natura(changes.natura)}»")
             flow.natura = changes.natura
         said += _change_templates(session, flow, changes)
         entry.detail = "Cambiati: " + "; ".join(said) + "."
@@ -175,11 +161,8 @@ def _render(
         placeholders.append(array if is_subject else markdown.escape(array))
     rendered = template.render(placeholders, count)
     rules = ContentRules()
-    bounds = (
-        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
-    )
     lengths = template.lengths(placeholders, count)
-    codes = length_codes(lengths, *bounds, subject=is_subject)
+    codes = length_codes(lengths, *rules.bounds(subject=is_subject), subject=is_subject)
     wrong = [i for i, code in enumerate(codes) if code is not None]
     if wrong:
         first = wrong[0]

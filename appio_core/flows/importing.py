@@ -21,11 +21,11 @@ from appio_core.audit import AuditAction, recording
 from appio_core.domain import (
     FeatureLevel,
     FlowState,
-    Natura,
 )
-from appio_core.errors import AppError, Conflict, InvalidInput
+from appio_core.errors import AppError, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.actions import ConfirmationNeeded
+from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands
 from appio_core.recipient_file.columns import payment_columns, payment_expected
@@ -110,11 +110,8 @@ def _file_options(service: Service, templates: Templates, natura: str | None) ->
 
 
 def _check_options(name: str, natura: str, options: FlowOptions) -> None:
-    if not name.strip():
-        raise InvalidInput("Indica il nome del flusso.")
-    if natura not in {n.value for n in Natura}:
-        choices = ", ".join(n.value for n in Natura)
-        raise InvalidInput(f"Natura «{natura}» sconosciuta: scegli tra {choices}.")
+    check_name(name)
+    check_natura(natura)
     if options.feature_level not in {level.value for level in FeatureLevel}:
         raise InvalidInput("Il livello del messaggio deve essere STANDARD o ADVANCED.")
     if options.status_check_hours < 0:
@@ -299,11 +296,7 @@ def replace_file(
         flow = flow_or_404(session, flow_id)
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         flow = flow_for_send(session, actor, flow_id)
-        if flow.state != FlowState.INACTIVE:
-            raise Conflict(
-                f"Il flusso è «{FlowState(flow.state).value}»: si possono sostituire i"
-                " destinatari solo di un flusso «Inattivo»."
-            )
+        require_editable(flow)
         if templates is None:
             templates = Templates(flow.subject_template, flow.text_template, sheet, columns)
         service = active_service(session, actor, flow.service_id)

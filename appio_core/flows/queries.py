@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
     enabled_service_ids,
     require_service_read,
 )
+from appio_core.content.fiscal_code import stored_form
 from appio_core.domain import (
     NEGATIVE_OUTCOMES,
     POSITIVE_OUTCOMES,
@@ -327,5 +328,5 @@ def list_recipients(
     if outcome is not None:
         stmt = stmt.where(Notification.outcome == outcome)
     if fiscal_code.strip():
-        stmt = stmt.where(Notification.fiscal_code == fiscal_code.strip().upper())
+        stmt = stmt.where(Notification.fiscal_code == stored_form(fiscal_code))
     return list(session.scalars(stmt))

@@ -23,7 +23,6 @@ from appio_core.audit import AuditAction, recording
 from appio_core.content import fiscal_code as cf
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.italian import ROME, counted
-from appio_core.notifications.retention import is_pseudonym
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
 
@@ -176,16 +175,9 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ROME)
 
 
-def _searched_code(typed: str) -> str:
-    """A codice fiscale finds the rows kept in clear; a pseudonym (ps:…, as a purged row
-    shows it) finds that citizen's purged rows."""
-    typed = typed.strip()
-    return typed.lower() if is_pseudonym(typed.lower()) else cf.normalize(typed)
-
-
 def searched_code(filters: NotificationFilters) -> str | None:
     """The codice fiscale (or pseudonym) the filters search, as the audit log keeps it."""
-    return _searched_code(filters.fiscal_code) if filters.fiscal_code.strip() else None
+    return cf.stored_form(filters.fiscal_code) if filters.fiscal_code.strip() else None
 
 
 def _conditions(session: Session, actor: Actor, filters: NotificationFilters) -> list[Any]:
@@ -196,7 +188,9 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
     if filters.service_id is not None:
         where.append(Notification.service_id == filters.service_id)
     if filters.fiscal_code.strip():
-        where.append(Notification.fiscal_code == _searched_code(filters.fiscal_code))
+        # A codice fiscale finds the rows kept in clear; a pseudonym (ps:…, as a purged row
+        # shows it) finds that citizen's purged rows.
+        where.append(Notification.fiscal_code == cf.stored_form(filters.fiscal_code))
     if filters.only_single:
         where.append(Notification.flow_id.is_(None))
     flow = filters.flow.strip()

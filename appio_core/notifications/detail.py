@@ -17,6 +17,7 @@ from appio_core.accounts.security import KeyBox
 from appio_core.audit import AuditAction, recording
 from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
+from appio_core.flows.access import changeable_service
 from appio_core.flows.actions import refresh_state
 from appio_core.io.errors import IoError, MessageNotFound
 from appio_core.io.models import MessageStatus
@@ -215,9 +216,16 @@ def refresh_status(
     base_url: str,
     clock: Callable[[], datetime] = utcnow,
 ) -> NotificationDetail:
-    """«Aggiorna stato»: reads IO's status of the message now and stores what changed."""
+    """«Aggiorna stato»: reads IO's status of the message now and stores what changed.
+
+    A change, not a read: it writes the status columns and may move the flow between
+    Inviato and Invio incompleto. So it needs send rights on the service, like any change;
+    it sends nothing, so the service may be deactivated."""
     with session_scope(sessions) as session:
         row = _row(session, actor, notification_id)
+        changeable_service(
+            session, actor, row.service_id, sends=False, doing="aggiornare lo stato dei messaggi"
+        )
         if row.io_message_id is None:
             raise Conflict("Questa notifica non è arrivata a IO: non c'è uno stato da leggere.")
         if row.purged_at is not None:

@@ -37,6 +37,16 @@ class RecipientCheck:
     message: str  # in Italian, for the operator
 
 
+def profile_access(session: Session, actor: Actor, service_id: int, box: KeyBox) -> ServiceAccess:
+    """The one rule of a citizen's profile check, «Verifica destinatario» and `appio io
+    profile` alike: send rights on an active service. A profile check is the first step of
+    a send (IO's guidance asks one before each message) and it reads a citizen's data (is he
+    on IO, does he accept the service): a «consultazione» operator, who sends nothing, has
+    no reason to ask it, and a deactivated service sends nothing either."""
+    active_service(session, actor, service_id, "verificare i destinatari")
+    return service_access(session, actor, service_id, box)
+
+
 def check_recipient(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -53,9 +63,8 @@ def check_recipient(
     ):
         entry.skip, entry.fiscal_code = True, typed  # recorded once IO answered
         code = check_fiscal_code(fiscal_code)
-        service = active_service(session, actor, service_id)
-        entry.target = f"servizio «{service.name}»"
-        access = service_access(session, actor, service_id, box)
+        access = profile_access(session, actor, service_id, box)
+        entry.target = f"servizio «{access.name}»"
     name = access.name
     try:
         profile = _read(sessions, actor, access, code, base_url, CHECK)
@@ -95,7 +104,7 @@ def lookup_profile(
         entry.skip = True  # recorded once IO answered
         found = find_service(session, actor, service)
         entry.target = f"servizio «{found.name}»"
-        access = service_access(session, actor, found.id, box)
+        access = profile_access(session, actor, found.id, box)
     return access, _read(sessions, actor, access, code, base_url, CLI)
 
 

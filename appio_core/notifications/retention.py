@@ -43,12 +43,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import secret_keys
 from appio_core.audit import AuditAction, AuditOutcome, Who, record, recording
 from appio_core.audit.models import AuditEntry
-from appio_core.audit.personal import PSEUDONYM_PREFIX, count_entries_due, pseudonymize_batch
+from appio_core.audit.personal import count_entries_due, pseudonymize_batch
+from appio_core.content.fiscal_code import PSEUDONYM_PREFIX, is_pseudonym
 from appio_core.domain import FINAL_OUTCOMES, FlowState
-from appio_core.errors import PermissionDenied
 from appio_core.flows.stale import cancel_stale_flows, count_stale, is_stale
 from appio_core.italian import counted, local_date, local_time
 from appio_core.storage.db import rowcount, session_scope
@@ -73,10 +74,6 @@ def pseudonym(secret_key: str, fiscal_code: str) -> str:
         _pseudonym_key(secret_key), fiscal_code.strip().upper().encode(), hashlib.sha256
     ).digest()
     return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:_PSEUDONYM_CHARACTERS].lower()
-
-
-def is_pseudonym(value: str) -> bool:
-    return value.startswith(PSEUDONYM_PREFIX)
 
 
 def purge_note(days: int | None, at: datetime) -> str:
@@ -288,9 +285,18 @@ def last_purge(session: Session) -> datetime | None:
     )
 
 
+def purge_preview(
+    session: Session, actor: Actor, retention: Retention, now: datetime
+) -> PurgePreview:
+    """`appio purge --dry-run`: what a purge now would do. An administrator's question,
+    like the purge itself."""
+    require_admin(session, actor, "contare i dati personali da rimuovere")
+    return preview(session, retention, now)
+
+
 def run_purge(
     sessions: sessionmaker[Session],
-    who: Who,
+    actor: Actor,
     retention: Retention,
     clock: Callable[[], datetime] = utcnow,
 ) -> PurgeRun:
@@ -298,12 +304,11 @@ def run_purge(
     now = clock()
     with (
         session_scope(sessions) as session,
-        recording(session, who, AuditAction.DATA_PURGE, "notifiche") as entry,
+        recording(session, actor, AuditAction.DATA_PURGE, "notifiche") as entry,
     ):
         entry.skip = True  # recorded below, with the count
-        if not who.is_admin:
-            raise PermissionDenied("Solo un amministratore può rimuovere i dati personali.")
-    run = purge(sessions, who, retention, now)
+        require_admin(session, actor, "rimuovere i dati personali")
+    run = purge(sessions, actor, retention, now)
     with session_scope(sessions) as session:
-        record_purge(session, who, retention, run, clock())
+        record_purge(session, actor, retention, run, clock())
     return run

@@ -31,7 +31,7 @@ from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.audit import AuditAction, AuditOutcome, record, recording
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
-from appio_core.flows.access import active_service
+from appio_core.flows.access import active_service, changeable_service
 from appio_core.io.models import NewMessage
 from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.content import CheckedContent, check_content
@@ -222,7 +222,7 @@ def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
     """The operator decided: this uncertain single notification did reach IO."""
     with recording(session, actor, AuditAction.NOTIFICATION_MARK_SENT, _target(notification_id)):
         row = _single(session, notification_id)
-        active_service(session, actor, row.service_id)
+        changeable_service(session, actor, row.service_id, sends=False)  # as a flow's rows
         if row.outcome != Outcome.UNCERTAIN:
             raise Conflict("Solo una notifica con esito incerto si può segnare come inviata.")
         row.outcome = Outcome.ACCEPTED

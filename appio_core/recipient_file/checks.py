@@ -180,10 +180,7 @@ def _length_issues(
         placeholders = [texts[i] for i in layout.placeholder_columns(template)]
         sizes = template.lengths(placeholders, len(data))
         header = f"{LABELS[field_name]} (dal modello)"
-    limits = (
-        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
-    )
-    codes = lengths.length_codes(sizes, *limits, subject=is_subject)
+    codes = lengths.length_codes(sizes, *rules.bounds(subject=is_subject), subject=is_subject)
     wrong = np.flatnonzero(pd.notna(codes))
     if not len(wrong):
         return pd.DataFrame()

@@ -114,9 +114,7 @@ def _template_length(
     no placeholder (every message is the template), or when its fixed part is already too
     long. A problem then is the template's, said once (in `errors`)."""
     fixed = template.fixed_length()
-    minimum, maximum = (
-        (rules.subject_min, rules.subject_max) if is_subject else (rules.text_min, rules.text_max)
-    )
+    minimum, maximum = rules.bounds(subject=is_subject)
     which = "dell'oggetto" if is_subject else "del testo"
     if not template.names:
         code = length_codes_one(fixed, minimum, maximum, is_subject)

@@ -14,9 +14,8 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor
+from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.domain import FlowState, Outcome
-from appio_core.errors import PermissionDenied
 from appio_core.storage.models import (
     AccountLease,
     AccountRequestCount,
@@ -88,13 +87,8 @@ class SystemStatus:
     accounts: list[AccountLoad]
 
 
-def require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied("Solo un amministratore può vedere lo stato del sistema.")
-
-
 def system_status(session: Session, actor: Actor, now: datetime | None = None) -> SystemStatus:
-    require_admin(actor)
+    require_admin(session, actor, "vedere lo stato del sistema")
     now = now or utcnow()
     names = {row.id: row.name for row in session.execute(select(IoAccount.id, IoAccount.name))}
     return SystemStatus(

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.io_import import import_services
 from appio_core.accounts.key_regeneration import regenerate_keys
 from appio_core.accounts.manage_key import set_manage_key
@@ -40,7 +41,6 @@ from appio_core.accounts.services import (
     update_service,
 )
 from appio_core.audit import AuditAction
-from appio_core.audit.queries import AuditFilters
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import FlowState, Outcome, Role
 from appio_core.errors import AppError

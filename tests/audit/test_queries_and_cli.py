@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import json
 import socket
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,10 +15,7 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.operators import set_active
-from appio_core.accounts.permissions import Actor
-from appio_core.audit import AuditAction, AuditOutcome, Named, record
-from appio_core.audit.queries import (
+from appio_core.accounts.audit_log import (
     AuditFilters,
     AuditSort,
     AuditSortKey,
@@ -25,8 +23,12 @@ from appio_core.audit.queries import (
     count,
     search,
 )
+from appio_core.accounts.operators import set_active
+from appio_core.accounts.permissions import Actor
+from appio_core.audit import AuditAction, AuditOutcome, Named, record
 from appio_core.cli import cli
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
+from appio_core.domain import Role
 from appio_core.errors import InvalidInput, PermissionDenied
 from appio_core.storage.db import session_scope
 
@@ -98,11 +100,16 @@ def test_pages_of_the_log_with_the_total_sorted_by_the_database(
     assert by_operator.rows[0].label == "Accesso"
 
 
-def test_only_administrators_read_the_log(entries: None, session: Session) -> None:
-    for role in ("operatore", "consultazione"):
-        reader = Actor(7, "x", "", role)  # type: ignore[arg-type]
-        with pytest.raises(PermissionDenied, match="Solo un amministratore"):
+def test_only_administrators_read_the_log(
+    entries: None, session: Session, make_actor: Callable[[str, Role], Actor]
+) -> None:
+    for role in (Role.OPERATOR, Role.VIEWER):
+        reader = make_actor(f"lettore-{role.name.lower()}", role)
+        with pytest.raises(PermissionDenied) as refused:
             count(session, reader, AuditFilters())
+        assert refused.value.message == (
+            "Solo un amministratore può consultare il registro attività."
+        )
 
 
 def test_the_action_filter_offers_families_and_actions_in_italian() -> None:

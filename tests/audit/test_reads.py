@@ -12,12 +12,12 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.audit_log import AuditFilters, action_choices
+from appio_core.accounts.audit_log import search as audit_search
 from appio_core.accounts.operators import set_active
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.audit.models import AUDIT_LOG
-from appio_core.audit.queries import AuditFilters, action_choices
-from appio_core.audit.queries import search as audit_search
 from appio_core.cli import cli
 from appio_core.errors import AppError, PermissionDenied
 from appio_core.io.simulator import Kind
@@ -277,8 +277,8 @@ def test_a_refused_verifica_destinatario_is_recorded_as_refused(
         "read.profile",
         f"servizio n. {tari}",
         "rifiutato",
-        "«Verifica destinatario». Il tuo profilo è di sola consultazione: non puoi inviare"
-        " messaggi.",
+        "«Verifica destinatario». Il tuo profilo è di sola consultazione: non puoi verificare"
+        " i destinatari.",
         code,
     )
     assert (wrong_code[0], wrong_code[3], wrong_code[5]) == (

@@ -190,8 +190,12 @@ def test_status_reads_can_be_switched_off_for_a_flow(
     with sessions() as session:
         query = select(Notification).where(Notification.flow_id == int(flow_id))
         rows = session.scalars(query).all()
-    assert any(r.io_message_id for r in rows)
-    assert all(r.next_status_check_at is None for r in rows)
+    # The file's citizens on IO (the simulator's population) got a message, the others none.
+    outcomes = expected_outcomes(in_process_simulator(), fiscal_codes(6, seed=42))
+    on_io = [cf for cf, outcome in outcomes.items() if outcome == Outcome.ACCEPTED]
+    assert sorted(r.fiscal_code for r in rows if r.io_message_id) == sorted(on_io)
+    assert len(on_io) == 4
+    assert [r.next_status_check_at for r in rows] == [None] * 6
 
 
 def test_every_action_of_the_registry_is_a_flow_command_with_its_help() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -91,13 +92,60 @@ def test_only_an_inactive_flow_may_be_edited_and_only_by_who_may_send(
     with pytest.raises(PermissionDenied):
         edit_flow(session, viewer, flow.id, FlowChanges(name="Altro"))
     actions.activate(session, operator, flow.id)
-    with pytest.raises(Conflict, match="si può modificare solo un flusso «Inattivo»"):
-        edit_flow(session, operator, flow.id, FlowChanges(name="Altro"))
-    with pytest.raises(Conflict, match="sostituire i destinatari solo di un flusso «Inattivo»"):
-        importing.replace_recipients(
+    # One rule, one message, for the details and the file alike.
+    changes: dict[str, Callable[[], object]] = {
+        "details": lambda: edit_flow(session, operator, flow.id, FlowChanges(name="Altro")),
+        "file": lambda: importing.replace_recipients(
             session, operator, flow.id, recipient_csv(fiscal_codes(2)), "x.csv"
-        )
+        ),
+    }
+    refusals = {}
+    for what, change in changes.items():
+        with pytest.raises(Conflict) as refused:
+            change()
+        refusals[what] = refused.value.message
+    active = (
+        "Il flusso è «Attivo»: si può modificare solo un flusso «Inattivo». Usa prima «Riporta"
+        " in preparazione»."
+    )
+    assert refusals == {"details": active, "file": active}
     assert FlowState(flow.state) == FlowState.ACTIVE
+
+
+NAME_TOO_LONG = "Il nome del flusso è troppo lungo: ha 201 caratteri, al massimo 200: accorcialo."
+NATURA_UNKNOWN = (
+    "Natura «Varie» sconosciuta: scegli tra Comunicazione, Avviso di pagamento, Promemoria"
+    " scadenza, Sollecito di pagamento, Esito pratica, Allerta e protezione civile."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "natura", "refusal"),
+    [
+        (" ", "Comunicazione", "Indica il nome del flusso."),
+        ("x" * 201, "Comunicazione", NAME_TOO_LONG),
+        ("Avviso", "Varie", NATURA_UNKNOWN),
+    ],
+    ids=["no name", "a name longer than the column", "an unknown natura"],
+)
+def test_a_flows_name_and_natura_are_checked_alike_at_import_and_when_edited(
+    session: Session, operator: Actor, demo: dict[str, int], name: str, natura: str, refusal: str
+) -> None:
+    flow = _flow(session, operator, demo["Tributi - TARI"])
+    with pytest.raises(InvalidInput) as at_import:
+        importing.import_flow(
+            session,
+            operator,
+            service_id=demo["Tributi - TARI"],
+            name=name,
+            natura=natura,
+            source=recipient_csv(fiscal_codes(2)),
+            filename="a.csv",
+            templates=TEMPLATES,
+        )
+    with pytest.raises(InvalidInput) as when_edited:
+        edit_flow(session, operator, flow.id, FlowChanges(name=name, natura=natura))
+    assert (at_import.value.message, when_edited.value.message) == (refusal, refusal)
 
 
 def test_a_replaced_file_keeps_the_flows_templates(

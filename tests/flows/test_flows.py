@@ -78,7 +78,7 @@ def test_only_an_inactive_flow_can_have_its_recipients_replaced(
     assert flow.recipients_total == 7
     assert session.scalar(select(func.count()).select_from(Notification)) == 7
     actions.activate(session, operator, flow.id)
-    with pytest.raises(Conflict, match="solo di un flusso «Inattivo»"):
+    with pytest.raises(Conflict, match="si può modificare solo un flusso «Inattivo»"):
         importing.replace_recipients(
             session, operator, flow.id, recipient_csv(fiscal_codes(2)), "x.csv", TEMPLATES
         )

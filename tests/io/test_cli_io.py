@@ -15,13 +15,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
+from appio_core.accounts.operators import get_operator
+from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.cli import cli
 from appio_core.demo.accounts import seed_demo
+from appio_core.errors import AppError
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Faults
+from appio_core.notifications.recipient_check import check_recipient
+from appio_core.storage.models import Service
 
 TARI = "Tributi - TARI"
 TEXT = "Gentile cittadino, le ricordiamo la scadenza del pagamento della tassa sui rifiuti. " * 2
@@ -121,6 +127,64 @@ def test_check_reports_a_valid_and_a_limited_key(demo: Path) -> None:
     )
     limited = run("io", "check", "--service", "Anagrafe - Carta d'identità")
     assert limited.output.startswith("Chiave valida, ma in modalità limitata")
+
+
+MENSA = "Servizi scolastici - Mensa"
+VIEWER_REFUSED = "Il tuo profilo è di sola consultazione: non puoi verificare i destinatari."
+MENSA_OFF = f"Il servizio «{MENSA}» è disattivato: riattivalo per usarlo."
+# (who, command, exit status, output): a profile check has a send's rule, the web's; a
+# status read and a key check read only.
+CF = "AAAAAA00A00A000A"
+RULES = [
+    ("lbianchi", ["io", "profile", CF, "--service", TARI], 1, f"Errore: {VIEWER_REFUSED}\n"),
+    ("mrossi", ["io", "profile", CF, "--service", MENSA], 1, f"Errore: {MENSA_OFF}\n"),
+    ("lbianchi", ["io", "check", "--service", TARI], 0, "Chiave valida: IO ha risposto"),
+    ("mrossi", ["io", "check", "--service", MENSA], 0, "Chiave valida: IO ha risposto"),
+    ("lbianchi", ["io", "status", CF, "{message}", "--service", TARI], 0, "Messaggio "),
+]
+
+
+@pytest.mark.parametrize(("who", "command", "status", "output"), RULES)
+def test_a_profile_check_needs_send_rights_on_an_active_service_a_status_read_only_reading(
+    demo: Path,
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    who: str,
+    command: list[str],
+    status: int,
+    output: str,
+) -> None:
+    sent = run("io", "send", "--service", TARI, "--fiscal-code", "AAAAAA00A00A000A",
+               "--subject", "Promemoria TARI 2026", "--text-file", str(demo))  # fmt: skip
+    message = re.search(r"ID messaggio (\w{26})", sent.output)
+    assert message is not None
+    with sessions.begin() as session:
+        session.execute(update(Service).where(Service.name == MENSA).values(active=False))
+    command = [part.format(message=message[1]) for part in command]
+    result = CliRunner().invoke(cli, ["--as", who, *command])
+    assert (result.exit_code, result.output[: len(output)]) == (status, output)
+
+
+@pytest.mark.parametrize(
+    ("who", "service", "refusal"),
+    [("lbianchi", TARI, VIEWER_REFUSED), ("mrossi", MENSA, MENSA_OFF)],
+)
+def test_verifica_destinatario_refuses_as_appio_io_profile(
+    demo: Path,
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    who: str,
+    service: str,
+    refusal: str,
+) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Service).where(Service.name == MENSA).values(active=False))
+        actor = Actor.of(get_operator(session, who))
+        service_id = session.scalar(select(Service.id).where(Service.name == service))
+    assert service_id is not None
+    with pytest.raises(AppError) as refused:
+        check_recipient(sessions, actor, service_id, "AAAAAA00A00A000A", keybox, "simulator")
+    assert refused.value.message == refusal
 
 
 def free_port() -> int:

@@ -112,3 +112,15 @@ def test_the_detail_of_a_notification_of_another_service_is_refused(
     add.click().run()
     refused = app_as(viewer, "pages/notifica.py", notification_id=1)
     assert refused.error[0].value == "Non sei abilitato a questo servizio."
+
+
+def test_a_viewer_reads_the_detail_but_cannot_aggiorna_stato(
+    viewer: Actor, services: dict[str, int], operator: Actor
+) -> None:
+    """«Aggiorna stato» writes IO's status into the archive: «consultazione» changes nothing."""
+    at = _compose(app_as(operator, "pages/nuova_notifica.py"), citizen(Kind.WITH_IO, 23))
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    add.click().run()
+    reader = app_as(viewer, "pages/notifica.py", notification_id=1)
+    assert reader.title[0].value == "Notifica n. 1"
+    assert [b.label for b in reader.button if b.label == "Aggiorna stato"] == []

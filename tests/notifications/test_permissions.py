@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.domain import Role
-from appio_core.errors import PermissionDenied
+from appio_core.domain import Outcome, Role
+from appio_core.errors import Conflict, PermissionDenied
 from appio_core.exports.workbooks import write_notifications
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters
@@ -47,14 +48,37 @@ ACTIONS: dict[str, Action] = {
     ),
     "refresh status": lambda s, a, k, m, nid: refresh_status(s, a, nid, k, "simulator"),
 }
-SENDING = {"send", "verify recipient", "send again", "mark as sent"}
+# «Aggiorna stato» is a change too: it writes IO's status into the archive.
+CHANGES = {"send", "verify recipient", "send again", "mark as sent", "refresh status"}
 
 # (role, enabled on the service) -> the actions that must be refused.
 REFUSED = {
     (Role.OPERATOR, True): set(),
     (Role.OPERATOR, False): set(ACTIONS),
-    (Role.VIEWER, True): SENDING,
+    (Role.VIEWER, True): CHANGES,
     (Role.VIEWER, False): set(ACTIONS),
+}
+
+# What an allowed action gives on the message IO accepted (its id: `sent`): a value to
+# compare, or the Conflict its state answers (whoever asks).
+ALLOWED: dict[str, Callable[[Any, int], object]] = {
+    "send": lambda result, sent: result.outcome,
+    "verify recipient": lambda result, sent: result.reachable,
+    "read detail": lambda result, sent: result.id == sent,
+    "refresh status": lambda result, sent: result.id == sent,
+}
+EXPECTED: dict[str, object] = {
+    "send": Outcome.ACCEPTED,
+    "verify recipient": True,
+    "read detail": True,
+    "refresh status": True,
+}
+CONFLICTS = {
+    "send again": (
+        "Si può inviare di nuovo solo una notifica con esito incerto o fallita per un errore"
+        " temporaneo."
+    ),
+    "mark as sent": "Solo una notifica con esito incerto si può segnare come inviata.",
 }
 
 
@@ -80,14 +104,17 @@ def test_each_action_checks_role_and_enablement(
     if name in REFUSED[(role, enabled)]:
         with pytest.raises(PermissionDenied):
             action(sessions, actor, keybox, message, sent)
-    else:
-        # Allowed: any refusal now is about the state of the message, not the operator.
-        try:
+    elif name in CONFLICTS:
+        # Allowed: the refusal is the message's state (IO accepted it), said as such.
+        with pytest.raises(Conflict) as refused:
             action(sessions, actor, keybox, message, sent)
-        except PermissionDenied:  # pragma: no cover - the failure the test is about
-            pytest.fail(f"{name} refused to an allowed {role}")
-        except Exception as exc:
-            assert "permesso" not in getattr(exc, "code", "")
+        assert refused.value.message == CONFLICTS[name]
+    else:
+        assert ALLOWED[name](action(sessions, actor, keybox, message, sent), sent) == EXPECTED[name]
+
+
+def test_every_action_has_its_refusals_and_its_allowed_outcome() -> None:
+    assert set(ALLOWED) | set(CONFLICTS) == set(ACTIONS) == set(EXPECTED) | set(CONFLICTS)
 
 
 def test_the_export_contains_only_the_services_enabled_for_the_operator(

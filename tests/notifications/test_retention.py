@@ -28,7 +28,7 @@ from appio_core.domain import FlowState, Outcome
 from appio_core.errors import Conflict
 from appio_core.exports.workbooks import write_notifications
 from appio_core.flows import actions, importing
-from appio_core.flows.queries import outcome_counts
+from appio_core.flows.queries import list_recipients, outcome_counts
 from appio_core.io.simulator import Kind
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters, search
@@ -163,6 +163,32 @@ def test_searches_find_the_rows_kept_in_clear_and_purged_ones_by_pseudonym(
         )
         by_alias = search(session, admin, NotificationFilters(fiscal_code=f" {alias.upper()} "))
         assert sorted(r.id for r in by_alias.rows) == [archive["first"], archive["single"]]
+
+
+def test_a_flows_recipients_are_found_by_code_or_pseudonym_as_in_the_archive(
+    archive: dict[str, int], sessions: sessionmaker[Session], message: NewNotification
+) -> None:
+    fresh = fiscal_codes(2)[1]  # the recent row's citizen, kept in clear
+    purge(sessions, WORKER, RETENTION, utcnow())
+    alias = pseudonym(TEST_SECRET_KEY, message.fiscal_code)
+    typed = {
+        "the code as typed, spaces and small letters": f" {fresh[:6].lower()} {fresh[6:]} ",
+        "the pseudonym as a purged row shows it": alias,
+        "the pseudonym in capitals": f" {alias.upper()} ",
+    }
+    with sessions() as session:
+        found = {
+            what: [
+                row.id
+                for row in list_recipients(session, Actor.system(), archive["flow"], fiscal_code=t)
+            ]
+            for what, t in typed.items()
+        }
+    assert found == {
+        "the code as typed, spaces and small letters": [archive["third"]],
+        "the pseudonym as a purged row shows it": [archive["first"]],
+        "the pseudonym in capitals": [archive["first"]],
+    }
 
 
 def test_rows_still_needed_are_kept_and_a_cancelled_flows_are_not(
@@ -319,6 +345,18 @@ def test_appio_purge_counts_with_dry_run_then_purges(
         assert list(operators) == ["mrossi rifiutato", "appio-cli riuscito"]
     monkeypatch.setenv("APPIO_RETENTION_DAYS", "0")
     assert run_cli("purge").output.startswith("Conservazione illimitata (APPIO_RETENTION_DAYS=0)")
+
+
+def test_appio_purge_dry_run_is_an_administrators_question_too(
+    archive: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPIO_RETENTION_DAYS", "30")
+    refused = run_cli("--as", "mrossi", "purge", "--dry-run")
+    assert (refused.exit_code, refused.output) == (
+        1,
+        "Errore: Solo un amministratore può contare i dati personali da rimuovere.\n",
+    )
+    assert run_cli("purge", "--dry-run").output.startswith("3 notifiche da ripulire")
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.domain import FeatureLevel, Outcome
+from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.errors import Conflict
+from appio_core.flows import actions
 from appio_core.io.client import IoClient
 from appio_core.io.http import HttpxIo, in_process_simulator
 from appio_core.io.simulator import Faults, Kind
@@ -32,6 +33,7 @@ from appio_core.notifications.interrupted import recover_interrupted
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.models import Notification, Service, utcnow
 
+from ..flows.conftest import fiscal_codes, imported_flow
 from .conftest import MENSA, citizen
 
 Send = Callable[..., SingleResult]
@@ -255,6 +257,49 @@ def test_an_answer_lost_after_the_post_is_uncertain_and_the_operator_decides(
         row = session.get(Notification, result.id)
         assert row is not None and row.outcome == Outcome.ACCEPTED
         assert row.error_detail == "Segnata come inviata da mrossi."
+
+
+def test_segna_come_inviato_closes_an_uncertain_message_of_a_deactivated_service_as_a_flows(
+    send: Send,
+    operator: Actor,
+    message: NewNotification,
+    faults: Callable[[Faults], None],
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+) -> None:
+    """One rule for «Segna come inviato», single or in a flow: it sends nothing, so a
+    deactivated service does not stop it; what would send again waits for the service."""
+    faults(Faults(error_500_rate=1.0))
+    marked, kept = (
+        send(operator, message, fiscal_code=citizen(Kind.WITH_IO, i), check_profile=False).id
+        for i in (30, 31)
+    )
+    faults(Faults())
+    with sessions.begin() as session:
+        flow = imported_flow(session, operator, message.service_id, fiscal_codes(2, seed=3))
+        first, second = session.scalars(
+            select(Notification.id).where(Notification.flow_id == flow.id).order_by(Notification.id)
+        )
+        session.execute(
+            update(Notification).where(Notification.id == first).values(outcome=Outcome.UNCERTAIN)
+        )
+        session.execute(
+            update(Notification).where(Notification.id == second).values(outcome=Outcome.ACCEPTED)
+        )
+        flow.state = FlowState.SENDING
+        session.execute(
+            update(Service).where(Service.id == message.service_id).values(active=False)
+        )
+    with sessions.begin() as session:
+        single.mark_sent(session, operator, marked)
+        assert actions.mark_uncertain_sent(session, operator, flow.id, [first]) == 1
+    with sessions() as session:
+        outcomes = session.scalars(
+            select(Notification.outcome).where(Notification.id.in_([marked, first]))
+        )
+        assert list(outcomes) == [Outcome.ACCEPTED, Outcome.ACCEPTED]
+    with pytest.raises(Conflict, match="è disattivato: riattivalo per usarlo"):
+        single.resend(sessions, operator, kept, keybox, "simulator")
 
 
 def test_a_send_interrupted_by_a_crash_is_recovered_without_sending_again(

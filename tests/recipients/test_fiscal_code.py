@@ -154,3 +154,17 @@ def test_the_single_and_the_column_check_agree_on_any_text(typed: str) -> None:
     except FiscalCodeError as raised:
         assert raised.code == error
     assert checked.values.iloc[0] == fiscal_code.normalize(typed)
+
+
+SEARCHED = [
+    (" rssmra 85t10a562s ", "RSSMRA85T10A562S"),  # a code: as rows keep it
+    ("ps:abcdefghij234", "ps:abcdefghij234"),  # a pseudonym: as the purge wrote it
+    (" PS:ABCDEFGHIJ234 ", "ps:abcdefghij234"),
+]
+
+
+@pytest.mark.parametrize(("typed", "stored"), SEARCHED)
+def test_a_search_compares_the_form_a_row_keeps_of_a_code_or_a_pseudonym(
+    typed: str, stored: str
+) -> None:
+    assert fiscal_code.stored_form(typed) == stored

@@ -1,6 +1,8 @@
 """Reading the audit log: filters, a page with the total, every row for an export.
 
-Administrators only; the check is here, in the core, whatever the page shows.
+Administrators only, checked by permissions.require_admin like every administrator's
+action, whatever the page shows. Here rather than in appio_core.audit: that package lies
+below accounts (every layer records into it), so it cannot ask the operator's role.
 """
 
 from __future__ import annotations
@@ -14,14 +16,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.audit.actions import FAMILY_LABELS, AuditAction, AuditOutcome, action_label
 from appio_core.audit.models import AuditEntry
-from appio_core.audit.recorder import Who
-from appio_core.domain import Role
-from appio_core.errors import InvalidInput, NotFound, PermissionDenied
+from appio_core.errors import InvalidInput, NotFound
 from appio_core.italian import ROME
 from appio_core.paging import Page, bounds
-from appio_core.storage.models import Operator
 
 
 class AuditSortKey(StrEnum):
@@ -127,15 +127,8 @@ _SORT_COLUMNS: dict[AuditSortKey, Any] = {
 }
 
 
-def require_reader(session: Session, who: Who) -> None:
-    """An administrator as the database has him now (a demoted or disabled one reads no
-    more); the installation itself, which has no operator row, by its own word."""
-    operator = session.scalar(select(Operator).where(Operator.username == who.username))
-    allowed = (
-        who.is_admin if operator is None else operator.active and Role(operator.role) == Role.ADMIN
-    )
-    if not allowed:
-        raise PermissionDenied("Solo un amministratore può consultare il registro attività.")
+def _require_reader(session: Session, actor: Actor) -> None:
+    require_admin(session, actor, "consultare il registro attività")
 
 
 def _day_start(day: date) -> datetime:
@@ -175,15 +168,15 @@ def _ordered(stmt: Select, sort: AuditSort) -> Select:
     return stmt.order_by(order, tie)
 
 
-def count(session: Session, who: Who, filters: AuditFilters) -> int:
-    require_reader(session, who)
+def count(session: Session, actor: Actor, filters: AuditFilters) -> int:
+    _require_reader(session, actor)
     stmt = select(func.count()).select_from(AuditEntry).where(*_conditions(filters))
     return session.scalar(stmt) or 0
 
 
 def search(
     session: Session,
-    who: Who,
+    actor: Actor,
     filters: AuditFilters,
     *,
     sort: AuditSort = NEWEST_FIRST,
@@ -191,15 +184,15 @@ def search(
     page_size: int = 50,
 ) -> Page[AuditRow]:
     """One page of the log, with the total count of entries matching the filters."""
-    total = count(session, who, filters)
+    total = count(session, actor, filters)
     number, size, offset = bounds(total, page, page_size)
     stmt = _ordered(select(*_COLUMNS).where(*_conditions(filters)), sort)
     rows = [AuditRow(**row._mapping) for row in session.execute(stmt.limit(size).offset(offset))]
     return Page(rows=rows, total=total, number=number, size=size)
 
 
-def get_entry(session: Session, who: Who, entry_id: int) -> AuditRow:
-    require_reader(session, who)
+def get_entry(session: Session, actor: Actor, entry_id: int) -> AuditRow:
+    _require_reader(session, actor)
     row = session.execute(select(*_COLUMNS).where(AuditEntry.id == entry_id)).first()
     if row is None:
         raise NotFound(f"Voce {entry_id} del registro non trovata.")
@@ -207,20 +200,20 @@ def get_entry(session: Session, who: Who, entry_id: int) -> AuditRow:
 
 
 def iter_rows(
-    session: Session, who: Who, filters: AuditFilters, sort: AuditSort = NEWEST_FIRST
+    session: Session, actor: Actor, filters: AuditFilters, sort: AuditSort = NEWEST_FIRST
 ) -> Iterator[AuditRow]:
     """Every matching entry, streamed from the database."""
-    require_reader(session, who)
+    _require_reader(session, actor)
     stmt = _ordered(select(*_COLUMNS).where(*_conditions(filters)), sort)
     for row in session.execute(stmt, execution_options={"yield_per": 2000}):
         yield AuditRow(**row._mapping)
 
 
 def iter_columns(
-    session: Session, who: Who, filters: AuditFilters, *, size: int = 5_000
+    session: Session, actor: Actor, filters: AuditFilters, *, size: int = 5_000
 ) -> Iterator[dict[str, list[Any]]]:
     """Every matching entry, newest first, `size` at a time as columns (for the export)."""
-    require_reader(session, who)
+    _require_reader(session, actor)
     stmt = _ordered(select(*_COLUMNS).where(*_conditions(filters)), NEWEST_FIRST)
     result = session.connection().execute(stmt.execution_options(yield_per=size))
     names = list(result.keys())
