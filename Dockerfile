@@ -1,5 +1,5 @@
 # IO Flussi: one image for the web app, the workers and `appio init` (see compose.yaml and
-# the README, "Installazione in produzione"). The command chooses the role:
+# docs/installation.md). The command chooses the role:
 #   /app/deploy/bin/appio-web (default), /app/deploy/bin/appio-worker, /app/deploy/bin/appio-init
 FROM python:3.11-slim-bookworm
 

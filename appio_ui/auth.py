@@ -219,9 +219,9 @@ def write_session_cookie() -> None:
 
 def client_origin() -> str | None:
     """The browser's address, for the audit log, when known. Streamlit gives none for a
-    connection from this machine: then, behind a reverse proxy here (README: nginx), the
-    address the proxy added last to X-Forwarded-For, the one it saw itself (the ones
-    before it are the browser's word)."""
+    connection from this machine: then, behind a reverse proxy here (docs/installation.md:
+    nginx), the address the proxy added last to X-Forwarded-For, the one it saw itself (the
+    ones before it are the browser's word)."""
     address = st.context.ip_address
     if isinstance(address, str):
         return address

@@ -1,6 +1,6 @@
 """The boundary with Streamlit's single sign-on (st.login, OpenID Connect).
 
-Configured by an [auth] section of .streamlit/secrets.toml (see README, «Sessioni e
+Configured by an [auth] section of .streamlit/secrets.toml (see docs/security.md, «Sessioni e
 accesso»); without it the login shows only the username and password. Tests replace
 these functions: the identity provider is outside the app."""
 
