@@ -143,7 +143,7 @@ WAYS_IN: dict[str, tuple[str, Way, int]] = {
         verifica_destinatario,
         1,
     ),
-    "«Aggiorna stato»": ("appio_core.notifications.detail", aggiorna_stato, 1),
+    "«Aggiorna stato»": ("appio_core.notifications.status_refresh", aggiorna_stato, 1),
     # The key that works, then whether it may write to every citizen.
     "«Verifica connessione»": ("appio_core.accounts.connection_check", verifica_connessione, 2),
     "appio notification send": (
