@@ -13,8 +13,9 @@ from appio_core.errors import AppError
 from appio_core.flows import actions
 from appio_core.italian import euro, local_time
 from appio_core.notifications import single
-from appio_core.notifications.detail import NotificationDetail, refresh_status
+from appio_core.notifications.detail import NotificationDetail
 from appio_core.notifications.labels import FEATURE_LEVEL_LABELS
+from appio_core.notifications.status_refresh import refresh_status
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.runtime import keybox, sessionmaker_, settings, transaction
 

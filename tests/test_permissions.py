@@ -55,7 +55,15 @@ from appio_core.io.simulator.demo import (
     DEMO_ORGANIZATION_FISCAL_CODE,
     DEMO_SERVICES,
 )
-from appio_core.notifications import archive, detail, recipient_check, retention, single, trial
+from appio_core.notifications import (
+    archive,
+    detail,
+    recipient_check,
+    retention,
+    single,
+    status_refresh,
+    trial,
+)
 from appio_core.notifications.archive import NotificationFilters
 from appio_core.notifications.single import NewNotification
 from appio_core.sending import system_status
@@ -383,9 +391,14 @@ CASES: tuple[Case, ...] = (
     ),
     Case(detail.get_detail, Rule.READ, lambda w, s, a: detail.get_detail(s, a, w.notification_id)),
     Case(
-        detail.refresh_status,
+        detail.notification_row,
+        Rule.READ,
+        lambda w, s, a: detail.notification_row(s, a, w.notification_id).id,
+    ),
+    Case(
+        status_refresh.refresh_status,
         Rule.CHANGE,
-        lambda w, s, a: detail.refresh_status(
+        lambda w, s, a: status_refresh.refresh_status(
             w.sessions, a, w.notification_id, w.keybox, SIMULATOR
         ),
     ),

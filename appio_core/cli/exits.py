@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from appio_core.domain import POSITIVE_OUTCOMES, FlowState, Outcome
-from appio_core.notifications.single import SingleResult
+
+if TYPE_CHECKING:
+    # Only a type here: `appio flow status` imports this module, and must not load the
+    # sending stack (aiohttp, pandas) it does not use.
+    from appio_core.notifications.single import SingleResult
 
 
 class SendExit(IntEnum):

@@ -1,8 +1,12 @@
-"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`."""
+"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`.
+
+Scripts call `appio flow status` in a loop: the modules only some commands need (the file
+reader with pandas, the exporter, the dispatcher with aiohttp, the keys' cryptography) are
+imported inside those commands, so that reading a flow loads little more than its query.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import signal
@@ -10,21 +14,21 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from appio_core import italian
-from appio_core.accounts.services import find_service
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
-from appio_core.exports.workbooks import write_flow_recipients, write_flows
-from appio_core.flows import actions, editing, importing, queries
-from appio_core.flows.registry import FlowAction
+from appio_core.flows import queries
 from appio_core.italian import counted
-from appio_core.sending.worker import make_dispatcher, run_worker
+
+if TYPE_CHECKING:
+    from appio_core.flows.registry import FlowAction
 
 NATURE = [n.value for n in Natura]
 STATES = [s.value for s in FlowState]
@@ -83,6 +87,9 @@ def import_(
     force: bool,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
+    from appio_core.accounts.services import find_service
+    from appio_core.flows import actions, importing
+
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
     options = importing.FlowOptions(
@@ -136,6 +143,8 @@ def edit(
     text_template_file: Path | None,
 ) -> None:
     """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati)."""
+    from appio_core.flows import editing
+
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
     changes = editing.FlowChanges(name, description, natura, subject_template, text_template)
@@ -154,6 +163,8 @@ def replace_file(
     ctx: Context, flow_id: int, file: Path, sheet: str | None, columns: tuple[tuple[str, str], ...]
 ) -> None:
     """Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli)."""
+    from appio_core.flows import importing
+
     try:
         with ctx.transaction() as session:
             flow = importing.replace_recipients(
@@ -198,6 +209,8 @@ def action_command(action: FlowAction) -> click.Command:
         force: bool = False,
         wait: bool = False,
     ) -> None:
+        from appio_core.flows import actions
+
         try:
             with ctx.transaction() as session:
                 ids = list(recipient_ids)
@@ -229,6 +242,10 @@ def action_command(action: FlowAction) -> click.Command:
 
 def _wait(ctx: Context, flow_id: int) -> FlowState:
     """Works as a dispatcher until the flow is finished (or paused by someone)."""
+    import asyncio
+
+    from appio_core.sending.worker import make_dispatcher
+
     dispatcher = make_dispatcher(ctx.settings, ctx.sessions)
     state = FlowState.SENDING
 
@@ -291,6 +308,9 @@ def list_(
     ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
 ) -> None:
     """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
+    from appio_core.accounts.services import find_service
+    from appio_core.exports.workbooks import write_flows
+
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
         filters = queries.FlowFilters(
@@ -319,6 +339,8 @@ def list_(
 @pass_context
 def worker(ctx: Context, once: bool) -> None:
     """Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno)."""
+    from appio_core.sending.worker import run_worker
+
     stopping = threading.Event()
     # systemd and Docker stop a service with SIGTERM. Dying at once would leave the rows
     # being posted «esito incerto» for an operator to sort out; instead the dispatcher
@@ -354,6 +376,8 @@ def worker(ctx: Context, once: bool) -> None:
 @pass_context
 def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     """Esporta in Excel i destinatari di un flusso con i loro esiti."""
+    from appio_core.exports.workbooks import write_flow_recipients
+
     output = output or Path(f"flusso-{flow_id}.xlsx")
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)

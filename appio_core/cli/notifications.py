@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,9 +28,10 @@ from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
-from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 from appio_core.notifications.detail import get_detail
-from appio_core.notifications.single import NewNotification, SingleResult, send_new
+
+if TYPE_CHECKING:
+    from appio_core.notifications.single import SingleResult
 
 OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
@@ -106,7 +107,10 @@ def send_single(
     check_profile: bool,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
+    # Here, not at the top: `appio notification show|list` must not load the sending stack.
     from appio_core.accounts.services import find_service
+    from appio_core.notifications.content import FIELD_LABELS, FieldErrors
+    from appio_core.notifications.single import NewNotification, send_new
 
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service).id

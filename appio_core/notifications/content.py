@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from appio_core.content import fiscal_code
+from appio_core.content import fiscal_code, fiscal_code_columns
 from appio_core.content.message import (
     check_notice_number,
     check_subject,
@@ -65,7 +65,7 @@ def check_fiscal_code(value: str) -> str:
     """The normalised code; IO's test citizen (AAAAAA00A00A000A) is accepted as it is."""
     if fiscal_code.normalize(value) == fiscal_code.TEST_CITIZEN:
         return fiscal_code.TEST_CITIZEN
-    return fiscal_code.validate(value)
+    return fiscal_code_columns.validate(value)
 
 
 def check_content(
