@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
@@ -29,9 +30,15 @@ from appio_core.domain import (
 )
 from appio_core.errors import Conflict
 from appio_core.flows.access import active_service, changeable_service, flow_or_404
+from appio_core.flows.approval import (
+    approval_required,
+    check_note,
+    decider_words,
+    request_approval,
+)
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
-from appio_core.italian import ROME
+from appio_core.italian import ROME, local_time
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import Flow, Notification, utcnow
 
@@ -50,6 +57,14 @@ class SameFileSentToday(ConfirmationNeeded):
 
 
 _RUNNERS: dict[str, Callable[..., Flow | int]] = {}
+# What an action's body adds to its audit entry (who decided, and why he could).
+_SAID: ContextVar[list[str] | None] = ContextVar("flow_action_said", default=None)
+
+
+def _say(words: str) -> None:
+    said = _SAID.get()
+    if said is not None and words:
+        said.append(words)
 
 
 def flow_action(
@@ -70,6 +85,20 @@ def flow_action(
         def run(
             session: Session, actor: Actor, flow_id: int, *args: P.args, **kwargs: P.kwargs
         ) -> R:
+            said = _SAID.set([])
+            try:
+                return _run(session, actor, flow_id, body, args, kwargs)
+            finally:
+                _SAID.reset(said)
+
+        def _run(
+            session: Session,
+            actor: Actor,
+            flow_id: int,
+            body: Callable[Concatenate[Session, Actor, Flow, P], R],
+            args: tuple[object, ...],
+            kwargs: dict[str, object],
+        ) -> R:
             with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
                 flow = flow_or_404(session, flow_id)
                 entry.target = flow_target(flow)  # named even when the actor may not act
@@ -81,9 +110,13 @@ def flow_action(
                 if action.name in SENDS:
                     # A deactivated service sends nothing: what would send again waits.
                     active_service(session, actor, flow.service_id)
-                result = body(session, actor, flow, *args, **kwargs)
+                result = body(session, actor, flow, *args, **kwargs)  # type: ignore[arg-type]
                 done = _done(source, flow, result, bool(kwargs.get("force")))
-                entry.detail = f"{entry.detail} {done}".strip()
+                note = str(kwargs.get("note") or "").strip()
+                words = [entry.detail, *(_SAID.get() or []), done]
+                if note:
+                    words.append(f"Nota: «{note}».")
+                entry.detail = " ".join(w for w in words if w)
                 return result
 
         _RUNNERS[name] = run  # type: ignore[assignment]
@@ -93,7 +126,7 @@ def flow_action(
 
 
 # The actions after which the dispatcher sends something.
-SENDS = frozenset({"send", "resume", "retry_failed", "resend_uncertain"})
+SENDS = frozenset({"send", "approve", "resume", "retry_failed", "resend_uncertain"})
 
 
 def flow_target(flow: Flow) -> str:
@@ -139,10 +172,13 @@ def perform(
     *,
     recipient_ids: Sequence[int] = (),
     force: bool = False,
+    note: str = "",
 ) -> Done:
     """Runs any registered action the same way (the pages' buttons, `appio flow`)."""
     run = _RUNNERS[action.name]
-    if action.on_recipients:
+    if action.takes_note:
+        result = run(session, actor, flow_id, note=note)
+    elif action.on_recipients:
         result = run(session, actor, flow_id, recipient_ids)
     elif action.confirmable:
         result = run(session, actor, flow_id, force=force)
@@ -170,6 +206,12 @@ def activate(session: Session, actor: Actor, flow: Flow) -> Flow:
 
 @flow_action("deactivate")
 def deactivate(session: Session, actor: Actor, flow: Flow) -> Flow:
+    """Back to preparation; a flow waiting for approval loses its request."""
+    if FlowState(flow.state) == FlowState.AWAITING_APPROVAL:
+        flow.approval_requested_by = None
+        flow.approval_requested_at = None
+        flow.approval_note = f"Richiesta di approvazione ritirata da {actor.username}."
+        _say("Richiesta di approvazione ritirata.")
     _move(flow, FlowState.INACTIVE)
     flow.activated_at = None
     return flow
@@ -187,8 +229,47 @@ def send(session: Session, actor: Actor, flow: Flow, *, force: bool = False) -> 
                 f"Lo stesso file è già stato inviato oggi per questo servizio (flusso "
                 f"n. {twin.id} «{twin.name}»). Conferma se vuoi inviarlo di nuovo."
             )
+    if approval_required(flow.service, flow.recipients_total):
+        _move(flow, FlowState.AWAITING_APPROVAL)
+        request_approval(flow, actor.username, utcnow())
+        _say(f"Il servizio richiede l'approvazione ({_policy(flow)}).")
+        return flow
     _move(flow, FlowState.SENDING)
     flow.started_at = utcnow()
+    return flow
+
+
+def _policy(flow: Flow) -> str:
+    service = flow.service
+    return f"{service.approval_policy.describe(service.approval_threshold)}"
+
+
+@flow_action("approve")
+def approve(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
+    """The second pair of eyes: the flow sends (the dispatcher waits for its scheduled
+    time, if any). Never by its author; by an administrator only where the service has a
+    single operator (appio_core.flows.approval.decider_words)."""
+    note = check_note(note, required=False)
+    _say(decider_words(session, actor, flow, "approvare"))
+    _say(f"Richiesto da {flow.approval_requested_by}.")
+    _move(flow, FlowState.SENDING)
+    now = utcnow()
+    flow.approved_by = actor.username
+    flow.approved_at = now
+    flow.approval_note = note or None
+    flow.started_at = now
+    return flow
+
+
+@flow_action("reject")
+def reject(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
+    """Back to preparation, with the note the author reads on the flow."""
+    note = check_note(note, required=True)
+    _say(decider_words(session, actor, flow, "respingere"))
+    _say(f"Richiesto da {flow.approval_requested_by}.")
+    _move(flow, FlowState.INACTIVE)
+    flow.activated_at = None
+    flow.approval_note = f"Respinto da {actor.username} il {local_time(utcnow())}: {note}"
     return flow
 
 
