@@ -37,12 +37,13 @@ from appio_core.accounts.services import (
     enable_operator,
     rotate_keys,
     set_account_rate_limit,
+    set_approval_policy,
     set_enabled_operators,
     update_service,
 )
 from appio_core.audit import AuditAction
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
-from appio_core.domain import FlowState, Outcome, Role
+from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import AppError
 from appio_core.exports.workbooks import (
     write_audit,
@@ -246,6 +247,29 @@ def test_every_flow_action_is_recorded_by_the_registry(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         ),
     )
+    # Four eyes: «Invia» held by the service's policy, «Respingi», then «Approva», by the
+    # installation (an administrator: TARI has one operator).
+    held = _import(sessions, operator, services[TARI.name], "Da approvare", fiscal_codes(2, 7))
+    _in(
+        sessions,
+        lambda s: set_approval_policy(
+            s, Actor.system(), services[TARI.name], ApprovalPolicy.ALWAYS
+        ),
+    )
+    for name, who, note in (
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("reject", Actor.system(), "Da rifare."),
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("approve", Actor.system(), ""),
+    ):
+        _in(
+            sessions,
+            lambda s, n=name, w=who, t=note: actions.perform(  # type: ignore[misc]
+                s, w, actions.BY_NAME[n], held, note=t
+            ),
+        )
     _refused(lambda: _import(sessions, operator, services[TARI.name], "Rotto", ["NONVALIDO"]))
 
     flows = [e for e in log() if e.action.startswith("flow.")]
@@ -273,6 +297,15 @@ def test_every_flow_action_is_recorded_by_the_registry(
         ("mrossi", "flow.import", "nuovo flusso «Rotto»"),
     ]
     assert "«Pausa»" not in flows[-1].detail
+    decided = {e.action: e.detail for e in flows if e.target == f"flusso n. {held} «Da approvare»"}
+    assert decided["flow.reject"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «Inattivo». Nota: «Da rifare.»."
+    )
+    assert decided["flow.approve"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «In invio»."
+    )
     replaced = only(flows, "flow.replace-file")[0]
     assert replaced.detail == "File «nuovo.csv»: 3 destinatari (prima 1)."
     for entry in log():
