@@ -15,6 +15,7 @@ from appio_core.flows.approval import FileReport, Pending, Review, review, row_m
 from appio_core.flows.queries import FlowView
 from appio_core.flows.registry import BY_NAME, FlowAction
 from appio_core.italian import euro, local_time, thousands
+from appio_core.notifications.labels import FEATURE_LEVEL_LABELS
 from appio_ui.attempt import attempt
 from appio_ui.message_preview import message_preview
 from appio_ui.report_view import plain
@@ -77,7 +78,7 @@ def review_section(actor: Actor, flow_id: int) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Destinatari", thousands(figures.total))
     c2.metric("Da inviare", thousands(figures.waiting))
-    c3.metric("Livello", view.feature_level.value)
+    c3.metric("Tipo di messaggio", FEATURE_LEVEL_LABELS[view.feature_level])
     c4.metric("Verifica profilo", "sì" if view.check_profile else "no")
     if view.scheduled_at:
         st.info(
