@@ -159,7 +159,7 @@ def _decision(actor: Actor, view: FlowView) -> None:
         help="Obbligatoria per «Respingi»: l'autore la legge sul flusso.",
         max_chars=2000,
     )
-    left, right = st.columns(2)
+    left, right, _ = st.columns([1, 1, 4])
     for column, name, primary in ((left, "approve", True), (right, "reject", False)):
         action = BY_NAME[name]
         if column.button(

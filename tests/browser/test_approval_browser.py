@@ -26,6 +26,7 @@ TARI = DEMO_SERVICES[0]
 AUTHOR = DEMO_OPERATORS[0]  # mrossi, operator on TARI
 SECOND, SECOND_PASSWORD = "gverdi", "seconda-coppia-di-occhi"
 NAME = "Avviso TARI da approvare"
+TEXT = "Gentile {{nome}}, " + "è disponibile l'avviso TARI del 2027. " * 4
 CITIZENS = 6
 
 
@@ -51,7 +52,7 @@ def approval_app(
         flow_id = int(
             appio("--as", AUTHOR.username, "flow", "import", str(source), "--service", TARI.name,
                   "--name", NAME, "--subject-template", "TARI 2027 per {{nome}}",
-                  "--text-template", "Gentile {{nome}}, " + "è disponibile l'avviso TARI del 2027. " * 4)
+                  "--text-template", TEXT)
         )  # fmt: skip
         appio("--as", AUTHOR.username, "flow", "activate", str(flow_id))
         made["flow_id"] = flow_id
