@@ -24,6 +24,7 @@ from appio_core.cli.common import (
     pass_context,
 )
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
+from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
@@ -149,15 +150,7 @@ def edit(
         before = queries.get_flow(session, ctx.actor, flow_id).state
         flow = editing.edit_flow(session, ctx.actor, flow_id, changes)
         click.echo(f"Flusso {flow.id} «{flow.name}» modificato.")
-        _say_withdrawn(before, flow.state)
-
-
-def _say_withdrawn(before: FlowState, after: FlowState) -> None:
-    if before == FlowState.AWAITING_APPROVAL and after != before:
-        click.echo(
-            "La richiesta di approvazione è ritirata: il flusso è di nuovo Inattivo. Attivalo"
-            " e invialo di nuovo per chiederla ancora."
-        )
+        say_withdrawn(before, flow.state)
 
 
 @click.command("replace-file")
@@ -182,7 +175,7 @@ def replace_file(
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"Flusso {flow_id}: file sostituito, {total} destinatari.")
-    _say_withdrawn(before, after)
+    say_withdrawn(before, after)
 
 
 def action_command(action: FlowAction) -> click.Command:
@@ -299,13 +292,7 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
-            "approval": {
-                "requested_by": view.approval_requested_by,
-                "requested_at": _iso(view.approval_requested_at),
-                "approved_by": view.approved_by,
-                "approved_at": _iso(view.approved_at),
-                "note": view.approval_note,
-            },
+            "approval": approval_json(view),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
@@ -401,25 +388,6 @@ def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)
     click.echo(f"{counted(count, 'destinatario esportato', 'destinatari esportati')} in {output}.")
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def approval_lines(view: queries.FlowView) -> list[str]:
-    """The approval of a flow in words (Rome time), for `appio flow status`."""
-    lines = []
-    if view.state == FlowState.AWAITING_APPROVAL and view.approval_requested_at:
-        lines.append(
-            f"Approvazione chiesta da {view.approval_requested_by} il"
-            f" {italian.local_time(view.approval_requested_at)}."
-        )
-    if view.approved_by and view.approved_at:
-        lines.append(f"Approvato da {view.approved_by} il {italian.local_time(view.approved_at)}.")
-    if view.approval_note:
-        lines.append(f"Nota: {view.approval_note}")
-    return lines
 
 
 def _moment(value: str | None) -> datetime | None:

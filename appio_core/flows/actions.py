@@ -30,15 +30,10 @@ from appio_core.domain import (
 )
 from appio_core.errors import Conflict
 from appio_core.flows.access import active_service, changeable_service, flow_or_404
-from appio_core.flows.approval import (
-    approval_required,
-    check_note,
-    decider_words,
-    request_approval,
-)
+from appio_core.flows.approval import approval_required, decide, request_approval, withdraw
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
-from appio_core.italian import ROME, local_time
+from appio_core.italian import ROME
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import Flow, Notification, utcnow
 
@@ -87,37 +82,26 @@ def flow_action(
         ) -> R:
             said = _SAID.set([])
             try:
-                return _run(session, actor, flow_id, body, args, kwargs)
+                with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
+                    flow = flow_or_404(session, flow_id)
+                    entry.target = flow_target(flow)  # named even when the actor may not act
+                    changeable_service(session, actor, flow.service_id, sends=False)
+                    source = FlowState(flow.state)
+                    if action.on_recipients and args:
+                        entry.detail = _chosen(args[0])  # type: ignore[arg-type]
+                    check_allowed(action, source)
+                    if action.name in SENDS:
+                        # A deactivated service sends nothing: what would send again waits.
+                        active_service(session, actor, flow.service_id)
+                    result = body(session, actor, flow, *args, **kwargs)
+                    done = _done(source, flow, result, bool(kwargs.get("force")))
+                    note = str(kwargs.get("note") or "").strip()
+                    words = [entry.detail, *(_SAID.get() or []), done]
+                    words.append(f"Nota: «{note}»." if note else "")
+                    entry.detail = " ".join(w for w in words if w)
+                    return result
             finally:
                 _SAID.reset(said)
-
-        def _run(
-            session: Session,
-            actor: Actor,
-            flow_id: int,
-            body: Callable[Concatenate[Session, Actor, Flow, P], R],
-            args: tuple[object, ...],
-            kwargs: dict[str, object],
-        ) -> R:
-            with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
-                flow = flow_or_404(session, flow_id)
-                entry.target = flow_target(flow)  # named even when the actor may not act
-                changeable_service(session, actor, flow.service_id, sends=False)
-                source = FlowState(flow.state)
-                if action.on_recipients and args:
-                    entry.detail = _chosen(args[0])  # type: ignore[arg-type]
-                check_allowed(action, source)
-                if action.name in SENDS:
-                    # A deactivated service sends nothing: what would send again waits.
-                    active_service(session, actor, flow.service_id)
-                result = body(session, actor, flow, *args, **kwargs)  # type: ignore[arg-type]
-                done = _done(source, flow, result, bool(kwargs.get("force")))
-                note = str(kwargs.get("note") or "").strip()
-                words = [entry.detail, *(_SAID.get() or []), done]
-                if note:
-                    words.append(f"Nota: «{note}».")
-                entry.detail = " ".join(w for w in words if w)
-                return result
 
         _RUNNERS[name] = run  # type: ignore[assignment]
         return run
@@ -207,11 +191,7 @@ def activate(session: Session, actor: Actor, flow: Flow) -> Flow:
 @flow_action("deactivate")
 def deactivate(session: Session, actor: Actor, flow: Flow) -> Flow:
     """Back to preparation; a flow waiting for approval loses its request."""
-    if FlowState(flow.state) == FlowState.AWAITING_APPROVAL:
-        flow.approval_requested_by = None
-        flow.approval_requested_at = None
-        flow.approval_note = f"Richiesta di approvazione ritirata da {actor.username}."
-        _say("Richiesta di approvazione ritirata.")
+    _say(withdraw(flow, actor.username))
     _move(flow, FlowState.INACTIVE)
     flow.activated_at = None
     return flow
@@ -231,45 +211,26 @@ def send(session: Session, actor: Actor, flow: Flow, *, force: bool = False) -> 
             )
     if approval_required(flow.service, flow.recipients_total):
         _move(flow, FlowState.AWAITING_APPROVAL)
-        request_approval(flow, actor.username, utcnow())
-        _say(f"Il servizio richiede l'approvazione ({_policy(flow)}).")
+        _say(request_approval(flow, actor.username, utcnow()))
         return flow
     _move(flow, FlowState.SENDING)
     flow.started_at = utcnow()
     return flow
 
 
-def _policy(flow: Flow) -> str:
-    service = flow.service
-    return f"{service.approval_policy.describe(service.approval_threshold)}"
-
-
 @flow_action("approve")
 def approve(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
-    """The second pair of eyes: the flow sends (the dispatcher waits for its scheduled
-    time, if any). Never by its author; by an administrator only where the service has a
-    single operator (appio_core.flows.approval.decider_words)."""
-    note = check_note(note, required=False)
-    _say(decider_words(session, actor, flow, "approvare"))
-    _say(f"Richiesto da {flow.approval_requested_by}.")
-    _move(flow, FlowState.SENDING)
-    now = utcnow()
-    flow.approved_by = actor.username
-    flow.approved_at = now
-    flow.approval_note = note or None
-    flow.started_at = now
+    """The second pair of eyes: the flow sends (at its scheduled time, if any)."""
+    for words in decide(session, actor, flow, note, approved=True):
+        _say(words)
     return flow
 
 
 @flow_action("reject")
 def reject(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
     """Back to preparation, with the note the author reads on the flow."""
-    note = check_note(note, required=True)
-    _say(decider_words(session, actor, flow, "respingere"))
-    _say(f"Richiesto da {flow.approval_requested_by}.")
-    _move(flow, FlowState.INACTIVE)
-    flow.activated_at = None
-    flow.approval_note = f"Respinto da {actor.username} il {local_time(utcnow())}: {note}"
+    for words in decide(session, actor, flow, note, approved=False):
+        _say(words)
     return flow
 
 

@@ -32,12 +32,19 @@ from appio_core.accounts.permissions import (
     require_service_read,
     require_service_send,
 )
-from appio_core.domain import ApprovalPolicy, FlowState, Role
+from appio_core.domain import ApprovalPolicy, FlowState, Role, can_move
 from appio_core.errors import InvalidInput, NotFound, PermissionDenied
 from appio_core.flows.access import flow_or_404
 from appio_core.flows.queries import FlowView, flow_view
 from appio_core.italian import local_time
-from appio_core.storage.models import Flow, Notification, Operator, Service, service_operators
+from appio_core.storage.models import (
+    Flow,
+    Notification,
+    Operator,
+    Service,
+    service_operators,
+    utcnow,
+)
 
 # The warnings of the import kept with the flow for whoever approves it: the page shows
 # at most this many (as «Verifica file» does), the count says how many there were.
@@ -110,12 +117,52 @@ def decider_words(session: Session, actor: Actor, flow: Flow, doing: str) -> str
     return f"Deciso da un amministratore: il servizio ha un solo operatore{only}."
 
 
-def request_approval(flow: Flow, username: str, now: datetime) -> None:
+def request_approval(flow: Flow, username: str, now: datetime) -> str:
+    """«Invia» held (the caller moved the flow): who asked, and when. Returns the words of
+    the audit log."""
     flow.approval_requested_by = username
     flow.approval_requested_at = now
     flow.approved_by = None
     flow.approved_at = None
     flow.approval_note = None
+    service = flow.service
+    policy = ApprovalPolicy(service.approval_policy).describe(service.approval_threshold)
+    return f"Il servizio richiede l'approvazione ({policy})."
+
+
+def decide(session: Session, actor: Actor, flow: Flow, note: str, *, approved: bool) -> list[str]:
+    """«Approva» (the flow sends; the dispatcher waits for its scheduled time, if any) or
+    «Respingi» (back to «Inattivo», with the note the author reads), on a flow the caller
+    found «In attesa di approvazione». Returns the words of the audit log."""
+    note = check_note(note, required=not approved)
+    said = [
+        decider_words(session, actor, flow, "approvare" if approved else "respingere"),
+        f"Richiesto da {flow.approval_requested_by}.",
+    ]
+    target = FlowState.SENDING if approved else FlowState.INACTIVE
+    assert can_move(FlowState(flow.state), target)
+    flow.state = target
+    now = utcnow()
+    if approved:
+        flow.approved_by = actor.username
+        flow.approved_at = now
+        flow.approval_note = note or None
+        flow.started_at = now
+    else:
+        flow.activated_at = None
+        flow.approval_note = f"Respinto da {actor.username} il {local_time(now)}: {note}"
+    return said
+
+
+def withdraw(flow: Flow, username: str) -> str:
+    """«Riporta in preparazione» on a waiting flow: the request goes (the caller moves the
+    flow). Returns the words of the audit log, "" when the flow was not waiting."""
+    if FlowState(flow.state) != FlowState.AWAITING_APPROVAL:
+        return ""
+    flow.approval_requested_by = None
+    flow.approval_requested_at = None
+    flow.approval_note = f"Richiesta di approvazione ritirata da {username}."
+    return "Richiesta di approvazione ritirata."
 
 
 def take_request_away(flow: Flow, username: str, what: str, now: datetime) -> str:
