@@ -320,6 +320,11 @@ CASES: tuple[Case, ...] = (
         Rule.CHANGE,
         lambda w, s, a: approval.decider_words(s, a, _waiting(w, s), "approvare"),
     ),
+    Case(
+        approval.decide,
+        Rule.CHANGE,
+        lambda w, s, a: approval.decide(s, a, _waiting(w, s), "Da rifare.", approved=False),
+    ),
     Case(approval.review, Rule.READ, lambda w, s, a: approval.review(s, a, w.flow_id)),
     Case(approval.row_message, Rule.READ, lambda w, s, a: approval.row_message(s, a, w.flow_id, 2)),
     Case(actions.cancel, Rule.CHANGE, lambda w, s, a: actions.cancel(s, a, w.flow_id)),

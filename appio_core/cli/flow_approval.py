@@ -32,7 +32,7 @@ def approval_json(view: FlowView) -> dict[str, str | None]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
+    return moment.astimezone(italian.ROME).isoformat(timespec="seconds") if moment else None
 
 
 def approval_lines(view: FlowView) -> list[str]:

@@ -202,9 +202,7 @@ def _decision_for(session: Session, actor: Actor, flow: Flow) -> tuple[bool, str
     return True, ""
 
 
-def awaiting_approval(session: Session, actor: Actor) -> list[Pending]:
-    """The flows waiting for approval on the services the actor may see, oldest request
-    first, each saying whether he may decide on it."""
+def _waiting(session: Session, actor: Actor) -> list[Flow]:
     stmt = (
         select(Flow)
         .where(Flow.state == FlowState.AWAITING_APPROVAL)
@@ -213,18 +211,24 @@ def awaiting_approval(session: Session, actor: Actor) -> list[Pending]:
     allowed = enabled_service_ids(session, actor)
     if allowed is not None:
         stmt = stmt.where(Flow.service_id.in_(allowed))
-    found = []
-    for flow in session.scalars(stmt):
-        may, why = _decision_for(session, actor, flow)
-        found.append(Pending(flow_view(session, flow), may, why))
-    return found
+    return list(session.scalars(stmt))
+
+
+def awaiting_approval(session: Session, actor: Actor) -> list[Pending]:
+    """The flows waiting for approval on the services the actor may see, oldest request
+    first, each saying whether he may decide on it."""
+    return [
+        Pending(flow_view(session, flow, with_counts=False), *_decision_for(session, actor, flow))
+        for flow in _waiting(session, actor)
+    ]
 
 
 def count_to_approve(session: Session, actor: Actor) -> int:
-    """How many waiting flows the actor may decide on: the count in the navigation."""
+    """How many waiting flows the actor may decide on: the count in the navigation, read
+    at every page (no recipient is read)."""
     if current_role(session, actor) not in SENDING_ROLES:
         return 0
-    return sum(pending.may_decide for pending in awaiting_approval(session, actor))
+    return sum(_decision_for(session, actor, flow)[0] for flow in _waiting(session, actor))
 
 
 @dataclass(frozen=True)

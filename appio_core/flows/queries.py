@@ -178,9 +178,10 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
     )
 
 
-def flow_view(session: Session, flow: Flow) -> FlowView:
-    """A flow the caller already found and checked, with its counts."""
-    return _view(session, flow, with_counts=True)
+def flow_view(session: Session, flow: Flow, *, with_counts: bool = True) -> FlowView:
+    """A flow the caller already found and checked (with its counts, unless told not to:
+    they read every recipient)."""
+    return _view(session, flow, with_counts=with_counts)
 
 
 def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:

@@ -471,6 +471,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         update_service(session, admin, created.id, replace(data, name="Polizia municipale"), keybox)
         set_enabled_operators(session, admin, created.id, ["gverdi"])
         set_account_rate_limit(session, admin, DEMO_ACCOUNT, 0, 5)
+        set_approval_policy(session, admin, created.id, ApprovalPolicy.ABOVE, 100)
         rotate_keys(session, admin, keybox)
         set_manage_key(session, admin, DEMO_MANAGE_KEY, keybox)
     new_keys = _import_and_regenerate(sessions, admin, keybox)
@@ -502,8 +503,11 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
                     retryable=True,
                 )
             )
+        # «Approva» and «Respingi» are never the author's: the administrator decides (TARI
+        # has one operator).
+        who = admin if action.in_review else operator
         with session_scope(sessions) as session:
-            actions.perform(session, operator, action, flow_id, recipient_ids=ids)
+            actions.perform(session, who, action, flow_id, recipient_ids=ids, note="Vista.")
     sent = send(operator, message)
     with session_scope(sessions) as session:
         session.execute(
