@@ -81,7 +81,7 @@ def test_a_flow_sent_by_one_operator_is_approved_by_another_and_sent(
 
     login(page, url, SECOND, SECOND_PASSWORD)
     page.get_by_role("link", name="Da approvare (1)").click()
-    expect(page.get_by_role("heading", name="Da approvare")).to_be_visible()
+    expect(page.get_by_role("heading", name="Da approvare", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name=f"Flusso n. {flow_id} – {NAME}")).to_be_visible()
     expect(page.get_by_text(re.compile(r"Approvazione chiesta da mrossi"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"SHA-256"))).to_be_visible()
