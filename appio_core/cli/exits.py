@@ -55,7 +55,9 @@ FLOW_EXIT_HELP = """\b
 Stato di uscita con --wait, per gli script:
   0  flusso «Inviato»: IO ha accettato il messaggio di ogni destinatario.
   1  il flusso non è arrivato alla fine (sospeso, ad esempio per le chiavi rifiutate da
-     IO, o annullato), oppure un errore prima dell'invio.
+     IO, o annullato), oppure un errore prima dell'invio, oppure il servizio richiede
+     l'approvazione: il flusso è «In attesa di approvazione» (partirà quando un altro
+     operatore lo approva con appio flow approve).
   2  dati non validi.
   3  flusso «Invio incompleto» senza esiti incerti: alcuni destinatari non hanno ricevuto
      il messaggio (senza IO, servizio disattivato, errori).

@@ -20,8 +20,15 @@ import click
 
 from appio_core import italian
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
-from appio_core.cli.common import CliError, Context, atomic_output, pass_context
+from appio_core.cli.common import (
+    EXIT_BAD_INPUT,
+    CliError,
+    Context,
+    atomic_output,
+    pass_context,
+)
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
+from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.flows import queries
@@ -149,8 +156,10 @@ def edit(
         text_template = text_template_file.read_text(encoding="utf-8-sig")
     changes = editing.FlowChanges(name, description, natura, subject_template, text_template)
     with ctx.transaction() as session:
+        before = queries.get_flow(session, ctx.actor, flow_id).state
         flow = editing.edit_flow(session, ctx.actor, flow_id, changes)
         click.echo(f"Flusso {flow.id} «{flow.name}» modificato.")
+        say_withdrawn(before, flow.state)
 
 
 @click.command("replace-file")
@@ -167,15 +176,17 @@ def replace_file(
 
     try:
         with ctx.transaction() as session:
+            before = queries.get_flow(session, ctx.actor, flow_id).state
             flow = importing.replace_recipients(
                 session, ctx.actor, flow_id, file, file.name, sheet=sheet, columns=columns
             )
-            total = flow.recipients_total
+            total, after = flow.recipients_total, flow.state
     except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"Flusso {flow_id}: file sostituito, {total} destinatari.")
+    say_withdrawn(before, after)
 
 
 def action_command(action: FlowAction) -> click.Command:
@@ -194,6 +205,15 @@ def action_command(action: FlowAction) -> click.Command:
         params.append(
             click.Option(["--force"], is_flag=True, help="Confirm when asked to (same file).")
         )
+    if action.takes_note:
+        params.append(
+            click.Option(
+                ["--note"],
+                default="",
+                help="Nota per l'autore del flusso"
+                + (" (obbligatoria)." if action.name == "reject" else "."),
+            )
+        )
     if action.name == "send":
         params.append(
             click.Option(
@@ -208,6 +228,7 @@ def action_command(action: FlowAction) -> click.Command:
         recipient_ids: tuple[int, ...] = (),
         force: bool = False,
         wait: bool = False,
+        note: str = "",
     ) -> None:
         from appio_core.flows import actions
 
@@ -220,12 +241,18 @@ def action_command(action: FlowAction) -> click.Command:
                     )
                     ids = [r.id for r in uncertain]
                 done = actions.perform(
-                    session, ctx.actor, action, flow_id, recipient_ids=ids, force=force
+                    session, ctx.actor, action, flow_id, recipient_ids=ids, force=force, note=note
                 )
         except actions.ConfirmationNeeded as exc:
             raise CliError(f"{exc.message} Usa --force per confermare.") from exc
-        what = action.done_text(done.count or 0)
+        except InvalidInput as exc:  # a missing or too long note: nothing was done
+            click.echo(f"Errore: {exc.message}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        what = action.done_text(done.count or 0, done.state)
         click.echo(f"Flusso {flow_id}: {what} (stato «{done.state.value}»).")
+        if wait and done.state == FlowState.AWAITING_APPROVAL:
+            # Nothing to wait for here: the send starts when someone else approves it.
+            sys.exit(SendExit.NOT_SENT)
         if wait:
             state = _wait(ctx, flow_id)
             click.echo(f"Flusso {flow_id}: {state}.")
@@ -282,10 +309,13 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
+            "approval": approval_json(view),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    for line in approval_lines(view):
+        click.echo(line)
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if scheduled.count and view.state not in FINISHED_STATES:

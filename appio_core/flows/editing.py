@@ -1,4 +1,6 @@
 """Changing a flow in preparation («Inattivo»): its name, description, natura and templates.
+A flow waiting for approval may change too: the change takes the request away (it goes
+back to «Inattivo», appio_core.flows.approval.take_request_away).
 
 The file itself is replaced by appio_core.flows.importing.replace_recipients. New templates
 are checked against the file's columns (kept with every recipient, in `extra`) and every
@@ -23,9 +25,10 @@ from appio_core.content.lengths import ContentRules, length_codes, length_messag
 from appio_core.content.template import Template, header_key
 from appio_core.errors import InvalidInput
 from appio_core.flows.access import flow_for_send, flow_or_404
+from appio_core.flows.approval import take_request_away
 from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.recipient_file.report import italian_list
-from appio_core.storage.models import NOTIFICATIONS, Flow, Notification
+from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
 
 _ROWS_NAMED = 5  # rows named in a refusal; the operator fixes the template, not each row
 
@@ -65,7 +68,10 @@ def edit_flow(session: Session, actor: Actor, flow_id: int, changes: FlowChanges
             said.append(f"natura da «{flow.natura}» a «{check_natura(changes.natura)}»")
             flow.natura = changes.natura
         said += _change_templates(session, flow, changes)
-        entry.detail = "Cambiati: " + "; ".join(said) + "."
+        withdrawn = (
+            take_request_away(flow, actor.username, "il flusso è stato", utcnow()) if said else ""
+        )
+        entry.detail = f"Cambiati: {'; '.join(said)}. {withdrawn}".strip()
         entry.skip = not said  # a save that changed nothing is not worth an entry
         return flow
 

@@ -25,6 +25,7 @@ from appio_core.domain import (
 from appio_core.errors import AppError, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.actions import ConfirmationNeeded
+from appio_core.flows.approval import REPORT_WARNINGS_KEPT, take_request_away
 from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands
@@ -38,7 +39,7 @@ from appio_core.recipient_file.validation import (
     preview_row,
     validate_file,
 )
-from appio_core.storage.models import Flow, Notification, Service
+from appio_core.storage.models import Flow, Notification, Service, utcnow
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def _import_file(
                 session, actor, service, name, natura, filename, digest.result(), templates, options
             )
             flow.recipients_total = insert_recipients(session, flow, opened.recipients())
+            flow.file_report = opened.report.kept(REPORT_WARNINGS_KEPT)
     return flow
 
 
@@ -312,6 +314,12 @@ def replace_file(
             flow.subject_template = templates.subject or None
             flow.text_template = templates.text or None
             flow.recipients_total = insert_recipients(session, flow, opened.recipients())
+            flow.file_report = opened.report.kept(REPORT_WARNINGS_KEPT)
+        withdrawn = take_request_away(
+            flow, actor.username, "il file dei destinatari è stato", utcnow()
+        )
         recipients = counted(flow.recipients_total, "destinatario", "destinatari")
-        entry.detail = f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)})."
+        entry.detail = (
+            f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)}). {withdrawn}"
+        ).strip()
         return flow, opened.report

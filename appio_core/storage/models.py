@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from appio_core.domain import FeatureLevel, FlowState, Outcome, Role
+from appio_core.domain import ApprovalPolicy, FeatureLevel, FlowState, Outcome, Role
 
 # One naming convention so that Alembic names constraints the same way on every database.
 NAMING_CONVENTION = {
@@ -195,6 +195,11 @@ class Service(Base):
     keys_regeneration_started_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True
     )
+    # Four eyes (appio_core.flows.approval): whose flows wait for a second operator.
+    approval_policy: Mapped[ApprovalPolicy] = mapped_column(
+        EnumText(ApprovalPolicy, 10), default=ApprovalPolicy.OFF, server_default="off"
+    )
+    approval_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)  # ABOVE's N
 
     account: Mapped[IoAccount] = relationship(back_populates="services", lazy="joined")
     operators: Mapped[list[Operator]] = relationship(
@@ -248,6 +253,16 @@ class Flow(Base):
     recipients_total: Mapped[int] = mapped_column(Integer, default=0)
     # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
     dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Four eyes (appio_core.flows.approval): who asked, who decided, and the note the
+    # author reads (why it was rejected, or why the request was taken away).
+    approval_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approval_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The «Verifica file» report of the file imported (JSON, its first warnings only), for
+    # the operator who approves the flow.
+    file_report: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
