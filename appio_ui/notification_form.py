@@ -119,7 +119,7 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
     _counter(subject, *RULES.bounds(subject=True))
     _field_error(SUBJECT)
     text = st.text_area(
-        "Testo (Markdown)",
+        "Contenuto (Markdown)",
         key=PREFIX + "text",
         height=220,
         disabled=locked,

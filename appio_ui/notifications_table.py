@@ -34,7 +34,7 @@ ARCHIVE_LABELS = {
     "subject": "Oggetto",
     "outcome": "Esito",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "flow": "Flusso",
     "created_by": "Autore",
 }
@@ -45,7 +45,7 @@ RECIPIENT_LABELS = {
     "error_detail": "Dettaglio",
     "io_message_id": "ID messaggio IO",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "attempts": "Tentativi",
     "sent_at": "Inviata il",
 }

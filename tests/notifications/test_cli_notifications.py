@@ -95,9 +95,13 @@ def test_show_gives_the_detail_with_stato_mail(services: dict[str, int]) -> None
     shown = run("notification", "show", str(sent["id"]))
     assert shown.exit_code == 0
     assert f"Notifica n. {sent['id']} (notifica singola)" in shown.output
-    assert "Stato e-mail: Non comunicato da IO" in shown.output
+    assert "Stato Mail: Non comunicato da IO" in shown.output
+    # The seed's word for the message body; the JSON keeps its key.
+    assert "\nContenuto:\n  " + TEXT.splitlines()[0] in shown.output
+    assert "Stato e-mail" not in shown.output
     data = json.loads(run("notification", "show", str(sent["id"]), "--format", "json").output)
     assert data["outcome"] == "accettato" and data["history"] == []
+    assert "email_status" in data and "markdown" in data
 
 
 def test_export_writes_the_whole_filtered_archive(services: dict[str, int], tmp_path: Path) -> None:

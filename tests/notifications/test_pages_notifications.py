@@ -94,7 +94,7 @@ def test_the_detail_shows_stato_mail_and_the_flow_or_single_origin(
     assert detail.title[0].value == "Notifica n. 1"
     assert "Notifica singola" in detail.caption[0].value
     facts = detail.table[0].value
-    assert facts.loc["Stato e-mail", "Valore"].startswith("Non comunicato da IO")
+    assert facts.loc["Stato Mail", "Valore"].startswith("Non comunicato da IO")
     assert facts.loc["Codice fiscale", "Valore"] == citizen(Kind.WITH_IO, 21)
     shared = [m.value for m in detail.markdown if "Link da mandare a un collega" in m.value]
     assert shared and "notifica?notifica=1" in shared[0]
