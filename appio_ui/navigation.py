@@ -161,6 +161,26 @@ def _page(spec: PageSpec, actor: Actor, *, default: bool) -> StreamlitPage:
     return st.Page(_not_allowed, title=spec.title, url_path=spec.url_path, visibility="hidden")
 
 
+_RUNNING = "page_running"  # the url_path of the page the last run of the frame showed
+_ARRIVED = "page_arrived"  # set when this run's page is another than the last run's
+
+
+def enter(url_path: str) -> None:
+    """The frame, before a page runs: remembers whether the operator has just come to it."""
+    if st.session_state.get(_RUNNING) != url_path:
+        st.session_state[_ARRIVED] = True
+    else:
+        st.session_state.pop(_ARRIVED, None)
+    st.session_state[_RUNNING] = url_path
+
+
+def arrived() -> bool:
+    """Whether this run is the first of the page since another page ran (a link, the
+    sidebar), not a rerun of the page itself (a click on one of its widgets). Asked once
+    a run: the answer is taken."""
+    return bool(st.session_state.pop(_ARRIVED, False))
+
+
 def _opened_name() -> str:
     """The page's name in the address the browser opened («flussi» in /base/flussi), or ""
     at the app's root."""

@@ -52,6 +52,17 @@ def test_an_operator_sends_one_message_and_finds_it_in_the_archive(
     assert number is not None
     shot(page, "nuova-notifica-inviata")
 
+    # «Nuovo» on Notifiche after a send: an empty form that works, not the last outcome.
+    page.get_by_role("link", name="Notifiche", exact=True).click()
+    page.get_by_role("button", name="Nuovo").click()
+    expect(page.get_by_role("heading", name="Nuova notifica")).to_be_visible()
+    expect(page.get_by_role("button", name="Aggiungi")).to_be_enabled()
+    expect(outcome).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Codice fiscale")).to_be_editable()
+    expect(page.get_by_role("textbox", name="Codice fiscale")).to_have_value("")
+    page.get_by_role("button", name="Aggiungi").click()  # nothing chosen: refused, not sent
+    expect(page.get_by_text("Scegli il servizio.")).to_be_visible()
+
     page.get_by_role("link", name="Notifiche", exact=True).click()
     page.get_by_role("textbox", name="Codice fiscale").fill("AAAAAA00A00A000A")
     page.get_by_text("Solo notifiche singole").click()

@@ -71,6 +71,29 @@ def test_aggiungi_sends_once_and_shows_the_outcome_at_once(
     assert at.text_input(key="nn_cf").value == ""
 
 
+def test_nuovo_after_a_send_opens_an_empty_usable_form(
+    operator: Actor, services: dict[str, int], sessions: sessionmaker[Session]
+) -> None:
+    """Issue 16: the previous outcome stayed above an empty, locked form."""
+    at = _compose(app_as(operator, "pages/nuova_notifica.py"), citizen(Kind.WITH_IO, 21))
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    add.click().run()
+    assert at.success[0].value.startswith("Notifica n. 1: **accettato**.")
+    at.switch_page("pages/notifiche.py").run()
+    [new] = [b for b in at.button if b.label == "Nuovo"]
+    new.click().run()
+    assert at.title[0].value == "Nuova notifica"
+    assert not at.success and not [b for b in at.button if b.label == "Nuova notifica"]
+    assert not at.text_input(key="nn_cf").disabled and at.text_input(key="nn_cf").value == ""
+    # Usable: a second message goes out from it (AppTest keeps its own page pointer).
+    at.switch_page("pages/nuova_notifica.py").run()
+    _compose(at, citizen(Kind.WITH_IO, 22))
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    add.click().run()
+    assert at.success[0].value.startswith("Notifica n. 2: **accettato**.")
+    assert _count(sessions) == 2
+
+
 def test_bad_fields_are_refused_one_by_one_and_nothing_typed_is_lost(
     operator: Actor, services: dict[str, int], sessions: sessionmaker[Session]
 ) -> None:
