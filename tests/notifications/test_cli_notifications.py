@@ -20,7 +20,7 @@ from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Faults, Kind
 from appio_core.notifications.single import SingleResult
 
-from .conftest import SUBJECT, TARI, TEXT, citizen
+from .conftest import MENSA, SUBJECT, TARI, TEXT, citizen
 
 
 def run(*args: str) -> Result:
@@ -80,6 +80,22 @@ def test_bad_input_exits_2_and_sends_nothing(services: dict[str, int]) -> None:
     )
     assert lines[-1] == "Nessun messaggio inviato."
     assert len(in_process_simulator().record.requests) == before
+
+
+def test_a_refusal_for_a_missing_permission_is_explained_on_the_command_line(
+    services: dict[str, int],
+) -> None:
+    """Issue 16: PagoPA has not granted the demo's Mensa premium (ADVANCED) messages."""
+    result = run(
+        "notification", "send", "--service", MENSA.name, "--fiscal-code",
+        citizen(Kind.WITH_IO, 9), "--subject", SUBJECT, "--text", TEXT, "--advanced",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output  # IO answered and did not take it
+    assert result.output.startswith("Notifica n. 1: errore. Il servizio non è abilitato da")
+    assert "chiedi a PagoPA" in result.output and "ApiMessageWriteAdvanced" in result.output
+    assert "You are not allowed" not in result.output  # IO's English stays out
+    shown = run("notification", "show", "1")
+    assert "Dettaglio: Il servizio non è abilitato da PagoPA ai messaggi avanzati" in shown.output
 
 
 def test_dates_are_taken_in_italian_form(services: dict[str, int]) -> None:
