@@ -26,11 +26,11 @@ _GEOMETRY = """(body, left) => {
     const r = h.getBoundingClientRect();
     return {text: h.innerText.trim(), left: left + r.left, right: left + r.right};
   });
-  const viewport = document.querySelector('.ag-center-cols-viewport, .ag-body-viewport');
   const scroller = document.querySelector('.ag-body-horizontal-scroll-viewport');
   const scrolls = scroller ? scroller.scrollWidth > scroller.clientWidth + 1 : false;
+  const keys = ['fiscal_code', 'io_message_id', 'id', 'row_number'];
   const cut = [...document.querySelectorAll('.ag-cell[col-id]')]
-    .filter(c => ['fiscal_code', 'io_message_id', 'id', 'row_number'].includes(c.getAttribute('col-id')))
+    .filter(c => keys.includes(c.getAttribute('col-id')))
     .filter(c => {
       const v = c.querySelector('.ag-cell-value') || c;
       return v.scrollWidth > v.clientWidth + 1;
@@ -38,7 +38,7 @@ _GEOMETRY = """(body, left) => {
     .map(c => c.innerText);
   const pinned = [...document.querySelectorAll('.ag-pinned-left-header .ag-header-cell')]
     .map(h => h.innerText.trim());
-  return {headers, scrolls, cut, pinned, viewport: !!viewport};
+  return {headers, scrolls, cut, pinned};
 }"""
 
 
