@@ -113,7 +113,7 @@ def signed_out_navigation(login: Callable[[], None]) -> StreamlitPage:
         st.Page(login, title="Accesso", icon=":material/login:", url_path=spec.url_path)
         for spec in PAGES
     ]
-    pages += _unknown_address(login)
+    pages += _unknown_address(login, {_ROOT_ALIAS})
     return st.navigation(pages, position="hidden")
 
 
@@ -142,7 +142,7 @@ def signed_in_navigation(actor: Actor) -> StreamlitPage:
                 visibility="hidden",
             )
         )
-    sections[last] += _unknown_address(_not_found)
+    sections[last] += _unknown_address(_not_found, {_ROOT_ALIAS} if by_address else set())
     return st.navigation(sections)
 
 
@@ -194,11 +194,12 @@ def _opened_name() -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def _unknown_address(show: Callable[[], None]) -> list[StreamlitPage]:
+def _unknown_address(show: Callable[[], None], taken: set[str]) -> list[StreamlitPage]:
     """A page for the address the browser opened when no page has it (a mistyped or an old
-    link): Streamlit would say «Page not found» in English."""
+    link): Streamlit would say «Page not found» in English. `taken`: the addresses registered
+    besides the pages' own."""
     name = _opened_name()
-    known = {spec.url_path for spec in PAGES} | {_ROOT_ALIAS}
+    known = {spec.url_path for spec in PAGES} | taken
     if not name or name in known or not _URL_PATH.fullmatch(name):
         return []
     return [st.Page(show, title="Pagina non trovata", url_path=name, visibility="hidden")]

@@ -41,6 +41,9 @@ def _check(page: Page, url: str, spec_title: str, heading: str, hidden: bool) ->
     expect(page.get_by_text("Page not found")).to_have_count(0)
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav).to_be_visible()
+    # The sidebar's sections in the seed's words.
+    for section in ("Gestione Flussi", "Gestione Notifiche", "Configurazione"):
+        expect(nav.get_by_text(section, exact=True)).to_be_visible()
     if not hidden:
         # The page is the current one in the sidebar, not only its content on screen.
         expect(nav.get_by_role("link", name=spec_title, exact=True)).to_have_attribute(
@@ -76,6 +79,8 @@ def test_a_bookmarked_flussi_opens_after_the_login(page: Page, app_url: str) -> 
 
 def test_an_unknown_address_says_so_in_italian(page: Page, app_url: str) -> None:
     login(page, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
-    page.goto(f"{app_url}/flussi_vecchi")
-    expect(page.get_by_role("heading", name="Pagina non trovata")).to_be_visible()
-    expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+    for address in ("flussi_vecchi", "inizio"):  # «inizio»: the default page's hidden name
+        page.goto(f"{app_url}/{address}")
+        expect(page.get_by_role("heading", name="Pagina non trovata")).to_be_visible()
+        expect(page.get_by_test_id("stSidebarNav")).to_be_visible()
+        expect(page.get_by_text("Page not found")).to_have_count(0)
