@@ -13,7 +13,7 @@ FLOW_ALIASES = ("flow",)
 
 # st.context.url may still end with the page the session started on (a detail page reached
 # by switch_page), which is not part of the app's address.
-PAGE_PATHS = frozenset(spec.url_path for spec in PAGES)
+PAGE_PATHS = frozenset(spec.url_path for spec in PAGES if not spec.default)  # the default is /
 
 
 def link_to(app_url: str | None, url_path: str, param: str, value: int) -> str:
