@@ -62,7 +62,7 @@ def _details_form(actor: Actor, view: FlowView) -> None:
             help=TEMPLATE_HELP + " Vuoto: resta l'oggetto attuale.",
         )
         text = st.text_area(
-            "Testo del messaggio (modello, Markdown)",
+            "Contenuto del messaggio (modello, Markdown)",
             value=view.text_template or "",
             help=TEMPLATE_HELP + " Vuoto: resta il testo attuale.",
             height=150,

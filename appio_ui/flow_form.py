@@ -96,7 +96,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")
     _counter(subject, subject=True)
     text = st.text_area(
-        "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
+        "Contenuto del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
     )
     _counter(text, subject=False)
     st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet")

@@ -69,7 +69,9 @@ FLOWS = ArchiveTable(
     to_frame=frame,
     open=open_flow,
     open_label="Apri il flusso n. {id}",
-    widths={"name": 220, "source_filename": 200},
+    widths={"name": 240},
+    whole=frozenset({"created_at"}),
+    pinned=("id",),
 )
 
 

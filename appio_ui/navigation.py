@@ -110,30 +110,65 @@ PAGES: tuple[PageSpec, ...] = (
         "pages/account.py", "Il mio account", "account", "Configurazione", ":material/person:"
     ),
 )
+# The sidebar's headings, in the seed's words («Amministrazione del Sistema/App.IO/Gestione
+# Flussi», «Gestione/Invio Notifiche»).
+SECTIONS: dict[str, str] = {
+    "Flussi": "Gestione Flussi",
+    "Notifiche": "Gestione Notifiche",
+    "Configurazione": "Configurazione",
+}
 _URL_PATH = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+
+DEFAULT = next(spec for spec in PAGES if spec.default)
+# The address of the default page when it is opened at the app's root (never shown: Streamlit
+# serves the default page at /). Any name no page has would do.
+_ROOT_ALIAS = "inizio"
 
 
 def signed_out_navigation(login: Callable[[], None]) -> StreamlitPage:
     """Every address shows the login; the rerun after it opens the address's page."""
-    pages = [st.Page(login, title="Accesso", icon=":material/login:", default=True)]
+    pages = [
+        st.Page(login, title="Accesso", icon=":material/login:", url_path=_ROOT_ALIAS, default=True)
+    ]
     pages += [
         st.Page(login, title="Accesso", icon=":material/login:", url_path=spec.url_path)
         for spec in PAGES
-        if not spec.default
     ]
-    pages += _unknown_address(login)
+    pages += _unknown_address(login, {_ROOT_ALIAS})
     return st.navigation(pages, position="hidden")
 
 
 def signed_in_navigation(actor: Actor) -> StreamlitPage:
+    """The sections of the sidebar, every page at its own address.
+
+    Streamlit serves the default page at / only, and gives it no other address: /flussi
+    typed or bookmarked would be «Page not found». So when the browser asks for the default
+    page's own address, the default page answers at it (not as the default), and a hidden
+    copy of it is the default for /."""
+    by_address = _opened_name() == DEFAULT.url_path
     sections: dict[str, list[StreamlitPage]] = {}
     for spec in PAGES:
-        sections.setdefault(spec.section, []).append(_page(spec, actor))
-    sections["Configurazione"] += _unknown_address(_not_found)
+        sections.setdefault(SECTIONS[spec.section], []).append(
+            _page(spec, actor, default=spec.default and not by_address)
+        )
+    last = SECTIONS[PAGES[-1].section]
+    if by_address:
+        # Last, so that a link to the script (st.page_link) finds the visible page first.
+        sections[last].append(
+            st.Page(
+                DEFAULT.script,
+                title=DEFAULT.title,
+                url_path=_ROOT_ALIAS,
+                default=True,
+                visibility="hidden",
+            )
+        )
+    sections[last] += _unknown_address(_not_found, {_ROOT_ALIAS} if by_address else set())
     return st.navigation(sections)
 
 
-def _page(spec: PageSpec, actor: Actor) -> StreamlitPage:
+def _page(spec: PageSpec, actor: Actor, *, default: bool) -> StreamlitPage:
     if spec.allowed(actor):
         count = spec.count(actor) if spec.count else 0
         return st.Page(
@@ -141,7 +176,7 @@ def _page(spec: PageSpec, actor: Actor) -> StreamlitPage:
             title=f"{spec.title} ({count})" if count else spec.title,
             icon=spec.icon,
             url_path=spec.url_path,
-            default=spec.default,
+            default=default,
             visibility="hidden" if spec.hidden else "visible",
         )
     # Registered but hidden: the address says «not for you» in Italian instead of
@@ -149,19 +184,45 @@ def _page(spec: PageSpec, actor: Actor) -> StreamlitPage:
     return st.Page(_not_allowed, title=spec.title, url_path=spec.url_path, visibility="hidden")
 
 
-def _unknown_address(show: Callable[[], None]) -> list[StreamlitPage]:
-    """A page for the address the browser opened when no page has it (a mistyped or an old
-    link): Streamlit would say «Page not found» in English."""
+_RUNNING = "page_running"  # the url_path of the page the last run of the frame showed
+_ARRIVED = "page_arrived"  # set when this run's page is another than the last run's
+
+
+def enter(url_path: str) -> None:
+    """The frame, before a page runs: remembers whether the operator has just come to it."""
+    if st.session_state.get(_RUNNING) != url_path:
+        st.session_state[_ARRIVED] = True
+    else:
+        st.session_state.pop(_ARRIVED, None)
+    st.session_state[_RUNNING] = url_path
+
+
+def arrived() -> bool:
+    """Whether this run is the first of the page since another page ran (a link, the
+    sidebar), not a rerun of the page itself (a click on one of its widgets). Asked once
+    a run: the answer is taken."""
+    return bool(st.session_state.pop(_ARRIVED, False))
+
+
+def _opened_name() -> str:
+    """The page's name in the address the browser opened («flussi» in /base/flussi), or ""
+    at the app's root."""
     url = st.context.url
     if not url:
-        return []
+        return ""
     path = urlsplit(url).path.strip("/")
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     if base and (path == base or path.startswith(base + "/")):
         path = path[len(base) :].strip("/")
-    name = path.rsplit("/", 1)[-1]
-    # The default page's address is the app's own (/), not its url_path.
-    known = {spec.url_path for spec in PAGES if not spec.default}
+    return path.rsplit("/", 1)[-1]
+
+
+def _unknown_address(show: Callable[[], None], taken: set[str]) -> list[StreamlitPage]:
+    """A page for the address the browser opened when no page has it (a mistyped or an old
+    link): Streamlit would say «Page not found» in English. `taken`: the addresses registered
+    besides the pages' own."""
+    name = _opened_name()
+    known = {spec.url_path for spec in PAGES} | taken
     if not name or name in known or not _URL_PATH.fullmatch(name):
         return []
     return [st.Page(show, title="Pagina non trovata", url_path=name, visibility="hidden")]

@@ -26,6 +26,7 @@ from appio_core.notifications.content import (
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
 from appio_ui.message_preview import message_preview
+from appio_ui.navigation import arrived
 from appio_ui.runtime import keybox, sessionmaker_, settings
 from appio_ui.unexpected import guarded
 
@@ -96,6 +97,10 @@ def _field_error(name: str) -> None:
 
 
 def composer(actor: Actor, services: dict[str, int]) -> None:
+    if arrived() and st.session_state.get(RESULT_KEY) is not None:
+        # Come back («Nuovo», the sidebar) after a send: a new message, not the last outcome
+        # above a locked form (the outcome stays in the archive).
+        new_message()
     sent: SingleResult | None = st.session_state.get(RESULT_KEY)
     locked = sent is not None
     st.selectbox(
@@ -119,7 +124,7 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
     _counter(subject, *RULES.bounds(subject=True))
     _field_error(SUBJECT)
     text = st.text_area(
-        "Testo (Markdown)",
+        "Contenuto (Markdown)",
         key=PREFIX + "text",
         height=220,
         disabled=locked,

@@ -28,14 +28,15 @@ def show_detail(actor: Actor, detail: NotificationDetail) -> None:
     st.subheader("Messaggio")
     if detail.purge_note is not None:
         st.info(
-            f"{detail.purge_note}: il testo, le colonne del file e il numero avviso non sono più"
-            " conservati (l'oggetto solo se era lo stesso per tutto il flusso), e il codice"
+            f"{detail.purge_note}: il contenuto, le colonne del file e il numero avviso non sono"
+            " più conservati (l'oggetto solo se era lo stesso per tutto il flusso), e il codice"
             " fiscale è sostituito da uno pseudonimo. Esito e stato restano.",
             icon=":material/delete_sweep:",
         )
     if detail.subject:
         st.markdown(f"**Oggetto:** {_escape(detail.subject)}")
     if detail.markdown:
+        st.markdown("**Contenuto:**")
         with st.container(border=True):
             st.html(preview_html(detail.markdown))
     _history(detail)
@@ -72,7 +73,7 @@ def _facts(d: NotificationDetail) -> None:
         "Codice HTTP": str(d.http_status) if d.http_status else DASH,
         "Tentativi": str(d.attempts),
         "Stato su IO": status,
-        "Stato e-mail": d.email_status,
+        "Stato Mail": d.email_status,
         "Lettura": d.read_status,
         "Pagamento": d.payment_status,
         "Importo": euro(d.amount) or DASH,
@@ -97,7 +98,7 @@ def _history(d: NotificationDetail) -> None:
             {
                 "Quando": [local_time(m[0]) for m in moments],
                 "Stato su IO": [m[1] for m in moments],
-                "Stato e-mail": [m[2] for m in moments],
+                "Stato Mail": [m[2] for m in moments],
                 "Lettura": [m[3] for m in moments],
             }
         ).set_index("Quando")

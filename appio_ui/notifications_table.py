@@ -34,7 +34,7 @@ ARCHIVE_LABELS = {
     "subject": "Oggetto",
     "outcome": "Esito",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "flow": "Flusso",
     "created_by": "Autore",
 }
@@ -45,7 +45,7 @@ RECIPIENT_LABELS = {
     "error_detail": "Dettaglio",
     "io_message_id": "ID messaggio IO",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "attempts": "Tentativi",
     "sent_at": "Inviata il",
 }
@@ -59,7 +59,9 @@ SORTABLE = {
     "created_by": SortKey.AUTHOR,
     "row_number": SortKey.ROW,
 }
-WIDTHS = {"fiscal_code": 170, "subject": 260, "error_detail": 260, "io_message_id": 250}
+WIDTHS = {"subject": 260, "error_detail": 260}
+# Never wrapped: what an operator reads or copies whole.
+WHOLE = frozenset({"row_number", "fiscal_code", "io_message_id"})
 
 
 def frame(rows: list[NotificationRow]) -> pd.DataFrame:
@@ -106,7 +108,11 @@ def open_notification(notification_id: int) -> None:
 
 
 def _table(
-    key: str, labels: dict[str, str], default: tuple[SortKey, bool], noun: tuple[str, str]
+    key: str,
+    labels: dict[str, str],
+    default: tuple[SortKey, bool],
+    noun: tuple[str, str],
+    pinned: tuple[str, ...],
 ) -> ArchiveTable[SortKey, NotificationRow]:
     return ArchiveTable(
         key=key,
@@ -118,11 +124,13 @@ def _table(
         open=open_notification,
         open_label="Apri la notifica n. {id}",
         widths=WIDTHS,
+        whole=WHOLE,
+        pinned=pinned,
     )
 
 
 ARCHIVE = _table(
-    "notifications_grid", ARCHIVE_LABELS, (SortKey.ID, True), ("notifica", "notifiche")
+    "notifications_grid", ARCHIVE_LABELS, (SortKey.ID, True), ("notifica", "notifiche"), ("id",)
 )
 
 
@@ -132,6 +140,7 @@ def recipients_table(flow_id: int) -> ArchiveTable[SortKey, NotificationRow]:
         RECIPIENT_LABELS,
         (SortKey.ROW, False),
         ("destinatario", "destinatari"),
+        ("row_number", "fiscal_code"),
     )
 
 

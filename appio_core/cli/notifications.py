@@ -58,11 +58,11 @@ def send_options(command: Any) -> Any:
             ),
             click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
             click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
-            click.option("--text", help="Testo (Markdown), da 120 a 10.000 caratteri."),
+            click.option("--text", help="Contenuto (Markdown), da 120 a 10.000 caratteri."),
             click.option(
                 "--text-file",
                 type=click.Path(dir_okay=False, path_type=Path),
-                help="File con il testo (Markdown, UTF-8), in alternativa a --text.",
+                help="File con il contenuto (Markdown, UTF-8), in alternativa a --text.",
             ),
             click.option("--amount", default="", help="Importo in euro, es. 1.234,56."),
             click.option("--notice-number", default="", help="Numero avviso pagoPA, 18 cifre."),
@@ -88,7 +88,9 @@ def send_options(command: Any) -> Any:
 
 def message_text(text: str | None, text_file: Path | None) -> str:
     if (text is None) == (text_file is None):
-        raise click.UsageError("Indica il testo con --text oppure con --text-file (uno dei due).")
+        raise click.UsageError(
+            "Indica il contenuto con --text oppure con --text-file (uno dei due)."
+        )
     return text if text is not None else read_text_file(text_file)  # type: ignore[arg-type]
 
 
@@ -346,14 +348,14 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
     if detail.purge_note:
-        lines.append(f"{detail.purge_note}: testo e dati del file non più conservati.")
+        lines.append(f"{detail.purge_note}: contenuto e dati del file non più conservati.")
     if detail.send_after is not None:
         lines.append(f"Invio programmato: {local_time(detail.send_after)}")
     lines += [
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",
         f"Stato su IO: {detail.io_status}",
-        f"Stato e-mail: {detail.email_status}",
+        f"Stato Mail: {detail.email_status}",
         f"Lettura: {detail.read_status}",
         f"Pagamento: {detail.payment_status}",
     ]
@@ -365,6 +367,9 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append("Pagabile dopo la scadenza: no")
     for event in detail.history:
         lines.append(f"  {local_time(event.at)}: {event.io_status}, mail {event.email_status}")
+    if detail.markdown:
+        lines.append("Contenuto:")
+        lines += [f"  {line}" for line in detail.markdown.splitlines()]
     click.echo("\n".join(lines))
 
 

@@ -31,7 +31,7 @@ DUE_DATE = "scadenza"
 FIELD_LABELS = {
     FISCAL_CODE: "Codice fiscale",
     SUBJECT: "Oggetto",
-    TEXT: "Testo",
+    TEXT: "Contenuto",
     AMOUNT: "Importo",
     NOTICE_NUMBER: "Numero avviso",
     DUE_DATE: "Scadenza",

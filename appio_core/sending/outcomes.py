@@ -4,7 +4,8 @@ the two answers that depend on who sends.
 
 A send that may have reached IO is «esito incerto», never retried; one that surely did not
 (503, connection refused) goes back to «da inviare» with a growing delay, and ends
-«errore», marked retryable, after the last attempt. Refused keys pause the flow.
+«errore», marked retryable, after the last attempt. Refused keys, and a permission PagoPA
+has not granted the service, pause the flow.
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ def key_refused(exc: IoError) -> NotificationChange:
     )
 
 
+def not_permitted(exc: IoError) -> NotificationChange:
+    """A permission PagoPA has not granted the service: every row would be refused the same
+    way, so the row stays «da inviare» with IO's refusal in Italian, and the flow is paused."""
+    return NotificationChange(
+        outcome=Outcome.PENDING,
+        http_status=exc.status,
+        error_detail=exc.message,
+        retryable=False,
+        pause_flow=f"Invio sospeso automaticamente. {exc.message} Poi riprendi l'invio.",
+    )
+
+
 class Rules:
     """The outcome rules that depend on the worker's settings and clock; the flow's
     `Senders` policy for io_answers."""
@@ -90,6 +103,9 @@ class Rules:
 
     def key_refused(self, exc: IoError) -> NotificationChange:
         return key_refused(exc)
+
+    def not_permitted(self, exc: IoError) -> NotificationChange:
+        return not_permitted(exc)
 
     async def check(
         self, client: IoClient, keys: ApiKeys, row: Claimed

@@ -1,4 +1,4 @@
-"""A notification's detail: labels in Italian, «Stato e-mail», «Aggiorna stato» and history."""
+"""A notification's detail: labels in Italian, «Stato Mail», «Aggiorna stato» and history."""
 
 from __future__ import annotations
 

@@ -290,7 +290,7 @@ def test_the_detail_the_exports_and_the_cli_say_the_data_was_removed(
     column = rows[0].index("Dati personali")
     assert sorted(str(r[column]) for r in rows[1:]) == [note, note, note, "None"]
     shown = CliRunner().invoke(cli, ["notification", "show", str(archive["single"])])
-    assert f"{note}: testo e dati del file non più conservati." in shown.output
+    assert f"{note}: contenuto e dati del file non più conservati." in shown.output
     page = app_as(operator, "pages/notifica.py", notification_id=archive["single"])
     assert page.info[0].value.startswith(note)
     facts = page.table[0].value

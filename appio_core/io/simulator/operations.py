@@ -19,9 +19,18 @@ from appio_core.io.simulator.config import SimService, SimulatorConfig
 from appio_core.io.simulator.population import Kind, Population
 from appio_core.io.simulator.record import Record, StoredMessage
 
+# IO's 403 answers (PagoPA's io-functions-commons and services-func; appio_core.io.groups).
 NOT_ALLOWED = (
     "You are not allowed here",
     "You do not have enough permission to complete the operation you requested",
+)
+PREMIUM_NOT_ALLOWED = (
+    "You are not allowed here",
+    "You do not have enough permissions to send a Premium message",
+)
+PAYEE_NOT_ALLOWED = (
+    "You are not allowed here",
+    "You do not have enough permissions to send a payment message with payee",
 )
 RECIPIENT_FORBIDDEN = (
     "Recipient forbidden",
@@ -67,12 +76,16 @@ class Operations:
     ) -> Answer:
         try:
             if operation in ("getProfileByPOST", "getProfile"):
+                if not service.can_check_profiles:  # IO's auth middleware, before the body
+                    return problem(403, *NOT_ALLOWED)
                 if operation == "getProfile":
                     fiscal_code = validation.fiscal_code(params["fiscal_code"])
                 else:
                     fiscal_code = validation.profile_body(decode(body))
                 return self._profile(service, fiscal_code)
             if operation in ("submitMessageforUserWithFiscalCodeInBody", "submitMessageforUser"):
+                if not service.can_send:  # IO's auth middleware, before the body
+                    return problem(403, *NOT_ALLOWED)
                 path_cf = params.get("fiscal_code")
                 if path_cf is not None:
                     validation.fiscal_code(path_cf)
@@ -105,9 +118,13 @@ class Operations:
 
     def _submit(self, service: SimService, message: dict[str, Any]) -> Answer:
         fiscal_code = message["fiscal_code"]
-        if message["content"].get("payment_data", {}).get("payee") is not None:
+        # The body's own permissions (IO's middlewares), then the recipient (the handler).
+        payee = message["content"].get("payment_data", {}).get("payee")
+        if payee is not None and not service.payee:
             # Naming the payee needs a permission PagoPA grants to very few services.
-            return problem(403, *NOT_ALLOWED)
+            return problem(403, *PAYEE_NOT_ALLOWED)
+        if message["feature_level_type"] == FeatureLevel.ADVANCED and not service.advanced:
+            return problem(403, *PREMIUM_NOT_ALLOWED)
         if not service.may_reach(fiscal_code):
             return problem(403, *RECIPIENT_FORBIDDEN)
         message_id = str(ULID())
