@@ -25,6 +25,7 @@ from appio_core.domain import FeatureLevel, Outcome
 from appio_core.italian import ROME, counted
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
+from appio_core.storage.subject_search import subject_contains
 
 
 class SortKey(StrEnum):
@@ -207,8 +208,8 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
         else:
             where.append(Notification.io_status == filters.io_status)
     if filters.subject_contains.strip():
-        words = filters.subject_contains.strip().lower()
-        where.append(func.lower(Notification.subject).contains(words, autoescape=True))
+        dialect = session.get_bind().dialect.name
+        where.append(subject_contains(dialect, filters.subject_contains.strip()))
     if filters.io_message_id.strip():
         where.append(Notification.io_message_id == filters.io_message_id.strip().upper())
     if filters.sent_from is not None:
