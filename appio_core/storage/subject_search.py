@@ -23,7 +23,16 @@ from __future__ import annotations
 
 from itertools import product
 
-from sqlalchemy import ColumnElement, Integer, column, or_, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    column,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 
 from appio_core.storage.models import Notification
 
@@ -44,29 +53,36 @@ def _escaped(words: str) -> str:
     return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def uses_fts(dialect: str, words: str) -> bool:
+    """Whether SQLite's FTS table answers the search of `words` (stripped, not empty): the
+    query then starts from `FTS`'s matches (`fts_match`), joined to `notifications`."""
+    return dialect == "sqlite" and len(words) >= INDEXED_MIN_CHARS
+
+
+# The FTS table as a FROM clause; `rowid` is the notification's id.
+FTS = table(FTS_TABLE, column("rowid", Integer))
+
+
+def fts_match(words: str) -> ColumnElement[bool]:
+    """FTS's rows whose subject holds `words` as a substring: a phrase of trigrams, case
+    folded by the tokenizer (case_sensitive 0) for every letter."""
+    phrase = '"' + words.replace('"', '""') + '"'
+    return literal_column(FTS_TABLE).op("MATCH")(bindparam("subject_phrase", phrase))
+
+
 def subject_contains(dialect: str, words: str) -> ColumnElement[bool]:
-    """The condition «the subject contains `words`» (already stripped, not empty), for the
-    database `dialect` ("sqlite", "postgresql")."""
+    """The condition «the subject contains `words`» (stripped, not empty) on `notifications`
+    alone, for the database `dialect` ("sqlite", "postgresql")."""
     if dialect == "postgresql":
         # ILIKE folds case by the database's locale; the trigram index answers it from 3
         # characters, PostgreSQL's planner scans for fewer.
         return Notification.subject.ilike(f"%{_escaped(words)}%", escape="\\")
-    if len(words) >= INDEXED_MIN_CHARS:
-        # A phrase of trigrams: the rows whose subject holds `words` as a substring, case
-        # folded by the tokenizer (case_sensitive 0) for every letter.
-        phrase = '"' + words.replace('"', '""') + '"'
-        matching = (
-            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :subject_phrase")
-            .bindparams(subject_phrase=phrase)
-            .columns(column("rowid", Integer))
-        )
-        return Notification.id.in_(matching)
-    # 1-2 characters: SQLite's LIKE folds ASCII letters only, so each accented letter is
+    if uses_fts(dialect, words):
+        return Notification.id.in_(select(FTS.c.rowid).where(fts_match(words)))
+    # 1-2 characters: SQLite's LIKE folds ASCII letters only, so a letter beyond ASCII is
     # asked in both cases (at most 4 patterns).
-    variants = {"".join(chars) for chars in product(*({c.lower(), c.upper()} for c in words))}
+    cases = [{c.lower(), c.upper()} if not c.isascii() else {c} for c in words]
+    variants = sorted({"".join(chars) for chars in product(*cases)})
     return or_(
-        *(
-            Notification.subject.like(f"%{_escaped(variant)}%", escape="\\")
-            for variant in sorted(variants)
-        )
+        *(Notification.subject.like(f"%{_escaped(variant)}%", escape="\\") for variant in variants)
     )
