@@ -48,8 +48,8 @@ class Sort:
 
 
 NEWEST_FIRST = Sort()
-# A page's total is counted exactly up to this; a text search with other filters that
-# finds more (SQLite reads each match) says «oltre 10.000».
+# A page's total is counted exactly up to this when a text search reads each match from
+# the table (see _stops_at_cap); one that finds more says «oltre 10.000».
 COUNT_CAP = 10_000
 
 
@@ -281,7 +281,7 @@ def count(
     """The rows matching the filters. A search by codice fiscale is in the audit log
     unless `record` is False: a page shown again (another page of the grid, another
     order, a rerun) is not a new search. With `cap`, a count that would be costly (a text
-    search over SQLite's FTS table with other filters) stops at cap + 1: more than `cap`."""
+    search that reads its matches from the table) stops at cap + 1: more than `cap`."""
     code = searched_code(filters)
     if code is None or not record:
         return _count(session, actor, filters, cap)
@@ -304,9 +304,13 @@ def count(
 
 
 def _stops_at_cap(session: Session, actor: Actor, filters: NotificationFilters) -> bool:
-    """Whether a count with a cap stops there: a text search of SQLite's FTS table with
-    other filters, which reads each match from the table."""
-    return _fts_words(session, filters) is not None and bool(_conditions(session, actor, filters))
+    """Whether a count with a cap stops there: a text search, whose every match is read
+    from the table (hundreds of thousands take seconds), except SQLite's FTS table alone,
+    which counts its matches without reading the rows."""
+    if not filters.subject_contains.strip():
+        return False
+    alone = _fts_words(session, filters) is not None and not _conditions(session, actor, filters)
+    return not alone
 
 
 def _count(
@@ -314,8 +318,8 @@ def _count(
 ) -> int:
     where = _conditions(session, actor, filters)
     words = _fts_words(session, filters)
-    if words is None or not where or cap is None:
-        cap = None  # exact: the count is cheap (or the caller wants it exact)
+    if not _stops_at_cap(session, actor, filters):
+        cap = None  # exact: the count is cheap
     if words is not None and not where:
         # The text alone: the FTS table counts its matches without reading the rows.
         return session.scalar(select(func.count()).select_from(FTS).where(fts_match(words))) or 0
@@ -324,7 +328,6 @@ def _count(
         rows = rows.join(Flow, Flow.id == Notification.flow_id)
     rows = rows.where(*where)
     if cap is not None:
-        # Each match read from the table: hundreds of thousands take seconds.
         rows = rows.limit(cap + 1)
     return session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
@@ -341,7 +344,7 @@ def search(
 ) -> Page[NotificationRow]:
     """One page of the archive, with the total count of rows matching the filters (a
     search by codice fiscale recorded as `count` says); over COUNT_CAP for a text search
-    with other filters on SQLite, the total says «more than COUNT_CAP» (`Page.more`)."""
+    that reads its matches, the total says «more than COUNT_CAP» (`Page.more`)."""
     total = count(session, actor, filters, record=record, cap=COUNT_CAP)
     more = _stops_at_cap(session, actor, filters) and total > COUNT_CAP
     total = COUNT_CAP if more else total
