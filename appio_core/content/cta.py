@@ -194,8 +194,9 @@ def check_buttons(buttons: Sequence[tuple[str, str, str]]) -> Buttons:
     return tuple(checked)
 
 
-def parse_option(value: str, number: int = 1) -> CtaButton:
-    """A CLI `--cta "Etichetta=azione"` (or "Etichetta|English label=azione")."""
+def split_option(value: str, number: int = 1) -> tuple[str, str, str]:
+    """A CLI `--cta "Etichetta=azione"` (or "Etichetta|English label=azione") as
+    (label, action, English label), not yet checked."""
     label, sep, action = value.partition("=")
     if not sep:
         raise CtaError(
@@ -203,7 +204,7 @@ def parse_option(value: str, number: int = 1) -> CtaButton:
             " «Paga ora=https://www.comune.example.it/tari»."
         )
     italian, _, english = label.partition("|")
-    return check_button(italian, action, english, number)
+    return italian, action, english
 
 
 # -- the front matter ---------------------------------------------------------------------

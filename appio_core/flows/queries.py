@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
     enabled_service_ids,
     require_service_read,
 )
+from appio_core.content import cta
 from appio_core.content.fiscal_code import stored_form
 from appio_core.domain import (
     NEGATIVE_OUTCOMES,
@@ -81,6 +82,8 @@ class FlowView:
     dispatcher_note: str | None = None
     subject_template: str | None = None
     text_template: str | None = None
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
 
     @property
     def progress(self) -> FlowProgress:
@@ -161,6 +164,8 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         dispatcher_note=flow.dispatcher_note,
         subject_template=flow.subject_template,
         text_template=flow.text_template,
+        buttons=cta.from_json(flow.cta),
+        secure_channel=flow.secure_channel,
     )
 
 
