@@ -97,3 +97,16 @@ def checked_buttons(prefix: str) -> tuple[cta.Buttons, str | None]:
         return cta.check_buttons(typed_buttons(prefix)), None
     except cta.CtaError as exc:
         return (), exc.message
+
+
+def summary(buttons: cta.Buttons, secure: bool) -> None:
+    """On a detail: the buttons sent with the message and «canale sicuro», if any."""
+    if buttons:
+        st.markdown("**Pulsanti:** " + _plain(cta.describe(buttons)))
+    if secure:
+        st.markdown("**Canale sicuro:** sì", help=SECURE_HELP)
+
+
+def _plain(text: str) -> str:
+    """Text shown through st.markdown as it is: no Markdown of its own."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!<>|~" else c for c in text)

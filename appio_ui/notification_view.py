@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content import cta
 from appio_core.content.preview import preview_html
 from appio_core.domain import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES, Outcome
 from appio_core.errors import AppError
@@ -16,6 +17,7 @@ from appio_core.notifications import single
 from appio_core.notifications.detail import NotificationDetail, refresh_status
 from appio_core.notifications.labels import FEATURE_LEVEL_LABELS
 from appio_ui.feedback import flash_and_rerun
+from appio_ui.message_preview import buttons_html
 from appio_ui.runtime import keybox, sessionmaker_, settings, transaction
 
 DASH = "—"
@@ -36,7 +38,7 @@ def show_detail(actor: Actor, detail: NotificationDetail) -> None:
         st.markdown(f"**Oggetto:** {_escape(detail.subject)}")
     if detail.markdown:
         with st.container(border=True):
-            st.html(preview_html(detail.markdown))
+            st.html(preview_html(detail.markdown) + buttons_html(detail.buttons))
     _history(detail)
     _actions(actor, detail)
 
@@ -79,6 +81,10 @@ def _facts(d: NotificationDetail) -> None:
         "Scadenza": local_time(d.due_date) or DASH,
         **({"Pagabile dopo la scadenza": "No"} if d.invalid_after_due_date else {}),
         "Tipo di messaggio": FEATURE_LEVEL_LABELS[d.feature_level],
+        "Pulsanti": cta.describe(d.buttons) or DASH,
+        "Canale sicuro": "Sì (niente e-mail, notifica push senza contenuto)"
+        if d.secure_channel
+        else "No",
         "Ultima lettura dello stato": local_time(d.status_checked_at) or DASH,
         "Prossima lettura automatica": local_time(d.next_status_check_at) or DASH,
     }
