@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from appio_core.content import cta, fiscal_code
+from appio_core.content.cells import thousands
 from appio_core.content.message import (
     check_notice_number,
     check_subject,
     check_text,
     parse_amount,
     parse_due_date,
+    text_length,
 )
 from appio_core.errors import InvalidInput
 
@@ -99,6 +101,9 @@ def check_content(
     clean_subject = checked(SUBJECT, lambda: check_subject(subject))
     checked_buttons = checked(BUTTONS, lambda: cta.check_buttons(buttons)) or ()
     clean_text = checked(TEXT, lambda: check_text(text, cta.content_rules(checked_buttons)))
+    if checked_buttons and TEXT in errors and text.strip():
+        used = text_length(cta.front_matter(checked_buttons))
+        errors[TEXT] += f" I pulsanti occupano {thousands(used)} caratteri del limite di IO."
     cents = checked(AMOUNT, lambda: parse_amount(amount, max_amount)) if amount.strip() else None
     notice = (
         checked(NOTICE_NUMBER, lambda: check_notice_number(notice_number))
