@@ -50,7 +50,9 @@ def message_preview(subject: str, markdown: str, buttons: cta.Buttons = ()) -> N
     shown = buttons or read.buttons
     with st.container(border=True):
         st.html(
+            '<div class="appio-preview" style="padding:8px 6px">'
             f"<p><strong>{html.escape(subject.strip())}</strong></p>"
             + preview_html(read.body)
             + buttons_html(shown)
+            + "</div>"
         )
