@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.content import cta
+from appio_core.italian import thousands
 
 SECURE_HELP = (
     "Per contenuti che non devono comparire in una notifica push o in un'e-mail: IO non"
@@ -70,6 +71,13 @@ def message_options(
                 else "tel:+390612345678",
                 help=ACTION_HELP,
                 disabled=disabled,
+            )
+        chosen, _ = checked_buttons(prefix)
+        if chosen:
+            limit = thousands(cta.content_rules(chosen).text_max)
+            st.caption(
+                f"IO conta i pulsanti nella lunghezza del testo: con questi il testo può avere"
+                f" al massimo {limit} caratteri."
             )
         st.checkbox(SECURE_LABEL, key=f"{prefix}secure", help=SECURE_HELP, disabled=disabled)
 

@@ -134,8 +134,6 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
     )
     buttons, buttons_error = cta_fields.checked_buttons(PREFIX)
     _counter(text, *cta.content_rules(buttons, RULES).bounds(subject=False))
-    if buttons:
-        st.caption("I pulsanti contano nella lunghezza del testo, come in IO.")
     _field_error(TEXT)
     with st.expander("Avviso di pagamento e scadenza (facoltativi)"):
         c1, c2, c3 = st.columns(3)

@@ -159,6 +159,10 @@ def import_flow(
             f"Servizio «{service.name}»; natura {natura}; file «{flow.source_filename}»:"
             f" {counted(flow.recipients_total, 'destinatario', 'destinatari')}."
         )
+        if options.buttons:
+            entry.detail += f" Pulsanti: {cta.describe(options.buttons)}."
+        if options.secure_channel:
+            entry.detail += " Canale sicuro."
         return flow
 
 
