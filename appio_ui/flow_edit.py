@@ -1,4 +1,5 @@
-"""«Modifica» on a flow in preparation: name, description, natura, templates, and the file."""
+"""«Modifica» on a flow in preparation: name, description, natura, templates, buttons and
+«canale sicuro», and the file."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from appio_core.flows.fields import NAME_LENGTH, is_editable
 from appio_core.flows.importing import FlowFileRefused, replace_file
 from appio_core.flows.queries import FlowView
 from appio_core.recipient_file.report import ValidationReport
+from appio_ui import cta_fields
 from appio_ui.attempt import attempt, show_refusal
 from appio_ui.feedback import flash_and_rerun
 from appio_ui.flow_form import TEMPLATE_HELP
@@ -67,8 +69,16 @@ def _details_form(actor: Actor, view: FlowView) -> None:
             help=TEMPLATE_HELP + " Vuoto: resta il testo attuale.",
             height=150,
         )
+        prefix = f"ef{view.id}_"
+        cta_fields.message_options(
+            prefix, buttons=view.buttons, secure=view.secure_channel, boxed=False
+        )
         saved = st.form_submit_button("Salva le modifiche", icon=":material/save:")
     if not saved:
+        return
+    buttons, buttons_error = cta_fields.checked_buttons(prefix)
+    if buttons_error:
+        st.error(buttons_error, icon=":material/error:")
         return
     changes = FlowChanges(
         name=name,
@@ -76,6 +86,8 @@ def _details_form(actor: Actor, view: FlowView) -> None:
         natura=natura,
         subject_template=subject if subject.strip() else None,
         text_template=text if text.strip() else None,
+        buttons=buttons,
+        secure_channel=cta_fields.secure_channel(prefix),
     )
     attempt(
         lambda session: FlowState(edit_flow(session, actor, view.id, changes).state),

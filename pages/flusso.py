@@ -12,6 +12,7 @@ from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
 from appio_ui.approval_view import approval_notes
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.cta_fields import summary
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.flow_edit import edit_section
@@ -45,6 +46,7 @@ st.caption(
 share_link("flusso", "flusso", view.id)
 if view.description:
     st.write(view.description)
+summary(view.buttons, view.secure_channel)
 if view.dispatcher_note and view.state == FlowState.PAUSED:
     st.warning(view.dispatcher_note)
 approval_notes(view)

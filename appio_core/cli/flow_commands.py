@@ -27,8 +27,10 @@ from appio_core.cli.common import (
     atomic_output,
     pass_context,
 )
+from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
 from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
+from appio_core.content.cta import describe
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.flows import queries
@@ -74,6 +76,8 @@ STATES = [s.value for s in FlowState]
     help="Conferma quando richiesto: un flusso di pagamento il cui file non ha le colonne"
     " del pagamento (importo, numero avviso).",
 )
+@cta_option
+@secure_option
 @pass_context
 def import_(
     ctx: Context,
@@ -92,6 +96,8 @@ def import_(
     status_check_hours: int,
     scheduled_at: datetime | None,
     force: bool,
+    cta: tuple[str, ...],
+    secure_channel: bool,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     from appio_core.accounts.services import find_service
@@ -105,6 +111,8 @@ def import_(
         feature_level=FeatureLevel.chosen(advanced),
         scheduled_at=scheduled_at,
         status_check_hours=status_check_hours,
+        buttons=checked_buttons(cta),
+        secure_channel=secure_channel,
     )
     try:
         with ctx.transaction() as session:
@@ -138,6 +146,13 @@ def import_(
 @click.option("--subject-template", help="Nuovo modello dell'oggetto.")
 @click.option("--text-template", help="Nuovo modello del testo.")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@cta_option
+@click.option("--no-cta", is_flag=True, help="Toglie i pulsanti del flusso.")
+@click.option(
+    "--secure-channel/--no-secure-channel",
+    default=None,
+    help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
+)
 @pass_context
 def edit(
     ctx: Context,
@@ -148,13 +163,22 @@ def edit(
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
+    cta: tuple[str, ...],
+    no_cta: bool,
+    secure_channel: bool | None,
 ) -> None:
-    """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati)."""
+    """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati),
+    pulsanti e canale sicuro."""
     from appio_core.flows import editing
 
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
-    changes = editing.FlowChanges(name, description, natura, subject_template, text_template)
+    if cta and no_cta:
+        raise click.UsageError("Usa --cta oppure --no-cta, non entrambi.")
+    buttons = () if no_cta else (checked_buttons(cta) if cta else None)
+    changes = editing.FlowChanges(
+        name, description, natura, subject_template, text_template, buttons, secure_channel
+    )
     with ctx.transaction() as session:
         before = queries.get_flow(session, ctx.actor, flow_id).state
         flow = editing.edit_flow(session, ctx.actor, flow_id, changes)
@@ -310,6 +334,8 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "recipients": view.recipients_total,
             "counts": counts,
             "approval": approval_json(view),
+            "cta": [button.to_json() for button in view.buttons],
+            "require_secure_channels": view.secure_channel,
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
@@ -318,6 +344,10 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
         click.echo(line)
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
+    if view.buttons:
+        click.echo(f"Pulsanti: {describe(view.buttons)}")
+    if view.secure_channel:
+        click.echo("Canale sicuro: sì (niente e-mail, notifica push senza contenuto)")
     if scheduled.count and view.state not in FINISHED_STATES:
         click.echo(scheduled.describe())
     return view

@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
     enabled_service_ids,
     require_service_read,
 )
+from appio_core.content import cta
 from appio_core.content.fiscal_code import stored_form
 from appio_core.domain import (
     NEGATIVE_OUTCOMES,
@@ -89,6 +90,8 @@ class FlowView:
     approved_by: str | None = None
     approved_at: datetime | None = None
     approval_note: str | None = None
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
 
     @property
     def progress(self) -> FlowProgress:
@@ -175,6 +178,8 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         approved_by=flow.approved_by,
         approved_at=flow.approved_at,
         approval_note=flow.approval_note,
+        buttons=cta.from_json(flow.cta),
+        secure_channel=flow.secure_channel,
     )
 
 

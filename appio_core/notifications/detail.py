@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.audit import AuditAction, recording
+from appio_core.content import cta
 from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
 from appio_core.errors import NotFound
 from appio_core.notifications import labels
@@ -72,6 +73,8 @@ class NotificationDetail:
     purge_days: int | None
     send_after: datetime | None = None  # its file's send date: not sent before
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
+    buttons: cta.Buttons = ()  # sent with it (a flow's row: the flow's)
+    secure_channel: bool = False  # IO's require_secure_channels
 
     @property
     def is_single(self) -> bool:
@@ -132,9 +135,12 @@ def get_detail(
 
 
 def _detail(session: Session, row: Notification) -> NotificationDetail:
-    flow_name = None
+    flow_name, buttons, secure = None, cta.from_json(row.cta), row.secure_channel
     if row.flow_id is not None:
-        flow_name = session.scalar(select(Flow.name).where(Flow.id == row.flow_id))
+        found = session.execute(
+            select(Flow.name, Flow.cta, Flow.secure_channel).where(Flow.id == row.flow_id)
+        ).one()
+        flow_name, buttons, secure = found.name, cta.from_json(found.cta), found.secure_channel
     service = session.get(Service, row.service_id)
     assert service is not None
     has_message = row.io_message_id is not None
@@ -192,4 +198,6 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         purge_days=row.purge_days,
         send_after=row.send_after,
         invalid_after_due_date=row.invalid_after_due_date,
+        buttons=buttons,
+        secure_channel=secure,
     )

@@ -250,6 +250,10 @@ class Flow(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # How long after sending the dispatcher reads each message's status; 0 = never.
     status_check_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # Call-to-action buttons (JSON, appio_core.content.cta) and IO's require_secure_channels:
+    # the same for every recipient.
+    cta: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secure_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     recipients_total: Mapped[int] = mapped_column(Integer, default=0)
     # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
     dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -335,6 +339,9 @@ class Notification(Base):
         EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
     )
     extra: Mapped[str] = mapped_column(Text, default="{}")  # the file's other columns, JSON
+    # A single message's buttons and «canale sicuro»; a flow's rows use the flow's.
+    cta: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secure_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
