@@ -59,7 +59,8 @@ class FlowGroup(LazyGroup):
         ),
         "edit": Lazy(
             f"{_FLOW_COMMANDS}:edit",
-            "Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati).",
+            "Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati),"
+            " pulsanti e canale sicuro.",
         ),
         "replace-file": Lazy(
             f"{_FLOW_COMMANDS}:replace_file",
