@@ -248,6 +248,9 @@ class Flow(Base):
     recipients_total: Mapped[int] = mapped_column(Integer, default=0)
     # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
     dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The saved template («Modelli», appio_core.templates) and version it was made from.
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
@@ -350,6 +353,9 @@ class Notification(Base):
     # the file's columns and the notice number are gone, the codice fiscale is a pseudonym.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purge_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the retention then
+    # A single message's saved template and version (a flow's rows: the flow's).
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")
