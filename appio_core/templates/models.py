@@ -47,9 +47,7 @@ class MessageTemplateVersion(Base):
     __table_args__ = (UniqueConstraint("template_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    template_id: Mapped[int] = mapped_column(
-        ForeignKey("message_templates.id", ondelete="CASCADE")
-    )
+    template_id: Mapped[int] = mapped_column(ForeignKey("message_templates.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
     natura: Mapped[str] = mapped_column(String(60))
     subject_template: Mapped[str] = mapped_column(Text)
@@ -57,9 +55,7 @@ class MessageTemplateVersion(Base):
     # The recipient file's columns holding the payment data and the due date, when they are
     # not found by their names (Templates.columns of a flow).
     amount_column: Mapped[str | None] = mapped_column(String(COLUMN_LENGTH), nullable=True)
-    notice_number_column: Mapped[str | None] = mapped_column(
-        String(COLUMN_LENGTH), nullable=True
-    )
+    notice_number_column: Mapped[str | None] = mapped_column(String(COLUMN_LENGTH), nullable=True)
     due_date_column: Mapped[str | None] = mapped_column(String(COLUMN_LENGTH), nullable=True)
     feature_level: Mapped[FeatureLevel] = mapped_column(EnumText(FeatureLevel, 10))
     # IO's require_secure_channels («Canale sicuro»); NULL: not chosen (a version written
