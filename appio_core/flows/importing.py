@@ -39,6 +39,7 @@ from appio_core.recipient_file.validation import (
     validate_file,
 )
 from appio_core.storage.models import Flow, Notification, Service
+from appio_core.templates.use import TemplateRef, check_use
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class FlowOptions:
     feature_level: str = "STANDARD"
     scheduled_at: datetime | None = None
     status_check_hours: int = 48
+    # The saved template («Modelli») the flow was made from, recorded with the flow.
+    template: TemplateRef | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ def import_flow(
     ) as entry:
         service = active_service(session, actor, service_id)
         _check_options(name, natura, options)
+        check_use(session, options.template, service.id)
         flow = _import_file(
             session, actor, service, name, natura, source, filename, templates, options, force
         )
@@ -218,6 +222,8 @@ def _new_flow(
         feature_level=FeatureLevel(options.feature_level),
         scheduled_at=options.scheduled_at,
         status_check_hours=options.status_check_hours,
+        template_id=options.template.template_id if options.template else None,
+        template_version=options.template.version if options.template else None,
     )
     session.add(flow)
     session.flush()

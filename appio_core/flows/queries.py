@@ -28,6 +28,7 @@ from appio_core.flows.access import flow_or_404
 from appio_core.italian import local_date, local_time, thousands
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class FlowView:
     dispatcher_note: str | None = None
     subject_template: str | None = None
     text_template: str | None = None
+    template: TemplateUse | None = None  # the saved template it was made from
 
     @property
     def progress(self) -> FlowProgress:
@@ -161,6 +163,10 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         dispatcher_note=flow.dispatcher_note,
         subject_template=flow.subject_template,
         text_template=flow.text_template,
+        # One flow's page only: a list needs no template's name (a query per row).
+        template=used_template(session, flow.template_id, flow.template_version)
+        if with_counts
+        else None,
     )
 
 

@@ -33,6 +33,7 @@ from appio_core.storage.models import (
     Service,
     utcnow,
 )
+from appio_core.templates.use import TemplateUse, used_template
 
 # «Aggiorna stato» keeps the background reads on their schedule; this only sets a floor.
 REFRESH_MIN_INTERVAL = 600.0
@@ -85,6 +86,7 @@ class NotificationDetail:
     purge_days: int | None
     send_after: datetime | None = None  # its file's send date: not sent before
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
+    template: TemplateUse | None = None  # the saved template it was made from (its flow's)
 
     @property
     def is_single(self) -> bool:
@@ -146,8 +148,11 @@ def get_detail(
 
 def _detail(session: Session, row: Notification) -> NotificationDetail:
     flow_name = None
+    template_id, template_version = row.template_id, row.template_version
     if row.flow_id is not None:
-        flow_name = session.scalar(select(Flow.name).where(Flow.id == row.flow_id))
+        flow_name, template_id, template_version = session.execute(
+            select(Flow.name, Flow.template_id, Flow.template_version).where(Flow.id == row.flow_id)
+        ).one()
     service = session.get(Service, row.service_id)
     assert service is not None
     has_message = row.io_message_id is not None
@@ -205,6 +210,7 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         purge_days=row.purge_days,
         send_after=row.send_after,
         invalid_after_due_date=row.invalid_after_due_date,
+        template=used_template(session, template_id, template_version),
     )
 
 

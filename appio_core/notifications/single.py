@@ -34,7 +34,13 @@ from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service, changeable_service
 from appio_core.io.models import NewMessage
 from appio_core.notifications.change import NotificationChange
-from appio_core.notifications.content import CheckedContent, check_content
+from appio_core.notifications.content import (
+    SUBJECT,
+    TEXT,
+    CheckedContent,
+    FieldErrors,
+    check_content,
+)
 from appio_core.notifications.request_keys import (
     check_request_key,
     find_repeat,
@@ -43,6 +49,7 @@ from appio_core.notifications.request_keys import (
 from appio_core.notifications.single_exchange import exchange
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
+from appio_core.templates.use import TemplateRef, check_use, unfilled_placeholders
 
 PURGED_NOT_RESENT = (
     "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
@@ -64,6 +71,7 @@ class NewNotification:
     feature_level: FeatureLevel = FeatureLevel.STANDARD
     check_profile: bool = True
     request_key: str | None = None  # one per form: a repeated «Aggiungi» sends nothing
+    template: TemplateRef | None = None  # the saved template («Modelli») it started from
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,12 @@ def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedC
 
     The operator must be allowed to send on the service, and the service active."""
     service = active_service(session, actor, data.service_id)
+    check_use(session, data.template, service.id)
+    if data.template is not None:
+        values = ((SUBJECT, data.subject), (TEXT, data.text))
+        left = {f: m for f, v in values if (m := unfilled_placeholders(v))}
+        if left:
+            raise FieldErrors(left)
     return check_content(
         fiscal_code=data.fiscal_code,
         subject=data.subject,
@@ -136,6 +150,8 @@ def send_new(
                 due_date=checked.due_date,
                 feature_level=data.feature_level,
                 extra="{}",
+                template_id=data.template.template_id if data.template else None,
+                template_version=data.template.version if data.template else None,
                 outcome=Outcome.SENDING,
                 attempts=0,
                 retryable=False,

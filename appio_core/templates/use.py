@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.content.template import Template
 from appio_core.errors import InvalidInput
 from appio_core.templates.models import MessageTemplate, MessageTemplateVersion
 
@@ -47,6 +48,16 @@ def check_use(session: Session, ref: TemplateRef | None, service_id: int) -> Non
     )
     if found is None:
         raise InvalidInput(f"Il modello «{template.name}» non ha la versione {ref.version}.")
+
+
+def unfilled_placeholders(value: str) -> str | None:
+    """What to do about a template's placeholders left in one message (which has no file
+    whose columns would fill them), or None."""
+    names = Template.parse(value).names
+    if not names:
+        return None
+    shown = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(names))
+    return f"Sostituisci {shown} con il valore per questo destinatario."
 
 
 def used_template(
