@@ -15,6 +15,7 @@ COMMANDS = {
     "service": "appio_core.cli.services:service",
     "flow": "appio_core.cli.flow:flow",
     "notification": "appio_core.cli.notifications:notification",
+    "template": "appio_core.cli.templates:template",
     "keys": "appio_core.cli.keys:keys",
     "worker": "appio_core.cli.flow_commands:worker",
     "io": "appio_core.cli.io:io",

@@ -25,6 +25,8 @@ from appio_core.flows import actions, editing, importing, queries
 from appio_core.flows.registry import FlowAction
 from appio_core.italian import counted
 from appio_core.sending.worker import make_dispatcher, run_worker
+from appio_core.templates.apply import with_template
+from appio_core.templates.queries import get_template
 
 NATURE = [n.value for n in Natura]
 STATES = [s.value for s in FlowState]
@@ -35,9 +37,18 @@ STATES = [s.value for s in FlowState]
 @click.option("--service", "service_name", required=True)
 @click.option("--name", required=True)
 @click.option(
-    "--natura", type=click.Choice(NATURE), default=Natura.COMMUNICATION.value, show_default=True
+    "--natura",
+    type=click.Choice(NATURE),
+    help="Natura del flusso (di norma quella del modello, altrimenti Comunicazione).",
 )
 @click.option("--description", default="")
+@click.option(
+    "--template",
+    "template_reference",
+    metavar="NOME[@VERSIONE]",
+    help="Un modello salvato (appio template list): oggetto, testo, natura, colonne e livello"
+    " del messaggio; le altre opzioni li cambiano per questo flusso soltanto.",
+)
 @click.option("--subject-template")
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -69,8 +80,9 @@ def import_(
     file: Path,
     service_name: str,
     name: str,
-    natura: str,
+    natura: str | None,
     description: str,
+    template_reference: str | None,
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
@@ -85,6 +97,7 @@ def import_(
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
+    templates = importing.Templates(subject_template, text_template, sheet, columns)
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
@@ -95,15 +108,18 @@ def import_(
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
+            if template_reference is not None:
+                used = get_template(session, ctx.actor, template_reference)
+                natura, templates, options = with_template(used, natura, templates, options)
             flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
                 name=name,
-                natura=natura,
+                natura=natura or Natura.COMMUNICATION.value,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet, columns),
+                templates=templates,
                 options=options,
                 force=force,
             )
@@ -265,10 +281,14 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
+            "template": view.template.name if view.template else None,
+            "template_version": view.template.version if view.template else None,
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    if view.template:
+        click.echo(f"Dal {view.template.describe()}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if scheduled.count and view.state not in FINISHED_STATES:

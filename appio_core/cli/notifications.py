@@ -31,6 +31,8 @@ from appio_core.notifications.archive import NotificationFilters, NotificationRo
 from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
+from appio_core.templates.queries import get_template
+from appio_core.templates.use import TemplateRef
 
 OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
@@ -56,7 +58,7 @@ def send_options(command: Any) -> Any:
                 "--service", required=True, help="Nome del servizio o ID del servizio IO."
             ),
             click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
-            click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
+            click.option("--subject", help="Oggetto, da 10 a 120 caratteri."),
             click.option("--text", help="Testo (Markdown), da 120 a 10.000 caratteri."),
             click.option(
                 "--text-file",
@@ -104,6 +106,7 @@ def send_single(
     advanced: bool,
     request_key: str | None,
     check_profile: bool,
+    template: TemplateRef | None = None,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
     from appio_core.accounts.services import find_service
@@ -111,6 +114,7 @@ def send_single(
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service).id
     data = NewNotification(
+        template=template,
         service_id=service_id,
         fiscal_code=fiscal_code,
         subject=subject,
@@ -164,12 +168,17 @@ def report_result(result: SingleResult, fmt: str) -> None:
 
 @notification.command("send", epilog=SEND_EXIT_HELP)
 @send_options
+@click.option(
+    "--template",
+    metavar="NOME[@VERSIONE]",
+    help="Un modello salvato: oggetto, testo e livello del messaggio, se non indicati.",
+)
 @pass_context
 def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -178,11 +187,25 @@ def send(
     advanced: bool,
     request_key: str | None,
     fmt: str,
+    template: str | None,
 ) -> None:
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
 
     Controlla ogni campo prima di chiamare IO; verifica che il cittadino abbia IO e accetti il
-    servizio. Attenzione: un messaggio inviato non si può ritirare."""
+    servizio. Con --template, oggetto e testo vengono dal modello (--subject e --text li
+    cambiano per questo invio): i suoi {{segnaposto}} vanno sostituiti. Attenzione: un
+    messaggio inviato non si può ritirare."""
+    ref = None
+    if template is not None:
+        with ctx.transaction() as session:
+            used = get_template(session, ctx.actor, template)
+        ref = used.ref
+        subject = subject or used.fields.subject_template
+        if text is None and text_file is None:
+            text = used.fields.text_template
+        advanced = advanced or used.fields.feature_level == FeatureLevel.ADVANCED
+    if subject is None:
+        raise click.UsageError("Indica l'oggetto con --subject (oppure un modello con --template).")
     result = send_single(
         ctx,
         service=service,
@@ -195,6 +218,7 @@ def send(
         advanced=advanced,
         request_key=request_key,
         check_profile=True,
+        template=ref,
     )
     report_result(result, fmt)
 
