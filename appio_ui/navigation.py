@@ -41,6 +41,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/add:",
         allowed=lambda actor: actor.can_send,
     ),
+    PageSpec(
+        "pages/modelli.py",
+        "Modelli",
+        "modelli",
+        "Flussi",
+        ":material/description:",
+        allowed=lambda actor: actor.can_send,
+    ),
     PageSpec("pages/notifiche.py", "Notifiche", "notifiche", "Notifiche", ":material/inbox:"),
     PageSpec("pages/notifica.py", "Dettaglio notifica", "notifica", "Notifiche", hidden=True),
     PageSpec(
