@@ -348,6 +348,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         data["history"] = [{**event, "at": _iso(event["at"])} for event in data["history"]]
         data["outcome"] = detail.outcome.value
         data["feature_level"] = detail.feature_level.value
+        data["template"] = detail.template.name if detail.template else None
+        data["template_version"] = detail.template.version if detail.template else None
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (
@@ -363,6 +365,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         f"Oggetto: {detail.subject}",
         f"Esito: {detail.outcome.value} – {detail.outcome_explained}",
     ]
+    if detail.template is not None:
+        lines.append(f"Dal {detail.template.describe()}")
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
     if detail.purge_note:

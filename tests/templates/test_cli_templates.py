@@ -137,6 +137,12 @@ def test_notification_send_with_a_template(services: dict[str, int]) -> None:
     outcome = json.loads(sent.output)
     stored = in_process_simulator().record.messages[outcome["io_message_id"]]
     assert stored.content["subject"] == "Promemoria TARI 2026"
+    shown = json.loads(run("notification", "show", str(outcome["id"]), "--format", "json").output)
+    assert (shown["template"], shown["template_version"]) == ("Promemoria", 1)
+    assert (
+        "Dal modello «Promemoria», versione 1"
+        in run("notification", "show", str(outcome["id"])).output
+    )
 
     _add()
     left = run(
