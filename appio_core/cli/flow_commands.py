@@ -18,6 +18,7 @@ from appio_core.accounts.services import find_service
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
 from appio_core.cli.common import CliError, Context, atomic_output, pass_context
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
+from appio_core.cli.template_use import template_keys
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.exports.workbooks import write_flow_recipients, write_flows
@@ -281,8 +282,7 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
-            "template": view.template.name if view.template else None,
-            "template_version": view.template.version if view.template else None,
+            **template_keys(view.template),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view

@@ -23,6 +23,7 @@ from appio_core.cli.common import (
     read_text_file,
 )
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.cli.template_use import TEMPLATE_OPTION, message_from_template, template_keys
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
@@ -31,7 +32,6 @@ from appio_core.notifications.archive import NotificationFilters, NotificationRo
 from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
-from appio_core.templates.queries import get_template
 from appio_core.templates.use import TemplateRef
 
 OUTCOMES = [o.value for o in Outcome]
@@ -168,11 +168,7 @@ def report_result(result: SingleResult, fmt: str) -> None:
 
 @notification.command("send", epilog=SEND_EXIT_HELP)
 @send_options
-@click.option(
-    "--template",
-    metavar="NOME[@VERSIONE]",
-    help="Un modello salvato: oggetto, testo e livello del messaggio, se non indicati.",
-)
+@TEMPLATE_OPTION
 @pass_context
 def send(
     ctx: Context,
@@ -192,26 +188,17 @@ def send(
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
 
     Controlla ogni campo prima di chiamare IO; verifica che il cittadino abbia IO e accetti il
-    servizio. Con --template, oggetto e testo vengono dal modello (--subject e --text li
-    cambiano per questo invio): i suoi {{segnaposto}} vanno sostituiti. Attenzione: un
-    messaggio inviato non si può ritirare."""
-    ref = None
-    if template is not None:
-        with ctx.transaction() as session:
-            used = get_template(session, ctx.actor, template)
-        ref = used.ref
-        subject = subject or used.fields.subject_template
-        if text is None and text_file is None:
-            text = used.fields.text_template
-        advanced = advanced or used.fields.feature_level == FeatureLevel.ADVANCED
-    if subject is None:
-        raise click.UsageError("Indica l'oggetto con --subject (oppure un modello con --template).")
+    servizio. Con --template, oggetto e testo vengono dal modello se non indicati. Attenzione:
+    un messaggio inviato non si può ritirare."""
+    ref, subject, text, advanced = message_from_template(
+        ctx, template, subject, text if text_file is None else (text or ""), advanced
+    )
     result = send_single(
         ctx,
         service=service,
         fiscal_code=fiscal_code,
         subject=subject,
-        text=message_text(text, text_file),
+        text=message_text(text or None, text_file),
         amount=amount,
         notice_number=notice_number,
         due_date=due_date,
@@ -348,8 +335,7 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         data["history"] = [{**event, "at": _iso(event["at"])} for event in data["history"]]
         data["outcome"] = detail.outcome.value
         data["feature_level"] = detail.feature_level.value
-        data["template"] = detail.template.name if detail.template else None
-        data["template_version"] = detail.template.version if detail.template else None
+        data |= template_keys(detail.template)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (

@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_message_templates")),
         sa.UniqueConstraint("name", name=op.f("uq_message_templates_name")),
     )
-    op.create_index(
-        op.f("ix_message_templates_service_id"), "message_templates", ["service_id"]
-    )
+    op.create_index(op.f("ix_message_templates_service_id"), "message_templates", ["service_id"])
     op.create_table(
         "message_template_versions",
         sa.Column("id", sa.Integer(), nullable=False),
