@@ -3,18 +3,23 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button
 
 from appio_core.accounts.operators import get_operator
 from appio_core.accounts.permissions import Actor
 from appio_core.flows import importing
+from appio_core.io.simulator import Kind
+from appio_core.storage.models import Notification
 from appio_core.templates.fields import TemplateFields
 from appio_core.templates.queries import get_template, template_versions
 from appio_core.templates.store import add_template
 
 from ..apptest import app_as
 from ..flows.conftest import fiscal_codes, recipient_csv
-from ..notifications.conftest import TARI
+from ..notifications.conftest import TARI, citizen
 
 SUBJECT = "TARI 2026 per {{nome}}"
 TEXT = (
@@ -27,6 +32,11 @@ def _saved(sessions: sessionmaker[Session], operator: Actor, services: dict[str,
     with sessions.begin() as session:
         fields = TemplateFields(subject_template=SUBJECT, text_template=TEXT)
         return add_template(session, operator, services[TARI.name], "TARI", fields).template_id
+
+
+def _add(at: AppTest) -> Button:
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    return add
 
 
 def test_a_new_template_is_saved_with_a_preview_on_example_values(
@@ -95,7 +105,7 @@ def test_modelli_is_listed_for_who_may_send_and_not_for_a_viewer(
 def test_use_a_template_on_nuovo_flusso_and_nuova_notifica(
     services: dict[str, int], operator: Actor, sessions: sessionmaker[Session]
 ) -> None:
-    _saved(sessions, operator, services)
+    used_id = _saved(sessions, operator, services)
     at = app_as(operator, "pages/nuovo_flusso.py")
     at.selectbox(key="nf_service").select(TARI.name).run()
     picker = at.selectbox(key=f"nf_template_{services[TARI.name]}")
@@ -107,6 +117,22 @@ def test_use_a_template_on_nuovo_flusso_and_nuova_notifica(
     at.selectbox(key="nn_service").select(TARI.name).run()
     at.selectbox(key=f"nn_template_{services[TARI.name]}").select("TARI").run()
     assert at.text_input(key="nn_subject").value == SUBJECT
+    at.text_input(key="nn_cf").input(citizen(Kind.WITH_IO, 30))
+    _add(at).click().run()  # with the placeholders left: refused
+    assert "Sostituisci {{nome}} con il valore per questo destinatario." in [
+        e.value for e in at.error
+    ]
+    at.text_input(key="nn_subject").input(SUBJECT.replace("{{nome}}", "Ada"))
+    at.text_area(key="nn_text").input(TEXT.replace("{{nome}}", "Ada")).run()
+    _add(at).click().run()
+    assert at.success, [e.value for e in at.error]
+    with sessions() as session:
+        row = session.scalars(select(Notification).where(Notification.flow_id.is_(None))).one()
+        assert (row.template_id, row.template_version, row.subject) == (
+            used_id,
+            1,
+            "TARI 2026 per Ada",
+        )
 
 
 def test_a_flows_detail_names_its_template_and_saves_one(
