@@ -298,7 +298,9 @@ def test_a_flow_made_from_a_template_records_it_and_its_file_columns_count(
     from appio_core.storage.models import Notification
 
     rows = session.scalars(select(Notification).where(Notification.flow_id == flow.id)).all()
-    assert {(r.subject, r.due_date[:10]) for r in rows} == {("TARI 2026 per Ada", "2027-12-31")}
+    assert {(r.subject, (r.due_date or "")[:10]) for r in rows} == {
+        ("TARI 2026 per Ada", "2027-12-31")
+    }
 
 
 def test_what_the_operator_gives_wins_over_the_template_for_this_send(
