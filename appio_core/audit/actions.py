@@ -45,6 +45,8 @@ class AuditAction(StrEnum):
     FLOW_RETRY_FAILED = "flow.retry-failed"
     FLOW_RESEND_UNCERTAIN = "flow.resend-uncertain"
     FLOW_MARK_UNCERTAIN_SENT = "flow.mark-uncertain-sent"
+    TEMPLATE_ADD = "template.add"
+    TEMPLATE_EDIT = "template.edit"
     NOTIFICATION_SEND = "notification.send"
     NOTIFICATION_RESEND = "notification.resend"
     NOTIFICATION_MARK_SENT = "notification.mark-sent"
@@ -106,6 +108,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_RETRY_FAILED: "Flusso: Reinvia falliti",
     AuditAction.FLOW_RESEND_UNCERTAIN: "Flusso: Reinvia esiti incerti",
     AuditAction.FLOW_MARK_UNCERTAIN_SENT: "Flusso: Segna esiti incerti come inviati",
+    AuditAction.TEMPLATE_ADD: "Nuovo modello",
+    AuditAction.TEMPLATE_EDIT: "Modello modificato (nuova versione)",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
     AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
@@ -127,6 +131,7 @@ FAMILY_LABELS: dict[str, str] = {
     "service": "Servizi e chiavi",
     "keys": "Chiave segreta",
     "flow": "Flussi",
+    "template": "Modelli",
     "notification": "Notifiche singole",
     "export": "Esportazioni",
     "data": "Dati personali",

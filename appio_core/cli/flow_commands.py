@@ -30,11 +30,14 @@ from appio_core.cli.common import (
 from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
 from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
+from appio_core.cli.template_use import template_keys
 from appio_core.content.cta import describe
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.flows import queries
 from appio_core.italian import counted
+from appio_core.templates.apply import with_template
+from appio_core.templates.queries import get_template
 
 if TYPE_CHECKING:
     from appio_core.flows.registry import FlowAction
@@ -48,9 +51,18 @@ STATES = [s.value for s in FlowState]
 @click.option("--service", "service_name", required=True)
 @click.option("--name", required=True)
 @click.option(
-    "--natura", type=click.Choice(NATURE), default=Natura.COMMUNICATION.value, show_default=True
+    "--natura",
+    type=click.Choice(NATURE),
+    help="Natura del flusso (di norma quella del modello, altrimenti Comunicazione).",
 )
 @click.option("--description", default="")
+@click.option(
+    "--template",
+    "template_reference",
+    metavar="NOME[@VERSIONE]",
+    help="Un modello salvato (appio template list): oggetto, testo, natura, colonne e livello"
+    " del messaggio; le altre opzioni li cambiano per questo flusso soltanto.",
+)
 @click.option("--subject-template")
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -84,8 +96,9 @@ def import_(
     file: Path,
     service_name: str,
     name: str,
-    natura: str,
+    natura: str | None,
     description: str,
+    template_reference: str | None,
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
@@ -105,6 +118,7 @@ def import_(
 
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
+    templates = importing.Templates(subject_template, text_template, sheet, columns)
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
@@ -117,15 +131,18 @@ def import_(
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
+            if template_reference is not None:
+                used = get_template(session, ctx.actor, template_reference)
+                natura, templates, options = with_template(used, natura, templates, options)
             flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
                 name=name,
-                natura=natura,
+                natura=natura or Natura.COMMUNICATION.value,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet, columns),
+                templates=templates,
                 options=options,
                 force=force,
             )
@@ -336,12 +353,15 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "approval": approval_json(view),
             "cta": [button.to_json() for button in view.buttons],
             "require_secure_channels": view.secure_channel,
+            **template_keys(view.template),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
     for line in approval_lines(view):
         click.echo(line)
+    if view.template:
+        click.echo(f"Dal {view.template.describe()}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if view.buttons:

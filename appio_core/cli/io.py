@@ -91,7 +91,7 @@ def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -107,6 +107,8 @@ def send(
 
     Gli stessi controlli di «Nuovo» prima di chiamare IO; il messaggio resta nell'archivio delle
     notifiche. Attenzione: IO non permette di ritirarlo."""
+    if subject is None:
+        raise click.UsageError("Indica l'oggetto con --subject.")
     result = send_single(
         ctx,
         service=service,

@@ -25,6 +25,7 @@ from appio_core.cli.common import (
 )
 from appio_core.cli.cta_options import cta_option, secure_option, typed_buttons
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.cli.template_use import TEMPLATE_OPTION, message_from_template, template_keys
 from appio_core.content.cta import describe
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import InvalidInput
@@ -32,6 +33,7 @@ from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
 from appio_core.notifications.detail import get_detail
+from appio_core.templates.use import TemplateRef
 
 if TYPE_CHECKING:
     from appio_core.notifications.single import SingleResult
@@ -57,7 +59,7 @@ def send_options(command: Any) -> Any:
     options: list[Callable[[Any], Any]] = [
         click.option("--service", required=True, help="Nome del servizio o ID del servizio IO."),
         click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
-        click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
+        click.option("--subject", help="Oggetto, da 10 a 120 caratteri."),
         click.option("--text", help="Contenuto (Markdown), da 120 a 10.000 caratteri."),
         click.option(
             "--text-file",
@@ -109,6 +111,7 @@ def send_single(
     check_profile: bool,
     cta: tuple[str, ...] = (),
     secure_channel: bool = False,
+    template: TemplateRef | None = None,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
     # Here, not at the top: `appio notification show|list` must not load the sending stack.
@@ -119,6 +122,7 @@ def send_single(
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service).id
     data = NewNotification(
+        template=template,
         service_id=service_id,
         fiscal_code=fiscal_code,
         subject=subject,
@@ -174,12 +178,13 @@ def report_result(result: SingleResult, fmt: str) -> None:
 
 @notification.command("send", epilog=SEND_EXIT_HELP)
 @send_options
+@TEMPLATE_OPTION
 @pass_context
 def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -190,17 +195,22 @@ def send(
     cta: tuple[str, ...],
     secure_channel: bool,
     fmt: str,
+    template: str | None,
 ) -> None:
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
 
     Controlla ogni campo prima di chiamare IO; verifica che il cittadino abbia IO e accetti il
-    servizio. Attenzione: un messaggio inviato non si può ritirare."""
+    servizio. Con --template, oggetto e testo vengono dal modello se non indicati. Attenzione:
+    un messaggio inviato non si può ritirare."""
+    ref, subject, text, advanced = message_from_template(
+        ctx, template, subject, text if text_file is None else (text or ""), advanced
+    )
     result = send_single(
         ctx,
         service=service,
         fiscal_code=fiscal_code,
         subject=subject,
-        text=message_text(text, text_file),
+        text=message_text(text or None, text_file),
         amount=amount,
         notice_number=notice_number,
         due_date=due_date,
@@ -209,6 +219,7 @@ def send(
         check_profile=True,
         cta=cta,
         secure_channel=secure_channel,
+        template=ref,
     )
     report_result(result, fmt)
 
@@ -341,6 +352,7 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         data.pop("buttons")
         data["cta"] = [button.to_json() for button in detail.buttons]
         data["require_secure_channels"] = data.pop("secure_channel")
+        data |= template_keys(detail.template)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (
@@ -356,6 +368,8 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         f"Oggetto: {detail.subject}",
         f"Esito: {detail.outcome.value} – {detail.outcome_explained}",
     ]
+    if detail.template is not None:
+        lines.append(f"Dal {detail.template.describe()}")
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
     if detail.purge_note:

@@ -30,6 +30,7 @@ from appio_core.content.lengths import (
     text_length,
 )
 from appio_core.content.template import Template, header_key
+from appio_core.content.template_checks import brace_problem
 from appio_core.errors import InvalidInput
 from appio_core.flows.access import flow_for_send, flow_or_404
 from appio_core.flows.approval import take_request_away
@@ -187,11 +188,9 @@ def _render(
 ) -> list[str]:
     which = "dell'oggetto" if is_subject else "del testo"
     template = Template.parse(source)
-    if template.stray_braces():
-        raise InvalidInput(
-            f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
-            " {{nome}}."
-        )
+    broken = brace_problem(template, is_subject)
+    if broken is not None:
+        raise InvalidInput(broken.message)
     unknown = [n for n, k in zip(template.names, template.keys, strict=True) if k not in columns]
     if unknown:
         known = italian_list([f"«{h}»" for h, _ in columns.values()]) if columns else "nessuna"

@@ -29,6 +29,7 @@ from appio_core.flows.access import flow_or_404
 from appio_core.italian import local_date, local_time, thousands
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class FlowView:
     approval_note: str | None = None
     buttons: cta.Buttons = ()
     secure_channel: bool = False
+    template: TemplateUse | None = None  # the saved template it was made from
 
     @property
     def progress(self) -> FlowProgress:
@@ -180,6 +182,10 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         approval_note=flow.approval_note,
         buttons=cta.from_json(flow.cta),
         secure_channel=flow.secure_channel,
+        # One flow's page only: a list needs no template's name (a query per row).
+        template=used_template(session, flow.template_id, flow.template_version)
+        if with_counts
+        else None,
     )
 
 

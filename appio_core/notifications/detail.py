@@ -24,6 +24,7 @@ from appio_core.storage.models import (
     NotificationStatusEvent,
     Service,
 )
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class NotificationDetail:
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
     buttons: cta.Buttons = ()  # sent with it (a flow's row: the flow's)
     secure_channel: bool = False  # IO's require_secure_channels
+    template: TemplateUse | None = None  # the saved template it was made from (its flow's)
 
     @property
     def is_single(self) -> bool:
@@ -136,11 +138,15 @@ def get_detail(
 
 def _detail(session: Session, row: Notification) -> NotificationDetail:
     flow_name, buttons, secure = None, cta.from_json(row.cta), row.secure_channel
+    template_id, template_version = row.template_id, row.template_version
     if row.flow_id is not None:
         found = session.execute(
-            select(Flow.name, Flow.cta, Flow.secure_channel).where(Flow.id == row.flow_id)
+            select(
+                Flow.name, Flow.cta, Flow.secure_channel, Flow.template_id, Flow.template_version
+            ).where(Flow.id == row.flow_id)
         ).one()
         flow_name, buttons, secure = found.name, cta.from_json(found.cta), found.secure_channel
+        template_id, template_version = found.template_id, found.template_version
     service = session.get(Service, row.service_id)
     assert service is not None
     has_message = row.io_message_id is not None
@@ -200,4 +206,5 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         invalid_after_due_date=row.invalid_after_due_date,
         buttons=buttons,
         secure_channel=secure,
+        template=used_template(session, template_id, template_version),
     )

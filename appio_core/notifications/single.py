@@ -35,7 +35,13 @@ from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service, changeable_service
 from appio_core.io.models import NewMessage
 from appio_core.notifications.change import NotificationChange
-from appio_core.notifications.content import CheckedContent, check_content
+from appio_core.notifications.content import (
+    SUBJECT,
+    TEXT,
+    CheckedContent,
+    FieldErrors,
+    check_content,
+)
 from appio_core.notifications.request_keys import (
     check_request_key,
     find_repeat,
@@ -44,6 +50,7 @@ from appio_core.notifications.request_keys import (
 from appio_core.notifications.single_exchange import exchange
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
+from appio_core.templates.use import TemplateRef, check_use, unfilled_placeholders
 
 PURGED_NOT_RESENT = (
     "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
@@ -67,6 +74,7 @@ class NewNotification:
     request_key: str | None = None  # one per form: a repeated «Aggiungi» sends nothing
     buttons: tuple[tuple[str, str, str], ...] = ()  # (label, action, English label), as typed
     secure_channel: bool = False  # IO's require_secure_channels
+    template: TemplateRef | None = None  # the saved template («Modelli») it started from
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,12 @@ def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedC
 
     The operator must be allowed to send on the service, and the service active."""
     service = active_service(session, actor, data.service_id)
+    check_use(session, data.template, service.id)
+    if data.template is not None:
+        values = ((SUBJECT, data.subject), (TEXT, data.text))
+        left = {f: m for f, v in values if (m := unfilled_placeholders(v))}
+        if left:
+            raise FieldErrors(left)
     return check_content(
         fiscal_code=data.fiscal_code,
         subject=data.subject,
@@ -143,6 +157,8 @@ def send_new(
                 cta=cta.to_json(checked.buttons),
                 secure_channel=checked.secure_channel,
                 extra="{}",
+                template_id=data.template.template_id if data.template else None,
+                template_version=data.template.version if data.template else None,
                 outcome=Outcome.SENDING,
                 attempts=0,
                 retryable=False,

@@ -267,6 +267,9 @@ class Flow(Base):
     # The «Verifica file» report of the file imported (JSON, its first warnings only), for
     # the operator who approves the flow.
     file_report: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The saved template («Modelli», appio_core.templates) and version it was made from.
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
@@ -372,6 +375,9 @@ class Notification(Base):
     # the file's columns and the notice number are gone, the codice fiscale is a pseudonym.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purge_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the retention then
+    # A single message's saved template and version (a flow's rows: the flow's).
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")

@@ -66,6 +66,7 @@ from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates import store as template_store
 
 from ..flows.conftest import TEXT as FLOW_TEXT
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -488,6 +489,9 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         )
         editing.edit_flow(session, operator, other, editing.FlowChanges(name="Bozza 2"))
+        saved = template_store.flow_as_template(session, operator, other, "Modello TARI")
+        changed = replace(saved.fields, natura="Promemoria scadenza")
+        template_store.edit_template(session, operator, saved.template_id, changed)
         ids = [r.id for r in session.query(Notification.id).filter(Notification.flow_id == flow_id)]
     for action in FLOW_ACTIONS:
         with session_scope(sessions) as session:
