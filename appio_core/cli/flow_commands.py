@@ -36,8 +36,6 @@ from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, 
 from appio_core.errors import InvalidInput
 from appio_core.flows import queries
 from appio_core.italian import counted
-from appio_core.templates.apply import with_template
-from appio_core.templates.queries import get_template
 
 if TYPE_CHECKING:
     from appio_core.flows.registry import FlowAction
@@ -115,6 +113,8 @@ def import_(
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     from appio_core.accounts.services import find_service
     from appio_core.flows import actions, importing
+    from appio_core.templates.apply import with_template
+    from appio_core.templates.queries import get_template
 
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")

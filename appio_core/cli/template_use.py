@@ -8,7 +8,6 @@ import click
 
 from appio_core.cli.common import Context
 from appio_core.domain import FeatureLevel
-from appio_core.templates.queries import get_template
 from appio_core.templates.use import TemplateRef, TemplateUse
 
 TEMPLATE_OPTION = click.option(
@@ -24,6 +23,9 @@ def message_from_template(
 ) -> tuple[TemplateRef | None, str, str | None, bool]:
     """(template, subject, text, advanced) of one message: what is given wins, the template
     fills the rest. `text` "" means given in a file."""
+    # Here: reading templates parses them (pyarrow), which `notification show` never needs.
+    from appio_core.templates.queries import get_template
+
     ref = None
     if reference is not None:
         with ctx.transaction() as session:

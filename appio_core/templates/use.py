@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appio_core.content.template import Template
 from appio_core.errors import InvalidInput
 from appio_core.templates.models import MessageTemplate, MessageTemplateVersion
 
@@ -53,6 +52,10 @@ def check_use(session: Session, ref: TemplateRef | None, service_id: int) -> Non
 def unfilled_placeholders(value: str) -> str | None:
     """What to do about a template's placeholders left in one message (which has no file
     whose columns would fill them), or None."""
+    # Here: the template parser loads pyarrow, and reading a flow (`appio flow status`)
+    # records its template without parsing any.
+    from appio_core.content.template import Template
+
     names = Template.parse(value).names
     if not names:
         return None
