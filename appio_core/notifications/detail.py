@@ -15,7 +15,7 @@ from appio_core.accounts.io_access import make_io_client, service_access
 from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.accounts.security import KeyBox
 from appio_core.audit import AuditAction, recording
-from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
+from appio_core.domain import OUTCOME_DESCRIPTIONS, POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import changeable_service
 from appio_core.flows.actions import refresh_state
@@ -85,6 +85,9 @@ class NotificationDetail:
     purge_days: int | None
     send_after: datetime | None = None  # its file's send date: not sent before
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
+    # «Rettifica»: the message this one corrects, and those correcting it (oldest first).
+    corrects_notification_id: int | None = None
+    corrected_by: tuple[int, ...] = ()
 
     @property
     def is_single(self) -> bool:
@@ -100,6 +103,11 @@ class NotificationDetail:
         if self.purged_at is None:
             return None
         return purge_note(self.purge_days, self.purged_at)
+
+    @property
+    def can_correct(self) -> bool:
+        """«Rettifica»: a single notification IO accepted (a flow's: on the flow)."""
+        return self.is_single and not self.purged and self.outcome in POSITIVE_OUTCOMES
 
     @property
     def can_resend(self) -> bool:
@@ -205,6 +213,14 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         purge_days=row.purge_days,
         send_after=row.send_after,
         invalid_after_due_date=row.invalid_after_due_date,
+        corrects_notification_id=row.corrects_notification_id,
+        corrected_by=tuple(
+            session.scalars(
+                select(Notification.id)
+                .where(Notification.corrects_notification_id == row.id)
+                .order_by(Notification.id)
+            )
+        ),
     )
 
 
