@@ -53,7 +53,8 @@ class FlowGroup(LazyGroup):
             ("edit", "edit"),
             ("replace-file", "replace_file"),
         )
-    },
+    }
+    | {"correct": "appio_core.cli.corrections:flow_correct"},
 )
 def flow() -> None:
     """Flussi di invio massivo."""

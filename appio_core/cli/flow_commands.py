@@ -265,10 +265,16 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
+            "corrects_flow_id": view.corrects_flow_id,
+            "corrected_by": list(view.corrected_by),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    if view.corrects_flow_id:
+        click.echo(f"Rettifica del flusso n. {view.corrects_flow_id}")
+    if view.corrected_by:
+        click.echo("Rettificato da " + ", ".join(f"n. {i}" for i in view.corrected_by))
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if scheduled.count and view.state not in FINISHED_STATES:
@@ -279,6 +285,7 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 @click.command("list")
 @click.option("--state", type=click.Choice(STATES))
 @click.option("--service", "service_name")
+@click.option("--corrections", is_flag=True, help="Solo le rettifiche di altri flussi.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--output",
@@ -288,13 +295,20 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 )
 @pass_context
 def list_(
-    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
+    ctx: Context,
+    state: str | None,
+    service_name: str | None,
+    corrections: bool,
+    fmt: str,
+    output: Path | None,
 ) -> None:
     """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
         filters = queries.FlowFilters(
-            state=FlowState(state) if state else None, service_id=service_id
+            state=FlowState(state) if state else None,
+            service_id=service_id,
+            only_corrections=corrections,
         )
         if output is not None:
             with atomic_output(output) as target:

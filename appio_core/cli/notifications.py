@@ -23,6 +23,7 @@ from appio_core.cli.common import (
     read_text_file,
 )
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.cli.lazy import LazyGroup
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
@@ -36,7 +37,11 @@ OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
 
 
-@click.group("notification")
+@click.group(
+    "notification",
+    cls=LazyGroup,
+    lazy_subcommands={"correct": "appio_core.cli.corrections:notification_correct"},
+)
 def notification() -> None:
     """Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati."""
 
@@ -214,6 +219,7 @@ def filter_options(command: Any) -> Any:
             click.option("--from", "sent_from", type=ItalianDate(), help="Inviate dal gg/mm/aaaa."),
             click.option("--to", "sent_to", type=ItalianDate(), help="Inviate fino al gg/mm/aaaa."),
             click.option("--author", default="", help="Utente che ha creato la notifica."),
+            click.option("--corrections", is_flag=True, help="Solo le rettifiche."),
         ]
     ):
         command = option(command)
@@ -232,6 +238,7 @@ def build_filters(
     sent_from: date | None,
     sent_to: date | None,
     author: str,
+    corrections: bool = False,
 ) -> NotificationFilters:
     from appio_core.accounts.services import find_service
 
@@ -249,6 +256,7 @@ def build_filters(
         sent_from=sent_from,
         sent_to=sent_to,
         author=author,
+        only_corrections=corrections,
     )
 
 
@@ -271,6 +279,8 @@ def _json_row(row: NotificationRow) -> dict[str, Any]:
         "created_by": row.created_by,
         "created_at": _iso(row.created_at),
         "sent_at": _iso(row.sent_at),
+        "corrects_notification_id": row.corrects_notification_id,
+        "corrected_by": row.corrected_by,
     }
 
 
@@ -300,6 +310,8 @@ def list_(ctx: Context, limit: int, fmt: str, **filters: Any) -> None:
     for r in rows:
         sent = local_time(r.sent_at) or "non inviata"
         source = f"flusso {r.flow_id}" if r.flow_id else "singola"
+        if r.corrects_notification_id:
+            source += f", rettifica di {r.corrects_notification_id}"
         click.echo(
             f"{r.id}\t{sent}\t{r.service_name}\t{r.fiscal_code}\t{r.outcome.value}\t{source}"
             f"\t{r.subject}"
@@ -341,6 +353,10 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
     ]
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
+    if detail.corrects_notification_id:
+        lines.append(f"Rettifica di n. {detail.corrects_notification_id}")
+    if detail.corrected_by:
+        lines.append("Rettificata da " + ", ".join(f"n. {i}" for i in detail.corrected_by))
     if detail.purge_note:
         lines.append(f"{detail.purge_note}: testo e dati del file non più conservati.")
     if detail.send_after is not None:
