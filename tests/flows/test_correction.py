@@ -7,11 +7,13 @@ import json
 from collections.abc import Callable
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.audit.models import AUDIT_LOG
+from appio_core.cli import cli
 from appio_core.domain import POSITIVE_OUTCOMES, FlowState, Outcome
 from appio_core.errors import Conflict, InvalidInput
 from appio_core.flows import actions, importing, queries
@@ -234,3 +236,39 @@ async def test_the_file_of_a_correction_cannot_be_replaced(
     assert refused.value.message.startswith(
         f"Questo flusso è una rettifica del flusso n. {original}: i suoi destinatari sono"
     )
+
+
+# ---- `appio flow correct` -----------------------------------------------------------------
+
+
+def _cli(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+async def test_the_command_makes_the_correcting_flow_and_lists_it(
+    app_env: str,
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    original = await _sent_flow(session, operator, demo, make_dispatcher, fiscal_codes(5))
+    session.close()
+    made = _cli("flow", "correct", str(original), "--text-template", CORRECTION_TEXT)
+    assert made.exit_code == 0, made.output
+    new_id = int(made.stdout.splitlines()[0])
+    status = json.loads(_cli("flow", "status", str(new_id), "--format", "json").output)
+    assert (status["state"], status["corrects_flow_id"]) == ("Inattivo", original)
+    before = json.loads(_cli("flow", "status", str(original), "--format", "json").output)
+    assert before["corrected_by"] == [new_id]
+    assert f"Rettificato da n. {new_id}" in _cli("flow", "status", str(original)).output
+    listed = json.loads(_cli("flow", "list", "--corrections", "--format", "json").output)
+    assert [(f["id"], f["corrects_flow_id"]) for f in listed] == [(new_id, original)]
+
+    again = _cli("flow", "correct", str(new_id), "--text-template", CORRECTION_TEXT)
+    assert again.exit_code == 1
+    assert again.output.startswith("Errore: Il flusso è «Inattivo»: si può rettificare solo")
+    wrong = _cli("flow", "correct", str(original), "--text-template", CORRECTION_TEXT + "{{cf}}")
+    assert wrong.exit_code == 1
+    assert "Il modello del testo usa {{cf}}, ma il file non ha quelle colonne" in wrong.output
+    assert _cli("flow", "correct", str(original)).exit_code == 2  # no text
