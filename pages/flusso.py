@@ -11,6 +11,7 @@ from appio_core.italian import local_time
 from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import flow_correction_section, flow_links
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.flow_edit import edit_section
@@ -42,6 +43,7 @@ st.caption(
     f"{local_time(view.created_at)}"
 )
 share_link("flusso", "flusso", view.id)
+flow_links(view)
 if view.description:
     st.write(view.description)
 if view.dispatcher_note and view.state == FlowState.PAUSED:
@@ -92,6 +94,7 @@ if actor.can_send and view.state in TRIAL_STATES:
         lambda sessions, box, base_url: send_flow_trial(sessions, actor, view.id, box, base_url),
     )
 edit_section(actor, view)
+flow_correction_section(actor, view)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

@@ -8,6 +8,11 @@ from appio_core.errors import AppError
 from appio_core.italian import local_time
 from appio_core.notifications.detail import get_detail
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import (
+    correction_result,
+    notification_correction_section,
+    notification_links,
+)
 from appio_ui.feedback import show_flash
 from appio_ui.links import share_link
 from appio_ui.notification_view import show_detail
@@ -48,4 +53,7 @@ if detail.flow_id is not None:
         query_params={"flusso": str(detail.flow_id)},
     )
 share_link("notifica", "notifica", detail.id)
+correction_result(detail)
+notification_links(detail)
 show_detail(actor, detail)
+notification_correction_section(actor, detail)

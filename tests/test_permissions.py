@@ -318,6 +318,11 @@ CASES: tuple[Case, ...] = (
     Case(actions.retry_failed, Rule.CHANGE, lambda w, s, a: actions.retry_failed(s, a, w.flow_id)),
     Case(actions.send, Rule.CHANGE, lambda w, s, a: actions.send(s, a, w.flow_id)),
     Case(
+        correction.file_columns,
+        Rule.READ,
+        lambda w, s, a: correction.file_columns(s, a, w.flow_id),
+    ),
+    Case(
         correction.correct_flow,
         Rule.CHANGE,
         lambda w, s, a: correction.correct_flow(s, a, w.flow_id, text_template=TEXT),

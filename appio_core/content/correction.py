@@ -32,3 +32,17 @@ def too_long(subject: str, rules: ContentRules | None = None) -> str | None:
         f" {thousands(length)} caratteri, oltre il massimo di {rules.subject_max}: scrivi un"
         " oggetto più breve."
     )
+
+
+def link_label(corrects: int | None, corrected_by: tuple[int, ...] | int | None) -> str:
+    """What the archives say of a row's corrections: «Rettifica di n. 12», «Rettificata
+    da n. 15», both, or nothing."""
+    parts = []
+    if corrects:
+        parts.append(f"Rettifica di n. {corrects}")
+    if isinstance(corrected_by, int):
+        corrected_by = (corrected_by,)
+    if corrected_by:
+        by = ", ".join(f"n. {i}" for i in corrected_by)
+        parts.append(("rettificata da " if parts else "Rettificata da ") + by)
+    return "; ".join(parts)

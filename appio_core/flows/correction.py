@@ -22,7 +22,7 @@ import pyarrow as pa
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from appio_core.accounts.permissions import Actor
+from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.audit import AuditAction, recording
 from appio_core.content.correction import CORRECTION_PREFIX, correction_subject
 from appio_core.content.lengths import ContentRules, length_codes, text_lengths
@@ -62,6 +62,18 @@ def check_correctable(flow: Flow) -> None:
             f"Il flusso è «{state.value}»: si può rettificare solo un flusso «Inviato» o"
             " «Invio incompleto», dopo l'invio."
         )
+
+
+def file_columns(session: Session, actor: Actor, flow_id: int) -> tuple[str, ...]:
+    """The original file's columns a correction's templates may use as placeholders."""
+    flow = flow_or_404(session, flow_id)
+    require_service_read(session, actor, flow.service_id)
+    extra = session.scalar(
+        select(Notification.extra)
+        .where(Notification.flow_id == flow_id, Notification.outcome.in_(POSITIVE_OUTCOMES))
+        .limit(1)
+    )
+    return tuple(json.loads(extra)) if extra else ()
 
 
 def correct_flow(

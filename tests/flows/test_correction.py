@@ -17,7 +17,7 @@ from appio_core.cli import cli
 from appio_core.domain import POSITIVE_OUTCOMES, FlowState, Outcome
 from appio_core.errors import Conflict, InvalidInput
 from appio_core.flows import actions, importing, queries
-from appio_core.flows.correction import correct_flow
+from appio_core.flows.correction import correct_flow, file_columns
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.sending.dispatcher import Dispatcher
@@ -272,3 +272,13 @@ async def test_the_command_makes_the_correcting_flow_and_lists_it(
     assert wrong.exit_code == 1
     assert "Il modello del testo usa {{cf}}, ma il file non ha quelle colonne" in wrong.output
     assert _cli("flow", "correct", str(original)).exit_code == 2  # no text
+
+
+async def test_the_placeholders_offered_are_the_original_file_s_columns(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    original = await _sent_flow(session, operator, demo, make_dispatcher, fiscal_codes(3))
+    assert file_columns(session, operator, original) == ("nome",)
