@@ -23,11 +23,11 @@ LABELS = {
     "service_name": "Servizio",
     "natura": "Natura",
     "state": "Stato",
+    "correction": "Rettifica",
     "recipients_total": "Destinatari",
     "created_at": "Creato il",
     "created_by": "Autore",
     "source_filename": "File",
-    "correction": "Rettifica",
 }
 SORTABLE = {
     "id": FlowSortKey.ID,

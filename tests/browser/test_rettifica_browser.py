@@ -4,12 +4,13 @@ in-process simulator, and both found linked in the archives."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import login
-from .test_servizi_browser import shot
+from .test_servizi_browser import SHOTS, shot
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def test_a_sent_flow_is_corrected_sent_and_both_are_linked_in_the_archive(
     )
     page.get_by_role("textbox", name="Oggetto (modello)").click()  # the text is taken
     page.wait_for_timeout(500)
-    shot(page, "rettifica")
+    _down_to(page, "Destinatari", SHOTS / "rettifica.png")
     page.get_by_role("button", name="Crea la rettifica").click()
 
     made = page.get_by_role("heading", name=re.compile(r"Rettifica: " + re.escape(ORIGINAL)))
@@ -100,3 +101,19 @@ def _only_corrections(page: Page) -> None:
         except AssertionError:
             continue
     page.get_by_role("button", name="Elenca").click()
+
+
+def _down_to(page: Page, heading: str, path: Path) -> None:
+    """The page from its top down to `heading` (excluded), in one picture: the window is
+    made as tall as the content, since Streamlit scrolls inside its main area."""
+    page.mouse.move(1390, 990)  # no toolbar, tooltip or sidebar button left over
+    size = page.viewport_size or {"width": 1400, "height": 1000}
+    page.set_viewport_size({"width": size["width"], "height": 3000})
+    page.wait_for_timeout(800)
+    box = page.get_by_role("heading", name=heading, exact=True).bounding_box()
+    assert box is not None
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(
+        path=str(path), clip={"x": 0, "y": 0, "width": size["width"], "height": box["y"]}
+    )
+    page.set_viewport_size(size)
