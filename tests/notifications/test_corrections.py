@@ -4,9 +4,11 @@ checks, request keys and outcomes), to the same citizen, linked both ways; and
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 
+import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
@@ -18,6 +20,7 @@ from appio_core.audit.models import AUDIT_LOG
 from appio_core.cli import cli
 from appio_core.domain import Outcome
 from appio_core.errors import Conflict
+from appio_core.exports.workbooks import write_notifications
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
 from appio_core.notifications.archive import NotificationFilters, search
@@ -211,3 +214,23 @@ def test_the_command_exits_3_when_io_does_not_take_the_correction(
     result = run("notification", "correct", str(sent.id), "--text", CORRECTION)
     assert result.exit_code == 3, result.output
     assert "servizio disattivato dal cittadino" in result.output
+
+
+def test_the_excel_export_names_the_corrections(
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    operator: Actor,
+    message: NewNotification,
+    send: Send,
+) -> None:
+    sent = send(operator, message)
+    fixed = _correct(sessions, keybox, operator, sent.id)
+    buffer = io.BytesIO()
+    with sessions() as session:
+        write_notifications(session, operator, NotificationFilters(), buffer)
+    rows = list(openpyxl.load_workbook(buffer)["Notifiche"].values)
+    column = rows[0].index("Rettifica")
+    assert {r[0]: r[column] for r in rows[1:]} == {
+        sent.id: f"Rettificata da n. {fixed.id}",
+        fixed.id: f"Rettifica di n. {sent.id}",
+    }
