@@ -13,6 +13,7 @@ from appio_core.templates.store import flow_as_template
 from appio_ui.approval_view import approval_notes
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import flow_correction_section, flow_links
 from appio_ui.cta_fields import summary
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
@@ -47,6 +48,7 @@ st.caption(
 )
 used_caption(view.template)
 share_link("flusso", "flusso", view.id)
+flow_links(view)
 if view.description:
     st.write(view.description)
 summary(view.buttons, view.secure_channel)
@@ -115,6 +117,7 @@ if actor.can_send and view.subject_template and view.text_template:
         lambda session, name, _natura: flow_as_template(session, actor, view.id, name),
         natura=view.natura,
     )
+flow_correction_section(actor, view)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

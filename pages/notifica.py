@@ -9,6 +9,11 @@ from appio_core.italian import local_time
 from appio_core.notifications.detail import get_detail
 from appio_core.templates.store import notification_as_template
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import (
+    correction_result,
+    notification_correction_section,
+    notification_links,
+)
 from appio_ui.feedback import show_flash
 from appio_ui.links import share_link
 from appio_ui.notification_view import show_detail
@@ -51,6 +56,8 @@ if detail.flow_id is not None:
     )
 used_caption(detail.template)
 share_link("notifica", "notifica", detail.id)
+correction_result(detail)
+notification_links(detail)
 show_detail(actor, detail)
 if actor.can_send and detail.is_single and not detail.purged:
     save_as_template(
@@ -59,3 +66,4 @@ if actor.can_send and detail.is_single and not detail.purged:
             session, actor, detail.id, name, natura
         ),
     )
+notification_correction_section(actor, detail)

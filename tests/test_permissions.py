@@ -42,7 +42,7 @@ from appio_core.accounts.services import ServiceInput
 from appio_core.config import load_settings
 from appio_core.domain import ApprovalPolicy, FlowState, Role
 from appio_core.errors import PermissionDenied
-from appio_core.flows import access, actions, approval, editing, importing, queries
+from appio_core.flows import access, actions, approval, correction, editing, importing, queries
 from appio_core.flows.editing import FlowChanges
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import BY_NAME
@@ -57,6 +57,7 @@ from appio_core.io.simulator.demo import (
 )
 from appio_core.notifications import (
     archive,
+    corrections,
     detail,
     recipient_check,
     retention,
@@ -368,6 +369,16 @@ CASES: tuple[Case, ...] = (
     Case(actions.retry_failed, Rule.CHANGE, lambda w, s, a: actions.retry_failed(s, a, w.flow_id)),
     Case(actions.send, Rule.CHANGE, lambda w, s, a: actions.send(s, a, w.flow_id)),
     Case(
+        correction.file_columns,
+        Rule.READ,
+        lambda w, s, a: correction.file_columns(s, a, w.flow_id),
+    ),
+    Case(
+        correction.correct_flow,
+        Rule.CHANGE,
+        lambda w, s, a: correction.correct_flow(s, a, w.flow_id, text_template=TEXT),
+    ),
+    Case(
         editing.edit_flow,
         Rule.CHANGE,
         lambda w, s, a: editing.edit_flow(s, a, w.flow_id, FlowChanges(name="Altro")),
@@ -438,6 +449,29 @@ CASES: tuple[Case, ...] = (
         archive.search,
         Rule.LIST,
         lambda w, s, a: archive.search(s, a, NotificationFilters()).total,
+    ),
+    Case(
+        corrections.check_correctable,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.check_correctable(s, a, w.notification_id),
+    ),
+    Case(
+        corrections.correct_notification,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.correct_notification(
+            w.sessions,
+            a,
+            w.notification_id,
+            subject="Rettifica: Promemoria TARI 2026",
+            text=TEXT.replace("{{nome}}", "Ada"),
+            box=w.keybox,
+            base_url=SIMULATOR,
+        ),
+    ),
+    Case(
+        corrections.correction_draft,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.correction_draft(s, a, w.notification_id),
     ),
     Case(detail.get_detail, Rule.READ, lambda w, s, a: detail.get_detail(s, a, w.notification_id)),
     Case(

@@ -47,9 +47,11 @@ class AuditAction(StrEnum):
     FLOW_MARK_UNCERTAIN_SENT = "flow.mark-uncertain-sent"
     TEMPLATE_ADD = "template.add"
     TEMPLATE_EDIT = "template.edit"
+    FLOW_CORRECT = "flow.correct"
     NOTIFICATION_SEND = "notification.send"
     NOTIFICATION_RESEND = "notification.resend"
     NOTIFICATION_MARK_SENT = "notification.mark-sent"
+    NOTIFICATION_CORRECT = "notification.correct"
     EXPORT_NOTIFICATIONS = "export.notifications"
     EXPORT_FLOWS = "export.flows"
     EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
@@ -110,9 +112,11 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_MARK_UNCERTAIN_SENT: "Flusso: Segna esiti incerti come inviati",
     AuditAction.TEMPLATE_ADD: "Nuovo modello",
     AuditAction.TEMPLATE_EDIT: "Modello modificato (nuova versione)",
+    AuditAction.FLOW_CORRECT: "Rettifica di un flusso creata",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
     AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
+    AuditAction.NOTIFICATION_CORRECT: "Rettifica di una notifica singola inviata",
     AuditAction.EXPORT_NOTIFICATIONS: "Esportazione delle notifiche",
     AuditAction.EXPORT_FLOWS: "Esportazione dei flussi",
     AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",

@@ -66,6 +66,11 @@ class FlowGroup(LazyGroup):
             f"{_FLOW_COMMANDS}:replace_file",
             "Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli).",
         ),
+        "correct": Lazy(
+            "appio_core.cli.corrections:flow_correct",
+            "Crea la rettifica di un flusso inviato: un nuovo flusso Inattivo per i soli"
+            " destinatari che IO ha accettato, con i valori del file originale per i segnaposto.",
+        ),
     },
 )
 def flow() -> None:

@@ -354,6 +354,8 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "cta": [button.to_json() for button in view.buttons],
             "require_secure_channels": view.secure_channel,
             **template_keys(view.template),
+            "corrects_flow_id": view.corrects_flow_id,
+            "corrected_by": list(view.corrected_by),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
@@ -362,6 +364,10 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
         click.echo(line)
     if view.template:
         click.echo(f"Dal {view.template.describe()}")
+    if view.corrects_flow_id:
+        click.echo(f"Rettifica del flusso n. {view.corrects_flow_id}")
+    if view.corrected_by:
+        click.echo("Rettificato da " + ", ".join(f"n. {i}" for i in view.corrected_by))
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if view.buttons:
@@ -376,6 +382,7 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 @click.command("list")
 @click.option("--state", type=click.Choice(STATES))
 @click.option("--service", "service_name")
+@click.option("--corrections", is_flag=True, help="Solo le rettifiche di altri flussi.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--output",
@@ -385,7 +392,12 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 )
 @pass_context
 def list_(
-    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
+    ctx: Context,
+    state: str | None,
+    service_name: str | None,
+    corrections: bool,
+    fmt: str,
+    output: Path | None,
 ) -> None:
     """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
     from appio_core.accounts.services import find_service
@@ -394,7 +406,9 @@ def list_(
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
         filters = queries.FlowFilters(
-            state=FlowState(state) if state else None, service_id=service_id
+            state=FlowState(state) if state else None,
+            service_id=service_id,
+            only_corrections=corrections,
         )
         if output is not None:
             with atomic_output(output) as target:

@@ -25,6 +25,7 @@ from appio_core.cli.common import (
 )
 from appio_core.cli.cta_options import cta_option, secure_option, typed_buttons
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.cli.lazy import Lazy, LazyGroup
 from appio_core.cli.template_use import TEMPLATE_OPTION, message_from_template, template_keys
 from appio_core.content.cta import describe
 from appio_core.domain import FeatureLevel, Outcome
@@ -42,7 +43,17 @@ OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
 
 
-@click.group("notification")
+@click.group(
+    "notification",
+    cls=LazyGroup,
+    lazy_subcommands={
+        "correct": Lazy(
+            "appio_core.cli.corrections:notification_correct",
+            "Invia subito la rettifica di una notifica singola accettata da IO: allo stesso"
+            " cittadino, sullo stesso servizio.",
+        )
+    },
+)
 def notification() -> None:
     """Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati."""
 
@@ -239,6 +250,7 @@ def filter_options(command: Any) -> Any:
             click.option("--from", "sent_from", type=ItalianDate(), help="Inviate dal gg/mm/aaaa."),
             click.option("--to", "sent_to", type=ItalianDate(), help="Inviate fino al gg/mm/aaaa."),
             click.option("--author", default="", help="Utente che ha creato la notifica."),
+            click.option("--corrections", is_flag=True, help="Solo le rettifiche."),
         ]
     ):
         command = option(command)
@@ -257,6 +269,7 @@ def build_filters(
     sent_from: date | None,
     sent_to: date | None,
     author: str,
+    corrections: bool = False,
 ) -> NotificationFilters:
     from appio_core.accounts.services import find_service
 
@@ -274,6 +287,7 @@ def build_filters(
         sent_from=sent_from,
         sent_to=sent_to,
         author=author,
+        only_corrections=corrections,
     )
 
 
@@ -296,6 +310,8 @@ def _json_row(row: NotificationRow) -> dict[str, Any]:
         "created_by": row.created_by,
         "created_at": _iso(row.created_at),
         "sent_at": _iso(row.sent_at),
+        "corrects_notification_id": row.corrects_notification_id,
+        "corrected_by": row.corrected_by,
     }
 
 
@@ -325,6 +341,8 @@ def list_(ctx: Context, limit: int, fmt: str, **filters: Any) -> None:
     for r in rows:
         sent = local_time(r.sent_at) or "non inviata"
         source = f"flusso {r.flow_id}" if r.flow_id else "singola"
+        if r.corrects_notification_id:
+            source += f", rettifica di {r.corrects_notification_id}"
         click.echo(
             f"{r.id}\t{sent}\t{r.service_name}\t{r.fiscal_code}\t{r.outcome.value}\t{source}"
             f"\t{r.subject}"
@@ -372,6 +390,10 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append(f"Dal {detail.template.describe()}")
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
+    if detail.corrects_notification_id:
+        lines.append(f"Rettifica di n. {detail.corrects_notification_id}")
+    if detail.corrected_by:
+        lines.append("Rettificata da " + ", ".join(f"n. {i}" for i in detail.corrected_by))
     if detail.purge_note:
         lines.append(f"{detail.purge_note}: contenuto e dati del file non più conservati.")
     if detail.send_after is not None:

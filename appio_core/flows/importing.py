@@ -23,7 +23,7 @@ from appio_core.domain import (
     FeatureLevel,
     FlowState,
 )
-from appio_core.errors import AppError, InvalidInput
+from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.approval import REPORT_WARNINGS_KEPT, take_request_away
@@ -319,6 +319,12 @@ def replace_file(
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         flow = flow_for_send(session, actor, flow_id)
         require_editable(flow)
+        if flow.corrects_flow_id is not None:
+            raise Conflict(
+                f"Questo flusso è una rettifica del flusso n. {flow.corrects_flow_id}: i suoi"
+                " destinatari sono quelli che IO aveva accettato, il file non si sostituisce."
+                " Per altri destinatari crea un nuovo flusso."
+            )
         if templates is None:
             templates = Templates(flow.subject_template, flow.text_template, sheet, columns)
         service = active_service(session, actor, flow.service_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.audit import AuditAction, recording
 from appio_core.content import cta
-from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
+from appio_core.domain import OUTCOME_DESCRIPTIONS, POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import NotFound
 from appio_core.notifications import labels
 from appio_core.notifications.archive import due_moment
@@ -77,6 +77,9 @@ class NotificationDetail:
     buttons: cta.Buttons = ()  # sent with it (a flow's row: the flow's)
     secure_channel: bool = False  # IO's require_secure_channels
     template: TemplateUse | None = None  # the saved template it was made from (its flow's)
+    # «Rettifica»: the message this one corrects, and those correcting it (oldest first).
+    corrects_notification_id: int | None = None
+    corrected_by: tuple[int, ...] = ()
 
     @property
     def is_single(self) -> bool:
@@ -92,6 +95,11 @@ class NotificationDetail:
         if self.purged_at is None:
             return None
         return purge_note(self.purge_days, self.purged_at)
+
+    @property
+    def can_correct(self) -> bool:
+        """«Rettifica»: a single notification IO accepted (a flow's: on the flow)."""
+        return self.is_single and not self.purged and self.outcome in POSITIVE_OUTCOMES
 
     @property
     def can_resend(self) -> bool:
@@ -207,4 +215,12 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         buttons=buttons,
         secure_channel=secure,
         template=used_template(session, template_id, template_version),
+        corrects_notification_id=row.corrects_notification_id,
+        corrected_by=tuple(
+            session.scalars(
+                select(Notification.id)
+                .where(Notification.corrects_notification_id == row.id)
+                .order_by(Notification.id)
+            )
+        ),
     )

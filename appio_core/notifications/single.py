@@ -75,6 +75,9 @@ class NewNotification:
     buttons: tuple[tuple[str, str, str], ...] = ()  # (label, action, English label), as typed
     secure_channel: bool = False  # IO's require_secure_channels
     template: TemplateRef | None = None  # the saved template («Modelli») it started from
+    # «Rettifica»: the notification this one corrects, set (and checked) by
+    # appio_core.notifications.corrections.correct_notification.
+    corrects_notification_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -127,15 +130,19 @@ def send_new(
     RequestKeyReused when the key was used for another message, and the permission errors
     of the core when the operator may not send on the service. The audit log has the send
     with its outcome, or the refusal."""
-    action = AuditAction.NOTIFICATION_SEND
+    corrects = data.corrects_notification_id
+    action = AuditAction.NOTIFICATION_SEND if corrects is None else AuditAction.NOTIFICATION_CORRECT
+    target = NEW_TARGET if corrects is None else f"rettifica della notifica n. {corrects}"
     with (
         session_scope(sessions) as session,
-        recording(session, actor, action, NEW_TARGET) as entry,
+        recording(session, actor, action, target) as entry,
     ):
         entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
         checked = check_new(session, actor, data)
         key = None if data.request_key is None else check_request_key(data.request_key)
-        fingerprint = request_fingerprint(data.service_id, checked, data.feature_level)
+        fingerprint = request_fingerprint(
+            data.service_id, checked, data.feature_level, corrects=corrects
+        )
         if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
             return _result(earlier, repeated=True)
         access = service_access(session, actor, data.service_id, box)
@@ -159,6 +166,7 @@ def send_new(
                 extra="{}",
                 template_id=data.template.template_id if data.template else None,
                 template_version=data.template.version if data.template else None,
+                corrects_notification_id=corrects,
                 outcome=Outcome.SENDING,
                 attempts=0,
                 retryable=False,
@@ -177,7 +185,7 @@ def send_new(
         # twice at once): the first one sends; this one is its repeat, or refused.
         with (
             session_scope(sessions) as session,
-            recording(session, actor, action, NEW_TARGET) as entry,
+            recording(session, actor, action, target) as entry,
         ):
             entry.skip = True
             earlier = find_repeat(session, actor.username, key, fingerprint)
@@ -185,6 +193,8 @@ def send_new(
                 raise
             return _result(earlier, repeated=True)
     note = "" if data.check_profile else "Senza verifica del profilo."
+    if corrects is not None:
+        note = f"Rettifica della notifica n. {corrects}. {note}".strip()
     return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
     )
