@@ -32,7 +32,7 @@ COMMANDS = {
         "Chiave segreta dell'installazione; chiavi dei servizi rigenerate su IO.",
     ),
     "worker": Lazy(
-        "appio_core.cli.flow_commands:worker",
+        "appio_core.cli.worker:worker",
         "Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno).",
     ),
     "io": Lazy(

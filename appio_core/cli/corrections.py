@@ -13,7 +13,7 @@ import click
 
 from appio_core.cli.common import Context, pass_context, read_text_file
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit
-from appio_core.cli.notifications import message_text, report_result
+from appio_core.cli.notification_send import message_text, report_result
 from appio_core.errors import InvalidInput
 from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 

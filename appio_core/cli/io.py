@@ -15,7 +15,7 @@ from appio_core.accounts.io_access import ServiceAccess, make_io_client, service
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
 from appio_core.cli.exits import SEND_EXIT_HELP
-from appio_core.cli.notifications import message_text, report_result, send_options, send_single
+from appio_core.cli.notification_send import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
 from appio_core.io.models import MessageStatus
 
