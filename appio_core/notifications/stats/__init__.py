@@ -1,0 +1,14 @@
+"""The «Cruscotto»'s figures: what the messages of a period reached, per service, natura or
+flow, and the share of citizens reachable on IO.
+
+The notifications table is too big to add up while an operator waits (2,000,000 rows and
+more), so two summaries are kept beside it by the database itself, in the same
+transaction as every change of a row (triggers: models.py says which, sql.py writes them):
+- `notification_counts`: per hour (UTC), service and flow, how many messages ended with
+  each outcome, and how many ADVANCED ones were read and paid;
+- `notification_reach`: per month (Italian time), service and citizen, whether IO told us
+  he has a profile with the service allowed.
+Whoever changes a row (the dispatcher, a status read, «Reinvia», «Segna come inviato», a
+single message, the purge) changes the summaries with it, whatever the code path.
+`rebuild` recomputes both from the rows; a test proves it gives the same numbers.
+"""

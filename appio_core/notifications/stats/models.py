@@ -1,0 +1,72 @@
+"""The summaries of the notifications kept for the «Cruscotto» (see the package's docstring).
+
+Neither has a foreign key: a count is history, and stays whatever happens to the rows."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import BigInteger, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column
+
+from appio_core.storage.models import Base
+
+# The counters of a period, in the order of the figures on the page; each is a column of
+# notification_counts. ADVANCED messages: `advanced` those IO accepted, `advanced_read` and
+# `advanced_paid` of them read and paid, `advanced_payments` of them with a payment notice.
+COUNTERS = (
+    "sent",
+    "accepted",
+    "delivered",
+    "not_on_io",
+    "service_disabled",
+    "errors",
+    "uncertain",
+    "advanced",
+    "advanced_read",
+    "advanced_paid",
+    "advanced_payments",
+)
+
+
+class NotificationCount(Base):
+    """Messages with a final outcome, per hour of their date (UTC, hours since the epoch:
+    an Italian day or month is a whole number of them), service and flow (0: «Nuovo»).
+    A message's date is when IO accepted it, else when its outcome was decided."""
+
+    __tablename__ = "notification_counts"
+
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sent: Mapped[int] = mapped_column(BigInteger, default=0)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    delivered: Mapped[int] = mapped_column(BigInteger, default=0)
+    not_on_io: Mapped[int] = mapped_column(BigInteger, default=0)
+    service_disabled: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    uncertain: Mapped[int] = mapped_column(BigInteger, default=0)
+    advanced: Mapped[int] = mapped_column(BigInteger, default=0)
+    advanced_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    advanced_paid: Mapped[int] = mapped_column(BigInteger, default=0)
+    advanced_payments: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class NotificationReach(Base):
+    """Per month (Italian time, 202612), service and citizen (his codice fiscale as the
+    rows hold it: a pseudonym once they are purged), how many of his messages told us
+    whether he is on IO (`known`) and how many found him there with the service allowed
+    (`reachable`). A month's distinct citizens are its entries; an entry whose `known`
+    falls to 0 is deleted."""
+
+    __tablename__ = "notification_reach"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizen: Mapped[str] = mapped_column(String(16), primary_key=True)
+    known: Mapped[int] = mapped_column(Integer, default=0)
+    reachable: Mapped[int] = mapped_column(Integer, default=0)
+
+
+NOTIFICATION_COUNTS = cast(Table, NotificationCount.__table__)
+NOTIFICATION_REACH = cast(Table, NotificationReach.__table__)

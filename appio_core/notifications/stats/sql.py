@@ -1,0 +1,223 @@
+"""The one definition of what the summaries count, as SQL: the triggers that keep them
+(created by migration 0016) and the rebuild from the rows use the same expressions.
+
+What a row counts for, once its outcome is final:
+- sent: every final outcome; accepted: IO has the message («accettato», «consegnato»);
+  delivered: «consegnato» (IO's PROCESSED); not_on_io, service_disabled, uncertain: their
+  outcome; errors: «errore» and «respinto» (IO refused it after accepting it);
+- advanced: an ADVANCED message IO has; advanced_read / advanced_paid: IO said READ / PAID;
+  advanced_payments: with a payment notice (its amount: the notice number goes at the purge).
+- reach: «accettato», «consegnato» (reachable), «non su IO», «servizio disattivato» (known).
+A row's date: sent_at when IO accepted it, else its last change (the decision), else its
+creation. Hours are UTC since the epoch; months are Italian (Europe/Rome).
+"""
+
+from __future__ import annotations
+
+from appio_core.domain import FINAL_OUTCOMES, Outcome
+
+from .models import COUNTERS
+
+
+def _values(outcomes: frozenset[Outcome] | set[Outcome]) -> str:
+    return ", ".join(f"'{o.value}'" for o in sorted(outcomes))
+
+
+FINAL = _values(FINAL_OUTCOMES)
+ACCEPTED = _values({Outcome.ACCEPTED, Outcome.DELIVERED})
+INFORMATIVE = _values(
+    {Outcome.ACCEPTED, Outcome.DELIVERED, Outcome.NOT_ON_IO, Outcome.SERVICE_BLOCKED}
+)
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def counter_expressions(r: str) -> dict[str, str]:
+    """Each counter of one row `r` (NEW, OLD or a table's alias), 0 or 1."""
+    advanced = f"{r}.feature_level = 'ADVANCED' AND {r}.outcome IN ({ACCEPTED})"
+    return {
+        "sent": _flag(f"{r}.outcome IN ({FINAL})"),
+        "accepted": _flag(f"{r}.outcome IN ({ACCEPTED})"),
+        "delivered": _flag(f"{r}.outcome = '{Outcome.DELIVERED.value}'"),
+        "not_on_io": _flag(f"{r}.outcome = '{Outcome.NOT_ON_IO.value}'"),
+        "service_disabled": _flag(f"{r}.outcome = '{Outcome.SERVICE_BLOCKED.value}'"),
+        "errors": _flag(f"{r}.outcome IN ('{Outcome.ERROR.value}', '{Outcome.REJECTED.value}')"),
+        "uncertain": _flag(f"{r}.outcome = '{Outcome.UNCERTAIN.value}'"),
+        "advanced": _flag(advanced),
+        "advanced_read": _flag(f"{advanced} AND {r}.read_status = 'READ'"),
+        "advanced_paid": _flag(f"{advanced} AND {r}.payment_status = 'PAID'"),
+        "advanced_payments": _flag(f"{advanced} AND {r}.amount IS NOT NULL"),
+    }
+
+
+def moment(r: str) -> str:
+    return f"COALESCE({r}.sent_at, {r}.updated_at, {r}.created_at)"
+
+
+def hour(dialect: str, r: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(floor(extract(epoch FROM {moment(r)}) / 3600) AS INTEGER)"
+    return f"CAST(strftime('%s', {moment(r)}) AS INTEGER) / 3600"
+
+
+def month(dialect: str, r: str) -> str:
+    """The Italian month, 202612. SQLite has no time zones: at the end of a month Italy is 2
+    hours ahead of UTC from March to September (the switch to summer time is always before
+    the 31st, back to winter time before the 31st of October), else 1; only there does the
+    month differ (tests/notifications/test_stats.py checks it against zoneinfo)."""
+    if dialect == "postgresql":
+        return f"CAST(to_char({moment(r)} AT TIME ZONE 'Europe/Rome', 'YYYYMM') AS INTEGER)"
+    t = moment(r)
+    ahead = (
+        f"CASE WHEN CAST(strftime('%m', {t}) AS INTEGER) BETWEEN 3 AND 9"
+        " THEN '+2 hours' ELSE '+1 hours' END"
+    )
+    return f"CAST(strftime('%Y%m', {t}, {ahead}) AS INTEGER)"
+
+
+def _changed(dialect: str) -> str:
+    """An UPDATE that moves a row's counts: anything they read."""
+    differ = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    columns = ("outcome", "read_status", "payment_status", "feature_level", "amount",
+               "service_id", "flow_id", "fiscal_code")  # fmt: skip
+    parts = [f"OLD.{c} {differ} NEW.{c}" for c in columns]
+    parts.append(f"{moment('OLD')} {differ} {moment('NEW')}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _reach_changed(dialect: str) -> str:
+    differ = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    parts = [f"OLD.{c} {differ} NEW.{c}" for c in ("outcome", "service_id", "fiscal_code")]
+    parts.append(f"{month(dialect, 'OLD')} {differ} {month(dialect, 'NEW')}")
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _add_counts(dialect: str, r: str, sign: str) -> str:
+    expressions = counter_expressions(r)
+    names = ", ".join(COUNTERS)
+    values = ", ".join(f"{sign}{expressions[c]}" for c in COUNTERS)
+    updates = ", ".join(f"{c} = notification_counts.{c} + excluded.{c}" for c in COUNTERS)
+    return (
+        f"INSERT INTO notification_counts (hour, service_id, flow_id, {names})"
+        f" VALUES ({hour(dialect, r)}, {r}.service_id, COALESCE({r}.flow_id, 0), {values})"
+        f" ON CONFLICT (hour, service_id, flow_id) DO UPDATE SET {updates}"
+    )
+
+
+def _add_reach(dialect: str, r: str, sign: str, where: str) -> str:
+    reachable = _flag(f"{r}.outcome IN ({ACCEPTED})")
+    return (
+        "INSERT INTO notification_reach (month, service_id, citizen, known, reachable)"
+        f" SELECT {month(dialect, r)}, {r}.service_id, {r}.fiscal_code, {sign}1,"
+        f" {sign}{reachable} WHERE {r}.outcome IN ({INFORMATIVE}) AND {where}"
+        " ON CONFLICT (month, service_id, citizen) DO UPDATE SET"
+        " known = notification_reach.known + excluded.known,"
+        " reachable = notification_reach.reachable + excluded.reachable"
+    )
+
+
+def _drop_empty_reach(dialect: str, r: str) -> str:
+    return (
+        f"DELETE FROM notification_reach WHERE month = {month(dialect, r)}"
+        f" AND service_id = {r}.service_id AND citizen = {r}.fiscal_code AND known = 0"
+    )
+
+
+TRIGGER_NAMES = (
+    "notification_stats_insert",
+    "notification_stats_update_old",
+    "notification_stats_update_new",
+)
+
+
+def create_triggers(dialect: str) -> list[str]:
+    """The statements that create the triggers keeping the summaries."""
+    final_new = f"NEW.outcome IN ({FINAL})"
+    final_old = f"OLD.outcome IN ({FINAL})"
+    changed = _changed(dialect)
+    if dialect == "postgresql":
+        body = (
+            "BEGIN"
+            " IF TG_OP = 'UPDATE' THEN"
+            f"  IF {final_old} THEN"
+            f"   {_add_counts(dialect, 'OLD', '-')};"
+            f"   IF {_reach_changed(dialect)} THEN"
+            f"    {_add_reach(dialect, 'OLD', '-', 'true')};"
+            f"    {_drop_empty_reach(dialect, 'OLD')};"
+            "   END IF;"
+            "  END IF;"
+            f"  IF {final_new} THEN"
+            f"   {_add_counts(dialect, 'NEW', '')};"
+            f"   IF {_reach_changed(dialect)} THEN"
+            f"    {_add_reach(dialect, 'NEW', '', 'true')};"
+            "   END IF;"
+            "  END IF;"
+            " ELSE"
+            f"  {_add_counts(dialect, 'NEW', '')};"
+            f"  {_add_reach(dialect, 'NEW', '', 'true')};"
+            " END IF;"
+            " RETURN NULL;"
+            " END"
+        )
+        return [
+            "CREATE FUNCTION notification_stats() RETURNS trigger LANGUAGE plpgsql AS"
+            f" $$ {body} $$",
+            "CREATE TRIGGER notification_stats_insert AFTER INSERT ON notifications"
+            f" FOR EACH ROW WHEN ({final_new}) EXECUTE FUNCTION notification_stats()",
+            "CREATE TRIGGER notification_stats_update AFTER UPDATE ON notifications"
+            f" FOR EACH ROW WHEN (({final_old} OR {final_new}) AND {changed})"
+            " EXECUTE FUNCTION notification_stats()",
+        ]
+    reach_changed = _reach_changed(dialect)
+    return [
+        f"CREATE TRIGGER notification_stats_insert AFTER INSERT ON notifications"
+        f" WHEN {final_new} BEGIN"
+        f" {_add_counts(dialect, 'NEW', '')};"
+        f" {_add_reach(dialect, 'NEW', '', 'true')};"
+        " END",
+        f"CREATE TRIGGER notification_stats_update_old AFTER UPDATE ON notifications"
+        f" WHEN {final_old} AND {changed} BEGIN"
+        f" {_add_counts(dialect, 'OLD', '-')};"
+        f" {_add_reach(dialect, 'OLD', '-', reach_changed)};"
+        f" {_drop_empty_reach(dialect, 'OLD')};"
+        " END",
+        f"CREATE TRIGGER notification_stats_update_new AFTER UPDATE ON notifications"
+        f" WHEN {final_new} AND {changed} BEGIN"
+        f" {_add_counts(dialect, 'NEW', '')};"
+        f" {_add_reach(dialect, 'NEW', '', reach_changed)};"
+        " END",
+    ]
+
+
+def drop_triggers(dialect: str) -> list[str]:
+    if dialect == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS notification_stats_insert ON notifications",
+            "DROP TRIGGER IF EXISTS notification_stats_update ON notifications",
+            "DROP FUNCTION IF EXISTS notification_stats()",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGER_NAMES]
+
+
+def fill_from_rows(dialect: str) -> list[str]:
+    """The statements that compute both summaries from the rows (into empty tables)."""
+    expressions = counter_expressions("n")
+    names = ", ".join(COUNTERS)
+    sums = ", ".join(f"SUM({expressions[c]})" for c in COUNTERS)
+    counts = (
+        f"INSERT INTO notification_counts (hour, service_id, flow_id, {names})"
+        f" SELECT {hour(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0), {sums}"
+        f" FROM notifications n WHERE n.outcome IN ({FINAL})"
+        f" GROUP BY {hour(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0)"
+    )
+    reachable = _flag(f"n.outcome IN ({ACCEPTED})")
+    reach = (
+        "INSERT INTO notification_reach (month, service_id, citizen, known, reachable)"
+        f" SELECT {month(dialect, 'n')}, n.service_id, n.fiscal_code, COUNT(*), SUM({reachable})"
+        f" FROM notifications n WHERE n.outcome IN ({INFORMATIVE})"
+        f" GROUP BY {month(dialect, 'n')}, n.service_id, n.fiscal_code"
+    )
+    return [counts, reach]
+
