@@ -1,6 +1,6 @@
 """notification stats: the «Cruscotto»'s summaries, kept by triggers
 
-`notification_counts` (per UTC hour, service and flow: messages per outcome, ADVANCED ones
+`notification_counts` (per Italian day, service and flow: messages per outcome, ADVANCED ones
 read and paid) and `notification_reach` (per Italian month, service and citizen: whether
 IO knows him with the service allowed). Triggers on `notifications` keep both in the
 same transaction as every change of a row; they are filled here from the rows already
@@ -42,12 +42,12 @@ COUNTERS = (
 def upgrade() -> None:
     op.create_table(
         "notification_counts",
-        sa.Column("hour", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Integer(), nullable=False),
         sa.Column("service_id", sa.Integer(), nullable=False),
         sa.Column("flow_id", sa.Integer(), nullable=False),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in COUNTERS),
         sa.PrimaryKeyConstraint(
-            "hour", "service_id", "flow_id", name=op.f("pk_notification_counts")
+            "day", "service_id", "flow_id", name=op.f("pk_notification_counts")
         ),
     )
     op.create_table(

@@ -4,7 +4,7 @@ flow, and the share of citizens reachable on IO.
 The notifications table is too big to add up while an operator waits (2,000,000 rows and
 more), so two summaries are kept beside it by the database itself, in the same
 transaction as every change of a row (triggers: models.py says which, sql.py writes them):
-- `notification_counts`: per hour (UTC), service and flow, how many messages ended with
+- `notification_counts`: per day (Italian time), service and flow, how many messages ended with
   each outcome, and how many ADVANCED ones were read and paid;
 - `notification_reach`: per month (Italian time), service and citizen, whether IO told us
   he has a profile with the service allowed.

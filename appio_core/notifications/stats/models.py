@@ -30,13 +30,13 @@ COUNTERS = (
 
 
 class NotificationCount(Base):
-    """Messages with a final outcome, per hour of their date (UTC, hours since the epoch:
-    an Italian day or month is a whole number of them), service and flow (0: «Nuovo»).
-    A message's date is when IO accepted it, else when its outcome was decided."""
+    """Messages with a final outcome, per Italian day of their date (20261205), service and
+    flow (0: «Nuovo»). A message's date is when IO accepted it, else when its outcome was
+    decided."""
 
     __tablename__ = "notification_counts"
 
-    hour: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     flow_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sent: Mapped[int] = mapped_column(BigInteger, default=0)

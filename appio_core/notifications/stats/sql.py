@@ -9,7 +9,7 @@ What a row counts for, once its outcome is final:
   advanced_payments: with a payment notice (its amount: the notice number goes at the purge).
 - reach: «accettato», «consegnato» (reachable), «non su IO», «servizio disattivato» (known).
 A row's date: sent_at when IO accepted it, else its last change (the decision), else its
-creation. Hours are UTC since the epoch; months are Italian (Europe/Rome).
+creation; its day and month are Italian (Europe/Rome).
 """
 
 from __future__ import annotations
@@ -56,25 +56,29 @@ def moment(r: str) -> str:
     return f"COALESCE({r}.sent_at, {r}.updated_at, {r}.created_at)"
 
 
-def hour(dialect: str, r: str) -> str:
+def day(dialect: str, r: str) -> str:
+    """The row's Italian day (Europe/Rome) as 20261205. SQLite has no time zones: Italy is
+    2 hours ahead of UTC from the last Sunday of March, 01:00 UTC, to the last Sunday of
+    October, 01:00 UTC, else 1 (tests/notifications/test_stats.py checks it against
+    zoneinfo, hour by hour over years)."""
+    t = moment(r)
     if dialect == "postgresql":
-        return f"CAST(floor(extract(epoch FROM {moment(r)}) / 3600) AS INTEGER)"
-    return f"CAST(strftime('%s', {moment(r)}) AS INTEGER) / 3600"
+        return f"CAST(to_char({t} AT TIME ZONE 'Europe/Rome', 'YYYYMMDD') AS INTEGER)"
+
+    def switch(month_end: str) -> str:
+        return (
+            f"datetime(date(strftime('%Y', {t}) || '{month_end}', '-6 days', 'weekday 0'),"
+            " '+1 hours')"
+        )
+
+    summer = f"{t} >= {switch('-03-31')} AND {t} < {switch('-10-31')}"
+    ahead = f"CASE WHEN {summer} THEN '+2 hours' ELSE '+1 hours' END"
+    return f"CAST(strftime('%Y%m%d', {t}, {ahead}) AS INTEGER)"
 
 
 def month(dialect: str, r: str) -> str:
-    """The Italian month, 202612. SQLite has no time zones: at the end of a month Italy is 2
-    hours ahead of UTC from March to September (the switch to summer time is always before
-    the 31st, back to winter time before the 31st of October), else 1; only there does the
-    month differ (tests/notifications/test_stats.py checks it against zoneinfo)."""
-    if dialect == "postgresql":
-        return f"CAST(to_char({moment(r)} AT TIME ZONE 'Europe/Rome', 'YYYYMM') AS INTEGER)"
-    t = moment(r)
-    ahead = (
-        f"CASE WHEN CAST(strftime('%m', {t}) AS INTEGER) BETWEEN 3 AND 9"
-        " THEN '+2 hours' ELSE '+1 hours' END"
-    )
-    return f"CAST(strftime('%Y%m', {t}, {ahead}) AS INTEGER)"
+    """The row's Italian month as 202612."""
+    return f"({day(dialect, r)} / 100)"
 
 
 def _changed(dialect: str) -> str:
@@ -100,9 +104,9 @@ def _add_counts(dialect: str, r: str, sign: str) -> str:
     values = ", ".join(f"{sign}{expressions[c]}" for c in COUNTERS)
     updates = ", ".join(f"{c} = notification_counts.{c} + excluded.{c}" for c in COUNTERS)
     return (
-        f"INSERT INTO notification_counts (hour, service_id, flow_id, {names})"
-        f" VALUES ({hour(dialect, r)}, {r}.service_id, COALESCE({r}.flow_id, 0), {values})"
-        f" ON CONFLICT (hour, service_id, flow_id) DO UPDATE SET {updates}"
+        f"INSERT INTO notification_counts (day, service_id, flow_id, {names})"
+        f" VALUES ({day(dialect, r)}, {r}.service_id, COALESCE({r}.flow_id, 0), {values})"
+        f" ON CONFLICT (day, service_id, flow_id) DO UPDATE SET {updates}"
     )
 
 
@@ -207,10 +211,10 @@ def fill_from_rows(dialect: str) -> list[str]:
     names = ", ".join(COUNTERS)
     sums = ", ".join(f"SUM({expressions[c]})" for c in COUNTERS)
     counts = (
-        f"INSERT INTO notification_counts (hour, service_id, flow_id, {names})"
-        f" SELECT {hour(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0), {sums}"
+        f"INSERT INTO notification_counts (day, service_id, flow_id, {names})"
+        f" SELECT {day(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0), {sums}"
         f" FROM notifications n WHERE n.outcome IN ({FINAL})"
-        f" GROUP BY {hour(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0)"
+        f" GROUP BY {day(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0)"
     )
     reachable = _flag(f"n.outcome IN ({ACCEPTED})")
     reach = (
@@ -220,4 +224,3 @@ def fill_from_rows(dialect: str) -> list[str]:
         f" GROUP BY {month(dialect, 'n')}, n.service_id, n.fiscal_code"
     )
     return [counts, reach]
-

@@ -1,0 +1,339 @@
+"""The «Cruscotto»'s figures, read from the summaries (never from the rows): a period's
+counts per service, natura, flow or month, their trend month by month, and the share of
+citizens reachable on IO. The page, `appio stats` and the Excel export call `report`.
+
+Each operator sees the services enabled for him (administrators: all of them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, distinct, func, literal, select
+from sqlalchemy.orm import Session
+
+from appio_core.accounts.permissions import Actor, enabled_service_ids, require_service_read
+from appio_core.errors import InvalidInput
+from appio_core.italian import parse_day
+from appio_core.storage.models import Flow, Service
+
+from .models import COUNTERS, NOTIFICATION_COUNTS, NOTIFICATION_REACH
+
+MONTH_NAMES = (
+    "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+    "settembre", "ottobre", "novembre", "dicembre",
+)  # fmt: skip
+SINGLE_MESSAGES = "Messaggi singoli («Nuovo»)"
+TREND_MONTHS = 12  # a period within one month shows the trend of the 12 months to it
+
+
+class Grouping(StrEnum):
+    """What the figures are grouped by: the values are `appio stats --by`'s words."""
+
+    MONTH = "mese"
+    SERVICE = "servizio"
+    NATURA = "natura"
+    FLOW = "flusso"
+
+
+GROUPING_LABELS: dict[Grouping, str] = {
+    Grouping.MONTH: "Mese",
+    Grouping.SERVICE: "Servizio",
+    Grouping.NATURA: "Natura",
+    Grouping.FLOW: "Flusso",
+}
+
+
+def month_label(month: int) -> str:
+    """202612 -> «dicembre 2026»."""
+    return f"{MONTH_NAMES[month % 100 - 1]} {month // 100}"
+
+
+def _day_key(day: date) -> int:
+    return day.year * 10_000 + day.month * 100 + day.day
+
+
+def _month_key(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def _month_start(key: int) -> date:
+    return date(key // 100, key % 100, 1)
+
+
+def _months(first: int, last: int) -> list[int]:
+    keys = []
+    key = first
+    while key <= last:
+        keys.append(key)
+        key = key + 1 if key % 100 < 12 else (key // 100 + 1) * 100 + 1
+    return keys
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole Italian days, both ends included."""
+
+    start: date
+    end: date
+
+    @classmethod
+    def month_of(cls, day: date) -> Period:
+        first = day.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+        return cls(first, following - timedelta(days=1))
+
+    @classmethod
+    def typed(cls, start: str, end: str, today: date) -> Period:
+        """From the dates typed (gg/mm/aaaa, either may be empty): none, this month; only
+        the first, up to today; only the last, from the first day of its month."""
+        first = parse_day(start, "La data iniziale")
+        last = parse_day(end, "La data finale")
+        if first is None and last is None:
+            return cls.month_of(today)
+        if first is None:
+            assert last is not None
+            first = last.replace(day=1)
+        if last is None:
+            last = max(today, first)
+        if first > last:
+            raise InvalidInput(
+                f"La data iniziale ({first:%d/%m/%Y}) è dopo la data finale ({last:%d/%m/%Y}):"
+                " scegli un periodo che inizi prima di finire."
+            )
+        return cls(first, last)
+
+    def describe(self) -> str:
+        if self == Period.month_of(self.start):
+            return month_label(_month_key(self.start))
+        return f"dal {self.start:%d/%m/%Y} al {self.end:%d/%m/%Y}"
+
+    def trend_months(self) -> list[int]:
+        """The months of the trend: the period's, or the 12 to its month."""
+        first, last = _month_key(self.start), _month_key(self.end)
+        if first == last:
+            index = (last // 100) * 12 + last % 100 - 1 - (TREND_MONTHS - 1)
+            first = (index // 12) * 100 + index % 12 + 1
+        return _months(first, last)
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    period: Period
+    service_id: int | None = None  # None: every service the operator sees
+    by: Grouping = Grouping.SERVICE
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The counts of a group. `advanced_*`: ADVANCED messages IO has (read, paid, with a
+    payment notice); see sql.py for what each counts."""
+
+    sent: int = 0
+    accepted: int = 0
+    delivered: int = 0
+    not_on_io: int = 0
+    service_disabled: int = 0
+    errors: int = 0
+    uncertain: int = 0
+    advanced: int = 0
+    advanced_read: int = 0
+    advanced_paid: int = 0
+    advanced_payments: int = 0
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    def share(self, name: str) -> float | None:
+        """The figure over its base (None when the base is 0)."""
+        base = getattr(self, SHARE_BASE[name])
+        return getattr(self, name) / base if base else None
+
+
+assert tuple(f.name for f in fields(Figures)) == COUNTERS
+
+# Each figure's share is of: the messages sent; read of the ADVANCED ones IO has, paid of
+# those with a payment notice.
+SHARE_BASE: dict[str, str] = {
+    **{name: "sent" for name in COUNTERS[:7]},
+    "advanced": "accepted",
+    "advanced_read": "advanced",
+    "advanced_paid": "advanced_payments",
+    "advanced_payments": "advanced",
+}
+
+# The figures shown, in order, with their Italian names.
+FIGURE_LABELS: dict[str, str] = {
+    "sent": "Messaggi inviati",
+    "accepted": "Accettati da IO",
+    "delivered": "Consegnati nell'app",
+    "not_on_io": "Cittadini non su IO",
+    "service_disabled": "Servizio disattivato dal cittadino",
+    "errors": "Errori",
+    "uncertain": "Esiti incerti",
+    "advanced_read": "Letti (messaggi avanzati)",
+    "advanced_paid": "Pagati (avvisi avanzati)",
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class ReachMonth:
+    """A month's distinct citizens IO told us about, and those on IO with the service
+    allowed (one citizen counts once, whatever his messages and services)."""
+
+    month: date  # its first day
+    citizens: int
+    reachable: int
+
+    @property
+    def share(self) -> float | None:
+        return self.reachable / self.citizens if self.citizens else None
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    month: date  # its first day
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    filters: StatsFilters
+    scope: str  # the services read, in words
+    groups: list[Group]
+    total: Figures
+    trend: list[MonthFigures]
+
+
+def _scope(session: Session, actor: Actor, filters: StatsFilters) -> tuple[set[int] | None, str]:
+    """The services read (None: all of them), and their description."""
+    allowed = enabled_service_ids(session, actor)
+    if filters.service_id is not None:
+        require_service_read(session, actor, filters.service_id)
+        name = session.scalar(select(Service.name).where(Service.id == filters.service_id))
+        if name is None:
+            raise InvalidInput(f"Il servizio {filters.service_id} non esiste.")
+        return {filters.service_id}, f"servizio «{name}»"
+    if allowed is None:
+        return None, "tutti i servizi"
+    return allowed, "i servizi abilitati per te"
+
+
+def _sums() -> list[Any]:
+    return [func.coalesce(func.sum(NOTIFICATION_COUNTS.c[name]), 0) for name in COUNTERS]
+
+
+def _figures(values: Any) -> Figures:
+    return Figures(*(int(v or 0) for v in values))
+
+
+def _counts(services: set[int] | None, first: int, last: int) -> list[ColumnElement[bool]]:
+    table = NOTIFICATION_COUNTS
+    where = [table.c.day >= first, table.c.day <= last]
+    if services is not None:
+        where.append(table.c.service_id.in_(sorted(services)) if services else literal(False))
+    return where
+
+
+def report(session: Session, actor: Actor, filters: StatsFilters) -> StatsReport:
+    """The figures of the period, grouped, their total, and the trend month by month."""
+    services, scope = _scope(session, actor, filters)
+    table = NOTIFICATION_COUNTS
+    period = filters.period
+    where = _counts(services, _day_key(period.start), _day_key(period.end))
+    stmt: Select[Any]
+    if filters.by == Grouping.MONTH:
+        key = (table.c.day / 100).label("key")
+        stmt = select(key, *_sums()).where(*where).group_by(key).order_by(key)
+        groups = [
+            Group(month_label(int(row[0])), _figures(row[1:])) for row in session.execute(stmt)
+        ]
+    elif filters.by == Grouping.SERVICE:
+        stmt = (
+            select(Service.name, *_sums())
+            .join(Service, Service.id == table.c.service_id)
+            .where(*where)
+            .group_by(Service.id, Service.name)
+            .order_by(Service.name)
+        )
+        groups = [Group(row[0], _figures(row[1:])) for row in session.execute(stmt)]
+    elif filters.by == Grouping.NATURA:
+        natura = func.coalesce(Flow.natura, SINGLE_MESSAGES).label("natura")
+        stmt = (
+            select(natura, *_sums())
+            .outerjoin(Flow, Flow.id == table.c.flow_id)
+            .where(*where)
+            .group_by(natura)
+            .order_by(natura)
+        )
+        groups = [Group(row[0], _figures(row[1:])) for row in session.execute(stmt)]
+    else:
+        stmt = (
+            select(table.c.flow_id, Flow.name, *_sums())
+            .outerjoin(Flow, Flow.id == table.c.flow_id)
+            .where(*where)
+            .group_by(table.c.flow_id, Flow.name)
+            .order_by(table.c.flow_id)
+        )
+        groups = [
+            Group(f"{row[1]} (n. {row[0]})" if row[0] else SINGLE_MESSAGES, _figures(row[2:]))
+            for row in session.execute(stmt)
+        ]
+    total = sum((g.figures for g in groups), Figures())
+    return StatsReport(filters, scope, groups, total, _trend(session, services, period))
+
+
+def _trend(session: Session, services: set[int] | None, period: Period) -> list[MonthFigures]:
+    months = period.trend_months()
+    table = NOTIFICATION_COUNTS
+    key = (table.c.day / 100).label("key")
+    where = _counts(services, months[0] * 100 + 1, months[-1] * 100 + 31)
+    found = {
+        int(row[0]): _figures(row[1:])
+        for row in session.execute(select(key, *_sums()).where(*where).group_by(key))
+    }
+    return [MonthFigures(_month_start(m), found.get(m, Figures())) for m in months]
+
+
+def reach(session: Session, actor: Actor, filters: StatsFilters) -> list[ReachMonth]:
+    """«Cittadini raggiungibili», month by month over the trend's months."""
+    services, _ = _scope(session, actor, filters)
+    months = filters.period.trend_months()
+    table = NOTIFICATION_REACH
+    where: list[ColumnElement[bool]] = [table.c.month >= months[0], table.c.month <= months[-1]]
+    if services is not None:
+        where.append(table.c.service_id.in_(sorted(services)) if services else literal(False))
+    count = len(services) if services is not None else _service_count(session)
+    if count <= 1:
+        # One service: a citizen has one entry per month, no DISTINCT to compute.
+        columns: list[Any] = [
+            func.count(),
+            func.coalesce(func.sum(case((table.c.reachable > 0, 1), else_=0)), 0),
+        ]
+    else:
+        columns = [
+            func.count(distinct(table.c.citizen)),
+            func.count(distinct(case((table.c.reachable > 0, table.c.citizen)))),
+        ]
+    stmt = select(table.c.month, *columns).where(*where).group_by(table.c.month)
+    found = {int(row[0]): (int(row[1]), int(row[2])) for row in session.execute(stmt)}
+    return [ReachMonth(_month_start(m), *found.get(m, (0, 0))) for m in months]
+
+
+def _service_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Service)) or 0
+
+
+def describe(filters: StatsFilters, scope: str) -> str:
+    """The filters in words, for the export's sheet and the audit log."""
+    return (
+        f"Periodo {filters.period.describe()}; {scope}; per {GROUPING_LABELS[filters.by].lower()}"
+    )
