@@ -22,6 +22,7 @@ COMMANDS = {
     "health": "appio_core.cli.health:health",
     "audit": "appio_core.cli.audit:audit",
     "purge": "appio_core.cli.audit:purge",
+    "stats": "appio_core.cli.stats:stats",
 }
 
 

@@ -251,7 +251,7 @@ def report(session: Session, actor: Actor, filters: StatsFilters) -> StatsReport
     where = _counts(services, _day_key(period.start), _day_key(period.end))
     stmt: Select[Any]
     if filters.by == Grouping.MONTH:
-        key = (table.c.day / 100).label("key")
+        key = (table.c.day // 100).label("key")
         stmt = select(key, *_sums()).where(*where).group_by(key).order_by(key)
         groups = [
             Group(month_label(int(row[0])), _figures(row[1:])) for row in session.execute(stmt)
@@ -294,7 +294,7 @@ def report(session: Session, actor: Actor, filters: StatsFilters) -> StatsReport
 def _trend(session: Session, services: set[int] | None, period: Period) -> list[MonthFigures]:
     months = period.trend_months()
     table = NOTIFICATION_COUNTS
-    key = (table.c.day / 100).label("key")
+    key = (table.c.day // 100).label("key")
     where = _counts(services, months[0] * 100 + 1, months[-1] * 100 + 31)
     found = {
         int(row[0]): _figures(row[1:])
