@@ -24,7 +24,7 @@ from appio_core.notifications.stats.figures import (
     StatsReport,
 )
 
-FILTERS_KEY = "cruscotto_filters"
+FILTERS_KEY = "cruscotto_chosen"
 ALL_SERVICES = "Tutti i servizi"
 MONTHS_OFFERED = 36
 
@@ -165,7 +165,7 @@ def _month_short(day: date) -> str:
     return f"{MONTH_NAMES[day.month - 1][:3]} {day.year}"
 
 
-def trend_chart(trend: list[MonthFigures]) -> alt.TopLevelMixin:
+def trend_chart(trend: list[MonthFigures]) -> alt.Chart:
     frame = trend_frame(trend)
     months = [_month_short(m.month) for m in trend]
     return (
@@ -206,7 +206,7 @@ def reach_frame(months: list[ReachMonth]) -> pd.DataFrame:
     )
 
 
-def reach_chart(months: list[ReachMonth]) -> alt.TopLevelMixin:
+def reach_chart(months: list[ReachMonth]) -> alt.Chart:
     frame = reach_frame(months)
     order = [_month_short(m.month) for m in months]
     return (

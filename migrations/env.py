@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import appio_core.audit.models  # noqa: F401  (its table, on the same Base)
+import appio_core.audit.models  # its table, on the same Base
 import appio_core.notifications.stats.models  # noqa: F401  (the «Cruscotto»'s summaries)
 from appio_core.config import load_settings
 from appio_core.storage.db import make_engine

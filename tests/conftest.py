@@ -19,7 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import appio_core.audit.models  # noqa: F401  (its table in Base.metadata: truncated too)
+import appio_core.audit.models  # its table in Base.metadata: truncated too
 import appio_core.notifications.stats.models  # noqa: F401  (the summaries: truncated too)
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox

@@ -39,5 +39,3 @@ def snapshot(session: Session) -> Snapshot:
         (row[0], row[1], row[2]): (row[3], row[4]) for row in session.execute(select(reach_table))
     }
     return counts, reach
-
-
