@@ -6,9 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from appio_core.accounts.services import list_services
-from appio_core.italian import ROME
+from appio_core.italian import local_today
 from appio_core.notifications.stats.figures import describe, reach, report
-from appio_core.storage.models import utcnow
 from appio_ui.auth import require_actor
 from appio_ui.cruscotto_view import (
     FILTERS_KEY,
@@ -24,7 +23,7 @@ from appio_ui.runtime import transaction
 
 actor = require_actor()
 st.title("Cruscotto")
-today = utcnow().astimezone(ROME).date()
+today = local_today()
 with transaction() as session:
     services = {s.name: s.id for s in list_services(session, actor)}
 chosen = cruscotto_filters(services, today)

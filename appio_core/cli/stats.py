@@ -52,11 +52,10 @@ def stats(
     servizio disattivato, errori, esiti incerti, letti e pagati (messaggi avanzati).
     Senza date: il mese in corso; con --from soltanto: fino a oggi; con --to soltanto: dal
     primo giorno del suo mese. Ognuno vede i servizi abilitati per lui."""
-    from appio_core.italian import ROME
+    from appio_core.italian import local_today
     from appio_core.notifications.stats.figures import Grouping, Period, StatsFilters, report
-    from appio_core.storage.models import utcnow
 
-    period = Period.typed(start, end, utcnow().astimezone(ROME).date())
+    period = Period.typed(start, end, local_today())
     filters = StatsFilters(period, service, Grouping(by))
     with ctx.transaction() as session:
         if output is not None:
