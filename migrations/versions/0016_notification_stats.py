@@ -2,10 +2,12 @@
 
 `notification_counts` (per Italian day, service and flow: messages per outcome, ADVANCED ones
 read and paid) and `notification_reach` (per Italian month, service and citizen: whether
-IO knows him with the service allowed). Triggers on `notifications` keep both in the
-same transaction as every change of a row; they are filled here from the rows already
-there. What they count is defined once, in appio_core/notifications/stats/sql.py (the
-rebuild uses it too); a change to it comes with a revision that drops and re-creates them.
+IO knows him with the service allowed; service 0: any service), with
+`notification_reach_months` (per month and service, its distinct citizens). Triggers on
+`notifications` keep them in the same transaction as every change of a row; they are
+filled here from the rows already there. What they count is defined once, in
+appio_core/notifications/stats/sql.py (the rebuild uses it too); a change to it comes with
+a revision that drops and re-creates them.
 
 Revision ID: 0016
 Revises: 0011
@@ -61,6 +63,14 @@ def upgrade() -> None:
             "month", "service_id", "citizen", name=op.f("pk_notification_reach")
         ),
     )
+    op.create_table(
+        "notification_reach_months",
+        sa.Column("month", sa.Integer(), nullable=False),
+        sa.Column("service_id", sa.Integer(), nullable=False),
+        sa.Column("citizens", sa.Integer(), nullable=False),
+        sa.Column("reachable", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("month", "service_id", name=op.f("pk_notification_reach_months")),
+    )
     dialect = op.get_bind().dialect.name
     for statement in fill_from_rows(dialect) + create_triggers(dialect):
         op.execute(statement)
@@ -69,5 +79,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for statement in drop_triggers(op.get_bind().dialect.name):
         op.execute(statement)
+    op.drop_table("notification_reach_months")
     op.drop_table("notification_reach")
     op.drop_table("notification_counts")

@@ -194,7 +194,7 @@ def test_an_operator_sees_his_services_only_and_is_refused_another(
 
 
 def test_citizens_reachable_count_each_citizen_once_a_month(
-    world: dict[str, int], session: Session, viewer: Actor
+    world: dict[str, int], session: Session, viewer: Actor, operator: Actor
 ) -> None:
     months = {m.month: m for m in reach(session, ADMIN, StatsFilters(NOVEMBER))}
     november = months[date(2026, 11, 1)]
@@ -205,6 +205,9 @@ def test_citizens_reachable_count_each_citizen_once_a_month(
     assert (months[date(2026, 10, 1)].citizens, months[date(2026, 10, 1)].reachable) == (1, 1)
     only_tari = {m.month: m for m in reach(session, viewer, StatsFilters(NOVEMBER))}
     assert (only_tari[date(2026, 11, 1)].citizens, only_tari[date(2026, 11, 1)].reachable) == (7, 5)
+    # An operator on two of the three services: the distinct citizens of their entries.
+    both = reach(session, operator, StatsFilters(NOVEMBER))[-1]
+    assert (both.citizens, both.reachable) == (7, 5)
     mensa = reach(session, ADMIN, StatsFilters(NOVEMBER, service_id=world["mensa"]))[-1]
     assert (mensa.citizens, mensa.reachable) == (2, 1)
 

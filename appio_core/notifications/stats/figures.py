@@ -19,7 +19,7 @@ from appio_core.errors import InvalidInput
 from appio_core.italian import parse_day
 from appio_core.storage.models import Flow, Service
 
-from .models import COUNTERS, NOTIFICATION_COUNTS, NOTIFICATION_REACH
+from .models import COUNTERS, NOTIFICATION_COUNTS, NOTIFICATION_REACH, NOTIFICATION_REACH_MONTHS
 
 MONTH_NAMES = (
     "gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
@@ -170,7 +170,7 @@ FIGURE_LABELS: dict[str, str] = {
     "accepted": "Accettati da IO",
     "delivered": "Consegnati nell'app",
     "not_on_io": "Cittadini non su IO",
-    "service_disabled": "Servizio disattivato dal cittadino",
+    "service_disabled": "Servizio disattivato",
     "errors": "Errori",
     "uncertain": "Esiti incerti",
     "advanced_read": "Letti (messaggi avanzati)",
@@ -304,32 +304,43 @@ def _trend(session: Session, services: set[int] | None, period: Period) -> list[
 
 
 def reach(session: Session, actor: Actor, filters: StatsFilters) -> list[ReachMonth]:
-    """«Cittadini raggiungibili», month by month over the trend's months."""
+    """«Cittadini raggiungibili», month by month over the trend's months. One service, or
+    every one: a row a month of notification_reach_months. Some of them (an operator's):
+    the distinct citizens of their entries."""
     services, _ = _scope(session, actor, filters)
     months = filters.period.trend_months()
-    table = NOTIFICATION_REACH
-    where: list[ColumnElement[bool]] = [table.c.month >= months[0], table.c.month <= months[-1]]
-    if services is not None:
-        where.append(table.c.service_id.in_(sorted(services)) if services else literal(False))
-    count = len(services) if services is not None else _service_count(session)
-    if count <= 1:
-        # One service: a citizen has one entry per month, no DISTINCT to compute.
-        columns: list[Any] = [
-            func.count(),
-            func.coalesce(func.sum(case((table.c.reachable > 0, 1), else_=0)), 0),
-        ]
+    if services is not None and len(services) > 1 and services >= _all_services(session):
+        services = None  # enabled on every service: their union is every service's
+    stmt: Select[Any]
+    if services is None or len(services) <= 1:
+        table = NOTIFICATION_REACH_MONTHS
+        service = 0 if services is None else next(iter(services), -1)
+        stmt = select(table.c.month, table.c.citizens, table.c.reachable).where(
+            table.c.service_id == service,
+            table.c.month >= months[0],
+            table.c.month <= months[-1],
+        )
     else:
-        columns = [
-            func.count(distinct(table.c.citizen)),
-            func.count(distinct(case((table.c.reachable > 0, table.c.citizen)))),
-        ]
-    stmt = select(table.c.month, *columns).where(*where).group_by(table.c.month)
+        entries = NOTIFICATION_REACH
+        stmt = (
+            select(
+                entries.c.month,
+                func.count(distinct(entries.c.citizen)),
+                func.count(distinct(case((entries.c.reachable > 0, entries.c.citizen)))),
+            )
+            .where(
+                entries.c.service_id.in_(sorted(services)),
+                entries.c.month >= months[0],
+                entries.c.month <= months[-1],
+            )
+            .group_by(entries.c.month)
+        )
     found = {int(row[0]): (int(row[1]), int(row[2])) for row in session.execute(stmt)}
     return [ReachMonth(_month_start(m), *found.get(m, (0, 0))) for m in months]
 
 
-def _service_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Service)) or 0
+def _all_services(session: Session) -> set[int]:
+    return set(session.scalars(select(Service.id)))
 
 
 def describe(filters: StatsFilters, scope: str) -> str:

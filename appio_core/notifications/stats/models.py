@@ -53,7 +53,8 @@ class NotificationCount(Base):
 
 
 class NotificationReach(Base):
-    """Per month (Italian time, 202612), service and citizen (his codice fiscale as the
+    """Per month (Italian time, 202612), service (and 0: every service, so that a citizen of
+    two services counts once) and citizen (his codice fiscale as the
     rows hold it: a pseudonym once they are purged), how many of his messages told us
     whether he is on IO (`known`) and how many found him there with the service allowed
     (`reachable`). A month's distinct citizens are its entries; an entry whose `known`
@@ -68,5 +69,19 @@ class NotificationReach(Base):
     reachable: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class NotificationReachMonth(Base):
+    """Per month and service (0: every service), the distinct citizens of
+    notification_reach and how many of them are reachable: kept with its entries, so that
+    a month's figure is one row, not a count of thousands."""
+
+    __tablename__ = "notification_reach_months"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    citizens: Mapped[int] = mapped_column(Integer, default=0)
+    reachable: Mapped[int] = mapped_column(Integer, default=0)
+
+
 NOTIFICATION_COUNTS = cast(Table, NotificationCount.__table__)
 NOTIFICATION_REACH = cast(Table, NotificationReach.__table__)
+NOTIFICATION_REACH_MONTHS = cast(Table, NotificationReachMonth.__table__)

@@ -92,8 +92,12 @@ def _changed(dialect: str) -> str:
 
 
 def _reach_changed(dialect: str) -> str:
+    """An UPDATE that moves a row's citizen entries: what they read, not any outcome (a
+    status read's «accettato» to «consegnato» leaves him reachable)."""
     differ = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    parts = [f"OLD.{c} {differ} NEW.{c}" for c in ("outcome", "service_id", "fiscal_code")]
+    parts = [f"OLD.{c} {differ} NEW.{c}" for c in ("service_id", "fiscal_code")]
+    for outcomes in (INFORMATIVE, ACCEPTED):
+        parts.append(f"(OLD.outcome IN ({outcomes})) <> (NEW.outcome IN ({outcomes}))")
     parts.append(f"{month(dialect, 'OLD')} {differ} {month(dialect, 'NEW')}")
     return "(" + " OR ".join(parts) + ")"
 
@@ -110,23 +114,46 @@ def _add_counts(dialect: str, r: str, sign: str) -> str:
     )
 
 
-def _add_reach(dialect: str, r: str, sign: str, where: str) -> str:
+def _add_reach(dialect: str, r: str, sign: str, where: str, service: str) -> list[str]:
+    """The citizen's entry of the row's month for `service` (the row's, or 0: every
+    service), then the month's distinct counts: a citizen who appears (`known` now 1 after
+    adding) or goes (now 0 after taking away), reachable the same way."""
     reachable = _flag(f"{r}.outcome IN ({ACCEPTED})")
-    return (
+    applies = f"{r}.outcome IN ({INFORMATIVE}) AND {where}"
+    entry = (
         "INSERT INTO notification_reach (month, service_id, citizen, known, reachable)"
-        f" SELECT {month(dialect, r)}, {r}.service_id, {r}.fiscal_code, {sign}1,"
-        f" {sign}{reachable} WHERE {r}.outcome IN ({INFORMATIVE}) AND {where}"
+        f" SELECT {month(dialect, r)}, {service}, {r}.fiscal_code, {sign}1, {sign}{reachable}"
+        f" WHERE {applies}"
         " ON CONFLICT (month, service_id, citizen) DO UPDATE SET"
         " known = notification_reach.known + excluded.known,"
         " reachable = notification_reach.reachable + excluded.reachable"
     )
-
-
-def _drop_empty_reach(dialect: str, r: str) -> str:
-    return (
-        f"DELETE FROM notification_reach WHERE month = {month(dialect, r)}"
-        f" AND service_id = {r}.service_id AND citizen = {r}.fiscal_code AND known = 0"
+    edge = "0" if sign == "-" else "1"
+    months = (
+        "INSERT INTO notification_reach_months (month, service_id, citizens, reachable)"
+        f" SELECT e.month, e.service_id, {sign}{_flag(f'e.known = {edge}')},"
+        f" {sign}{_flag(f'e.reachable = {edge} AND {r}.outcome IN ({ACCEPTED})')}"
+        f" FROM notification_reach e WHERE e.month = {month(dialect, r)}"
+        f" AND e.service_id = {service} AND e.citizen = {r}.fiscal_code AND {applies}"
+        " ON CONFLICT (month, service_id) DO UPDATE SET"
+        " citizens = notification_reach_months.citizens + excluded.citizens,"
+        " reachable = notification_reach_months.reachable + excluded.reachable"
     )
+    return [entry, months]
+
+
+def _reach(dialect: str, r: str, sign: str, where: str) -> list[str]:
+    """Both entries of a row (its service's and every service's), counted; an entry left
+    with no message is deleted."""
+    statements = []
+    for service in (f"{r}.service_id", "0"):
+        statements += _add_reach(dialect, r, sign, where, service)
+        if sign == "-":
+            statements.append(
+                f"DELETE FROM notification_reach WHERE month = {month(dialect, r)}"
+                f" AND service_id = {service} AND citizen = {r}.fiscal_code AND known = 0"
+            )
+    return statements
 
 
 TRIGGER_NAMES = (
@@ -141,26 +168,26 @@ def create_triggers(dialect: str) -> list[str]:
     final_new = f"NEW.outcome IN ({FINAL})"
     final_old = f"OLD.outcome IN ({FINAL})"
     changed = _changed(dialect)
+    reach_changed = _reach_changed(dialect)
+
+    def block(statements: list[str]) -> str:
+        return " ".join(f"{statement};" for statement in statements)
+
     if dialect == "postgresql":
         body = (
             "BEGIN"
             " IF TG_OP = 'UPDATE' THEN"
             f"  IF {final_old} THEN"
-            f"   {_add_counts(dialect, 'OLD', '-')};"
-            f"   IF {_reach_changed(dialect)} THEN"
-            f"    {_add_reach(dialect, 'OLD', '-', 'true')};"
-            f"    {_drop_empty_reach(dialect, 'OLD')};"
-            "   END IF;"
+            f"   {block([_add_counts(dialect, 'OLD', '-')])}"
+            f"   {block(_reach(dialect, 'OLD', '-', reach_changed))}"
             "  END IF;"
             f"  IF {final_new} THEN"
-            f"   {_add_counts(dialect, 'NEW', '')};"
-            f"   IF {_reach_changed(dialect)} THEN"
-            f"    {_add_reach(dialect, 'NEW', '', 'true')};"
-            "   END IF;"
+            f"   {block([_add_counts(dialect, 'NEW', '')])}"
+            f"   {block(_reach(dialect, 'NEW', '', reach_changed))}"
             "  END IF;"
             " ELSE"
-            f"  {_add_counts(dialect, 'NEW', '')};"
-            f"  {_add_reach(dialect, 'NEW', '', 'true')};"
+            f"  {block([_add_counts(dialect, 'NEW', '')])}"
+            f"  {block(_reach(dialect, 'NEW', '', 'true'))}"
             " END IF;"
             " RETURN NULL;"
             " END"
@@ -174,23 +201,18 @@ def create_triggers(dialect: str) -> list[str]:
             f" FOR EACH ROW WHEN (({final_old} OR {final_new}) AND {changed})"
             " EXECUTE FUNCTION notification_stats()",
         ]
-    reach_changed = _reach_changed(dialect)
     return [
         f"CREATE TRIGGER notification_stats_insert AFTER INSERT ON notifications"
         f" WHEN {final_new} BEGIN"
-        f" {_add_counts(dialect, 'NEW', '')};"
-        f" {_add_reach(dialect, 'NEW', '', 'true')};"
+        f" {block([_add_counts(dialect, 'NEW', ''), *_reach(dialect, 'NEW', '', 'true')])}"
         " END",
         f"CREATE TRIGGER notification_stats_update_old AFTER UPDATE ON notifications"
         f" WHEN {final_old} AND {changed} BEGIN"
-        f" {_add_counts(dialect, 'OLD', '-')};"
-        f" {_add_reach(dialect, 'OLD', '-', reach_changed)};"
-        f" {_drop_empty_reach(dialect, 'OLD')};"
+        f" {block([_add_counts(dialect, 'OLD', '-'), *_reach(dialect, 'OLD', '-', reach_changed)])}"
         " END",
         f"CREATE TRIGGER notification_stats_update_new AFTER UPDATE ON notifications"
         f" WHEN {final_new} AND {changed} BEGIN"
-        f" {_add_counts(dialect, 'NEW', '')};"
-        f" {_add_reach(dialect, 'NEW', '', reach_changed)};"
+        f" {block([_add_counts(dialect, 'NEW', ''), *_reach(dialect, 'NEW', '', reach_changed)])}"
         " END",
     ]
 
@@ -217,10 +239,16 @@ def fill_from_rows(dialect: str) -> list[str]:
         f" GROUP BY {day(dialect, 'n')}, n.service_id, COALESCE(n.flow_id, 0)"
     )
     reachable = _flag(f"n.outcome IN ({ACCEPTED})")
-    reach = (
+    reach = [
         "INSERT INTO notification_reach (month, service_id, citizen, known, reachable)"
-        f" SELECT {month(dialect, 'n')}, n.service_id, n.fiscal_code, COUNT(*), SUM({reachable})"
+        f" SELECT {month(dialect, 'n')}, {service}, n.fiscal_code, COUNT(*), SUM({reachable})"
         f" FROM notifications n WHERE n.outcome IN ({INFORMATIVE})"
-        f" GROUP BY {month(dialect, 'n')}, n.service_id, n.fiscal_code"
+        f" GROUP BY {month(dialect, 'n')}, {grouped}n.fiscal_code"
+        for service, grouped in (("n.service_id", "n.service_id, "), ("0", ""))
+    ]
+    months = (
+        "INSERT INTO notification_reach_months (month, service_id, citizens, reachable)"
+        f" SELECT month, service_id, COUNT(*), SUM({_flag('reachable > 0')})"
+        " FROM notification_reach GROUP BY month, service_id"
     )
-    return [counts, reach]
+    return [counts, *reach, months]
