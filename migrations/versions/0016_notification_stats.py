@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "day", "service_id", "flow_id", name=op.f("pk_notification_counts")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "notification_reach",
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "month", "service_id", "citizen", name=op.f("pk_notification_reach")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "notification_reach_months",
@@ -70,6 +72,7 @@ def upgrade() -> None:
         sa.Column("citizens", sa.Integer(), nullable=False),
         sa.Column("reachable", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("month", "service_id", name=op.f("pk_notification_reach_months")),
+        sqlite_with_rowid=False,
     )
     dialect = op.get_bind().dialect.name
     for statement in fill_from_rows(dialect) + create_triggers(dialect):

@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from appio_core.storage.models import Base
 
+# On SQLite the rows are stored in their primary key's order (a period is one range of
+# the file, not a lookup per row through an index): bench/RESULTS-cruscotto.md.
+WITHOUT_ROWID = {"sqlite_with_rowid": False}
+
 # The counters of a period, in the order of the figures on the page; each is a column of
 # notification_counts. ADVANCED messages: `advanced` those IO accepted, `advanced_read` and
 # `advanced_paid` of them read and paid, `advanced_payments` of them with a payment notice.
@@ -35,6 +39,7 @@ class NotificationCount(Base):
     decided."""
 
     __tablename__ = "notification_counts"
+    __table_args__ = WITHOUT_ROWID
 
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -61,6 +66,7 @@ class NotificationReach(Base):
     falls to 0 is deleted."""
 
     __tablename__ = "notification_reach"
+    __table_args__ = WITHOUT_ROWID
 
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -75,6 +81,7 @@ class NotificationReachMonth(Base):
     a month's figure is one row, not a count of thousands."""
 
     __tablename__ = "notification_reach_months"
+    __table_args__ = WITHOUT_ROWID
 
     month: Mapped[int] = mapped_column(Integer, primary_key=True)
     service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
