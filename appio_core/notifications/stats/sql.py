@@ -114,6 +114,27 @@ def _add_counts(dialect: str, r: str, sign: str) -> str:
     )
 
 
+def _same_counts_row(dialect: str) -> str:
+    """OLD and NEW count on the same row of notification_counts (a status read, mostly)."""
+    return (
+        f"{day(dialect, 'OLD')} = {day(dialect, 'NEW')} AND OLD.service_id = NEW.service_id"
+        " AND COALESCE(OLD.flow_id, 0) = COALESCE(NEW.flow_id, 0)"
+    )
+
+
+def _move_counts(dialect: str) -> str:
+    """NEW's counts less OLD's, on their one row: one write instead of two."""
+    old, new = counter_expressions("OLD"), counter_expressions("NEW")
+    names = ", ".join(COUNTERS)
+    values = ", ".join(f"{new[c]} - {old[c]}" for c in COUNTERS)
+    updates = ", ".join(f"{c} = notification_counts.{c} + excluded.{c}" for c in COUNTERS)
+    return (
+        f"INSERT INTO notification_counts (day, service_id, flow_id, {names})"
+        f" VALUES ({day(dialect, 'NEW')}, NEW.service_id, COALESCE(NEW.flow_id, 0), {values})"
+        f" ON CONFLICT (day, service_id, flow_id) DO UPDATE SET {updates}"
+    )
+
+
 def _add_reach(dialect: str, r: str, sign: str, where: str, service: str) -> list[str]:
     """The citizen's entry of the row's month for `service` (the row's, or 0: every
     service), then the month's distinct counts: a citizen who appears (`known` now 1 after
@@ -158,6 +179,7 @@ def _reach(dialect: str, r: str, sign: str, where: str) -> list[str]:
 
 TRIGGER_NAMES = (
     "notification_stats_insert",
+    "notification_stats_update_same",
     "notification_stats_update_old",
     "notification_stats_update_new",
 )
@@ -169,6 +191,7 @@ def create_triggers(dialect: str) -> list[str]:
     final_old = f"OLD.outcome IN ({FINAL})"
     changed = _changed(dialect)
     reach_changed = _reach_changed(dialect)
+    same = f"{final_old} AND {final_new} AND {_same_counts_row(dialect)}"
 
     def block(statements: list[str]) -> str:
         return " ".join(f"{statement};" for statement in statements)
@@ -177,13 +200,15 @@ def create_triggers(dialect: str) -> list[str]:
         body = (
             "BEGIN"
             " IF TG_OP = 'UPDATE' THEN"
-            f"  IF {final_old} THEN"
-            f"   {block([_add_counts(dialect, 'OLD', '-')])}"
-            f"   {block(_reach(dialect, 'OLD', '-', reach_changed))}"
+            f"  IF {same} THEN"
+            f"   {block([_move_counts(dialect)])}"
+            "  ELSE"
+            f"   IF {final_old} THEN {block([_add_counts(dialect, 'OLD', '-')])} END IF;"
+            f"   IF {final_new} THEN {block([_add_counts(dialect, 'NEW', '')])} END IF;"
             "  END IF;"
-            f"  IF {final_new} THEN"
-            f"   {block([_add_counts(dialect, 'NEW', '')])}"
-            f"   {block(_reach(dialect, 'NEW', '', reach_changed))}"
+            f"  IF {reach_changed} THEN"
+            f"   IF {final_old} THEN {block(_reach(dialect, 'OLD', '-', 'true'))} END IF;"
+            f"   IF {final_new} THEN {block(_reach(dialect, 'NEW', '', 'true'))} END IF;"
             "  END IF;"
             " ELSE"
             f"  {block([_add_counts(dialect, 'NEW', '')])}"
@@ -201,18 +226,24 @@ def create_triggers(dialect: str) -> list[str]:
             f" FOR EACH ROW WHEN (({final_old} OR {final_new}) AND {changed})"
             " EXECUTE FUNCTION notification_stats()",
         ]
+    reach_old = _reach(dialect, "OLD", "-", reach_changed)
+    reach_new = _reach(dialect, "NEW", "", reach_changed)
     return [
         f"CREATE TRIGGER notification_stats_insert AFTER INSERT ON notifications"
         f" WHEN {final_new} BEGIN"
         f" {block([_add_counts(dialect, 'NEW', ''), *_reach(dialect, 'NEW', '', 'true')])}"
         " END",
+        f"CREATE TRIGGER notification_stats_update_same AFTER UPDATE ON notifications"
+        f" WHEN {same} AND {changed} BEGIN"
+        f" {block([_move_counts(dialect), *reach_old, *reach_new])}"
+        " END",
         f"CREATE TRIGGER notification_stats_update_old AFTER UPDATE ON notifications"
-        f" WHEN {final_old} AND {changed} BEGIN"
-        f" {block([_add_counts(dialect, 'OLD', '-'), *_reach(dialect, 'OLD', '-', reach_changed)])}"
+        f" WHEN {final_old} AND {changed} AND NOT ({same}) BEGIN"
+        f" {block([_add_counts(dialect, 'OLD', '-'), *reach_old])}"
         " END",
         f"CREATE TRIGGER notification_stats_update_new AFTER UPDATE ON notifications"
-        f" WHEN {final_new} AND {changed} BEGIN"
-        f" {block([_add_counts(dialect, 'NEW', ''), *_reach(dialect, 'NEW', '', reach_changed)])}"
+        f" WHEN {final_new} AND {changed} AND NOT ({same}) BEGIN"
+        f" {block([_add_counts(dialect, 'NEW', ''), *reach_new])}"
         " END",
     ]
 
