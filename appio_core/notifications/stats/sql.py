@@ -98,7 +98,10 @@ def _reach_changed(dialect: str) -> str:
     parts = [f"OLD.{c} {differ} NEW.{c}" for c in ("service_id", "fiscal_code")]
     for outcomes in (INFORMATIVE, ACCEPTED):
         parts.append(f"(OLD.outcome IN ({outcomes})) <> (NEW.outcome IN ({outcomes}))")
-    parts.append(f"{month(dialect, 'OLD')} {differ} {month(dialect, 'NEW')}")
+    parts.append(
+        f"({moment('OLD')} {differ} {moment('NEW')}"
+        f" AND {month(dialect, 'OLD')} {differ} {month(dialect, 'NEW')})"
+    )
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -116,8 +119,11 @@ def _add_counts(dialect: str, r: str, sign: str) -> str:
 
 def _same_counts_row(dialect: str) -> str:
     """OLD and NEW count on the same row of notification_counts (a status read, mostly)."""
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    # The same moment is the same day, without working the day out (a status read).
     return (
-        f"{day(dialect, 'OLD')} = {day(dialect, 'NEW')} AND OLD.service_id = NEW.service_id"
+        f"({moment('OLD')} {same} {moment('NEW')} OR {day(dialect, 'OLD')} = {day(dialect, 'NEW')})"
+        " AND OLD.service_id = NEW.service_id"
         " AND COALESCE(OLD.flow_id, 0) = COALESCE(NEW.flow_id, 0)"
     )
 
@@ -234,7 +240,7 @@ def create_triggers(dialect: str) -> list[str]:
         f" {block([_add_counts(dialect, 'NEW', ''), *_reach(dialect, 'NEW', '', 'true')])}"
         " END",
         f"CREATE TRIGGER notification_stats_update_same AFTER UPDATE ON notifications"
-        f" WHEN {same} AND {changed} BEGIN"
+        f" WHEN {changed} AND {same} BEGIN"
         f" {block([_move_counts(dialect), *reach_old, *reach_new])}"
         " END",
         f"CREATE TRIGGER notification_stats_update_old AFTER UPDATE ON notifications"
