@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import Actor
 from appio_core.audit import AuditAction, recording
 from appio_core.exports.xlsx import Column, Kind, XlsxWriter
-from appio_core.italian import percent, thousands
+from appio_core.italian import counted, percent, thousands
 from appio_core.notifications.stats.figures import (
     FIGURE_LABELS,
     GROUPING_LABELS,
@@ -67,5 +67,5 @@ def write_stats(session: Session, actor: Actor, filters: StatsFilters, target: I
                     )
                 )
             writer.add_info_sheet("Filtri", pairs)
-        entry.detail += f" {thousands(len(found.groups))} gruppi."
+        entry.detail += f" {counted(len(found.groups), 'gruppo', 'gruppi')}."
         return len(found.groups)
