@@ -64,6 +64,11 @@ def percent(share: float, digits: int = 0) -> str:
     return f"{decimal(share * 100, digits)}%"
 
 
+def local_today() -> date:
+    """Today in Italy."""
+    return datetime.now(ROME).date()
+
+
 def local_date(moment: datetime | None) -> str:
     if moment is None:
         return ""

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.permissions import Actor
+from appio_core.exports.stats import write_stats
 from appio_core.exports.workbooks import (
     XLSX_MIME,
     write_audit,
@@ -21,6 +22,7 @@ from appio_core.exports.workbooks import (
 )
 from appio_core.flows.queries import FlowFilters
 from appio_core.notifications.archive import NotificationFilters
+from appio_core.notifications.stats.figures import StatsFilters
 from appio_ui.runtime import transaction
 
 
@@ -75,4 +77,12 @@ def audit_download(actor: Actor, filters: AuditFilters) -> None:
         "export_audit",
         "registro-attivita.xlsx",
         _workbook(lambda s, target: write_audit(s, actor, filters, target)),
+    )
+
+
+def stats_download(actor: Actor, filters: StatsFilters) -> None:
+    _button(
+        "export_stats",
+        "cruscotto.xlsx",
+        _workbook(lambda s, target: write_stats(s, actor, filters, target)),
     )

@@ -81,6 +81,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/edit_note:",
         allowed=lambda actor: actor.can_send,
     ),
+    PageSpec("pages/cruscotto.py", "Cruscotto", "cruscotto", "Notifiche", ":material/bar_chart:"),
     PageSpec("pages/servizi.py", "Servizi", "servizi", "Configurazione", ":material/key:"),
     PageSpec(
         "pages/importa_io.py",

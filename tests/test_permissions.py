@@ -55,6 +55,7 @@ from appio_core.io.simulator.demo import (
     DEMO_ORGANIZATION_FISCAL_CODE,
     DEMO_SERVICES,
 )
+from appio_core.italian import ROME
 from appio_core.notifications import (
     archive,
     corrections,
@@ -67,6 +68,7 @@ from appio_core.notifications import (
 )
 from appio_core.notifications.archive import NotificationFilters
 from appio_core.notifications.single import NewNotification
+from appio_core.notifications.stats import figures as stats
 from appio_core.sending import system_status
 from appio_core.storage.models import Flow, Operator, service_operators, utcnow
 from appio_core.templates import queries as template_queries
@@ -144,6 +146,11 @@ def _rows(chunks: Iterable[dict[str, list[Any]]]) -> int:
 
 def _in(service_id: int, allowed: set[int] | None) -> int:
     return int(allowed is None or service_id in allowed)  # None: every service
+
+
+def _this_month() -> stats.Period:
+    """The month of the world's single message (sent now), in Italian time."""
+    return stats.Period.month_of(utcnow().astimezone(ROME).date())
 
 
 def _has(views: Iterable[Any], service_id: int) -> int:
@@ -435,6 +442,18 @@ CASES: tuple[Case, ...] = (
     ),
     # notifications/
     Case(archive.count, Rule.LIST, lambda w, s, a: archive.count(s, a, NotificationFilters())),
+    Case(
+        stats.report,
+        Rule.LIST,
+        lambda w, s, a: stats.report(s, a, stats.StatsFilters(_this_month())).total.sent,
+    ),
+    Case(
+        stats.reach,
+        Rule.LIST,
+        lambda w, s, a: sum(
+            m.citizens for m in stats.reach(s, a, stats.StatsFilters(_this_month()))
+        ),
+    ),
     Case(
         archive.iter_columns,
         Rule.LIST,

@@ -56,6 +56,7 @@ class AuditAction(StrEnum):
     EXPORT_FLOWS = "export.flows"
     EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
     EXPORT_AUDIT = "export.audit"
+    EXPORT_STATS = "export.stats"
     DATA_PURGE = "data.purge"
     # Reads of a citizen's data: one entry per reading, never per row shown.
     READ_NOTIFICATION = "read.notification"
@@ -121,6 +122,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.EXPORT_FLOWS: "Esportazione dei flussi",
     AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",
     AuditAction.EXPORT_AUDIT: "Esportazione del registro attività",
+    AuditAction.EXPORT_STATS: "Esportazione dei dati del cruscotto",
     AuditAction.DATA_PURGE: "Rimozione dei dati personali scaduti",
     AuditAction.READ_NOTIFICATION: "Dettaglio di una notifica aperto",
     AuditAction.READ_SEARCH: "Ricerca per codice fiscale",

@@ -27,6 +27,11 @@ COMMANDS = {
         "appio_core.cli.templates:template",
         "Modelli di messaggio: oggetto e testo con {{colonna}}, in versioni.",
     ),
+    "stats": Lazy(
+        "appio_core.cli.stats:stats",
+        "I numeri del cruscotto: messaggi inviati, accettati, consegnati, cittadini non su IO,"
+        " servizio disattivato, errori, esiti incerti, letti e pagati (messaggi avanzati).",
+    ),
     "keys": Lazy(
         "appio_core.cli.keys:keys",
         "Chiave segreta dell'installazione; chiavi dei servizi rigenerate su IO.",

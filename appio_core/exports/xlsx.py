@@ -42,6 +42,7 @@ class Kind(Enum):
     INTEGER = "integer"
     EURO = "euro"  # euro cents in, euro with two decimals shown
     DATETIME = "datetime"  # aware datetimes in, Italian local time shown
+    PERCENT = "percent"  # shares in (0.125, or None), 12,5% shown
 
 
 # Style indexes in styles.xml (cellXfs), by kind.
@@ -49,6 +50,7 @@ _STYLE_HEADER = 1
 _STYLE_DATETIME = 2
 _STYLE_EURO = 3
 _STYLE_QUOTED = 4
+_STYLE_PERCENT = 5
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,16 @@ def _datetime_cells(values: Sequence[Any]) -> pa.Array:
     return _number_cells(serial, _STYLE_DATETIME)
 
 
+def _percent_cells(values: Sequence[Any]) -> pa.Array:
+    return _number_cells(pa.array(values, type=pa.float64()), _STYLE_PERCENT)
+
+
 _CELLS = {
     Kind.TEXT: _text_cells,
     Kind.INTEGER: _integer_cells,
     Kind.EURO: _euro_cells,
     Kind.DATETIME: _datetime_cells,
+    Kind.PERCENT: _percent_cells,
 }
 
 
@@ -324,24 +331,27 @@ class XlsxWriter:
         self._archive.writestr("xl/styles.xml", _STYLES)
 
 
-# Styles: 0 default, 1 bold header, 2 date and time, 3 euro, 4 text with quote prefix.
+# Styles: 0 default, 1 bold header, 2 date and time, 3 euro, 4 text with quote prefix,
+# 5 a share (Excel's built-in 0.0%: shown with the comma in an Italian Excel).
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/>'
-    '<numFmt numFmtId="165" formatCode="&quot;€ &quot;#,##0.00"/></numFmts>'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/>'
+    '<numFmt numFmtId="165" formatCode="&quot;€ &quot;#,##0.00"/>'
+    '<numFmt numFmtId="166" formatCode="0.0%"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="5">'
+    '<cellXfs count="6">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     "</cellXfs>"
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"

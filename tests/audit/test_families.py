@@ -45,6 +45,7 @@ from appio_core.audit import AuditAction
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import AppError
+from appio_core.exports.stats import write_stats
 from appio_core.exports.workbooks import (
     write_audit,
     write_flow_recipients,
@@ -58,12 +59,14 @@ from appio_core.io.client import SIMULATOR_API_URL
 from appio_core.io.manage import ManageClient
 from appio_core.io.simulator import Kind, create_app, demo_config
 from appio_core.io.simulator.demo import DEMO_IO_ONLY_SERVICES, DEMO_MANAGE_KEY
+from appio_core.italian import local_today
 from appio_core.notifications import corrections, single
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
+from appio_core.notifications.stats.figures import Period, StatsFilters
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
 from appio_core.templates import store as template_store
@@ -379,6 +382,8 @@ def test_exports_with_their_filter_and_row_count(
     _in(sessions, lambda s: write_flow_recipients(s, viewer, flow_id, buffer))
     _in(sessions, lambda s: write_audit(s, admin, AuditFilters(action="flow"), buffer))
     _refused(lambda: _in(sessions, lambda s: write_audit(s, operator, AuditFilters(), buffer)))
+    month = Period.month_of(local_today())
+    _in(sessions, lambda s: write_stats(s, viewer, StatsFilters(month), buffer))
     entries = [e for e in log() if e.action.startswith("export.")]
     assert [(e.operator, e.action, e.target, e.outcome, e.detail) for e in entries] == [
         (
@@ -417,8 +422,15 @@ def test_exports_with_their_filter_and_row_count(
             "rifiutato",
             "Filtri: nessun filtro. Solo un amministratore può consultare il registro attività.",
         ),
+        (
+            "lbianchi",
+            "export.stats",
+            "cruscotto",
+            "riuscito",
+            f"Periodo {month.describe()}; i servizi abilitati per te; per servizio. 1 gruppo.",
+        ),
     ]
-    assert [e.fiscal_code for e in entries] == [message.fiscal_code, None, None, None, None]
+    assert [e.fiscal_code for e in entries] == [message.fiscal_code, None, None, None, None, None]
 
 
 def _import_and_regenerate(
@@ -556,6 +568,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         write_flows(session, admin, FlowFilters(), buffer)
         write_flow_recipients(session, admin, flow_id, buffer)
         write_audit(session, admin, AuditFilters(), buffer)
+        write_stats(session, admin, StatsFilters(Period.month_of(local_today())), buffer)
     later = lambda: utcnow() + timedelta(days=400)  # noqa: E731
     run_purge(sessions, admin, Retention(30, "chiave-di-prova"), later)
 

@@ -150,7 +150,7 @@ def test_notification_send_with_a_template(services: dict[str, int]) -> None:
         "--template", "TARI", "--subject", "Promemoria TARI 2026 per Ada",
     )  # fmt: skip
     assert left.exit_code == 2
-    assert "Errore: Testo: Sostituisci {{nome}} con il valore" in left.output
+    assert "Errore: Contenuto: Sostituisci {{nome}} con il valore" in left.output
     no_subject = run(
         "notification", "send", "--service", TARI.name, "--fiscal-code", code, "--text", TEXT
     )
