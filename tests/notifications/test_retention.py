@@ -30,6 +30,7 @@ from appio_core.exports.workbooks import write_notifications
 from appio_core.flows import actions, importing
 from appio_core.flows.queries import list_recipients, outcome_counts
 from appio_core.io.simulator import Kind
+from appio_core.italian import ROME
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.notifications.detail import get_detail
@@ -279,7 +280,7 @@ def test_the_detail_the_exports_and_the_cli_say_the_data_was_removed(
     archive: dict[str, int], sessions: sessionmaker[Session], operator: Actor
 ) -> None:
     purge(sessions, WORKER, RETENTION, utcnow())
-    today = utcnow().astimezone().strftime("%d/%m/%Y")
+    today = utcnow().astimezone(ROME).strftime("%d/%m/%Y")  # the Italian day
     note = f"Dati rimossi dopo 30 giorni (il {today})"
     with sessions() as session:
         detail = get_detail(session, operator, archive["single"])
