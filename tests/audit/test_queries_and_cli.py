@@ -30,6 +30,7 @@ from appio_core.cli import cli
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import Role
 from appio_core.errors import InvalidInput, PermissionDenied
+from appio_core.italian import ROME
 from appio_core.storage.db import session_scope
 
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -202,7 +203,7 @@ def test_audit_list_prints_the_log_as_json_with_filters(
     assert entry["target"] == f"account IO «{DEMO_ACCOUNT}»" and entry["outcome"] == "riuscito"
     assert entry["action_label"] == "Limite dell'account IO"
     assert datetime.fromisoformat(entry["at"]).utcoffset() is not None
-    today = datetime.now(UTC).astimezone().strftime("%d/%m/%Y")
+    today = datetime.now(ROME).strftime("%d/%m/%Y")  # the Italian day
     assert json.loads(run("audit", "list", "--format", "json", "--since", today).output)
     assert (
         json.loads(run("audit", "list", "--format", "json", "--since", "01/01/2099").output) == []
