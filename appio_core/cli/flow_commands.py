@@ -269,6 +269,9 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    if view.dispatcher_note and view.state == FlowState.PAUSED:
+        # Why the sending paused it: refused keys, a permission PagoPA has not granted.
+        click.echo(f"  {view.dispatcher_note}")
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
     if scheduled.count and view.state not in FINISHED_STATES:
