@@ -16,6 +16,7 @@ class Page(Generic[T]):
     total: int  # every row matching the filters, not only this page's
     number: int  # 1-based
     size: int
+    more: bool = False  # more rows match than `total` (a count stopped there)
 
     @property
     def pages(self) -> int:

@@ -16,6 +16,7 @@ from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.fields import NAME_LENGTH
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_ui import cta_fields
 from appio_ui.flow_check import current_templates
 from appio_ui.report_view import plain
 
@@ -99,6 +100,7 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         "Contenuto del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
     )
     _counter(text, subject=False)
+    cta_fields.message_options("nf_")
     st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet")
     c3, c4, c5 = st.columns(3)
     check_profile = c3.checkbox(
@@ -129,6 +131,10 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     if upload is None:
         st.error("Scegli il file dei destinatari.")
         return None
+    buttons, buttons_error = cta_fields.checked_buttons("nf_")
+    if buttons_error:
+        st.error(buttons_error, icon=":material/error:")
+        return None
     return FlowRequest(
         service=service,
         name=name,
@@ -142,6 +148,8 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
             feature_level=FeatureLevel.chosen(advanced),
             scheduled_at=scheduled_at,
             status_check_hours=int(status_hours),
+            buttons=buttons,
+            secure_channel=cta_fields.secure_channel("nf_"),
         ),
         create=create,
         force=force,

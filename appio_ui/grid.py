@@ -278,7 +278,8 @@ def forget_events(key: str) -> None:
 
 
 def page_caption(page: Page[Any], noun: tuple[str, str]) -> str:
-    """«Righe 51-100 di 1.234 notifiche» (noun: singular, plural)."""
+    """«Righe 51-100 di 1.234 notifiche» (noun: singular, plural); «di oltre 10.000» when
+    the count stopped there."""
     one, many = noun
     if page.total == 0:
         article = "Nessuna" if one.endswith("a") else "Nessun"
@@ -287,6 +288,12 @@ def page_caption(page: Page[Any], noun: tuple[str, str]) -> str:
     last = page.first_row + len(page.rows) - 1
     if page.pages == 1:
         return f"{thousands(page.total)} {word}."
+    if page.more:  # the count stopped at page.total: the first pages of more
+        return (
+            f"Righe {thousands(page.first_row)}-{thousands(last)} di oltre"
+            f" {thousands(page.total)} {many} (pagina {page.number} di oltre"
+            f" {thousands(page.pages)}): restringi la ricerca per vederle tutte."
+        )
     return (
         f"Righe {thousands(page.first_row)}-{thousands(last)} di {thousands(page.total)} {word}"
         f" (pagina {page.number} di {thousands(page.pages)})."

@@ -16,6 +16,9 @@ import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
 from appio_core.accounts.permissions import Actor
+from appio_core.errors import AppError
+from appio_core.flows.approval import count_to_approve
+from appio_ui.runtime import transaction
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,16 @@ class PageSpec:
     hidden: bool = False  # a detail page, reached from a list or a link
     default: bool = False
     allowed: Callable[[Actor], bool] = lambda actor: True
+    # A number shown after the title in the navigation («Da approvare (2)»).
+    count: Callable[[Actor], int] | None = None
+
+
+def _to_approve(actor: Actor) -> int:
+    try:
+        with transaction() as session:
+            return count_to_approve(session, actor)
+    except AppError:  # a disabled account: the page itself will say so
+        return 0
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -40,6 +53,15 @@ PAGES: tuple[PageSpec, ...] = (
         "Flussi",
         ":material/add:",
         allowed=lambda actor: actor.can_send,
+    ),
+    PageSpec(
+        "pages/da_approvare.py",
+        "Da approvare",
+        "da_approvare",
+        "Flussi",
+        ":material/fact_check:",
+        allowed=lambda actor: actor.can_send,
+        count=_to_approve,
     ),
     PageSpec("pages/notifiche.py", "Notifiche", "notifiche", "Notifiche", ":material/inbox:"),
     PageSpec("pages/notifica.py", "Dettaglio notifica", "notifica", "Notifiche", hidden=True),
@@ -148,9 +170,10 @@ def signed_in_navigation(actor: Actor) -> StreamlitPage:
 
 def _page(spec: PageSpec, actor: Actor, *, default: bool) -> StreamlitPage:
     if spec.allowed(actor):
+        count = spec.count(actor) if spec.count else 0
         return st.Page(
             spec.script,
-            title=spec.title,
+            title=f"{spec.title} ({count})" if count else spec.title,
             icon=spec.icon,
             url_path=spec.url_path,
             default=default,

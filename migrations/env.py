@@ -8,6 +8,7 @@ import appio_core.audit.models  # noqa: F401  (its table, on the same Base)
 from appio_core.config import load_settings
 from appio_core.storage.db import make_engine
 from appio_core.storage.models import Base
+from appio_core.storage.subject_search import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,7 +19,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,6 +34,8 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
             render_as_batch=connection.dialect.name == "sqlite",
+            # The subject search's FTS table and trigram index are the migrations' own.
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

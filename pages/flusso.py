@@ -9,8 +9,10 @@ from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow, scheduled_rows
 from appio_core.italian import local_time
 from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
+from appio_ui.approval_view import approval_notes
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.cta_fields import summary
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.flow_edit import edit_section
@@ -44,13 +46,25 @@ st.caption(
 share_link("flusso", "flusso", view.id)
 if view.description:
     st.write(view.description)
+summary(view.buttons, view.secure_channel)
 if view.dispatcher_note and view.state == FlowState.PAUSED:
     st.warning(view.dispatcher_note)
-if view.scheduled_at and view.state in (FlowState.ACTIVE, FlowState.SENDING):
+approval_notes(view)
+if view.scheduled_at and view.state in (
+    FlowState.ACTIVE,
+    FlowState.AWAITING_APPROVAL,
+    FlowState.SENDING,
+):
     st.info(f"Invio programmato per il {local_time(view.scheduled_at)}.")
 
 
-UNFINISHED = (FlowState.INACTIVE, FlowState.ACTIVE, FlowState.SENDING, FlowState.PAUSED)
+UNFINISHED = (
+    FlowState.INACTIVE,
+    FlowState.ACTIVE,
+    FlowState.AWAITING_APPROVAL,
+    FlowState.SENDING,
+    FlowState.PAUSED,
+)
 
 
 @st.fragment(run_every=3 if view.state == FlowState.SENDING else None)

@@ -47,6 +47,7 @@ def _check(request: FlowRequest) -> None:
             request.filename,
             request.templates,
             request.natura,
+            request.options.buttons,
         )
     )
     if report is not None:

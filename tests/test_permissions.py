@@ -40,9 +40,9 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput
 from appio_core.config import load_settings
-from appio_core.domain import Role
+from appio_core.domain import ApprovalPolicy, FlowState, Role
 from appio_core.errors import PermissionDenied
-from appio_core.flows import access, actions, editing, importing, queries
+from appio_core.flows import access, actions, approval, editing, importing, queries
 from appio_core.flows.editing import FlowChanges
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import BY_NAME
@@ -55,11 +55,19 @@ from appio_core.io.simulator.demo import (
     DEMO_ORGANIZATION_FISCAL_CODE,
     DEMO_SERVICES,
 )
-from appio_core.notifications import archive, detail, recipient_check, retention, single, trial
+from appio_core.notifications import (
+    archive,
+    detail,
+    recipient_check,
+    retention,
+    single,
+    status_refresh,
+    trial,
+)
 from appio_core.notifications.archive import NotificationFilters
 from appio_core.notifications.single import NewNotification
 from appio_core.sending import system_status
-from appio_core.storage.models import Operator, service_operators, utcnow
+from appio_core.storage.models import Flow, Operator, service_operators, utcnow
 
 from .conftest import TEST_SECRET_KEY
 from .flows.conftest import TEXT, fiscal_codes, imported_flow, recipient_csv
@@ -128,6 +136,16 @@ def _in(service_id: int, allowed: set[int] | None) -> int:
 
 def _has(views: Iterable[Any], service_id: int) -> int:
     return sum(view.id == service_id for view in views)
+
+
+def _waiting(world: World, session: Session) -> Flow:
+    """The world's flow, as if the installation had asked for its approval."""
+    flow = session.get(Flow, world.flow_id)
+    assert flow is not None
+    flow.state = FlowState.AWAITING_APPROVAL
+    flow.approval_requested_by = Actor.system().username
+    session.flush()
+    return flow
 
 
 CASES: tuple[Case, ...] = (
@@ -266,6 +284,11 @@ CASES: tuple[Case, ...] = (
         lambda w, s, a: services.set_account_rate_limit(s, a, DEMO_ACCOUNT, 10, 5),
     ),
     Case(
+        services.set_approval_policy,
+        Rule.ADMIN,
+        lambda w, s, a: services.set_approval_policy(s, a, w.service_id, ApprovalPolicy.ALWAYS),
+    ),
+    Case(
         services.set_enabled_operators,
         Rule.ADMIN,
         lambda w, s, a: services.set_enabled_operators(s, a, w.service_id, []),
@@ -288,6 +311,30 @@ CASES: tuple[Case, ...] = (
     ),
     Case(access.flow_for_send, Rule.CHANGE, lambda w, s, a: access.flow_for_send(s, a, w.flow_id)),
     Case(actions.activate, Rule.CHANGE, lambda w, s, a: actions.activate(s, a, w.flow_id)),
+    Case(actions.approve, Rule.CHANGE, lambda w, s, a: actions.approve(s, a, w.flow_id)),
+    Case(actions.reject, Rule.CHANGE, lambda w, s, a: actions.reject(s, a, w.flow_id, note="No")),
+    Case(
+        approval.awaiting_approval,
+        Rule.LIST,
+        lambda w, s, a: (_waiting(w, s), len(approval.awaiting_approval(s, a)))[1],
+    ),
+    Case(
+        approval.count_to_approve,
+        Rule.LIST,
+        lambda w, s, a: (_waiting(w, s), approval.count_to_approve(s, a))[1],
+    ),
+    Case(
+        approval.decider_words,
+        Rule.CHANGE,
+        lambda w, s, a: approval.decider_words(s, a, _waiting(w, s), "approvare"),
+    ),
+    Case(
+        approval.decide,
+        Rule.CHANGE,
+        lambda w, s, a: approval.decide(s, a, _waiting(w, s), "Da rifare.", approved=False),
+    ),
+    Case(approval.review, Rule.READ, lambda w, s, a: approval.review(s, a, w.flow_id)),
+    Case(approval.row_message, Rule.READ, lambda w, s, a: approval.row_message(s, a, w.flow_id, 2)),
     Case(actions.cancel, Rule.CHANGE, lambda w, s, a: actions.cancel(s, a, w.flow_id)),
     Case(actions.deactivate, Rule.CHANGE, lambda w, s, a: actions.deactivate(s, a, w.flow_id)),
     Case(
@@ -383,9 +430,14 @@ CASES: tuple[Case, ...] = (
     ),
     Case(detail.get_detail, Rule.READ, lambda w, s, a: detail.get_detail(s, a, w.notification_id)),
     Case(
-        detail.refresh_status,
+        detail.notification_row,
+        Rule.READ,
+        lambda w, s, a: detail.notification_row(s, a, w.notification_id).id,
+    ),
+    Case(
+        status_refresh.refresh_status,
         Rule.CHANGE,
-        lambda w, s, a: detail.refresh_status(
+        lambda w, s, a: status_refresh.refresh_status(
             w.sessions, a, w.notification_id, w.keybox, SIMULATOR
         ),
     ),

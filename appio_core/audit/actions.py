@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     SERVICE_MANAGE_KEY = "service.manage-key"
     SERVICE_IMPORT = "service.import"
     SERVICE_KEYS_REGENERATE = "service.keys-regenerate"
+    SERVICE_APPROVAL = "service.approval"
     KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
@@ -36,6 +37,8 @@ class AuditAction(StrEnum):
     FLOW_ACTIVATE = "flow.activate"
     FLOW_DEACTIVATE = "flow.deactivate"
     FLOW_SEND = "flow.send"
+    FLOW_APPROVE = "flow.approve"
+    FLOW_REJECT = "flow.reject"
     FLOW_PAUSE = "flow.pause"
     FLOW_RESUME = "flow.resume"
     FLOW_CANCEL = "flow.cancel"
@@ -87,6 +90,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SERVICE_MANAGE_KEY: "Chiave di gestione IO dell'ente",
     AuditAction.SERVICE_IMPORT: "Servizi importati da IO",
     AuditAction.SERVICE_KEYS_REGENERATE: "Chiavi del servizio rigenerate su IO",
+    AuditAction.SERVICE_APPROVAL: "Approvazione dei flussi del servizio",
     AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
@@ -94,6 +98,8 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
     AuditAction.FLOW_DEACTIVATE: "Flusso: Riporta in preparazione",
     AuditAction.FLOW_SEND: "Flusso: Invia",
+    AuditAction.FLOW_APPROVE: "Flusso: Approva",
+    AuditAction.FLOW_REJECT: "Flusso: Respingi",
     AuditAction.FLOW_PAUSE: "Flusso: Sospendi",
     AuditAction.FLOW_RESUME: "Flusso: Riprendi",
     AuditAction.FLOW_CANCEL: "Flusso: Annulla",

@@ -99,6 +99,8 @@ def send(
     due_date: str,
     advanced: bool,
     request_key: str | None,
+    cta: tuple[str, ...],
+    secure_channel: bool,
     fmt: str,
 ) -> None:
     """Invia un messaggio di prova senza verificare il profilo (diagnostica).
@@ -117,6 +119,8 @@ def send(
         advanced=advanced,
         request_key=request_key,
         check_profile=False,
+        cta=cta,
+        secure_channel=secure_channel,
     )
     report_result(result, fmt)  # exits with the outcome's status unless IO accepted it
     if fmt == "text":

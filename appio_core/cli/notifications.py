@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,15 +23,18 @@ from appio_core.cli.common import (
     pass_context,
     read_text_file,
 )
+from appio_core.cli.cta_options import cta_option, secure_option, typed_buttons
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.content.cta import describe
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
-from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 from appio_core.notifications.detail import get_detail
-from appio_core.notifications.single import NewNotification, SingleResult, send_new
+
+if TYPE_CHECKING:
+    from appio_core.notifications.single import SingleResult
 
 OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
@@ -50,37 +54,34 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def send_options(command: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--service", required=True, help="Nome del servizio o ID del servizio IO."
-            ),
-            click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
-            click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
-            click.option("--text", help="Contenuto (Markdown), da 120 a 10.000 caratteri."),
-            click.option(
-                "--text-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="File con il contenuto (Markdown, UTF-8), in alternativa a --text.",
-            ),
-            click.option("--amount", default="", help="Importo in euro, es. 1.234,56."),
-            click.option("--notice-number", default="", help="Numero avviso pagoPA, 18 cifre."),
-            click.option(
-                "--due-date", default="", help="Scadenza: gg/mm/aaaa oppure gg/mm/aaaa hh:mm."
-            ),
-            click.option(
-                "--advanced", is_flag=True, help="Messaggio avanzato (lettura, pagamento)."
-            ),
-            click.option(
-                "--request-key",
-                metavar="CHIAVE",
-                help="Chiave della richiesta, fino a 64 caratteri (ad esempio un UUID): lo"
-                " stesso comando ripetuto con la stessa chiave non invia di nuovo; la stessa"
-                " chiave con un altro messaggio è rifiutata.",
-            ),
-            click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
-        ]
-    ):
+    options: list[Callable[[Any], Any]] = [
+        click.option("--service", required=True, help="Nome del servizio o ID del servizio IO."),
+        click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
+        click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
+        click.option("--text", help="Contenuto (Markdown), da 120 a 10.000 caratteri."),
+        click.option(
+            "--text-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File con il contenuto (Markdown, UTF-8), in alternativa a --text.",
+        ),
+        click.option("--amount", default="", help="Importo in euro, es. 1.234,56."),
+        click.option("--notice-number", default="", help="Numero avviso pagoPA, 18 cifre."),
+        click.option(
+            "--due-date", default="", help="Scadenza: gg/mm/aaaa oppure gg/mm/aaaa hh:mm."
+        ),
+        click.option("--advanced", is_flag=True, help="Messaggio avanzato (lettura, pagamento)."),
+        click.option(
+            "--request-key",
+            metavar="CHIAVE",
+            help="Chiave della richiesta, fino a 64 caratteri (ad esempio un UUID): lo"
+            " stesso comando ripetuto con la stessa chiave non invia di nuovo; la stessa"
+            " chiave con un altro messaggio è rifiutata.",
+        ),
+        cta_option,
+        secure_option,
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+    ]
+    for option in reversed(options):
         command = option(command)
     return command
 
@@ -106,9 +107,14 @@ def send_single(
     advanced: bool,
     request_key: str | None,
     check_profile: bool,
+    cta: tuple[str, ...] = (),
+    secure_channel: bool = False,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
+    # Here, not at the top: `appio notification show|list` must not load the sending stack.
     from appio_core.accounts.services import find_service
+    from appio_core.notifications.content import FIELD_LABELS, FieldErrors
+    from appio_core.notifications.single import NewNotification, send_new
 
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service).id
@@ -123,6 +129,8 @@ def send_single(
         feature_level=FeatureLevel.ADVANCED if advanced else FeatureLevel.STANDARD,
         check_profile=check_profile,
         request_key=request_key,
+        buttons=typed_buttons(cta),
+        secure_channel=secure_channel,
     )
     try:
         return send_new(ctx.sessions, ctx.actor, data, ctx.keybox, ctx.settings.io_base_url)
@@ -179,6 +187,8 @@ def send(
     due_date: str,
     advanced: bool,
     request_key: str | None,
+    cta: tuple[str, ...],
+    secure_channel: bool,
     fmt: str,
 ) -> None:
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
@@ -197,6 +207,8 @@ def send(
         advanced=advanced,
         request_key=request_key,
         check_profile=True,
+        cta=cta,
+        secure_channel=secure_channel,
     )
     report_result(result, fmt)
 
@@ -326,6 +338,9 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         data["history"] = [{**event, "at": _iso(event["at"])} for event in data["history"]]
         data["outcome"] = detail.outcome.value
         data["feature_level"] = detail.feature_level.value
+        data.pop("buttons")
+        data["cta"] = [button.to_json() for button in detail.buttons]
+        data["require_secure_channels"] = data.pop("secure_channel")
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (
@@ -361,6 +376,10 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append(f"Scadenza: {local_time(detail.due_date)}")
     if detail.invalid_after_due_date:
         lines.append("Pagabile dopo la scadenza: no")
+    if detail.buttons:
+        lines.append(f"Pulsanti: {describe(detail.buttons)}")
+    if detail.secure_channel:
+        lines.append("Canale sicuro: sì (niente e-mail, notifica push senza contenuto)")
     for event in detail.history:
         lines.append(f"  {local_time(event.at)}: {event.io_status}, mail {event.email_status}")
     if detail.markdown:

@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
     enabled_service_ids,
     require_service_read,
 )
+from appio_core.content import cta
 from appio_core.content.fiscal_code import stored_form
 from appio_core.domain import (
     NEGATIVE_OUTCOMES,
@@ -81,6 +82,16 @@ class FlowView:
     dispatcher_note: str | None = None
     subject_template: str | None = None
     text_template: str | None = None
+    source_checksum: str = ""  # the file's SHA-256
+    # Four eyes (appio_core.flows.approval): who asked and when, who approved and when,
+    # and the note the author reads (a rejection's reason, a request taken away).
+    approval_requested_by: str | None = None
+    approval_requested_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    approval_note: str | None = None
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
 
     @property
     def progress(self) -> FlowProgress:
@@ -161,7 +172,21 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         dispatcher_note=flow.dispatcher_note,
         subject_template=flow.subject_template,
         text_template=flow.text_template,
+        source_checksum=flow.source_checksum,
+        approval_requested_by=flow.approval_requested_by,
+        approval_requested_at=flow.approval_requested_at,
+        approved_by=flow.approved_by,
+        approved_at=flow.approved_at,
+        approval_note=flow.approval_note,
+        buttons=cta.from_json(flow.cta),
+        secure_channel=flow.secure_channel,
     )
+
+
+def flow_view(session: Session, flow: Flow, *, with_counts: bool = True) -> FlowView:
+    """A flow the caller already found and checked (with its counts, unless told not to:
+    they read every recipient)."""
+    return _view(session, flow, with_counts=with_counts)
 
 
 def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:

@@ -15,16 +15,17 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, enabled_service_ids
 from appio_core.audit import AuditAction, recording
 from appio_core.content import fiscal_code as cf
 from appio_core.domain import FeatureLevel, Outcome
-from appio_core.italian import ROME, counted
+from appio_core.italian import ROME, counted, thousands
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
+from appio_core.storage.subject_search import FTS, fts_match, subject_contains, uses_fts
 
 
 class SortKey(StrEnum):
@@ -47,6 +48,9 @@ class Sort:
 
 
 NEWEST_FIRST = Sort()
+# A page's total is counted exactly up to this when a text search reads each match from
+# the table (see _stops_at_cap); one that finds more says «oltre 10.000».
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
@@ -206,9 +210,9 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
             where.append(Notification.io_status.is_(None))
         else:
             where.append(Notification.io_status == filters.io_status)
-    if filters.subject_contains.strip():
-        words = filters.subject_contains.strip().lower()
-        where.append(func.lower(Notification.subject).contains(words, autoescape=True))
+    words = filters.subject_contains.strip()
+    if words and _fts_words(session, filters) is None:
+        where.append(subject_contains(_dialect(session), words))
     if filters.io_message_id.strip():
         where.append(Notification.io_message_id == filters.io_message_id.strip().upper())
     if filters.sent_from is not None:
@@ -220,8 +224,31 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
     return where
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _fts_words(session: Session, filters: NotificationFilters) -> str | None:
+    """«Oggetto contiene» when SQLite's FTS table answers it (see storage.subject_search)."""
+    words = filters.subject_contains.strip()
+    return words if words and uses_fts(_dialect(session), words) else None
+
+
+def _matching(stmt: Select, session: Session, filters: NotificationFilters) -> Select:
+    """`stmt` over the notifications the text search finds: from the FTS table's matches,
+    in the order of their ids (the newest first can stop after a page), when it answers."""
+    words = _fts_words(session, filters)
+    if words is None:
+        return stmt.select_from(Notification)
+    return (
+        stmt.select_from(FTS)
+        .join(Notification, Notification.id == FTS.c.rowid)
+        .where(fts_match(words))
+    )
+
+
 def _query(session: Session, actor: Actor, filters: NotificationFilters, *extra: Any) -> Select:
-    stmt: Select = select(*_COLUMNS, *extra)
+    stmt: Select = _matching(select(*_COLUMNS, *extra), session, filters)
     return (
         stmt.join(Service, Service.id == Notification.service_id)
         .outerjoin(Flow, Flow.id == Notification.flow_id)
@@ -229,12 +256,14 @@ def _query(session: Session, actor: Actor, filters: NotificationFilters, *extra:
     )
 
 
-def _ordered(stmt: Select, sort: Sort) -> Select:
+def _ordered(stmt: Select, sort: Sort, fts: bool = False) -> Select:
     column = _SORT_COLUMNS[sort.key]
     order = column.desc() if sort.descending else column.asc()
     tie = Notification.id.desc() if sort.descending else Notification.id.asc()
     if sort.key == SortKey.ID:
-        return stmt.order_by(order)
+        # From the FTS table, its rowid (the same id) is the order SQLite reads it in.
+        key = FTS.c.rowid if fts else Notification.id
+        return stmt.order_by(key.desc() if sort.descending else key.asc())
     # Rows never sent have no date: they go last whichever way the list is ordered.
     if sort.key == SortKey.SENT_AT:
         return stmt.order_by(column.is_(None), order, tie)
@@ -242,14 +271,20 @@ def _ordered(stmt: Select, sort: Sort) -> Select:
 
 
 def count(
-    session: Session, actor: Actor, filters: NotificationFilters, *, record: bool = True
+    session: Session,
+    actor: Actor,
+    filters: NotificationFilters,
+    *,
+    record: bool = True,
+    cap: int | None = None,
 ) -> int:
     """The rows matching the filters. A search by codice fiscale is in the audit log
     unless `record` is False: a page shown again (another page of the grid, another
-    order, a rerun) is not a new search."""
+    order, a rerun) is not a new search. With `cap`, a count that would be costly (a text
+    search that reads its matches from the table) stops at cap + 1: more than `cap`."""
     code = searched_code(filters)
     if code is None or not record:
-        return _count(session, actor, filters)
+        return _count(session, actor, filters, cap)
     flow = filters.flow.strip()
     target = f"destinatari del flusso n. {flow}" if flow.isdigit() else "archivio delle notifiche"
     with recording(
@@ -260,17 +295,41 @@ def count(
         f"Filtri: {filters.describe(code_apart=True)}.",
         fiscal_code=code,
     ) as entry:
-        total = _count(session, actor, filters)
-        entry.detail += f" {counted(total, 'riga trovata', 'righe trovate')}."
+        total = _count(session, actor, filters, cap)
+        found = counted(total, "riga trovata", "righe trovate")
+        if cap is not None and total > cap and _stops_at_cap(session, actor, filters):
+            found = f"oltre {thousands(cap)} righe trovate"
+        entry.detail += f" {found}."
         return total
 
 
-def _count(session: Session, actor: Actor, filters: NotificationFilters) -> int:
-    stmt = select(func.count()).select_from(Notification)
+def _stops_at_cap(session: Session, actor: Actor, filters: NotificationFilters) -> bool:
+    """Whether a count with a cap stops there: a text search, whose every match is read
+    from the table (hundreds of thousands take seconds), except SQLite's FTS table alone,
+    which counts its matches without reading the rows."""
+    if not filters.subject_contains.strip():
+        return False
+    alone = _fts_words(session, filters) is not None and not _conditions(session, actor, filters)
+    return not alone
+
+
+def _count(
+    session: Session, actor: Actor, filters: NotificationFilters, cap: int | None = None
+) -> int:
+    where = _conditions(session, actor, filters)
+    words = _fts_words(session, filters)
+    if not _stops_at_cap(session, actor, filters):
+        cap = None  # exact: the count is cheap
+    if words is not None and not where:
+        # The text alone: the FTS table counts its matches without reading the rows.
+        return session.scalar(select(func.count()).select_from(FTS).where(fts_match(words))) or 0
+    rows = _matching(select(literal_column("1")), session, filters)
     if filters.flow.strip() and not filters.flow.strip().isdigit() and not filters.only_single:
-        stmt = stmt.join(Flow, Flow.id == Notification.flow_id)
-    stmt = stmt.where(*_conditions(session, actor, filters))
-    return session.scalar(stmt) or 0
+        rows = rows.join(Flow, Flow.id == Notification.flow_id)
+    rows = rows.where(*where)
+    if cap is not None:
+        rows = rows.limit(cap + 1)
+    return session.scalar(select(func.count()).select_from(rows.subquery())) or 0
 
 
 def search(
@@ -284,19 +343,25 @@ def search(
     record: bool = True,
 ) -> Page[NotificationRow]:
     """One page of the archive, with the total count of rows matching the filters (a
-    search by codice fiscale recorded as `count` says)."""
-    total = count(session, actor, filters, record=record)
+    search by codice fiscale recorded as `count` says); over COUNT_CAP for a text search
+    that reads its matches, the total says «more than COUNT_CAP» (`Page.more`)."""
+    total = count(session, actor, filters, record=record, cap=COUNT_CAP)
+    more = _stops_at_cap(session, actor, filters) and total > COUNT_CAP
+    total = COUNT_CAP if more else total
     number, size, offset = bounds(total, page, page_size)
-    stmt = _ordered(_query(session, actor, filters), sort).limit(size).offset(offset)
+    if total == 0:
+        return Page(rows=[], total=0, number=number, size=size)
+    fts = _fts_words(session, filters) is not None
+    stmt = _ordered(_query(session, actor, filters), sort, fts).limit(size).offset(offset)
     rows = [NotificationRow(**row._mapping) for row in session.execute(stmt)]
-    return Page(rows=rows, total=total, number=number, size=size)
+    return Page(rows=rows, total=total, number=number, size=size, more=more)
 
 
 def iter_rows(
     session: Session, actor: Actor, filters: NotificationFilters, sort: Sort = NEWEST_FIRST
 ) -> Iterator[NotificationRow]:
     """Every matching row, streamed from the database in batches (constant memory)."""
-    stmt = _ordered(_query(session, actor, filters), sort)
+    stmt = _ordered(_query(session, actor, filters), sort, _fts_words(session, filters) is not None)
     result = session.execute(stmt, execution_options={"yield_per": 2000})
     for row in result:
         yield NotificationRow(**row._mapping)
@@ -315,7 +380,8 @@ def iter_columns(
     `extra` when asked): what an export of a hundred thousand rows needs, without an object
     per row. Core execution, streamed from the database."""
     extra = (Notification.extra,) if with_extra else ()
-    stmt = _ordered(_query(session, actor, filters, *extra), sort)
+    fts = _fts_words(session, filters) is not None
+    stmt = _ordered(_query(session, actor, filters, *extra), sort, fts)
     result = session.connection().execute(stmt.execution_options(yield_per=size))
     names = list(result.keys())
     for part in result.partitions(size):

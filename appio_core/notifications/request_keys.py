@@ -20,6 +20,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel
 from appio_core.errors import InvalidInput
 from appio_core.notifications.content import CheckedContent
@@ -74,6 +75,9 @@ def request_fingerprint(
         content.due_date,
         feature_level.value,
     ]
+    if content.buttons or content.secure_channel:
+        # Added only when used, so that the fingerprints kept before stay the same.
+        asked += [cta.to_json(content.buttons), content.secure_channel]
     canonical = json.dumps(asked, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

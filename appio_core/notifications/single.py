@@ -29,6 +29,7 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.audit import AuditAction, AuditOutcome, record, recording
+from appio_core.content import cta
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service, changeable_service
@@ -64,6 +65,8 @@ class NewNotification:
     feature_level: FeatureLevel = FeatureLevel.STANDARD
     check_profile: bool = True
     request_key: str | None = None  # one per form: a repeated «Aggiungi» sends nothing
+    buttons: tuple[tuple[str, str, str], ...] = ()  # (label, action, English label), as typed
+    secure_channel: bool = False  # IO's require_secure_channels
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedC
         notice_number=data.notice_number,
         due_date=data.due_date,
         max_amount=service.max_payment_amount,
+        buttons=data.buttons,
+        secure_channel=data.secure_channel,
     )
 
 
@@ -135,6 +140,8 @@ def send_new(
                 notice_number=checked.notice_number,
                 due_date=checked.due_date,
                 feature_level=data.feature_level,
+                cta=cta.to_json(checked.buttons),
+                secure_channel=checked.secure_channel,
                 extra="{}",
                 outcome=Outcome.SENDING,
                 attempts=0,
@@ -295,11 +302,12 @@ def _send(
         message = NewMessage(
             fiscal_code=row.fiscal_code,
             subject=row.subject,
-            markdown=row.markdown,
+            markdown=cta.with_front_matter(cta.from_json(row.cta), row.markdown),
             amount=row.amount,
             notice_number=row.notice_number,
             due_date=row.due_date,
             feature_level_type=row.feature_level,
+            require_secure_channels=row.secure_channel,
         )
         written = [row.updated_at]  # this send's last write: the final write's fence
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from appio_core.content import cta
 from appio_core.domain import Outcome
 from appio_core.io.client import IoClient
 from appio_core.io.errors import IoError, IoRetryableError
@@ -123,12 +124,13 @@ class Rules:
         message = NewMessage(
             fiscal_code=row.fiscal_code,
             subject=row.subject,
-            markdown=row.markdown,
+            markdown=cta.with_front_matter(flow.buttons, row.markdown),
             amount=row.amount,
             notice_number=row.notice_number,
             invalid_after_due_date=row.invalid_after_due_date,
             due_date=row.due_date,
             feature_level_type=flow.feature_level,
+            require_secure_channels=flow.secure_channel,
         )
         try:
             message_id = await client.send_message(keys, message)

@@ -37,12 +37,13 @@ from appio_core.accounts.services import (
     enable_operator,
     rotate_keys,
     set_account_rate_limit,
+    set_approval_policy,
     set_enabled_operators,
     update_service,
 )
 from appio_core.audit import AuditAction
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
-from appio_core.domain import FlowState, Outcome, Role
+from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import AppError
 from appio_core.exports.workbooks import (
     write_audit,
@@ -246,6 +247,29 @@ def test_every_flow_action_is_recorded_by_the_registry(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         ),
     )
+    # Four eyes: «Invia» held by the service's policy, «Respingi», then «Approva», by the
+    # installation (an administrator: TARI has one operator).
+    held = _import(sessions, operator, services[TARI.name], "Da approvare", fiscal_codes(2, 7))
+    _in(
+        sessions,
+        lambda s: set_approval_policy(
+            s, Actor.system(), services[TARI.name], ApprovalPolicy.ALWAYS
+        ),
+    )
+    for name, who, note in (
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("reject", Actor.system(), "Da rifare."),
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("approve", Actor.system(), ""),
+    ):
+        _in(
+            sessions,
+            lambda s, n=name, w=who, t=note: actions.perform(  # type: ignore[misc]
+                s, w, actions.BY_NAME[n], held, note=t
+            ),
+        )
     _refused(lambda: _import(sessions, operator, services[TARI.name], "Rotto", ["NONVALIDO"]))
 
     flows = [e for e in log() if e.action.startswith("flow.")]
@@ -273,6 +297,15 @@ def test_every_flow_action_is_recorded_by_the_registry(
         ("mrossi", "flow.import", "nuovo flusso «Rotto»"),
     ]
     assert "«Pausa»" not in flows[-1].detail
+    decided = {e.action: e.detail for e in flows if e.target == f"flusso n. {held} «Da approvare»"}
+    assert decided["flow.reject"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «Inattivo». Nota: «Da rifare.»."
+    )
+    assert decided["flow.approve"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «In invio»."
+    )
     replaced = only(flows, "flow.replace-file")[0]
     assert replaced.detail == "File «nuovo.csv»: 3 destinatari (prima 1)."
     for entry in log():
@@ -438,6 +471,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         update_service(session, admin, created.id, replace(data, name="Polizia municipale"), keybox)
         set_enabled_operators(session, admin, created.id, ["gverdi"])
         set_account_rate_limit(session, admin, DEMO_ACCOUNT, 0, 5)
+        set_approval_policy(session, admin, created.id, ApprovalPolicy.ABOVE, 100)
         rotate_keys(session, admin, keybox)
         set_manage_key(session, admin, DEMO_MANAGE_KEY, keybox)
     new_keys = _import_and_regenerate(sessions, admin, keybox)
@@ -469,8 +503,11 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
                     retryable=True,
                 )
             )
+        # «Approva» and «Respingi» are never the author's: the administrator decides (TARI
+        # has one operator).
+        who = admin if action.in_review else operator
         with session_scope(sessions) as session:
-            actions.perform(session, operator, action, flow_id, recipient_ids=ids)
+            actions.perform(session, who, action, flow_id, recipient_ids=ids, note="Vista.")
     sent = send(operator, message)
     with session_scope(sessions) as session:
         session.execute(

@@ -11,6 +11,7 @@ from typing import Any
 
 from ulid import ULID
 
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel
 from appio_core.io.models import MessageStatusValue
 from appio_core.io.simulator import validation
@@ -41,6 +42,15 @@ RECIPIENT_FORBIDDEN = (
 def _utc_now() -> str:
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def buttons_of(content: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The buttons IO's app would show for this markdown (its Italian block), or None.
+
+    IO's API does not check the front matter (a wrong one only hides the buttons in the
+    app): neither does the simulator, which keeps what the app would read."""
+    read = cta.read_front_matter(str(content.get("markdown", "")))
+    return [b.to_json() for b in read.buttons] or None
 
 
 def decode(body: bytes) -> Any:
@@ -139,6 +149,7 @@ class Operations:
                 accepted_at=self._clock(),
                 feature_level_type=message["feature_level_type"],
                 content=message["content"],
+                cta=buttons_of(message["content"]),
                 time_to_live=message.get("time_to_live"),
                 # IO accepts the message, then rejects it when the citizen has no IO or
                 # blocked the service.
