@@ -6,6 +6,7 @@ templates' counters) and chooses (the schedule's day and hour appear only when w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.fields import NAME_LENGTH
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_core.templates.queries import TemplateVersionView
+from appio_core.templates.use import TemplateRef
 from appio_ui import cta_fields
 from appio_ui.flow_check import current_templates
 from appio_ui.report_view import plain
@@ -38,6 +41,7 @@ class FlowRequest:
     options: FlowOptions
     create: bool  # False: only check the file
     force: bool = False  # the operator confirmed what «Crea flusso» asked about
+    template: TemplateRef | None = None  # the saved template the fields were filled from
 
 
 _CONFIRM = "nf_confirm"
@@ -80,10 +84,24 @@ def _schedule() -> dt.datetime | None:
     return dt.datetime.combine(day, hour, tzinfo=ROME)
 
 
-def flow_form(service_names: list[str]) -> FlowRequest | None:
+def fill_from_template(used: TemplateVersionView) -> None:
+    """«Usa un modello»: the template's natura, subject, text and level in the fields."""
+    state = st.session_state
+    state["nf_natura"] = used.fields.natura
+    state["nf_subject"] = used.fields.subject_template
+    state["nf_text"] = used.fields.text_template
+    state["nf_advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
+
+
+def flow_form(
+    service_names: list[str], pick_template: Callable[[str], TemplateRef | None] | None = None
+) -> FlowRequest | None:
+    """The form; `pick_template` shows «Usa un modello» for the chosen service and gives
+    the template chosen."""
     c1, c2 = st.columns(2)
     service = c1.selectbox("Servizio", service_names, key="nf_service")
     natura = c2.selectbox("Natura", [n.value for n in Natura], key="nf_natura")
+    template = pick_template(service) if pick_template else None
     name = st.text_input("Nome del flusso", max_chars=NAME_LENGTH, key="nf_name")
     description = st.text_area("Descrizione", height=68, key="nf_description")
     upload = st.file_uploader(
@@ -153,4 +171,5 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
         ),
         create=create,
         force=force,
+        template=template,
     )

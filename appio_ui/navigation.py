@@ -55,6 +55,14 @@ PAGES: tuple[PageSpec, ...] = (
         allowed=lambda actor: actor.can_send,
     ),
     PageSpec(
+        "pages/modelli.py",
+        "Modelli",
+        "modelli",
+        "Flussi",
+        ":material/description:",
+        allowed=lambda actor: actor.can_send,
+    ),
+    PageSpec(
         "pages/da_approvare.py",
         "Da approvare",
         "da_approvare",

@@ -27,10 +27,12 @@ from appio_core.notifications.content import (
 )
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
+from appio_core.templates.queries import TemplateVersionView
 from appio_ui import cta_fields
 from appio_ui.message_preview import message_preview
 from appio_ui.navigation import arrived
 from appio_ui.runtime import keybox, sessionmaker_, settings
+from appio_ui.template_use import chosen_template, forget_template, template_picker
 from appio_ui.unexpected import guarded
 
 PREFIX = "nn_"
@@ -52,6 +54,15 @@ def new_message() -> None:
         st.session_state.pop(PREFIX + name, None)
     for name in (ERRORS_KEY, RESULT_KEY, REQUEST_KEY):
         st.session_state.pop(name, None)
+    forget_template(PREFIX)
+
+
+def _fill(used: TemplateVersionView) -> None:
+    """«Usa un modello»: subject, text and level; its placeholders are the operator's to
+    replace (one message has no file to fill them)."""
+    st.session_state[PREFIX + "subject"] = used.fields.subject_template
+    st.session_state[PREFIX + "text"] = used.fields.text_template
+    st.session_state[PREFIX + "advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
 
 
 def _request_key() -> str:
@@ -126,6 +137,9 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         disabled=locked,
     )
     _field_error(FISCAL_CODE)
+    chosen = st.session_state.get(PREFIX + "service")
+    if chosen is not None and not locked:
+        template_picker(actor, services[chosen], PREFIX, _fill)
     subject = st.text_input("Oggetto", key=PREFIX + "subject", disabled=locked)
     _counter(subject, *RULES.bounds(subject=True))
     _field_error(SUBJECT)
@@ -219,6 +233,7 @@ def _send(actor: Actor, services: dict[str, int]) -> None:
         request_key=_request_key(),
         buttons=cta_fields.typed_buttons(PREFIX),
         secure_channel=cta_fields.secure_channel(PREFIX),
+        template=chosen_template(PREFIX, service_id),
     )
     try:
         with st.spinner("Invio a IO…"):

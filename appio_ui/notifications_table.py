@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content.correction import link_label
 from appio_core.domain import Outcome
 from appio_core.italian import local_time
 from appio_core.notifications import labels
@@ -36,6 +37,7 @@ ARCHIVE_LABELS = {
     "io_status": "Stato su IO",
     "email_status": "Stato Mail",
     "flow": "Flusso",
+    "correction": "Rettifica",
     "created_by": "Autore",
 }
 RECIPIENT_LABELS = {
@@ -59,7 +61,7 @@ SORTABLE = {
     "created_by": SortKey.AUTHOR,
     "row_number": SortKey.ROW,
 }
-WIDTHS = {"subject": 260, "error_detail": 260}
+WIDTHS = {"subject": 260, "error_detail": 260, "correction": 170}
 # Never wrapped: what an operator reads or copies whole.
 WHOLE = frozenset({"row_number", "fiscal_code", "io_message_id"})
 
@@ -87,11 +89,12 @@ def frame(rows: list[NotificationRow]) -> pd.DataFrame:
             "attempts": [r.attempts for r in rows],
             "flow": [f"n. {r.flow_id} – {r.flow_name}" if r.flow_id else "singola" for r in rows],
             "created_by": [r.created_by for r in rows],
+            "correction": [link_label(r.corrects_notification_id, r.corrected_by) for r in rows],
         },
         columns=[
             "id", "row_number", "sent_at", "service_name", "fiscal_code", "subject", "outcome",
             "error_detail", "io_message_id", "io_status", "email_status", "attempts", "flow",
-            "created_by",
+            "correction", "created_by",
         ],
     )  # fmt: skip
 

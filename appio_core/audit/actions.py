@@ -45,9 +45,13 @@ class AuditAction(StrEnum):
     FLOW_RETRY_FAILED = "flow.retry-failed"
     FLOW_RESEND_UNCERTAIN = "flow.resend-uncertain"
     FLOW_MARK_UNCERTAIN_SENT = "flow.mark-uncertain-sent"
+    TEMPLATE_ADD = "template.add"
+    TEMPLATE_EDIT = "template.edit"
+    FLOW_CORRECT = "flow.correct"
     NOTIFICATION_SEND = "notification.send"
     NOTIFICATION_RESEND = "notification.resend"
     NOTIFICATION_MARK_SENT = "notification.mark-sent"
+    NOTIFICATION_CORRECT = "notification.correct"
     EXPORT_NOTIFICATIONS = "export.notifications"
     EXPORT_FLOWS = "export.flows"
     EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
@@ -106,9 +110,13 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_RETRY_FAILED: "Flusso: Reinvia falliti",
     AuditAction.FLOW_RESEND_UNCERTAIN: "Flusso: Reinvia esiti incerti",
     AuditAction.FLOW_MARK_UNCERTAIN_SENT: "Flusso: Segna esiti incerti come inviati",
+    AuditAction.TEMPLATE_ADD: "Nuovo modello",
+    AuditAction.TEMPLATE_EDIT: "Modello modificato (nuova versione)",
+    AuditAction.FLOW_CORRECT: "Rettifica di un flusso creata",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
     AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
+    AuditAction.NOTIFICATION_CORRECT: "Rettifica di una notifica singola inviata",
     AuditAction.EXPORT_NOTIFICATIONS: "Esportazione delle notifiche",
     AuditAction.EXPORT_FLOWS: "Esportazione dei flussi",
     AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",
@@ -127,6 +135,7 @@ FAMILY_LABELS: dict[str, str] = {
     "service": "Servizi e chiavi",
     "keys": "Chiave segreta",
     "flow": "Flussi",
+    "template": "Modelli",
     "notification": "Notifiche singole",
     "export": "Esportazioni",
     "data": "Dati personali",

@@ -23,12 +23,16 @@ COMMANDS = {
         "appio_core.cli.notifications:notification",
         "Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati.",
     ),
+    "template": Lazy(
+        "appio_core.cli.templates:template",
+        "Modelli di messaggio: oggetto e testo con {{colonna}}, in versioni.",
+    ),
     "keys": Lazy(
         "appio_core.cli.keys:keys",
         "Chiave segreta dell'installazione; chiavi dei servizi rigenerate su IO.",
     ),
     "worker": Lazy(
-        "appio_core.cli.flow_commands:worker",
+        "appio_core.cli.worker:worker",
         "Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno).",
     ),
     "io": Lazy(

@@ -20,6 +20,7 @@ EXIT_UNUSABLE_FILE = 2
 
 
 _FLOW_COMMANDS = "appio_core.cli.flow_commands"
+_FLOW_READING = "appio_core.cli.flow_reading"
 
 
 class FlowGroup(LazyGroup):
@@ -48,22 +49,28 @@ class FlowGroup(LazyGroup):
             f"{_FLOW_COMMANDS}:import_",
             "Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero.",
         ),
-        "status": Lazy(f"{_FLOW_COMMANDS}:status", "Stato di un flusso ed esiti dei destinatari."),
+        "status": Lazy(f"{_FLOW_READING}:status", "Stato di un flusso ed esiti dei destinatari."),
         "list": Lazy(
-            f"{_FLOW_COMMANDS}:list_",
+            f"{_FLOW_READING}:list_",
             "Elenca i flussi, i più recenti per primi (tutti: nessun limite).",
         ),
         "export": Lazy(
-            f"{_FLOW_COMMANDS}:export",
+            f"{_FLOW_READING}:export",
             "Esporta in Excel i destinatari di un flusso con i loro esiti.",
         ),
         "edit": Lazy(
             f"{_FLOW_COMMANDS}:edit",
-            "Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati).",
+            "Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati),"
+            " pulsanti e canale sicuro.",
         ),
         "replace-file": Lazy(
             f"{_FLOW_COMMANDS}:replace_file",
             "Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli).",
+        ),
+        "correct": Lazy(
+            "appio_core.cli.corrections:flow_correct",
+            "Crea la rettifica di un flusso inviato: un nuovo flusso Inattivo per i soli"
+            " destinatari che IO ha accettato, con i valori del file originale per i segnaposto.",
         ),
     },
 )

@@ -1,17 +1,15 @@
-"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`.
+"""`appio flow import|edit|replace-file` and the commands of the flows' actions (send with
+--wait works as a dispatcher until the flow ends). Reading the flows is in flow_reading.py.
 
-Scripts call `appio flow status` in a loop: the modules only some commands need (the file
-reader with pandas, the exporter, the dispatcher with aiohttp, the keys' cryptography) are
-imported inside those commands, so that reading a flow loads little more than its query.
+The modules only some commands need (the file reader with pandas, the dispatcher with
+aiohttp) are imported inside them: `appio flow status --help` and the action commands'
+listing must not load them.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import signal
 import sys
-import threading
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,23 +22,20 @@ from appio_core.cli.common import (
     EXIT_BAD_INPUT,
     CliError,
     Context,
-    atomic_output,
     pass_context,
 )
 from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
-from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
-from appio_core.content.cta import describe
+from appio_core.cli.flow_approval import say_withdrawn
+from appio_core.cli.flow_reading import print_status
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.flows import queries
-from appio_core.italian import counted
 
 if TYPE_CHECKING:
     from appio_core.flows.registry import FlowAction
 
 NATURE = [n.value for n in Natura]
-STATES = [s.value for s in FlowState]
 
 
 @click.command("import")
@@ -48,9 +43,18 @@ STATES = [s.value for s in FlowState]
 @click.option("--service", "service_name", required=True)
 @click.option("--name", required=True)
 @click.option(
-    "--natura", type=click.Choice(NATURE), default=Natura.COMMUNICATION.value, show_default=True
+    "--natura",
+    type=click.Choice(NATURE),
+    help="Natura del flusso (di norma quella del modello, altrimenti Comunicazione).",
 )
 @click.option("--description", default="")
+@click.option(
+    "--template",
+    "template_reference",
+    metavar="NOME[@VERSIONE]",
+    help="Un modello salvato (appio template list): oggetto, testo, natura, colonne e livello"
+    " del messaggio; le altre opzioni li cambiano per questo flusso soltanto.",
+)
 @click.option("--subject-template")
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -84,8 +88,9 @@ def import_(
     file: Path,
     service_name: str,
     name: str,
-    natura: str,
+    natura: str | None,
     description: str,
+    template_reference: str | None,
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
@@ -102,9 +107,12 @@ def import_(
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     from appio_core.accounts.services import find_service
     from appio_core.flows import actions, importing
+    from appio_core.templates.apply import with_template
+    from appio_core.templates.queries import get_template
 
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
+    templates = importing.Templates(subject_template, text_template, sheet, columns)
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
@@ -117,15 +125,18 @@ def import_(
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
+            if template_reference is not None:
+                used = get_template(session, ctx.actor, template_reference)
+                natura, templates, options = with_template(used, natura, templates, options)
             flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
                 name=name,
-                natura=natura,
+                natura=natura or Natura.COMMUNICATION.value,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet, columns),
+                templates=templates,
                 options=options,
                 force=force,
             )
@@ -280,7 +291,7 @@ def action_command(action: FlowAction) -> click.Command:
         if wait:
             state = _wait(ctx, flow_id)
             click.echo(f"Flusso {flow_id}: {state}.")
-            view = _print_status(ctx, flow_id, "text")
+            view = print_status(ctx, flow_id, "text")
             status = flow_exit(view.state, view.counts)
             if status != SendExit.ACCEPTED:
                 sys.exit(status)
@@ -308,143 +319,6 @@ def _wait(ctx: Context, flow_id: int) -> FlowState:
 
     asyncio.run(dispatcher.run(finished))
     return state
-
-
-@click.command("status")
-@click.argument("flow_id", type=int)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@pass_context
-def status(ctx: Context, flow_id: int, fmt: str) -> None:
-    """Stato di un flusso ed esiti dei destinatari."""
-    _print_status(ctx, flow_id, fmt)
-
-
-def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
-    with ctx.transaction() as session:
-        view = queries.get_flow(session, ctx.actor, flow_id)
-        scheduled = queries.scheduled_rows(session, flow_id)
-    counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
-    if fmt == "json":
-        data = {
-            "id": view.id,
-            "name": view.name,
-            "state": view.state.value,
-            "service": view.service_name,
-            "natura": view.natura,
-            "recipients": view.recipients_total,
-            "counts": counts,
-            "approval": approval_json(view),
-            "cta": [button.to_json() for button in view.buttons],
-            "require_secure_channels": view.secure_channel,
-        }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return view
-    click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
-    if view.dispatcher_note and view.state == FlowState.PAUSED:
-        # Why the sending paused it: refused keys, a permission PagoPA has not granted.
-        click.echo(f"  {view.dispatcher_note}")
-    for line in approval_lines(view):
-        click.echo(line)
-    for outcome, n in counts.items():
-        click.echo(f"  {outcome}: {n}")
-    if view.buttons:
-        click.echo(f"Pulsanti: {describe(view.buttons)}")
-    if view.secure_channel:
-        click.echo("Canale sicuro: sì (niente e-mail, notifica push senza contenuto)")
-    if scheduled.count and view.state not in FINISHED_STATES:
-        click.echo(scheduled.describe())
-    return view
-
-
-@click.command("list")
-@click.option("--state", type=click.Choice(STATES))
-@click.option("--service", "service_name")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the list to this Excel file (.xlsx) instead.",
-)
-@pass_context
-def list_(
-    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
-) -> None:
-    """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
-    from appio_core.accounts.services import find_service
-    from appio_core.exports.workbooks import write_flows
-
-    with ctx.transaction() as session:
-        service_id = find_service(session, ctx.actor, service_name).id if service_name else None
-        filters = queries.FlowFilters(
-            state=FlowState(state) if state else None, service_id=service_id
-        )
-        if output is not None:
-            with atomic_output(output) as target:
-                count = write_flows(session, ctx.actor, filters, target)
-            click.echo(f"{counted(count, 'flusso esportato', 'flussi esportati')} in {output}.")
-            return
-        views = list(queries.iter_flows(session, ctx.actor, filters))
-    if fmt == "json":
-        rows = [{**dataclasses.asdict(v), "state": v.state.value, "counts": None} for v in views]
-        for row in rows:
-            del row["counts"]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    for v in views:
-        click.echo(
-            f"{v.id}\t{v.state.value}\t{v.service_name}\t{v.natura}\t{v.recipients_total}\t{v.name}"
-        )
-
-
-@click.command("worker")
-@click.option("--once", is_flag=True, help="Do what can be done now, then exit.")
-@pass_context
-def worker(ctx: Context, once: bool) -> None:
-    """Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno)."""
-    from appio_core.sending.worker import run_worker
-
-    stopping = threading.Event()
-    # systemd and Docker stop a service with SIGTERM. Dying at once would leave the rows
-    # being posted «esito incerto» for an operator to sort out; instead the dispatcher
-    # finishes the chunk in flight and releases its account leases. A second signal kills.
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def stop(signum: int, _frame: object) -> None:
-        click.echo("Arresto del worker: termino gli invii in corso…", err=True)
-        stopping.set()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    for sig in previous:
-        signal.signal(sig, stop)
-    try:
-        click.echo("Worker avviato: SIGTERM o Ctrl-C per fermarlo.", err=True)
-        run_worker(ctx.settings, once=once, sessions=ctx.sessions, should_stop=stopping.is_set)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if stopping.is_set():
-        click.echo("Worker fermato.", err=True)
-
-
-@click.command("export")
-@click.argument("flow_id", type=int)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Default: flusso-ID.xlsx in the current directory.",
-)
-@pass_context
-def export(ctx: Context, flow_id: int, output: Path | None) -> None:
-    """Esporta in Excel i destinatari di un flusso con i loro esiti."""
-    from appio_core.exports.workbooks import write_flow_recipients
-
-    output = output or Path(f"flusso-{flow_id}.xlsx")
-    with ctx.transaction() as session, atomic_output(output) as target:
-        count = write_flow_recipients(session, ctx.actor, flow_id, target)
-    click.echo(f"{counted(count, 'destinatario esportato', 'destinatari esportati')} in {output}.")
 
 
 def _moment(value: str | None) -> datetime | None:

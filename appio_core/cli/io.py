@@ -15,7 +15,7 @@ from appio_core.accounts.io_access import ServiceAccess, make_io_client, service
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
 from appio_core.cli.exits import SEND_EXIT_HELP
-from appio_core.cli.notifications import message_text, report_result, send_options, send_single
+from appio_core.cli.notification_send import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
 from appio_core.io.models import MessageStatus
 
@@ -91,7 +91,7 @@ def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -107,6 +107,8 @@ def send(
 
     Gli stessi controlli di «Nuovo» prima di chiamare IO; il messaggio resta nell'archivio delle
     notifiche. Attenzione: IO non permette di ritirarlo."""
+    if subject is None:
+        raise click.UsageError("Indica l'oggetto con --subject.")
     result = send_single(
         ctx,
         service=service,

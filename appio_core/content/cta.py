@@ -35,13 +35,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import yaml
-
-from appio_core.content.lengths import ContentRules, text_length
 from appio_core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from appio_core.content.lengths import ContentRules
 
 MAX_BUTTONS = 2
 LABEL_MAX = 30  # our rule: two buttons share the screen's width in the app
@@ -151,6 +151,10 @@ def check_action(value: str, where: str = "Azione") -> str:
 
 
 def _check_label(value: str, where: str, required: bool) -> str:
+    # Here, not at the top: the lengths' column counting loads pyarrow, and `appio flow
+    # status` reads a flow's buttons without checking any.
+    from appio_core.content.lengths import text_length
+
     label = " ".join(value.split())
     if not label:
         if required:
@@ -240,6 +244,8 @@ def with_front_matter(buttons: Buttons, markdown: str) -> str:
 
 def content_rules(buttons: Buttons, rules: ContentRules | None = None) -> ContentRules:
     """`rules` with the text's maximum lowered by the front matter, which IO counts."""
+    from appio_core.content.lengths import ContentRules, text_length
+
     rules = rules or ContentRules()
     if not buttons:
         return rules
@@ -262,6 +268,8 @@ def read_front_matter(markdown: str) -> ReadMessage:
     if found is None:
         return ReadMessage((), markdown, False)
     body = markdown[found.end() :]
+    import yaml  # only the simulator and the previews read a front matter back
+
     try:
         data = yaml.safe_load(found.group(1))
     except yaml.YAMLError:

@@ -244,6 +244,8 @@ def same_file_sent_today(session: Session, flow: Flow, now: datetime | None = No
             Flow.service_id == flow.service_id,
             Flow.source_checksum == flow.source_checksum,
             Flow.started_at >= midnight,
+            # A correction («Rettifica») keeps its original's file, but sends another text.
+            *([] if flow.corrects_flow_id is None else [Flow.id != flow.corrects_flow_id]),
         )
         .order_by(Flow.started_at.desc())
         .limit(1)

@@ -30,6 +30,7 @@ from appio_core.content.lengths import (
     text_length,
 )
 from appio_core.content.template import Template, header_key
+from appio_core.content.template_checks import brace_problem
 from appio_core.errors import InvalidInput
 from appio_core.flows.access import flow_for_send, flow_or_404
 from appio_core.flows.approval import take_request_away
@@ -130,7 +131,7 @@ def _change_templates(session: Session, flow: Flow, changes: FlowChanges) -> lis
         .where(Notification.flow_id == flow.id)
         .order_by(Notification.id)
     ).all()
-    columns = _columns([json.loads(extra) for _, _, extra in rows])
+    columns = template_columns([json.loads(extra) for _, _, extra in rows])
     ids = [row_id for row_id, _, _ in rows]
     values: dict[str, list[str]] = {}
     numbers = [number or 0 for _, number, _ in rows]
@@ -139,7 +140,7 @@ def _change_templates(session: Session, flow: Flow, changes: FlowChanges) -> lis
         if source is None:
             continue
         rules = cta.content_rules(cta.from_json(flow.cta))
-        rendered = _render(source, is_subject, columns, numbers, rules)
+        rendered = render_template(source, is_subject, columns, numbers, rules)
         values["subject" if is_subject else "markdown"] = rendered
         if is_subject:
             flow.subject_template = source
@@ -172,26 +173,27 @@ def _changed(new: str | None, current: str | None) -> str | None:
     return new.strip()
 
 
-def _columns(extras: list[dict[str, str]]) -> dict[str, tuple[str, list[str]]]:
+def template_columns(extras: list[dict[str, str]]) -> dict[str, tuple[str, list[str]]]:
     """The file's columns kept with the recipients: key → (header, values in row order)."""
     headers = list(extras[0]) if extras else []
     return {header_key(h): (h, [str(e.get(h, "")) for e in extras]) for h in headers}
 
 
-def _render(
+def render_template(
     source: str,
     is_subject: bool,
     columns: dict[str, tuple[str, list[str]]],
     numbers: list[int],
     rules: ContentRules,
 ) -> list[str]:
+    """Every recipient's subject or text from a template over the file's kept values, or
+    InvalidInput saying what to fix (placeholders, empty values, lengths): the check of a
+    new template on a flow's stored rows (editing, «Rettifica»)."""
     which = "dell'oggetto" if is_subject else "del testo"
     template = Template.parse(source)
-    if template.stray_braces():
-        raise InvalidInput(
-            f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
-            " {{nome}}."
-        )
+    broken = brace_problem(template, is_subject)
+    if broken is not None:
+        raise InvalidInput(broken.message)
     unknown = [n for n, k in zip(template.names, template.keys, strict=True) if k not in columns]
     if unknown:
         known = italian_list([f"«{h}»" for h, _ in columns.values()]) if columns else "nessuna"

@@ -23,7 +23,7 @@ from appio_core.domain import (
     FeatureLevel,
     FlowState,
 )
-from appio_core.errors import AppError, InvalidInput
+from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.approval import REPORT_WARNINGS_KEPT, take_request_away
@@ -41,6 +41,7 @@ from appio_core.recipient_file.validation import (
     validate_file,
 )
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates.use import TemplateRef, check_use
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class FlowOptions:
     status_check_hours: int = 48
     buttons: cta.Buttons = ()  # checked (appio_core.content.cta); the same for every recipient
     secure_channel: bool = False  # IO's require_secure_channels
+    # The saved template («Modelli») the flow was made from, recorded with the flow.
+    template: TemplateRef | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ def import_flow(
     ) as entry:
         service = active_service(session, actor, service_id)
         _check_options(name, natura, options)
+        check_use(session, options.template, service.id)
         flow = _import_file(
             session, actor, service, name, natura, source, filename, templates, options, force
         )
@@ -232,6 +236,8 @@ def _new_flow(
         status_check_hours=options.status_check_hours,
         cta=cta.to_json(options.buttons),
         secure_channel=options.secure_channel,
+        template_id=options.template.template_id if options.template else None,
+        template_version=options.template.version if options.template else None,
     )
     session.add(flow)
     session.flush()
@@ -313,6 +319,12 @@ def replace_file(
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         flow = flow_for_send(session, actor, flow_id)
         require_editable(flow)
+        if flow.corrects_flow_id is not None:
+            raise Conflict(
+                f"Questo flusso è una rettifica del flusso n. {flow.corrects_flow_id}: i suoi"
+                " destinatari sono quelli che IO aveva accettato, il file non si sostituisce."
+                " Per altri destinatari crea un nuovo flusso."
+            )
         if templates is None:
             templates = Templates(flow.subject_template, flow.text_template, sheet, columns)
         service = active_service(session, actor, flow.service_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import Actor, require_service_read
 from appio_core.audit import AuditAction, recording
 from appio_core.content import cta
-from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
+from appio_core.domain import OUTCOME_DESCRIPTIONS, POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import NotFound
 from appio_core.notifications import labels
 from appio_core.notifications.archive import due_moment
@@ -24,6 +24,7 @@ from appio_core.storage.models import (
     NotificationStatusEvent,
     Service,
 )
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class NotificationDetail:
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
     buttons: cta.Buttons = ()  # sent with it (a flow's row: the flow's)
     secure_channel: bool = False  # IO's require_secure_channels
+    template: TemplateUse | None = None  # the saved template it was made from (its flow's)
+    # «Rettifica»: the message this one corrects, and those correcting it (oldest first).
+    corrects_notification_id: int | None = None
+    corrected_by: tuple[int, ...] = ()
 
     @property
     def is_single(self) -> bool:
@@ -90,6 +95,11 @@ class NotificationDetail:
         if self.purged_at is None:
             return None
         return purge_note(self.purge_days, self.purged_at)
+
+    @property
+    def can_correct(self) -> bool:
+        """«Rettifica»: a single notification IO accepted (a flow's: on the flow)."""
+        return self.is_single and not self.purged and self.outcome in POSITIVE_OUTCOMES
 
     @property
     def can_resend(self) -> bool:
@@ -136,11 +146,15 @@ def get_detail(
 
 def _detail(session: Session, row: Notification) -> NotificationDetail:
     flow_name, buttons, secure = None, cta.from_json(row.cta), row.secure_channel
+    template_id, template_version = row.template_id, row.template_version
     if row.flow_id is not None:
         found = session.execute(
-            select(Flow.name, Flow.cta, Flow.secure_channel).where(Flow.id == row.flow_id)
+            select(
+                Flow.name, Flow.cta, Flow.secure_channel, Flow.template_id, Flow.template_version
+            ).where(Flow.id == row.flow_id)
         ).one()
         flow_name, buttons, secure = found.name, cta.from_json(found.cta), found.secure_channel
+        template_id, template_version = found.template_id, found.template_version
     service = session.get(Service, row.service_id)
     assert service is not None
     has_message = row.io_message_id is not None
@@ -200,4 +214,13 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         invalid_after_due_date=row.invalid_after_due_date,
         buttons=buttons,
         secure_channel=secure,
+        template=used_template(session, template_id, template_version),
+        corrects_notification_id=row.corrects_notification_id,
+        corrected_by=tuple(
+            session.scalars(
+                select(Notification.id)
+                .where(Notification.corrects_notification_id == row.id)
+                .order_by(Notification.id)
+            )
+        ),
     )

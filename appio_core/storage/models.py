@@ -267,6 +267,13 @@ class Flow(Base):
     # The «Verifica file» report of the file imported (JSON, its first warnings only), for
     # the operator who approves the flow.
     file_report: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The saved template («Modelli», appio_core.templates) and version it was made from.
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # «Rettifica»: the flow this one corrects (appio_core.flows.correction). Not a foreign
+    # key, like corrects_notification_id: SQLite adds one only by copying the table (and
+    # dropping the old one would cascade); flows are never deleted.
+    corrects_flow_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
@@ -302,6 +309,13 @@ class Notification(Base):
             unique=True,
             sqlite_where=text("request_key IS NOT NULL"),
             postgresql_where=text("request_key IS NOT NULL"),
+        ),
+        # «Rettificata da»: the corrections of a message; only corrections have an entry.
+        Index(
+            "ix_notifications_corrects_notification_id",
+            "corrects_notification_id",
+            sqlite_where=text("corrects_notification_id IS NOT NULL"),
+            postgresql_where=text("corrects_notification_id IS NOT NULL"),
         ),
         # The daily purge: the rows still holding personal data, oldest first.
         Index(
@@ -372,6 +386,16 @@ class Notification(Base):
     # the file's columns and the notice number are gone, the codice fiscale is a pseudonym.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purge_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the retention then
+    # A single message's saved template and version (a flow's rows: the flow's).
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # «Rettifica»: the message this one corrects, to the same citizen (a single correction,
+    # or a row of a correcting flow: the original flow's row). Not a foreign key (SQLite
+    # adds one only by copying the table): a sent message is never deleted, and a
+    # correcting flow's file cannot be replaced.
+    corrects_notification_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")

@@ -21,12 +21,14 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN, which SQLite does in place: a batch would copy and drop the tables,
+    # and SQLite refuses to drop `flows` while the notifications' text index (0018) is open.
     for table in ("flows", "notifications"):
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("cta", sa.Text(), nullable=True))
-            batch.add_column(
-                sa.Column("secure_channel", sa.Boolean(), server_default=sa.false(), nullable=False)
-            )
+        op.add_column(table, sa.Column("cta", sa.Text(), nullable=True))
+        op.add_column(
+            table,
+            sa.Column("secure_channel", sa.Boolean(), server_default=sa.false(), nullable=False),
+        )
 
 
 def downgrade() -> None:

@@ -51,14 +51,14 @@ from appio_core.exports.workbooks import (
     write_flows,
     write_notifications,
 )
-from appio_core.flows import actions, editing, importing
+from appio_core.flows import actions, correction, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.client import SIMULATOR_API_URL
 from appio_core.io.manage import ManageClient
 from appio_core.io.simulator import Kind, create_app, demo_config
 from appio_core.io.simulator.demo import DEMO_IO_ONLY_SERVICES, DEMO_MANAGE_KEY
-from appio_core.notifications import single
+from appio_core.notifications import corrections, single
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.recipient_check import check_recipient
@@ -66,6 +66,7 @@ from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates import store as template_store
 
 from ..flows.conftest import TEXT as FLOW_TEXT
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -488,6 +489,9 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         )
         editing.edit_flow(session, operator, other, editing.FlowChanges(name="Bozza 2"))
+        saved = template_store.flow_as_template(session, operator, other, "Modello TARI")
+        changed = replace(saved.fields, natura="Promemoria scadenza")
+        template_store.edit_template(session, operator, saved.template_id, changed)
         ids = [r.id for r in session.query(Notification.id).filter(Notification.flow_id == flow_id)]
     for action in FLOW_ACTIONS:
         with session_scope(sessions) as session:
@@ -508,6 +512,16 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         who = admin if action.in_review else operator
         with session_scope(sessions) as session:
             actions.perform(session, who, action, flow_id, recipient_ids=ids, note="Vista.")
+    with session_scope(sessions) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.flow_id == flow_id)
+            .values(outcome=Outcome.ACCEPTED)
+        )
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = FlowState.SENT
+        correction.correct_flow(session, operator, flow_id, text_template=FLOW_TEXT)
     sent = send(operator, message)
     with session_scope(sessions) as session:
         session.execute(
@@ -521,6 +535,16 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             update(Notification).where(Notification.id == sent.id).values(outcome=Outcome.UNCERTAIN)
         )
         single.mark_sent(session, operator, sent.id)
+    corrections.correct_notification(
+        sessions,
+        operator,
+        sent.id,
+        subject="Rettifica: " + message.subject,
+        text=TEXT + " Correzione.",
+        box=keybox,
+        base_url="simulator",
+    )
+    with session_scope(sessions) as session:
         get_detail(session, operator, sent.id)
         search(session, operator, NotificationFilters(fiscal_code=message.fiscal_code))
     check_recipient(
@@ -551,6 +575,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         *new_keys,
         TEXT,
         message.subject,
+        "Correzione.",
         FLOW_TEXT.split(",")[1].strip(),  # the flow's text, as sent
         "Cittadino 0",  # a value of the file's other column
     ]
