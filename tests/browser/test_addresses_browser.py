@@ -19,6 +19,7 @@ HEADINGS = {
     "flussi": "Flussi",
     "flusso": "Flusso n. 1",
     "nuovo_flusso": "Nuovo flusso",
+    "modelli": "Modelli",
     "da_approvare": "Da approvare",
     "notifiche": "Notifiche",
     "notifica": "Notifica n. 1",
