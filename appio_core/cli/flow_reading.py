@@ -64,6 +64,9 @@ def print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    if view.dispatcher_note and view.state == FlowState.PAUSED:
+        # Why the sending paused it: refused keys, a permission PagoPA has not granted.
+        click.echo(f"  {view.dispatcher_note}")
     for line in approval_lines(view):
         click.echo(line)
     if view.template:

@@ -57,8 +57,8 @@ ADVANCED = Grant(
     "ApiMessageWriteAdvanced",
     "Il servizio non è abilitato da PagoPA ai messaggi avanzati (con stato di lettura e di"
     " pagamento): chiedi a PagoPA, dall'Area riservata di IO, di abilitare il servizio ai"
-    " messaggi avanzati (permesso «ApiMessageWriteAdvanced»), oppure invia il messaggio senza"
-    " «Messaggio avanzato».",
+    " messaggi avanzati (permesso «ApiMessageWriteAdvanced»), oppure invia senza l'opzione dei"
+    " messaggi avanzati.",
 )
 PAYEE = Grant(
     "ApiMessageWriteWithPayee",

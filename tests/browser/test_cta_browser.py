@@ -30,7 +30,7 @@ def test_an_operator_adds_two_buttons_sees_them_in_the_preview_and_sends_them(
     page.get_by_role("option", name="Tributi - TARI").click()
     page.get_by_role("textbox", name="Codice fiscale").fill("AAAAAA00A00A000A")
     page.get_by_role("textbox", name="Oggetto").fill(SUBJECT)
-    page.get_by_role("textbox", name="Testo (Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Contenuto (Markdown)").fill(TEXT)
     page.get_by_text("Pulsanti e canale sicuro (facoltativi)").click()
     fields = {
         "Pulsante 1: etichetta": "Paga la TARI",

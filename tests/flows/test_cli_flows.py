@@ -367,3 +367,26 @@ def test_send_help_lists_the_exit_statuses_of_wait() -> None:
     shown = run("flow", "send", "--help").output
     assert "Stato di uscita con --wait" in shown
     assert "  4  almeno un destinatario con esito incerto" in shown
+
+
+def test_a_flow_paused_for_a_missing_permission_says_what_to_ask_pagopa(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    """Issue 16: PagoPA has not granted the demo's Mensa premium (ADVANCED) messages."""
+    source = tmp_path / "mensa.csv"
+    source.write_bytes(recipient_csv(_citizens(Kind.WITH_IO, Kind.WITH_IO)))
+    flow_id = run(
+        "flow", "import", str(source), "--service", "Servizi scolastici - Mensa", "--name",
+        "Mensa avanzata", "--subject-template", "Avviso per {{nome}}", "--text-template", TEXT,
+        "--advanced", "--no-profile-check",
+    ).output.strip()  # fmt: skip
+    run("flow", "activate", flow_id)
+    result = run("flow", "send", flow_id, "--wait")
+    assert result.exit_code == 1, result.output  # stopped before its end
+    assert f"Flusso {flow_id}: Sospeso." in result.output
+    assert (
+        "  Invio sospeso automaticamente. Il servizio non è abilitato da PagoPA ai messaggi"
+        " avanzati"
+    ) in result.output
+    assert "«ApiMessageWriteAdvanced»" in result.output
+    assert "da inviare: 2" in result.output  # nothing lost

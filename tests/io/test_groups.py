@@ -93,8 +93,8 @@ async def test_the_client_raises_the_explanation_for_a_premium_refusal(clock: Fa
     assert raised.value.message == (
         "Il servizio non è abilitato da PagoPA ai messaggi avanzati (con stato di lettura e di"
         " pagamento): chiedi a PagoPA, dall'Area riservata di IO, di abilitare il servizio ai"
-        " messaggi avanzati (permesso «ApiMessageWriteAdvanced»), oppure invia il messaggio"
-        " senza «Messaggio avanzato»."
+        " messaggi avanzati (permesso «ApiMessageWriteAdvanced»), oppure invia senza l'opzione"
+        " dei messaggi avanzati."
     )
     assert (raised.value.status, raised.value.group) == (403, "ApiMessageWriteAdvanced")
     assert (raised.value.title, raised.value.detail) == (NOT_ALLOWED, PREMIUM)  # kept for logs
