@@ -226,7 +226,7 @@ def main() -> None:
         Case(
             "«Oggetto contiene», a quarter of the archive",
             {"Oggetto contiene": "mensa"},
-            re.compile(r"di \d{3}\.\d{3} notifiche"),
+            re.compile(r"di (oltre )?\d{2,3}\.\d{3} notifiche"),
             "mensa",
         ),
         Case(
