@@ -7,7 +7,7 @@ import streamlit as st
 from appio_core.domain import ROLE_LABELS
 from appio_ui.auth import current_actor, login_page, logout, write_session_cookie
 from appio_ui.look import ICON, apply_look
-from appio_ui.navigation import signed_in_navigation, signed_out_navigation
+from appio_ui.navigation import enter, signed_in_navigation, signed_out_navigation
 from appio_ui.reads import forget_other_pages
 from appio_ui.runtime import check_settings, ensure_background_worker
 from appio_ui.unexpected import unexpected_errors
@@ -31,4 +31,5 @@ with unexpected_errors():
     ensure_background_worker()
     page = signed_in_navigation(actor)
     forget_other_pages(page.url_path)  # a page reached again reads its data again
+    enter(page.url_path)
     page.run()

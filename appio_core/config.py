@@ -12,6 +12,7 @@ environment; the plain variable still wins when both are set.
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 import re
@@ -20,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
-
-from cryptography.fernet import Fernet
 
 from appio_core.errors import AppError
 
@@ -226,16 +225,24 @@ def _is_test_double(io_base_url: str) -> bool:
     return io_base_url == SIMULATOR_BASE_URL or urlsplit(io_base_url).hostname in _LOOPBACK
 
 
+def is_fernet_key(key: str) -> bool:
+    """Fernet's own rule for a key (cryptography's `Fernet.__init__`): 32 bytes in URL-safe
+    base64. Checked here without importing cryptography: every command loads the settings,
+    and one that only reads the archive never opens a key."""
+    try:
+        return len(base64.urlsafe_b64decode(key.encode())) == 32
+    except ValueError:  # binascii.Error: not base64
+        return False
+
+
 def _check_secret_keys(secret: str) -> None:
     for number, key in enumerate(re.split(r"[\s,]+", secret.strip()), start=1):
-        try:
-            Fernet(key.encode())
-        except ValueError:
+        if not is_fernet_key(key):
             raise ConfigError(
                 f"APPIO_SECRET_KEY non è valida (chiave n. {number}): deve essere una chiave"
                 " generata con «appio keys generate» (44 caratteri). Più chiavi, per la"
                 " rotazione, vanno separate da virgole."
-            ) from None
+            )
 
 
 def env_or_file(env: Mapping[str, str], name: str) -> str | None:
@@ -273,6 +280,8 @@ def _stored_secret_key(data_dir: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     private_dir(data_dir)
+    from cryptography.fernet import Fernet
+
     key = Fernet.generate_key().decode()
     # O_EXCL: two processes starting at once must not write two different keys.
     try:

@@ -45,6 +45,8 @@ class FeatureLevel(StrEnum):
 class FlowState(StrEnum):
     INACTIVE = "Inattivo"  # in preparation: recipients can be replaced
     ACTIVE = "Attivo"  # validated, ready to send
+    # «Invia» on a service that requires a second operator's approval (ApprovalPolicy)
+    AWAITING_APPROVAL = "In attesa di approvazione"
     SENDING = "In invio"  # the dispatcher is working on it
     PAUSED = "Sospeso"  # sending paused by an operator; resume goes on where it stopped
     SENT = "Inviato"  # every recipient reached
@@ -59,6 +61,11 @@ FLOW_TRANSITIONS: frozenset[tuple[FlowState, FlowState]] = frozenset(
         (FlowState.INACTIVE, FlowState.CANCELLED),
         (FlowState.ACTIVE, FlowState.INACTIVE),  # back to preparation, to change the file
         (FlowState.ACTIVE, FlowState.SENDING),  # send
+        (FlowState.ACTIVE, FlowState.AWAITING_APPROVAL),  # send, where approval is required
+        (FlowState.AWAITING_APPROVAL, FlowState.SENDING),  # approved
+        # rejected, withdrawn by «Riporta in preparazione», or changed (edit, new file)
+        (FlowState.AWAITING_APPROVAL, FlowState.INACTIVE),
+        (FlowState.AWAITING_APPROVAL, FlowState.CANCELLED),
         (FlowState.ACTIVE, FlowState.CANCELLED),
         (FlowState.SENDING, FlowState.PAUSED),
         (FlowState.SENDING, FlowState.SENT),  # the dispatcher finished, all positive
@@ -77,6 +84,29 @@ FINISHED_STATES = frozenset({FlowState.SENT, FlowState.INCOMPLETE, FlowState.CAN
 
 def can_move(source: FlowState, target: FlowState) -> bool:
     return (source, target) in FLOW_TRANSITIONS
+
+
+class ApprovalPolicy(StrEnum):
+    """Whether a service's flows need a second operator's approval before they send (four
+    eyes). The values are the words of `appio service approval`; single notifications are
+    never held."""
+
+    OFF = "off"
+    ABOVE = "above"  # flows with more recipients than the service's threshold
+    ALWAYS = "always"
+
+    def applies(self, recipients: int, threshold: int | None) -> bool:
+        if self is ApprovalPolicy.ALWAYS:
+            return True
+        return self is ApprovalPolicy.ABOVE and recipients > (threshold or 0)
+
+    def describe(self, threshold: int | None) -> str:
+        """In Italian, as «Servizi» and `appio service list` show it."""
+        if self is ApprovalPolicy.ALWAYS:
+            return "per ogni flusso"
+        if self is ApprovalPolicy.ABOVE:
+            return f"per i flussi con più di {threshold or 0:,} destinatari".replace(",", ".")
+        return "non richiesta"
 
 
 class Outcome(StrEnum):

@@ -30,7 +30,11 @@ class ArchiveTable(Generic[K, R]):
     to_frame: Callable[[list[R]], pd.DataFrame]
     open: Callable[[int], None]  # shows the detail of a row (switches page)
     open_label: str  # «Apri la notifica n. {id}»
-    widths: dict[str, int] | None = None
+    widths: dict[str, int] | None = None  # preferred widths of text columns, in pixels
+    # Never wrapped (codici fiscali, IO ids, dates); numbers never are either.
+    whole: frozenset[str] = frozenset()
+    # The key columns, kept on the left when the others must scroll sideways.
+    pinned: tuple[str, ...] = ()
 
     def sort(self) -> tuple[K, bool]:
         sort: tuple[K, bool] = st.session_state.get(f"{self.key}_sort", self.default_sort)
@@ -61,6 +65,8 @@ def show_table(
         sortable=set(table.sortable) & set(table.labels),
         sort=Sort(column, descending),
         widths=table.widths,
+        whole=table.whole,
+        pinned=table.pinned or tuple(table.labels)[:1],
     )
     _handle(table, event)
     left, right = st.columns([1, 2])

@@ -139,7 +139,8 @@ def audit_table(actor: Actor) -> ArchiveTable[AuditSortKey, AuditRow]:
         to_frame=frame,
         open=_open(actor),
         open_label="Apri la voce n. {id}",
-        widths={"target": 220, "detail": 320, "action": 200, "fiscal_code": 170},
+        widths={"target": 220, "detail": 320, "action": 200},
+        whole=frozenset({"at", "fiscal_code"}),
     )
 
 

@@ -8,7 +8,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from appio_core.accounts.permissions import Actor
 from appio_core.errors import AppError
-from appio_core.flows.actions import ConfirmationNeeded, perform
+from appio_core.flows.actions import ConfirmationNeeded, Done, perform
 from appio_core.flows.queries import FlowView
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
 from appio_ui.attempt import attempt, show_refusal
@@ -67,9 +67,9 @@ def _submit(actor: Actor, view: FlowView, action: FlowAction, *, force: bool = F
             st.rerun()
         show_refusal(error)
 
-    def done(_: object) -> str:
+    def done(result: Done) -> str:
         st.session_state.pop(confirm_key, None)
-        return action.success
+        return action.success_in(result.state)
 
     attempt(
         lambda session: perform(session, actor, action, view.id, force=force),

@@ -14,6 +14,7 @@ from appio_core.notifications.trial import send_file_trial
 from appio_core.recipient_file.columns import ROLE_LABELS, TEXT_ONLY
 from appio_core.recipient_file.report import ValidationReport
 from appio_core.recipient_file.validation import RowPreview
+from appio_ui import cta_fields
 from appio_ui.attempt import attempt
 from appio_ui.message_preview import message_preview
 from appio_ui.report_view import plain, show_report
@@ -92,13 +93,16 @@ def _trial(actor: Actor, service_id: int) -> None:
     templates = current_templates()
     natura = st.session_state.get("nf_natura")
     level = FeatureLevel.chosen(bool(st.session_state.get("nf_advanced")))
+    buttons = cta_fields.checked_buttons("nf_")[0]
+    secure = cta_fields.secure_channel("nf_")
     st.subheader("Invio di prova")
     trial_button(
         "nf_trial",
         lambda sessions, box, base_url: send_file_trial(
-            sessions, actor, service_id, content, filename, templates, natura, box, base_url, level
+            sessions, actor, service_id, content, filename, templates, natura, box, base_url,
+            level, buttons, secure,
         ),
-    )
+    )  # fmt: skip
 
 
 def _column_meanings(report: ValidationReport) -> None:
@@ -154,7 +158,7 @@ def _preview(actor: Actor, service_id: int) -> None:
     st.caption(
         f"Riga {preview.row}, come la mostrerà IO (i valori del file al posto dei segnaposto)."
     )
-    message_preview(preview.subject, preview.markdown)
+    message_preview(preview.subject, preview.markdown, cta_fields.checked_buttons("nf_")[0])
     if preview.fields:
         st.caption(" · ".join(f"{plain(k)}: {plain(v) or '—'}" for k, v in preview.fields.items()))
 

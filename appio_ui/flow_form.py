@@ -6,6 +6,7 @@ templates' counters) and chooses (the schedule's day and hour appear only when w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ from appio_core.domain import FeatureLevel, Natura
 from appio_core.flows.fields import NAME_LENGTH
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.italian import ROME
+from appio_core.templates.queries import TemplateVersionView
+from appio_core.templates.use import TemplateRef
+from appio_ui import cta_fields
 from appio_ui.flow_check import current_templates
 from appio_ui.report_view import plain
 
@@ -37,6 +41,7 @@ class FlowRequest:
     options: FlowOptions
     create: bool  # False: only check the file
     force: bool = False  # the operator confirmed what «Crea flusso» asked about
+    template: TemplateRef | None = None  # the saved template the fields were filled from
 
 
 _CONFIRM = "nf_confirm"
@@ -79,10 +84,24 @@ def _schedule() -> dt.datetime | None:
     return dt.datetime.combine(day, hour, tzinfo=ROME)
 
 
-def flow_form(service_names: list[str]) -> FlowRequest | None:
+def fill_from_template(used: TemplateVersionView) -> None:
+    """«Usa un modello»: the template's natura, subject, text and level in the fields."""
+    state = st.session_state
+    state["nf_natura"] = used.fields.natura
+    state["nf_subject"] = used.fields.subject_template
+    state["nf_text"] = used.fields.text_template
+    state["nf_advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
+
+
+def flow_form(
+    service_names: list[str], pick_template: Callable[[str], TemplateRef | None] | None = None
+) -> FlowRequest | None:
+    """The form; `pick_template` shows «Usa un modello» for the chosen service and gives
+    the template chosen."""
     c1, c2 = st.columns(2)
     service = c1.selectbox("Servizio", service_names, key="nf_service")
     natura = c2.selectbox("Natura", [n.value for n in Natura], key="nf_natura")
+    template = pick_template(service) if pick_template else None
     name = st.text_input("Nome del flusso", max_chars=NAME_LENGTH, key="nf_name")
     description = st.text_area("Descrizione", height=68, key="nf_description")
     upload = st.file_uploader(
@@ -96,9 +115,10 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     subject = st.text_input("Oggetto (modello)", help=TEMPLATE_HELP, key="nf_subject")
     _counter(subject, subject=True)
     text = st.text_area(
-        "Testo del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
+        "Contenuto del messaggio (modello, Markdown)", help=TEMPLATE_HELP, height=150, key="nf_text"
     )
     _counter(text, subject=False)
+    cta_fields.message_options("nf_")
     st.text_input("Foglio Excel", help="Lascia vuoto per usare il primo foglio.", key="nf_sheet")
     c3, c4, c5 = st.columns(3)
     check_profile = c3.checkbox(
@@ -129,6 +149,10 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
     if upload is None:
         st.error("Scegli il file dei destinatari.")
         return None
+    buttons, buttons_error = cta_fields.checked_buttons("nf_")
+    if buttons_error:
+        st.error(buttons_error, icon=":material/error:")
+        return None
     return FlowRequest(
         service=service,
         name=name,
@@ -142,7 +166,10 @@ def flow_form(service_names: list[str]) -> FlowRequest | None:
             feature_level=FeatureLevel.chosen(advanced),
             scheduled_at=scheduled_at,
             status_check_hours=int(status_hours),
+            buttons=buttons,
+            secure_channel=cta_fields.secure_channel("nf_"),
         ),
         create=create,
         force=force,
+        template=template,
     )

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content.correction import link_label
 from appio_core.flows.queries import FlowFilters, FlowSort, FlowSortKey, FlowView, search_flows
 from appio_core.italian import local_time
 from appio_core.paging import Page
@@ -22,6 +23,7 @@ LABELS = {
     "service_name": "Servizio",
     "natura": "Natura",
     "state": "Stato",
+    "correction": "Rettifica",
     "recipients_total": "Destinatari",
     "created_at": "Creato il",
     "created_by": "Autore",
@@ -51,6 +53,7 @@ def frame(flows: list[FlowView]) -> pd.DataFrame:
             "created_at": [local_time(f.created_at) for f in flows],
             "created_by": [f.created_by for f in flows],
             "source_filename": [f.source_filename for f in flows],
+            "correction": [link_label(f.corrects_flow_id, f.corrected_by) for f in flows],
         },
         columns=list(LABELS),
     )
@@ -69,7 +72,9 @@ FLOWS = ArchiveTable(
     to_frame=frame,
     open=open_flow,
     open_label="Apri il flusso n. {id}",
-    widths={"name": 220, "source_filename": 200},
+    widths={"name": 240, "correction": 170},
+    whole=frozenset({"created_at"}),
+    pinned=("id",),
 )
 
 

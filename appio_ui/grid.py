@@ -8,7 +8,9 @@ a browser.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,43 +64,96 @@ def requested_sort(columns_state: list[Mapping[str, Any]] | None, allowed: set[s
     return None
 
 
-# Widths from the content, measured in characters: AG Grid's 13 px sans-serif averages
-# about 7 px a character; the padding holds the cell's margins and the header's sort arrow.
-CHAR_PX = 7
-PADDING_PX = 30
-# Wider than this, a column of long text (a subject, an error's «Dettaglio») wraps its lines
-# instead of pushing the other columns out of sight; its whole text also shows on hover.
-LONG_TEXT_PX = 240
+# Widths from the content. AG Grid's cells are 12 px sans-serif, its headers the same in bold:
+# Arial's advance widths (thousandths of the font size), which Liberation Sans, Chromium's
+# sans-serif on Linux, shares; checked against Chromium's own measures (test_grid_layout).
+# A character not listed counts as wide as «M»: an estimate may be wide, never short.
+_REGULAR = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;/-'()«»–_@",
+        [667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778,
+         722, 667, 611, 722, 667, 944, 667, 667, 611, 556, 556, 500, 556, 556, 278, 556, 556,
+         222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
+         500, *[556] * 10, 278, 278, 278, 278, 278, 278, 333, 191, 333, 333, 556, 556, 556,
+         556, 1015],
+        strict=True,
+    )
+)  # fmt: skip
+_BOLD = {
+    **_REGULAR,
+    **dict(
+        zip(
+            "ABJKLabcdefghijklmnopqrstuvwxy",
+            [722, 722, 556, 722, 611, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556,
+             278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556],
+            strict=True,
+        )
+    ),
+}  # fmt: skip
+_FONT_PX = 12
+CELL_PAD_PX = 18
+HEADER_PAD_PX = 36
 ROWS_DRAWN = 60
 # The narrowest column still shows a short header («N.») beside its sort arrow.
 MIN_PX = 64
 # The first column also holds the grid's menu icon.
 FIRST_COLUMN_PX = 28
+# A column of text wraps its lines rather than push the others out of sight: it may shrink
+# to its longest word, at most this wide (a longer word breaks), and asks for at most
+# LONG_TEXT_PX when there is room; its whole text also shows on hover.
+WORD_PX = 100
+LONG_TEXT_PX = 320
 
 
-def content_width(values: pd.Series, header: str) -> int:
-    """Pixels that show the header and the longest value whole."""
-    longest = max((len(str(v)) for v in values), default=0)
-    return max(max(longest, len(header)) * CHAR_PX + PADDING_PX, MIN_PX)
+def text_px(text: str, *, bold: bool = False) -> int:
+    """The pixels `text` takes in a grid's cell (or, bold, in its header)."""
+    widths = _BOLD if bold else _REGULAR
+    # An accented letter is as wide as its base letter («è» as «e»).
+    plain = unicodedata.normalize("NFD", text)
+    units = sum(widths.get(c, 833) for c in plain if not unicodedata.combining(c))
+    return math.ceil(units * _FONT_PX / 1000) + 1
+
+
+def _header_px(header: str) -> int:
+    return text_px(header, bold=True) + HEADER_PAD_PX
 
 
 def column_layout(
-    frame: pd.DataFrame, labels: Mapping[str, str], floors: Mapping[str, int]
+    frame: pd.DataFrame,
+    labels: Mapping[str, str],
+    preferred: Mapping[str, int],
+    whole: Collection[str] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Each shown column's options: key columns (codici fiscali, IO ids, dates, names) at
-    least as wide as their content, so never cut; long text wrapped in a bounded column;
-    every column then stretched to fill the grid (fitGridWidth), never below its minimum."""
+    """Each shown column's options, so that the grid shows every column at the page's width:
+    - `whole` columns (codici fiscali, IO ids, dates) and numbers are never cut nor wrapped:
+      at least as wide as their longest value;
+    - other columns wrap their text, down to their longest word (at most WORD_PX), and ask
+      for their whole text (at most LONG_TEXT_PX, or `preferred`) when there is room.
+    AG Grid then fits the columns to the grid's width (fitGridWidth), never below a minimum.
+    """
     layout: dict[str, dict[str, Any]] = {}
     shown = [c for c in frame.columns if c in labels]
     for column in shown:
         header = labels[column]
-        width = max(content_width(frame[column], header), floors.get(column, 0))
-        if column == shown[0]:
-            width += FIRST_COLUMN_PX
-        if width > LONG_TEXT_PX:
-            layout[column] = {"minWidth": LONG_TEXT_PX, "wrapText": True, "autoHeight": True}
-        else:
-            layout[column] = {"minWidth": width}
+        values = [str(v) for v in frame[column] if v is not None]
+        first = FIRST_COLUMN_PX if column == shown[0] else 0
+        content = max((text_px(v) for v in values), default=0) + CELL_PAD_PX
+        if column in whole or pd.api.types.is_numeric_dtype(frame[column]):
+            width = max(content, _header_px(header), MIN_PX) + first
+            layout[column] = {"minWidth": width, "width": width}
+            continue
+        words = [w for v in values for w in v.split()] + header.split()
+        word = min(max((text_px(w) for w in words), default=0), WORD_PX) + CELL_PAD_PX
+        narrowest = max(word, MIN_PX) + first
+        wanted = min(max(content, _header_px(header)), LONG_TEXT_PX)
+        layout[column] = {
+            "minWidth": narrowest,
+            "width": max(preferred.get(column, wanted), narrowest),
+            "wrapText": True,
+            "autoHeight": True,
+            # A word longer than the column (a file's name) breaks instead of hiding its end.
+            "cellStyle": {"wordBreak": "break-word"},
+        }
     return layout
 
 
@@ -107,12 +162,16 @@ def _builder(
     labels: dict[str, str],
     widths: Mapping[str, int],
     extra: Mapping[str, dict[str, Any]] | None = None,
+    whole: Collection[str] = (),
+    pinned: Collection[str] = (),
 ) -> GridOptionsBuilder:
-    """Columns labelled in Italian (the others hidden); `widths` are floors in pixels;
+    """Columns labelled in Italian (the others hidden); `widths` are the preferred widths
+    of text columns in pixels; `whole` columns are never wrapped; `pinned` ones stay on the
+    left when the others scroll sideways (a window narrower than the columns need);
     `extra` adds options per column."""
     builder = GridOptionsBuilder.from_dataframe(frame)
     builder.configure_default_column(filter=False, sortable=False, resizable=True)
-    layout = column_layout(frame, labels, widths)
+    layout = column_layout(frame, labels, widths, whole)
     for column in frame.columns:
         if column in labels:
             builder.configure_column(
@@ -120,6 +179,7 @@ def _builder(
                 header_name=labels[column],
                 tooltipField=column,  # long text shows whole on hover
                 **layout[column],
+                **({"pinned": "left"} if column in pinned else {}),
                 **(extra or {}).get(column, {}),
             )
         else:
@@ -146,9 +206,10 @@ def selectable_grid(
     id_column: str = "id",
     height: int = 320,
     widths: Mapping[str, int] | None = None,
+    whole: Collection[str] = (),
 ) -> int | None:
     """A small grid (every row at once); returns the id of the selected row, if any."""
-    builder = _builder(frame, labels, widths or {})
+    builder = _builder(frame, labels, widths or {}, whole=whole)
     response = AgGrid(
         frame,
         gridOptions=builder.build(),
@@ -172,6 +233,8 @@ def paged_grid(
     id_column: str = "id",
     height: int = 440,
     widths: Mapping[str, int] | None = None,
+    whole: Collection[str] = (),
+    pinned: Collection[str] = (),
 ) -> GridEvent:
     """One page of a longer list, sorted by the server; reports selection, double click and
     a requested sort. After an opening, call `forget_events(key)` so that the stale event
@@ -184,7 +247,7 @@ def paged_grid(
         }
         for column in sortable & set(frame.columns)
     }
-    builder = _builder(frame, labels, widths or {}, sorting)
+    builder = _builder(frame, labels, widths or {}, sorting, whole, pinned)
     generation = st.session_state.get(_generation_key(key), 0)
     response = AgGrid(
         frame,

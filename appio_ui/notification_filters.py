@@ -38,6 +38,9 @@ def notification_filters(services: dict[str, int]) -> NotificationFilters | None
         c10, c11 = st.columns([2, 1])
         message_id = c10.text_input("ID messaggio IO", key="nf_message_id")
         only_single = c11.checkbox("Solo notifiche singole", key="nf_single")
+        only_corrections = c11.checkbox(
+            "Solo rettifiche", key="nf_corrections", help="Le rettifiche di altre notifiche."
+        )
         submitted = st.form_submit_button("Elenca", type="primary", icon=":material/search:")
     if not submitted:
         return None
@@ -63,4 +66,5 @@ def notification_filters(services: dict[str, int]) -> NotificationFilters | None
         sent_from=first,
         sent_to=last,
         author=author,
+        only_corrections=only_corrections,
     )

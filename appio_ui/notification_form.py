@@ -8,6 +8,7 @@ import uuid
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content import cta
 from appio_core.content.lengths import ContentRules
 from appio_core.content.message import text_length
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
@@ -15,6 +16,7 @@ from appio_core.errors import AppError
 from appio_core.italian import counted, thousands
 from appio_core.notifications.content import (
     AMOUNT,
+    BUTTONS,
     DUE_DATE,
     FISCAL_CODE,
     NOTICE_NUMBER,
@@ -25,12 +27,19 @@ from appio_core.notifications.content import (
 )
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult, send_new
+from appio_core.templates.queries import TemplateVersionView
+from appio_ui import cta_fields
 from appio_ui.message_preview import message_preview
+from appio_ui.navigation import arrived
 from appio_ui.runtime import keybox, sessionmaker_, settings
+from appio_ui.template_use import chosen_template, forget_template, template_picker
 from appio_ui.unexpected import guarded
 
 PREFIX = "nn_"
-FIELDS = ("service", "cf", "subject", "text", "amount", "notice", "due", "advanced")
+FIELDS = (
+    "service", "cf", "subject", "text", "amount", "notice", "due", "advanced",
+    *cta_fields.field_names(""),
+)  # fmt: skip
 ERRORS_KEY = f"{PREFIX}errors"
 RESULT_KEY = f"{PREFIX}result"
 REQUEST_KEY = f"{PREFIX}request_key"
@@ -45,6 +54,15 @@ def new_message() -> None:
         st.session_state.pop(PREFIX + name, None)
     for name in (ERRORS_KEY, RESULT_KEY, REQUEST_KEY):
         st.session_state.pop(name, None)
+    forget_template(PREFIX)
+
+
+def _fill(used: TemplateVersionView) -> None:
+    """«Usa un modello»: subject, text and level; its placeholders are the operator's to
+    replace (one message has no file to fill them)."""
+    st.session_state[PREFIX + "subject"] = used.fields.subject_template
+    st.session_state[PREFIX + "text"] = used.fields.text_template
+    st.session_state[PREFIX + "advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
 
 
 def _request_key() -> str:
@@ -96,6 +114,10 @@ def _field_error(name: str) -> None:
 
 
 def composer(actor: Actor, services: dict[str, int]) -> None:
+    if arrived() and st.session_state.get(RESULT_KEY) is not None:
+        # Come back («Nuovo», the sidebar) after a send: a new message, not the last outcome
+        # above a locked form (the outcome stays in the archive).
+        new_message()
     sent: SingleResult | None = st.session_state.get(RESULT_KEY)
     locked = sent is not None
     st.selectbox(
@@ -115,18 +137,22 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
         disabled=locked,
     )
     _field_error(FISCAL_CODE)
+    chosen = st.session_state.get(PREFIX + "service")
+    if chosen is not None and not locked:
+        template_picker(actor, services[chosen], PREFIX, _fill)
     subject = st.text_input("Oggetto", key=PREFIX + "subject", disabled=locked)
     _counter(subject, *RULES.bounds(subject=True))
     _field_error(SUBJECT)
     text = st.text_area(
-        "Testo (Markdown)",
+        "Contenuto (Markdown)",
         key=PREFIX + "text",
         height=220,
         disabled=locked,
         help="Grassetto: **parola**; elenco: righe che iniziano con «- »;"
         " link: [testo](indirizzo).",
     )
-    _counter(text, *RULES.bounds(subject=False))
+    buttons, buttons_error = cta_fields.checked_buttons(PREFIX)
+    _counter(text, *cta.content_rules(buttons, RULES).bounds(subject=False))
     _field_error(TEXT)
     with st.expander("Avviso di pagamento e scadenza (facoltativi)"):
         c1, c2, c3 = st.columns(3)
@@ -145,9 +171,14 @@ def composer(actor: Actor, services: dict[str, int]) -> None:
             key=PREFIX + "advanced",
             disabled=locked,
         )
+    cta_fields.message_options(PREFIX, disabled=locked)
+    if buttons_error and not locked:
+        st.error(buttons_error, icon=":material/error:")
+    else:
+        _field_error(BUTTONS)
     if subject.strip() or text.strip():
         st.markdown("**Anteprima, come la mostrerà IO**")
-        message_preview(subject, text)
+        message_preview(subject, text, buttons)
     if sent is not None:
         show_send_result(sent)
         st.button("Nuova notifica", icon=":material/add:", on_click=new_message, type="primary")
@@ -200,6 +231,9 @@ def _send(actor: Actor, services: dict[str, int]) -> None:
         if state.get(PREFIX + "advanced")
         else FeatureLevel.STANDARD,
         request_key=_request_key(),
+        buttons=cta_fields.typed_buttons(PREFIX),
+        secure_channel=cta_fields.secure_channel(PREFIX),
+        template=chosen_template(PREFIX, service_id),
     )
     try:
         with st.spinner("Invio a IO…"):

@@ -7,15 +7,18 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content import cta
 from appio_core.content.preview import preview_html
 from appio_core.domain import NEGATIVE_OUTCOMES, POSITIVE_OUTCOMES, Outcome
 from appio_core.errors import AppError
 from appio_core.flows import actions
 from appio_core.italian import euro, local_time
 from appio_core.notifications import single
-from appio_core.notifications.detail import NotificationDetail, refresh_status
+from appio_core.notifications.detail import NotificationDetail
 from appio_core.notifications.labels import FEATURE_LEVEL_LABELS
+from appio_core.notifications.status_refresh import refresh_status
 from appio_ui.feedback import flash_and_rerun
+from appio_ui.message_preview import buttons_html
 from appio_ui.runtime import keybox, sessionmaker_, settings, transaction
 
 DASH = "—"
@@ -27,16 +30,17 @@ def show_detail(actor: Actor, detail: NotificationDetail) -> None:
     st.subheader("Messaggio")
     if detail.purge_note is not None:
         st.info(
-            f"{detail.purge_note}: il testo, le colonne del file e il numero avviso non sono più"
-            " conservati (l'oggetto solo se era lo stesso per tutto il flusso), e il codice"
+            f"{detail.purge_note}: il contenuto, le colonne del file e il numero avviso non sono"
+            " più conservati (l'oggetto solo se era lo stesso per tutto il flusso), e il codice"
             " fiscale è sostituito da uno pseudonimo. Esito e stato restano.",
             icon=":material/delete_sweep:",
         )
     if detail.subject:
         st.markdown(f"**Oggetto:** {_escape(detail.subject)}")
     if detail.markdown:
+        st.markdown("**Contenuto:**")
         with st.container(border=True):
-            st.html(preview_html(detail.markdown))
+            st.html(preview_html(detail.markdown) + buttons_html(detail.buttons))
     _history(detail)
     _actions(actor, detail)
 
@@ -71,7 +75,7 @@ def _facts(d: NotificationDetail) -> None:
         "Codice HTTP": str(d.http_status) if d.http_status else DASH,
         "Tentativi": str(d.attempts),
         "Stato su IO": status,
-        "Stato e-mail": d.email_status,
+        "Stato Mail": d.email_status,
         "Lettura": d.read_status,
         "Pagamento": d.payment_status,
         "Importo": euro(d.amount) or DASH,
@@ -79,6 +83,10 @@ def _facts(d: NotificationDetail) -> None:
         "Scadenza": local_time(d.due_date) or DASH,
         **({"Pagabile dopo la scadenza": "No"} if d.invalid_after_due_date else {}),
         "Tipo di messaggio": FEATURE_LEVEL_LABELS[d.feature_level],
+        "Pulsanti": cta.describe(d.buttons) or DASH,
+        "Canale sicuro": "Sì (niente e-mail, notifica push senza contenuto)"
+        if d.secure_channel
+        else "No",
         "Ultima lettura dello stato": local_time(d.status_checked_at) or DASH,
         "Prossima lettura automatica": local_time(d.next_status_check_at) or DASH,
     }
@@ -96,7 +104,7 @@ def _history(d: NotificationDetail) -> None:
             {
                 "Quando": [local_time(m[0]) for m in moments],
                 "Stato su IO": [m[1] for m in moments],
-                "Stato e-mail": [m[2] for m in moments],
+                "Stato Mail": [m[2] for m in moments],
                 "Lettura": [m[3] for m in moments],
             }
         ).set_index("Quando")

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content.correction import link_label
 from appio_core.domain import Outcome
 from appio_core.italian import local_time
 from appio_core.notifications import labels
@@ -34,8 +35,9 @@ ARCHIVE_LABELS = {
     "subject": "Oggetto",
     "outcome": "Esito",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "flow": "Flusso",
+    "correction": "Rettifica",
     "created_by": "Autore",
 }
 RECIPIENT_LABELS = {
@@ -45,7 +47,7 @@ RECIPIENT_LABELS = {
     "error_detail": "Dettaglio",
     "io_message_id": "ID messaggio IO",
     "io_status": "Stato su IO",
-    "email_status": "Stato e-mail",
+    "email_status": "Stato Mail",
     "attempts": "Tentativi",
     "sent_at": "Inviata il",
 }
@@ -59,7 +61,9 @@ SORTABLE = {
     "created_by": SortKey.AUTHOR,
     "row_number": SortKey.ROW,
 }
-WIDTHS = {"fiscal_code": 170, "subject": 260, "error_detail": 260, "io_message_id": 250}
+WIDTHS = {"subject": 260, "error_detail": 260, "correction": 170}
+# Never wrapped: what an operator reads or copies whole.
+WHOLE = frozenset({"row_number", "fiscal_code", "io_message_id"})
 
 
 def frame(rows: list[NotificationRow]) -> pd.DataFrame:
@@ -85,11 +89,12 @@ def frame(rows: list[NotificationRow]) -> pd.DataFrame:
             "attempts": [r.attempts for r in rows],
             "flow": [f"n. {r.flow_id} – {r.flow_name}" if r.flow_id else "singola" for r in rows],
             "created_by": [r.created_by for r in rows],
+            "correction": [link_label(r.corrects_notification_id, r.corrected_by) for r in rows],
         },
         columns=[
             "id", "row_number", "sent_at", "service_name", "fiscal_code", "subject", "outcome",
             "error_detail", "io_message_id", "io_status", "email_status", "attempts", "flow",
-            "created_by",
+            "correction", "created_by",
         ],
     )  # fmt: skip
 
@@ -106,7 +111,11 @@ def open_notification(notification_id: int) -> None:
 
 
 def _table(
-    key: str, labels: dict[str, str], default: tuple[SortKey, bool], noun: tuple[str, str]
+    key: str,
+    labels: dict[str, str],
+    default: tuple[SortKey, bool],
+    noun: tuple[str, str],
+    pinned: tuple[str, ...],
 ) -> ArchiveTable[SortKey, NotificationRow]:
     return ArchiveTable(
         key=key,
@@ -118,11 +127,13 @@ def _table(
         open=open_notification,
         open_label="Apri la notifica n. {id}",
         widths=WIDTHS,
+        whole=WHOLE,
+        pinned=pinned,
     )
 
 
 ARCHIVE = _table(
-    "notifications_grid", ARCHIVE_LABELS, (SortKey.ID, True), ("notifica", "notifiche")
+    "notifications_grid", ARCHIVE_LABELS, (SortKey.ID, True), ("notifica", "notifiche"), ("id",)
 )
 
 
@@ -132,6 +143,7 @@ def recipients_table(flow_id: int) -> ArchiveTable[SortKey, NotificationRow]:
         RECIPIENT_LABELS,
         (SortKey.ROW, False),
         ("destinatario", "destinatari"),
+        ("row_number", "fiscal_code"),
     )
 
 

@@ -9,16 +9,25 @@ import streamlit as st
 from appio_core.accounts.services import DEFAULT_ACCOUNT, ServiceInput, ServiceView
 from appio_core.content.amounts import parse_amount
 from appio_core.content.cells import ContentError
+from appio_core.domain import ApprovalPolicy
 from appio_core.errors import InvalidInput
 from appio_core.italian import plain_euro
 
 DEFAULT_MAX_AMOUNT = 1_000_000  # euro cents: € 10.000,00
+APPROVAL_LABELS = {
+    ApprovalPolicy.OFF: "Non richiesta",
+    ApprovalPolicy.ABOVE: "Per i flussi con più destinatari di…",
+    ApprovalPolicy.ALWAYS: "Sempre, per ogni flusso",
+}
+DEFAULT_THRESHOLD = 100
 
 
 @dataclass(frozen=True)
 class ServiceFormResult:
     data: ServiceInput
     operators: list[str]
+    approval: ApprovalPolicy = ApprovalPolicy.OFF
+    threshold: int | None = None  # the N of ApprovalPolicy.ABOVE
 
 
 def service_form(
@@ -72,6 +81,7 @@ def service_form(
             default=list(e.operators) if e else [],
             placeholder="Scegli gli operatori",
         )
+        approval, threshold = _approval(e)
         active = st.checkbox("Servizio attivo", value=e.active if e else True)
         label = "Salva modifiche" if e else "Aggiungi servizio"
         if not st.form_submit_button(label, type="primary"):
@@ -92,7 +102,33 @@ def service_form(
         account=account,
         active=active,
     )
-    return ServiceFormResult(data, operators)
+    return ServiceFormResult(
+        data, operators, approval, threshold if approval is ApprovalPolicy.ABOVE else None
+    )
+
+
+def _approval(existing: ServiceView | None) -> tuple[ApprovalPolicy, int]:
+    """Four eyes: whether «Invia» waits for a second operator's approval."""
+    left, right = st.columns(2)
+    policies: list[ApprovalPolicy] = list(APPROVAL_LABELS)
+    current = existing.approval_policy if existing else ApprovalPolicy.OFF
+    policy = left.selectbox(
+        "Approvazione dei flussi",
+        policies,
+        index=policies.index(current),
+        format_func=APPROVAL_LABELS.__getitem__,
+        help="Un flusso che la richiede parte solo dopo l'approvazione di un altro operatore"
+        " abilitato al servizio («Da approvare»). Le notifiche singole non la richiedono mai.",
+    )
+    threshold = right.number_input(
+        "Numero di destinatari",
+        min_value=1,
+        value=(existing.approval_threshold if existing else None) or DEFAULT_THRESHOLD,
+        step=1,
+        help="Con «Per i flussi con più destinatari di…»: oltre questo numero serve"
+        " l'approvazione.",
+    )
+    return ApprovalPolicy(policy or current), int(threshold)
 
 
 def _max_amount(text: str) -> int:

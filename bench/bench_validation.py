@@ -35,7 +35,7 @@ NAMES = ("Mario", "Laura", "Giuseppe", "Anna", "Francesco", "Maria Grazia", "Luc
 
 def fiscal_codes(count: int, seed: int = 7) -> np.ndarray:
     """Valid-looking codes (check character right) for `count` people, as an array of str."""
-    from appio_core.content.fiscal_code import _check_characters, _known_birthplaces
+    from appio_core.content.fiscal_code_columns import _check_characters, _known_birthplaces
 
     rng = np.random.default_rng(seed)
     letters = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)
@@ -130,7 +130,7 @@ def fiscal_code_speed(rows: int) -> tuple[float, float]:
     """Codes per second: python-codicefiscale's is_valid and our column check."""
     from codicefiscale import codicefiscale
 
-    from appio_core.content.fiscal_code import check_column
+    from appio_core.content.fiscal_code_columns import check_column
 
     codes = fiscal_codes(rows, seed=23)
     sample = codes[:5_000]
@@ -226,7 +226,7 @@ def main() -> None:
     print(f"recipients handed out over the {args.rows:,}-row CSV: {chunks:.1f} s")
     print(
         f"Fiscal codes per second: python-codicefiscale {theirs_rate:,.0f},"
-        f" appio_core.content.fiscal_code.check_column {our_rate:,.0f}"
+        f" appio_core.content.fiscal_code_columns.check_column {our_rate:,.0f}"
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-import appio_core.audit.models  # noqa: F401  (its table, on the same Base)
+import appio_core.audit.models  # (its table, on the same Base)
+import appio_core.templates.models  # noqa: F401  (theirs too)
 from appio_core.config import load_settings
 from appio_core.storage.db import make_engine
 from appio_core.storage.models import Base

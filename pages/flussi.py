@@ -36,6 +36,9 @@ with st.form("filters"):
     service = c4.selectbox("Servizio", [ALL, *services], key="ff_service")
     since = c5.text_input("Creati dal", placeholder="gg/mm/aaaa", key="ff_since")
     until = c6.text_input("Creati fino al", placeholder="gg/mm/aaaa", key="ff_until")
+    only_corrections = st.checkbox(
+        "Solo rettifiche", key="ff_corrections", help="I flussi che rettificano un altro flusso."
+    )
     submitted = st.form_submit_button("Elenca", type="primary", icon=":material/search:")
 
 
@@ -54,6 +57,7 @@ if submitted:
             service_id=None if service == ALL else services[service],
             created_from=_midnight(parse_day(since, "La data «Creati dal»")),
             created_to=_midnight(parse_day(until, "La data «Creati fino al»"), days=1),
+            only_corrections=only_corrections,
         )
         FLOWS.reset()
     except AppError as exc:

@@ -9,8 +9,12 @@ from appio_core.flows.outcomes import send_pace, state_meaning
 from appio_core.flows.queries import FlowView, get_flow, scheduled_rows
 from appio_core.italian import local_time
 from appio_core.notifications.trial import TRIAL_STATES, send_flow_trial
+from appio_core.templates.store import flow_as_template
+from appio_ui.approval_view import approval_notes
 from appio_ui.attempt import attempt
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import flow_correction_section, flow_links
+from appio_ui.cta_fields import summary
 from appio_ui.feedback import show_flash
 from appio_ui.flow_actions import action_bar
 from appio_ui.flow_edit import edit_section
@@ -18,6 +22,7 @@ from appio_ui.links import FLOW_ALIASES, accept_aliases, share_link
 from appio_ui.outcome_chart import outcome_chart
 from appio_ui.recipients_view import recipients_section
 from appio_ui.runtime import transaction
+from appio_ui.template_use import save_as_template, used_caption
 from appio_ui.trial_send import trial_button
 
 actor = require_actor()
@@ -41,16 +46,30 @@ st.caption(
     f" · File {view.source_filename} · Creato da {view.created_by} il "
     f"{local_time(view.created_at)}"
 )
+used_caption(view.template)
 share_link("flusso", "flusso", view.id)
+flow_links(view)
 if view.description:
     st.write(view.description)
+summary(view.buttons, view.secure_channel)
 if view.dispatcher_note and view.state == FlowState.PAUSED:
     st.warning(view.dispatcher_note)
-if view.scheduled_at and view.state in (FlowState.ACTIVE, FlowState.SENDING):
+approval_notes(view)
+if view.scheduled_at and view.state in (
+    FlowState.ACTIVE,
+    FlowState.AWAITING_APPROVAL,
+    FlowState.SENDING,
+):
     st.info(f"Invio programmato per il {local_time(view.scheduled_at)}.")
 
 
-UNFINISHED = (FlowState.INACTIVE, FlowState.ACTIVE, FlowState.SENDING, FlowState.PAUSED)
+UNFINISHED = (
+    FlowState.INACTIVE,
+    FlowState.ACTIVE,
+    FlowState.AWAITING_APPROVAL,
+    FlowState.SENDING,
+    FlowState.PAUSED,
+)
 
 
 @st.fragment(run_every=3 if view.state == FlowState.SENDING else None)
@@ -92,6 +111,13 @@ if actor.can_send and view.state in TRIAL_STATES:
         lambda sessions, box, base_url: send_flow_trial(sessions, actor, view.id, box, base_url),
     )
 edit_section(actor, view)
+if actor.can_send and view.subject_template and view.text_template:
+    save_as_template(
+        f"flow_template_{view.id}",
+        lambda session, name, _natura: flow_as_template(session, actor, view.id, name),
+        natura=view.natura,
+    )
+flow_correction_section(actor, view)
 
 st.subheader("Destinatari")
 recipients_section(actor, view.id)

@@ -7,12 +7,19 @@ import streamlit as st
 from appio_core.errors import AppError
 from appio_core.italian import local_time
 from appio_core.notifications.detail import get_detail
+from appio_core.templates.store import notification_as_template
 from appio_ui.auth import requested_id, require_actor
+from appio_ui.corrections import (
+    correction_result,
+    notification_correction_section,
+    notification_links,
+)
 from appio_ui.feedback import show_flash
 from appio_ui.links import share_link
 from appio_ui.notification_view import show_detail
 from appio_ui.reads import first_showing
 from appio_ui.runtime import transaction
+from appio_ui.template_use import save_as_template, used_caption
 
 actor = require_actor()
 notification_id = requested_id("notifica", "notification_id")
@@ -47,5 +54,16 @@ if detail.flow_id is not None:
         icon=":material/list:",
         query_params={"flusso": str(detail.flow_id)},
     )
+used_caption(detail.template)
 share_link("notifica", "notifica", detail.id)
+correction_result(detail)
+notification_links(detail)
 show_detail(actor, detail)
+if actor.can_send and detail.is_single and not detail.purged:
+    save_as_template(
+        f"notification_template_{detail.id}",
+        lambda session, name, natura: notification_as_template(
+            session, actor, detail.id, name, natura
+        ),
+    )
+notification_correction_section(actor, detail)

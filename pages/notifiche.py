@@ -10,6 +10,7 @@ from appio_ui.auth import require_actor
 from appio_ui.exports import notifications_download
 from appio_ui.feedback import show_flash
 from appio_ui.notification_filters import FILTERS_KEY, notification_filters
+from appio_ui.notification_form import new_message
 from appio_ui.notifications_table import ARCHIVE, show_notifications
 from appio_ui.runtime import transaction
 
@@ -17,6 +18,7 @@ actor = require_actor()
 st.title("Notifiche")
 show_flash()
 if actor.can_send and st.button("Nuovo", type="primary", icon=":material/add:"):
+    new_message()  # an empty form, not the last message's outcome
     st.switch_page("pages/nuova_notifica.py")
 
 with transaction() as session:

@@ -10,11 +10,15 @@ from appio_core.errors import AppError
 from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
 from appio_core.italian import counted
+from appio_core.recipient_file.report import ValidationReport
+from appio_core.templates.use import TemplateRef
 from appio_ui.attempt import attempt, show_refusal
 from appio_ui.auth import require_actor
 from appio_ui.flow_check import checked_sections, remember_report
-from appio_ui.flow_form import FlowRequest, ask_confirmation, flow_form
+from appio_ui.flow_form import FlowRequest, ask_confirmation, fill_from_template, flow_form
+from appio_ui.flow_template import applied_template
 from appio_ui.runtime import transaction
+from appio_ui.template_use import chosen_template, template_picker
 
 actor = require_actor()
 st.title("Nuovo flusso")
@@ -37,35 +41,44 @@ def _refused(error: AppError) -> None:
         show_refusal(error)
 
 
+def _pick(service: str) -> TemplateRef | None:
+    template_picker(actor, services[service], "nf_", fill_from_template)
+    return chosen_template("nf_", services[service])
+
+
 def _check(request: FlowRequest) -> None:
-    report = attempt(
-        lambda session: check_flow_file(
+    def check(session: Session) -> ValidationReport:
+        applied = applied_template(session, actor, request)
+        return check_flow_file(
             session,
             actor,
-            services[request.service],
-            request.content,
-            request.filename,
-            request.templates,
-            request.natura,
+            services[applied.service],
+            applied.content,
+            applied.filename,
+            applied.templates,
+            applied.natura,
+            applied.options.buttons,
         )
-    )
+
+    report = attempt(check)
     if report is not None:
         remember_report(report)  # shown below, and kept while the same file is chosen
 
 
 def _create(request: FlowRequest) -> None:
     def create(session: Session) -> tuple[int, int]:
+        applied = applied_template(session, actor, request)
         flow = import_flow(
             session,
             actor,
-            service_id=services[request.service],
-            name=request.name,
-            natura=request.natura,
-            source=request.content,
-            filename=request.filename,
-            templates=request.templates,
-            options=request.options,
-            force=request.force,
+            service_id=services[applied.service],
+            name=applied.name,
+            natura=applied.natura,
+            source=applied.content,
+            filename=applied.filename,
+            templates=applied.templates,
+            options=applied.options,
+            force=applied.force,
         )
         return flow.id, flow.recipients_total
 
@@ -77,7 +90,7 @@ def _create(request: FlowRequest) -> None:
     attempt(create, success=created, switch_to="pages/flusso.py", refused=_refused)
 
 
-request = flow_form(list(services))
+request = flow_form(list(services), _pick)
 if request is not None:
     (_create if request.create else _check)(request)
 checked_sections(actor, services[st.session_state["nf_service"]])

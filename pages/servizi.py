@@ -13,6 +13,7 @@ from appio_core.accounts.services import (
     ServiceView,
     create_service,
     list_services,
+    set_approval_policy,
     set_enabled_operators,
     update_service,
 )
@@ -41,6 +42,7 @@ LABELS = {
     "max_payment": "Importo massimo",
     "state": "Stato",
     "operators_list": "Operatori abilitati",
+    "approval": "Approvazione dei flussi",
 }
 NEW_FORM = "new_service"
 
@@ -65,6 +67,7 @@ def _edit(chosen: ServiceView) -> None:
     def save(session: Session) -> None:
         update_service(session, actor, chosen.id, result.data, keybox())
         set_enabled_operators(session, actor, chosen.id, result.operators)
+        set_approval_policy(session, actor, chosen.id, result.approval, result.threshold)
 
     attempt(save, success=f"Servizio «{result.data.name}» aggiornato.")
 
@@ -73,6 +76,7 @@ def _add(result: ServiceFormResult) -> None:
     def add(session: Session) -> None:
         created = create_service(session, actor, result.data, keybox())
         set_enabled_operators(session, actor, created.id, result.operators)
+        set_approval_policy(session, actor, created.id, result.approval, result.threshold)
         clear_form(NEW_FORM)  # reached only when saved: a refusal keeps what was typed
 
     attempt(add, success=f"Servizio «{result.data.name}» aggiunto.")
@@ -105,6 +109,7 @@ else:
             "max_payment": [euro(s.max_payment_amount) for s in services],
             "state": ["Attivo" if s.active else "Disattivato" for s in services],
             "operators_list": [", ".join(s.operators) or "—" for s in services],
+            "approval": [s.approval for s in services],
         }
     )
     selected = selectable_grid(frame, "services_grid", labels=LABELS)
@@ -119,6 +124,7 @@ else:
         else:
             st.subheader(chosen.name)
             st.write(f"Operatori abilitati: {', '.join(chosen.operators) or '—'}")
+            st.write(f"Approvazione dei flussi: {chosen.approval}.")
 
 
 if actor.is_admin:

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-import appio_core.audit.models  # noqa: F401  (its table in Base.metadata: truncated too)
+import appio_core.audit.models  # (its table in Base.metadata: truncated too)
+import appio_core.templates.models  # noqa: F401  (theirs too)
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.domain import Role

@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"recipient_file"}),
     frozenset({"io"}),
     frozenset({"accounts"}),
-    frozenset({"flows"}),
+    frozenset({"flows", "templates"}),
     frozenset({"notifications"}),
     frozenset({"sending", "exports"}),
     frozenset({"demo", "health"}),

@@ -303,7 +303,7 @@ def test_modifica_changes_an_inactive_flow_and_is_not_offered_once_active(
 ) -> None:
     flow_id = int(setup["flow_id"])  # type: ignore[call-overload]
     at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
-    assert [e.label for e in at.expander] == ["Modifica"]
+    assert [e.label for e in at.expander] == ["Modifica", "Salva come modello"]
     [name] = [t for t in at.text_input if t.label == "Nome del flusso"]
     name.set_value("TARI saldo")
     [subject] = [t for t in at.text_input if t.label == "Oggetto (modello)"]
@@ -320,7 +320,7 @@ def test_modifica_changes_an_inactive_flow_and_is_not_offered_once_active(
     assert "il file non ha quelle colonne" in at.error[0].value
     _flow_in(sessions, flow_id, FlowState.ACTIVE)
     at = app_as(setup["operator"], "pages/flusso.py", flow_id)  # type: ignore[arg-type]
-    assert not at.expander
+    assert [e.label for e in at.expander] == ["Salva come modello"]
 
 
 def test_a_viewer_cannot_edit_a_flow(setup: dict[str, object]) -> None:

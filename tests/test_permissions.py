@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts import (
@@ -40,9 +40,9 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput
 from appio_core.config import load_settings
-from appio_core.domain import Role
+from appio_core.domain import ApprovalPolicy, FlowState, Role
 from appio_core.errors import PermissionDenied
-from appio_core.flows import access, actions, editing, importing, queries
+from appio_core.flows import access, actions, approval, correction, editing, importing, queries
 from appio_core.flows.editing import FlowChanges
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import BY_NAME
@@ -55,22 +55,42 @@ from appio_core.io.simulator.demo import (
     DEMO_ORGANIZATION_FISCAL_CODE,
     DEMO_SERVICES,
 )
-from appio_core.notifications import archive, detail, recipient_check, retention, single, trial
+from appio_core.notifications import (
+    archive,
+    corrections,
+    detail,
+    recipient_check,
+    retention,
+    single,
+    status_refresh,
+    trial,
+)
 from appio_core.notifications.archive import NotificationFilters
 from appio_core.notifications.single import NewNotification
 from appio_core.sending import system_status
-from appio_core.storage.models import Operator, service_operators, utcnow
+from appio_core.storage.models import Flow, Operator, service_operators, utcnow
+from appio_core.templates import queries as template_queries
+from appio_core.templates import store as template_store
+from appio_core.templates.fields import TemplateFields
+from appio_core.templates.models import MessageTemplate
 
 from .conftest import TEST_SECRET_KEY
 from .flows.conftest import TEXT, fiscal_codes, imported_flow, recipient_csv
 
-PACKAGES = ("accounts", "audit", "flows", "notifications", "sending")
+PACKAGES = ("accounts", "audit", "flows", "notifications", "sending", "templates")
 TARI = DEMO_SERVICES[0]
 OTHER = ServiceInput(name="Mensa", io_service_id="01JMENSA", primary_key="primary-key-5678")
 TEMPLATES = importing.Templates(subject="Avviso per {{nome}}", text=TEXT)
 CSV = recipient_csv(fiscal_codes(2, seed=5))
 RETENTION = retention.Retention(30, TEST_SECRET_KEY)
 SIMULATOR = "simulator"
+TEMPLATE = "Modello TARI"
+TEMPLATE_FIELDS = TemplateFields(subject_template="Avviso per {{nome}}", text_template=TEXT)
+OTHER_FIELDS = TemplateFields(subject_template="Avviso TARI per {{nome}}", text_template=TEXT)
+
+
+def _template_id(session: Session) -> int:
+    return int(session.scalar(select(MessageTemplate.id).where(MessageTemplate.name == TEMPLATE)))
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,16 @@ def _in(service_id: int, allowed: set[int] | None) -> int:
 
 def _has(views: Iterable[Any], service_id: int) -> int:
     return sum(view.id == service_id for view in views)
+
+
+def _waiting(world: World, session: Session) -> Flow:
+    """The world's flow, as if the installation had asked for its approval."""
+    flow = session.get(Flow, world.flow_id)
+    assert flow is not None
+    flow.state = FlowState.AWAITING_APPROVAL
+    flow.approval_requested_by = Actor.system().username
+    session.flush()
+    return flow
 
 
 CASES: tuple[Case, ...] = (
@@ -266,6 +296,11 @@ CASES: tuple[Case, ...] = (
         lambda w, s, a: services.set_account_rate_limit(s, a, DEMO_ACCOUNT, 10, 5),
     ),
     Case(
+        services.set_approval_policy,
+        Rule.ADMIN,
+        lambda w, s, a: services.set_approval_policy(s, a, w.service_id, ApprovalPolicy.ALWAYS),
+    ),
+    Case(
         services.set_enabled_operators,
         Rule.ADMIN,
         lambda w, s, a: services.set_enabled_operators(s, a, w.service_id, []),
@@ -288,6 +323,30 @@ CASES: tuple[Case, ...] = (
     ),
     Case(access.flow_for_send, Rule.CHANGE, lambda w, s, a: access.flow_for_send(s, a, w.flow_id)),
     Case(actions.activate, Rule.CHANGE, lambda w, s, a: actions.activate(s, a, w.flow_id)),
+    Case(actions.approve, Rule.CHANGE, lambda w, s, a: actions.approve(s, a, w.flow_id)),
+    Case(actions.reject, Rule.CHANGE, lambda w, s, a: actions.reject(s, a, w.flow_id, note="No")),
+    Case(
+        approval.awaiting_approval,
+        Rule.LIST,
+        lambda w, s, a: (_waiting(w, s), len(approval.awaiting_approval(s, a)))[1],
+    ),
+    Case(
+        approval.count_to_approve,
+        Rule.LIST,
+        lambda w, s, a: (_waiting(w, s), approval.count_to_approve(s, a))[1],
+    ),
+    Case(
+        approval.decider_words,
+        Rule.CHANGE,
+        lambda w, s, a: approval.decider_words(s, a, _waiting(w, s), "approvare"),
+    ),
+    Case(
+        approval.decide,
+        Rule.CHANGE,
+        lambda w, s, a: approval.decide(s, a, _waiting(w, s), "Da rifare.", approved=False),
+    ),
+    Case(approval.review, Rule.READ, lambda w, s, a: approval.review(s, a, w.flow_id)),
+    Case(approval.row_message, Rule.READ, lambda w, s, a: approval.row_message(s, a, w.flow_id, 2)),
     Case(actions.cancel, Rule.CHANGE, lambda w, s, a: actions.cancel(s, a, w.flow_id)),
     Case(actions.deactivate, Rule.CHANGE, lambda w, s, a: actions.deactivate(s, a, w.flow_id)),
     Case(
@@ -309,6 +368,16 @@ CASES: tuple[Case, ...] = (
     Case(actions.resume, Rule.CHANGE, lambda w, s, a: actions.resume(s, a, w.flow_id)),
     Case(actions.retry_failed, Rule.CHANGE, lambda w, s, a: actions.retry_failed(s, a, w.flow_id)),
     Case(actions.send, Rule.CHANGE, lambda w, s, a: actions.send(s, a, w.flow_id)),
+    Case(
+        correction.file_columns,
+        Rule.READ,
+        lambda w, s, a: correction.file_columns(s, a, w.flow_id),
+    ),
+    Case(
+        correction.correct_flow,
+        Rule.CHANGE,
+        lambda w, s, a: correction.correct_flow(s, a, w.flow_id, text_template=TEXT),
+    ),
     Case(
         editing.edit_flow,
         Rule.CHANGE,
@@ -381,11 +450,39 @@ CASES: tuple[Case, ...] = (
         Rule.LIST,
         lambda w, s, a: archive.search(s, a, NotificationFilters()).total,
     ),
+    Case(
+        corrections.check_correctable,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.check_correctable(s, a, w.notification_id),
+    ),
+    Case(
+        corrections.correct_notification,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.correct_notification(
+            w.sessions,
+            a,
+            w.notification_id,
+            subject="Rettifica: Promemoria TARI 2026",
+            text=TEXT.replace("{{nome}}", "Ada"),
+            box=w.keybox,
+            base_url=SIMULATOR,
+        ),
+    ),
+    Case(
+        corrections.correction_draft,
+        Rule.CHANGE,
+        lambda w, s, a: corrections.correction_draft(s, a, w.notification_id),
+    ),
     Case(detail.get_detail, Rule.READ, lambda w, s, a: detail.get_detail(s, a, w.notification_id)),
     Case(
-        detail.refresh_status,
+        detail.notification_row,
+        Rule.READ,
+        lambda w, s, a: detail.notification_row(s, a, w.notification_id).id,
+    ),
+    Case(
+        status_refresh.refresh_status,
         Rule.CHANGE,
-        lambda w, s, a: detail.refresh_status(
+        lambda w, s, a: status_refresh.refresh_status(
             w.sessions, a, w.notification_id, w.keybox, SIMULATOR
         ),
     ),
@@ -453,6 +550,52 @@ CASES: tuple[Case, ...] = (
         trial.send_flow_trial,
         Rule.CHANGE,
         lambda w, s, a: trial.send_flow_trial(w.sessions, a, w.flow_id, w.keybox, SIMULATOR),
+    ),
+    # templates/
+    Case(
+        template_store.add_template,
+        Rule.CHANGE,
+        lambda w, s, a: template_store.add_template(s, a, w.service_id, "Nuovo", TEMPLATE_FIELDS),
+    ),
+    Case(
+        template_store.edit_template,
+        Rule.CHANGE,
+        lambda w, s, a: template_store.edit_template(s, a, _template_id(s), OTHER_FIELDS),
+    ),
+    Case(
+        template_store.find_for_edit,
+        Rule.CHANGE,
+        lambda w, s, a: template_store.find_for_edit(s, a, TEMPLATE),
+    ),
+    Case(
+        template_store.flow_as_template,
+        Rule.CHANGE,
+        lambda w, s, a: template_store.flow_as_template(s, a, w.flow_id, "Dal flusso"),
+    ),
+    Case(
+        template_store.notification_as_template,
+        Rule.CHANGE,
+        lambda w, s, a: template_store.notification_as_template(s, a, w.notification_id, "Da n."),
+    ),
+    Case(
+        template_queries.list_templates,
+        Rule.LIST,
+        lambda w, s, a: len(template_queries.list_templates(s, a)),
+    ),
+    Case(
+        template_queries.get_template,
+        Rule.READ,
+        lambda w, s, a: template_queries.get_template(s, a, TEMPLATE),
+    ),
+    Case(
+        template_queries.get_template_by_id,
+        Rule.READ,
+        lambda w, s, a: template_queries.get_template_by_id(s, a, _template_id(s)),
+    ),
+    Case(
+        template_queries.template_versions,
+        Rule.READ,
+        lambda w, s, a: template_queries.template_versions(s, a, _template_id(s)),
     ),
     # sending/
     Case(
@@ -555,6 +698,7 @@ def world(app_env: str, sessions: sessionmaker[Session], keybox: KeyBox) -> Worl
         )
         service_id = services.create_service(session, system, data, keybox).id
         flow_id = imported_flow(session, system, service_id, fiscal_codes(2, seed=5)).id
+        template_store.add_template(session, system, service_id, TEMPLATE, TEMPLATE_FIELDS)
         people = (
             ("operatore", Role.OPERATOR, True, True, None),
             ("lettore", Role.VIEWER, True, True, None),

@@ -1,16 +1,26 @@
-"""Password hashing (argon2) and encryption of the services' API keys at rest (Fernet)."""
+"""Password hashing (argon2) and encryption of the services' API keys at rest (Fernet).
+
+Both libraries load on first use: a command that reads the archive (`appio flow status` in
+a script's loop) hashes no password and opens no key.
+"""
 
 from __future__ import annotations
 
 import re
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from functools import cache
+from typing import TYPE_CHECKING
 
 from appio_core.errors import AppError
 
-_hasher = PasswordHasher()
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 class KeyUnreadable(AppError):
@@ -20,12 +30,14 @@ class KeyUnreadable(AppError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return False
 
@@ -40,6 +52,8 @@ class KeyBox:
     """Encrypts and decrypts API keys with the installation's secret key(s)."""
 
     def __init__(self, secret: str) -> None:
+        from cryptography.fernet import Fernet, MultiFernet
+
         keys = secret_keys(secret)
         if not keys:
             raise ValueError("no secret key")
@@ -53,6 +67,8 @@ class KeyBox:
         return self._fernet.encrypt(plain.encode()).decode()
 
     def open(self, sealed: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken as exc:
@@ -63,6 +79,8 @@ class KeyBox:
 
     def rotate(self, sealed: str) -> str:
         """The same key encrypted with the first secret key (KeyUnreadable if none opens it)."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.rotate(sealed.encode()).decode()
         except InvalidToken as exc:

@@ -23,6 +23,7 @@ from appio_core.accounts.service_keys import open_keys as open_keys
 from appio_core.accounts.service_keys import rotate_keys as rotate_keys
 from appio_core.accounts.service_keys import seal_keys
 from appio_core.audit import AuditAction, record, recording
+from appio_core.domain import ApprovalPolicy
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.io.models import IO_MAX_AMOUNT
 from appio_core.storage.models import IoAccount, Operator, Service
@@ -65,6 +66,14 @@ class ServiceView:
     account: str
     active: bool
     operators: tuple[str, ...]
+    # Four eyes: whether its flows wait for a second operator's approval before sending.
+    approval_policy: ApprovalPolicy = ApprovalPolicy.OFF
+    approval_threshold: int | None = None
+
+    @property
+    def approval(self) -> str:
+        """The policy in Italian: «per ogni flusso», «non richiesta»..."""
+        return self.approval_policy.describe(self.approval_threshold)
 
 
 def _view(service: Service) -> ServiceView:
@@ -80,6 +89,8 @@ def _view(service: Service) -> ServiceView:
         account=service.account.name,
         active=service.active,
         operators=tuple(op.username for op in service.operators),
+        approval_policy=ApprovalPolicy(service.approval_policy),
+        approval_threshold=service.approval_threshold,
     )
 
 
@@ -312,6 +323,43 @@ def enable_operator(session: Session, actor: Actor, service_name: str, username:
         else:
             service.operators.append(operator)
         session.flush()
+
+
+APPROVAL_THRESHOLD_MAX = 10_000_000  # more than any file may hold (FileLimits)
+
+
+def set_approval_policy(
+    session: Session,
+    actor: Actor,
+    service_id: int,
+    policy: ApprovalPolicy,
+    threshold: int | None = None,
+) -> Service:
+    """Whether the service's flows wait for a second operator's approval: never, above
+    `threshold` recipients, or always. Single notifications are never held. A flow already
+    waiting keeps waiting (what it asked for stays asked)."""
+    with recording(
+        session, actor, AuditAction.SERVICE_APPROVAL, f"servizio n. {service_id}"
+    ) as entry:
+        require_admin(session, actor, "decidere quali flussi richiedono un'approvazione")
+        service = _get(session, service_id)
+        entry.target = _target(service.name)
+        if policy is ApprovalPolicy.ABOVE:
+            if threshold is None or not 1 <= threshold <= APPROVAL_THRESHOLD_MAX:
+                raise InvalidInput(
+                    "Indica oltre quanti destinatari un flusso richiede l'approvazione: un"
+                    " numero intero da 1 in su (ad esempio 100)."
+                )
+        else:
+            threshold = None
+        before = ApprovalPolicy(service.approval_policy).describe(service.approval_threshold)
+        after = policy.describe(threshold)
+        entry.skip = before == after
+        entry.detail = f"Approvazione dei flussi: da «{before}» a «{after}»."
+        service.approval_policy = policy
+        service.approval_threshold = threshold
+        session.flush()
+        return service
 
 
 def set_account_rate_limit(

@@ -29,6 +29,7 @@ class AuditAction(StrEnum):
     SERVICE_MANAGE_KEY = "service.manage-key"
     SERVICE_IMPORT = "service.import"
     SERVICE_KEYS_REGENERATE = "service.keys-regenerate"
+    SERVICE_APPROVAL = "service.approval"
     KEYS_ROTATE = "keys.rotate"
     FLOW_IMPORT = "flow.import"
     FLOW_REPLACE_FILE = "flow.replace-file"
@@ -36,15 +37,21 @@ class AuditAction(StrEnum):
     FLOW_ACTIVATE = "flow.activate"
     FLOW_DEACTIVATE = "flow.deactivate"
     FLOW_SEND = "flow.send"
+    FLOW_APPROVE = "flow.approve"
+    FLOW_REJECT = "flow.reject"
     FLOW_PAUSE = "flow.pause"
     FLOW_RESUME = "flow.resume"
     FLOW_CANCEL = "flow.cancel"
     FLOW_RETRY_FAILED = "flow.retry-failed"
     FLOW_RESEND_UNCERTAIN = "flow.resend-uncertain"
     FLOW_MARK_UNCERTAIN_SENT = "flow.mark-uncertain-sent"
+    TEMPLATE_ADD = "template.add"
+    TEMPLATE_EDIT = "template.edit"
+    FLOW_CORRECT = "flow.correct"
     NOTIFICATION_SEND = "notification.send"
     NOTIFICATION_RESEND = "notification.resend"
     NOTIFICATION_MARK_SENT = "notification.mark-sent"
+    NOTIFICATION_CORRECT = "notification.correct"
     EXPORT_NOTIFICATIONS = "export.notifications"
     EXPORT_FLOWS = "export.flows"
     EXPORT_FLOW_RECIPIENTS = "export.flow-recipients"
@@ -87,6 +94,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.SERVICE_MANAGE_KEY: "Chiave di gestione IO dell'ente",
     AuditAction.SERVICE_IMPORT: "Servizi importati da IO",
     AuditAction.SERVICE_KEYS_REGENERATE: "Chiavi del servizio rigenerate su IO",
+    AuditAction.SERVICE_APPROVAL: "Approvazione dei flussi del servizio",
     AuditAction.KEYS_ROTATE: "Chiavi dei servizi cifrate con una nuova chiave segreta",
     AuditAction.FLOW_IMPORT: "Flusso creato da file",
     AuditAction.FLOW_REPLACE_FILE: "File del flusso sostituito",
@@ -94,15 +102,21 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_ACTIVATE: "Flusso: Attiva",
     AuditAction.FLOW_DEACTIVATE: "Flusso: Riporta in preparazione",
     AuditAction.FLOW_SEND: "Flusso: Invia",
+    AuditAction.FLOW_APPROVE: "Flusso: Approva",
+    AuditAction.FLOW_REJECT: "Flusso: Respingi",
     AuditAction.FLOW_PAUSE: "Flusso: Sospendi",
     AuditAction.FLOW_RESUME: "Flusso: Riprendi",
     AuditAction.FLOW_CANCEL: "Flusso: Annulla",
     AuditAction.FLOW_RETRY_FAILED: "Flusso: Reinvia falliti",
     AuditAction.FLOW_RESEND_UNCERTAIN: "Flusso: Reinvia esiti incerti",
     AuditAction.FLOW_MARK_UNCERTAIN_SENT: "Flusso: Segna esiti incerti come inviati",
+    AuditAction.TEMPLATE_ADD: "Nuovo modello",
+    AuditAction.TEMPLATE_EDIT: "Modello modificato (nuova versione)",
+    AuditAction.FLOW_CORRECT: "Rettifica di un flusso creata",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
     AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
+    AuditAction.NOTIFICATION_CORRECT: "Rettifica di una notifica singola inviata",
     AuditAction.EXPORT_NOTIFICATIONS: "Esportazione delle notifiche",
     AuditAction.EXPORT_FLOWS: "Esportazione dei flussi",
     AuditAction.EXPORT_FLOW_RECIPIENTS: "Esportazione dei destinatari di un flusso",
@@ -121,6 +135,7 @@ FAMILY_LABELS: dict[str, str] = {
     "service": "Servizi e chiavi",
     "keys": "Chiave segreta",
     "flow": "Flussi",
+    "template": "Modelli",
     "notification": "Notifiche singole",
     "export": "Esportazioni",
     "data": "Dati personali",

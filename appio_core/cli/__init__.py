@@ -8,20 +8,56 @@ from __future__ import annotations
 import click
 
 from appio_core.cli.common import AppGroup, Context
+from appio_core.cli.lazy import Lazy
 
+# One line each for `appio --help`, which lists the commands without importing them.
 COMMANDS = {
-    "init": "appio_core.cli.setup:init",
-    "operator": "appio_core.cli.operators:operator",
-    "service": "appio_core.cli.services:service",
-    "flow": "appio_core.cli.flow:flow",
-    "notification": "appio_core.cli.notifications:notification",
-    "keys": "appio_core.cli.keys:keys",
-    "worker": "appio_core.cli.flow_commands:worker",
-    "io": "appio_core.cli.io:io",
-    "simulator": "appio_core.cli.simulator:simulator",
-    "health": "appio_core.cli.health:health",
-    "audit": "appio_core.cli.audit:audit",
-    "purge": "appio_core.cli.audit:purge",
+    "init": Lazy(
+        "appio_core.cli.setup:init",
+        "Crea o aggiorna il database; crea il primo amministratore se manca.",
+    ),
+    "operator": Lazy("appio_core.cli.operators:operator", "Operatori: chi usa IO Flussi."),
+    "service": Lazy("appio_core.cli.services:service", "Servizi IO: chiavi e operatori abilitati."),
+    "flow": Lazy("appio_core.cli.flow:flow", "Flussi di invio massivo."),
+    "notification": Lazy(
+        "appio_core.cli.notifications:notification",
+        "Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati.",
+    ),
+    "template": Lazy(
+        "appio_core.cli.templates:template",
+        "Modelli di messaggio: oggetto e testo con {{colonna}}, in versioni.",
+    ),
+    "keys": Lazy(
+        "appio_core.cli.keys:keys",
+        "Chiave segreta dell'installazione; chiavi dei servizi rigenerate su IO.",
+    ),
+    "worker": Lazy(
+        "appio_core.cli.flow_commands:worker",
+        "Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno).",
+    ),
+    "io": Lazy(
+        "appio_core.cli.io:io",
+        "Chiamate dirette a IO con la chiave di un servizio (verifiche e script).",
+    ),
+    "simulator": Lazy(
+        "appio_core.cli.simulator:simulator",
+        "Avvia il simulatore di IO (stesse chiavi dei servizi demo, se non indicato altro).",
+    ),
+    "health": Lazy(
+        "appio_core.cli.health:health",
+        "Verifica database, migrazioni, chiave segreta (e con --io la risposta di IO).",
+    ),
+    "audit": Lazy(
+        "appio_core.cli.audit:audit",
+        "Registro attività: chi ha fatto cosa, su cosa, quando, da dove, con quale esito.",
+    ),
+    "purge": Lazy(
+        "appio_core.cli.audit:purge",
+        "Rimuove ora i dati personali scaduti (APPIO_RETENTION_DAYS), come fa il worker ogni"
+        " giorno: testo, oggetto, colonne del file e numero avviso dei messaggi conclusi da"
+        " più giorni di così; il codice fiscale diventa uno pseudonimo, anche nel registro"
+        " attività.",
+    ),
 }
 
 

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 from appio_core.domain import POSITIVE_OUTCOMES, FlowState, Outcome
-from appio_core.notifications.single import SingleResult
+
+if TYPE_CHECKING:
+    # Only a type here: `appio flow status` imports this module, and must not load the
+    # sending stack (aiohttp, pandas) it does not use.
+    from appio_core.notifications.single import SingleResult
 
 
 class SendExit(IntEnum):
@@ -50,7 +55,9 @@ FLOW_EXIT_HELP = """\b
 Stato di uscita con --wait, per gli script:
   0  flusso «Inviato»: IO ha accettato il messaggio di ogni destinatario.
   1  il flusso non è arrivato alla fine (sospeso, ad esempio per le chiavi rifiutate da
-     IO, o annullato), oppure un errore prima dell'invio.
+     IO, o annullato), oppure un errore prima dell'invio, oppure il servizio richiede
+     l'approvazione: il flusso è «In attesa di approvazione» (partirà quando un altro
+     operatore lo approva con appio flow approve).
   2  dati non validi.
   3  flusso «Invio incompleto» senza esiti incerti: alcuni destinatari non hanno ricevuto
      il messaggio (senza IO, servizio disattivato, errori).

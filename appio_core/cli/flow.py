@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
-from appio_core.cli.lazy import LazyGroup
+from appio_core.cli.lazy import Lazy, LazyGroup
 from appio_core.domain import Natura
 
 if TYPE_CHECKING:
@@ -44,15 +44,33 @@ class FlowGroup(LazyGroup):
 @click.group(
     cls=FlowGroup,
     lazy_subcommands={
-        name: f"{_FLOW_COMMANDS}:{attribute}"
-        for name, attribute in (
-            ("import", "import_"),
-            ("status", "status"),
-            ("list", "list_"),
-            ("export", "export"),
-            ("edit", "edit"),
-            ("replace-file", "replace_file"),
-        )
+        "import": Lazy(
+            f"{_FLOW_COMMANDS}:import_",
+            "Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero.",
+        ),
+        "status": Lazy(f"{_FLOW_COMMANDS}:status", "Stato di un flusso ed esiti dei destinatari."),
+        "list": Lazy(
+            f"{_FLOW_COMMANDS}:list_",
+            "Elenca i flussi, i più recenti per primi (tutti: nessun limite).",
+        ),
+        "export": Lazy(
+            f"{_FLOW_COMMANDS}:export",
+            "Esporta in Excel i destinatari di un flusso con i loro esiti.",
+        ),
+        "edit": Lazy(
+            f"{_FLOW_COMMANDS}:edit",
+            "Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati),"
+            " pulsanti e canale sicuro.",
+        ),
+        "replace-file": Lazy(
+            f"{_FLOW_COMMANDS}:replace_file",
+            "Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli).",
+        ),
+        "correct": Lazy(
+            "appio_core.cli.corrections:flow_correct",
+            "Crea la rettifica di un flusso inviato: un nuovo flusso Inattivo per i soli"
+            " destinatari che IO ha accettato, con i valori del file originale per i segnaposto.",
+        ),
     },
 )
 def flow() -> None:

@@ -1,8 +1,12 @@
-"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`."""
+"""`appio flow import|status|list|export`, the commands of the flows' actions, `appio worker`.
+
+Scripts call `appio flow status` in a loop: the modules only some commands need (the file
+reader with pandas, the exporter, the dispatcher with aiohttp, the keys' cryptography) are
+imported inside those commands, so that reading a flow loads little more than its query.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import signal
@@ -10,21 +14,31 @@ import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from appio_core import italian
-from appio_core.accounts.services import find_service
 from appio_core.cli.column_option import COLUMN_HELP, column_choices
-from appio_core.cli.common import CliError, Context, atomic_output, pass_context
+from appio_core.cli.common import (
+    EXIT_BAD_INPUT,
+    CliError,
+    Context,
+    atomic_output,
+    pass_context,
+)
+from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
+from appio_core.cli.flow_approval import approval_json, approval_lines, say_withdrawn
+from appio_core.cli.template_use import template_keys
+from appio_core.content.cta import describe
 from appio_core.domain import FINISHED_STATES, FeatureLevel, FlowState, Natura, Outcome
 from appio_core.errors import InvalidInput
-from appio_core.exports.workbooks import write_flow_recipients, write_flows
-from appio_core.flows import actions, editing, importing, queries
-from appio_core.flows.registry import FlowAction
+from appio_core.flows import queries
 from appio_core.italian import counted
-from appio_core.sending.worker import make_dispatcher, run_worker
+
+if TYPE_CHECKING:
+    from appio_core.flows.registry import FlowAction
 
 NATURE = [n.value for n in Natura]
 STATES = [s.value for s in FlowState]
@@ -35,9 +49,18 @@ STATES = [s.value for s in FlowState]
 @click.option("--service", "service_name", required=True)
 @click.option("--name", required=True)
 @click.option(
-    "--natura", type=click.Choice(NATURE), default=Natura.COMMUNICATION.value, show_default=True
+    "--natura",
+    type=click.Choice(NATURE),
+    help="Natura del flusso (di norma quella del modello, altrimenti Comunicazione).",
 )
 @click.option("--description", default="")
+@click.option(
+    "--template",
+    "template_reference",
+    metavar="NOME[@VERSIONE]",
+    help="Un modello salvato (appio template list): oggetto, testo, natura, colonne e livello"
+    " del messaggio; le altre opzioni li cambiano per questo flusso soltanto.",
+)
 @click.option("--subject-template")
 @click.option("--text-template")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -63,14 +86,17 @@ STATES = [s.value for s in FlowState]
     help="Conferma quando richiesto: un flusso di pagamento il cui file non ha le colonne"
     " del pagamento (importo, numero avviso).",
 )
+@cta_option
+@secure_option
 @pass_context
 def import_(
     ctx: Context,
     file: Path,
     service_name: str,
     name: str,
-    natura: str,
+    natura: str | None,
     description: str,
+    template_reference: str | None,
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
@@ -81,29 +107,42 @@ def import_(
     status_check_hours: int,
     scheduled_at: datetime | None,
     force: bool,
+    cta: tuple[str, ...],
+    secure_channel: bool,
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
+    from appio_core.accounts.services import find_service
+    from appio_core.flows import actions, importing
+    from appio_core.templates.apply import with_template
+    from appio_core.templates.queries import get_template
+
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
+    templates = importing.Templates(subject_template, text_template, sheet, columns)
     options = importing.FlowOptions(
         description=description,
         check_profile=not no_profile_check,
         feature_level=FeatureLevel.chosen(advanced),
         scheduled_at=scheduled_at,
         status_check_hours=status_check_hours,
+        buttons=checked_buttons(cta),
+        secure_channel=secure_channel,
     )
     try:
         with ctx.transaction() as session:
             service = find_service(session, ctx.actor, service_name)
+            if template_reference is not None:
+                used = get_template(session, ctx.actor, template_reference)
+                natura, templates, options = with_template(used, natura, templates, options)
             flow = importing.import_flow(
                 session,
                 ctx.actor,
                 service_id=service.id,
                 name=name,
-                natura=natura,
+                natura=natura or Natura.COMMUNICATION.value,
                 source=file,
                 filename=file.name,
-                templates=importing.Templates(subject_template, text_template, sheet, columns),
+                templates=templates,
                 options=options,
                 force=force,
             )
@@ -124,6 +163,13 @@ def import_(
 @click.option("--subject-template", help="Nuovo modello dell'oggetto.")
 @click.option("--text-template", help="Nuovo modello del testo.")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@cta_option
+@click.option("--no-cta", is_flag=True, help="Toglie i pulsanti del flusso.")
+@click.option(
+    "--secure-channel/--no-secure-channel",
+    default=None,
+    help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
+)
 @pass_context
 def edit(
     ctx: Context,
@@ -134,14 +180,27 @@ def edit(
     subject_template: str | None,
     text_template: str | None,
     text_template_file: Path | None,
+    cta: tuple[str, ...],
+    no_cta: bool,
+    secure_channel: bool | None,
 ) -> None:
-    """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati)."""
+    """Modifica un flusso Inattivo: nome, descrizione, natura, modelli (ricontrollati),
+    pulsanti e canale sicuro."""
+    from appio_core.flows import editing
+
     if text_template_file is not None:
         text_template = text_template_file.read_text(encoding="utf-8-sig")
-    changes = editing.FlowChanges(name, description, natura, subject_template, text_template)
+    if cta and no_cta:
+        raise click.UsageError("Usa --cta oppure --no-cta, non entrambi.")
+    buttons = () if no_cta else (checked_buttons(cta) if cta else None)
+    changes = editing.FlowChanges(
+        name, description, natura, subject_template, text_template, buttons, secure_channel
+    )
     with ctx.transaction() as session:
+        before = queries.get_flow(session, ctx.actor, flow_id).state
         flow = editing.edit_flow(session, ctx.actor, flow_id, changes)
         click.echo(f"Flusso {flow.id} «{flow.name}» modificato.")
+        say_withdrawn(before, flow.state)
 
 
 @click.command("replace-file")
@@ -154,17 +213,21 @@ def replace_file(
     ctx: Context, flow_id: int, file: Path, sheet: str | None, columns: tuple[tuple[str, str], ...]
 ) -> None:
     """Sostituisce il file dei destinatari di un flusso Inattivo (con gli stessi controlli)."""
+    from appio_core.flows import importing
+
     try:
         with ctx.transaction() as session:
+            before = queries.get_flow(session, ctx.actor, flow_id).state
             flow = importing.replace_recipients(
                 session, ctx.actor, flow_id, file, file.name, sheet=sheet, columns=columns
             )
-            total = flow.recipients_total
+            total, after = flow.recipients_total, flow.state
     except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
         click.echo(f"Errore: {refused.message}", err=True)
         raise SystemExit(1) from None
     click.echo(f"Flusso {flow_id}: file sostituito, {total} destinatari.")
+    say_withdrawn(before, after)
 
 
 def action_command(action: FlowAction) -> click.Command:
@@ -183,6 +246,15 @@ def action_command(action: FlowAction) -> click.Command:
         params.append(
             click.Option(["--force"], is_flag=True, help="Confirm when asked to (same file).")
         )
+    if action.takes_note:
+        params.append(
+            click.Option(
+                ["--note"],
+                default="",
+                help="Nota per l'autore del flusso"
+                + (" (obbligatoria)." if action.name == "reject" else "."),
+            )
+        )
     if action.name == "send":
         params.append(
             click.Option(
@@ -197,7 +269,10 @@ def action_command(action: FlowAction) -> click.Command:
         recipient_ids: tuple[int, ...] = (),
         force: bool = False,
         wait: bool = False,
+        note: str = "",
     ) -> None:
+        from appio_core.flows import actions
+
         try:
             with ctx.transaction() as session:
                 ids = list(recipient_ids)
@@ -207,12 +282,18 @@ def action_command(action: FlowAction) -> click.Command:
                     )
                     ids = [r.id for r in uncertain]
                 done = actions.perform(
-                    session, ctx.actor, action, flow_id, recipient_ids=ids, force=force
+                    session, ctx.actor, action, flow_id, recipient_ids=ids, force=force, note=note
                 )
         except actions.ConfirmationNeeded as exc:
             raise CliError(f"{exc.message} Usa --force per confermare.") from exc
-        what = action.done_text(done.count or 0)
+        except InvalidInput as exc:  # a missing or too long note: nothing was done
+            click.echo(f"Errore: {exc.message}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        what = action.done_text(done.count or 0, done.state)
         click.echo(f"Flusso {flow_id}: {what} (stato «{done.state.value}»).")
+        if wait and done.state == FlowState.AWAITING_APPROVAL:
+            # Nothing to wait for here: the send starts when someone else approves it.
+            sys.exit(SendExit.NOT_SENT)
         if wait:
             state = _wait(ctx, flow_id)
             click.echo(f"Flusso {flow_id}: {state}.")
@@ -229,6 +310,10 @@ def action_command(action: FlowAction) -> click.Command:
 
 def _wait(ctx: Context, flow_id: int) -> FlowState:
     """Works as a dispatcher until the flow is finished (or paused by someone)."""
+    import asyncio
+
+    from appio_core.sending.worker import make_dispatcher
+
     dispatcher = make_dispatcher(ctx.settings, ctx.sessions)
     state = FlowState.SENDING
 
@@ -265,12 +350,30 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
             "natura": view.natura,
             "recipients": view.recipients_total,
             "counts": counts,
+            "approval": approval_json(view),
+            "cta": [button.to_json() for button in view.buttons],
+            "require_secure_channels": view.secure_channel,
+            **template_keys(view.template),
+            "corrects_flow_id": view.corrects_flow_id,
+            "corrected_by": list(view.corrected_by),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")
+    for line in approval_lines(view):
+        click.echo(line)
+    if view.template:
+        click.echo(f"Dal {view.template.describe()}")
+    if view.corrects_flow_id:
+        click.echo(f"Rettifica del flusso n. {view.corrects_flow_id}")
+    if view.corrected_by:
+        click.echo("Rettificato da " + ", ".join(f"n. {i}" for i in view.corrected_by))
     for outcome, n in counts.items():
         click.echo(f"  {outcome}: {n}")
+    if view.buttons:
+        click.echo(f"Pulsanti: {describe(view.buttons)}")
+    if view.secure_channel:
+        click.echo("Canale sicuro: sì (niente e-mail, notifica push senza contenuto)")
     if scheduled.count and view.state not in FINISHED_STATES:
         click.echo(scheduled.describe())
     return view
@@ -279,6 +382,7 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 @click.command("list")
 @click.option("--state", type=click.Choice(STATES))
 @click.option("--service", "service_name")
+@click.option("--corrections", is_flag=True, help="Solo le rettifiche di altri flussi.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option(
     "--output",
@@ -288,13 +392,23 @@ def _print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
 )
 @pass_context
 def list_(
-    ctx: Context, state: str | None, service_name: str | None, fmt: str, output: Path | None
+    ctx: Context,
+    state: str | None,
+    service_name: str | None,
+    corrections: bool,
+    fmt: str,
+    output: Path | None,
 ) -> None:
     """Elenca i flussi, i più recenti per primi (tutti: nessun limite)."""
+    from appio_core.accounts.services import find_service
+    from appio_core.exports.workbooks import write_flows
+
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id if service_name else None
         filters = queries.FlowFilters(
-            state=FlowState(state) if state else None, service_id=service_id
+            state=FlowState(state) if state else None,
+            service_id=service_id,
+            only_corrections=corrections,
         )
         if output is not None:
             with atomic_output(output) as target:
@@ -319,6 +433,8 @@ def list_(
 @pass_context
 def worker(ctx: Context, once: bool) -> None:
     """Invia i flussi «In invio» (con PostgreSQL se ne possono avviare più d'uno)."""
+    from appio_core.sending.worker import run_worker
+
     stopping = threading.Event()
     # systemd and Docker stop a service with SIGTERM. Dying at once would leave the rows
     # being posted «esito incerto» for an operator to sort out; instead the dispatcher
@@ -354,6 +470,8 @@ def worker(ctx: Context, once: bool) -> None:
 @pass_context
 def export(ctx: Context, flow_id: int, output: Path | None) -> None:
     """Esporta in Excel i destinatari di un flusso con i loro esiti."""
+    from appio_core.exports.workbooks import write_flow_recipients
+
     output = output or Path(f"flusso-{flow_id}.xlsx")
     with ctx.transaction() as session, atomic_output(output) as target:
         count = write_flow_recipients(session, ctx.actor, flow_id, target)

@@ -91,7 +91,7 @@ def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -99,12 +99,16 @@ def send(
     due_date: str,
     advanced: bool,
     request_key: str | None,
+    cta: tuple[str, ...],
+    secure_channel: bool,
     fmt: str,
 ) -> None:
     """Invia un messaggio di prova senza verificare il profilo (diagnostica).
 
     Gli stessi controlli di «Nuovo» prima di chiamare IO; il messaggio resta nell'archivio delle
     notifiche. Attenzione: IO non permette di ritirarlo."""
+    if subject is None:
+        raise click.UsageError("Indica l'oggetto con --subject.")
     result = send_single(
         ctx,
         service=service,
@@ -117,6 +121,8 @@ def send(
         advanced=advanced,
         request_key=request_key,
         check_profile=False,
+        cta=cta,
+        secure_channel=secure_channel,
     )
     report_result(result, fmt)  # exits with the outcome's status unless IO accepted it
     if fmt == "text":

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,21 +23,37 @@ from appio_core.cli.common import (
     pass_context,
     read_text_file,
 )
+from appio_core.cli.cta_options import cta_option, secure_option, typed_buttons
 from appio_core.cli.exits import SEND_EXIT_HELP, SendExit, single_exit
+from appio_core.cli.lazy import Lazy, LazyGroup
+from appio_core.cli.template_use import TEMPLATE_OPTION, message_from_template, template_keys
+from appio_core.content.cta import describe
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import InvalidInput
 from appio_core.italian import ROME, counted, euro, local_time
 from appio_core.notifications import labels
 from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
-from appio_core.notifications.content import FIELD_LABELS, FieldErrors
 from appio_core.notifications.detail import get_detail
-from appio_core.notifications.single import NewNotification, SingleResult, send_new
+from appio_core.templates.use import TemplateRef
+
+if TYPE_CHECKING:
+    from appio_core.notifications.single import SingleResult
 
 OUTCOMES = [o.value for o in Outcome]
 POSITIVE = {Outcome.ACCEPTED, Outcome.DELIVERED}
 
 
-@click.group("notification")
+@click.group(
+    "notification",
+    cls=LazyGroup,
+    lazy_subcommands={
+        "correct": Lazy(
+            "appio_core.cli.corrections:notification_correct",
+            "Invia subito la rettifica di una notifica singola accettata da IO: allo stesso"
+            " cittadino, sullo stesso servizio.",
+        )
+    },
+)
 def notification() -> None:
     """Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati."""
 
@@ -50,44 +67,43 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def send_options(command: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--service", required=True, help="Nome del servizio o ID del servizio IO."
-            ),
-            click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
-            click.option("--subject", required=True, help="Oggetto, da 10 a 120 caratteri."),
-            click.option("--text", help="Testo (Markdown), da 120 a 10.000 caratteri."),
-            click.option(
-                "--text-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="File con il testo (Markdown, UTF-8), in alternativa a --text.",
-            ),
-            click.option("--amount", default="", help="Importo in euro, es. 1.234,56."),
-            click.option("--notice-number", default="", help="Numero avviso pagoPA, 18 cifre."),
-            click.option(
-                "--due-date", default="", help="Scadenza: gg/mm/aaaa oppure gg/mm/aaaa hh:mm."
-            ),
-            click.option(
-                "--advanced", is_flag=True, help="Messaggio avanzato (lettura, pagamento)."
-            ),
-            click.option(
-                "--request-key",
-                metavar="CHIAVE",
-                help="Chiave della richiesta, fino a 64 caratteri (ad esempio un UUID): lo"
-                " stesso comando ripetuto con la stessa chiave non invia di nuovo; la stessa"
-                " chiave con un altro messaggio è rifiutata.",
-            ),
-            click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
-        ]
-    ):
+    options: list[Callable[[Any], Any]] = [
+        click.option("--service", required=True, help="Nome del servizio o ID del servizio IO."),
+        click.option("--fiscal-code", required=True, help="Codice fiscale del destinatario."),
+        click.option("--subject", help="Oggetto, da 10 a 120 caratteri."),
+        click.option("--text", help="Contenuto (Markdown), da 120 a 10.000 caratteri."),
+        click.option(
+            "--text-file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="File con il contenuto (Markdown, UTF-8), in alternativa a --text.",
+        ),
+        click.option("--amount", default="", help="Importo in euro, es. 1.234,56."),
+        click.option("--notice-number", default="", help="Numero avviso pagoPA, 18 cifre."),
+        click.option(
+            "--due-date", default="", help="Scadenza: gg/mm/aaaa oppure gg/mm/aaaa hh:mm."
+        ),
+        click.option("--advanced", is_flag=True, help="Messaggio avanzato (lettura, pagamento)."),
+        click.option(
+            "--request-key",
+            metavar="CHIAVE",
+            help="Chiave della richiesta, fino a 64 caratteri (ad esempio un UUID): lo"
+            " stesso comando ripetuto con la stessa chiave non invia di nuovo; la stessa"
+            " chiave con un altro messaggio è rifiutata.",
+        ),
+        cta_option,
+        secure_option,
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text"),
+    ]
+    for option in reversed(options):
         command = option(command)
     return command
 
 
 def message_text(text: str | None, text_file: Path | None) -> str:
     if (text is None) == (text_file is None):
-        raise click.UsageError("Indica il testo con --text oppure con --text-file (uno dei due).")
+        raise click.UsageError(
+            "Indica il contenuto con --text oppure con --text-file (uno dei due)."
+        )
     return text if text is not None else read_text_file(text_file)  # type: ignore[arg-type]
 
 
@@ -104,13 +120,20 @@ def send_single(
     advanced: bool,
     request_key: str | None,
     check_profile: bool,
+    cta: tuple[str, ...] = (),
+    secure_channel: bool = False,
+    template: TemplateRef | None = None,
 ) -> SingleResult:
     """The same path as «Aggiungi»: every field checked first, then registered and sent."""
+    # Here, not at the top: `appio notification show|list` must not load the sending stack.
     from appio_core.accounts.services import find_service
+    from appio_core.notifications.content import FIELD_LABELS, FieldErrors
+    from appio_core.notifications.single import NewNotification, send_new
 
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service).id
     data = NewNotification(
+        template=template,
         service_id=service_id,
         fiscal_code=fiscal_code,
         subject=subject,
@@ -121,6 +144,8 @@ def send_single(
         feature_level=FeatureLevel.ADVANCED if advanced else FeatureLevel.STANDARD,
         check_profile=check_profile,
         request_key=request_key,
+        buttons=typed_buttons(cta),
+        secure_channel=secure_channel,
     )
     try:
         return send_new(ctx.sessions, ctx.actor, data, ctx.keybox, ctx.settings.io_base_url)
@@ -164,12 +189,13 @@ def report_result(result: SingleResult, fmt: str) -> None:
 
 @notification.command("send", epilog=SEND_EXIT_HELP)
 @send_options
+@TEMPLATE_OPTION
 @pass_context
 def send(
     ctx: Context,
     service: str,
     fiscal_code: str,
-    subject: str,
+    subject: str | None,
     text: str | None,
     text_file: Path | None,
     amount: str,
@@ -177,24 +203,34 @@ def send(
     due_date: str,
     advanced: bool,
     request_key: str | None,
+    cta: tuple[str, ...],
+    secure_channel: bool,
     fmt: str,
+    template: str | None,
 ) -> None:
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
 
     Controlla ogni campo prima di chiamare IO; verifica che il cittadino abbia IO e accetti il
-    servizio. Attenzione: un messaggio inviato non si può ritirare."""
+    servizio. Con --template, oggetto e testo vengono dal modello se non indicati. Attenzione:
+    un messaggio inviato non si può ritirare."""
+    ref, subject, text, advanced = message_from_template(
+        ctx, template, subject, text if text_file is None else (text or ""), advanced
+    )
     result = send_single(
         ctx,
         service=service,
         fiscal_code=fiscal_code,
         subject=subject,
-        text=message_text(text, text_file),
+        text=message_text(text or None, text_file),
         amount=amount,
         notice_number=notice_number,
         due_date=due_date,
         advanced=advanced,
         request_key=request_key,
         check_profile=True,
+        cta=cta,
+        secure_channel=secure_channel,
+        template=ref,
     )
     report_result(result, fmt)
 
@@ -214,6 +250,7 @@ def filter_options(command: Any) -> Any:
             click.option("--from", "sent_from", type=ItalianDate(), help="Inviate dal gg/mm/aaaa."),
             click.option("--to", "sent_to", type=ItalianDate(), help="Inviate fino al gg/mm/aaaa."),
             click.option("--author", default="", help="Utente che ha creato la notifica."),
+            click.option("--corrections", is_flag=True, help="Solo le rettifiche."),
         ]
     ):
         command = option(command)
@@ -232,6 +269,7 @@ def build_filters(
     sent_from: date | None,
     sent_to: date | None,
     author: str,
+    corrections: bool = False,
 ) -> NotificationFilters:
     from appio_core.accounts.services import find_service
 
@@ -249,6 +287,7 @@ def build_filters(
         sent_from=sent_from,
         sent_to=sent_to,
         author=author,
+        only_corrections=corrections,
     )
 
 
@@ -271,6 +310,8 @@ def _json_row(row: NotificationRow) -> dict[str, Any]:
         "created_by": row.created_by,
         "created_at": _iso(row.created_at),
         "sent_at": _iso(row.sent_at),
+        "corrects_notification_id": row.corrects_notification_id,
+        "corrected_by": row.corrected_by,
     }
 
 
@@ -300,6 +341,8 @@ def list_(ctx: Context, limit: int, fmt: str, **filters: Any) -> None:
     for r in rows:
         sent = local_time(r.sent_at) or "non inviata"
         source = f"flusso {r.flow_id}" if r.flow_id else "singola"
+        if r.corrects_notification_id:
+            source += f", rettifica di {r.corrects_notification_id}"
         click.echo(
             f"{r.id}\t{sent}\t{r.service_name}\t{r.fiscal_code}\t{r.outcome.value}\t{source}"
             f"\t{r.subject}"
@@ -324,6 +367,10 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         data["history"] = [{**event, "at": _iso(event["at"])} for event in data["history"]]
         data["outcome"] = detail.outcome.value
         data["feature_level"] = detail.feature_level.value
+        data.pop("buttons")
+        data["cta"] = [button.to_json() for button in detail.buttons]
+        data["require_secure_channels"] = data.pop("secure_channel")
+        data |= template_keys(detail.template)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (
@@ -339,17 +386,23 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         f"Oggetto: {detail.subject}",
         f"Esito: {detail.outcome.value} – {detail.outcome_explained}",
     ]
+    if detail.template is not None:
+        lines.append(f"Dal {detail.template.describe()}")
     if detail.error_detail:
         lines.append(f"Dettaglio: {detail.error_detail}")
+    if detail.corrects_notification_id:
+        lines.append(f"Rettifica di n. {detail.corrects_notification_id}")
+    if detail.corrected_by:
+        lines.append("Rettificata da " + ", ".join(f"n. {i}" for i in detail.corrected_by))
     if detail.purge_note:
-        lines.append(f"{detail.purge_note}: testo e dati del file non più conservati.")
+        lines.append(f"{detail.purge_note}: contenuto e dati del file non più conservati.")
     if detail.send_after is not None:
         lines.append(f"Invio programmato: {local_time(detail.send_after)}")
     lines += [
         f"Inviata il: {local_time(detail.sent_at) or '—'}",
         f"ID messaggio IO: {detail.io_message_id or '—'}",
         f"Stato su IO: {detail.io_status}",
-        f"Stato e-mail: {detail.email_status}",
+        f"Stato Mail: {detail.email_status}",
         f"Lettura: {detail.read_status}",
         f"Pagamento: {detail.payment_status}",
     ]
@@ -359,8 +412,15 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
         lines.append(f"Scadenza: {local_time(detail.due_date)}")
     if detail.invalid_after_due_date:
         lines.append("Pagabile dopo la scadenza: no")
+    if detail.buttons:
+        lines.append(f"Pulsanti: {describe(detail.buttons)}")
+    if detail.secure_channel:
+        lines.append("Canale sicuro: sì (niente e-mail, notifica push senza contenuto)")
     for event in detail.history:
         lines.append(f"  {local_time(event.at)}: {event.io_status}, mail {event.email_status}")
+    if detail.markdown:
+        lines.append("Contenuto:")
+        lines += [f"  {line}" for line in detail.markdown.splitlines()]
     click.echo("\n".join(lines))
 
 

@@ -14,12 +14,15 @@ from appio_core.accounts.services import (
     ServiceInput,
     create_service,
     enable_operator,
+    find_service,
     list_services,
     set_account_rate_limit,
+    set_approval_policy,
 )
 from appio_core.cli.common import Context, pass_context
 from appio_core.content.amounts import parse_amount
 from appio_core.content.cells import ContentError
+from appio_core.domain import ApprovalPolicy
 
 
 @click.group()
@@ -123,7 +126,7 @@ def list_(ctx: Context, fmt: str) -> None:
         click.echo(
             f"{v.id}\t{v.name}\t{v.io_service_id}\t{state}\tchiavi {v.primary_key} "
             f"{v.secondary_key or '-'}\taccount {v.account}\toperatori "
-            f"{', '.join(v.operators) or '-'}"
+            f"{', '.join(v.operators) or '-'}\tapprovazione {v.approval}"
         )
 
 
@@ -136,6 +139,31 @@ def enable(ctx: Context, service_name: str, username: str) -> None:
     with ctx.transaction() as session:
         enable_operator(session, ctx.actor, service_name, username)
     click.echo(f"Operatore «{username}» abilitato su «{service_name}».")
+
+
+@service.command("approval")
+@click.argument("name")
+@click.argument("policy", type=click.Choice([p.value for p in ApprovalPolicy]))
+@click.argument("threshold", type=click.IntRange(min=1), required=False)
+@pass_context
+def approval(ctx: Context, name: str, policy: str, threshold: int | None) -> None:
+    """Approvazione dei flussi del servizio da parte di un secondo operatore.
+
+    \b
+    off        nessuna approvazione;
+    above N    per i flussi con più di N destinatari;
+    always     per ogni flusso.
+    Le notifiche singole non la richiedono mai."""
+    chosen = ApprovalPolicy(policy)
+    if chosen is ApprovalPolicy.ABOVE and threshold is None:
+        raise click.UsageError("Con «above» indica il numero di destinatari: above 100.")
+    if chosen is not ApprovalPolicy.ABOVE and threshold is not None:
+        raise click.UsageError(f"Con «{policy}» non si indica un numero di destinatari.")
+    with ctx.transaction() as session:
+        found = find_service(session, ctx.actor, name)
+        updated = set_approval_policy(session, ctx.actor, found.id, chosen, threshold)
+        words = chosen.describe(updated.approval_threshold)
+        click.echo(f"Servizio «{updated.name}»: approvazione dei flussi {words}.")
 
 
 @service.command("account")

@@ -20,6 +20,7 @@ from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.audit_log import iter_columns as iter_audit_columns
 from appio_core.accounts.permissions import Actor
 from appio_core.audit import AuditAction, action_label, recording
+from appio_core.content.correction import link_label
 from appio_core.domain import FeatureLevel
 from appio_core.exports.xlsx import Column, Kind, XlsxWriter
 from appio_core.flows.queries import FlowFilters, FlowView, get_flow, iter_flows
@@ -84,6 +85,13 @@ def _purged(c: Columns) -> list[str | None]:
     ]
 
 
+def _corrections(c: Columns) -> list[str]:
+    return [
+        link_label(corrects, by)
+        for corrects, by in zip(c["corrects_notification_id"], c["corrected_by"], strict=True)
+    ]
+
+
 # The status columns every export of messages shares, with their Italian labels.
 _STATUS_FIELDS: list[Field] = [
     (Column("Esito", width=22), lambda c: [str(o) for o in c["outcome"]]),
@@ -91,7 +99,7 @@ _STATUS_FIELDS: list[Field] = [
     (Column("Codice HTTP", Kind.INTEGER, width=8), _same("http_status")),
     (Column("ID messaggio IO", width=30), _same("io_message_id")),
     (Column("Stato su IO", width=22), _with_message(labels.io_status_label, "io_status")),
-    (Column("Stato e-mail", width=22), _with_message(labels.email_status_label, "email_status")),
+    (Column("Stato Mail", width=22), _with_message(labels.email_status_label, "email_status")),
     (Column("Lettura", width=18), _advanced(labels.read_status_label, "read_status")),
     (Column("Pagamento", width=18), _advanced(labels.payment_status_label, "payment_status")),
     (Column("Importo", Kind.EURO, width=14), _same("amount")),
@@ -111,6 +119,7 @@ NOTIFICATION_FIELDS: list[Field] = [
     *_STATUS_FIELDS,
     (Column("Flusso", width=34), _flow_labels),
     (Column("Riga del file", Kind.INTEGER, width=8), _same("row_number")),
+    (Column("Rettifica", width=28), _corrections),
     (Column("Autore", width=14), _same("created_by")),
 ]
 
@@ -129,6 +138,7 @@ FLOW_FIELDS: list[tuple[Column, Callable[[FlowView], Any]]] = [
     (Column("Servizio", width=28), lambda f: f.service_name),
     (Column("Natura", width=24), lambda f: f.natura),
     (Column("Stato", width=16), lambda f: f.state.value),
+    (Column("Rettifica", width=28), lambda f: link_label(f.corrects_flow_id, f.corrected_by)),
     (Column("Destinatari", Kind.INTEGER, width=11), lambda f: f.recipients_total),
     (Column("Creato il", Kind.DATETIME, width=17), lambda f: f.created_at),
     (Column("Attivato il", Kind.DATETIME, width=17), lambda f: f.activated_at),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
@@ -29,6 +30,7 @@ from appio_core.domain import (
 )
 from appio_core.errors import Conflict
 from appio_core.flows.access import active_service, changeable_service, flow_or_404
+from appio_core.flows.approval import approval_required, decide, request_approval, withdraw
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
 from appio_core.italian import ROME
@@ -50,6 +52,14 @@ class SameFileSentToday(ConfirmationNeeded):
 
 
 _RUNNERS: dict[str, Callable[..., Flow | int]] = {}
+# What an action's body adds to its audit entry (who decided, and why he could).
+_SAID: ContextVar[list[str] | None] = ContextVar("flow_action_said", default=None)
+
+
+def _say(words: str) -> None:
+    said = _SAID.get()
+    if said is not None and words:
+        said.append(words)
 
 
 def flow_action(
@@ -70,21 +80,28 @@ def flow_action(
         def run(
             session: Session, actor: Actor, flow_id: int, *args: P.args, **kwargs: P.kwargs
         ) -> R:
-            with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
-                flow = flow_or_404(session, flow_id)
-                entry.target = flow_target(flow)  # named even when the actor may not act
-                changeable_service(session, actor, flow.service_id, sends=False)
-                source = FlowState(flow.state)
-                if action.on_recipients and args:
-                    entry.detail = _chosen(args[0])  # type: ignore[arg-type]
-                check_allowed(action, source)
-                if action.name in SENDS:
-                    # A deactivated service sends nothing: what would send again waits.
-                    active_service(session, actor, flow.service_id)
-                result = body(session, actor, flow, *args, **kwargs)
-                done = _done(source, flow, result, bool(kwargs.get("force")))
-                entry.detail = f"{entry.detail} {done}".strip()
-                return result
+            said = _SAID.set([])
+            try:
+                with recording(session, actor, audited, f"flusso n. {flow_id}") as entry:
+                    flow = flow_or_404(session, flow_id)
+                    entry.target = flow_target(flow)  # named even when the actor may not act
+                    changeable_service(session, actor, flow.service_id, sends=False)
+                    source = FlowState(flow.state)
+                    if action.on_recipients and args:
+                        entry.detail = _chosen(args[0])  # type: ignore[arg-type]
+                    check_allowed(action, source)
+                    if action.name in SENDS:
+                        # A deactivated service sends nothing: what would send again waits.
+                        active_service(session, actor, flow.service_id)
+                    result = body(session, actor, flow, *args, **kwargs)
+                    done = _done(source, flow, result, bool(kwargs.get("force")))
+                    note = str(kwargs.get("note") or "").strip()
+                    words = [entry.detail, *(_SAID.get() or []), done]
+                    words.append(f"Nota: «{note}»." if note else "")
+                    entry.detail = " ".join(w for w in words if w)
+                    return result
+            finally:
+                _SAID.reset(said)
 
         _RUNNERS[name] = run  # type: ignore[assignment]
         return run
@@ -93,7 +110,7 @@ def flow_action(
 
 
 # The actions after which the dispatcher sends something.
-SENDS = frozenset({"send", "resume", "retry_failed", "resend_uncertain"})
+SENDS = frozenset({"send", "approve", "resume", "retry_failed", "resend_uncertain"})
 
 
 def flow_target(flow: Flow) -> str:
@@ -139,10 +156,13 @@ def perform(
     *,
     recipient_ids: Sequence[int] = (),
     force: bool = False,
+    note: str = "",
 ) -> Done:
     """Runs any registered action the same way (the pages' buttons, `appio flow`)."""
     run = _RUNNERS[action.name]
-    if action.on_recipients:
+    if action.takes_note:
+        result = run(session, actor, flow_id, note=note)
+    elif action.on_recipients:
         result = run(session, actor, flow_id, recipient_ids)
     elif action.confirmable:
         result = run(session, actor, flow_id, force=force)
@@ -170,6 +190,8 @@ def activate(session: Session, actor: Actor, flow: Flow) -> Flow:
 
 @flow_action("deactivate")
 def deactivate(session: Session, actor: Actor, flow: Flow) -> Flow:
+    """Back to preparation; a flow waiting for approval loses its request."""
+    _say(withdraw(flow, actor.username))
     _move(flow, FlowState.INACTIVE)
     flow.activated_at = None
     return flow
@@ -187,8 +209,28 @@ def send(session: Session, actor: Actor, flow: Flow, *, force: bool = False) -> 
                 f"Lo stesso file è già stato inviato oggi per questo servizio (flusso "
                 f"n. {twin.id} «{twin.name}»). Conferma se vuoi inviarlo di nuovo."
             )
+    if approval_required(flow.service, flow.recipients_total):
+        _move(flow, FlowState.AWAITING_APPROVAL)
+        _say(request_approval(flow, actor.username, utcnow()))
+        return flow
     _move(flow, FlowState.SENDING)
     flow.started_at = utcnow()
+    return flow
+
+
+@flow_action("approve")
+def approve(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
+    """The second pair of eyes: the flow sends (at its scheduled time, if any)."""
+    for words in decide(session, actor, flow, note, approved=True):
+        _say(words)
+    return flow
+
+
+@flow_action("reject")
+def reject(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flow:
+    """Back to preparation, with the note the author reads on the flow."""
+    for words in decide(session, actor, flow, note, approved=False):
+        _say(words)
     return flow
 
 
@@ -202,6 +244,8 @@ def same_file_sent_today(session: Session, flow: Flow, now: datetime | None = No
             Flow.service_id == flow.service_id,
             Flow.source_checksum == flow.source_checksum,
             Flow.started_at >= midnight,
+            # A correction («Rettifica») keeps its original's file, but sends another text.
+            *([] if flow.corrects_flow_id is None else [Flow.id != flow.corrects_flow_id]),
         )
         .order_by(Flow.started_at.desc())
         .limit(1)

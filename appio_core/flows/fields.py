@@ -1,5 +1,6 @@
 """The rules of a flow's own fields, written once for its import and its editing: the name,
-the natura, and that only a flow in preparation («Inattivo») changes."""
+the natura, and that only a flow in preparation («Inattivo») changes, or one waiting for
+approval (the change takes the request away: appio_core.flows.approval)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from appio_core.errors import Conflict, InvalidInput
 from appio_core.storage.models import Flow
 
 NAME_LENGTH = Flow.name.type.length  # the column's, so that no name fails in the database
-EDITABLE = FlowState.INACTIVE
+EDITABLE = frozenset({FlowState.INACTIVE, FlowState.AWAITING_APPROVAL})
 
 
 def check_name(name: str) -> str:
@@ -33,7 +34,7 @@ def check_natura(natura: str) -> str:
 
 def is_editable(state: FlowState) -> bool:
     """Whether a flow in this state may change (details, templates, the recipient file)."""
-    return state == EDITABLE
+    return state in EDITABLE
 
 
 def require_editable(flow: Flow) -> None:

@@ -18,13 +18,15 @@ from appio_core.accounts.permissions import (
     Actor,
 )
 from appio_core.audit import AuditAction, recording
+from appio_core.content import cta
 from appio_core.domain import (
     FeatureLevel,
     FlowState,
 )
-from appio_core.errors import AppError, InvalidInput
+from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
 from appio_core.flows.actions import ConfirmationNeeded
+from appio_core.flows.approval import REPORT_WARNINGS_KEPT, take_request_away
 from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands
@@ -38,7 +40,8 @@ from appio_core.recipient_file.validation import (
     preview_row,
     validate_file,
 )
-from appio_core.storage.models import Flow, Notification, Service
+from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates.use import TemplateRef, check_use
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class FlowOptions:
     feature_level: str = "STANDARD"
     scheduled_at: datetime | None = None
     status_check_hours: int = 48
+    buttons: cta.Buttons = ()  # checked (appio_core.content.cta); the same for every recipient
+    secure_channel: bool = False  # IO's require_secure_channels
+    # The saved template («Modelli») the flow was made from, recorded with the flow.
+    template: TemplateRef | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +104,11 @@ def checksum(content: bytes | Path) -> str:
     return digest.hexdigest()
 
 
-def _file_options(service: Service, templates: Templates, natura: str | None) -> FileOptions:
+def _file_options(
+    service: Service, templates: Templates, natura: str | None, buttons: cta.Buttons = ()
+) -> FileOptions:
     return FileOptions(
+        rules=cta.content_rules(buttons),
         subject_template=templates.subject or None,
         text_template=templates.text or None,
         sheet=templates.sheet or None,
@@ -145,6 +155,7 @@ def import_flow(
     ) as entry:
         service = active_service(session, actor, service_id)
         _check_options(name, natura, options)
+        check_use(session, options.template, service.id)
         flow = _import_file(
             session, actor, service, name, natura, source, filename, templates, options, force
         )
@@ -153,6 +164,10 @@ def import_flow(
             f"Servizio «{service.name}»; natura {natura}; file «{flow.source_filename}»:"
             f" {counted(flow.recipients_total, 'destinatario', 'destinatari')}."
         )
+        if options.buttons:
+            entry.detail += f" Pulsanti: {cta.describe(options.buttons)}."
+        if options.secure_channel:
+            entry.detail += " Canale sicuro."
         return flow
 
 
@@ -170,7 +185,7 @@ def _import_file(
 ) -> Flow:
     """The flow and its recipients from one pass over the file, or FlowFileRefused."""
     content = _payload(source)
-    file_options = _file_options(service, templates, natura)
+    file_options = _file_options(service, templates, natura, options.buttons)
     with ThreadPoolExecutor(max_workers=1) as hasher:
         # Hashed while the sandboxed child reads and checks the file (hashlib releases the GIL).
         digest = hasher.submit(checksum, content)
@@ -182,6 +197,7 @@ def _import_file(
                 session, actor, service, name, natura, filename, digest.result(), templates, options
             )
             flow.recipients_total = insert_recipients(session, flow, opened.recipients())
+            flow.file_report = opened.report.kept(REPORT_WARNINGS_KEPT)
     return flow
 
 
@@ -218,6 +234,10 @@ def _new_flow(
         feature_level=FeatureLevel(options.feature_level),
         scheduled_at=options.scheduled_at,
         status_check_hours=options.status_check_hours,
+        cta=cta.to_json(options.buttons),
+        secure_channel=options.secure_channel,
+        template_id=options.template.template_id if options.template else None,
+        template_version=options.template.version if options.template else None,
     )
     session.add(flow)
     session.flush()
@@ -232,10 +252,12 @@ def check_flow_file(
     filename: str,
     templates: Templates = Templates(),
     natura: str | None = None,
+    buttons: cta.Buttons = (),
 ) -> ValidationReport:
     """The validation report of a file for a service, without importing anything."""
     service = active_service(session, actor, service_id)
-    return validate_file(_payload(source), filename, _file_options(service, templates, natura))
+    options = _file_options(service, templates, natura, buttons)
+    return validate_file(_payload(source), filename, options)
 
 
 def preview_flow_row(
@@ -297,11 +319,17 @@ def replace_file(
         entry.target = f"flusso n. {flow.id} «{flow.name}»"
         flow = flow_for_send(session, actor, flow_id)
         require_editable(flow)
+        if flow.corrects_flow_id is not None:
+            raise Conflict(
+                f"Questo flusso è una rettifica del flusso n. {flow.corrects_flow_id}: i suoi"
+                " destinatari sono quelli che IO aveva accettato, il file non si sostituisce."
+                " Per altri destinatari crea un nuovo flusso."
+            )
         if templates is None:
             templates = Templates(flow.subject_template, flow.text_template, sheet, columns)
         service = active_service(session, actor, flow.service_id)
         content = _payload(source)
-        file_options = _file_options(service, templates, flow.natura)
+        file_options = _file_options(service, templates, flow.natura, cta.from_json(flow.cta))
         with open_recipient_file(content, filename, file_options, deliver=True) as opened:
             if opened.report.has_errors:
                 raise FlowFileRefused(opened.report)
@@ -312,6 +340,12 @@ def replace_file(
             flow.subject_template = templates.subject or None
             flow.text_template = templates.text or None
             flow.recipients_total = insert_recipients(session, flow, opened.recipients())
+            flow.file_report = opened.report.kept(REPORT_WARNINGS_KEPT)
+        withdrawn = take_request_away(
+            flow, actor.username, "il file dei destinatari è stato", utcnow()
+        )
         recipients = counted(flow.recipients_total, "destinatario", "destinatari")
-        entry.detail = f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)})."
+        entry.detail = (
+            f"File «{flow.source_filename}»: {recipients} (prima {thousands(before)}). {withdrawn}"
+        ).strip()
         return flow, opened.report

@@ -16,6 +16,7 @@ from appio_core.accounts.permissions import (
     enabled_service_ids,
     require_service_read,
 )
+from appio_core.content import cta
 from appio_core.content.fiscal_code import stored_form
 from appio_core.domain import (
     NEGATIVE_OUTCOMES,
@@ -28,6 +29,7 @@ from appio_core.flows.access import flow_or_404
 from appio_core.italian import local_date, local_time, thousands
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,20 @@ class FlowView:
     dispatcher_note: str | None = None
     subject_template: str | None = None
     text_template: str | None = None
+    source_checksum: str = ""  # the file's SHA-256
+    # Four eyes (appio_core.flows.approval): who asked and when, who approved and when,
+    # and the note the author reads (a rejection's reason, a request taken away).
+    approval_requested_by: str | None = None
+    approval_requested_at: datetime | None = None
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    approval_note: str | None = None
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
+    template: TemplateUse | None = None  # the saved template it was made from
+    # «Rettifica»: the flow this one corrects, and the flows correcting this one.
+    corrects_flow_id: int | None = None
+    corrected_by: tuple[int, ...] = ()
 
     @property
     def progress(self) -> FlowProgress:
@@ -138,7 +154,9 @@ def outcome_counts(session: Session, flow_id: int) -> dict[Outcome, int]:
     return {Outcome(outcome): count for outcome, count in rows}
 
 
-def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
+def _view(
+    session: Session, flow: Flow, with_counts: bool, corrected_by: tuple[int, ...] = ()
+) -> FlowView:
     return FlowView(
         id=flow.id,
         name=flow.name,
@@ -161,13 +179,49 @@ def _view(session: Session, flow: Flow, with_counts: bool) -> FlowView:
         dispatcher_note=flow.dispatcher_note,
         subject_template=flow.subject_template,
         text_template=flow.text_template,
+        source_checksum=flow.source_checksum,
+        approval_requested_by=flow.approval_requested_by,
+        approval_requested_at=flow.approval_requested_at,
+        approved_by=flow.approved_by,
+        approved_at=flow.approved_at,
+        approval_note=flow.approval_note,
+        buttons=cta.from_json(flow.cta),
+        secure_channel=flow.secure_channel,
+        # One flow's page only: a list needs no template's name (a query per row).
+        template=used_template(session, flow.template_id, flow.template_version)
+        if with_counts
+        else None,
+        corrects_flow_id=flow.corrects_flow_id,
+        corrected_by=corrected_by,
     )
+
+
+def flow_view(session: Session, flow: Flow, *, with_counts: bool = True) -> FlowView:
+    """A flow the caller already found and checked (with its counts, unless told not to:
+    they read every recipient)."""
+    return _view(session, flow, with_counts=with_counts)
+
+
+def _corrections_of(session: Session, flow_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """The flows correcting each of these, oldest first (one query for a page)."""
+    found: dict[int, list[int]] = {}
+    if not flow_ids:
+        return {}
+    rows = session.execute(
+        select(Flow.corrects_flow_id, Flow.id)
+        .where(Flow.corrects_flow_id.in_(flow_ids))
+        .order_by(Flow.id)
+    )
+    for original, correction in rows:
+        found.setdefault(original or 0, []).append(correction)
+    return {original: tuple(ids) for original, ids in found.items()}
 
 
 def get_flow(session: Session, actor: Actor, flow_id: int) -> FlowView:
     flow = flow_or_404(session, flow_id)
     require_service_read(session, actor, flow.service_id)
-    view = _view(session, flow, with_counts=True)
+    corrected_by = _corrections_of(session, [flow.id]).get(flow.id, ())
+    view = _view(session, flow, with_counts=True, corrected_by=corrected_by)
     if not view.counts.get(Outcome.ERROR):
         return view
     retryable = session.scalar(
@@ -188,6 +242,7 @@ class FlowFilters:
     service_id: int | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None  # exclusive
+    only_corrections: bool = False  # «Solo rettifiche»: the flows correcting another
 
     def describe(self) -> str:
         """The filter in words, for exports and the audit log."""
@@ -200,6 +255,7 @@ class FlowFilters:
                 ("servizio", self.service_id or ""),
                 ("dal", local_date(self.created_from)),
                 ("prima del", local_date(self.created_to)),
+                ("solo rettifiche", "sì" if self.only_corrections else ""),
             )
             if value
         ]
@@ -264,6 +320,8 @@ def _flow_conditions(session: Session, actor: Actor, filters: FlowFilters) -> li
         where.append(Flow.created_at >= filters.created_from)
     if filters.created_to is not None:
         where.append(Flow.created_at < filters.created_to)
+    if filters.only_corrections:
+        where.append(Flow.corrects_flow_id.is_not(None))
     return where
 
 
@@ -288,7 +346,9 @@ def search_flows(
         .limit(size)
         .offset(offset)
     )
-    rows = [_view(session, f, with_counts=False) for f in session.scalars(stmt)]
+    flows = list(session.scalars(stmt))
+    corrections = _corrections_of(session, [f.id for f in flows])
+    rows = [_view(session, f, False, corrections.get(f.id, ())) for f in flows]
     return Page(rows=rows, total=total, number=number, size=size)
 
 
@@ -302,8 +362,11 @@ def iter_flows(
         .where(*_flow_conditions(session, actor, filters))
         .order_by(*_flow_order(sort))
     )
-    for flow in session.scalars(stmt, execution_options={"yield_per": 1000}):
-        yield _view(session, flow, with_counts=False)
+    result = session.scalars(stmt, execution_options={"yield_per": 1000})
+    for part in result.partitions(1000):
+        corrections = _corrections_of(session, [f.id for f in part])
+        for flow in part:
+            yield _view(session, flow, False, corrections.get(flow.id, ()))
 
 
 def list_recipients(

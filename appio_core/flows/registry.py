@@ -50,11 +50,24 @@ class FlowAction:
     # Offered on the flow's bar only when this holds (besides the state).
     offered: Callable[[FlowView], bool] = field(default=_always)
     done_one: str = ""  # `done` for a single row, its words agreeing («1 destinatario...»)
+    # Where the action may leave the flow in more than one state: (success, done) for a
+    # state other than the usual (Invia on a service that wants approval).
+    by_state: Mapping[FlowState, tuple[str, str]] = field(default_factory=dict)
+    # It takes a note for the flow's author (--note, a text box): «Approva», «Respingi».
+    takes_note: bool = False
+    # Offered on «Da approvare» to whoever may decide, not on the flow's bar.
+    in_review: bool = False
 
-    def done_text(self, count: int) -> str:
+    def done_text(self, count: int, state: FlowState | None = None) -> str:
+        if state is not None and state in self.by_state:
+            return self.by_state[state][1]
         if count == 1 and self.done_one:
             return self.done_one
         return self.done.format(count=thousands(count))
+
+    def success_in(self, state: FlowState) -> str:
+        """The page's message once the action left the flow in `state`."""
+        return self.by_state[state][0] if state in self.by_state else self.success
 
     @property
     def confirmable(self) -> bool:
@@ -69,7 +82,12 @@ class FlowAction:
 
     def on_bar(self, view: FlowView) -> bool:
         """Shown as a button on the flow's page."""
-        return not self.on_recipients and self.allows(view.state) and self.offered(view)
+        return (
+            not self.on_recipients
+            and not self.in_review
+            and self.allows(view.state)
+            and self.offered(view)
+        )
 
 
 def _to(target: FlowState, *sources: FlowState) -> dict[FlowState, frozenset[FlowState]]:
@@ -95,20 +113,56 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         name="deactivate",
         label="Riporta in preparazione",
         icon=":material/edit:",
-        moves=_to(S.INACTIVE, S.ACTIVE),
+        # From «In attesa di approvazione»: the author withdraws his request.
+        moves=_to(S.INACTIVE, S.ACTIVE, S.AWAITING_APPROVAL),
         success="Flusso di nuovo Inattivo: con «Modifica» puoi cambiarlo o sostituire il file.",
         done="riportato in preparazione",
-        help="Riporta un flusso Attivo in preparazione (Inattivo), per cambiarne il file.",
+        help="Riporta un flusso Attivo in preparazione (Inattivo), per cambiarne il file; su"
+        " un flusso in attesa di approvazione ritira la richiesta.",
     ),
     FlowAction(
         name="send",
         label="Invia",
         icon=":material/send:",
-        moves=_to(S.SENDING, S.ACTIVE),
+        # Where the service's policy asks for it, the flow waits for a second operator.
+        moves={S.ACTIVE: frozenset({S.SENDING, S.AWAITING_APPROVAL})},
         success="Invio avviato: i messaggi partono al ritmo consentito da IO.",
         done="invio avviato",
-        help="Avvia l'invio di un flusso Attivo.",
+        help="Avvia l'invio di un flusso Attivo (o chiede l'approvazione, se il servizio la"
+        " richiede).",
         reconfirm="Confermo: invia di nuovo questo file",
+        by_state={
+            S.AWAITING_APPROVAL: (
+                "Il servizio richiede l'approvazione di un secondo operatore: il flusso è"
+                " «In attesa di approvazione» e partirà quando un altro operatore abilitato lo"
+                " approva in «Da approvare».",
+                "in attesa di approvazione di un altro operatore",
+            )
+        },
+    ),
+    FlowAction(
+        name="approve",
+        label="Approva",
+        icon=":material/verified:",
+        moves=_to(S.SENDING, S.AWAITING_APPROVAL),
+        success="Flusso approvato: l'invio è avviato (all'ora programmata, se indicata).",
+        done="approvato, invio avviato",
+        help="Approva un flusso in attesa di approvazione: l'invio parte (all'ora programmata,"
+        " se indicata). Non può farlo chi l'ha preparato o inviato.",
+        takes_note=True,
+        in_review=True,
+    ),
+    FlowAction(
+        name="reject",
+        label="Respingi",
+        icon=":material/block:",
+        moves=_to(S.INACTIVE, S.AWAITING_APPROVAL),
+        success="Flusso respinto: torna «Inattivo» e l'autore legge la tua nota sul flusso.",
+        done="respinto, di nuovo Inattivo",
+        help="Respinge un flusso in attesa di approvazione: torna Inattivo, con la nota (--note,"
+        " obbligatoria) che l'autore legge sul flusso.",
+        takes_note=True,
+        in_review=True,
     ),
     FlowAction(
         name="pause",
@@ -132,7 +186,7 @@ FLOW_ACTIONS: tuple[FlowAction, ...] = (
         name="cancel",
         label="Annulla flusso",
         icon=":material/cancel:",
-        moves=_to(S.CANCELLED, S.INACTIVE, S.ACTIVE, S.SENDING, S.PAUSED),
+        moves=_to(S.CANCELLED, S.INACTIVE, S.ACTIVE, S.AWAITING_APPROVAL, S.SENDING, S.PAUSED),
         success="Flusso annullato.",
         done="annullato",
         help="Annulla il flusso (quanto inviato resta inviato).",

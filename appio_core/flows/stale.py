@@ -34,7 +34,12 @@ from appio_core.storage.db import rowcount
 from appio_core.storage.models import Flow
 
 # Unfinished, and nobody is sending them: In invio is the dispatcher's.
-STALE_STATES = (FlowState.INACTIVE, FlowState.ACTIVE, FlowState.PAUSED)
+STALE_STATES = (
+    FlowState.INACTIVE,
+    FlowState.ACTIVE,
+    FlowState.AWAITING_APPROVAL,
+    FlowState.PAUSED,
+)
 assert all(can_move(state, FlowState.CANCELLED) for state in STALE_STATES)
 
 

@@ -27,6 +27,7 @@ import httpx
 from appio_core.config import SIMULATOR_BASE_URL
 from appio_core.domain import FeatureLevel
 from appio_core.io.errors import (
+    AmountAboveMaximum,
     BadRequest,
     Forbidden,
     IoError,
@@ -34,6 +35,7 @@ from appio_core.io.errors import (
     IoRetryableError,
     KeyRefused,
     MessageNotFound,
+    MissingPermission,
     NetworkError,
     ProfileNotFound,
     RateLimited,
@@ -41,6 +43,7 @@ from appio_core.io.errors import (
     ServiceUnavailable,
     UnexpectedResponse,
 )
+from appio_core.io.groups import Operation, amount_above_maximum, missing_grant
 from appio_core.io.http import SIMULATOR_ORIGIN, Answer, IoHttp, TransportFailure, as_io_http
 from appio_core.io.models import (
     ApiKeys,
@@ -128,7 +131,9 @@ class IoClient:
             except TransportFailure as exc:
                 raise NetworkError(exc.detail) from exc
             if response.status_code != 200:
-                raise _error_for(response, not_found=ProfileNotFound, unsure=False)
+                raise _error_for(
+                    response, Operation.PROFILE, not_found=ProfileNotFound, unsure=False
+                )
             body = _json(response)
             if not isinstance(body, dict) or not isinstance(body.get("sender_allowed"), bool):
                 raise UnexpectedResponse(200, "profile without sender_allowed")
@@ -152,7 +157,7 @@ class IoClient:
                 raise NetworkError(exc.detail) from exc
             raise IoOutcomeUnknown(detail=exc.detail) from exc
         if response.status_code != 201:
-            raise _error_for(response, not_found=None, unsure=True)
+            raise _error_for(response, Operation.SEND, not_found=None, unsure=True)
         body = _json(response)
         message_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(message_id, str) or not message_id:
@@ -174,7 +179,9 @@ class IoClient:
             except TransportFailure as exc:
                 raise NetworkError(exc.detail) from exc
             if response.status_code != 200:
-                raise _error_for(response, not_found=MessageNotFound, unsure=False)
+                raise _error_for(
+                    response, Operation.STATUS, not_found=MessageNotFound, unsure=False
+                )
             return _message_status(response, message_id)
 
         return await self._read(once)
@@ -278,6 +285,7 @@ def _problem(response: Answer) -> tuple[str | None, str | None]:
 
 def _error_for(
     response: Answer,
+    operation: Operation,
     *,
     not_found: type[ProfileNotFound] | type[MessageNotFound] | None,
     unsure: bool,
@@ -287,12 +295,18 @@ def _error_for(
     status = response.status_code
     title, detail = _problem(response)
     if status == 400:
+        above = amount_above_maximum(detail)
+        if above is not None:
+            return AmountAboveMaximum(above, title, detail)
         return BadRequest(title, detail)
     if status == 401:
         return KeyRefused(detail)
     if status == 403:
         if "recipient forbidden" in f"{title} {detail}".lower():
             return RecipientForbidden(title, detail)
+        grant = missing_grant(operation, title, detail)
+        if grant is not None:
+            return MissingPermission(grant.explanation, grant.group, title, detail)
         return Forbidden(title, detail)
     if status == 404 and not_found is not None:
         return not_found(title, detail)

@@ -56,6 +56,16 @@ class BadRequest(IoPermanentError):
         )
 
 
+class AmountAboveMaximum(BadRequest):
+    """IO's maximum amount for the service is lower than the row's (appio_core.io.groups):
+    this row only, others with a smaller amount pass."""
+
+    code = "importo_oltre_il_massimo"
+
+    def __init__(self, explanation: str, title: str | None, detail: str | None) -> None:
+        IoPermanentError.__init__(self, explanation, status=400, title=title, detail=detail)
+
+
 class KeyRefused(IoPermanentError):
     code = "chiave_rifiutata"
 
@@ -92,6 +102,23 @@ class RecipientForbidden(Forbidden):
             title=title,
             detail=detail,
         )
+
+
+class MissingPermission(Forbidden):
+    """IO refused because PagoPA has not granted the service a permission (appio_core.io.groups):
+    every message of the same kind gets the same answer until PagoPA grants it."""
+
+    code = "permesso_mancante"
+
+    def __init__(
+        self,
+        explanation: str,
+        group: str | None,
+        title: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        IoPermanentError.__init__(self, explanation, status=403, title=title, detail=detail)
+        self.group = group
 
 
 class ProfileNotFound(IoPermanentError):

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal_column, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from appio_core.accounts.permissions import Actor, enabled_service_ids
 from appio_core.audit import AuditAction, recording
@@ -68,6 +68,7 @@ class NotificationFilters:
     sent_from: date | None = None
     sent_to: date | None = None  # inclusive
     author: str = ""
+    only_corrections: bool = False  # «Solo rettifiche»: the messages correcting another
 
     def describe(self, *, code_apart: bool = False) -> str:
         """The filter in words, for exports and the audit log (never a message text).
@@ -87,6 +88,7 @@ class NotificationFilters:
             ("dal", self.sent_from.strftime("%d/%m/%Y") if self.sent_from else ""),
             ("al", self.sent_to.strftime("%d/%m/%Y") if self.sent_to else ""),
             ("autore", self.author),
+            ("solo rettifiche", "sì" if self.only_corrections else ""),
         ):
             if value not in (None, ""):
                 parts.append(f"{label}: {value}")
@@ -124,8 +126,20 @@ class NotificationRow:
     purged_at: datetime | None  # its personal data removed (retention)
     purge_days: int | None
     send_after: datetime | None = None  # its file's send date: not sent before
+    # «Rettifica»: the message this one corrects; the latest correcting this one.
+    corrects_notification_id: int | None = None
+    corrected_by: int | None = None
 
 
+# «Rettificata da»: one probe of the partial index per row shown.
+_CORRECTION = aliased(Notification, name="correction")
+_CORRECTED_BY = (
+    select(func.max(_CORRECTION.id))
+    .where(_CORRECTION.corrects_notification_id == Notification.id)
+    .correlate(Notification)
+    .scalar_subquery()
+    .label("corrected_by")
+)
 _COLUMNS = (
     Notification.id,
     Notification.flow_id,
@@ -154,6 +168,8 @@ _COLUMNS = (
     Notification.purged_at,
     Notification.purge_days,
     Notification.send_after,
+    Notification.corrects_notification_id,
+    _CORRECTED_BY,
 )
 
 _SORT_COLUMNS: dict[SortKey, Any] = {
@@ -221,6 +237,8 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
         where.append(Notification.sent_at < _day_start(filters.sent_to + timedelta(days=1)))
     if filters.author.strip():
         where.append(Notification.created_by == filters.author.strip().lower())
+    if filters.only_corrections:
+        where.append(Notification.corrects_notification_id.is_not(None))
     return where
 
 

@@ -4,17 +4,19 @@ each checked with the same rules as a recipient file's rows, every error reporte
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from appio_core.content import fiscal_code
+from appio_core.content import cta, fiscal_code, fiscal_code_columns
+from appio_core.content.cells import thousands
 from appio_core.content.message import (
     check_notice_number,
     check_subject,
     check_text,
     parse_amount,
     parse_due_date,
+    text_length,
 )
 from appio_core.errors import InvalidInput
 
@@ -27,14 +29,16 @@ TEXT = "testo"
 AMOUNT = "importo"
 NOTICE_NUMBER = "numero_avviso"
 DUE_DATE = "scadenza"
+BUTTONS = "pulsanti"
 
 FIELD_LABELS = {
     FISCAL_CODE: "Codice fiscale",
     SUBJECT: "Oggetto",
-    TEXT: "Testo",
+    TEXT: "Contenuto",
     AMOUNT: "Importo",
     NOTICE_NUMBER: "Numero avviso",
     DUE_DATE: "Scadenza",
+    BUTTONS: "Pulsanti",
 }
 
 
@@ -59,13 +63,15 @@ class CheckedContent:
     amount: int | None
     notice_number: str | None
     due_date: str | None
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
 
 
 def check_fiscal_code(value: str) -> str:
     """The normalised code; IO's test citizen (AAAAAA00A00A000A) is accepted as it is."""
     if fiscal_code.normalize(value) == fiscal_code.TEST_CITIZEN:
         return fiscal_code.TEST_CITIZEN
-    return fiscal_code.validate(value)
+    return fiscal_code_columns.validate(value)
 
 
 def check_content(
@@ -77,7 +83,11 @@ def check_content(
     notice_number: str = "",
     due_date: str = "",
     max_amount: int | None = None,
+    buttons: Sequence[tuple[str, str, str]] = (),
+    secure_channel: bool = False,
 ) -> CheckedContent:
+    """`buttons`: (label, action, English label) as typed; IO counts their front matter in
+    the text's length."""
     errors: dict[str, str] = {}
 
     def checked(name: str, check: Callable[[], T]) -> T | None:
@@ -89,7 +99,11 @@ def check_content(
 
     code = checked(FISCAL_CODE, lambda: check_fiscal_code(fiscal_code))
     clean_subject = checked(SUBJECT, lambda: check_subject(subject))
-    clean_text = checked(TEXT, lambda: check_text(text))
+    checked_buttons = checked(BUTTONS, lambda: cta.check_buttons(buttons)) or ()
+    clean_text = checked(TEXT, lambda: check_text(text, cta.content_rules(checked_buttons)))
+    if checked_buttons and TEXT in errors and text.strip():
+        used = text_length(cta.front_matter(checked_buttons))
+        errors[TEXT] += f" I pulsanti occupano {thousands(used)} caratteri del limite di IO."
     cents = checked(AMOUNT, lambda: parse_amount(amount, max_amount)) if amount.strip() else None
     notice = (
         checked(NOTICE_NUMBER, lambda: check_notice_number(notice_number))
@@ -106,4 +120,6 @@ def check_content(
     if errors:
         raise FieldErrors(errors)
     assert code is not None and clean_subject is not None and clean_text is not None
-    return CheckedContent(code, clean_subject, clean_text, cents, notice, due)
+    return CheckedContent(
+        code, clean_subject, clean_text, cents, notice, due, checked_buttons, secure_channel
+    )

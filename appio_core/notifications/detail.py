@@ -1,41 +1,30 @@
 """One notification in full: what was sent, to whom, its outcome explained, IO's status and
-its history, and «Aggiorna stato» (read IO's status now). Opening one is in the audit log."""
+its history. Opening one is in the audit log. «Aggiorna stato» (IO's status read now) is in
+status_refresh.py, with the IO client this module does not need."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from appio_core.accounts.io_access import make_io_client, service_access
 from appio_core.accounts.permissions import Actor, require_service_read
-from appio_core.accounts.security import KeyBox
 from appio_core.audit import AuditAction, recording
-from appio_core.domain import OUTCOME_DESCRIPTIONS, FeatureLevel, Outcome
-from appio_core.errors import Conflict, NotFound
-from appio_core.flows.access import changeable_service
-from appio_core.flows.actions import refresh_state
-from appio_core.io.errors import IoError, MessageNotFound
-from appio_core.io.models import MessageStatus
+from appio_core.content import cta
+from appio_core.domain import OUTCOME_DESCRIPTIONS, POSITIVE_OUTCOMES, FeatureLevel, Outcome
+from appio_core.errors import NotFound
 from appio_core.notifications import labels
 from appio_core.notifications.archive import due_moment
 from appio_core.notifications.retention import purge_note
-from appio_core.notifications.status import record_status_changes, status_values
-from appio_core.storage.db import session_scope
 from appio_core.storage.models import (
     Flow,
     Notification,
     NotificationStatusEvent,
     Service,
-    utcnow,
 )
-
-# «Aggiorna stato» keeps the background reads on their schedule; this only sets a floor.
-REFRESH_MIN_INTERVAL = 600.0
+from appio_core.templates.use import TemplateUse, used_template
 
 
 @dataclass(frozen=True)
@@ -85,6 +74,12 @@ class NotificationDetail:
     purge_days: int | None
     send_after: datetime | None = None  # its file's send date: not sent before
     invalid_after_due_date: bool = False  # the notice cannot be paid after its due date
+    buttons: cta.Buttons = ()  # sent with it (a flow's row: the flow's)
+    secure_channel: bool = False  # IO's require_secure_channels
+    template: TemplateUse | None = None  # the saved template it was made from (its flow's)
+    # «Rettifica»: the message this one corrects, and those correcting it (oldest first).
+    corrects_notification_id: int | None = None
+    corrected_by: tuple[int, ...] = ()
 
     @property
     def is_single(self) -> bool:
@@ -102,6 +97,11 @@ class NotificationDetail:
         return purge_note(self.purge_days, self.purged_at)
 
     @property
+    def can_correct(self) -> bool:
+        """«Rettifica»: a single notification IO accepted (a flow's: on the flow)."""
+        return self.is_single and not self.purged and self.outcome in POSITIVE_OUTCOMES
+
+    @property
     def can_resend(self) -> bool:
         """A single notification that surely did not reach IO, or an uncertain one."""
         return (
@@ -115,7 +115,7 @@ class NotificationDetail:
         )
 
 
-def _row(session: Session, actor: Actor, notification_id: int) -> Notification:
+def notification_row(session: Session, actor: Actor, notification_id: int) -> Notification:
     row = session.get(Notification, notification_id)
     if row is None:
         raise NotFound(f"Notifica {notification_id} non trovata.")
@@ -130,10 +130,10 @@ def get_detail(
     (with his codice fiscale) or refused, unless `record` is False: the page drawn again
     by a rerun, or the detail given back after «Aggiorna stato», is not a new opening."""
     if not record:
-        return _detail(session, _row(session, actor, notification_id))
+        return _detail(session, notification_row(session, actor, notification_id))
     target = f"notifica n. {notification_id}"
     with recording(session, actor, AuditAction.READ_NOTIFICATION, target) as entry:
-        row = _row(session, actor, notification_id)
+        row = notification_row(session, actor, notification_id)
         entry.fiscal_code = row.fiscal_code
         detail = _detail(session, row)
         entry.detail = (
@@ -145,9 +145,16 @@ def get_detail(
 
 
 def _detail(session: Session, row: Notification) -> NotificationDetail:
-    flow_name = None
+    flow_name, buttons, secure = None, cta.from_json(row.cta), row.secure_channel
+    template_id, template_version = row.template_id, row.template_version
     if row.flow_id is not None:
-        flow_name = session.scalar(select(Flow.name).where(Flow.id == row.flow_id))
+        found = session.execute(
+            select(
+                Flow.name, Flow.cta, Flow.secure_channel, Flow.template_id, Flow.template_version
+            ).where(Flow.id == row.flow_id)
+        ).one()
+        flow_name, buttons, secure = found.name, cta.from_json(found.cta), found.secure_channel
+        template_id, template_version = found.template_id, found.template_version
     service = session.get(Service, row.service_id)
     assert service is not None
     has_message = row.io_message_id is not None
@@ -205,67 +212,15 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         purge_days=row.purge_days,
         send_after=row.send_after,
         invalid_after_due_date=row.invalid_after_due_date,
-    )
-
-
-def refresh_status(
-    sessions: sessionmaker[Session],
-    actor: Actor,
-    notification_id: int,
-    box: KeyBox,
-    base_url: str,
-    clock: Callable[[], datetime] = utcnow,
-) -> NotificationDetail:
-    """«Aggiorna stato»: reads IO's status of the message now and stores what changed.
-
-    A change, not a read: it writes the status columns and may move the flow between
-    Inviato and Invio incompleto. So it needs send rights on the service, like any change;
-    it sends nothing, so the service may be deactivated."""
-    with session_scope(sessions) as session:
-        row = _row(session, actor, notification_id)
-        changeable_service(
-            session, actor, row.service_id, sends=False, doing="aggiornare lo stato dei messaggi"
-        )
-        if row.io_message_id is None:
-            raise Conflict("Questa notifica non è arrivata a IO: non c'è uno stato da leggere.")
-        if row.purged_at is not None:
-            raise Conflict(
-                "Il codice fiscale di questa notifica è stato rimosso dopo il periodo di"
-                " conservazione: IO non può più dirne lo stato."
+        buttons=buttons,
+        secure_channel=secure,
+        template=used_template(session, template_id, template_version),
+        corrects_notification_id=row.corrects_notification_id,
+        corrected_by=tuple(
+            session.scalars(
+                select(Notification.id)
+                .where(Notification.corrects_notification_id == row.id)
+                .order_by(Notification.id)
             )
-        access = service_access(session, actor, row.service_id, box)
-        fiscal_code, message_id = row.fiscal_code, row.io_message_id
-
-    async def read() -> MessageStatus:
-        client = make_io_client(base_url, access.limiter)
-        try:
-            return await client.get_message_status(access.keys, fiscal_code, message_id)
-        finally:
-            await client.aclose()
-
-    try:
-        status = asyncio.run(read())
-    except MessageNotFound:
-        raise Conflict(
-            "IO non ha ancora registrato questo messaggio: riprova tra qualche minuto."
-        ) from None
-    except IoError as exc:
-        raise Conflict(f"Stato non letto: {exc.message}") from None
-    with session_scope(sessions) as session:
-        row = _row(session, actor, notification_id)
-        change = status_values(row, status, clock(), REFRESH_MIN_INTERVAL)
-        # Keep the background schedule unless this read closed it.
-        if change.next_status_check_at is not None and row.next_status_check_at:
-            change = replace(change, next_status_check_at=row.next_status_check_at)
-        record_status_changes(session, [row], [change])
-        session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id)
-            .values(**change.columns(), updated_at=clock())
-        )
-        if row.flow_id is not None:
-            flow = session.get(Flow, row.flow_id)
-            assert flow is not None
-            refresh_state(session, flow)
-    with session_scope(sessions) as session:
-        return get_detail(session, actor, notification_id, record=False)  # the page is open
+        ),
+    )

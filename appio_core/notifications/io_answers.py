@@ -6,8 +6,10 @@ a permanent refusal with IO's reason, «esito incerto» when a send may have rea
 depend on who sends, and each sender says how through its `Senders` policy:
 - a temporary failure (429 or 503 after the client's own retries, IO unreachable): a flow's
   row waits and is tried again; a single message ends «errore», to be sent again by hand;
-- IO refusing the service's keys: a flow is paused (every row would fail the same way); a
-  single message ends «errore».
+- IO refusing the service's keys, or a permission PagoPA has not granted the service
+  (appio_core.io.groups: premium messages, checking profiles, sending at all): a flow is
+  paused (every row would fail the same way), with IO's refusal in Italian; a single message
+  ends «errore» with it.
 A send that failed in either way surely did not reach IO: its `send_started_at` is cleared,
 so that the row may be sent again.
 
@@ -26,6 +28,7 @@ from appio_core.io.errors import (
     IoOutcomeUnknown,
     IoRetryableError,
     KeyRefused,
+    MissingPermission,
     ProfileNotFound,
 )
 from appio_core.io.models import Profile
@@ -59,6 +62,10 @@ class Senders(Protocol):
 
     def key_refused(self, exc: KeyRefused) -> NotificationChange: ...
 
+    def not_permitted(self, exc: MissingPermission) -> NotificationChange:
+        """The service lacks a permission of PagoPA's: what to ask for is `exc.message`."""
+        ...
+
 
 def profile_refusal(profile: Profile) -> NotificationChange | None:
     """None when the citizen accepts the service's messages; else the row's final change."""
@@ -71,6 +78,8 @@ def check_failed(exc: IoError, attempts: int, senders: Senders) -> NotificationC
         return final(Outcome.NOT_ON_IO, 404, exc.message)
     if isinstance(exc, KeyRefused):
         return senders.key_refused(exc)
+    if isinstance(exc, MissingPermission):
+        return senders.not_permitted(exc)
     if isinstance(exc, IoRetryableError):
         return senders.temporary(exc, attempts, checking=True)
     # Permanent, or an answer a check cannot have lost (IoOutcomeUnknown is a send's).
@@ -84,6 +93,8 @@ def send_failed(exc: IoError, attempts: int, senders: Senders) -> NotificationCh
         return final(Outcome.UNCERTAIN, exc.status, exc.message)
     if isinstance(exc, KeyRefused):
         return replace(senders.key_refused(exc), send_started_at=None)
+    if isinstance(exc, MissingPermission):  # refused before IO created anything
+        return replace(senders.not_permitted(exc), send_started_at=None)
     if isinstance(exc, IoRetryableError):
         return replace(senders.temporary(exc, attempts, checking=False), send_started_at=None)
     return final(Outcome.ERROR, exc.status, exc.message)

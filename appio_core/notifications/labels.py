@@ -70,7 +70,7 @@ def io_status_label(code: str | None, has_message: bool) -> str:
 
 
 def email_status_label(code: str | None, has_message: bool, long: bool = False) -> str:
-    """«Stato e-mail»: IO's e-mail notification status; unknown (not missing) when IO is silent."""
+    """«Stato Mail»: IO's e-mail notification status; unknown (not missing) when IO is silent."""
     if not has_message:
         return NO_MESSAGE
     return _label(EMAIL_STATUS_LABELS, code, EMAIL_NOT_TOLD_LONG if long else EMAIL_NOT_TOLD)

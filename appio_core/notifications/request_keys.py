@@ -20,6 +20,7 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel
 from appio_core.errors import InvalidInput
 from appio_core.notifications.content import CheckedContent
@@ -60,9 +61,15 @@ def check_request_key(key: str) -> str:
 
 
 def request_fingerprint(
-    service_id: int, content: CheckedContent, feature_level: FeatureLevel
+    service_id: int,
+    content: CheckedContent,
+    feature_level: FeatureLevel,
+    *,
+    corrects: int | None = None,
 ) -> str:
-    """SHA-256 of what a request asks to send, in its checked form (hex, 64 characters)."""
+    """SHA-256 of what a request asks to send, in its checked form (hex, 64 characters).
+    A correction («Rettifica») names the notification it corrects too; a plain message's
+    fingerprint is as it always was."""
     asked = [
         FINGERPRINT_VERSION,
         service_id,
@@ -74,6 +81,11 @@ def request_fingerprint(
         content.due_date,
         feature_level.value,
     ]
+    if content.buttons or content.secure_channel:
+        # Added only when used, so that the fingerprints kept before stay the same.
+        asked += [cta.to_json(content.buttons), content.secure_channel]
+    if corrects is not None:
+        asked.append({"rettifica_di": corrects})
     canonical = json.dumps(asked, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -183,6 +183,9 @@ def purge_batch(session: Session, retention: Retention, now: datetime, size: int
             markdown="",
             extra="{}",
             notice_number=None,
+            # A hash of the codice fiscale with the message: guessable from the text. Without
+            # it the same form token is refused as «already used», never sent again.
+            request_fingerprint=None,
             purged_at=now,
             purge_days=retention.days,
         )

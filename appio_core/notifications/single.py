@@ -29,12 +29,19 @@ from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.service_keys import keys_for_sending
 from appio_core.audit import AuditAction, AuditOutcome, record, recording
+from appio_core.content import cta
 from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.flows.access import active_service, changeable_service
 from appio_core.io.models import NewMessage
 from appio_core.notifications.change import NotificationChange
-from appio_core.notifications.content import CheckedContent, check_content
+from appio_core.notifications.content import (
+    SUBJECT,
+    TEXT,
+    CheckedContent,
+    FieldErrors,
+    check_content,
+)
 from appio_core.notifications.request_keys import (
     check_request_key,
     find_repeat,
@@ -43,6 +50,7 @@ from appio_core.notifications.request_keys import (
 from appio_core.notifications.single_exchange import exchange
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
+from appio_core.templates.use import TemplateRef, check_use, unfilled_placeholders
 
 PURGED_NOT_RESENT = (
     "Il testo di questa notifica è stato rimosso dopo il periodo di conservazione: non si"
@@ -64,6 +72,12 @@ class NewNotification:
     feature_level: FeatureLevel = FeatureLevel.STANDARD
     check_profile: bool = True
     request_key: str | None = None  # one per form: a repeated «Aggiungi» sends nothing
+    buttons: tuple[tuple[str, str, str], ...] = ()  # (label, action, English label), as typed
+    secure_channel: bool = False  # IO's require_secure_channels
+    template: TemplateRef | None = None  # the saved template («Modelli») it started from
+    # «Rettifica»: the notification this one corrects, set (and checked) by
+    # appio_core.notifications.corrections.correct_notification.
+    corrects_notification_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +97,12 @@ def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedC
 
     The operator must be allowed to send on the service, and the service active."""
     service = active_service(session, actor, data.service_id)
+    check_use(session, data.template, service.id)
+    if data.template is not None:
+        values = ((SUBJECT, data.subject), (TEXT, data.text))
+        left = {f: m for f, v in values if (m := unfilled_placeholders(v))}
+        if left:
+            raise FieldErrors(left)
     return check_content(
         fiscal_code=data.fiscal_code,
         subject=data.subject,
@@ -91,6 +111,8 @@ def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedC
         notice_number=data.notice_number,
         due_date=data.due_date,
         max_amount=service.max_payment_amount,
+        buttons=data.buttons,
+        secure_channel=data.secure_channel,
     )
 
 
@@ -108,15 +130,19 @@ def send_new(
     RequestKeyReused when the key was used for another message, and the permission errors
     of the core when the operator may not send on the service. The audit log has the send
     with its outcome, or the refusal."""
-    action = AuditAction.NOTIFICATION_SEND
+    corrects = data.corrects_notification_id
+    action = AuditAction.NOTIFICATION_SEND if corrects is None else AuditAction.NOTIFICATION_CORRECT
+    target = NEW_TARGET if corrects is None else f"rettifica della notifica n. {corrects}"
     with (
         session_scope(sessions) as session,
-        recording(session, actor, action, NEW_TARGET) as entry,
+        recording(session, actor, action, target) as entry,
     ):
         entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
         checked = check_new(session, actor, data)
         key = None if data.request_key is None else check_request_key(data.request_key)
-        fingerprint = request_fingerprint(data.service_id, checked, data.feature_level)
+        fingerprint = request_fingerprint(
+            data.service_id, checked, data.feature_level, corrects=corrects
+        )
         if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
             return _result(earlier, repeated=True)
         access = service_access(session, actor, data.service_id, box)
@@ -135,7 +161,12 @@ def send_new(
                 notice_number=checked.notice_number,
                 due_date=checked.due_date,
                 feature_level=data.feature_level,
+                cta=cta.to_json(checked.buttons),
+                secure_channel=checked.secure_channel,
                 extra="{}",
+                template_id=data.template.template_id if data.template else None,
+                template_version=data.template.version if data.template else None,
+                corrects_notification_id=corrects,
                 outcome=Outcome.SENDING,
                 attempts=0,
                 retryable=False,
@@ -154,7 +185,7 @@ def send_new(
         # twice at once): the first one sends; this one is its repeat, or refused.
         with (
             session_scope(sessions) as session,
-            recording(session, actor, action, NEW_TARGET) as entry,
+            recording(session, actor, action, target) as entry,
         ):
             entry.skip = True
             earlier = find_repeat(session, actor.username, key, fingerprint)
@@ -162,6 +193,8 @@ def send_new(
                 raise
             return _result(earlier, repeated=True)
     note = "" if data.check_profile else "Senza verifica del profilo."
+    if corrects is not None:
+        note = f"Rettifica della notifica n. {corrects}. {note}".strip()
     return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
     )
@@ -295,11 +328,12 @@ def _send(
         message = NewMessage(
             fiscal_code=row.fiscal_code,
             subject=row.subject,
-            markdown=row.markdown,
+            markdown=cta.with_front_matter(cta.from_json(row.cta), row.markdown),
             amount=row.amount,
             notice_number=row.notice_number,
             due_date=row.due_date,
             feature_level_type=row.feature_level,
+            require_secure_channels=row.secure_channel,
         )
         written = [row.updated_at]  # this send's last write: the final write's fence
 

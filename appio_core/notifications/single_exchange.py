@@ -12,7 +12,7 @@ from datetime import datetime
 from appio_core.accounts.io_access import ServiceAccess
 from appio_core.domain import Outcome
 from appio_core.io.client import IoClient
-from appio_core.io.errors import IoError, IoRetryableError, KeyRefused
+from appio_core.io.errors import IoError, IoRetryableError, KeyRefused, MissingPermission
 from appio_core.io.models import NewMessage
 from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.io_answers import (
@@ -37,6 +37,9 @@ class SingleSenders:
         return replace(final(Outcome.ERROR, exc.status, detail), retryable=True)
 
     def key_refused(self, exc: KeyRefused) -> NotificationChange:
+        return final(Outcome.ERROR, exc.status, exc.message)
+
+    def not_permitted(self, exc: MissingPermission) -> NotificationChange:
         return final(Outcome.ERROR, exc.status, exc.message)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel, FlowState
 from appio_core.errors import Conflict, InvalidInput
 from appio_core.flows.access import flow_for_send
@@ -52,6 +53,8 @@ def trial_message(
     notice_number: str | None = None,
     due_date: str | None = None,
     feature_level: FeatureLevel = FeatureLevel.STANDARD,
+    buttons: cta.Buttons = (),
+    secure_channel: bool = False,
 ) -> NewNotification:
     """A row's message, addressed to IO's test citizen, in the form «Nuova notifica» takes."""
     return NewNotification(
@@ -64,6 +67,8 @@ def trial_message(
         due_date=_due_text(due_date),
         feature_level=feature_level,
         check_profile=True,
+        buttons=tuple((b.label, b.action, b.label_en) for b in buttons),
+        secure_channel=secure_channel,
     )
 
 
@@ -78,6 +83,8 @@ def send_file_trial(
     box: KeyBox,
     base_url: str,
     feature_level: FeatureLevel = FeatureLevel.STANDARD,
+    buttons: cta.Buttons = (),
+    secure_channel: bool = False,
 ) -> SingleResult:
     """The first row of a file not yet imported (Nuovo flusso), sent to the test citizen."""
     with session_scope(sessions) as session:
@@ -94,6 +101,8 @@ def send_file_trial(
         notice_number=preview.notice_number,
         due_date=preview.due_date,
         feature_level=feature_level,
+        buttons=buttons,
+        secure_channel=secure_channel,
     )
     return send_new(sessions, actor, data, box, base_url)
 
@@ -130,5 +139,7 @@ def send_flow_trial(
             notice_number=first.notice_number,
             due_date=first.due_date,
             feature_level=flow.feature_level,
+            buttons=cta.from_json(flow.cta),
+            secure_channel=flow.secure_channel,
         )
     return send_new(sessions, actor, data, box, base_url)

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from appio_core.content import (
     fiscal_code,
+    fiscal_code_columns,
     lengths,
     markdown,
 )
@@ -234,9 +235,9 @@ def duplicates(layout: Layout, checked: Checked) -> list[pd.DataFrame]:
     return [issue_frame(np.array(firsts, dtype=np.int64), header, values, codes, messages)]
 
 
-def _check_codes(column: pd.Series) -> tuple[fiscal_code.ColumnCheck, np.ndarray]:
+def _check_codes(column: pd.Series) -> tuple[fiscal_code_columns.ColumnCheck, np.ndarray]:
     """The fiscal code check and, on the same thread, which good codes repeat."""
-    codes = fiscal_code.check_column(column)
+    codes = fiscal_code_columns.check_column(column)
     good = codes.errors.isna().to_numpy()
     return codes, _repeated(codes.values[good].reset_index(drop=True))
 
@@ -249,7 +250,7 @@ def _repeated(codes: pd.Series) -> np.ndarray:
     """
     if not len(codes):
         return np.zeros(0, dtype=bool)
-    words = fiscal_code.byte_matrix(codes).view("<u8")
+    words = fiscal_code_columns.byte_matrix(codes).view("<u8")
     hashes = (words[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, 1]
     candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
     repeated = np.zeros(len(codes), dtype=bool)

@@ -6,10 +6,9 @@ length problem, which is said once and lets the rows be checked too.
 
 from __future__ import annotations
 
-import numpy as np
-
-from appio_core.content.lengths import ContentRules, length_codes, length_message
+from appio_core.content.lengths import ContentRules
 from appio_core.content.template import Template, header_key
+from appio_core.content.template_checks import brace_problem, length_problem
 from appio_core.recipient_file.columns import (
     AMOUNT_CENTS,
     FIELD_OF_ROLE,
@@ -29,7 +28,6 @@ NO_RECIPIENT_COLUMN = "colonna_codice_fiscale_mancante"
 NO_SUBJECT = "oggetto_non_indicato"
 NO_TEXT = "testo_non_indicato"
 UNKNOWN_PLACEHOLDER = "segnaposto_sconosciuto"
-BROKEN_TEMPLATE = "modello_non_valido"
 NO_ROWS = "nessun_destinatario"
 TOO_MANY_ROWS = "troppe_righe"
 UNKNOWN_COLUMN = "colonna_indicata_mancante"
@@ -110,40 +108,12 @@ def layout(sheet: Sheet, options: FileOptions) -> Layout:
 def _template_length(
     template: Template, is_subject: bool, rules: ContentRules, errors: list[FileError]
 ) -> bool:
-    """Whether the template alone decides whether every row's length is right: when it has
-    no placeholder (every message is the template), or when its fixed part is already too
-    long. A problem then is the template's, said once (in `errors`)."""
-    fixed = template.fixed_length()
-    minimum, maximum = rules.bounds(subject=is_subject)
-    which = "dell'oggetto" if is_subject else "del testo"
-    if not template.names:
-        code = length_codes_one(fixed, minimum, maximum, is_subject)
-        if code is not None:
-            errors.append(
-                FileError(
-                    code,
-                    f"{length_message(code, fixed, rules)} Il modello {which} non ha segnaposto,"
-                    f" quindi vale per tutti i messaggi: correggi il modello {which}.",
-                )
-            )
-        return True
-    if fixed > maximum:
-        code = length_codes_one(fixed, minimum, maximum, is_subject)
-        assert code is not None
-        errors.append(
-            FileError(
-                code,
-                f"{length_message(code, fixed, rules)} Lo è già la parte fissa del modello"
-                f" {which}, senza i valori delle colonne: accorcia il modello {which}.",
-            )
-        )
-        return True
-    return False
-
-
-def length_codes_one(length: int, minimum: int, maximum: int, is_subject: bool) -> str | None:
-    code = length_codes(np.array([length]), minimum, maximum, subject=is_subject)[0]
-    return None if code is None else str(code)
+    """Whether the template alone decides whether every row's length is right; a problem
+    then is the template's, said once (in `errors`)."""
+    decided, problem = length_problem(template, is_subject, rules)
+    if problem is not None:
+        errors.append(FileError(problem.code, problem.message))
+    return decided
 
 
 def _chosen_problems(sheet: Sheet, options: FileOptions) -> list[FileError]:
@@ -183,14 +153,9 @@ def _template(
     if source is None or not source.strip():
         return None
     template = Template.parse(source)
-    if template.stray_braces():
-        problems.append(
-            FileError(
-                BROKEN_TEMPLATE,
-                f"Il modello {which} ha parentesi graffe spaiate: scrivi i segnaposto come"
-                " {{nome}}.",
-            )
-        )
+    broken = brace_problem(template, which == "dell'oggetto")
+    if broken is not None:
+        problems.append(FileError(broken.code, broken.message))
     known = {header_key(h) for h in sheet.headers}
     for name, key in zip(template.names, template.keys, strict=True):
         if key not in known:

@@ -227,6 +227,17 @@ class ValidationReport:
             "warnings": [_issue_dict(item) for item in self.warnings],
         }
 
+    def kept(self, warnings: int) -> str:
+        """The report as JSON with only its first `warnings` warnings (and their total):
+        what a flow keeps of its file's check, for whoever approves it. A file with errors
+        is never imported, so its errors are not kept."""
+        data = {
+            **self._head(),
+            "warnings": [_issue_dict(item) for item in self.first_warnings(warnings)],
+            "warnings_total": len(self.warning_frame),
+        }
+        return json.dumps(data, ensure_ascii=False)
+
     def write_json(self, out: TextIO) -> None:
         """`to_dict()` as JSON, written issue by issue: a file with a million wrong rows must
         not need the whole document in memory at once."""

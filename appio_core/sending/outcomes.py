@@ -4,7 +4,8 @@ the two answers that depend on who sends.
 
 A send that may have reached IO is «esito incerto», never retried; one that surely did not
 (503, connection refused) goes back to «da inviare» with a growing delay, and ends
-«errore», marked retryable, after the last attempt. Refused keys pause the flow.
+«errore», marked retryable, after the last attempt. Refused keys, and a permission PagoPA
+has not granted the service, pause the flow.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from appio_core.content import cta
 from appio_core.domain import Outcome
 from appio_core.io.client import IoClient
 from appio_core.io.errors import IoError, IoRetryableError
@@ -46,6 +48,18 @@ def key_refused(exc: IoError) -> NotificationChange:
         error_detail=exc.message,
         retryable=False,
         pause_flow=KEY_REFUSED_NOTE,
+    )
+
+
+def not_permitted(exc: IoError) -> NotificationChange:
+    """A permission PagoPA has not granted the service: every row would be refused the same
+    way, so the row stays «da inviare» with IO's refusal in Italian, and the flow is paused."""
+    return NotificationChange(
+        outcome=Outcome.PENDING,
+        http_status=exc.status,
+        error_detail=exc.message,
+        retryable=False,
+        pause_flow=f"Invio sospeso automaticamente. {exc.message} Poi riprendi l'invio.",
     )
 
 
@@ -91,6 +105,9 @@ class Rules:
     def key_refused(self, exc: IoError) -> NotificationChange:
         return key_refused(exc)
 
+    def not_permitted(self, exc: IoError) -> NotificationChange:
+        return not_permitted(exc)
+
     async def check(
         self, client: IoClient, keys: ApiKeys, row: Claimed
     ) -> NotificationChange | None:
@@ -107,12 +124,13 @@ class Rules:
         message = NewMessage(
             fiscal_code=row.fiscal_code,
             subject=row.subject,
-            markdown=row.markdown,
+            markdown=cta.with_front_matter(flow.buttons, row.markdown),
             amount=row.amount,
             notice_number=row.notice_number,
             invalid_after_due_date=row.invalid_after_due_date,
             due_date=row.due_date,
             feature_level_type=flow.feature_level,
+            require_secure_channels=flow.secure_channel,
         )
         try:
             message_id = await client.send_message(keys, message)

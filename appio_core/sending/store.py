@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.service_keys import keys_for_sending
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
@@ -52,6 +53,8 @@ class FlowWork:
     check_profile: bool
     feature_level: FeatureLevel
     status_check_hours: int
+    buttons: cta.Buttons = ()
+    secure_channel: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,15 @@ def service_keys(session: Session, service_id: int, box: KeyBox) -> ApiKeys:
 def flows_to_send(session: Session, account_id: int, now: datetime) -> list[FlowWork]:
     """The account's flows «In invio» whose start has come, oldest first."""
     return [
-        FlowWork(f.id, f.service_id, f.check_profile, f.feature_level, f.status_check_hours)
+        FlowWork(
+            f.id,
+            f.service_id,
+            f.check_profile,
+            f.feature_level,
+            f.status_check_hours,
+            cta.from_json(f.cta),
+            f.secure_channel,
+        )
         for f in session.scalars(
             select(Flow)
             .join(Service)

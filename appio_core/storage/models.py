@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from appio_core.domain import FeatureLevel, FlowState, Outcome, Role
+from appio_core.domain import ApprovalPolicy, FeatureLevel, FlowState, Outcome, Role
 
 # One naming convention so that Alembic names constraints the same way on every database.
 NAMING_CONVENTION = {
@@ -195,6 +195,11 @@ class Service(Base):
     keys_regeneration_started_at: Mapped[datetime | None] = mapped_column(
         UTCDateTime, nullable=True
     )
+    # Four eyes (appio_core.flows.approval): whose flows wait for a second operator.
+    approval_policy: Mapped[ApprovalPolicy] = mapped_column(
+        EnumText(ApprovalPolicy, 10), default=ApprovalPolicy.OFF, server_default="off"
+    )
+    approval_threshold: Mapped[int | None] = mapped_column(Integer, nullable=True)  # ABOVE's N
 
     account: Mapped[IoAccount] = relationship(back_populates="services", lazy="joined")
     operators: Mapped[list[Operator]] = relationship(
@@ -245,9 +250,30 @@ class Flow(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # How long after sending the dispatcher reads each message's status; 0 = never.
     status_check_hours: Mapped[int] = mapped_column(Integer, default=48)
+    # Call-to-action buttons (JSON, appio_core.content.cta) and IO's require_secure_channels:
+    # the same for every recipient.
+    cta: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secure_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     recipients_total: Mapped[int] = mapped_column(Integer, default=0)
     # Why the dispatcher paused the flow by itself (e.g. IO refused the service's key).
     dispatcher_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Four eyes (appio_core.flows.approval): who asked, who decided, and the note the
+    # author reads (why it was rejected, or why the request was taken away).
+    approval_requested_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approval_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approval_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The «Verifica file» report of the file imported (JSON, its first warnings only), for
+    # the operator who approves the flow.
+    file_report: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The saved template («Modelli», appio_core.templates) and version it was made from.
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # «Rettifica»: the flow this one corrects (appio_core.flows.correction). Not a foreign
+    # key, like corrects_notification_id: SQLite adds one only by copying the table (and
+    # dropping the old one would cascade); flows are never deleted.
+    corrects_flow_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
@@ -283,6 +309,13 @@ class Notification(Base):
             unique=True,
             sqlite_where=text("request_key IS NOT NULL"),
             postgresql_where=text("request_key IS NOT NULL"),
+        ),
+        # «Rettificata da»: the corrections of a message; only corrections have an entry.
+        Index(
+            "ix_notifications_corrects_notification_id",
+            "corrects_notification_id",
+            sqlite_where=text("corrects_notification_id IS NOT NULL"),
+            postgresql_where=text("corrects_notification_id IS NOT NULL"),
         ),
         # The daily purge: the rows still holding personal data, oldest first.
         Index(
@@ -320,6 +353,9 @@ class Notification(Base):
         EnumText(FeatureLevel, 10), default=FeatureLevel.STANDARD
     )
     extra: Mapped[str] = mapped_column(Text, default="{}")  # the file's other columns, JSON
+    # A single message's buttons and «canale sicuro»; a flow's rows use the flow's.
+    cta: Mapped[str | None] = mapped_column(Text, nullable=True)
+    secure_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     outcome: Mapped[Outcome] = mapped_column(EnumText(Outcome, 40))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -350,6 +386,16 @@ class Notification(Base):
     # the file's columns and the notice number are gone, the codice fiscale is a pseudonym.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     purge_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the retention then
+    # A single message's saved template and version (a flow's rows: the flow's).
+    template_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    template_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # «Rettifica»: the message this one corrects, to the same citizen (a single correction,
+    # or a row of a correcting flow: the original flow's row). Not a foreign key (SQLite
+    # adds one only by copying the table): a sent message is never deleted, and a
+    # correcting flow's file cannot be replaced.
+    corrects_notification_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=True
+    )
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")

@@ -9,7 +9,7 @@ PostgreSQL: the pg_trgm extension and a GIN index on `notifications.subject`.
 The query side is appio_core/storage/subject_search.py.
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0020
 Create Date: 2026-12-05 23:00:00
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | None = "0011"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -37,12 +37,13 @@ from appio_core.accounts.services import (
     enable_operator,
     rotate_keys,
     set_account_rate_limit,
+    set_approval_policy,
     set_enabled_operators,
     update_service,
 )
 from appio_core.audit import AuditAction
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
-from appio_core.domain import FlowState, Outcome, Role
+from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import AppError
 from appio_core.exports.workbooks import (
     write_audit,
@@ -50,14 +51,14 @@ from appio_core.exports.workbooks import (
     write_flows,
     write_notifications,
 )
-from appio_core.flows import actions, editing, importing
+from appio_core.flows import actions, correction, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
 from appio_core.io.client import SIMULATOR_API_URL
 from appio_core.io.manage import ManageClient
 from appio_core.io.simulator import Kind, create_app, demo_config
 from appio_core.io.simulator.demo import DEMO_IO_ONLY_SERVICES, DEMO_MANAGE_KEY
-from appio_core.notifications import single
+from appio_core.notifications import corrections, single
 from appio_core.notifications.archive import NotificationFilters, search
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.recipient_check import check_recipient
@@ -65,6 +66,7 @@ from appio_core.notifications.retention import Retention, run_purge
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
+from appio_core.templates import store as template_store
 
 from ..flows.conftest import TEXT as FLOW_TEXT
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -246,6 +248,29 @@ def test_every_flow_action_is_recorded_by_the_registry(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         ),
     )
+    # Four eyes: «Invia» held by the service's policy, «Respingi», then «Approva», by the
+    # installation (an administrator: TARI has one operator).
+    held = _import(sessions, operator, services[TARI.name], "Da approvare", fiscal_codes(2, 7))
+    _in(
+        sessions,
+        lambda s: set_approval_policy(
+            s, Actor.system(), services[TARI.name], ApprovalPolicy.ALWAYS
+        ),
+    )
+    for name, who, note in (
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("reject", Actor.system(), "Da rifare."),
+        ("activate", operator, ""),
+        ("send", operator, ""),
+        ("approve", Actor.system(), ""),
+    ):
+        _in(
+            sessions,
+            lambda s, n=name, w=who, t=note: actions.perform(  # type: ignore[misc]
+                s, w, actions.BY_NAME[n], held, note=t
+            ),
+        )
     _refused(lambda: _import(sessions, operator, services[TARI.name], "Rotto", ["NONVALIDO"]))
 
     flows = [e for e in log() if e.action.startswith("flow.")]
@@ -273,6 +298,15 @@ def test_every_flow_action_is_recorded_by_the_registry(
         ("mrossi", "flow.import", "nuovo flusso «Rotto»"),
     ]
     assert "«Pausa»" not in flows[-1].detail
+    decided = {e.action: e.detail for e in flows if e.target == f"flusso n. {held} «Da approvare»"}
+    assert decided["flow.reject"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «Inattivo». Nota: «Da rifare.»."
+    )
+    assert decided["flow.approve"] == (
+        "Deciso da un amministratore: il servizio ha un solo operatore (mrossi). Richiesto da"
+        " mrossi. Stato: da «In attesa di approvazione» a «In invio»."
+    )
     replaced = only(flows, "flow.replace-file")[0]
     assert replaced.detail == "File «nuovo.csv»: 3 destinatari (prima 1)."
     for entry in log():
@@ -438,6 +472,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         update_service(session, admin, created.id, replace(data, name="Polizia municipale"), keybox)
         set_enabled_operators(session, admin, created.id, ["gverdi"])
         set_account_rate_limit(session, admin, DEMO_ACCOUNT, 0, 5)
+        set_approval_policy(session, admin, created.id, ApprovalPolicy.ABOVE, 100)
         rotate_keys(session, admin, keybox)
         set_manage_key(session, admin, DEMO_MANAGE_KEY, keybox)
     new_keys = _import_and_regenerate(sessions, admin, keybox)
@@ -454,6 +489,9 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             importing.Templates("Avviso TARI 2026", FLOW_TEXT),
         )
         editing.edit_flow(session, operator, other, editing.FlowChanges(name="Bozza 2"))
+        saved = template_store.flow_as_template(session, operator, other, "Modello TARI")
+        changed = replace(saved.fields, natura="Promemoria scadenza")
+        template_store.edit_template(session, operator, saved.template_id, changed)
         ids = [r.id for r in session.query(Notification.id).filter(Notification.flow_id == flow_id)]
     for action in FLOW_ACTIONS:
         with session_scope(sessions) as session:
@@ -469,8 +507,21 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
                     retryable=True,
                 )
             )
+        # «Approva» and «Respingi» are never the author's: the administrator decides (TARI
+        # has one operator).
+        who = admin if action.in_review else operator
         with session_scope(sessions) as session:
-            actions.perform(session, operator, action, flow_id, recipient_ids=ids)
+            actions.perform(session, who, action, flow_id, recipient_ids=ids, note="Vista.")
+    with session_scope(sessions) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.flow_id == flow_id)
+            .values(outcome=Outcome.ACCEPTED)
+        )
+        flow = session.get(Flow, flow_id)
+        assert flow is not None
+        flow.state = FlowState.SENT
+        correction.correct_flow(session, operator, flow_id, text_template=FLOW_TEXT)
     sent = send(operator, message)
     with session_scope(sessions) as session:
         session.execute(
@@ -484,6 +535,16 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
             update(Notification).where(Notification.id == sent.id).values(outcome=Outcome.UNCERTAIN)
         )
         single.mark_sent(session, operator, sent.id)
+    corrections.correct_notification(
+        sessions,
+        operator,
+        sent.id,
+        subject="Rettifica: " + message.subject,
+        text=TEXT + " Correzione.",
+        box=keybox,
+        base_url="simulator",
+    )
+    with session_scope(sessions) as session:
         get_detail(session, operator, sent.id)
         search(session, operator, NotificationFilters(fiscal_code=message.fiscal_code))
     check_recipient(
@@ -514,6 +575,7 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         *new_keys,
         TEXT,
         message.subject,
+        "Correzione.",
         FLOW_TEXT.split(",")[1].strip(),  # the flow's text, as sent
         "Cittadino 0",  # a value of the file's other column
     ]

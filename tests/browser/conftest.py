@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -27,6 +27,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from running_app(tmp_path_factory)
+
+
+def running_app(
+    tmp_path_factory: pytest.TempPathFactory,
+    prepare: Callable[[Callable[..., str]], None] | None = None,
+) -> Iterator[str]:
+    """The app on a free port, over a database with the demo data; `prepare` runs
+    `appio` commands on it first (it gets a function that runs one and returns its output)."""
     data = tmp_path_factory.mktemp("browser-data")
     env = {
         **os.environ,
@@ -36,6 +45,21 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     }
     bin_dir = Path(sys.executable).parent
     subprocess.run([bin_dir / "appio", "init", "--demo"], env=env, check=True, cwd=ROOT)
+
+    def appio(*args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [bin_dir / "appio", *args],
+            env=env,
+            cwd=ROOT,
+            input=stdin,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    if prepare is not None:
+        prepare(appio)
     port = _free_port()
     process = subprocess.Popen(
         [

@@ -22,7 +22,7 @@ def _fill_form(page: Page, file: Path) -> None:
     page.get_by_role("textbox", name="Nome del flusso").fill("Avviso mensa dicembre")
     choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Mensa: avviso per {{nome}}")
-    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Contenuto del messaggio (modello, Markdown)").fill(TEXT)
 
 
 def test_an_operator_creates_sends_and_exports_a_flow(

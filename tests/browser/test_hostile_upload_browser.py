@@ -33,7 +33,7 @@ def _check(page: Page, file: Path) -> None:
     page.get_by_role("textbox", name="Nome del flusso").fill("Prova")
     choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per il cittadino")
-    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Contenuto del messaggio (modello, Markdown)").fill(TEXT)
     page.get_by_role("button", name="Verifica file").click()
 
 

@@ -38,8 +38,8 @@ def test_an_operator_sends_one_message_and_finds_it_in_the_archive(
     code.fill("AAAAAA00A00A000A")  # IO's test citizen
     code.press("Tab")
     page.get_by_role("textbox", name="Oggetto").fill(SUBJECT)
-    page.get_by_role("textbox", name="Testo (Markdown)").fill(TEXT)
-    page.get_by_role("textbox", name="Testo (Markdown)").press("Tab")
+    page.get_by_role("textbox", name="Contenuto (Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Contenuto (Markdown)").press("Tab")
     expect(page.get_by_text("Anteprima, come la mostrerà IO")).to_be_visible()
     page.get_by_role("button", name="Verifica destinatario").click()
     expect(page.get_by_text(re.compile("usa App IO e riceve i messaggi"))).to_be_visible()
@@ -51,6 +51,17 @@ def test_an_operator_sends_one_message_and_finds_it_in_the_archive(
     number = re.search(r"n\. (\d+)", outcome.inner_text())
     assert number is not None
     shot(page, "nuova-notifica-inviata")
+
+    # «Nuovo» on Notifiche after a send: an empty form that works, not the last outcome.
+    page.get_by_role("link", name="Notifiche", exact=True).click()
+    page.get_by_role("button", name="Nuovo").click()
+    expect(page.get_by_role("heading", name="Nuova notifica")).to_be_visible()
+    expect(page.get_by_role("button", name="Aggiungi")).to_be_enabled()
+    expect(outcome).to_have_count(0)
+    expect(page.get_by_role("textbox", name="Codice fiscale")).to_be_editable()
+    expect(page.get_by_role("textbox", name="Codice fiscale")).to_have_value("")
+    page.get_by_role("button", name="Aggiungi").click()  # nothing chosen: refused, not sent
+    expect(page.get_by_text("Scegli il servizio.")).to_be_visible()
 
     page.get_by_role("link", name="Notifiche", exact=True).click()
     page.get_by_role("textbox", name="Codice fiscale").fill("AAAAAA00A00A000A")
@@ -74,6 +85,6 @@ def test_an_operator_sends_one_message_and_finds_it_in_the_archive(
     cell.dblclick()
     expect(page.get_by_role("heading", name=f"Notifica n. {number[1]}")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"notifica\?notifica={number[1]}"))
-    expect(page.get_by_text("Stato e-mail", exact=True).first).to_be_visible()
+    expect(page.get_by_text("Stato Mail", exact=True).first).to_be_visible()
     expect(page.get_by_text(re.compile("Non comunicato da IO")).first).to_be_visible()
     shot(page, "notifica-dettaglio")

@@ -33,7 +33,7 @@ def _check(page: Page, app_url: str, file: Path) -> None:
     page.get_by_role("textbox", name="Nome del flusso").fill("Comunicazione con importo")
     choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso per {{nome}}")
-    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(TEXT)
+    page.get_by_role("textbox", name="Contenuto del messaggio (modello, Markdown)").fill(TEXT)
     page.get_by_role("button", name="Verifica file").click()
 
 

@@ -168,7 +168,7 @@ def _check_a_file(page: Page, tmp_path: Path) -> None:
     page.get_by_role("textbox", name="Nome del flusso").fill("Prova")
     choose_file(page, file)
     page.get_by_role("textbox", name="Oggetto (modello)").fill("Avviso")
-    page.get_by_role("textbox", name="Testo del messaggio (modello, Markdown)").fill(
+    page.get_by_role("textbox", name="Contenuto del messaggio (modello, Markdown)").fill(
         "Gentile {{nome}}, " + "le scriviamo per ricordarle una scadenza importante. " * 3
     )
     page.get_by_role("button", name="Verifica file").click()

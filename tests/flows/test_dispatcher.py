@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
-from appio_core.domain import FlowState, Outcome
+from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.errors import Conflict
 from appio_core.flows import actions, queries
+from appio_core.io import groups
 from appio_core.io.simulator import create_app, demo_config
 from appio_core.io.simulator.app import SimulatorApp
 from appio_core.io.simulator.config import Faults
@@ -242,6 +243,34 @@ async def test_a_refused_key_pauses_the_flow_with_a_note(
     assert flow.state == FlowState.PAUSED
     assert "IO ha rifiutato le chiavi del servizio" in (flow.dispatcher_note or "")
     assert queries.get_flow(session, operator, flow_id).counts == {Outcome.PENDING: 20}
+
+
+async def test_premium_messages_the_service_may_not_send_pause_the_flow_with_what_to_ask(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    make_dispatcher: Callable[..., Dispatcher],
+) -> None:
+    """Issue 16: PagoPA has not granted the demo's Mensa the premium (ADVANCED) messages."""
+    flow_id = new_flow(session, operator, demo["Servizi scolastici - Mensa"], fiscal_codes(20))
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    flow.feature_level = FeatureLevel.ADVANCED
+    flow.check_profile = False  # every row reaches the send
+    session.commit()
+    await make_dispatcher().run(once=True)
+    session.expire_all()
+    flow = session.get(Flow, flow_id)
+    assert flow is not None
+    assert flow.state == FlowState.PAUSED
+    assert flow.dispatcher_note == (
+        f"Invio sospeso automaticamente. {groups.ADVANCED.explanation} Poi riprendi l'invio."
+    )
+    rows = queries.list_recipients(session, operator, flow_id)
+    assert {r.outcome for r in rows} == {Outcome.PENDING}  # nothing lost: sent after a resume
+    refused = [r for r in rows if r.error_detail]
+    assert refused and all(r.error_detail == groups.ADVANCED.explanation for r in refused)
+    assert all(r.io_message_id is None for r in rows)
 
 
 async def test_keys_that_cannot_be_decrypted_pause_the_flow_with_a_note(

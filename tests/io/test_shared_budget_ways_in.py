@@ -29,9 +29,9 @@ from appio_core.flows.importing import Templates
 from appio_core.health import check_health
 from appio_core.io import budget_store
 from appio_core.io.models import TEST_FISCAL_CODE
-from appio_core.notifications.detail import refresh_status
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, resend, send_new
+from appio_core.notifications.status_refresh import refresh_status
 from appio_core.notifications.trial import send_file_trial
 from appio_core.storage.models import IoAccount, Notification, Service
 
@@ -143,7 +143,7 @@ WAYS_IN: dict[str, tuple[str, Way, int]] = {
         verifica_destinatario,
         1,
     ),
-    "«Aggiorna stato»": ("appio_core.notifications.detail", aggiorna_stato, 1),
+    "«Aggiorna stato»": ("appio_core.notifications.status_refresh", aggiorna_stato, 1),
     # The key that works, then whether it may write to every citizen.
     "«Verifica connessione»": ("appio_core.accounts.connection_check", verifica_connessione, 2),
     "appio notification send": (

@@ -98,7 +98,9 @@ INVALID_SENDS: list[tuple[str, Any, str, str, str]] = [
      TRIBUTI.primary_key, "Invalid message structure", "integer in 1..9999999999"),
     ("amount above the service's maximum",
      send_body(payment_data={"amount": 50_001, "notice_number": NOTICE}), MENSA.primary_key,
-     "Error while sending payment metadata", "above the maximum allowed for the service (50000)"),
+     "Error while sending payment metadata",
+     "The requested amount (50001 cents) exceeds the maximum allowed for this service"
+     " (50000 cents)"),
     ("notice number of 17 digits",
      send_body(payment_data={"amount": 100, "notice_number": NOTICE[:-1]}),
      TRIBUTI.primary_key, "Invalid message structure", "root.content.payment_data.notice_number"),

@@ -20,7 +20,7 @@ from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Faults, Kind
 from appio_core.notifications.single import SingleResult
 
-from .conftest import SUBJECT, TARI, TEXT, citizen
+from .conftest import MENSA, SUBJECT, TARI, TEXT, citizen
 
 
 def run(*args: str) -> Result:
@@ -82,6 +82,22 @@ def test_bad_input_exits_2_and_sends_nothing(services: dict[str, int]) -> None:
     assert len(in_process_simulator().record.requests) == before
 
 
+def test_a_refusal_for_a_missing_permission_is_explained_on_the_command_line(
+    services: dict[str, int],
+) -> None:
+    """Issue 16: PagoPA has not granted the demo's Mensa premium (ADVANCED) messages."""
+    result = run(
+        "notification", "send", "--service", MENSA.name, "--fiscal-code",
+        citizen(Kind.WITH_IO, 9), "--subject", SUBJECT, "--text", TEXT, "--advanced",
+    )  # fmt: skip
+    assert result.exit_code == 3, result.output  # IO answered and did not take it
+    assert result.output.startswith("Notifica n. 1: errore. Il servizio non è abilitato da")
+    assert "chiedi a PagoPA" in result.output and "ApiMessageWriteAdvanced" in result.output
+    assert "You are not allowed" not in result.output  # IO's English stays out
+    shown = run("notification", "show", "1")
+    assert "Dettaglio: Il servizio non è abilitato da PagoPA ai messaggi avanzati" in shown.output
+
+
 def test_dates_are_taken_in_italian_form(services: dict[str, int]) -> None:
     _send()
     wrong = run("notification", "list", "--from", "2026-12-01")
@@ -95,9 +111,13 @@ def test_show_gives_the_detail_with_stato_mail(services: dict[str, int]) -> None
     shown = run("notification", "show", str(sent["id"]))
     assert shown.exit_code == 0
     assert f"Notifica n. {sent['id']} (notifica singola)" in shown.output
-    assert "Stato e-mail: Non comunicato da IO" in shown.output
+    assert "Stato Mail: Non comunicato da IO" in shown.output
+    # The seed's word for the message body; the JSON keeps its key.
+    assert "\nContenuto:\n  " + TEXT.splitlines()[0] in shown.output
+    assert "Stato e-mail" not in shown.output
     data = json.loads(run("notification", "show", str(sent["id"]), "--format", "json").output)
     assert data["outcome"] == "accettato" and data["history"] == []
+    assert "email_status" in data and "markdown" in data
 
 
 def test_export_writes_the_whole_filtered_archive(services: dict[str, int], tmp_path: Path) -> None:

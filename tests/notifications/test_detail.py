@@ -1,4 +1,4 @@
-"""A notification's detail: labels in Italian, «Stato e-mail», «Aggiorna stato» and history."""
+"""A notification's detail: labels in Italian, «Stato Mail», «Aggiorna stato» and history."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from appio_core.domain import FeatureLevel, Outcome
 from appio_core.errors import Conflict, NotFound
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
-from appio_core.notifications.detail import get_detail, refresh_status
+from appio_core.notifications.detail import get_detail
 from appio_core.notifications.labels import EMAIL_NOT_TOLD_LONG, NO_MESSAGE
 from appio_core.notifications.single import NewNotification, SingleResult
+from appio_core.notifications.status_refresh import refresh_status
 
 from .conftest import citizen
 

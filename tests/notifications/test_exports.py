@@ -82,7 +82,7 @@ def test_the_notifications_export_has_every_row_of_the_filter_in_italian(
         "Promemoria numero 0",
     ]
     assert {r[column["Esito"]] for r in rows[1:]} == {"accettato"}
-    assert {r[column["Stato e-mail"]] for r in rows[1:]} == {"Non comunicato da IO"}
+    assert {r[column["Stato Mail"]] for r in rows[1:]} == {"Non comunicato da IO"}
     assert {r[column["Flusso"]] for r in rows[1:]} == {"Notifica singola"}
     assert isinstance(rows[1][column["Inviata il"]], datetime)
     assert list(book["Filtri"].values)[1] == ("Filtri", "oggetto contiene: numero")

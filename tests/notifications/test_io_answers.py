@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from appio_core.domain import Outcome
+from appio_core.io import groups
 from appio_core.io.errors import (
     BadRequest,
     Forbidden,
     IoError,
     IoOutcomeUnknown,
     KeyRefused,
+    MissingPermission,
     NetworkError,
     ProfileNotFound,
     RateLimited,
@@ -150,6 +152,30 @@ def test_refused_keys_pause_a_flow_and_end_a_single_message_in_error() -> None:
     assert check_failed(error, 1, SINGLE) == _final(Outcome.ERROR, 401, error.message)
     paused = check_failed(error, 1, FLOW)
     assert (paused.outcome, paused.pause_flow) == (Outcome.PENDING, KEY_REFUSED_NOTE)
+
+
+def test_a_missing_permission_pauses_a_flow_and_ends_a_single_message_with_what_to_ask() -> None:
+    error = MissingPermission(groups.ADVANCED.explanation, groups.ADVANCED.group)
+    single = send_failed(error, 1, SINGLE)
+    assert (single.outcome, single.http_status, single.error_detail, single.retryable) == (
+        Outcome.ERROR,
+        403,
+        groups.ADVANCED.explanation,
+        False,
+    )
+    for change in (send_failed(error, 1, FLOW), check_failed(error, 1, FLOW)):
+        # The row keeps IO's refusal in Italian and waits: every row would be refused so.
+        assert (change.outcome, change.http_status, change.error_detail) == (
+            Outcome.PENDING,
+            403,
+            groups.ADVANCED.explanation,
+        )
+        assert change.pause_flow == (
+            f"Invio sospeso automaticamente. {groups.ADVANCED.explanation} Poi riprendi l'invio."
+        )
+    # Refused before IO created anything: the row may be sent again once PagoPA grants it.
+    assert send_failed(error, 1, FLOW).send_started_at is None
+    assert check_failed(error, 1, SINGLE).outcome == Outcome.ERROR
 
 
 def _imported_names(path: Path) -> set[str]:

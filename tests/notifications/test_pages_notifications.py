@@ -71,6 +71,29 @@ def test_aggiungi_sends_once_and_shows_the_outcome_at_once(
     assert at.text_input(key="nn_cf").value == ""
 
 
+def test_nuovo_after_a_send_opens_an_empty_usable_form(
+    operator: Actor, services: dict[str, int], sessions: sessionmaker[Session]
+) -> None:
+    """Issue 16: the previous outcome stayed above an empty, locked form."""
+    at = _compose(app_as(operator, "pages/nuova_notifica.py"), citizen(Kind.WITH_IO, 21))
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    add.click().run()
+    assert at.success[0].value.startswith("Notifica n. 1: **accettato**.")
+    at.switch_page("pages/notifiche.py").run()
+    [new] = [b for b in at.button if b.label == "Nuovo"]
+    new.click().run()
+    assert at.title[0].value == "Nuova notifica"
+    assert not at.success and not [b for b in at.button if b.label == "Nuova notifica"]
+    assert not at.text_input(key="nn_cf").disabled and at.text_input(key="nn_cf").value == ""
+    # Usable: a second message goes out from it (AppTest keeps its own page pointer).
+    at.switch_page("pages/nuova_notifica.py").run()
+    _compose(at, citizen(Kind.WITH_IO, 22))
+    [add] = [b for b in at.button if b.label == "Aggiungi"]
+    add.click().run()
+    assert at.success[0].value.startswith("Notifica n. 2: **accettato**.")
+    assert _count(sessions) == 2
+
+
 def test_bad_fields_are_refused_one_by_one_and_nothing_typed_is_lost(
     operator: Actor, services: dict[str, int], sessions: sessionmaker[Session]
 ) -> None:
@@ -94,7 +117,7 @@ def test_the_detail_shows_stato_mail_and_the_flow_or_single_origin(
     assert detail.title[0].value == "Notifica n. 1"
     assert "Notifica singola" in detail.caption[0].value
     facts = detail.table[0].value
-    assert facts.loc["Stato e-mail", "Valore"].startswith("Non comunicato da IO")
+    assert facts.loc["Stato Mail", "Valore"].startswith("Non comunicato da IO")
     assert facts.loc["Codice fiscale", "Valore"] == citizen(Kind.WITH_IO, 21)
     shared = [m.value for m in detail.markdown if "Link da mandare a un collega" in m.value]
     assert shared and "notifica?notifica=1" in shared[0]

@@ -17,9 +17,10 @@ from appio_core.errors import Conflict, PermissionDenied
 from appio_core.exports.workbooks import write_notifications
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters
-from appio_core.notifications.detail import get_detail, refresh_status
+from appio_core.notifications.detail import get_detail
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, SingleResult
+from appio_core.notifications.status_refresh import refresh_status
 
 from .conftest import TARI, role_actor
 

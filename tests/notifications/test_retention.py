@@ -32,9 +32,11 @@ from appio_core.flows.queries import list_recipients, outcome_counts
 from appio_core.io.simulator import Kind
 from appio_core.notifications import single
 from appio_core.notifications.archive import NotificationFilters, search
-from appio_core.notifications.detail import get_detail, refresh_status
+from appio_core.notifications.detail import get_detail
+from appio_core.notifications.request_keys import RequestKeyReused
 from appio_core.notifications.retention import Retention, count_due, pseudonym, purge
 from appio_core.notifications.single import NewNotification, SingleResult
+from appio_core.notifications.status_refresh import refresh_status
 from appio_core.sending import housekeeping
 from appio_core.sending.housekeeping import Housekeeping
 from appio_core.storage.db import make_engine, session_scope
@@ -146,6 +148,24 @@ def test_the_purge_removes_texts_and_columns_and_keeps_outcomes_and_counts(
     assert (first.subject, single_row.subject) == (SUBJECT, "")  # the flow's, the same for all
     assert (third.purged_at, third.markdown != "", third.extra != "{}") == (None, True, True)
     assert purge(sessions, WORKER, RETENTION, utcnow()).purged == 0  # nothing twice
+
+
+def test_the_purge_drops_a_form_tokens_fingerprint_and_the_token_still_sends_nothing(
+    sessions: sessionmaker[Session], operator: Actor, message: NewNotification, send: Send
+) -> None:
+    # The fingerprint hashes the codice fiscale with the text: personal data, guessable.
+    first = send(operator, message, request_key="modulo-1")
+    _age(sessions, first.id, next_status_check_at=None)
+    assert purge(sessions, WORKER, RETENTION, utcnow()).purged == 1
+    with sessions() as session:
+        row = session.get(Notification, first.id)
+        assert row is not None and row.request_key == "modulo-1"
+        assert row.request_fingerprint is None
+        sent = session.scalar(select(func.count()).select_from(Notification))
+    with pytest.raises(RequestKeyReused):
+        send(operator, message, request_key="modulo-1")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == sent
 
 
 def test_searches_find_the_rows_kept_in_clear_and_purged_ones_by_pseudonym(
@@ -270,7 +290,7 @@ def test_the_detail_the_exports_and_the_cli_say_the_data_was_removed(
     column = rows[0].index("Dati personali")
     assert sorted(str(r[column]) for r in rows[1:]) == [note, note, note, "None"]
     shown = CliRunner().invoke(cli, ["notification", "show", str(archive["single"])])
-    assert f"{note}: testo e dati del file non più conservati." in shown.output
+    assert f"{note}: contenuto e dati del file non più conservati." in shown.output
     page = app_as(operator, "pages/notifica.py", notification_id=archive["single"])
     assert page.info[0].value.startswith(note)
     facts = page.table[0].value

@@ -15,6 +15,7 @@ from appio_core.accounts.security import KeyBox
 from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.errors import Conflict
 from appio_core.flows import actions
+from appio_core.io import groups
 from appio_core.io.client import IoClient
 from appio_core.io.http import HttpxIo, in_process_simulator
 from appio_core.io.simulator import Faults, Kind
@@ -187,6 +188,24 @@ def test_payment_data_in_italian_form_reaches_io_in_its_own_form(
     assert stored.content["payment_data"]["notice_number"] == "302000000000000001"
     assert stored.content["due_date"] == "2026-12-31T17:00:00.000Z"
     assert stored.feature_level_type == "ADVANCED"
+
+
+def test_a_premium_message_the_service_may_not_send_says_what_to_ask_pagopa(
+    send: Send, operator: Actor, message: NewNotification, services: dict[str, int]
+) -> None:
+    """Issue 16: the demo's Mensa lacks PagoPA's permission for premium (ADVANCED) messages."""
+    code = citizen(Kind.WITH_IO, 3)
+    result = send(
+        operator,
+        message,
+        service_id=services[MENSA.name],
+        fiscal_code=code,
+        feature_level=FeatureLevel.ADVANCED,
+    )
+    assert (result.outcome, result.http_status) == (Outcome.ERROR, 403)
+    assert result.detail == groups.ADVANCED.explanation
+    assert "chiedi a PagoPA" in (result.detail or "")
+    assert _messages_to(code) == []
 
 
 def test_an_amount_above_the_services_maximum_is_refused(

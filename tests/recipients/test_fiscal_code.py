@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appio_core.content import fiscal_code
+from appio_core.content import fiscal_code, fiscal_code_columns
 from appio_core.content.fiscal_code import FiscalCodeError
 from appio_core.errors import InvalidInput
 
@@ -80,7 +80,7 @@ UNKNOWN_BIRTHPLACES = ("RSSMRA85T10A000W", "RSSMRA85T10Z999S")
 
 @pytest.mark.parametrize(("typed", "normalised"), VALID)
 def test_a_valid_code_is_returned_normalised(typed: str, normalised: str) -> None:
-    assert fiscal_code.validate(typed) == normalised
+    assert fiscal_code_columns.validate(typed) == normalised
 
 
 @pytest.mark.parametrize(("typed", "normalised"), VALID)
@@ -93,7 +93,7 @@ def test_an_invalid_code_raises_a_typed_error_with_an_italian_message(
     typed: str, code: str, message: str
 ) -> None:
     with pytest.raises(FiscalCodeError) as raised:
-        fiscal_code.validate(typed)
+        fiscal_code_columns.validate(typed)
     assert raised.value.code == code
     assert raised.value.message == message
     assert isinstance(raised.value, InvalidInput)
@@ -101,8 +101,8 @@ def test_an_invalid_code_raises_a_typed_error_with_an_italian_message(
 
 @pytest.mark.parametrize("typed", UNKNOWN_BIRTHPLACES)
 def test_an_unknown_birthplace_is_a_warning_not_an_error(typed: str) -> None:
-    assert fiscal_code.validate(typed) == typed
-    checked = fiscal_code.check_column(pd.Series([typed]))
+    assert fiscal_code_columns.validate(typed) == typed
+    checked = fiscal_code_columns.check_column(pd.Series([typed]))
     assert checked.warnings.tolist() == [fiscal_code.UNKNOWN_BIRTHPLACE]
     assert fiscal_code.message(fiscal_code.UNKNOWN_BIRTHPLACE) == (
         "Il codice del luogo di nascita (caratteri 12-15) non corrisponde ad alcun comune"
@@ -111,7 +111,7 @@ def test_an_unknown_birthplace_is_a_warning_not_an_error(typed: str) -> None:
 
 
 def test_the_test_citizen_has_no_error_and_no_warning() -> None:
-    checked = fiscal_code.check_column(pd.Series([fiscal_code.TEST_CITIZEN]))
+    checked = fiscal_code_columns.check_column(pd.Series([fiscal_code.TEST_CITIZEN]))
     assert checked.errors.isna().all()
     assert checked.warnings.isna().all()
 
@@ -119,7 +119,7 @@ def test_the_test_citizen_has_no_error_and_no_warning() -> None:
 def test_the_column_check_gives_one_verdict_per_row_on_the_original_index() -> None:
     typed = [t for t, _ in VALID] + [t for t, _, _ in INVALID] + [None, 16]
     column = pd.Series(typed, index=range(100, 100 + len(typed)), dtype=object)
-    checked = fiscal_code.check_column(column)
+    checked = fiscal_code_columns.check_column(column)
     assert checked.values.index.equals(column.index)
     assert checked.errors.index.equals(column.index)
     expected = [None] * len(VALID) + [code for _, code, _ in INVALID]
@@ -130,7 +130,7 @@ def test_the_column_check_gives_one_verdict_per_row_on_the_original_index() -> N
 
 def test_normalize_column_matches_normalize() -> None:
     typed = [t for t, _ in VALID] + [t for t, _, _ in INVALID]
-    normalised = fiscal_code.normalize_column(pd.Series(typed)).tolist()
+    normalised = fiscal_code_columns.normalize_column(pd.Series(typed)).tolist()
     assert normalised == [fiscal_code.normalize(t) for t in typed]
 
 
@@ -138,7 +138,7 @@ def test_a_column_read_in_chunks_is_normalised_like_a_whole_one() -> None:
     chunks = pa.chunked_array(
         [["rss mra85t10a562s"], [" RSSMRA85T10A562S"]], type=pa.large_string()
     )
-    checked = fiscal_code.check_column(pd.Series(pd.array(chunks, dtype="str")))
+    checked = fiscal_code_columns.check_column(pd.Series(pd.array(chunks, dtype="str")))
     assert checked.values.tolist() == ["RSSMRA85T10A562S", "RSSMRA85T10A562S"]
     assert checked.errors.isna().all()
 
@@ -146,10 +146,10 @@ def test_a_column_read_in_chunks_is_normalised_like_a_whole_one() -> None:
 @settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.text(alphabet=st.sampled_from("ABLMRSTVZ0123456789 \tàx-"), max_size=20))
 def test_the_single_and_the_column_check_agree_on_any_text(typed: str) -> None:
-    checked = fiscal_code.check_column(pd.Series([typed]))
+    checked = fiscal_code_columns.check_column(pd.Series([typed]))
     error = checked.errors.iloc[0]
     try:
-        assert fiscal_code.validate(typed) == fiscal_code.normalize(typed)
+        assert fiscal_code_columns.validate(typed) == fiscal_code.normalize(typed)
         assert not isinstance(error, str)
     except FiscalCodeError as raised:
         assert raised.code == error

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from codicefiscale import codicefiscale as oracle
 
-from appio_core.content import fiscal_code
+from appio_core.content import fiscal_code, fiscal_code_columns
 
 SEED = 20261126
 COUNT = 20_000
@@ -126,7 +126,7 @@ def test_our_verdicts_agree_with_python_codicefiscale_on_generated_codes(
     fast_oracle: None,
 ) -> None:
     codes = _generated()
-    checked = fiscal_code.check_column(pd.Series(codes, dtype="str"))
+    checked = fiscal_code_columns.check_column(pd.Series(codes, dtype="str"))
     known_places = set(oracle._get_data()["codes"])
     disagreements = []
     kinds = {"valid": 0, "birthplace": 0, "error": 0}

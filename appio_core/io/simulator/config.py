@@ -40,6 +40,14 @@ class SimService:
     limited: bool = False
     authorized_recipients: frozenset[str] = frozenset()
     max_payment_amount: int = 1_000_000
+    # The permission groups PagoPA grants the service's subscription (appio_core.io.groups):
+    # sending at all (ApiMessageWrite, or ApiLimitedMessageWrite when `limited`), checking
+    # profiles (ApiLimitedProfileRead), premium messages (ApiMessageWriteAdvanced), a payee
+    # other than the ente (ApiMessageWriteWithPayee, granted to very few services).
+    can_send: bool = True
+    can_check_profiles: bool = True
+    advanced: bool = True
+    payee: bool = False
     organization_fiscal_code: str = "00000000000"
     # What IO's management API says of the service (simulator/manage.py).
     organization_name: str = "Ente di prova"
@@ -137,6 +145,7 @@ def demo_config(**overrides: Any) -> SimulatorConfig:
             account=DEMO_ACCOUNT,
             limited=demo.limited,
             max_payment_amount=demo.max_payment_amount,
+            advanced=demo.advanced,
             organization_fiscal_code=DEMO_ORGANIZATION_FISCAL_CODE,
             organization_name=DEMO_ORGANIZATION,
         )

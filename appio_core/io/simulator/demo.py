@@ -25,6 +25,7 @@ class DemoService:
     secondary_key: str
     limited: bool = False  # a "limited" key reaches only its authorised recipients
     max_payment_amount: int = 1_000_000
+    advanced: bool = True  # PagoPA lets it send premium (ADVANCED) messages
 
 
 DEMO_SERVICES = (
@@ -40,6 +41,7 @@ DEMO_SERVICES = (
         "demo0mensa0primary0key0001",
         "demo0mensa0secondary0key01",
         max_payment_amount=50_000,
+        advanced=False,  # «Messaggio avanzato» is refused: PagoPA's explanation shows it
     ),
     DemoService(
         "Anagrafe - Carta d'identità",

@@ -11,6 +11,7 @@ from typing import Any
 
 from ulid import ULID
 
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel
 from appio_core.io.models import MessageStatusValue
 from appio_core.io.simulator import validation
@@ -19,9 +20,18 @@ from appio_core.io.simulator.config import SimService, SimulatorConfig
 from appio_core.io.simulator.population import Kind, Population
 from appio_core.io.simulator.record import Record, StoredMessage
 
+# IO's 403 answers (PagoPA's io-functions-commons and services-func; appio_core.io.groups).
 NOT_ALLOWED = (
     "You are not allowed here",
     "You do not have enough permission to complete the operation you requested",
+)
+PREMIUM_NOT_ALLOWED = (
+    "You are not allowed here",
+    "You do not have enough permissions to send a Premium message",
+)
+PAYEE_NOT_ALLOWED = (
+    "You are not allowed here",
+    "You do not have enough permissions to send a payment message with payee",
 )
 RECIPIENT_FORBIDDEN = (
     "Recipient forbidden",
@@ -32,6 +42,15 @@ RECIPIENT_FORBIDDEN = (
 def _utc_now() -> str:
     now = datetime.now(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+def buttons_of(content: dict[str, Any]) -> list[dict[str, str]] | None:
+    """The buttons IO's app would show for this markdown (its Italian block), or None.
+
+    IO's API does not check the front matter (a wrong one only hides the buttons in the
+    app): neither does the simulator, which keeps what the app would read."""
+    read = cta.read_front_matter(str(content.get("markdown", "")))
+    return [b.to_json() for b in read.buttons] or None
 
 
 def decode(body: bytes) -> Any:
@@ -67,12 +86,16 @@ class Operations:
     ) -> Answer:
         try:
             if operation in ("getProfileByPOST", "getProfile"):
+                if not service.can_check_profiles:  # IO's auth middleware, before the body
+                    return problem(403, *NOT_ALLOWED)
                 if operation == "getProfile":
                     fiscal_code = validation.fiscal_code(params["fiscal_code"])
                 else:
                     fiscal_code = validation.profile_body(decode(body))
                 return self._profile(service, fiscal_code)
             if operation in ("submitMessageforUserWithFiscalCodeInBody", "submitMessageforUser"):
+                if not service.can_send:  # IO's auth middleware, before the body
+                    return problem(403, *NOT_ALLOWED)
                 path_cf = params.get("fiscal_code")
                 if path_cf is not None:
                     validation.fiscal_code(path_cf)
@@ -105,9 +128,13 @@ class Operations:
 
     def _submit(self, service: SimService, message: dict[str, Any]) -> Answer:
         fiscal_code = message["fiscal_code"]
-        if message["content"].get("payment_data", {}).get("payee") is not None:
+        # The body's own permissions (IO's middlewares), then the recipient (the handler).
+        payee = message["content"].get("payment_data", {}).get("payee")
+        if payee is not None and not service.payee:
             # Naming the payee needs a permission PagoPA grants to very few services.
-            return problem(403, *NOT_ALLOWED)
+            return problem(403, *PAYEE_NOT_ALLOWED)
+        if message["feature_level_type"] == FeatureLevel.ADVANCED and not service.advanced:
+            return problem(403, *PREMIUM_NOT_ALLOWED)
         if not service.may_reach(fiscal_code):
             return problem(403, *RECIPIENT_FORBIDDEN)
         message_id = str(ULID())
@@ -122,6 +149,7 @@ class Operations:
                 accepted_at=self._clock(),
                 feature_level_type=message["feature_level_type"],
                 content=message["content"],
+                cta=buttons_of(message["content"]),
                 time_to_live=message.get("time_to_live"),
                 # IO accepts the message, then rejects it when the citizen has no IO or
                 # blocked the service.

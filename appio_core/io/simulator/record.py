@@ -42,6 +42,8 @@ class StoredMessage:
     time_to_live: int | None
     final_status: str  # where the message ends up after the processing delay
     sequence: int  # order of creation: drives the read and paid draws, unlike the random id
+    # The call-to-action buttons as the app reads them from the markdown's front matter.
+    cta: list[dict[str, str]] | None = None
 
     @property
     def subject(self) -> str:
@@ -124,6 +126,8 @@ class Record:
                     "fiscal_code": m.fiscal_code,
                     "subject": m.subject,
                     "created_at": m.created_at,
+                    "cta": m.cta,
+                    "require_secure_channels": bool(m.content.get("require_secure_channels")),
                 }
                 for m in self.messages.values()
             ],

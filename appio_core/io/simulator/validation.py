@@ -120,7 +120,8 @@ def new_message(body: Any, path_fiscal_code: str | None, max_amount: int) -> dic
         if amount > max_amount:
             raise Invalid(
                 PAYMENT_METADATA,
-                f"The amount {amount} is above the maximum allowed for the service ({max_amount}).",
+                f"The requested amount ({amount} cents) exceeds the maximum allowed for this"
+                f" service ({max_amount} cents)",
             )
     # `default_addresses` is still in the spec but the server ignores it.
     return {

@@ -1,0 +1,50 @@
+"""What `appio flow` says about a flow's approval (four eyes): in `status`, and when an
+`edit` or a `replace-file` took a request for approval away."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from appio_core import italian
+from appio_core.domain import FlowState
+from appio_core.flows.queries import FlowView
+
+
+def say_withdrawn(before: FlowState, after: FlowState) -> None:
+    if before == FlowState.AWAITING_APPROVAL and after != before:
+        click.echo(
+            "La richiesta di approvazione è ritirata: il flusso è di nuovo Inattivo. Attivalo"
+            " e invialo di nuovo per chiederla ancora."
+        )
+
+
+def approval_json(view: FlowView) -> dict[str, str | None]:
+    """The `approval` object of `appio flow status --format json`."""
+    return {
+        "requested_by": view.approval_requested_by,
+        "requested_at": _iso(view.approval_requested_at),
+        "approved_by": view.approved_by,
+        "approved_at": _iso(view.approved_at),
+        "note": view.approval_note,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(italian.ROME).isoformat(timespec="seconds") if moment else None
+
+
+def approval_lines(view: FlowView) -> list[str]:
+    """The approval of a flow in words (Rome time), for `appio flow status`."""
+    lines = []
+    if view.state == FlowState.AWAITING_APPROVAL and view.approval_requested_at:
+        lines.append(
+            f"Approvazione chiesta da {view.approval_requested_by} il"
+            f" {italian.local_time(view.approval_requested_at)}."
+        )
+    if view.approved_by and view.approved_at:
+        lines.append(f"Approvato da {view.approved_by} il {italian.local_time(view.approved_at)}.")
+    if view.approval_note:
+        lines.append(f"Nota: {view.approval_note}")
+    return lines

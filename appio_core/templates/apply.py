@@ -1,0 +1,31 @@
+"""A saved template applied to a new flow: what the operator gave for this send wins, the
+template fills the rest. One rule for «Nuovo flusso» and `appio flow import --template`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from appio_core.content.template import header_key
+from appio_core.domain import FeatureLevel
+from appio_core.flows.importing import FlowOptions, Templates
+from appio_core.templates.queries import TemplateVersionView
+
+
+def with_template(
+    used: TemplateVersionView, natura: str | None, templates: Templates, options: FlowOptions
+) -> tuple[str, Templates, FlowOptions]:
+    """(natura, templates, options) of a flow made from `used`: the subject, text and
+    natura given win; the template's column meanings come first, the ones given override
+    them; ADVANCED when either asks for it. The flow records the template and version."""
+    fields = used.fields
+    given = {header_key(header) for header, _ in templates.columns}
+    columns = tuple(c for c in fields.columns() if header_key(c[0]) not in given)
+    merged = replace(
+        templates,
+        subject=templates.subject or fields.subject_template,
+        text=templates.text or fields.text_template,
+        columns=columns + templates.columns,
+    )
+    advanced = FeatureLevel.ADVANCED in (fields.feature_level, FeatureLevel(options.feature_level))
+    options = replace(options, feature_level=FeatureLevel.chosen(advanced), template=used.ref)
+    return natura or fields.natura, merged, options

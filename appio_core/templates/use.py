@@ -1,0 +1,73 @@
+"""A template as a flow or a message records it (its id and version), checked when it is
+used and named when it is shown. Only storage here: flows/ and notifications/ import it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from appio_core.errors import InvalidInput
+from appio_core.templates.models import MessageTemplate, MessageTemplateVersion
+
+
+@dataclass(frozen=True)
+class TemplateRef:
+    """Which template, and which of its versions, a flow or a message was made from."""
+
+    template_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """A template used, as a detail shows it: «Modello «TARI», versione 2»."""
+
+    template_id: int
+    name: str
+    version: int
+
+    def describe(self) -> str:
+        return f"modello «{self.name}», versione {self.version}"
+
+
+def check_use(session: Session, ref: TemplateRef | None, service_id: int) -> None:
+    """A template used for a send must be of the send's service, and the version exist."""
+    if ref is None:
+        return
+    template = session.get(MessageTemplate, ref.template_id)
+    if template is None or template.service_id != service_id:
+        raise InvalidInput("Il modello scelto non è di questo servizio: scegline un altro.")
+    found = session.scalar(
+        select(MessageTemplateVersion.id).where(
+            MessageTemplateVersion.template_id == ref.template_id,
+            MessageTemplateVersion.version == ref.version,
+        )
+    )
+    if found is None:
+        raise InvalidInput(f"Il modello «{template.name}» non ha la versione {ref.version}.")
+
+
+def unfilled_placeholders(value: str) -> str | None:
+    """What to do about a template's placeholders left in one message (which has no file
+    whose columns would fill them), or None."""
+    # Here: the template parser loads pyarrow, and reading a flow (`appio flow status`)
+    # records its template without parsing any.
+    from appio_core.content.template import Template
+
+    names = Template.parse(value).names
+    if not names:
+        return None
+    shown = ", ".join(f"{{{{{n}}}}}" for n in dict.fromkeys(names))
+    return f"Sostituisci {shown} con il valore per questo destinatario."
+
+
+def used_template(
+    session: Session, template_id: int | None, version: int | None
+) -> TemplateUse | None:
+    """The template a flow or a message recorded, with its name; None when it used none."""
+    if template_id is None or version is None:
+        return None
+    name = session.scalar(select(MessageTemplate.name).where(MessageTemplate.id == template_id))
+    return None if name is None else TemplateUse(template_id, name, version)
