@@ -30,6 +30,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    Select,
     bindparam,
     column,
     literal_column,
@@ -38,6 +39,7 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.orm import Session
 
 from appio_core.storage.models import Notification
 
@@ -73,6 +75,25 @@ def fts_match(words: str) -> ColumnElement[bool]:
     folded by the tokenizer (case_sensitive 0) for every letter."""
     phrase = '"' + words.replace('"', '""') + '"'
     return literal_column(FTS_TABLE).op("MATCH")(bindparam("subject_phrase", phrase))
+
+
+def fts_words(session: Session, typed: str) -> str | None:
+    """The words of «Oggetto contiene» (stripped) when SQLite's FTS table answers them."""
+    words = typed.strip()
+    return words if words and uses_fts(session.get_bind().dialect.name, words) else None
+
+
+def from_matches(stmt: Select, words: str | None) -> Select:
+    """`stmt` over the notifications, or, with `fts_words`, over the FTS table's matches
+    joined to them: SQLite reads those in id order, so the newest first can stop after a
+    page (ORDER BY `FTS.c.rowid`)."""
+    if words is None:
+        return stmt.select_from(Notification)
+    return (
+        stmt.select_from(FTS)
+        .join(Notification, Notification.id == FTS.c.rowid)
+        .where(fts_match(words))
+    )
 
 
 def subject_contains(dialect: str, words: str) -> ColumnElement[bool]:
