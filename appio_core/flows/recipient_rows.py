@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.domain import Outcome
 from appio_core.storage.models import NOTIFICATIONS, Flow, utcnow
+from appio_core.storage.subject_search import index_new_rows, last_id
 
 _RECIPIENT_COLUMNS = (
     "flow_id",
@@ -65,7 +66,10 @@ def insert_recipients(session: Session, flow: Flow, chunks: Iterator[pa.Table]) 
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _copy_recipients(connection, flow, chunks)
-    return _execute_many(connection, flow, chunks)
+    before = last_id(connection)
+    total = _execute_many(connection, flow, chunks)
+    index_new_rows(connection, before)  # «Oggetto contiene»'s FTS table, in one statement
+    return total
 
 
 def _shared(flow: Flow) -> tuple[tuple[Any, ...], tuple[Any, ...]]:

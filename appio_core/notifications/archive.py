@@ -25,7 +25,13 @@ from appio_core.domain import FeatureLevel, Outcome
 from appio_core.italian import ROME, counted, thousands
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
-from appio_core.storage.subject_search import FTS, fts_match, subject_contains, uses_fts
+from appio_core.storage.subject_search import (
+    FTS,
+    from_matches,
+    fts_match,
+    fts_words,
+    subject_contains,
+)
 
 
 class SortKey(StrEnum):
@@ -228,7 +234,7 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
             where.append(Notification.io_status == filters.io_status)
     words = filters.subject_contains.strip()
     if words and _fts_words(session, filters) is None:
-        where.append(subject_contains(_dialect(session), words))
+        where.append(subject_contains(session.get_bind().dialect.name, words))
     if filters.io_message_id.strip():
         where.append(Notification.io_message_id == filters.io_message_id.strip().upper())
     if filters.sent_from is not None:
@@ -242,27 +248,12 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
     return where
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _fts_words(session: Session, filters: NotificationFilters) -> str | None:
-    """«Oggetto contiene» when SQLite's FTS table answers it (see storage.subject_search)."""
-    words = filters.subject_contains.strip()
-    return words if words and uses_fts(_dialect(session), words) else None
+    return fts_words(session, filters.subject_contains)
 
 
 def _matching(stmt: Select, session: Session, filters: NotificationFilters) -> Select:
-    """`stmt` over the notifications the text search finds: from the FTS table's matches,
-    in the order of their ids (the newest first can stop after a page), when it answers."""
-    words = _fts_words(session, filters)
-    if words is None:
-        return stmt.select_from(Notification)
-    return (
-        stmt.select_from(FTS)
-        .join(Notification, Notification.id == FTS.c.rowid)
-        .where(fts_match(words))
-    )
+    return from_matches(stmt, _fts_words(session, filters))
 
 
 def _query(session: Session, actor: Actor, filters: NotificationFilters, *extra: Any) -> Select:

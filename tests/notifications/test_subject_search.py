@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import FeatureLevel, Outcome
+from appio_core.flows import importing
+from appio_core.io.simulator import Kind
 from appio_core.notifications import archive
 from appio_core.notifications.archive import NotificationFilters, count, iter_rows, search
 from appio_core.notifications.retention import Retention, purge
@@ -24,7 +26,9 @@ from appio_core.storage.subject_search import FTS_TABLE
 from appio_ui.grid import page_caption
 
 from ..conftest import TEST_SECRET_KEY
-from .conftest import MENSA, TARI
+from ..flows.conftest import TEXT as FLOW_TEXT
+from ..flows.conftest import recipient_csv
+from .conftest import MENSA, TARI, citizen
 
 SUBJECTS = [
     "Avviso TARI per la città",
@@ -120,6 +124,38 @@ def test_the_index_follows_changes_and_deletes(
         assert _found(session, "TRASPORTO") == [changed]
         assert _found(session, "élite") == []
         assert _found(session, "già") == []
+
+
+def test_a_flows_imported_rows_and_a_single_message_are_found(
+    services: dict[str, int],
+    sessions: sessionmaker[Session],
+    operator: Actor,
+    message: NewNotification,
+    send: Callable[..., SingleResult],
+) -> None:
+    """The import indexes its rows in one statement, a single message by the trigger."""
+    codes = [citizen(Kind.WITH_IO, i) for i in range(3)]
+    with session_scope(sessions) as session:
+        flow_id = importing.import_flow(
+            session,
+            Actor.system(),
+            service_id=services[TARI.name],
+            name="TARI acconto",
+            natura="Comunicazione",
+            source=recipient_csv(codes),
+            filename="tari.csv",
+            templates=importing.Templates("Acconto TARI per {{nome}}", FLOW_TEXT),
+        ).id
+    single = send(operator, message, subject="Acconto mensa per Cittadino 1").id
+    with sessions() as session:
+        rows = search(session, Actor.system(), NotificationFilters(subject_contains="ACCONTO"))
+        assert [(r.flow_id, r.subject) for r in rows.rows] == [
+            (None, "Acconto mensa per Cittadino 1"),
+            (flow_id, "Acconto TARI per Cittadino 2"),
+            (flow_id, "Acconto TARI per Cittadino 1"),
+            (flow_id, "Acconto TARI per Cittadino 0"),
+        ]
+        assert _found(session, "per cittadino 1")[0] == single
 
 
 def test_the_purge_takes_the_subject_out_of_the_index(
