@@ -23,12 +23,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_validation import NAMES, OUT, fiscal_codes
@@ -127,16 +129,31 @@ def floor_seconds(url: str, rows: list[tuple[object, ...]]) -> float:
                     [(*head, *r, *tail) for r in rows[i : i + 50_000]],
                 )
         else:
-            import csv
-            import io
+            # As the import writes them: binary COPY, the foreign keys checked once.
+            from appio_core.flows.recipient_copy import copy_recipients
+            from appio_core.flows.recipient_rows import _FILE_COLUMNS, _RECIPIENT_COLUMNS
+            from appio_core.recipient_file.recipients import SCHEMA
 
-            with cursor.copy(f"COPY notifications ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
+            def chunks() -> Iterator[pa.Table]:
                 for i in range(0, len(rows), 50_000):
-                    out = io.StringIO()
-                    csv.writer(out, lineterminator="\n").writerows(
-                        (*head, *r, *tail) for r in rows[i : i + 50_000]
+                    part = list(zip(*rows[i : i + 50_000], strict=True))
+                    n = len(part[0])
+                    values = [*part, [False] * n, [None] * n]
+                    yield pa.Table.from_arrays(
+                        [pa.array(v, type=f.type) for v, f in zip(values, SCHEMA, strict=True)],
+                        schema=SCHEMA,
                     )
-                    copy.write(out.getvalue())
+
+            moment = datetime(2026, 11, 30, 12, tzinfo=UTC)
+            copy_recipients(
+                cursor,
+                _RECIPIENT_COLUMNS,
+                (flow_id, service_id, "bench", moment, "STANDARD"),
+                _FILE_COLUMNS,
+                tail,
+                (flow_id, service_id),
+                chunks(),
+            )
         raw.commit()
         return time.perf_counter() - start
     finally:
