@@ -183,8 +183,12 @@ def main() -> None:
     print(f"pandas.read_csv process: {base:.2f} s, {max(r.parent_mb for r in baseline):.0f} MB")
 
     backends = [("SQLite", None)] + ([("PostgreSQL", args.postgres)] if args.postgres else [])
-    print("\n| database | run | wall | ratio to read_csv | parent | fork server | child | exit |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"load before: {os.getloadavg()[0]:.1f}")
+    print(
+        "\n| database | run | wall | ratio to read_csv | parent | fork server | child |"
+        " CPU: appio's processes | CPU: PostgreSQL's backend | exit |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for label, server in backends:
         for i in range(args.runs):
             with tempfile.TemporaryDirectory() as directory:
@@ -197,12 +201,14 @@ def main() -> None:
                 if args.floor and i == 0:
                     floor = _floor(server, data, args.rows)
                     print(
-                        f"| {label} | write alone | {floor:.2f} s | {floor / base:.1f}x | | | | |"
+                        f"| {label} | write alone | {floor:.2f} s | {floor / base:.1f}x |"
+                        " | | | | | |"
                     )
             print(
                 f"| {label} | {i + 1} | {result.seconds:.2f} s | {result.seconds / base:.1f}x |"
                 f" {result.parent_mb:.0f} MB | {result.server_mb:.0f} MB |"
-                f" {result.child_mb:.0f} MB | {result.status} |"
+                f" {result.child_mb:.0f} MB | {result.cpu_s:.1f} s | {result.server_cpu_s:.1f} s |"
+                f" {result.status} | load {os.getloadavg()[0]:.1f}"
             )
 
 
@@ -239,8 +245,10 @@ def _with_database(server: str, data: Path, work: Callable[[str], T]) -> T:
 
 def _on_postgres(server: str, data: Path, csv_path: Path, text_path: Path) -> Run:
     def work(url: str) -> Run:
+        from sqlalchemy.engine import make_url
+
         env = prepare(url, data)
-        return run(import_command(csv_path, text_path), env)
+        return run(import_command(csv_path, text_path), env, make_url(url).database)
 
     return _with_database(server, data, work)
 
