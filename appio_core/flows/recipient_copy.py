@@ -3,8 +3,8 @@ by pyarrow kernels, and the two foreign keys checked once for the whole load.
 
 Where a million-row import spent its time on the server (bench/RESULTS-import.md): a third
 in the foreign keys, whose triggers run one query per row and key (two million for two
-keys), a third in the indexes (the codici fiscali's, in random order, most of it), the rest
-in the rows themselves, where parsing CSV cost more than storing them. So:
+keys), over two fifths in the indexes (the codici fiscali's, in random order, half of it),
+a fifth in the rows themselves, of which parsing the CSV was 40%. So:
 
 - The rows go in COPY's binary format: each value its length and bytes, numbers and
   moments as the server stores them, nothing to parse or escape. The blocks are built a
