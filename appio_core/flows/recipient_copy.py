@@ -15,9 +15,10 @@ a fifth in the rows themselves, of which parsing the CSV was 40%. So:
   triggers are skipped for the COPY alone (`session_replication_role = replica`, then back).
   The guarantee is the same: both rows exist and stay until the transaction ends. This is
   done only when the role may set that parameter (a superuser, or from PostgreSQL 15
-  `GRANT SET ON PARAMETER session_replication_role`) and when the only triggers that an
-  insert into `notifications` fires are those two foreign keys' (no rule either): a trigger
-  added later keeps its per-row run, as does an import by a role without the grant.
+  `GRANT SET ON PARAMETER session_replication_role`) and when replica mode would skip no
+  other trigger or rule of an insert into `notifications`: a trigger added later keeps its
+  per-row run (unless it is `ENABLE ALWAYS`, which runs in both modes), as does an import by
+  a role without the grant.
 - No index is dropped or deferred: `notifications` is shared with the flows being sent, and
   each index serves a query (storage/models.py); their cost was measured, not avoided.
 """
@@ -86,14 +87,19 @@ def _keys_checked_once(cursor: Cursor[tuple[object, ...]], flow_id: int, service
     allowed = cursor.fetchone()
     if not allowed or not allowed[0]:
         return False
+    # Replica mode skips what is enabled 'O' (the default) and runs what is enabled 'R':
+    # neither may exist on notifications for INSERT but the two keys' checks. 'A' (ENABLE
+    # ALWAYS) runs in both modes, 'D' in neither: those change nothing.
     cursor.execute(
         """
         SELECT
           (SELECT count(*) FROM pg_trigger t LEFT JOIN pg_constraint c ON c.oid = t.tgconstraint
             WHERE t.tgrelid = 'notifications'::regclass AND t.tgtype & %s <> 0
-              AND NOT coalesce(t.tgisinternal AND c.contype = 'f'
+              AND t.tgenabled IN ('O', 'R')
+              AND NOT coalesce(t.tgisinternal AND t.tgenabled = 'O' AND c.contype = 'f'
                   AND c.confrelid IN ('flows'::regclass, 'services'::regclass), false))
-          + (SELECT count(*) FROM pg_rewrite WHERE ev_class = 'notifications'::regclass)
+          + (SELECT count(*) FROM pg_rewrite
+              WHERE ev_class = 'notifications'::regclass AND ev_enabled IN ('O', 'R'))
         """,
         (_INSERT,),
     )

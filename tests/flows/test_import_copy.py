@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
@@ -133,7 +134,7 @@ def test_the_per_row_triggers_are_back_once_the_rows_are_in(
     role = session.scalar(text("SELECT current_setting('session_replication_role')"))
     assert (checked_once, role) == ([True], "origin")
     # Within the same transaction a row with a key to nothing is refused again.
-    with pytest.raises(Exception, match="fk_notifications_service_id_services"):
+    with pytest.raises(IntegrityError, match="fk_notifications_service_id_services"):
         session.execute(
             text(
                 "INSERT INTO notifications (flow_id, service_id, created_by, created_at,"
@@ -147,8 +148,14 @@ def test_the_per_row_triggers_are_back_once_the_rows_are_in(
     session.rollback()
 
 
-def test_a_trigger_on_the_notifications_keeps_every_row_s_checks(
-    session: Session, operator: Actor, demo: dict[str, int], checked_once: list[bool]
+@pytest.mark.parametrize(("enabled", "once"), [("", False), ("ALWAYS", True)])
+def test_a_trigger_on_the_notifications_runs_for_every_row_and_keeps_the_checks_unless_always(
+    session: Session,
+    operator: Actor,
+    demo: dict[str, int],
+    checked_once: list[bool],
+    enabled: str,
+    once: bool,
 ) -> None:
     session.execute(text("CREATE TABLE import_trigger_seen (n integer)"))
     session.execute(
@@ -163,11 +170,13 @@ def test_a_trigger_on_the_notifications_keeps_every_row_s_checks(
             " FOR EACH ROW EXECUTE FUNCTION import_trigger_count()"
         )
     )
+    if enabled:  # runs in replica mode too: nothing to keep the per-row checks for
+        session.execute(text("ALTER TABLE notifications ENABLE ALWAYS TRIGGER import_trigger"))
     session.commit()
     try:
         _import(session, operator, demo[SERVICE])
         seen = session.scalars(text("SELECT n FROM import_trigger_seen ORDER BY n")).all()
-        assert (checked_once, seen) == ([False], [2, 3, 4, 5])
+        assert (checked_once, seen) == ([once], [2, 3, 4, 5])
         session.rollback()
     finally:
         session.rollback()
