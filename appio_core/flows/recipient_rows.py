@@ -1,18 +1,19 @@
-"""Writing a flow's recipients in bulk, as the sandboxed reader hands them over: COPY on
-PostgreSQL, the driver's executemany on SQLite, in the caller's transaction."""
+"""Writing a flow's recipients in bulk, as the sandboxed reader hands them over: binary COPY
+on PostgreSQL (recipient_copy.py), the driver's executemany on SQLite, in the caller's
+transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from appio_core.domain import Outcome
+from appio_core.flows.recipient_copy import copy_recipients
 from appio_core.storage.models import NOTIFICATIONS, Flow, utcnow
 from appio_core.storage.subject_search import index_new_rows, last_id
 
@@ -38,10 +39,9 @@ _RECIPIENT_COLUMNS = (
 )
 # The columns a recipient file gives, in _RECIPIENT_COLUMNS order (recipients.SCHEMA).
 _FILE_COLUMNS = _RECIPIENT_COLUMNS[5:15]
-# Moments as each driver takes them in text: SQLAlchemy's own format on SQLite (in UTC, as
-# UTCDateTime writes them, so that comparisons with bound datetimes hold), ISO on PostgreSQL.
+# Moments as SQLite takes them in text: SQLAlchemy's own format (in UTC, as UTCDateTime
+# writes them, so that comparisons with bound datetimes hold).
 _SQLITE_MOMENT = "%Y-%m-%d %H:%M:%S"  # pyarrow's %S carries the microseconds
-_COPY_MOMENT = "%Y-%m-%dT%H:%M:%S+00:00"
 
 
 def _moments_as_text(chunk: pa.Table, form: str) -> pa.Table:
@@ -59,7 +59,7 @@ def insert_recipients(session: Session, flow: Flow, chunks: Iterator[pa.Table]) 
     the caller's transaction: memory stays bounded whatever the file's size, and a failure
     halfway leaves nothing once the caller rolls back.
 
-    PostgreSQL takes them through COPY, each chunk one text block built by pyarrow kernels;
+    PostgreSQL takes them through one binary COPY (recipient_copy.py says why and how);
     SQLite through the driver's executemany with one prepared INSERT: through the ORM's
     bulk insert, or even Core's, building each row's parameters cost several times the
     insert itself (bench/bench_import.py)."""
@@ -128,51 +128,14 @@ def _sqlite_literal(value: object) -> str:
 def _copy_recipients(connection: Connection, flow: Flow, chunks: Iterator[pa.Table]) -> int:
     driver = connection.connection.driver_connection
     assert driver is not None
-    names = ", ".join(_RECIPIENT_COLUMNS)
-    (flow_id, service_id, created_by, created_at, level), (outcome, attempts, retry) = _shared(flow)
-    head = ",".join(
-        [str(flow_id), str(service_id), _csv_quoted(created_by), created_at.isoformat(), level]
-    )
-    tail = f"{outcome},{attempts},{'t' if retry else 'f'}\n"
-    total = 0
-    statement = f"COPY notifications ({names}) FROM STDIN WITH (FORMAT csv)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for chunk in chunks:
-            copy.write(_csv_block(_moments_as_text(chunk, _COPY_MOMENT), head, tail))
-            total += chunk.num_rows
-    return total
-
-
-def _csv_quoted(value: str) -> str:
-    return '"' + value.replace('"', '""') + '"'
-
-
-def _csv_block(chunk: pa.Table, head: str, tail: str) -> memoryview:
-    """One chunk as COPY's CSV: built by pyarrow kernels, one concatenation per chunk.
-
-    CSV rather than COPY's text format: inside quotes only a quote needs escaping (doubled),
-    one rewrite of the rare rows that have one, where the text format needs four over every
-    message (backslashes, tabs, both line breaks). An unquoted empty field is NULL."""
-    text = pa.large_string()
-    pieces: list[pa.Array | pa.Scalar] = [pa.scalar(head + ",", text)]
-    for name in _FILE_COLUMNS:
-        column = chunk.column(name)
-        if not pa.types.is_large_string(column.type):  # numbers: no quotes, no escapes
-            field = pc.fill_null(pc.cast(column, text), "")
-        else:
-            has_quote = pc.match_substring(column, '"')
-            if pc.any(has_quote).as_py():
-                column = pc.replace_substring(column, '"', '""')
-            quoted = pc.binary_join_element_wise(
-                pa.scalar('"', text), column, pa.scalar('"', text), pa.scalar("", text)
-            )
-            field = pc.fill_null(quoted, "")
-        pieces += [field, pa.scalar(",", text)]
-    pieces[-1] = pa.scalar("," + tail, text)
-    lines = pc.binary_join_element_wise(*pieces, pa.scalar("", text))
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    # The lines' characters, back to back, are the block: one buffer, no copy.
-    _, offsets, data = lines.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
-    return memoryview(data)[int(bounds[0]) : int(bounds[-1])]
+    head, tail = _shared(flow)
+    with driver.cursor() as cursor:
+        return copy_recipients(
+            cursor,
+            _RECIPIENT_COLUMNS,
+            head,
+            _FILE_COLUMNS,
+            tail,
+            (flow.id, flow.service_id),
+            chunks,
+        )
