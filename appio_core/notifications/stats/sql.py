@@ -233,6 +233,11 @@ def create_triggers(dialect: str) -> list[str]:
             "CREATE TRIGGER notification_stats_update AFTER UPDATE ON notifications"
             f" FOR EACH ROW WHEN (({final_old} OR {final_new}) AND {changed})"
             " EXECUTE FUNCTION notification_stats()",
+            # Fired even where the import's COPY skips the foreign keys' per-row triggers
+            # (session_replication_role = replica, appio_core/flows/recipient_copy.py): the
+            # counts are never skipped, and the import's guard sees no trigger it would skip.
+            "ALTER TABLE notifications ENABLE ALWAYS TRIGGER notification_stats_insert",
+            "ALTER TABLE notifications ENABLE ALWAYS TRIGGER notification_stats_update",
         ]
     # SQLite: the citizens' statements in triggers of their own, so that a status read
     # (no citizen entry moves) runs none of them: each would work out a month to look up.
