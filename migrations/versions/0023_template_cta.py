@@ -4,7 +4,7 @@
 without. «Canale sicuro» already has its column (`require_secure_channels`, 0019).
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0016
 Create Date: 2026-12-05 23:50:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
