@@ -26,6 +26,18 @@ def field_names(prefix: str) -> tuple[str, ...]:
     return (*names, "secure")
 
 
+def fill(prefix: str, buttons: cta.Buttons, secure: bool) -> None:
+    """Put `buttons` and `secure` in the fields (a saved template's «Usa un modello»); a row
+    without a button is emptied."""
+    state = st.session_state
+    for number in (1, 2):
+        button = buttons[number - 1] if len(buttons) >= number else None
+        state[f"{prefix}cta{number}_label"] = button.label if button else ""
+        state[f"{prefix}cta{number}_en"] = button.label_en if button else ""
+        state[f"{prefix}cta{number}_action"] = button.target if button else ""
+    state[f"{prefix}secure"] = secure
+
+
 def message_options(
     prefix: str,
     *,

@@ -85,12 +85,14 @@ def _schedule() -> dt.datetime | None:
 
 
 def fill_from_template(used: TemplateVersionView) -> None:
-    """«Usa un modello»: the template's natura, subject, text and level in the fields."""
+    """«Usa un modello»: the template's natura, subject, text, level, buttons and «Canale
+    sicuro» in the fields."""
     state = st.session_state
     state["nf_natura"] = used.fields.natura
     state["nf_subject"] = used.fields.subject_template
     state["nf_text"] = used.fields.text_template
     state["nf_advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
+    cta_fields.fill("nf_", used.fields.buttons, used.fields.require_secure_channels)
 
 
 def flow_form(

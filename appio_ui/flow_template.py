@@ -22,4 +22,9 @@ def applied_template(session: Session, actor: Actor, request: FlowRequest) -> Fl
     natura, templates, options = with_template(
         used, request.natura, request.templates, request.options
     )
+    # The form was filled with the template's buttons and «Canale sicuro» («Usa un
+    # modello»): what it holds now is the operator's choice for this send.
+    options = replace(
+        options, buttons=request.options.buttons, secure_channel=request.options.secure_channel
+    )
     return replace(request, natura=natura, templates=templates, options=options)

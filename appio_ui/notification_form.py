@@ -58,11 +58,12 @@ def new_message() -> None:
 
 
 def _fill(used: TemplateVersionView) -> None:
-    """«Usa un modello»: subject, text and level; its placeholders are the operator's to
-    replace (one message has no file to fill them)."""
+    """«Usa un modello»: subject, text, level, buttons and «Canale sicuro»; its
+    placeholders are the operator's to replace (one message has no file to fill them)."""
     st.session_state[PREFIX + "subject"] = used.fields.subject_template
     st.session_state[PREFIX + "text"] = used.fields.text_template
     st.session_state[PREFIX + "advanced"] = used.fields.feature_level == FeatureLevel.ADVANCED
+    cta_fields.fill(PREFIX, used.fields.buttons, used.fields.require_secure_channels)
 
 
 def _request_key() -> str:

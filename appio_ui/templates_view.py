@@ -11,7 +11,9 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
+from appio_core.content import cta
 from appio_core.content.counters import template_count
+from appio_core.content.cta import CtaButton
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.errors import AppError
 from appio_core.italian import local_time
@@ -25,6 +27,7 @@ from appio_core.templates.queries import (
     version_diff,
 )
 from appio_core.templates.store import add_template, edit_template
+from appio_ui import cta_fields
 from appio_ui.attempt import attempt
 from appio_ui.flow_form import TEMPLATE_HELP
 from appio_ui.message_preview import message_preview
@@ -62,8 +65,9 @@ def choose(found: list[TemplateSummary]) -> int | None:
     return by_name.get(name)
 
 
-def _counter(source: str, *, subject: bool) -> None:
-    count = template_count(source, subject=subject)
+def _counter(source: str, *, subject: bool, buttons: cta.Buttons = ()) -> None:
+    """The length as IO counts it; with buttons the text's maximum is lower."""
+    count = template_count(source, subject=subject, rules=cta.content_rules(buttons))
     shown = plain(count.text)
     st.caption(f":red[{shown}]" if count.wrong else shown)
 
@@ -98,7 +102,10 @@ def editor(actor: Actor, services: dict[str, int], current: TemplateVersionView 
         height=180,
         key=key + "text",
     )
-    _counter(text, subject=False)
+    typed = f"{key}cta1_label" in st.session_state  # the buttons' fields exist (below)
+    _counter(
+        text, subject=False, buttons=cta_fields.checked_buttons(key)[0] if typed else fields.buttons
+    )
     with st.expander("Colonne del file per il pagamento e la scadenza (facoltative)"):
         st.caption(
             "Se il file chiama queste colonne in altro modo da «importo», «numero avviso» e"
@@ -116,6 +123,10 @@ def editor(actor: Actor, services: dict[str, int], current: TemplateVersionView 
         help="IO comunica lo stato di lettura e di pagamento.",
         key=key + "advanced",
     )
+    cta_fields.message_options(key, buttons=fields.buttons, secure=fields.require_secure_channels)
+    buttons, buttons_error = cta_fields.checked_buttons(key)
+    if buttons_error:
+        st.error(buttons_error, icon=":material/error:")
     wanted = TemplateFields(
         natura=natura,
         subject_template=subject,
@@ -124,9 +135,15 @@ def editor(actor: Actor, services: dict[str, int], current: TemplateVersionView 
         notice_number_column=notice,
         due_date_column=due,
         feature_level=FeatureLevel.chosen(advanced),
-        require_secure_channels=fields.require_secure_channels,
+        require_secure_channels=cta_fields.secure_channel(key),
+        # As typed: a wrong button is refused by the save, with the other fields' errors.
+        buttons=tuple(
+            CtaButton(label, action, label_en)
+            for label, action, label_en in cta_fields.typed_buttons(key)
+            if (label + action + label_en).strip()
+        ),
     )
-    _preview(wanted, key)
+    _preview(wanted, key, buttons)
     label = "Salva modello" if current is None else "Salva nuova versione"
     if st.button(label, type="primary", icon=":material/save:", key=key + "save"):
         if current is None:
@@ -151,7 +168,7 @@ def _save(save: Callable[[Session], TemplateVersionView]) -> None:
     attempt(save, success=saved, refused=_refused)
 
 
-def _preview(fields: TemplateFields, key: str) -> None:
+def _preview(fields: TemplateFields, key: str, buttons: cta.Buttons) -> None:
     if not (fields.subject_template.strip() or fields.text_template.strip()):
         return
     st.markdown("**Anteprima con valori di esempio**")
@@ -166,6 +183,7 @@ def _preview(fields: TemplateFields, key: str) -> None:
     message_preview(
         render_example(fields.subject_template, values, is_subject=True),
         render_example(fields.text_template, values, is_subject=False),
+        buttons,
     )
 
 
@@ -184,6 +202,7 @@ def versions(actor: Actor, template_id: int) -> None:
             st.markdown(f"**Natura:** {version.fields.natura}")
             st.text(f"Oggetto: {version.fields.subject_template}")
             st.text(version.fields.text_template)
+            cta_fields.summary(version.fields.buttons, version.fields.require_secure_channels)
             if previous is not None:
                 st.markdown(f"**Differenze dalla versione {previous.version}**")
                 st.code(version_diff(previous, version) or "nessuna", language="diff")

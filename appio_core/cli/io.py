@@ -14,6 +14,7 @@ from appio_core.accounts.connection_check import run_connection_check
 from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
 from appio_core.accounts.services import find_service
 from appio_core.cli.common import CliError, Context, pass_context
+from appio_core.cli.cta_options import typed_buttons
 from appio_core.cli.exits import SEND_EXIT_HELP
 from appio_core.cli.notification_send import message_text, report_result, send_options, send_single
 from appio_core.io.client import IoClient
@@ -121,7 +122,7 @@ def send(
         advanced=advanced,
         request_key=request_key,
         check_profile=False,
-        cta=cta,
+        buttons=typed_buttons(cta),
         secure_channel=secure_channel,
     )
     report_result(result, fmt)  # exits with the outcome's status unless IO accepted it

@@ -85,7 +85,7 @@ def send_single(
     advanced: bool,
     request_key: str | None,
     check_profile: bool,
-    cta: tuple[str, ...] = (),
+    buttons: tuple[tuple[str, str, str], ...] = (),
     secure_channel: bool = False,
     template: TemplateRef | None = None,
 ) -> SingleResult:
@@ -109,7 +109,7 @@ def send_single(
         feature_level=FeatureLevel.ADVANCED if advanced else FeatureLevel.STANDARD,
         check_profile=check_profile,
         request_key=request_key,
-        buttons=typed_buttons(cta),
+        buttons=buttons,
         secure_channel=secure_channel,
     )
     try:
@@ -176,25 +176,31 @@ def send(
     """Invia subito un messaggio a un cittadino e lo registra nell'archivio.
 
     Controlla ogni campo prima di chiamare IO; verifica che il cittadino abbia IO e accetti il
-    servizio. Con --template, oggetto e testo vengono dal modello se non indicati. Attenzione:
-    un messaggio inviato non si può ritirare."""
-    ref, subject, text, advanced = message_from_template(
-        ctx, template, subject, text if text_file is None else (text or ""), advanced
+    servizio. Con --template, oggetto, testo e pulsanti vengono dal modello se non indicati.
+    Attenzione: un messaggio inviato non si può ritirare."""
+    given = message_from_template(
+        ctx,
+        template,
+        subject,
+        text if text_file is None else (text or ""),
+        advanced,
+        typed_buttons(cta),
+        secure_channel,
     )
     result = send_single(
         ctx,
         service=service,
         fiscal_code=fiscal_code,
-        subject=subject,
-        text=message_text(text or None, text_file),
+        subject=given.subject,
+        text=message_text(given.text or None, text_file),
         amount=amount,
         notice_number=notice_number,
         due_date=due_date,
-        advanced=advanced,
+        advanced=given.advanced,
         request_key=request_key,
         check_profile=True,
-        cta=cta,
-        secure_channel=secure_channel,
-        template=ref,
+        buttons=given.buttons,
+        secure_channel=given.secure_channel,
+        template=given.template,
     )
     report_result(result, fmt)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -13,17 +14,40 @@ from appio_core.templates.use import TemplateRef, TemplateUse
 TEMPLATE_OPTION = click.option(
     "--template",
     metavar="NOME[@VERSIONE]",
-    help="Un modello salvato: oggetto, testo e livello del messaggio, se non indicati; i suoi"
+    help="Un modello salvato: oggetto, testo, livello, pulsanti e canale sicuro, se non"
+    " indicati; i suoi"
     " {{segnaposto}} vanno sostituiti con i valori del destinatario.",
 )
 
 
+Typed = tuple[tuple[str, str, str], ...]  # (label, action, English label) per button
+
+
+@dataclass(frozen=True)
+class FromTemplate:
+    """One message's fields after its template: what was given, the template's otherwise."""
+
+    template: TemplateRef | None
+    subject: str
+    text: str | None  # "" means given in a file
+    advanced: bool
+    buttons: Typed
+    secure_channel: bool
+
+
 def message_from_template(
-    ctx: Context, reference: str | None, subject: str | None, text: str | None, advanced: bool
-) -> tuple[TemplateRef | None, str, str | None, bool]:
-    """(template, subject, text, advanced) of one message: what is given wins, the template
-    fills the rest. `text` "" means given in a file."""
+    ctx: Context,
+    reference: str | None,
+    subject: str | None,
+    text: str | None,
+    advanced: bool,
+    buttons: Typed = (),
+    secure_channel: bool = False,
+) -> FromTemplate:
+    """One message's fields: what is given wins, the template fills the rest (its buttons
+    only when no `--cta` is given). `text` "" means given in a file."""
     # Here: reading templates parses them (pyarrow), which `notification show` never needs.
+    from appio_core.templates.apply import message_extras
     from appio_core.templates.queries import get_template
 
     ref = None
@@ -34,9 +58,13 @@ def message_from_template(
         subject = subject or used.fields.subject_template
         text = used.fields.text_template if text is None else text
         advanced = advanced or used.fields.feature_level == FeatureLevel.ADVANCED
+        if not buttons:
+            template_buttons, _ = message_extras(used, (), secure_channel)
+            buttons = tuple((b.label, b.action, b.label_en) for b in template_buttons)
+        _, secure_channel = message_extras(used, (), secure_channel)
     if subject is None:
         raise click.UsageError("Indica l'oggetto con --subject (oppure un modello con --template).")
-    return ref, subject, text, advanced
+    return FromTemplate(ref, subject, text, advanced, buttons, secure_channel)
 
 
 def template_keys(used: TemplateUse | None) -> dict[str, Any]:

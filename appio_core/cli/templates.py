@@ -15,6 +15,8 @@ from typing import Any
 import click
 
 from appio_core.cli.common import EXIT_BAD_INPUT, Context, pass_context, read_text_file
+from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
+from appio_core.content import cta as cta_rules
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.italian import ROME, local_time
 from appio_core.templates.fields import FIELD_LABELS, TemplateErrors, TemplateFields
@@ -83,6 +85,8 @@ def _saved(save: Any) -> TemplateVersionView:
 @click.argument("name")
 @click.option("--service", "service_name", required=True, help="Nome del servizio o ID IO.")
 @field_options
+@cta_option
+@secure_option
 @pass_context
 def add(
     ctx: Context,
@@ -96,6 +100,8 @@ def add(
     notice_number_column: str | None,
     due_date_column: str | None,
     advanced: bool | None,
+    cta: tuple[str, ...],
+    secure_channel: bool,
 ) -> None:
     """Crea un modello (versione 1) di un servizio."""
     from appio_core.accounts.services import find_service
@@ -114,6 +120,8 @@ def add(
         notice_number_column=notice_number_column or "",
         due_date_column=due_date_column or "",
         feature_level=FeatureLevel.chosen(bool(advanced)),
+        require_secure_channels=secure_channel,
+        buttons=checked_buttons(cta),
     )
     with ctx.transaction() as session:
         service_id = find_service(session, ctx.actor, service_name).id
@@ -124,6 +132,13 @@ def add(
 @template.command("edit")
 @click.argument("name")
 @field_options
+@cta_option
+@click.option("--no-cta", is_flag=True, help="Toglie i pulsanti del modello.")
+@click.option(
+    "--secure-channel/--no-secure-channel",
+    default=None,
+    help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
+)
 @pass_context
 def edit(
     ctx: Context,
@@ -136,11 +151,18 @@ def edit(
     notice_number_column: str | None,
     due_date_column: str | None,
     advanced: bool | None,
+    cta: tuple[str, ...],
+    no_cta: bool,
+    secure_channel: bool | None,
 ) -> None:
     """Modifica un modello: salva una nuova versione, le precedenti restano leggibili.
 
-    Cambia solo ciò che indichi; una colonna vuota (--amount-column '') la toglie."""
+    Cambia solo ciò che indichi; una colonna vuota (--amount-column '') la toglie, --no-cta
+    toglie i pulsanti (--cta li sostituisce tutti)."""
     text = _text(text_template, text_template_file)
+    if cta and no_cta:
+        raise click.UsageError("Usa --cta oppure --no-cta, non entrambi.")
+    buttons = () if no_cta else (checked_buttons(cta) if cta else None)
     with ctx.transaction() as session:
         template_id = find_for_edit(session, ctx.actor, name)
         current = get_template(session, ctx.actor, name).fields
@@ -155,6 +177,10 @@ def edit(
         fields = replace(current, **{k: v for k, v in given.items() if v is not None})
         if advanced is not None:
             fields = replace(fields, feature_level=FeatureLevel.chosen(advanced))
+        if buttons is not None:
+            fields = replace(fields, buttons=buttons)
+        if secure_channel is not None:
+            fields = replace(fields, require_secure_channels=secure_channel)
         view = _saved(lambda: edit_template(session, ctx.actor, template_id, fields))
     click.echo(f"Modello «{view.name}»: salvata la versione {view.version}.")
 
@@ -207,6 +233,8 @@ def _json(view: TemplateVersionView) -> dict[str, Any]:
         "notice_number_column": fields.notice_number_column or None,
         "due_date_column": fields.due_date_column or None,
         "advanced": fields.feature_level == FeatureLevel.ADVANCED,
+        "cta": [button.to_json() for button in fields.buttons],
+        "require_secure_channels": fields.require_secure_channels,
         "author": view.created_by,
         "created_at": iso_time(view.created_at),
     }
@@ -248,5 +276,9 @@ def show(ctx: Context, reference: str, diff: bool, fmt: str) -> None:
             click.echo(f"{label}: {column}")
     if fields.feature_level == FeatureLevel.ADVANCED:
         click.echo("Messaggi avanzati: sì")
+    if fields.buttons:
+        click.echo(f"Pulsanti: {cta_rules.describe(fields.buttons)}")
+    if fields.require_secure_channels:
+        click.echo("Canale sicuro: sì")
     if diff:
         click.echo("\nDifferenze:\n" + (version_diff(previous, view) or "nessuna"))

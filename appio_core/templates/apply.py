@@ -1,10 +1,12 @@
-"""A saved template applied to a new flow: what the operator gave for this send wins, the
-template fills the rest. One rule for «Nuovo flusso» and `appio flow import --template`."""
+"""A saved template applied to a new flow or message: what the operator gave for this send
+wins, the template fills the rest. One rule for «Nuovo flusso», `appio flow import
+--template` and `appio notification send --template`."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from appio_core.content import cta
 from appio_core.content.template import header_key
 from appio_core.domain import FeatureLevel
 from appio_core.flows.importing import FlowOptions, Templates
@@ -16,7 +18,8 @@ def with_template(
 ) -> tuple[str, Templates, FlowOptions]:
     """(natura, templates, options) of a flow made from `used`: the subject, text and
     natura given win; the template's column meanings come first, the ones given override
-    them; ADVANCED when either asks for it. The flow records the template and version."""
+    them; ADVANCED and «Canale sicuro» when either asks for it; the template's buttons
+    unless some are given. The flow records the template and version."""
     fields = used.fields
     given = {header_key(header) for header, _ in templates.columns}
     columns = tuple(c for c in fields.columns() if header_key(c[0]) not in given)
@@ -27,5 +30,21 @@ def with_template(
         columns=columns + templates.columns,
     )
     advanced = FeatureLevel.ADVANCED in (fields.feature_level, FeatureLevel(options.feature_level))
-    options = replace(options, feature_level=FeatureLevel.chosen(advanced), template=used.ref)
+    buttons, secure = message_extras(used, options.buttons, options.secure_channel)
+    options = replace(
+        options,
+        feature_level=FeatureLevel.chosen(advanced),
+        template=used.ref,
+        buttons=buttons,
+        secure_channel=secure,
+    )
     return natura or fields.natura, merged, options
+
+
+def message_extras(
+    used: TemplateVersionView, buttons: cta.Buttons, secure_channel: bool
+) -> tuple[cta.Buttons, bool]:
+    """(buttons, «Canale sicuro») of a message made from `used`: the buttons given win (the
+    template's otherwise); the secure channel when either asks for it."""
+    fields = used.fields
+    return buttons or fields.buttons, secure_channel or fields.require_secure_channels

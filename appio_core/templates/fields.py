@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from appio_core.content import cta
 from appio_core.content.template import Template, header_key
 from appio_core.content.template_checks import template_problems, which
 from appio_core.domain import FeatureLevel, Natura
@@ -23,6 +24,7 @@ TEXT = "testo"
 AMOUNT_COLUMN = "colonna_importo"
 NOTICE_COLUMN = "colonna_avviso"
 DUE_DATE_COLUMN = "colonna_scadenza"
+BUTTONS = "pulsanti"
 
 FIELD_LABELS = {
     NAME: "Nome",
@@ -32,6 +34,7 @@ FIELD_LABELS = {
     AMOUNT_COLUMN: "Colonna dell'importo",
     NOTICE_COLUMN: "Colonna del numero avviso",
     DUE_DATE_COLUMN: "Colonna della scadenza",
+    BUTTONS: "Pulsanti",
 }
 
 
@@ -48,8 +51,8 @@ class TemplateErrors(InvalidInput):
 
 @dataclass(frozen=True)
 class TemplateFields:
-    """What a version of a template says. A feature a message gains (call-to-action
-    buttons) is one more field here and one more column of its versions."""
+    """What a version of a template says. A feature a message gains is one more field
+    here and one more column of its versions."""
 
     natura: str = Natura.COMMUNICATION.value
     subject_template: str = ""
@@ -58,7 +61,8 @@ class TemplateFields:
     notice_number_column: str = ""
     due_date_column: str = ""
     feature_level: FeatureLevel = FeatureLevel.STANDARD
-    require_secure_channels: bool = False
+    require_secure_channels: bool = False  # «Canale sicuro»
+    buttons: cta.Buttons = ()  # call-to-action buttons, checked (cta.check_buttons)
 
     def columns(self) -> tuple[tuple[str, str], ...]:
         """The meaning of the file's columns that the template names (a flow's
@@ -95,18 +99,25 @@ def check_name(name: str) -> str:
 
 
 def check_fields(fields: TemplateFields, name: str | None = None) -> TemplateFields:
-    """The fields without surrounding spaces, or TemplateErrors with every problem."""
+    """The fields without surrounding spaces, or TemplateErrors with every problem. With
+    buttons, the text's maximum is lower by their front matter, as for a flow's."""
     errors: dict[str, str] = {}
     if name is not None:
         _collect(errors, NAME, lambda: check_name(name))
     _collect(errors, NATURA, lambda: check_natura(fields.natura))
+    buttons: cta.Buttons = ()
+    try:
+        buttons = cta.check_buttons([(b.label, b.action, b.label_en) for b in fields.buttons])
+    except cta.CtaError as exc:
+        errors[BUTTONS] = exc.message
+    rules = cta.content_rules(buttons)
     subject = fields.subject_template.strip()
     text = fields.text_template.strip()
     for key, source, is_subject in ((SUBJECT, subject, True), (TEXT, text, False)):
         if not source:
             errors[key] = f"Scrivi il modello {which(is_subject)}."
             continue
-        problems = template_problems(source, is_subject)
+        problems = template_problems(source, is_subject, rules)
         if problems:
             errors[key] = " ".join(p.message for p in problems)
     columns = {
@@ -135,6 +146,7 @@ def check_fields(fields: TemplateFields, name: str | None = None) -> TemplateFie
         amount_column=columns[AMOUNT_COLUMN],
         notice_number_column=columns[NOTICE_COLUMN],
         due_date_column=columns[DUE_DATE_COLUMN],
+        buttons=buttons,
     )
 
 

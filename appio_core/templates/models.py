@@ -6,8 +6,8 @@ flow or a message that used it keeps pointing at what it was (`flows.template_id
 `notifications.template_id` and their `template_version`).
 
 Each feature of a message that a template carries is one column of a version (the
-payment and due-date columns, the ADVANCED choice, «Canale sicuro»): a new one, such as
-call-to-action buttons, is one more nullable column.
+payment and due-date columns, the ADVANCED choice, «Canale sicuro», the call-to-action
+buttons): a new one is one more nullable column.
 """
 
 from __future__ import annotations
@@ -61,5 +61,7 @@ class MessageTemplateVersion(Base):
     # IO's require_secure_channels («Canale sicuro»); NULL: not chosen (a version written
     # before messages could carry it).
     require_secure_channels: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    # The call-to-action buttons as JSON (appio_core.content.cta.to_json); NULL: none.
+    cta: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, enabled_service_ids, require_service_read
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel
 from appio_core.errors import NotFound
 from appio_core.storage.models import Service
@@ -181,6 +182,7 @@ def fields_of(row: MessageTemplateVersion) -> TemplateFields:
         due_date_column=row.due_date_column or "",
         feature_level=FeatureLevel(row.feature_level),
         require_secure_channels=bool(row.require_secure_channels),
+        buttons=cta.from_json(row.cta),
     )
 
 
@@ -198,6 +200,12 @@ def _lines(fields: TemplateFields) -> list[str]:
         f"Colonna della scadenza: {fields.due_date_column or '-'}",
         f"Messaggi avanzati: {yes_no[fields.feature_level == FeatureLevel.ADVANCED]}",
         f"Canale sicuro: {yes_no[fields.require_secure_channels]}",
+        *(
+            f"Pulsante {n}: «{b.label}»"
+            + (f" (inglese «{b.label_en}»)" if b.label_en else "")
+            + f" → {b.target}"
+            for n, b in enumerate(fields.buttons, start=1)
+        ),
     ]
     return lines
 

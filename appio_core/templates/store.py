@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, require_service_send
 from appio_core.audit import AuditAction, Entry, recording
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.errors import Conflict, InvalidInput, NotFound
 from appio_core.flows.access import flow_or_404
@@ -122,6 +123,7 @@ def _new_version(
         due_date_column=fields.due_date_column or None,
         feature_level=fields.feature_level,
         require_secure_channels=fields.require_secure_channels,
+        cta=cta.to_json(fields.buttons),
         created_by=actor.username,
         created_at=utcnow(),
     )
@@ -150,6 +152,8 @@ def flow_as_template(
             subject_template=flow.subject_template,
             text_template=flow.text_template,
             feature_level=FeatureLevel(flow.feature_level),
+            require_secure_channels=flow.secure_channel,
+            buttons=cta.from_json(flow.cta),
         )
         origin = f", dal flusso n. {flow.id}"
         return _add(session, actor, flow.service_id, name, fields, entry, origin)
@@ -180,6 +184,8 @@ def notification_as_template(
             subject_template=row.subject,
             text_template=row.markdown,
             feature_level=FeatureLevel(row.feature_level),
+            require_secure_channels=row.secure_channel,
+            buttons=cta.from_json(row.cta),
         )
         origin = f", dalla notifica n. {row.id}"
         return _add(session, actor, row.service_id, name, fields, entry, origin)

@@ -155,3 +155,69 @@ def test_notification_send_with_a_template(services: dict[str, int]) -> None:
         "notification", "send", "--service", TARI.name, "--fiscal-code", code, "--text", TEXT
     )
     assert no_subject.exit_code == 2 and "--subject" in no_subject.output
+
+
+def test_buttons_and_secure_channel_on_add_edit_show(services: dict[str, int]) -> None:
+    added = _add("--cta", "Paga la TARI|Pay=https://www.comune.example.it/tari", "--secure-channel")
+    assert added.exit_code == 0, added.output
+    shown = json.loads(run("template", "show", "TARI", "--format", "json").output)
+    assert shown["cta"] == [
+        {
+            "label": "Paga la TARI",
+            "label_en": "Pay",
+            "action": "iohandledlink://https://www.comune.example.it/tari",
+        }
+    ]
+    assert shown["require_secure_channels"] is True
+    assert "Pulsanti: «Paga la TARI» → https://www.comune.example.it/tari" in (
+        run("template", "show", "TARI").output
+    )
+    edited = run("template", "edit", "TARI", "--no-cta", "--no-secure-channel")
+    assert edited.exit_code == 0, edited.output
+    shown = json.loads(run("template", "show", "TARI", "--format", "json").output)
+    assert (shown["version"], shown["cta"], shown["require_secure_channels"]) == (2, [], False)
+    both = run("template", "edit", "TARI", "--cta", "A=tel:0612345", "--no-cta")
+    assert both.exit_code == 2 and "--no-cta" in both.output
+    wrong = run("template", "edit", "TARI", "--cta", "Sito=http://www.comune.example.it")
+    assert wrong.exit_code == 2 and "https://" in wrong.output
+
+
+def test_notification_send_takes_the_templates_buttons_unless_given(
+    services: dict[str, int],
+) -> None:
+    run(
+        "template", "add", "Promemoria", "--service", TARI.name,
+        "--subject-template", "Promemoria TARI 2026", "--text-template",
+        TEXT.replace("{{nome}}", "cittadino"),
+        "--cta", "Paga la TARI=https://www.comune.example.it/tari", "--secure-channel",
+    )  # fmt: skip
+    outcomes = []
+    for n, extra in enumerate(((), ("--cta", "Chiama=tel:+390612345678"))):
+        sent = run(
+            "notification", "send", "--service", TARI.name, "--fiscal-code",
+            citizen(Kind.WITH_IO, 7 + n), "--template", "Promemoria", "--format", "json", *extra,
+        )  # fmt: skip
+        assert sent.exit_code == 0, sent.output
+        outcomes.append(json.loads(sent.output))
+    stored = in_process_simulator().record.messages[outcomes[0]["io_message_id"]]
+    assert stored.content["require_secure_channels"] is True
+    assert "iohandledlink://https://www.comune.example.it/tari" in stored.content["markdown"]
+    shown = [
+        json.loads(run("notification", "show", str(o["id"]), "--format", "json").output)
+        for o in outcomes
+    ]
+    assert [[b["label"] for b in s["cta"]] for s in shown] == [["Paga la TARI"], ["Chiama"]]
+
+
+def test_flow_import_takes_the_templates_buttons(services: dict[str, int], tmp_path: Path) -> None:
+    _add("--cta", "Paga la TARI=https://www.comune.example.it/tari", "--secure-channel")
+    source = tmp_path / "destinatari.csv"
+    source.write_bytes(recipient_csv(fiscal_codes(2, seed=11)))
+    imported = run(
+        "flow", "import", str(source), "--service", TARI.name, "--name", "Da modello",
+        "--template", "TARI",
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    status = json.loads(run("flow", "status", imported.output.strip(), "--format", "json").output)
+    assert [b["label"] for b in status["cta"]] == ["Paga la TARI"]
+    assert status["require_secure_channels"] is True

@@ -158,3 +158,43 @@ def test_a_flows_detail_names_its_template_and_saves_one(
     at.text_input(key=f"flow_template_{flow_id}_name").input("Copia")
     at.button(key=f"flow_template_{flow_id}_save").click().run()
     assert at.success[0].value == "Modello «Copia» salvato: lo trovi su «Modelli»."
+
+
+def test_a_templates_buttons_and_secure_channel_on_modelli_and_where_it_is_used(
+    services: dict[str, int], operator: Actor, sessions: sessionmaker[Session]
+) -> None:
+    at = app_as(operator, "pages/modelli.py")
+    at.text_input(key="tm_new_name").input("TARI")
+    at.selectbox(key="tm_new_service").select(TARI.name)
+    at.text_input(key="tm_new_subject").input(SUBJECT)
+    at.text_area(key="tm_new_text").input(TEXT)
+    at.text_input(key="tm_new_cta1_label").input("Paga la TARI")
+    at.text_input(key="tm_new_cta1_action").input("http://www.comune.example.it/tari").run()
+    assert any("deve iniziare con https://" in e.value for e in at.error)
+    at.text_input(key="tm_new_cta1_action").input("https://www.comune.example.it/tari")
+    at.checkbox(key="tm_new_secure").check().run()
+    assert not at.error
+    previews = [h.proto.body for h in at.get("html")]
+    assert any("TARI 2026 per Maria" in b and "Paga la TARI" in b for b in previews)
+    assert any("al massimo" in c.value and "pulsanti" in c.value for c in at.caption)
+    at.button(key="tm_new_save").click().run()
+    assert at.success[0].value == "Modello «TARI»: salvata la versione 1."
+    with sessions() as session:
+        fields = get_template(session, operator, "TARI").fields
+    assert [b.target for b in fields.buttons] == ["https://www.comune.example.it/tari"]
+    assert fields.require_secure_channels is True
+
+    at = app_as(operator, "pages/nuovo_flusso.py")
+    at.selectbox(key="nf_service").select(TARI.name).run()
+    at.selectbox(key=f"nf_template_{services[TARI.name]}").select("TARI").run()
+    assert at.text_input(key="nf_cta1_label").value == "Paga la TARI"
+    assert at.text_input(key="nf_cta1_action").value == "https://www.comune.example.it/tari"
+    assert at.checkbox(key="nf_secure").value is True
+
+    at = app_as(operator, "pages/nuova_notifica.py")
+    at.selectbox(key="nn_service").select(TARI.name).run()
+    at.text_input(key="nn_cta2_label").input("Vecchio").run()
+    at.selectbox(key=f"nn_template_{services[TARI.name]}").select("TARI").run()
+    assert at.text_input(key="nn_cta1_label").value == "Paga la TARI"
+    assert at.text_input(key="nn_cta2_label").value == ""  # the template has one button
+    assert at.checkbox(key="nn_secure").value is True
