@@ -29,6 +29,22 @@ def secure_option(command: Any) -> Any:
     return click.option("--secure-channel", is_flag=True, help=SECURE_HELP)(command)
 
 
+def edit_options(what: str) -> Any:
+    """`--cta` (the new buttons), `--no-cta` and `--[no-]secure-channel` on an edit of a
+    flow or a template, `what` naming it («del flusso», «del modello»)."""
+
+    def add(command: Any) -> Any:
+        command = click.option(
+            "--secure-channel/--no-secure-channel",
+            default=None,
+            help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
+        )(command)
+        command = click.option("--no-cta", is_flag=True, help=f"Toglie i pulsanti {what}.")(command)
+        return cta_option(command)
+
+    return add
+
+
 def typed_buttons(values: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
     """(label, action, English label) per `--cta`; a value without «=» is a usage error."""
     try:

@@ -24,7 +24,7 @@ from appio_core.cli.common import (
     Context,
     pass_context,
 )
-from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
+from appio_core.cli.cta_options import checked_buttons, cta_option, edit_options, secure_option
 from appio_core.cli.exits import FLOW_EXIT_HELP, SendExit, flow_exit
 from appio_core.cli.flow_approval import say_withdrawn
 from appio_core.cli.flow_reading import print_status
@@ -157,13 +157,7 @@ def import_(
 @click.option("--subject-template", help="Nuovo modello dell'oggetto.")
 @click.option("--text-template", help="Nuovo modello del testo.")
 @click.option("--text-template-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@cta_option
-@click.option("--no-cta", is_flag=True, help="Toglie i pulsanti del flusso.")
-@click.option(
-    "--secure-channel/--no-secure-channel",
-    default=None,
-    help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
-)
+@edit_options("del flusso")
 @pass_context
 def edit(
     ctx: Context,

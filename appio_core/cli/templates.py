@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from appio_core.cli.common import EXIT_BAD_INPUT, Context, pass_context, read_text_file
-from appio_core.cli.cta_options import checked_buttons, cta_option, secure_option
+from appio_core.cli.cta_options import checked_buttons, cta_option, edit_options, secure_option
 from appio_core.content import cta as cta_rules
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.italian import ROME, local_time
@@ -132,13 +132,7 @@ def add(
 @template.command("edit")
 @click.argument("name")
 @field_options
-@cta_option
-@click.option("--no-cta", is_flag=True, help="Toglie i pulsanti del modello.")
-@click.option(
-    "--secure-channel/--no-secure-channel",
-    default=None,
-    help="Attiva o toglie il canale sicuro (niente e-mail, notifica push senza contenuto).",
-)
+@edit_options("del modello")
 @pass_context
 def edit(
     ctx: Context,
