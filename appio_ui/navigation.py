@@ -174,7 +174,9 @@ def signed_in_navigation(actor: Actor) -> StreamlitPage:
             )
         )
     sections[last] += _unknown_address(_not_found, {_ROOT_ALIAS} if by_address else set())
-    return st.navigation(sections)
+    # Every page listed: Streamlit folds a long list behind «View N more», in English, and
+    # an administrator's list (Flussi, Notifiche, Configurazione) is long.
+    return st.navigation(sections, expanded=True)
 
 
 def _page(spec: PageSpec, actor: Actor, *, default: bool) -> StreamlitPage:

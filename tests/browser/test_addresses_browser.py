@@ -24,6 +24,7 @@ HEADINGS = {
     "notifiche": "Notifiche",
     "notifica": "Notifica n. 1",
     "nuova_notifica": "Nuova notifica",
+    "cruscotto": "Cruscotto",
     "servizi": "Servizi",
     "importa_io": "Importa da IO",
     "operatori": "Operatori",
