@@ -78,6 +78,7 @@ def test_a_flow_sent_by_one_operator_is_approved_by_another_and_sent(
     # The author's own request is not counted for him.
     expect(page.get_by_role("link", name="Da approvare", exact=True)).to_be_visible()
     page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
 
     login(page, url, SECOND, SECOND_PASSWORD)
     page.get_by_role("link", name="Da approvare (1)").click()

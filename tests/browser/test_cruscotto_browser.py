@@ -64,6 +64,7 @@ def test_the_cruscotto_shows_the_demos_figures_and_charts(page: Page, app_url: s
     expect(page.get_by_text(re.compile(r"; per flusso\.$"))).to_be_visible()
     assert _metric(page, "Messaggi inviati") == sent
     page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
 
     login(page, app_url, "lbianchi", "demo-consulta-2026")
     page.get_by_role("link", name="Cruscotto").click()

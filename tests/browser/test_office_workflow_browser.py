@@ -78,6 +78,7 @@ def _ask_approval(page: Page) -> None:
     page.get_by_role("button", name="Invia").click()
     expect(page.get_by_text("Stato In attesa di approvazione")).to_be_visible()
     page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
 
 
 def _approve_and_see_sent(page: Page, url: str, flow_id: int) -> None:

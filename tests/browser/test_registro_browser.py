@@ -30,6 +30,9 @@ def test_the_administrator_reads_filters_opens_and_exports_the_log(
     login(page, app_url, "lbianchi", "demo-consulta-2026")
     expect(page.get_by_role("link", name="Registro attività")).to_have_count(0)
     page.get_by_role("button", name="Esci").click()
+    # Signed out only once the form is back: going to the address before that found the
+    # session still open on a loaded CI (no «Nome utente» to fill).
+    expect(page.get_by_label("Nome utente")).to_be_visible()
 
     login(page, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
     page.get_by_role("link", name="Registro attività").click()
