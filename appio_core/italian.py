@@ -6,7 +6,7 @@ Every date and time shown or read is Europe/Rome; the database keeps UTC.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from appio_core.errors import InvalidInput
@@ -67,6 +67,11 @@ def percent(share: float, digits: int = 0) -> str:
 def local_today() -> date:
     """Today in Italy."""
     return datetime.now(ROME).date()
+
+
+def end_of_local_day(day: date) -> datetime:
+    """The first moment after `day` in Italy: «valid until 31/12/2026» ends at midnight."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ROME)
 
 
 def local_date(moment: datetime | None) -> str:

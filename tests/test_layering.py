@@ -21,11 +21,12 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"content"}),
     frozenset({"recipient_file"}),
     frozenset({"io"}),
-    frozenset({"accounts"}),
+    frozenset({"accounts", "integrations"}),
     frozenset({"flows", "templates"}),
     frozenset({"notifications"}),
     frozenset({"sending", "exports"}),
     frozenset({"demo", "health"}),
+    frozenset({"api"}),
     frozenset({"cli"}),
 )
 LAYER_OF = {name: rank for rank, names in enumerate(LAYERS) for name in names}

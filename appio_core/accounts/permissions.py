@@ -18,13 +18,15 @@ from sqlalchemy.orm import Session
 
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
-from appio_core.storage.models import Operator, service_operators
+from appio_core.integrations.models import Integration, integration_services
+from appio_core.storage.models import Operator, service_operators, utcnow
 
 # The installation acting by itself, in `created_by` and the audit log: `appio` without
 # --as, and the worker. No operator may be named so.
 SYSTEM_USERNAME = "appio-cli"
 WORKER_USERNAME = "appio-worker"
 RESERVED_USERNAMES = frozenset({SYSTEM_USERNAME, WORKER_USERNAME})
+INTEGRATION_PREFIX = "api:"
 
 # The roles that may change something: send, resend, mark as sent, read IO's status into
 # the archive, prepare a flow. «Consultazione» reads only.
@@ -42,6 +44,9 @@ class Actor:
     # Where the operator acts from, for the audit log: the browser's address (when known),
     # or «riga di comando: user@host». Not part of who he is.
     origin: str | None = field(default=None, compare=False)
+    # An integration calling the API (appio_core.integrations): an «operatore» on its
+    # services alone, while its key is neither revoked nor expired.
+    integration_id: int | None = None
 
     @classmethod
     def of(cls, operator: Operator, origin: str | None = None) -> Actor:
@@ -52,6 +57,12 @@ class Actor:
         """The installation itself: `appio` run without --as (IT staff with access to the
         machine act as an administrator) and the worker. The audit log says so."""
         return cls(None, SYSTEM_USERNAME, "Riga di comando", Role.ADMIN, origin)
+
+    @classmethod
+    def of_integration(cls, integration_id: int, name: str, origin: str | None = None) -> Actor:
+        """An integration, named in `created_by` and the audit log «api:NAME» (no operator
+        can be: a username has no colon)."""
+        return cls(None, f"{INTEGRATION_PREFIX}{name}", name, Role.OPERATOR, origin, integration_id)
 
     @classmethod
     def worker(cls, origin: str | None = None) -> Actor:
@@ -72,7 +83,10 @@ class Actor:
 def current_role(session: Session, actor: Actor) -> Role:
     """The actor's role as the database has it now, not as it was at his login: a role
     changed or an account disabled counts from his next action. The installation itself
-    (the CLI without --as, the worker) has no row and keeps its role."""
+    (the CLI without --as, the worker) has no row and keeps its role; an integration is an
+    «operatore» while its key holds."""
+    if actor.integration_id is not None:
+        return _integration_role(session, actor.integration_id)
     if actor.id is None:
         return actor.role
     operator = session.get(Operator, actor.id)
@@ -98,6 +112,14 @@ def enabled_service_ids(session: Session, actor: Actor) -> set[int] | None:
     """The services the actor may see; None means all of them (administrators)."""
     if current_role(session, actor) == Role.ADMIN:
         return None
+    if actor.integration_id is not None:
+        return set(
+            session.scalars(
+                select(integration_services.c.service_id).where(
+                    integration_services.c.integration_id == actor.integration_id
+                )
+            )
+        )
     rows = session.scalars(
         select(service_operators.c.service_id).where(service_operators.c.operator_id == actor.id)
     )
@@ -118,3 +140,14 @@ def require_service_send(
     if current_role(session, actor) not in SENDING_ROLES:
         raise PermissionDenied(f"Il tuo profilo è di sola consultazione: non puoi {doing}.")
     require_service_read(session, actor, service_id)
+
+
+def _integration_role(session: Session, integration_id: int) -> Role:
+    integration = session.get(Integration, integration_id)
+    if (
+        integration is None
+        or integration.revoked_at is not None
+        or (integration.expires_at is not None and integration.expires_at <= utcnow())
+    ):
+        raise PermissionDenied("La chiave di questa integrazione è revocata o scaduta.")
+    return Role.OPERATOR

@@ -58,6 +58,10 @@ class AuditAction(StrEnum):
     EXPORT_AUDIT = "export.audit"
     EXPORT_STATS = "export.stats"
     DATA_PURGE = "data.purge"
+    INTEGRATION_CREATE = "integration.create"
+    INTEGRATION_REVOKE = "integration.revoke"
+    # A call to the API refused: no valid key (401) or outside its services or scopes (403).
+    API_REFUSED = "api.refused"
     # Reads of a citizen's data: one entry per reading, never per row shown.
     READ_NOTIFICATION = "read.notification"
     READ_SEARCH = "read.search"
@@ -114,6 +118,9 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.TEMPLATE_ADD: "Nuovo modello",
     AuditAction.TEMPLATE_EDIT: "Modello modificato (nuova versione)",
     AuditAction.FLOW_CORRECT: "Rettifica di un flusso creata",
+    AuditAction.INTEGRATION_CREATE: "Nuova integrazione (chiave API)",
+    AuditAction.INTEGRATION_REVOKE: "Integrazione revocata",
+    AuditAction.API_REFUSED: "Chiamata API rifiutata",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",
     AuditAction.NOTIFICATION_MARK_SENT: "Notifica singola segnata come inviata",
@@ -141,6 +148,8 @@ FAMILY_LABELS: dict[str, str] = {
     "notification": "Notifiche singole",
     "export": "Esportazioni",
     "data": "Dati personali",
+    "integration": "Integrazioni (chiavi API)",
+    "api": "Chiamate API rifiutate",
     "read": "Consultazioni di dati personali",
 }
 

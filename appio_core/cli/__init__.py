@@ -44,6 +44,14 @@ COMMANDS = {
         "appio_core.cli.io:io",
         "Chiamate dirette a IO con la chiave di un servizio (verifiche e script).",
     ),
+    "api": Lazy(
+        "appio_core.cli.api:api",
+        "Avvia l'API HTTP per gli altri sistemi del comune (chiavi da «Integrazioni»).",
+    ),
+    "integration": Lazy(
+        "appio_core.cli.integrations:integration",
+        "Integrazioni: le chiavi dell'API per gli altri sistemi del comune.",
+    ),
     "simulator": Lazy(
         "appio_core.cli.simulator:simulator",
         "Avvia il simulatore di IO (stesse chiavi dei servizi demo, se non indicato altro).",

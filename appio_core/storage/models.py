@@ -274,6 +274,9 @@ class Flow(Base):
     # key, like corrects_notification_id: SQLite adds one only by copying the table (and
     # dropping the old one would cascade); flows are never deleted.
     corrects_flow_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # The integration that created it through the API (appio_core.integrations), told of
+    # its changes by webhook; NULL for a flow made by an operator.
+    integration_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     service: Mapped[Service] = relationship(lazy="joined")
 
@@ -396,6 +399,9 @@ class Notification(Base):
     corrects_notification_id: Mapped[int | None] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), nullable=True
     )
+    # The integration that sent it through the API (a flow's rows: the flow's), told of its
+    # changes by webhook. Not a foreign key, as above.
+    integration_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     flow: Mapped[Flow | None] = relationship(lazy="raise")
     service: Mapped[Service] = relationship(lazy="raise")

@@ -44,7 +44,7 @@ from appio_core.accounts.services import (
 from appio_core.audit import AuditAction
 from appio_core.demo.accounts import DEMO_ACCOUNT, DEMO_SERVICES
 from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
-from appio_core.errors import AppError
+from appio_core.errors import AppError, PermissionDenied
 from appio_core.exports.stats import write_stats
 from appio_core.exports.workbooks import (
     write_audit,
@@ -55,6 +55,15 @@ from appio_core.exports.workbooks import (
 from appio_core.flows import actions, correction, editing, importing
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import FLOW_ACTIONS
+from appio_core.integrations.keys import (
+    NewIntegration,
+    Unauthorized,
+    authenticate_key,
+    create_integration,
+    require_scope,
+    revoke_integration,
+)
+from appio_core.integrations.scopes import Scope
 from appio_core.io.client import SIMULATOR_API_URL
 from appio_core.io.manage import ManageClient
 from appio_core.io.simulator import Kind, create_app, demo_config
@@ -569,6 +578,20 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         write_flow_recipients(session, admin, flow_id, buffer)
         write_audit(session, admin, AuditFilters(), buffer)
         write_stats(session, admin, StatsFilters(Period.month_of(local_today())), buffer)
+    with session_scope(sessions) as session:
+        made = create_integration(
+            session,
+            admin,
+            NewIntegration("Tributi", (services[TARI.name],), frozenset({Scope.READ_FLOWS})),
+            keybox,
+        )
+    with session_scope(sessions) as session, pytest.raises(Unauthorized):
+        authenticate_key(session, made.key + "x", "GET /api/v1/services")
+    with session_scope(sessions) as session, pytest.raises(PermissionDenied):
+        caller = authenticate_key(session, made.key, "POST /api/v1/notifications")
+        require_scope(session, caller, Scope.SEND_NOTIFICATIONS, "POST /api/v1/notifications")
+    with session_scope(sessions) as session:
+        revoke_integration(session, admin, "Tributi")
     later = lambda: utcnow() + timedelta(days=400)  # noqa: E731
     run_purge(sessions, admin, Retention(30, "chiave-di-prova"), later)
 
