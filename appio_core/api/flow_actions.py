@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from appio_core.api.context import api_context, caller_with
 from appio_core.api.flow_models import ActionOut
-from appio_core.api.flows import FLOW_NOT_READABLE, confirm_problem
+from appio_core.api.flows import FLOW_NOT_READABLE, FlowId, confirm_problem
 from appio_core.api.problems import COMMON, responses
 from appio_core.flows import actions, queries
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
@@ -66,14 +66,14 @@ def _endpoint(action: FlowAction) -> Callable[..., Any]:
         def confirmable(
             request: Request,
             caller: MANAGE,
-            flow_id: int,
+            flow_id: FlowId,
             force: bool = Query(False, description=asked),
         ) -> Any:
             return _run(request, caller, action, flow_id, force)
 
         return confirmable
 
-    def plain(request: Request, caller: MANAGE, flow_id: int) -> Any:
+    def plain(request: Request, caller: MANAGE, flow_id: FlowId) -> Any:
         return _run(request, caller, action, flow_id, False)
 
     return plain

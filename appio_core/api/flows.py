@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO, Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Json
 
@@ -34,6 +34,8 @@ router = APIRouter(tags=["Flussi"])
 
 MANAGE = Annotated[Caller, Depends(caller_with(Scope.MANAGE_FLOWS))]
 READ = Annotated[Caller, Depends(caller_with(Scope.READ_FLOWS))]
+# A flow's number as the database can hold it (Flow.id is an INTEGER).
+FlowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Il numero del flusso.")]
 FLOW_NOT_READABLE = (404, 403)
 # The export is written whole (in the caller's transaction, with its audit entry) before it
 # is streamed: in memory up to this size, on disk beyond.
@@ -45,7 +47,7 @@ class FileProblem(Problem):
     """A refused recipient file: the problem, and the «Verifica file» report (as `appio flow
     import` prints it) with each wrong row and column."""
 
-    report: dict[str, Any]
+    report: dict[str, Any] | None = None  # only for a refused file, not for wrong fields
 
 
 def confirm_problem(message: str, how: str) -> JSONResponse:
@@ -94,13 +96,17 @@ def _buttons(flow: FlowIn) -> Any:
     response_model=FlowOut,
     responses={
         **responses(*COMMON, 404, 409),
-        422: {"model": FileProblem, "description": "Dati o file non validi"},
+        422: {
+            "model": FileProblem,
+            "description": "Dati o file non validi",
+            "content": {PROBLEM_TYPE: {}},
+        },
     },
 )
 def import_flow(
     request: Request,
     caller: MANAGE,
-    file: Annotated[UploadFile, Form(description="Il file dei destinatari.")],
+    file: Annotated[UploadFile, File(description="Il file dei destinatari (.csv o .xlsx).")],
     flow: Annotated[Json[FlowIn], Form(description="I campi del flusso, in JSON.")],
 ) -> Any:
     from appio_core.accounts.services import find_service
@@ -153,7 +159,7 @@ def import_flow(
     response_model=FlowOut,
     responses=responses(*COMMON, *FLOW_NOT_READABLE),
 )
-def get_flow(request: Request, caller: READ, flow_id: int) -> Any:
+def get_flow(request: Request, caller: READ, flow_id: FlowId) -> Any:
     with session_scope(api_context(request).sessions) as session:
         return flow_status_data(queries.get_flow(session, caller.actor, flow_id))
 
@@ -169,7 +175,7 @@ def get_flow(request: Request, caller: READ, flow_id: int) -> Any:
 def get_flow_notifications(
     request: Request,
     caller: READ,
-    flow_id: int,
+    flow_id: FlowId,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> RecipientPageOut:
@@ -194,7 +200,7 @@ def get_flow_notifications(
         **responses(*COMMON, *FLOW_NOT_READABLE),
     },
 )
-def export_flow(request: Request, caller: READ, flow_id: int) -> StreamingResponse:
+def export_flow(request: Request, caller: READ, flow_id: FlowId) -> StreamingResponse:
     from appio_core.exports.workbooks import write_flow_recipients
 
     spool: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115

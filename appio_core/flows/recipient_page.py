@@ -57,7 +57,7 @@ class RecipientPage:
     next_cursor: str | None  # None: this was the last page
 
 
-def encode_cursor(row_number: int | None, notification_id: int) -> str:
+def encode_cursor(row_number: int, notification_id: int) -> str:
     raw = json.dumps([row_number, notification_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -69,9 +69,14 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
         row, notification_id = json.loads(raw)
     except (ValueError, binascii.Error, TypeError):
         raise InvalidInput(_BAD_CURSOR) from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (row, notification_id)):
+    if not all(_key(v) for v in (row, notification_id)):
         raise InvalidInput(_BAD_CURSOR)
     return row, notification_id
+
+
+def _key(value: object) -> bool:
+    """A row or an id the database can compare (a BIGINT)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
 
 
 def _item(n: Notification) -> RecipientItem:
@@ -121,4 +126,4 @@ def recipient_page(
     more = len(rows) > limit
     items = [_item(n) for n in rows[:limit]]
     last = items[-1] if more and items else None
-    return RecipientPage(items, encode_cursor(last.row_number, last.id) if last else None)
+    return RecipientPage(items, encode_cursor(last.row_number or 0, last.id) if last else None)

@@ -287,3 +287,26 @@ def test_the_export_is_the_pages_workbook(client: TestClient, key: str) -> None:
     rows = list(workbook["Destinatari"].iter_rows(values_only=True))
     assert rows[0][:3] == ("Riga del file", "Codice fiscale", "Oggetto")
     assert len(rows) == 5
+
+
+def test_a_payment_flow_without_payment_columns_asks_for_force(
+    client: TestClient, key: str
+) -> None:
+    content = recipient_csv(fiscal_codes(2))
+    asked = post_flow(client, key, content, fields(natura="Avviso di pagamento"))
+    assert asked.status_code == 409
+    assert "«force»: true" in asked.json()["detail"]
+    confirmed = post_flow(client, key, content, fields(natura="Avviso di pagamento", force=True))
+    assert confirmed.status_code == 201
+    assert confirmed.json()["natura"] == "Avviso di pagamento"
+
+
+def test_the_import_is_multipart_in_the_openapi_document(client: TestClient) -> None:
+    document = client.get("/api/v1/openapi.json").json()
+    body = document["paths"]["/api/v1/flows"]["post"]["requestBody"]["content"]
+    schema = body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = document["components"]["schemas"][schema]["properties"]
+    assert properties["file"]["contentMediaType"] == "application/octet-stream"
+    assert properties["flow"]["contentMediaType"] == "application/json"
+    assert properties["flow"]["contentSchema"]["$ref"].endswith("/FlowIn")
+    assert document["components"]["schemas"]["FlowIn"]["additionalProperties"] is False
