@@ -19,6 +19,7 @@ from pydantic import Json
 from appio_core.api.context import api_context, caller_with
 from appio_core.api.flow_models import FlowIn, FlowOut, RecipientOut, RecipientPageOut
 from appio_core.api.problems import COMMON, PROBLEM_TYPE, TITLES, Problem, responses
+from appio_core.content import cta
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.exports.workbooks import XLSX_MIME
 from appio_core.flows import queries
@@ -76,9 +77,7 @@ def _columns(flow: FlowIn) -> tuple[tuple[str, str], ...]:
     return tuple(chosen)
 
 
-def _buttons(flow: FlowIn) -> Any:
-    from appio_core.content import cta
-
+def _buttons(flow: FlowIn) -> cta.Buttons:
     typed = [(b.label, b.action, b.label_en) for b in flow.cta]
     try:
         return cta.check_buttons(typed)

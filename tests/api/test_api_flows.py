@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, make_transient, sessionmaker
 from appio_core.api import limits
 from appio_core.api.flow_actions import API_ACTIONS
 from appio_core.audit.models import AuditEntry
-from appio_core.domain import FlowState, Outcome
+from appio_core.domain import ApprovalPolicy, FlowState, Outcome
 from appio_core.exports.workbooks import XLSX_MIME
 from appio_core.flows.registry import BY_COMMAND
 from appio_core.integrations.keys import CreatedIntegration
@@ -234,7 +234,7 @@ def test_send_on_a_service_with_approval_waits_as_the_cli_says(
 ) -> None:
     with sessions.begin() as session:
         service = session.scalars(select(Service).where(Service.name == TARI.name)).one()
-        service.approval_policy = "always"
+        service.approval_policy = ApprovalPolicy.ALWAYS
     flow_id = imported(client, key)
     act(client, key, flow_id, "activate")
     answer = act(client, key, flow_id, "send")
