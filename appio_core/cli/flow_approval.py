@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import click
 
 from appio_core import italian
@@ -18,21 +16,6 @@ def say_withdrawn(before: FlowState, after: FlowState) -> None:
             "La richiesta di approvazione è ritirata: il flusso è di nuovo Inattivo. Attivalo"
             " e invialo di nuovo per chiederla ancora."
         )
-
-
-def approval_json(view: FlowView) -> dict[str, str | None]:
-    """The `approval` object of `appio flow status --format json`."""
-    return {
-        "requested_by": view.approval_requested_by,
-        "requested_at": _iso(view.approval_requested_at),
-        "approved_by": view.approved_by,
-        "approved_at": _iso(view.approved_at),
-        "note": view.approval_note,
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(italian.ROME).isoformat(timespec="seconds") if moment else None
 
 
 def approval_lines(view: FlowView) -> list[str]:

@@ -18,11 +18,11 @@ from appio_core.cli.common import (
     atomic_output,
     pass_context,
 )
-from appio_core.cli.flow_approval import approval_json, approval_lines
-from appio_core.cli.template_use import template_keys
+from appio_core.cli.flow_approval import approval_lines
 from appio_core.content.cta import describe
 from appio_core.domain import FINISHED_STATES, FlowState
 from appio_core.flows import queries
+from appio_core.flows.status_data import flow_status_data
 from appio_core.italian import counted
 
 if TYPE_CHECKING:
@@ -46,21 +46,7 @@ def print_status(ctx: Context, flow_id: int, fmt: str) -> queries.FlowView:
         scheduled = queries.scheduled_rows(session, flow_id)
     counts = {outcome.value: n for outcome, n in sorted(view.counts.items())}
     if fmt == "json":
-        data = {
-            "id": view.id,
-            "name": view.name,
-            "state": view.state.value,
-            "service": view.service_name,
-            "natura": view.natura,
-            "recipients": view.recipients_total,
-            "counts": counts,
-            "approval": approval_json(view),
-            "cta": [button.to_json() for button in view.buttons],
-            "require_secure_channels": view.secure_channel,
-            **template_keys(view.template),
-            "corrects_flow_id": view.corrects_flow_id,
-            "corrected_by": list(view.corrected_by),
-        }
+        data = flow_status_data(view)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return view
     click.echo(f"Flusso {view.id} «{view.name}» ({view.service_name}): {view.state.value}")

@@ -238,6 +238,8 @@ def _new_flow(
         secure_channel=options.secure_channel,
         template_id=options.template.template_id if options.template else None,
         template_version=options.template.version if options.template else None,
+        # Made through the API: the integration is told of its changes (webhooks).
+        integration_id=actor.integration_id,
     )
     session.add(flow)
     session.flush()

@@ -4,6 +4,7 @@ used and named when it is shown. Only storage here: flows/ and notifications/ im
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -71,3 +72,12 @@ def used_template(
         return None
     name = session.scalar(select(MessageTemplate.name).where(MessageTemplate.id == template_id))
     return None if name is None else TemplateUse(template_id, name, version)
+
+
+def template_keys(used: TemplateUse | None) -> dict[str, Any]:
+    """The JSON keys of the template a flow or a message was made from (null without): the
+    same in `appio ... --format json` and the API."""
+    return {
+        "template": used.name if used else None,
+        "template_version": used.version if used else None,
+    }
