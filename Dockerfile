@@ -35,7 +35,7 @@ RUN /app/.venv/bin/pip install --no-deps -e . \
 
 USER appio
 VOLUME ["/data"]
-EXPOSE 8501
+EXPOSE 8501 8502
 
 # Database reachable, migrations current, secret key right (appio_core/health.py).
 HEALTHCHECK --interval=60s --timeout=30s --start-period=30s --retries=3 \

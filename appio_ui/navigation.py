@@ -100,6 +100,14 @@ PAGES: tuple[PageSpec, ...] = (
         allowed=lambda actor: actor.is_admin,
     ),
     PageSpec(
+        "pages/integrazioni.py",
+        "Integrazioni",
+        "integrazioni",
+        "Configurazione",
+        ":material/hub:",
+        allowed=lambda actor: actor.is_admin,
+    ),
+    PageSpec(
         "pages/registro.py",
         "Registro attività",
         "registro",

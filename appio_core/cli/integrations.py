@@ -112,10 +112,9 @@ def list_(ctx: Context, fmt: str) -> None:
     if not rows:
         click.echo("Nessuna integrazione.")
     for r in rows:
-        state = "attiva" if r.active else ("revocata" if r.revoked_at else "scaduta")
         used = local_time(r.last_used_at) if r.last_used_at else "mai"
         click.echo(
-            f"{r.name} ({state}) · chiave {r.key_hint}… · servizi: {', '.join(r.services)}"
+            f"{r.name} ({r.state}) · chiave {r.key_hint}… · servizi: {', '.join(r.services)}"
             f" · permessi: {', '.join(sorted(s.label for s in r.scopes))} · ultimo uso: {used}"
         )
 

@@ -78,6 +78,13 @@ class IntegrationView:
     def active(self) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > utcnow())
 
+    @property
+    def state(self) -> str:
+        """«attiva», «revocata» or «scaduta»: what the page and `appio integration list` say."""
+        if self.revoked_at is not None:
+            return "revocata"
+        return "attiva" if self.active else "scaduta"
+
 
 @dataclass(frozen=True)
 class Caller:

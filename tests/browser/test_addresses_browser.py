@@ -28,6 +28,7 @@ HEADINGS = {
     "servizi": "Servizi",
     "importa_io": "Importa da IO",
     "operatori": "Operatori",
+    "integrazioni": "Integrazioni",
     "registro": "Registro attività",
     "sistema": "Stato del sistema",
     "account": "Il mio account",

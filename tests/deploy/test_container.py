@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("init", "web", "worker")
+APP_SERVICES = ("init", "web", "api", "worker")
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def script_of(command: list[str]) -> Path:
     return ROOT / command[0].removeprefix("/app/")
 
 
-def test_the_services_are_the_database_init_web_and_worker(
+def test_the_services_are_the_database_init_web_api_and_worker(
     services: dict[str, dict[str, Any]],
 ) -> None:
     assert set(services) == {"db", *APP_SERVICES}
@@ -61,7 +61,7 @@ def test_postgresql_keeps_its_data_on_a_volume_and_has_a_healthcheck(
     assert "pg_isready" in db["healthcheck"]["test"][1]
 
 
-def test_init_web_and_worker_run_one_image_built_here(
+def test_init_web_api_and_worker_run_one_image_built_here(
     services: dict[str, dict[str, Any]],
 ) -> None:
     images = {services[name]["image"] for name in APP_SERVICES}
@@ -71,7 +71,12 @@ def test_init_web_and_worker_run_one_image_built_here(
 
 @pytest.mark.parametrize(
     ("service", "script"),
-    [("init", "appio-init"), ("web", "appio-web"), ("worker", "appio-worker")],
+    [
+        ("init", "appio-init"),
+        ("web", "appio-web"),
+        ("api", "appio-api"),
+        ("worker", "appio-worker"),
+    ],
 )
 def test_each_service_runs_its_script_from_the_repository(
     services: dict[str, dict[str, Any]], service: str, script: str
@@ -82,12 +87,12 @@ def test_each_service_runs_its_script_from_the_repository(
     assert path.is_file() and path.stat().st_mode & 0o111, f"{path} is not executable"
 
 
-def test_init_runs_once_after_the_database_and_web_and_workers_wait_for_it(
+def test_init_runs_once_after_the_database_and_the_others_wait_for_it(
     services: dict[str, dict[str, Any]],
 ) -> None:
     assert services["init"]["restart"] == "no"
     assert services["init"]["depends_on"] == {"db": {"condition": "service_healthy"}}
-    for name in ("web", "worker"):
+    for name in ("web", "api", "worker"):
         assert services[name]["depends_on"]["init"] == {
             "condition": "service_completed_successfully"
         }
@@ -103,6 +108,19 @@ def test_the_web_app_serves_8501_with_the_embedded_worker_off(
     assert port.endswith(":8501")
     test = " ".join(web["healthcheck"]["test"])
     assert "/_stcore/health" in test and "appio health" in test
+
+
+def test_the_api_serves_8502_on_loopback_with_its_rate_knobs(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    api = services["api"]
+    [port] = api["ports"]
+    assert port == "${IO_FLUSSI_BIND:-127.0.0.1}:${IO_FLUSSI_API_PORT:-8502}:8502"
+    assert {"APPIO_API_RATE_LIMIT", "APPIO_API_RATE_BURST", "APPIO_API_WORKERS"} <= set(
+        api["environment"]
+    )
+    test = " ".join(api["healthcheck"]["test"])
+    assert "127.0.0.1:8502/api/v1/openapi.json" in test and "appio health" in test
 
 
 def test_the_worker_can_be_scaled(services: dict[str, dict[str, Any]]) -> None:

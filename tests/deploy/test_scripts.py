@@ -165,3 +165,46 @@ def test_the_web_script_serves_the_app_and_stops_on_sigterm(
     assert "streamlit" in " ".join(command_line(process.pid))
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = _free_port()
+    env = script_env(db_url, tmp_path, APPIO_API_HOST="127.0.0.1", APPIO_API_PORT=str(port))
+    process = subprocess.Popen(
+        [BIN / "appio-api"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_the_api_script_serves_the_openapi_document_and_stops_on_sigterm(
+    api: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    process, url = api
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None, "the API exited"
+        try:
+            document = httpx.get(f"{url}/api/v1/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the API did not answer within 60 s"
+            time.sleep(0.3)
+    assert document.status_code == 200
+    assert document.json()["openapi"].startswith("3.1")
+    # exec: the signal goes to appio api itself, not to a shell that would drop it.
+    *_, program, command = command_line(process.pid)[:3]
+    assert (Path(program).name, command) == ("appio", "api")
+    process.send_signal(signal.SIGTERM)
+    # uvicorn shuts down gracefully, then raises the signal again: systemd and Docker
+    # count a death by SIGTERM as a clean stop.
+    assert process.wait(timeout=30) in (0, -signal.SIGTERM)

@@ -18,8 +18,13 @@ ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
 INSTALL_DIR = "/opt/io-flussi"  # where the README puts the checkout
 ENV_EXAMPLE = UNITS / "io-flussi.env.example"
-UNIT_NAMES = ["io-flussi-init.service", "io-flussi-web.service", "io-flussi-worker@.service"]
-LONG_RUNNING = ["io-flussi-web.service", "io-flussi-worker@.service"]
+UNIT_NAMES = [
+    "io-flussi-api.service",
+    "io-flussi-init.service",
+    "io-flussi-web.service",
+    "io-flussi-worker@.service",
+]
+LONG_RUNNING = ["io-flussi-web.service", "io-flussi-api.service", "io-flussi-worker@.service"]
 
 
 def unit(name: str) -> configparser.ConfigParser:
@@ -40,7 +45,7 @@ def example_settings() -> dict[str, str]:
     return settings
 
 
-def test_the_units_are_the_init_web_and_a_worker_template() -> None:
+def test_the_units_are_the_init_web_api_and_a_worker_template() -> None:
     assert sorted(p.name for p in UNITS.glob("*.service")) == UNIT_NAMES
 
 
@@ -69,7 +74,7 @@ def test_each_unit_is_confined_to_its_data_directory(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
-def test_the_web_app_and_the_workers_restart_and_wait_for_the_migrations(name: str) -> None:
+def test_the_long_running_units_restart_and_wait_for_the_migrations(name: str) -> None:
     parsed = unit(name)
     assert parsed["Service"]["Restart"] == "on-failure"
     assert parsed["Unit"]["Requires"] == "io-flussi-init.service"
@@ -87,6 +92,13 @@ def test_init_runs_once_per_boot_and_the_web_app_leaves_sending_to_the_workers()
     assert int(worker["TimeoutStopSec"].removesuffix("s")) >= 45
 
 
+def test_the_api_listens_on_loopback_unless_the_environment_file_says_otherwise() -> None:
+    api = unit("io-flussi-api.service")["Service"]
+    assert api["Environment"] == "APPIO_API_HOST=127.0.0.1"
+    settings = example_settings()
+    assert (settings["APPIO_API_HOST"], settings["APPIO_API_PORT"]) == ("127.0.0.1", "8502")
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
 def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
     # The units point at /opt/io-flussi; verify checks that ExecStart exists, so point
@@ -95,7 +107,12 @@ def test_systemd_analyze_verifies_the_units(tmp_path: Path) -> None:
         text = (UNITS / name).read_text().replace(INSTALL_DIR, str(ROOT))
         (tmp_path / name).write_text(text)
     (tmp_path / "io-flussi-worker@1.service").symlink_to("io-flussi-worker@.service")
-    names = ["io-flussi-init.service", "io-flussi-web.service", "io-flussi-worker@1.service"]
+    names = [
+        "io-flussi-init.service",
+        "io-flussi-web.service",
+        "io-flussi-api.service",
+        "io-flussi-worker@1.service",
+    ]
     done = subprocess.run(
         ["systemd-analyze", "verify", *names],
         cwd=tmp_path,
