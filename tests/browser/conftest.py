@@ -131,6 +131,19 @@ def login(page: Page, url: str, username: str, password: str) -> None:
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Accedi").click()
     page.get_by_role("button", name="Esci").wait_for()
+    # «Esci» shows while the run that follows the login is still drawing the page: until it
+    # ends, Streamlit keeps the login form on screen (stale, greyed). A test that went on
+    # found that form again right after clicking «Esci», before the logout was even handled,
+    # and its next login was the old, still open session (seen on a loaded CI).
+    expect(page.get_by_role("button", name="Accedi", exact=True)).to_have_count(0)
+
+
+def logout(page: Page) -> None:
+    """«Esci», waited for until handled: the sidebar with «Esci» gone (it stays on screen,
+    stale, until the run that follows the click ends) and the login form there."""
+    page.get_by_role("button", name="Esci").click()
+    expect(page.get_by_role("button", name="Esci")).to_have_count(0)
+    expect(page.get_by_label("Nome utente")).to_be_visible()
 
 
 def choose_file(page: Page, file: Path) -> None:

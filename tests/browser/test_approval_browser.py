@@ -17,7 +17,7 @@ from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
 from appio_core.io.simulator.demo import DEMO_SERVICES
 
-from .conftest import login, running_app
+from .conftest import login, logout, running_app
 from .test_walk_browser import whole_page_screenshot
 
 pytestmark = pytest.mark.browser
@@ -77,8 +77,7 @@ def test_a_flow_sent_by_one_operator_is_approved_by_another_and_sent(
     expect(page.get_by_text(re.compile(r"chiesta da mrossi il"))).to_be_visible()
     # The author's own request is not counted for him.
     expect(page.get_by_role("link", name="Da approvare", exact=True)).to_be_visible()
-    page.get_by_role("button", name="Esci").click()
-    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
+    logout(page)
 
     login(page, url, SECOND, SECOND_PASSWORD)
     page.get_by_role("link", name="Da approvare (1)").click()

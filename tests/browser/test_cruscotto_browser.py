@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 
-from .conftest import login
+from .conftest import login, logout
 from .test_walk_browser import whole_page_screenshot
 
 pytestmark = pytest.mark.browser
@@ -63,8 +63,7 @@ def test_the_cruscotto_shows_the_demos_figures_and_charts(page: Page, app_url: s
     page.get_by_role("button", name="Mostra").click()
     expect(page.get_by_text(re.compile(r"; per flusso\.$"))).to_be_visible()
     assert _metric(page, "Messaggi inviati") == sent
-    page.get_by_role("button", name="Esci").click()
-    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
+    logout(page)
 
     login(page, app_url, "lbianchi", "demo-consulta-2026")
     page.get_by_role("link", name="Cruscotto").click()

@@ -17,7 +17,7 @@ from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
 from appio_core.io.simulator.demo import DEMO_SERVICES
 
-from .conftest import choose_file, login, running_app
+from .conftest import choose_file, login, logout, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -77,8 +77,7 @@ def _ask_approval(page: Page) -> None:
     expect(page.get_by_text("Flusso attivato: è pronto per l'invio.")).to_be_visible()
     page.get_by_role("button", name="Invia").click()
     expect(page.get_by_text("Stato In attesa di approvazione")).to_be_visible()
-    page.get_by_role("button", name="Esci").click()
-    expect(page.get_by_label("Nome utente")).to_be_visible()  # signed out
+    logout(page)
 
 
 def _approve_and_see_sent(page: Page, url: str, flow_id: int) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 
-from .conftest import login
+from .conftest import login, logout
 from .test_servizi_browser import shot
 
 pytestmark = pytest.mark.browser
@@ -29,10 +29,7 @@ def test_the_administrator_reads_filters_opens_and_exports_the_log(
     expect(page.get_by_text("Nome utente o password non corretti")).to_be_visible()
     login(page, app_url, "lbianchi", "demo-consulta-2026")
     expect(page.get_by_role("link", name="Registro attività")).to_have_count(0)
-    page.get_by_role("button", name="Esci").click()
-    # Signed out only once the form is back: going to the address before that found the
-    # session still open on a loaded CI (no «Nome utente» to fill).
-    expect(page.get_by_label("Nome utente")).to_be_visible()
+    logout(page)
 
     login(page, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
     page.get_by_role("link", name="Registro attività").click()

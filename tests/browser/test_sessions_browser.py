@@ -1,6 +1,6 @@
 """Sessions in a real browser: a reload keeps the operator signed in, a bookmarked page
-opened signed out leads there after the login, «Esci» ends the session, no address shows
-Streamlit's English «Page not found»."""
+opened signed out leads there after the login, «Esci» ends the session (even for a browser
+that kept its cookie), no address shows Streamlit's English «Page not found»."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ def test_a_reload_keeps_the_operator_signed_in_until_esci(page: Page, app_url: s
     _signed_out(page)
     page.reload()
     _signed_out(page)
+
+    # «Esci» ends the session on the server: a browser that kept the token (the script
+    # that clears the cookie never ran: the tab closed at once, a blocked script) is
+    # signed out all the same.
+    page.context.add_cookies([cookie])
+    page.reload()
+    _signed_out(page)
+    expect(page.get_by_text("La sessione è terminata")).to_be_visible()
 
 
 def test_a_bookmarked_page_opened_signed_out_opens_after_the_login(
