@@ -102,6 +102,34 @@ def test_reading_a_flow_or_a_notification_loads_neither_files_nor_io(
     assert _loaded_after("notification", "show", "1", "--format", "json") == own_dialect
 
 
+_COLLECTOR_PROBE = """
+import gc, sys
+from appio_core.cli import cli
+from appio_core.cli.lazy import start_without_collector
+start_without_collector()  # as cli.main does
+try:
+    cli(sys.argv[1:], prog_name="appio", standalone_mode=False)
+except SystemExit as exc:
+    assert not exc.code, exc.code
+print(gc.isenabled())
+"""
+
+
+def test_the_garbage_collector_runs_once_the_command_is_loaded(app_env: str) -> None:
+    # Off only while `appio` starts (cli/lazy.py): a long command (the worker, a send) runs
+    # with it, whether its group is lazy (flow, notification) or plain (keys).
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--demo"], catch_exceptions=False).exit_code == 0
+    for args in (("flow", "status", "1"), ("notification", "show", "1"), ("keys", "generate")):
+        done = subprocess.run(
+            [sys.executable, "-c", _COLLECTOR_PROBE, *args],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.splitlines()[-1] == "True", args
+
+
 @pytest.mark.parametrize("key", [Fernet.generate_key().decode() for _ in range(5)])
 def test_a_generated_secret_key_passes_the_settings_check(key: str) -> None:
     assert is_fernet_key(key)
