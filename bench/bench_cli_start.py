@@ -78,6 +78,10 @@ def main() -> None:
             "APPIO_START_WORKER": "0",
         }
         env.pop("APPIO_SECRET_KEY", None)  # the demo keeps its own under the data folder
+        # The installation runs from compiled bytecode (the Dockerfile's compileall): the
+        # warm-up run below writes it, unless this variable (set on some machines) forbids
+        # it and every run compiles appio_core's sources again.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         if options.database_url:
             env["APPIO_DATABASE_URL"] = options.database_url
         subprocess.run(
@@ -92,6 +96,7 @@ def main() -> None:
             print(
                 f"appio {' '.join(args):36} wall median {statistics.median(walls):.3f} s"
                 f" max {max(walls):.3f} s; CPU median {statistics.median(cpus):.3f} s"
+                f" min {min(cpus):.3f} s; load {os.getloadavg()[0]:.2f}"
             )
         print(f"load after: {os.getloadavg()[0]:.2f}")
         print("\nimporttime, appio flow status 1 (cumulative, top-level packages):")

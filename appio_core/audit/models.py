@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appio_core.storage.models import Base, UTCDateTime
+from appio_core.storage.partial_index import partial_index
 
 TARGET_LENGTH = 300
 ORIGIN_LENGTH = 200
@@ -30,12 +31,7 @@ class AuditEntry(Base):
         Index("ix_audit_log_operator", "operator", "id"),
         Index("ix_audit_log_action", "action", "id"),
         # The purge's: the entries naming a citizen, by age.
-        Index(
-            "ix_audit_log_fiscal_code_at",
-            "at",
-            sqlite_where=text("fiscal_code IS NOT NULL"),
-            postgresql_where=text("fiscal_code IS NOT NULL"),
-        ),
+        partial_index("ix_audit_log_fiscal_code_at", "at", where="fiscal_code IS NOT NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

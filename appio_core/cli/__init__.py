@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from appio_core.cli.common import AppGroup, Context
-from appio_core.cli.lazy import Lazy
+from appio_core.cli.lazy import Lazy, start_without_collector
 
 # One line each for `appio --help`, which lists the commands without importing them.
 COMMANDS = {
@@ -94,4 +94,5 @@ def cli(ctx: click.Context, operator: str | None) -> None:
 
 
 def main() -> None:
+    start_without_collector()  # until the command is loaded (cli/lazy.py)
     cli(prog_name="appio")

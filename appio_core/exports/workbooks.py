@@ -35,7 +35,6 @@ from appio_core.notifications.archive import (
     iter_columns,
     searched_code,
 )
-from appio_core.notifications.retention import purge_note
 from appio_core.storage.models import Notification
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,7 +79,7 @@ def _flow_labels(c: Columns) -> list[str]:
 
 def _purged(c: Columns) -> list[str | None]:
     return [
-        None if at is None else purge_note(days, at)
+        None if at is None else labels.purge_note(days, at)
         for at, days in zip(c["purged_at"], c["purge_days"], strict=True)
     ]
 

@@ -17,7 +17,6 @@ from appio_core.domain import OUTCOME_DESCRIPTIONS, POSITIVE_OUTCOMES, FeatureLe
 from appio_core.errors import NotFound
 from appio_core.notifications import labels
 from appio_core.notifications.archive import due_moment
-from appio_core.notifications.retention import purge_note
 from appio_core.storage.models import (
     Flow,
     Notification,
@@ -94,7 +93,7 @@ class NotificationDetail:
         """«Dati rimossi dopo N giorni», in full, for the detail and the CLI."""
         if self.purged_at is None:
             return None
-        return purge_note(self.purge_days, self.purged_at)
+        return labels.purge_note(self.purge_days, self.purged_at)
 
     @property
     def can_correct(self) -> bool:

@@ -1,11 +1,15 @@
-"""IO's codes in the operators' words: one label for each, used by pages and exports alike.
+"""IO's codes in the operators' words: one label for each, used by pages and exports alike;
+and the note on a message whose data the purge removed.
 
 IO answers in English codes (PROCESSED, NOT_PAID...); the operator never reads them.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from appio_core.domain import FeatureLevel
+from appio_core.italian import local_date
 
 NO_MESSAGE = "—"  # no message reached IO, so there is no status to speak of
 
@@ -90,3 +94,11 @@ def payment_status_label(code: str | None, feature_level: FeatureLevel, has_mess
     if feature_level != FeatureLevel.ADVANCED:
         return "Solo per messaggi avanzati"
     return _label(PAYMENT_STATUS_LABELS, code, "Non ancora comunicato")
+
+
+def purge_note(days: int | None, at: datetime) -> str:
+    """What an operator reads on a purged notification (detail, exports, CLI). Here, not
+    with the purge (notifications/retention.py): `appio notification show` reads it and
+    has no use for the purge's modules."""
+    after = f"dopo {days} giorni" if days else "dopo il periodo di conservazione"
+    return f"Dati rimossi {after} (il {local_date(at)})"

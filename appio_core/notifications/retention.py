@@ -51,7 +51,7 @@ from appio_core.audit.personal import count_entries_due, pseudonymize_batch
 from appio_core.content.fiscal_code import PSEUDONYM_PREFIX, is_pseudonym
 from appio_core.domain import FINAL_OUTCOMES, FlowState
 from appio_core.flows.stale import cancel_stale_flows, count_stale, is_stale
-from appio_core.italian import counted, local_date, local_time
+from appio_core.italian import counted, local_time
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import NOTIFICATIONS, Flow, Notification, utcnow
 
@@ -74,12 +74,6 @@ def pseudonym(secret_key: str, fiscal_code: str) -> str:
         _pseudonym_key(secret_key), fiscal_code.strip().upper().encode(), hashlib.sha256
     ).digest()
     return PSEUDONYM_PREFIX + base64.b32encode(digest).decode()[:_PSEUDONYM_CHARACTERS].lower()
-
-
-def purge_note(days: int | None, at: datetime) -> str:
-    """What an operator reads on a purged notification (detail, exports, CLI)."""
-    after = f"dopo {days} giorni" if days else "dopo il periodo di conservazione"
-    return f"Dati rimossi {after} (il {local_date(at)})"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.config import owner_only, private_dir
+from appio_core.storage.partial_index import for_postgresql
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -26,7 +27,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.name == "postgresql":
+        for_postgresql()  # the models' partial indexes, as PostgreSQL declares them
+    return engine
 
 
 def _private_database_file(path: Path) -> None:

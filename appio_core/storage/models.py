@@ -30,12 +30,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
-    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from appio_core.domain import ApprovalPolicy, FeatureLevel, FlowState, Outcome, Role
+from appio_core.storage.partial_index import partial_index
 
 # One naming convention so that Alembic names constraints the same way on every database.
 NAMING_CONVENTION = {
@@ -296,37 +296,25 @@ class Notification(Base):
         # Columns that only sent messages fill: a row not yet sent has no entry (an import
         # writes none), and every query compares them, which implies IS NOT NULL.
         *(
-            Index(
-                f"ix_notifications_{column}",
-                column,
-                sqlite_where=text(f"{column} IS NOT NULL"),
-                postgresql_where=text(f"{column} IS NOT NULL"),
-            )
+            partial_index(f"ix_notifications_{column}", column, where=f"{column} IS NOT NULL")
             for column in ("sent_at", "io_message_id", "next_status_check_at")
         ),
         # A request key is its author's; flows' rows have none, and no entry.
-        Index(
+        partial_index(
             "ux_notifications_author_request_key",
             "created_by",
             "request_key",
             unique=True,
-            sqlite_where=text("request_key IS NOT NULL"),
-            postgresql_where=text("request_key IS NOT NULL"),
+            where="request_key IS NOT NULL",
         ),
         # «Rettificata da»: the corrections of a message; only corrections have an entry.
-        Index(
+        partial_index(
             "ix_notifications_corrects_notification_id",
             "corrects_notification_id",
-            sqlite_where=text("corrects_notification_id IS NOT NULL"),
-            postgresql_where=text("corrects_notification_id IS NOT NULL"),
+            where="corrects_notification_id IS NOT NULL",
         ),
         # The daily purge: the rows still holding personal data, oldest first.
-        Index(
-            "ix_notifications_unpurged",
-            "created_at",
-            sqlite_where=text("purged_at IS NULL"),
-            postgresql_where=text("purged_at IS NULL"),
-        ),
+        partial_index("ix_notifications_unpurged", "created_at", where="purged_at IS NULL"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
