@@ -54,6 +54,10 @@ class Attempt:
     status: int | None  # the receiver's HTTP status, when it answered
     error: str | None  # None: delivered (2xx)
 
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
 
 def body_of(event: Due) -> str:
     """The JSON posted, signed byte for byte."""
@@ -180,11 +184,13 @@ class WebhookSender:
 
     def _record(self, claimed: list[Due], attempts: list[Attempt]) -> None:
         now = self._clock()
+        delivered = {
+            e.id: a.status for e, a in zip(claimed, attempts, strict=True) if a.status and a.ok
+        }
         with session_scope(self.sessions) as session:
+            store.record_delivered(session, delivered, now)
             for event, attempt in zip(claimed, attempts, strict=True):
                 if attempt.error is None:
-                    assert attempt.status is not None
-                    store.record_delivered(session, event.id, attempt.status, now)
                     continue
                 since = event.redelivered_at or event.created_at
                 retry_at = next_attempt(event.attempts + 1, now, since, self.config.retry_for)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from appio_core.integrations.models import Integration
@@ -67,7 +67,8 @@ def claim(
         return []
     taken = session.execute(
         update(E)
-        .where(E.id.in_(ids), E.state == PENDING)
+        # The lease checked again: on SQLite another process may have taken one meanwhile.
+        .where(E.id.in_(ids), E.state == PENDING, or_(E.lease_until.is_(None), E.lease_until < now))
         .values(leased_by=worker_id, lease_until=until)
         .returning(
             E.id,
@@ -97,23 +98,33 @@ def urls(session: Session, integration_ids: set[int]) -> dict[int, str]:
     return {i: url for i, url in rows if url}
 
 
-def record_delivered(session: Session, event_id: int, status: int, now: datetime) -> None:
-    """A 2xx stands even if the lease ran out meanwhile: the event was delivered."""
-    session.execute(
-        update(E)
-        .where(E.id == event_id, E.state == PENDING)
-        .values(
-            state=DeliveryState.DELIVERED,
-            attempts=E.attempts + 1,
-            last_status=status,
-            last_error=None,
-            last_attempt_at=now,
-            delivered_at=now,
-            leased_by=None,
-            lease_until=None,
-            next_attempt_at=None,
-        )
+T = cast(Table, WebhookEvent.__table__)
+# One statement for a batch's deliveries (executemany): a statement per event cost more
+# than its post. A 2xx stands even if the lease ran out meanwhile: it was delivered.
+_DELIVERED = (
+    update(T)
+    .where(T.c.id == bindparam("b_id"), T.c.state == PENDING)
+    .values(
+        state=DeliveryState.DELIVERED,
+        attempts=T.c.attempts + 1,
+        last_status=bindparam("b_status"),
+        last_error=None,
+        last_attempt_at=bindparam("b_now"),
+        delivered_at=bindparam("b_now"),
+        leased_by=None,
+        lease_until=None,
+        next_attempt_at=None,
     )
+)
+
+
+def record_delivered(session: Session, statuses: dict[int, int], now: datetime) -> None:
+    """The events delivered (id → the receiver's 2xx status)."""
+    if statuses:
+        session.execute(
+            _DELIVERED,
+            [{"b_id": i, "b_status": status, "b_now": now} for i, status in statuses.items()],
+        )
 
 
 def record_failed(
