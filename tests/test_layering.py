@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"accounts", "integrations"}),
     frozenset({"flows", "templates"}),
     frozenset({"notifications"}),
+    frozenset({"webhooks"}),
     frozenset({"sending", "exports"}),
     frozenset({"demo", "health"}),
     frozenset({"api"}),

@@ -60,6 +60,8 @@ class AuditAction(StrEnum):
     DATA_PURGE = "data.purge"
     INTEGRATION_CREATE = "integration.create"
     INTEGRATION_REVOKE = "integration.revoke"
+    # «Reinvia» of a webhook event that failed for 24 hours.
+    WEBHOOK_REDELIVER = "integration.webhook-redeliver"
     # A call to the API refused: no valid key (401) or outside its services or scopes (403).
     API_REFUSED = "api.refused"
     # Reads of a citizen's data: one entry per reading, never per row shown.
@@ -120,6 +122,7 @@ ACTION_LABELS: dict[AuditAction, str] = {
     AuditAction.FLOW_CORRECT: "Rettifica di un flusso creata",
     AuditAction.INTEGRATION_CREATE: "Nuova integrazione (chiave API)",
     AuditAction.INTEGRATION_REVOKE: "Integrazione revocata",
+    AuditAction.WEBHOOK_REDELIVER: "Webhook reinviato a un'integrazione",
     AuditAction.API_REFUSED: "Chiamata API rifiutata",
     AuditAction.NOTIFICATION_SEND: "Notifica singola inviata",
     AuditAction.NOTIFICATION_RESEND: "Notifica singola inviata di nuovo",

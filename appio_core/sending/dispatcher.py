@@ -38,6 +38,8 @@ Design, and why:
   with a growing delay; after the last attempt it ends «errore», marked as retryable so
   that «reinvia falliti» can pick it up. A send that may have reached IO is «esito
   incerto», never resent without an operator's decision.
+- **Webhooks** of the integrations go out on a task of their own beside the sending
+  (appio_core/webhooks/delivery.py): every post cut at its timeout, never holding a send.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
 - **Single messages and checks of other processes** (the web, the CLI) do not hold the
@@ -84,6 +86,8 @@ from appio_core.sending.sharing import plan_share
 from appio_core.sending.status_reads import StatusReader
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import utcnow
+from appio_core.webhooks.config import WebhookConfig
+from appio_core.webhooks.delivery import WebhookSender
 
 __all__ = ["Dispatcher", "DispatcherConfig"]
 
@@ -102,6 +106,7 @@ class Dispatcher:
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         retention: Retention | None = None,
+        webhooks: WebhookConfig | None = None,
     ) -> None:
         self.sessions = sessions
         self.config = config or DispatcherConfig()
@@ -116,6 +121,8 @@ class Dispatcher:
             sessions, clock, retention=retention, worker_id=self.worker_id
         )
         self.heartbeat = Heartbeat(sessions, self.leases, self.clients, clock)
+        # The integrations' webhooks, delivered beside the sending (appio_core/webhooks).
+        self.webhooks = WebhookSender(sessions, box, self.worker_id, webhooks, clock=clock)
         # Accounts given up for the fair share whose task is still ending its chunk.
         self._leaving: set[int] = set()
         self.chunks.leaving = self._leaving
@@ -130,6 +137,7 @@ class Dispatcher:
         self.chunks.should_stop = should_stop
         self.heartbeat.beat()  # counted among the workers alive before taking a share
         beating = asyncio.create_task(self._beat_until_stopped())
+        delivering = asyncio.create_task(self.webhooks.run(should_stop))
         try:
             if once:
                 while not should_stop() and await self.tick():
@@ -137,15 +145,17 @@ class Dispatcher:
             else:
                 await self._serve(should_stop)
         finally:
-            beating.cancel()
-            with suppress(asyncio.CancelledError):
-                await beating
+            for task in (beating, delivering):
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await self.close()
 
     async def close(self) -> None:
         self.leases.release(list(self.leases.held))
         self.heartbeat.stop()
         await self.clients.close()
+        await self.webhooks.close()
 
     async def tick(self) -> bool:
         """One round over this worker's share of the accounts with work: one batch (or

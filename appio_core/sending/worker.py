@@ -15,6 +15,7 @@ from appio_core.config import Settings
 from appio_core.notifications.retention import Retention
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.storage.db import make_engine, make_sessionmaker
+from appio_core.webhooks.config import WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def make_dispatcher(
         DispatcherConfig.from_env(),
         # The daily purge of personal data (APPIO_RETENTION_DAYS; 0: none).
         retention=Retention(settings.retention_days, settings.secret_key),
+        webhooks=WebhookConfig.from_env(),
     )
 
 
