@@ -18,7 +18,16 @@ from appio_core.integrations.keys import (
     revoke_integration,
 )
 from appio_core.integrations.scopes import Scope
-from appio_core.italian import end_of_local_day, local_date, local_time, local_today
+from appio_core.italian import (
+    end_of_local_day,
+    local_date,
+    local_time,
+    local_time_seconds,
+    local_today,
+)
+from appio_core.webhooks.log import DeliveryRow, redeliver
+from appio_core.webhooks.log import delivery_log as read_delivery_log
+from appio_core.webhooks.models import DeliveryState
 from appio_ui import grid
 from appio_ui.attempt import attempt
 from appio_ui.forms import clear_form, form_key
@@ -111,10 +120,79 @@ def revoke_button(actor: Actor, chosen: IntegrationView) -> None:
             )
 
 
+DELIVERY_LABELS = {
+    "created": "Evento del",
+    "type": "Evento",
+    "subject": "Riguarda",
+    "state": "Consegna",
+    "attempts": "Tentativi",
+    "last": "Ultimo esito",
+    "next": "Prossimo tentativo",
+    "event_id": "Identificativo (webhook-id)",
+}
+
+
+def delivery_frame(rows: list[DeliveryRow]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": [r.id for r in rows],
+            "created": [local_time_seconds(r.created_at) for r in rows],
+            "type": [r.type_label for r in rows],
+            "subject": [r.subject for r in rows],
+            "state": [r.state.value for r in rows],
+            "attempts": [r.attempts for r in rows],
+            "last": [_last_outcome(r) for r in rows],
+            "next": [
+                local_time(r.next_attempt_at) if r.state is DeliveryState.PENDING else "—"
+                for r in rows
+            ],
+            "event_id": [r.event_id for r in rows],
+        },
+        columns=["id", *DELIVERY_LABELS],
+    )
+
+
+def _last_outcome(row: DeliveryRow) -> str:
+    if row.last_attempt_at is None:
+        return "—"
+    when = local_time(row.last_attempt_at)
+    if row.last_error:
+        return f"{when}: {row.last_error}"
+    return f"{when}: risposta {row.last_status}" if row.last_status else when
+
+
 def delivery_log(actor: Actor, chosen: IntegrationView) -> None:
-    """The place for the chosen integration's webhook deliveries, with «Reinvia» for a
-    failed event (issue 17, «Webhooks»). Nothing is shown until the deliveries exist in
-    the core: this page does not invent them."""
+    """The chosen integration's webhook deliveries, newest first, with «Reinvia» for an
+    event whose 24 hours of attempts ran out."""
+    st.subheader(f"Webhook di «{chosen.name}»")
+    if chosen.webhook_url is None:
+        st.caption("Questa integrazione non ha un indirizzo per i webhook: nessun evento.")
+        return
+    rows = attempt(lambda session: read_delivery_log(session, actor, chosen.id))
+    if rows is None:
+        return
+    if not rows:
+        st.caption(
+            f"Nessun evento ancora: arriveranno a {chosen.webhook_url} quando cambia lo stato"
+            " di una notifica o di un flusso creati da questa integrazione."
+        )
+        return
+    st.caption(
+        f"Gli ultimi {len(rows)} eventi inviati a {chosen.webhook_url}. Un evento non"
+        " consegnato è ritentato per 24 ore; dopo, «Reinvia» lo rimette in coda."
+    )
+    selected = grid.selectable_grid(
+        delivery_frame(rows), f"deliveries_grid_{chosen.id}", labels=DELIVERY_LABELS
+    )
+    event = next((r for r in rows if r.id == selected), None)
+    if event is None or not event.redeliverable:
+        st.caption("Seleziona un evento «fallito» per inviarlo di nuovo.")
+        return
+    if st.button(f"Reinvia {event.type_label.lower()} ({event.subject})", icon=":material/send:"):
+        attempt(
+            lambda session: redeliver(session, actor, event.event_id),
+            success="Evento rimesso in coda: il worker lo invia entro pochi secondi.",
+        )
 
 
 def new_integration_form(actor: Actor, services: dict[str, int], *, expanded: bool) -> None:

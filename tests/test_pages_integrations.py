@@ -26,6 +26,8 @@ from appio_core.integrations.keys import (
 )
 from appio_core.integrations.scopes import Scope
 from appio_core.italian import end_of_local_day, local_today
+from appio_core.storage.models import utcnow
+from appio_core.webhooks.models import DeliveryState, EventType, WebhookEvent
 from appio_ui import grid
 
 from .apptest import app_as
@@ -176,4 +178,69 @@ def test_revoca_after_its_confirmation_stops_the_key(
         authenticate_key(session, existing.key, REQUEST)
     # Revoked: no second «Revoca», the state says so.
     assert not [b for b in at.button if b.key == f"revoke_{existing.id}"]
-    assert "è revocata" in at.caption[-1].value
+    assert any("è revocata" in c.value for c in at.caption)
+
+
+def _failed_event(sessions: sessionmaker[Session], integration_id: int) -> WebhookEvent:
+    """An event whose 24 hours of attempts ran out (written as the worker leaves it)."""
+    with sessions.begin() as session:
+        event = WebhookEvent(
+            integration_id=integration_id,
+            event_id="msg_" + "a" * 32,
+            type=EventType.ACCEPTED,
+            subject_id=42,
+            data="{}",
+            created_at=utcnow() - timedelta(days=1, minutes=1),
+            state=DeliveryState.FAILED,
+            attempts=18,
+            last_status=500,
+            last_error="Il ricevente ha risposto 500.",
+            last_attempt_at=utcnow() - timedelta(minutes=1),
+        )
+        session.add(event)
+    return event
+
+
+def test_the_delivery_log_shows_the_events_and_reinvia_puts_a_failed_one_back(
+    people: dict[str, Actor],
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with sessions.begin() as session:
+        [service_id] = [s.id for s in _services(session) if s.name == "Tributi"]
+        data = NewIntegration(
+            "Tributi", (service_id,), frozenset(Scope), "https://tributi.example/hook"
+        )
+        made = create_integration(session, Actor.system(), data, keybox)
+    event = _failed_event(sessions, made.id)
+    shown: list[pd.DataFrame] = []
+
+    def grid_answer(frame: pd.DataFrame, key: str, **_: object) -> int:
+        shown.append(frame)
+        return made.id if key == "integrations_grid" else event.id
+
+    monkeypatch.setattr(grid, "selectable_grid", grid_answer)
+    at = app_as(people["admin"], PAGE)
+    log = shown[-1]
+    assert log.loc[0, "type"] == "Notifica accettata da IO"
+    assert log.loc[0, "subject"] == "notifica n. 42"
+    assert log.loc[0, "state"] == "fallito"
+    assert "Il ricevente ha risposto 500." in log.loc[0, "last"]
+    [reinvia] = [b for b in at.button if b.label.startswith("Reinvia")]
+    reinvia.click().run()
+    assert "Evento rimesso in coda" in at.success[0].value
+    with sessions() as session:
+        again = session.get_one(WebhookEvent, event.id)
+    assert again.state is DeliveryState.PENDING
+    assert again.redelivered_by == "capo"
+
+
+def test_an_integration_without_a_webhook_says_it_has_no_events(
+    existing: CreatedIntegration,
+    people: dict[str, Actor],
+    chosen_in_grid: Callable[[int], None],
+) -> None:
+    chosen_in_grid(existing.id)
+    at = app_as(people["admin"], PAGE)
+    assert any("non ha un indirizzo per i webhook" in c.value for c in at.caption)

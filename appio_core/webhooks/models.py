@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from appio_core.storage.models import Base, EnumText, UTCDateTime
+from appio_core.storage.partial_index import partial_index
 
 EVENT_ID_LENGTH = 40
 
@@ -59,12 +60,7 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
         # The workers' claim: the events still to deliver, by their next attempt.
-        Index(
-            "ix_webhook_events_due",
-            "next_attempt_at",
-            sqlite_where=text("state = 'da consegnare'"),
-            postgresql_where=text("state = 'da consegnare'"),
-        ),
+        partial_index("ix_webhook_events_due", "next_attempt_at", where="state = 'da consegnare'"),
         # The page's log: an integration's events, newest first.
         Index("ix_webhook_events_integration", "integration_id", "id"),
     )
