@@ -135,9 +135,9 @@ def health_io(w: World) -> Callable[[], object]:
 
 SEND = ("--service", TARI.name, "--fiscal-code", TEST_FISCAL_CODE, "--subject", "Promemoria TARI")
 WAYS_IN: dict[str, tuple[str, Way, int]] = {
-    "«Nuova notifica»": ("appio_core.notifications.single", nuova_notifica, 2),
-    "«Reinvia» a single message": ("appio_core.notifications.single", reinvia, 2),
-    "«Invio di prova»": ("appio_core.notifications.single", invio_di_prova, 2),
+    "«Nuova notifica»": ("appio_core.notifications.single_send", nuova_notifica, 2),
+    "«Reinvia» a single message": ("appio_core.notifications.single_send", reinvia, 2),
+    "«Invio di prova»": ("appio_core.notifications.single_send", invio_di_prova, 2),
     "«Verifica destinatario»": (
         "appio_core.notifications.recipient_check",
         verifica_destinatario,
@@ -147,12 +147,12 @@ WAYS_IN: dict[str, tuple[str, Way, int]] = {
     # The key that works, then whether it may write to every citizen.
     "«Verifica connessione»": ("appio_core.accounts.connection_check", verifica_connessione, 2),
     "appio notification send": (
-        "appio_core.notifications.single",
+        "appio_core.notifications.single_send",
         lambda w: lambda: cli_run("notification", "send", *SEND, "--text-file", str(w.text_file)),
         2,
     ),
     "appio io send": (
-        "appio_core.notifications.single",
+        "appio_core.notifications.single_send",
         lambda w: lambda: cli_run("io", "send", *SEND, "--text-file", str(w.text_file)),
         1,
     ),
@@ -209,7 +209,9 @@ BUILDERS = {
     "IoClient": {"appio_core.accounts.io_access", "appio_core.sending.clients"},
     # The worker's limiter, from the registry, only with the budget's watch.
     "limiter_for_account": {"appio_core.sending.clients"},
-    "RateLimiter": {"appio_core.io.rate_limit"},
+    # IO's limiter; and the API's limiter per key (appio_core.api.limits), another class of
+    # the same name that never calls IO.
+    "RateLimiter": {"appio_core.io.rate_limit", "appio_core.api.app"},
 }
 
 
