@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 
 import appio_core.audit.models  # (its table, on the same Base)
-import appio_core.notifications.stats.models  # (the «Cruscotto»'s summaries)
 import appio_core.integrations.models  # (the API's keys)
+import appio_core.notifications.stats.models  # (the «Cruscotto»'s summaries)
 import appio_core.templates.models  # noqa: F401  (theirs too)
 from appio_core.config import load_settings
 from appio_core.storage.db import make_engine

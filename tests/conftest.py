@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import appio_core.audit.models  # (its table in Base.metadata: truncated too)
-import appio_core.notifications.stats.models  # (the summaries: truncated too)
 import appio_core.integrations.models  # (the API's keys)
+import appio_core.notifications.stats.models  # (the summaries: truncated too)
 import appio_core.templates.models  # noqa: F401  (theirs too)
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import click
 
 from appio_core.cli.common import Context
 from appio_core.domain import FeatureLevel
-from appio_core.templates.use import TemplateRef, TemplateUse
+from appio_core.templates.use import TemplateRef, template_keys
+
+__all__ = ["FromTemplate", "message_from_template", "template_keys"]
 
 TEMPLATE_OPTION = click.option(
     "--template",
@@ -65,11 +66,3 @@ def message_from_template(
     if subject is None:
         raise click.UsageError("Indica l'oggetto con --subject (oppure un modello con --template).")
     return FromTemplate(ref, subject, text, advanced, buttons, secure_channel)
-
-
-def template_keys(used: TemplateUse | None) -> dict[str, Any]:
-    """The JSON keys of the template a flow or a message was made from (null without)."""
-    return {
-        "template": used.name if used else None,
-        "template_version": used.version if used else None,
-    }
