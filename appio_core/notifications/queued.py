@@ -31,8 +31,8 @@ from appio_core.integrations.models import Integration
 from appio_core.notifications.single import NEW_TARGET, NewNotification, register_new
 from appio_core.notifications.single_send import (
     SingleResult,
+    _send_recorded_async,
     result_of,
-    send_recorded_async,
     single_row,
     target,
 )
@@ -129,7 +129,7 @@ async def send_queued(
             refused = refusal.message
     if refused is not None:
         return _refuse(sessions, actor, notification_id, refused, clock)
-    return await send_recorded_async(
+    return await _send_recorded_async(
         sessions, actor, action, notification_id, access, base_url, True, clock, QUEUED_NOTE
     )
 

@@ -45,8 +45,8 @@ from appio_core.notifications.request_keys import (
 )
 from appio_core.notifications.single_send import (
     SingleResult,
+    _send_recorded,
     result_of,
-    send_recorded,
     sender_id,
     single_row,
 )
@@ -131,7 +131,7 @@ def send_new(
     note = "" if data.check_profile else "Senza verifica del profilo."
     if corrects is not None:
         note = f"Rettifica della notifica n. {corrects}. {note}".strip()
-    return send_recorded(
+    return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
     )
 
@@ -260,7 +260,7 @@ def resend(
                 " errore temporaneo."
             )
         access = replace(access, keys=keys_for_sending(session, access.service_id, box))
-    return send_recorded(
+    return _send_recorded(
         sessions, actor, action, notification_id, access, base_url, True, clock, ""
     )
 

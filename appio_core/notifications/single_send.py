@@ -70,7 +70,7 @@ def result_of(row: Notification, repeated: bool = False) -> SingleResult:
     )
 
 
-def send_recorded(
+def _send_recorded(
     sessions: sessionmaker[Session],
     actor: Actor,
     action: AuditAction,
@@ -81,15 +81,18 @@ def send_recorded(
     clock: Callable[[], datetime],
     note: str,
 ) -> SingleResult:
-    """`send_recorded_async` for a caller without an event loop (a page, the CLI)."""
+    """`_send_recorded_async` for a caller without an event loop (a page, the CLI).
+
+    Private to the package's senders (single.py, queued.py), which check the actor's
+    permission first: it sends, and checks nothing."""
     return asyncio.run(
-        send_recorded_async(
+        _send_recorded_async(
             sessions, actor, action, notification_id, access, base_url, check_profile, clock, note
         )
     )
 
 
-async def send_recorded_async(
+async def _send_recorded_async(
     sessions: sessionmaker[Session],
     actor: Actor,
     action: AuditAction,

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.permissions import Actor
@@ -21,8 +22,10 @@ from appio_core.integrations.keys import CreatedIntegration
 from appio_core.integrations.scopes import Scope
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
+from appio_core.notifications.interrupted import INTERRUPTED_AFTER, recover_interrupted
+from appio_core.notifications.queued import claim_queued
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.storage.models import Notification
+from appio_core.storage.models import Notification, utcnow
 from appio_core.templates.fields import TemplateFields
 from appio_core.templates.store import add_template
 from tests.api.conftest import MENSA, TARI, bearer
@@ -298,3 +301,35 @@ def test_a_service_by_name_or_id(
     assert client.post(URL, json=body, headers=_headers(made.key)).status_code == 202
     both = _body(service_id=services[TARI.name])
     assert client.post(URL, json=both, headers=_headers(made.key, "2")).status_code == 422
+
+
+@pytest.mark.parametrize("posted", [False, True], ids=["before the post", "after the post"])
+def test_a_worker_that_dies_with_a_queued_message_never_sends_it_twice(
+    client: TestClient,
+    make_integration: Callable[..., CreatedIntegration],
+    sessions: sessionmaker[Session],
+    keybox: KeyBox,
+    posted: bool,
+) -> None:
+    made = make_integration()
+    queued = client.post(URL, json=_body(), headers=_headers(made.key)).json()
+    with sessions.begin() as session:  # a worker claims it, maybe posts it, and dies
+        assert claim_queued(session, "morto", utcnow(), 10) == [queued["id"]]
+        if posted:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == queued["id"])
+                .values(send_started_at=utcnow())
+            )
+    with sessions.begin() as session:
+        assert claim_queued(session, "altro", utcnow(), 10) == []  # claimed once
+        later = utcnow() + INTERRUPTED_AFTER + timedelta(minutes=1)
+        assert recover_interrupted(session, later) == 1
+    _work(sessions, keybox)
+    with sessions() as session:
+        row = session.get(Notification, queued["id"])
+        assert row is not None
+        # Not posted: back in the queue and sent; maybe posted: «esito incerto», not resent.
+        expected = Outcome.UNCERTAIN if posted else Outcome.ACCEPTED
+        assert row.outcome == expected
+    assert len(_messages_to(citizen(Kind.WITH_IO))) == (0 if posted else 1)

@@ -9,6 +9,7 @@ added to WAYS_IN, with its run in the first)."""
 from __future__ import annotations
 
 import ast
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,13 @@ from appio_core.flows.importing import Templates
 from appio_core.health import check_health
 from appio_core.io import budget_store
 from appio_core.io.models import TEST_FISCAL_CODE
+from appio_core.notifications.queued import queue_new
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, resend, send_new
 from appio_core.notifications.status_refresh import refresh_status
 from appio_core.notifications.trial import send_file_trial
-from appio_core.storage.models import IoAccount, Notification, Service
+from appio_core.sending.singles import QueuedSingles
+from appio_core.storage.models import IoAccount, Notification, Service, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 TARI = DEMO_SERVICES[0]
@@ -124,6 +127,13 @@ def io_status(w: World) -> Callable[[], object]:
     return lambda: cli_run("io", "status", TEST_FISCAL_CODE, message_id, "--service", TARI.name)
 
 
+def coda_api(w: World) -> Callable[[], object]:
+    """A message queued by the API (POST /api/v1/notifications), sent by a worker."""
+    queue_new(w.sessions, Actor.system(), w.message(request_key="api-1"), w.keybox)
+    singles = QueuedSingles(w.sessions, w.keybox, "simulator", "worker-test", utcnow)
+    return lambda: asyncio.run(singles.send_due())
+
+
 def health_io(w: World) -> Callable[[], object]:
     def run() -> object:
         report = check_health(load_settings(), io=True)
@@ -138,6 +148,11 @@ WAYS_IN: dict[str, tuple[str, Way, int]] = {
     "«Nuova notifica»": ("appio_core.notifications.single_send", nuova_notifica, 2),
     "«Reinvia» a single message": ("appio_core.notifications.single_send", reinvia, 2),
     "«Invio di prova»": ("appio_core.notifications.single_send", invio_di_prova, 2),
+    "POST /api/v1/notifications, sent by a worker": (
+        "appio_core.notifications.single_send",
+        coda_api,
+        2,
+    ),
     "«Verifica destinatario»": (
         "appio_core.notifications.recipient_check",
         verifica_destinatario,
