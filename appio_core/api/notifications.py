@@ -33,7 +33,11 @@ from appio_core.notifications.content import FieldErrors
 from appio_core.notifications.detail import get_detail
 from appio_core.notifications.json_forms import detail_json, row_json
 from appio_core.notifications.queued import queue_new
-from appio_core.notifications.request_keys import REQUEST_KEY_LENGTH, RequestKeyReused
+from appio_core.notifications.request_keys import (
+    REQUEST_KEY_LENGTH,
+    RequestKeyReused,
+    check_request_key,
+)
 from appio_core.paging import MAX_PAGE_SIZE
 from appio_core.storage.db import session_scope
 
@@ -79,6 +83,10 @@ def post_notification(
     «da inviare»; la stessa chiave con la stessa richiesta risponde 200 con la stessa
     notifica, con un'altra richiesta 422."""
     context = api_context(request)
+    try:
+        check_request_key(idempotency_key)
+    except InvalidInput as bad:
+        raise FieldErrors({"Idempotency-Key": bad.message}) from None
     try:
         with session_scope(context.sessions) as session:
             data = new_notification(session, caller.actor, body, idempotency_key)

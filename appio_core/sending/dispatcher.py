@@ -192,6 +192,10 @@ class Dispatcher:
                     await asyncio.sleep(self.config.idle_sleep)
         finally:
             self._leaving.update(tasks)
+            if not should_stop():
+                # Cancelled: the queue's lane stops now too (a row it was sending stays «in
+                # invio», for recover_interrupted); a stop asked lets it end its batch.
+                singles.cancel()
             await asyncio.gather(*tasks.values(), singles, return_exceptions=True)
 
     async def _keep_sending(self, account_id: int) -> bool:

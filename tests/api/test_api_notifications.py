@@ -135,6 +135,9 @@ def test_the_idempotency_key_is_required_and_kept_per_body(
     missing = client.post(URL, json=_body(), headers=_headers(made.key, None))
     assert missing.status_code == 422
     assert [e["field"] for e in missing.json()["errors"]] == ["Idempotency-Key"]
+    spaced = client.post(URL, json=_body(), headers=_headers(made.key, "una chiave"))
+    assert spaced.status_code == 422
+    assert [e["field"] for e in spaced.json()["errors"]] == ["Idempotency-Key"]
 
     first = client.post(URL, json=_body(), headers=_headers(made.key))
     again = client.post(URL, json=_body(), headers=_headers(made.key))
