@@ -178,7 +178,6 @@ MAX_LINES = 400
 KNOWN_LONG_MODULES = {
     "appio_core.storage.models",
     "appio_core.flows.actions",
-    "appio_core.notifications.single",
 }
 
 

@@ -39,8 +39,9 @@ from appio_core.accounts.audit_log import AuditFilters
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput
+from appio_core.audit import AuditAction
 from appio_core.config import load_settings
-from appio_core.domain import ApprovalPolicy, FlowState, Role
+from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import PermissionDenied
 from appio_core.flows import access, actions, approval, correction, editing, importing, queries
 from appio_core.flows.editing import FlowChanges
@@ -58,8 +59,10 @@ from appio_core.io.simulator.demo import (
 from appio_core.italian import ROME
 from appio_core.notifications import (
     archive,
+    archive_keyset,
     corrections,
     detail,
+    queued,
     recipient_check,
     retention,
     single,
@@ -544,6 +547,30 @@ CASES: tuple[Case, ...] = (
         single.resend,
         Rule.CHANGE,
         lambda w, s, a: single.resend(w.sessions, a, w.notification_id, w.keybox, SIMULATOR),
+    ),
+    Case(
+        single.register_new,
+        Rule.CHANGE,
+        lambda w, s, a: single.register_new(
+            w.sessions,
+            a,
+            w.message(),
+            w.keybox,
+            AuditAction.NOTIFICATION_SEND,
+            single.NEW_TARGET,
+            utcnow,
+            Outcome.PENDING,
+        ),
+    ),
+    Case(
+        queued.queue_new,
+        Rule.CHANGE,
+        lambda w, s, a: queued.queue_new(w.sessions, a, w.message(), w.keybox),
+    ),
+    Case(
+        archive_keyset.rows_before,
+        Rule.LIST,
+        lambda w, s, a: len(archive_keyset.rows_before(s, a, NotificationFilters(), None, 10)[0]),
     ),
     Case(
         single.send_new,

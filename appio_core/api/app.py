@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
-from appio_core.api import flow_actions, flows, problems, services
+from appio_core.api import flow_actions, flows, notifications, problems, services
 from appio_core.api.context import ApiContext
 from appio_core.api.limits import BodyLimit, RateLimiter
 from appio_core.config import Settings
@@ -60,4 +60,5 @@ def create_app(
     app.include_router(services.router, prefix=PREFIX)
     app.include_router(flows.router, prefix=PREFIX)
     app.include_router(flow_actions.router, prefix=PREFIX)
+    app.include_router(notifications.router, prefix=PREFIX)
     return app

@@ -7,8 +7,7 @@ tells a script what happened to the message (cli/exits.py).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,13 +20,12 @@ from appio_core.cli.common import (
     pass_context,
 )
 from appio_core.cli.lazy import Lazy, LazyGroup
-from appio_core.cli.template_use import template_keys
 from appio_core.content.cta import describe
 from appio_core.domain import Outcome
-from appio_core.italian import ROME, counted, euro, local_time
-from appio_core.notifications import labels
-from appio_core.notifications.archive import NotificationFilters, NotificationRow, iter_rows
+from appio_core.italian import counted, euro, local_time
+from appio_core.notifications.archive import NotificationFilters, iter_rows
 from appio_core.notifications.detail import get_detail
+from appio_core.notifications.json_forms import detail_json, row_json
 
 if TYPE_CHECKING:
     pass
@@ -52,11 +50,6 @@ OUTCOMES = [o.value for o in Outcome]
 )
 def notification() -> None:
     """Notifiche: invio di un singolo messaggio e archivio di tutti i messaggi inviati."""
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """Italian local time, with its offset: readable and exact for scripts."""
-    return moment.astimezone(ROME).isoformat(timespec="seconds") if moment else None
 
 
 # ---- the archive ----------------------------------------------------------------------------
@@ -115,30 +108,6 @@ def build_filters(
     )
 
 
-def _json_row(row: NotificationRow) -> dict[str, Any]:
-    has_message = row.io_message_id is not None
-    return {
-        "id": row.id,
-        "flow_id": row.flow_id,
-        "flow": row.flow_name,
-        "row_number": row.row_number,
-        "service": row.service_name,
-        "fiscal_code": row.fiscal_code,
-        "subject": row.subject,
-        "outcome": row.outcome.value,
-        "detail": row.error_detail,
-        "io_message_id": row.io_message_id,
-        "io_status": labels.io_status_label(row.io_status, has_message),
-        "email_status": labels.email_status_label(row.email_status, has_message),
-        "amount": euro(row.amount) or None,
-        "created_by": row.created_by,
-        "created_at": _iso(row.created_at),
-        "sent_at": _iso(row.sent_at),
-        "corrects_notification_id": row.corrects_notification_id,
-        "corrected_by": row.corrected_by,
-    }
-
-
 @notification.command("list")
 @filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
@@ -157,7 +126,7 @@ def list_(ctx: Context, limit: int, fmt: str, **filters: Any) -> None:
             if len(rows) >= limit:
                 break
     if fmt == "json":
-        click.echo(json.dumps([_json_row(r) for r in rows], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([row_json(r) for r in rows], ensure_ascii=False, indent=2))
         return
     if not rows:
         click.echo("Nessuna notifica corrisponde ai filtri.")
@@ -184,17 +153,7 @@ def show(ctx: Context, notification_id: int, fmt: str) -> None:
     with ctx.transaction() as session:
         detail = get_detail(session, ctx.actor, notification_id)
     if fmt == "json":
-        data = asdict(detail)
-        for name, value in data.items():
-            if isinstance(value, datetime):
-                data[name] = _iso(value)
-        data["history"] = [{**event, "at": _iso(event["at"])} for event in data["history"]]
-        data["outcome"] = detail.outcome.value
-        data["feature_level"] = detail.feature_level.value
-        data.pop("buttons")
-        data["cta"] = [button.to_json() for button in detail.buttons]
-        data["require_secure_channels"] = data.pop("secure_channel")
-        data |= template_keys(detail.template)
+        data = detail_json(detail)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     source = (

@@ -8,10 +8,9 @@ import click
 
 from appio_core.cli.common import Context
 from appio_core.domain import FeatureLevel
-from appio_core.templates.use import TemplateRef
+from appio_core.templates.use import TemplateRef, template_keys
 
-# Re-exported for `appio notification show` (the flows name theirs in flows.status_data).
-from appio_core.templates.use import template_keys as template_keys
+__all__ = ["FromTemplate", "message_from_template", "template_keys"]
 
 TEMPLATE_OPTION = click.option(
     "--template",

@@ -180,3 +180,12 @@ def parse_amount(value: str | int | float, max_amount: int | None = None) -> int
     code = checked.errors.iloc[0]
     single(checked.errors, amount_message(code, max_amount) if isinstance(code, str) else None)
     return int(checked.cents.iloc[0])
+
+
+def typed_cents(cents: int) -> str:
+    """Euro cents (IO's unit, as the API takes them) written as an operator types them
+    («123456» -> «1234,56»), for `parse_amount` and the form's one rule: 0 and negative
+    amounts reach it too, and are refused there in the same words."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole},{part:02d}"

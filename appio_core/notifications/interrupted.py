@@ -28,7 +28,8 @@ INTERRUPTED_BEFORE_POST = (
 
 def recover_interrupted(session: Session, now: datetime | None = None) -> int:
     """Single notifications left «in invio» by a process that died: «esito incerto» when the
-    message may have been posted, a retryable «errore» when it surely was not."""
+    message may have been posted, a retryable «errore» when it surely was not (or «da
+    inviare» again, for the worker, when the API queued it)."""
     now = now or utcnow()
     stale = (
         Notification.flow_id.is_(None),
@@ -47,6 +48,19 @@ def recover_interrupted(session: Session, now: datetime | None = None) -> int:
             )
         )
     )
+    # A message queued by the API goes back to the queue, as a flow's row does: nobody
+    # waits at a page to send it again.
+    requeued = rowcount(
+        session.execute(
+            update(Notification)
+            .where(
+                *stale,
+                Notification.send_started_at.is_(None),
+                Notification.integration_id.is_not(None),
+            )
+            .values(outcome=Outcome.PENDING, worker_id=None, updated_at=now)
+        )
+    )
     not_posted = rowcount(
         session.execute(
             update(Notification)
@@ -60,4 +74,4 @@ def recover_interrupted(session: Session, now: datetime | None = None) -> int:
             )
         )
     )
-    return posted + not_posted
+    return posted + requeued + not_posted

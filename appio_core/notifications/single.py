@@ -14,8 +14,6 @@ instead of sending again; with other content it is refused (request_keys).
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,17 +22,15 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from appio_core.accounts.io_access import ServiceAccess, make_io_client, service_access
+from appio_core.accounts.io_access import ServiceAccess, service_access
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.security import KeyBox
 from appio_core.accounts.service_keys import keys_for_sending
-from appio_core.audit import AuditAction, AuditOutcome, record, recording
+from appio_core.audit import AuditAction, recording
 from appio_core.content import cta
-from appio_core.domain import POSITIVE_OUTCOMES, FeatureLevel, Outcome
-from appio_core.errors import Conflict, NotFound
+from appio_core.domain import FeatureLevel, Outcome
+from appio_core.errors import Conflict
 from appio_core.flows.access import active_service, changeable_service
-from appio_core.io.models import NewMessage
-from appio_core.notifications.change import NotificationChange
 from appio_core.notifications.content import (
     SUBJECT,
     TEXT,
@@ -47,7 +43,14 @@ from appio_core.notifications.request_keys import (
     find_repeat,
     request_fingerprint,
 )
-from appio_core.notifications.single_exchange import exchange
+from appio_core.notifications.single_send import (
+    SingleResult,
+    _send_recorded,
+    result_of,
+    sender_id,
+    single_row,
+)
+from appio_core.notifications.single_send import target as notification_target
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
 from appio_core.templates.use import TemplateRef, check_use, unfilled_placeholders
@@ -78,18 +81,6 @@ class NewNotification:
     # «Rettifica»: the notification this one corrects, set (and checked) by
     # appio_core.notifications.corrections.correct_notification.
     corrects_notification_id: int | None = None
-
-
-@dataclass(frozen=True)
-class SingleResult:
-    """The outcome of «Aggiungi», as the operator reads it right away."""
-
-    id: int
-    outcome: Outcome
-    io_message_id: str | None
-    http_status: int | None
-    detail: str | None
-    repeated: bool = False  # the form had already been sent: nothing new was sent
 
 
 def check_new(session: Session, actor: Actor, data: NewNotification) -> CheckedContent:
@@ -133,6 +124,33 @@ def send_new(
     corrects = data.corrects_notification_id
     action = AuditAction.NOTIFICATION_SEND if corrects is None else AuditAction.NOTIFICATION_CORRECT
     target = NEW_TARGET if corrects is None else f"rettifica della notifica n. {corrects}"
+    registered = register_new(sessions, actor, data, box, action, target, clock, Outcome.SENDING)
+    if isinstance(registered, SingleResult):
+        return registered
+    notification_id, access = registered
+    note = "" if data.check_profile else "Senza verifica del profilo."
+    if corrects is not None:
+        note = f"Rettifica della notifica n. {corrects}. {note}".strip()
+    return _send_recorded(
+        sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
+    )
+
+
+def register_new(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    data: NewNotification,
+    box: KeyBox,
+    action: AuditAction,
+    target: str,
+    clock: Callable[[], datetime],
+    outcome: Outcome,
+    integration_id: int | None = None,
+) -> SingleResult | tuple[int, ServiceAccess]:
+    """The checked message registered with `outcome` («in invio»: sent now by this
+    process; «da inviare»: queued for the worker): (its id, the service's access), or the
+    first request's result when this one repeats it (request_keys)."""
+    corrects = data.corrects_notification_id
     with (
         session_scope(sessions) as session,
         recording(session, actor, action, target) as entry,
@@ -144,7 +162,7 @@ def send_new(
             data.service_id, checked, data.feature_level, corrects=corrects
         )
         if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
-            return _result(earlier, repeated=True)
+            return result_of(earlier, repeated=True)
         access = service_access(session, actor, data.service_id, box)
     try:
         with session_scope(sessions) as session:
@@ -167,10 +185,11 @@ def send_new(
                 template_id=data.template.template_id if data.template else None,
                 template_version=data.template.version if data.template else None,
                 corrects_notification_id=corrects,
-                outcome=Outcome.SENDING,
+                outcome=outcome,
                 attempts=0,
                 retryable=False,
-                worker_id=_sender_id(),
+                worker_id=sender_id() if outcome == Outcome.SENDING else None,
+                integration_id=integration_id,
                 updated_at=clock(),
             )
             session.add(row)
@@ -191,13 +210,8 @@ def send_new(
             earlier = find_repeat(session, actor.username, key, fingerprint)
             if earlier is None:
                 raise
-            return _result(earlier, repeated=True)
-    note = "" if data.check_profile else "Senza verifica del profilo."
-    if corrects is not None:
-        note = f"Rettifica della notifica n. {corrects}. {note}".strip()
-    return _send_recorded(
-        sessions, actor, action, notification_id, access, base_url, data.check_profile, clock, note
-    )
+            return result_of(earlier, repeated=True)
+    return notification_id, access
 
 
 def resend(
@@ -213,10 +227,10 @@ def resend(
     action = AuditAction.NOTIFICATION_RESEND
     with (
         session_scope(sessions) as session,
-        recording(session, actor, action, _target(notification_id)) as entry,
+        recording(session, actor, action, notification_target(notification_id)) as entry,
     ):
         entry.skip = True  # recorded once sent, with IO's answer
-        row = _single(session, notification_id)
+        row = single_row(session, notification_id)
         active_service(session, actor, row.service_id)
         if row.purged_at is not None:
             raise Conflict(PURGED_NOT_RESENT)
@@ -232,7 +246,7 @@ def resend(
                 )
                 .values(
                     outcome=Outcome.SENDING,
-                    worker_id=_sender_id(),
+                    worker_id=sender_id(),
                     send_started_at=None,
                     retryable=False,
                     error_detail=None,
@@ -253,8 +267,9 @@ def resend(
 
 def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
     """The operator decided: this uncertain single notification did reach IO."""
-    with recording(session, actor, AuditAction.NOTIFICATION_MARK_SENT, _target(notification_id)):
-        row = _single(session, notification_id)
+    action = AuditAction.NOTIFICATION_MARK_SENT
+    with recording(session, actor, action, notification_target(notification_id)):
+        row = single_row(session, notification_id)
         changeable_service(session, actor, row.service_id, sends=False)  # as a flow's rows
         if row.outcome != Outcome.UNCERTAIN:
             raise Conflict("Solo una notifica con esito incerto si può segnare come inviata.")
@@ -264,142 +279,3 @@ def mark_sent(session: Session, actor: Actor, notification_id: int) -> None:
 
 
 NEW_TARGET = "nuova notifica singola"
-
-
-def _target(notification_id: int) -> str:
-    return f"notifica n. {notification_id}"
-
-
-# ---- the send itself ------------------------------------------------------------------------
-
-
-def _send_recorded(
-    sessions: sessionmaker[Session],
-    actor: Actor,
-    action: AuditAction,
-    notification_id: int,
-    access: ServiceAccess,
-    base_url: str,
-    check_profile: bool,
-    clock: Callable[[], datetime],
-    note: str,
-) -> SingleResult:
-    """`_send`, then its entry in the audit log: the outcome, never the message."""
-    service = f"Servizio «{access.name}»."
-    try:
-        result = _send(sessions, notification_id, access, base_url, check_profile, clock)
-    except Exception as error:
-        with session_scope(sessions) as session:
-            record(
-                session,
-                actor,
-                action,
-                _target(notification_id),
-                outcome=AuditOutcome.FAILED,
-                detail=f"{service} Invio interrotto: errore interno ({type(error).__name__}).",
-            )
-        raise
-    reached = result.outcome in POSITIVE_OUTCOMES
-    detail = [service, f"Esito: {result.outcome.value}."]
-    if result.io_message_id:
-        detail.append(f"ID messaggio IO {result.io_message_id}.")
-    with session_scope(sessions) as session:
-        record(
-            session,
-            actor,
-            action,
-            _target(notification_id),
-            outcome=AuditOutcome.OK if reached else AuditOutcome.FAILED,
-            detail=" ".join([*detail, note]).strip(),
-        )
-    return result
-
-
-def _send(
-    sessions: sessionmaker[Session],
-    notification_id: int,
-    access: ServiceAccess,
-    base_url: str,
-    check_profile: bool,
-    clock: Callable[[], datetime],
-) -> SingleResult:
-    with session_scope(sessions) as session:
-        row = _single(session, notification_id)
-        message = NewMessage(
-            fiscal_code=row.fiscal_code,
-            subject=row.subject,
-            markdown=cta.with_front_matter(cta.from_json(row.cta), row.markdown),
-            amount=row.amount,
-            notice_number=row.notice_number,
-            due_date=row.due_date,
-            feature_level_type=row.feature_level,
-            require_secure_channels=row.secure_channel,
-        )
-        written = [row.updated_at]  # this send's last write: the final write's fence
-
-    def start_sending() -> bool:
-        """Commits `send_started_at` just before the post; False if the row is no longer
-        ours (recovered as interrupted meanwhile)."""
-        written[0] = now = clock()
-        with session_scope(sessions) as session:
-            return bool(
-                rowcount(
-                    session.execute(
-                        update(Notification)
-                        .where(
-                            Notification.id == notification_id,
-                            Notification.outcome == Outcome.SENDING,
-                            Notification.send_started_at.is_(None),
-                        )
-                        .values(
-                            send_started_at=now,
-                            attempts=Notification.attempts + 1,
-                            updated_at=now,
-                        )
-                    )
-                )
-            )
-
-    async def run() -> NotificationChange | None:
-        client = make_io_client(base_url, access.limiter)
-        try:
-            return await exchange(client, access, message, check_profile, start_sending, clock)
-        finally:
-            await client.aclose()
-
-    change = asyncio.run(run())
-    with session_scope(sessions) as session:
-        if change is not None:
-            # Only on the row as this send left it: a send that outlived INTERRUPTED_AFTER
-            # finds it recovered, maybe resent or marked as sent: that decision stands.
-            session.execute(
-                update(Notification)
-                .where(Notification.id == notification_id, Notification.updated_at == written[0])
-                .values(**change.columns(), worker_id=None, updated_at=clock())
-            )
-        return _result(_single(session, notification_id))
-
-
-# ---- rows -------------------------------------------------------------------------------
-
-
-def _single(session: Session, notification_id: int) -> Notification:
-    row = session.get(Notification, notification_id)
-    if row is None or row.flow_id is not None:
-        raise NotFound(f"Notifica singola {notification_id} non trovata.")
-    return row
-
-
-def _result(row: Notification, repeated: bool = False) -> SingleResult:
-    return SingleResult(
-        id=row.id,
-        outcome=row.outcome,
-        io_message_id=row.io_message_id,
-        http_status=row.http_status,
-        detail=row.error_detail,
-        repeated=repeated,
-    )
-
-
-def _sender_id() -> str:
-    return f"single-{os.getpid()}"

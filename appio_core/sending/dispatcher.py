@@ -42,6 +42,8 @@ Design, and why:
   (appio_core/webhooks/delivery.py): every post cut at its timeout, never holding a send.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
+- **Single messages queued by the API** are sent by any worker, beside its accounts'
+  tasks, as «Nuovo» sends them (singles.py): on the shared budget below.
 - **Single messages and checks of other processes** (the web, the CLI) do not hold the
   lease: they book each request on the account's shared budget, and the lease holder's
   limiter keeps a reserve of the quota free for them while they use it
@@ -83,6 +85,7 @@ from appio_core.sending.housekeeping import Housekeeping
 from appio_core.sending.leases import LeaseLost, Leases
 from appio_core.sending.outcomes import Rules
 from appio_core.sending.sharing import plan_share
+from appio_core.sending.singles import QueuedSingles
 from appio_core.sending.status_reads import StatusReader
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import utcnow
@@ -123,6 +126,8 @@ class Dispatcher:
         self.heartbeat = Heartbeat(sessions, self.leases, self.clients, clock)
         # The integrations' webhooks, delivered beside the sending (appio_core/webhooks).
         self.webhooks = WebhookSender(sessions, box, self.worker_id, webhooks, clock=clock)
+        # Single messages queued by the API: no lease, the shared budget (singles.py).
+        self.singles = QueuedSingles(sessions, box, base_url, self.worker_id, clock)
         # Accounts given up for the fair share whose task is still ending its chunk.
         self._leaving: set[int] = set()
         self.chunks.leaving = self._leaving
@@ -162,7 +167,9 @@ class Dispatcher:
         one round of status reads) each; True when something was done."""
         self.housekeeping.run_if_due()
         held = self._balance(busy=set())
-        results = await asyncio.gather(*(self._work_account(a) for a in held))
+        results = await asyncio.gather(
+            self.singles.send_due(), *(self._work_account(a) for a in held)
+        )
         return any(results)
 
     async def _serve(self, should_stop: Callable[[], bool]) -> None:
@@ -172,6 +179,7 @@ class Dispatcher:
         tasks: dict[int, asyncio.Task[bool]] = {}
         rest_until: dict[int, float] = {}  # accounts found without work: not before then
         loop = asyncio.get_running_loop()
+        singles = asyncio.create_task(self.singles.serve(should_stop, self.config.idle_sleep))
         try:
             while not should_stop():
                 self.housekeeping.run_if_due()
@@ -194,7 +202,11 @@ class Dispatcher:
                     await asyncio.sleep(self.config.idle_sleep)
         finally:
             self._leaving.update(tasks)
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            if not should_stop():
+                # Cancelled: the queue's lane stops now too (a row it was sending stays «in
+                # invio», for recover_interrupted); a stop asked lets it end its batch.
+                singles.cancel()
+            await asyncio.gather(*tasks.values(), singles, return_exceptions=True)
 
     async def _keep_sending(self, account_id: int) -> bool:
         """Batches of the account until it has nothing to do now (False), its lease is

@@ -4,13 +4,15 @@ wins, the template fills the rest. One rule for «Nuovo flusso», `appio flow im
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from appio_core.content import cta
 from appio_core.content.template import header_key
 from appio_core.domain import FeatureLevel
 from appio_core.flows.importing import FlowOptions, Templates
 from appio_core.templates.queries import TemplateVersionView
+from appio_core.templates.use import TemplateRef, fill_placeholders
 
 
 def with_template(
@@ -48,3 +50,38 @@ def message_extras(
     template's otherwise); the secure channel when either asks for it."""
     fields = used.fields
     return buttons or fields.buttons, secure_channel or fields.require_secure_channels
+
+
+@dataclass(frozen=True)
+class SingleFromTemplate:
+    """One message's fields from a template and the values of its placeholders (the API's
+    «Usa un modello»): what was given wins, the template fills the rest."""
+
+    ref: TemplateRef
+    subject: str
+    text: str
+    feature_level: FeatureLevel
+    buttons: cta.Buttons
+    secure_channel: bool
+
+
+def single_from_template(
+    used: TemplateVersionView,
+    values: Mapping[str, str],
+    subject: str | None,
+    text: str | None,
+    feature_level: FeatureLevel | None,
+) -> SingleFromTemplate:
+    """As «Usa un modello» fills «Nuova notifica», with each placeholder replaced by its
+    value; one left unfilled is refused by check_new, naming it."""
+    fields = used.fields
+    buttons, secure = message_extras(used, (), False)
+    advanced = FeatureLevel.ADVANCED in (fields.feature_level, feature_level)
+    return SingleFromTemplate(
+        ref=used.ref,
+        subject=fill_placeholders(subject or fields.subject_template, values),
+        text=fill_placeholders(fields.text_template if text is None else text, values),
+        feature_level=FeatureLevel.chosen(advanced),
+        buttons=buttons,
+        secure_channel=secure,
+    )

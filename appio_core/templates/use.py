@@ -3,6 +3,7 @@ used and named when it is shown. Only storage here: flows/ and notifications/ im
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,20 @@ def used_template(
         return None
     name = session.scalar(select(MessageTemplate.name).where(MessageTemplate.id == template_id))
     return None if name is None else TemplateUse(template_id, name, version)
+
+
+def fill_placeholders(source: str, values: Mapping[str, str]) -> str:
+    """A template's subject or text for one message: each {{placeholder}} replaced by its
+    value, names compared as a file's headers are (header_key); one without a value stays,
+    for `unfilled_placeholders` to name it."""
+    from appio_core.content.template import Template, header_key
+
+    parsed = Template.parse(source)
+    given = {header_key(name): value for name, value in values.items()}
+    pieces = [parsed.literals[0]]
+    for name, literal in zip(parsed.names, parsed.literals[1:], strict=True):
+        pieces += [given.get(header_key(name), f"{{{{{name}}}}}"), literal]
+    return "".join(pieces)
 
 
 def template_keys(used: TemplateUse | None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ added to WAYS_IN, with its run in the first)."""
 from __future__ import annotations
 
 import ast
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,13 @@ from appio_core.flows.importing import Templates
 from appio_core.health import check_health
 from appio_core.io import budget_store
 from appio_core.io.models import TEST_FISCAL_CODE
+from appio_core.notifications.queued import queue_new
 from appio_core.notifications.recipient_check import check_recipient
 from appio_core.notifications.single import NewNotification, resend, send_new
 from appio_core.notifications.status_refresh import refresh_status
 from appio_core.notifications.trial import send_file_trial
-from appio_core.storage.models import IoAccount, Notification, Service
+from appio_core.sending.singles import QueuedSingles
+from appio_core.storage.models import IoAccount, Notification, Service, utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 TARI = DEMO_SERVICES[0]
@@ -124,6 +127,13 @@ def io_status(w: World) -> Callable[[], object]:
     return lambda: cli_run("io", "status", TEST_FISCAL_CODE, message_id, "--service", TARI.name)
 
 
+def coda_api(w: World) -> Callable[[], object]:
+    """A message queued by the API (POST /api/v1/notifications), sent by a worker."""
+    queue_new(w.sessions, Actor.system(), w.message(request_key="api-1"), w.keybox)
+    singles = QueuedSingles(w.sessions, w.keybox, "simulator", "worker-test", utcnow)
+    return lambda: asyncio.run(singles.send_due())
+
+
 def health_io(w: World) -> Callable[[], object]:
     def run() -> object:
         report = check_health(load_settings(), io=True)
@@ -135,9 +145,14 @@ def health_io(w: World) -> Callable[[], object]:
 
 SEND = ("--service", TARI.name, "--fiscal-code", TEST_FISCAL_CODE, "--subject", "Promemoria TARI")
 WAYS_IN: dict[str, tuple[str, Way, int]] = {
-    "«Nuova notifica»": ("appio_core.notifications.single", nuova_notifica, 2),
-    "«Reinvia» a single message": ("appio_core.notifications.single", reinvia, 2),
-    "«Invio di prova»": ("appio_core.notifications.single", invio_di_prova, 2),
+    "«Nuova notifica»": ("appio_core.notifications.single_send", nuova_notifica, 2),
+    "«Reinvia» a single message": ("appio_core.notifications.single_send", reinvia, 2),
+    "«Invio di prova»": ("appio_core.notifications.single_send", invio_di_prova, 2),
+    "POST /api/v1/notifications, sent by a worker": (
+        "appio_core.notifications.single_send",
+        coda_api,
+        2,
+    ),
     "«Verifica destinatario»": (
         "appio_core.notifications.recipient_check",
         verifica_destinatario,
@@ -147,12 +162,12 @@ WAYS_IN: dict[str, tuple[str, Way, int]] = {
     # The key that works, then whether it may write to every citizen.
     "«Verifica connessione»": ("appio_core.accounts.connection_check", verifica_connessione, 2),
     "appio notification send": (
-        "appio_core.notifications.single",
+        "appio_core.notifications.single_send",
         lambda w: lambda: cli_run("notification", "send", *SEND, "--text-file", str(w.text_file)),
         2,
     ),
     "appio io send": (
-        "appio_core.notifications.single",
+        "appio_core.notifications.single_send",
         lambda w: lambda: cli_run("io", "send", *SEND, "--text-file", str(w.text_file)),
         1,
     ),
@@ -209,7 +224,9 @@ BUILDERS = {
     "IoClient": {"appio_core.accounts.io_access", "appio_core.sending.clients"},
     # The worker's limiter, from the registry, only with the budget's watch.
     "limiter_for_account": {"appio_core.sending.clients"},
-    "RateLimiter": {"appio_core.io.rate_limit"},
+    # IO's limiter; and the API's limiter per key (appio_core.api.limits), another class of
+    # the same name that never calls IO.
+    "RateLimiter": {"appio_core.io.rate_limit", "appio_core.api.app"},
 }
 
 

@@ -19,7 +19,7 @@ from appio_core.io import groups
 from appio_core.io.client import IoClient
 from appio_core.io.http import HttpxIo, in_process_simulator
 from appio_core.io.simulator import Faults, Kind
-from appio_core.notifications import interrupted, single
+from appio_core.notifications import interrupted, single, single_send
 from appio_core.notifications.content import (
     AMOUNT,
     DUE_DATE,
@@ -401,7 +401,7 @@ def test_an_answer_that_comes_after_the_row_was_recovered_does_not_overwrite_it(
                 single.mark_sent(session, operator, row_id)
 
     monkeypatch.setattr(
-        single,
+        single_send,
         "make_io_client",
         lambda base_url, limiter: IoClient(
             base_url, HttpxIo(httpx.AsyncClient(transport=_Meanwhile(decide))), limiter

@@ -1,0 +1,165 @@
+"""Single messages queued by the HTTP API: registered «da inviare» (Outcome.PENDING, no
+flow) and sent by a worker, within the share of the account's budget kept for single
+messages (appio_core/io/budget.py), by the same sender as «Nuovo» (single_send.py).
+
+The same rules as «Nuova notifica»: the same checks (check_new), the same request keys
+(the API's `Idempotency-Key`, per integration), the same never-twice rules once a worker
+has claimed the row: it is «in invio» under the worker's id before anything reaches IO,
+`send_started_at` is committed just before the post, IO's id at once, and a worker that
+dies meanwhile leaves a row that `recover_interrupted` gives an outcome (interrupted.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from appio_core.accounts.io_access import ServiceAccess, service_access
+from appio_core.accounts.permissions import Actor
+from appio_core.accounts.security import KeyBox
+from appio_core.accounts.service_keys import keys_for_sending
+from appio_core.audit import AuditAction, AuditOutcome, record
+from appio_core.domain import Outcome
+from appio_core.errors import AppError
+from appio_core.flows.access import active_service
+from appio_core.integrations.models import Integration
+from appio_core.notifications.single import NEW_TARGET, NewNotification, register_new
+from appio_core.notifications.single_send import (
+    SingleResult,
+    _send_recorded_async,
+    result_of,
+    single_row,
+    target,
+)
+from appio_core.storage.db import rowcount, session_scope
+from appio_core.storage.models import Notification, utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUED_NOTE = "Dalla coda delle notifiche dell'API."
+
+
+def queue_new(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    data: NewNotification,
+    box: KeyBox,
+    clock: Callable[[], datetime] = utcnow,
+) -> SingleResult:
+    """Checks the message as «Nuova notifica» does and registers it «da inviare» for the
+    worker, with the actor's integration; returns it (`repeated`: the request key had
+    already registered it). FieldErrors, RequestKeyReused and the permission errors as
+    `send_new`; the service must have its keys (checked now, not at the send)."""
+    registered = register_new(
+        sessions,
+        actor,
+        data,
+        box,
+        AuditAction.NOTIFICATION_SEND,
+        NEW_TARGET,
+        clock,
+        Outcome.PENDING,
+        actor.integration_id,
+    )
+    if isinstance(registered, SingleResult):
+        return registered
+    with session_scope(sessions) as session:
+        return result_of(single_row(session, registered[0]))
+
+
+def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:
+    """Up to `limit` queued single messages, oldest first, made «in invio» under
+    `worker_id`: each claim is fenced (still «da inviare»), so a row is claimed once."""
+    candidates = (
+        select(Notification.id)
+        .where(Notification.flow_id.is_(None), Notification.outcome == Outcome.PENDING)
+        .order_by(Notification.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    claimed = []
+    for notification_id in list(session.scalars(candidates)):
+        taken = session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.outcome == Outcome.PENDING)
+            .values(
+                outcome=Outcome.SENDING, worker_id=worker_id, send_started_at=None, updated_at=now
+            )
+        )
+        if rowcount(taken):
+            claimed.append(notification_id)
+    return claimed
+
+
+def _sender(session: Session, row: Notification) -> Actor:
+    """Who sends it, for the permission checks and the audit log: its integration."""
+    integration = (
+        session.get(Integration, row.integration_id) if row.integration_id is not None else None
+    )
+    if integration is None:
+        return Actor.worker()
+    return Actor.of_integration(integration.id, integration.name, "worker")
+
+
+async def send_queued(
+    sessions: sessionmaker[Session],
+    notification_id: int,
+    box: KeyBox,
+    base_url: str,
+    clock: Callable[[], datetime] = utcnow,
+) -> SingleResult:
+    """Sends one claimed row, as its integration: an integration revoked, or a service
+    no longer active or allowed since the row was queued, ends it «errore» unsent."""
+    action = AuditAction.NOTIFICATION_SEND
+    with session_scope(sessions) as session:
+        row = single_row(session, notification_id)
+        actor = _sender(session, row)
+        refused: str | None = None
+        try:
+            active_service(session, actor, row.service_id)
+            access: ServiceAccess = service_access(session, actor, row.service_id, box)
+            access = replace(access, keys=keys_for_sending(session, access.service_id, box))
+        except AppError as refusal:
+            refused = refusal.message
+    if refused is not None:
+        return _refuse(sessions, actor, notification_id, refused, clock)
+    return await _send_recorded_async(
+        sessions, actor, action, notification_id, access, base_url, True, clock, QUEUED_NOTE
+    )
+
+
+def _refuse(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    notification_id: int,
+    refused: str,
+    clock: Callable[[], datetime],
+) -> SingleResult:
+    detail = f"Non inviata: {refused}"
+    with session_scope(sessions) as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.outcome == Outcome.SENDING)
+            .values(
+                outcome=Outcome.ERROR,
+                retryable=False,
+                worker_id=None,
+                error_detail=detail,
+                updated_at=clock(),
+            )
+        )
+        record(
+            session,
+            actor,
+            AuditAction.NOTIFICATION_SEND,
+            target(notification_id),
+            outcome=AuditOutcome.FAILED,
+            detail=f"{detail} {QUEUED_NOTE}",
+        )
+        return result_of(single_row(session, notification_id))
