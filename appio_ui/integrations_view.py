@@ -19,6 +19,7 @@ from appio_core.integrations.keys import (
 )
 from appio_core.integrations.scopes import Scope
 from appio_core.italian import (
+    counted,
     end_of_local_day,
     local_date,
     local_time,
@@ -178,8 +179,9 @@ def delivery_log(actor: Actor, chosen: IntegrationView) -> None:
         )
         return
     st.caption(
-        f"Gli ultimi {len(rows)} eventi inviati a {chosen.webhook_url}. Un evento non"
-        " consegnato è ritentato per 24 ore; dopo, «Reinvia» lo rimette in coda."
+        f"Eventi per {chosen.webhook_url}: {counted(len(rows), 'evento', 'eventi')}, i più"
+        " recenti in alto. Un evento non consegnato è ritentato per 24 ore; dopo, «Reinvia»"
+        " lo rimette in coda."
     )
     selected = grid.selectable_grid(
         delivery_frame(rows), f"deliveries_grid_{chosen.id}", labels=DELIVERY_LABELS

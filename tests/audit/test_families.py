@@ -79,6 +79,8 @@ from appio_core.notifications.stats.figures import Period, StatsFilters
 from appio_core.storage.db import session_scope
 from appio_core.storage.models import Flow, Notification, Service, utcnow
 from appio_core.templates import store as template_store
+from appio_core.webhooks.log import redeliver
+from appio_core.webhooks.models import DeliveryState, EventType, WebhookEvent
 
 from ..flows.conftest import TEXT as FLOW_TEXT
 from ..flows.conftest import fiscal_codes, recipient_csv
@@ -582,7 +584,12 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
         made = create_integration(
             session,
             admin,
-            NewIntegration("Tributi", (services[TARI.name],), frozenset({Scope.READ_FLOWS})),
+            NewIntegration(
+                "Tributi",
+                (services[TARI.name],),
+                frozenset({Scope.READ_FLOWS}),
+                "https://tributi.example/io-flussi",
+            ),
             keybox,
         )
     with session_scope(sessions) as session, pytest.raises(Unauthorized):
@@ -590,6 +597,21 @@ def test_a_days_work_records_every_action_and_never_a_secret_or_a_text(
     with session_scope(sessions) as session, pytest.raises(PermissionDenied):
         caller = authenticate_key(session, made.key, "POST /api/v1/notifications")
         require_scope(session, caller, Scope.SEND_NOTIFICATIONS, "POST /api/v1/notifications")
+    with session_scope(sessions) as session:
+        session.add(
+            WebhookEvent(
+                integration_id=made.id,
+                event_id="msg_" + "b" * 32,
+                type=EventType.ACCEPTED,
+                subject_id=1,
+                data="{}",
+                created_at=utcnow(),
+                state=DeliveryState.FAILED,
+                attempts=18,
+            )
+        )
+    with session_scope(sessions) as session:
+        redeliver(session, admin, "msg_" + "b" * 32)
     with session_scope(sessions) as session:
         revoke_integration(session, admin, "Tributi")
     later = lambda: utcnow() + timedelta(days=400)  # noqa: E731

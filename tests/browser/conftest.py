@@ -25,6 +25,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# The environment of each running app, by its URL: for a test that starts another process
+# on the same database (`appio api`).
+APP_ENVIRONMENTS: dict[str, dict[str, str]] = {}
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from running_app(tmp_path_factory)
@@ -79,6 +84,7 @@ def running_app(
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
+    APP_ENVIRONMENTS[url] = env
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
