@@ -8,7 +8,8 @@ from streamlit.delta_generator import DeltaGenerator
 
 from appio_core.accounts.permissions import Actor
 from appio_core.errors import AppError
-from appio_core.flows.actions import ConfirmationNeeded, Done, perform
+from appio_core.flows.actions import Done, perform
+from appio_core.flows.confirmations import ConfirmationNeeded
 from appio_core.flows.queries import FlowView
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
 from appio_ui.attempt import attempt, show_refusal

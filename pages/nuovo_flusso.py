@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.services import sendable_services
 from appio_core.errors import AppError
-from appio_core.flows.actions import ConfirmationNeeded
+from appio_core.flows.confirmations import ConfirmationNeeded
 from appio_core.flows.importing import FlowFileRefused, check_flow_file, import_flow
 from appio_core.italian import counted
 from appio_core.recipient_file.report import ValidationReport

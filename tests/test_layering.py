@@ -177,7 +177,6 @@ MAX_LINES = 400
 # nothing else may be added.
 KNOWN_LONG_MODULES = {
     "appio_core.storage.models",
-    "appio_core.flows.actions",
 }
 
 

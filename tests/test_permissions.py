@@ -43,7 +43,16 @@ from appio_core.audit import AuditAction
 from appio_core.config import load_settings
 from appio_core.domain import ApprovalPolicy, FlowState, Outcome, Role
 from appio_core.errors import PermissionDenied
-from appio_core.flows import access, actions, approval, correction, editing, importing, queries
+from appio_core.flows import (
+    access,
+    actions,
+    approval,
+    correction,
+    editing,
+    importing,
+    queries,
+    recipient_page,
+)
 from appio_core.flows.editing import FlowChanges
 from appio_core.flows.queries import FlowFilters
 from appio_core.flows.registry import BY_NAME
@@ -437,6 +446,11 @@ CASES: tuple[Case, ...] = (
         queries.list_recipients,
         Rule.READ,
         lambda w, s, a: queries.list_recipients(s, a, w.flow_id),
+    ),
+    Case(
+        recipient_page.recipient_page,
+        Rule.READ,
+        lambda w, s, a: recipient_page.recipient_page(s, a, w.flow_id, None, 10),
     ),
     Case(
         queries.search_flows,

@@ -22,6 +22,7 @@ from appio_core.api.flow_models import ActionOut
 from appio_core.api.flows import FLOW_NOT_READABLE, FlowId, confirm_problem
 from appio_core.api.problems import COMMON, responses
 from appio_core.flows import actions, queries
+from appio_core.flows.confirmations import ConfirmationNeeded
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
 from appio_core.flows.status_data import flow_status_data
 from appio_core.integrations.keys import Caller
@@ -46,7 +47,7 @@ def _run(request: Request, caller: Caller, action: FlowAction, flow_id: int, for
         with session_scope(api_context(request).sessions) as session:
             done = actions.perform(session, caller.actor, action, flow_id, force=force)
             view = queries.get_flow(session, caller.actor, flow_id)
-    except actions.ConfirmationNeeded as exc:
+    except ConfirmationNeeded as exc:
         return confirm_problem(exc.message, "Ripeti la richiesta con ?force=true per confermare.")
     return ActionOut.model_validate(
         {

@@ -23,6 +23,7 @@ from appio_core.content import cta
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.exports.workbooks import XLSX_MIME
 from appio_core.flows import queries
+from appio_core.flows.confirmations import ConfirmationNeeded
 from appio_core.flows.recipient_page import recipient_page
 from appio_core.flows.status_data import flow_status_data, iso
 from appio_core.integrations.keys import Caller
@@ -109,7 +110,7 @@ def import_flow(
     flow: Annotated[Json[FlowIn], Form(description="I campi del flusso, in JSON.")],
 ) -> Any:
     from appio_core.accounts.services import find_service
-    from appio_core.flows import actions, importing
+    from appio_core.flows import importing
     from appio_core.templates.apply import with_template
     from appio_core.templates.queries import get_template
 
@@ -145,7 +146,7 @@ def import_flow(
                 force=flow.force,
             )
             data = flow_status_data(queries.get_flow(session, caller.actor, made.id))
-    except actions.ConfirmationNeeded as exc:
+    except ConfirmationNeeded as exc:
         return confirm_problem(exc.message, "Ripeti la richiesta con «force»: true in «flow».")
     except importing.FlowFileRefused as refused:
         return problem(422, refused.message, report=refused.report.to_dict())

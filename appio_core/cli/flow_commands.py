@@ -106,7 +106,8 @@ def import_(
 ) -> None:
     """Crea un flusso (Inattivo) da un file di destinatari; stampa il suo numero."""
     from appio_core.accounts.services import find_service
-    from appio_core.flows import actions, importing
+    from appio_core.flows import importing
+    from appio_core.flows.confirmations import ConfirmationNeeded
     from appio_core.templates.apply import with_template
     from appio_core.templates.queries import get_template
 
@@ -140,7 +141,7 @@ def import_(
                 options=options,
                 force=force,
             )
-    except actions.ConfirmationNeeded as exc:
+    except ConfirmationNeeded as exc:
         raise CliError(f"{exc.message} Usa --force per confermare.") from exc
     except importing.FlowFileRefused as refused:
         click.echo(json.dumps(refused.report.to_dict(), ensure_ascii=False, indent=2))
@@ -260,6 +261,7 @@ def action_command(action: FlowAction) -> click.Command:
         note: str = "",
     ) -> None:
         from appio_core.flows import actions
+        from appio_core.flows.confirmations import ConfirmationNeeded
 
         try:
             with ctx.transaction() as session:
@@ -272,7 +274,7 @@ def action_command(action: FlowAction) -> click.Command:
                 done = actions.perform(
                     session, ctx.actor, action, flow_id, recipient_ids=ids, force=force, note=note
                 )
-        except actions.ConfirmationNeeded as exc:
+        except ConfirmationNeeded as exc:
             raise CliError(f"{exc.message} Usa --force per confermare.") from exc
         except InvalidInput as exc:  # a missing or too long note: nothing was done
             click.echo(f"Errore: {exc.message}", err=True)

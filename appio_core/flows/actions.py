@@ -13,7 +13,6 @@ import functools
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import func, select, update
@@ -31,24 +30,17 @@ from appio_core.domain import (
 from appio_core.errors import Conflict
 from appio_core.flows.access import active_service, changeable_service, flow_or_404
 from appio_core.flows.approval import approval_required, decide, request_approval, withdraw
+from appio_core.flows.confirmations import (
+    SameFileSentToday,
+    same_file_sent_today,
+)
 from appio_core.flows.queries import outcome_counts
 from appio_core.flows.registry import BY_NAME, FlowAction, check_allowed
-from appio_core.italian import ROME
 from appio_core.storage.db import rowcount
 from appio_core.storage.models import Flow, Notification, utcnow
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-class ConfirmationNeeded(Conflict):
-    """The action needs the operator's explicit confirmation: run it again with force."""
-
-    code = "conferma_necessaria"
-
-
-class SameFileSentToday(ConfirmationNeeded):
-    code = "file_gia_inviato"
 
 
 _RUNNERS: dict[str, Callable[..., Flow | int]] = {}
@@ -232,24 +224,6 @@ def reject(session: Session, actor: Actor, flow: Flow, *, note: str = "") -> Flo
     for words in decide(session, actor, flow, note, approved=False):
         _say(words)
     return flow
-
-
-def same_file_sent_today(session: Session, flow: Flow, now: datetime | None = None) -> Flow | None:
-    now = now or utcnow()
-    midnight = now.astimezone(ROME).replace(hour=0, minute=0, second=0, microsecond=0)
-    return session.scalar(
-        select(Flow)
-        .where(
-            Flow.id != flow.id,
-            Flow.service_id == flow.service_id,
-            Flow.source_checksum == flow.source_checksum,
-            Flow.started_at >= midnight,
-            # A correction («Rettifica») keeps its original's file, but sends another text.
-            *([] if flow.corrects_flow_id is None else [Flow.id != flow.corrects_flow_id]),
-        )
-        .order_by(Flow.started_at.desc())
-        .limit(1)
-    )
 
 
 @flow_action("pause")

@@ -25,8 +25,8 @@ from appio_core.domain import (
 )
 from appio_core.errors import AppError, Conflict, InvalidInput
 from appio_core.flows.access import active_service, flow_for_send, flow_or_404
-from appio_core.flows.actions import ConfirmationNeeded
 from appio_core.flows.approval import REPORT_WARNINGS_KEPT, take_request_away
+from appio_core.flows.confirmations import ConfirmationNeeded
 from appio_core.flows.fields import check_name, check_natura, require_editable
 from appio_core.flows.recipient_rows import insert_recipients
 from appio_core.italian import counted, thousands

@@ -13,6 +13,7 @@ from appio_core.accounts.services import enable_operator
 from appio_core.domain import FlowState, Outcome, Role
 from appio_core.errors import Conflict, InvalidInput, PermissionDenied
 from appio_core.flows import actions, importing, queries
+from appio_core.flows.confirmations import SameFileSentToday
 from appio_core.flows.queries import FlowView
 from appio_core.flows.registry import FLOW_ACTIONS, FlowAction
 from appio_core.storage.models import Flow, Notification
@@ -93,7 +94,7 @@ def test_sending_the_same_file_again_today_needs_a_confirmation(
     actions.send(session, operator, first.id)
     second = _import(session, operator, demo["Tributi - TARI"], content)
     actions.activate(session, operator, second.id)
-    with pytest.raises(actions.SameFileSentToday, match="già stato inviato oggi"):
+    with pytest.raises(SameFileSentToday, match="già stato inviato oggi"):
         actions.send(session, operator, second.id)
     actions.send(session, operator, second.id, force=True)
     assert second.state == FlowState.SENDING
