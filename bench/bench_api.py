@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import bisect
+import itertools
 import json
 import os
 import platform
@@ -68,6 +69,7 @@ from tests.flows.conftest import fiscal_codes  # noqa: E402
 REQUESTS, WINDOW = 150, 5
 ACCOUNT = "ente-bench"
 SERVICE = ("Tributi", "01JBENCHAPISERVICE0", "benchapiprimary0key", "benchapisecondary0key")
+ADD_OPTIONS = ("--service", SERVICE[0], "--format", "json")
 BIN = Path(sys.executable).parent
 SUBJECT = "Scadenza della TARI"
 TEXT = (
@@ -166,8 +168,7 @@ def prepare(url: str, tmp: Path) -> tuple[str, str]:
         session.commit()
     engine.dispose()
     made = subprocess.run(
-        [BIN / "appio", "integration", "add", "Gestionale tributi", "--service", SERVICE[0]]
-        + ["--format", "json"],
+        [BIN / "appio", "integration", "add", "Gestionale tributi", *ADD_OPTIONS],
         env=_env(url, secret, tmp),
         capture_output=True,
         text=True,
@@ -299,7 +300,7 @@ async def drive(plan: dict, codes: list[str]) -> dict:  # type: ignore[type-arg]
         reader, writer = await asyncio.open_connection(host, port)
         while True:
             now = time.perf_counter()
-            if count and index >= count or not count and now >= stop:
+            if (index >= count) if count else (now >= stop):
                 break
             if not measuring and now >= warm_end:
                 measuring = True
@@ -436,9 +437,8 @@ def report_two(  # type: ignore[type-arg]
         f"{with_id} (of {queued}); citizens with two messages: "
         f"{sum(n > 1 for n in per_citizen.values())} |"
     )
-    print(
-        f"| median gap between posts | {statistics.median(b - a for a, b in zip(created, created[1:])) * 1000:.0f} ms |"
-    )
+    gap = statistics.median(b - a for a, b in itertools.pairwise(created))
+    print(f"| median gap between two message posts | {gap * 1000:.0f} ms |")
 
 
 if __name__ == "__main__":

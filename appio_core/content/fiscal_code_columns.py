@@ -34,7 +34,6 @@ from appio_core.content.fiscal_code import (
     message,
 )
 
-
 # Trimmed before the one-value fast path: ASCII spaces that pyarrow's trim also removes.
 _ASCII_SPACES = " \t\r\n"
 _SHAPE = re.compile(PATTERN)
