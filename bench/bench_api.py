@@ -237,12 +237,11 @@ def phase_one(
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "measuring"
     database = _database(url)
-    cpu, pg = _tree_cpu(pid), sum(_cpu_s(b) for b in _backends(database))
-    backends = set(_backends(database))
+    cpu, pg_start = _tree_cpu(pid), {b: _cpu_s(b) for b in _backends(database)}
     result = json.loads(child.stdout.readline())
     cpu = _tree_cpu(pid) - cpu
-    # Backends that existed at the start (a pool's connections are opened at the warm-up).
-    pg = sum(_cpu_s(b) for b in backends) - pg
+    # The backends' CPU during the span (a backend that ended meanwhile is not counted).
+    pg = sum(_cpu_s(b) - pg_start.get(b, 0.0) for b in _backends(database))
     child.wait()
     latencies = sorted(result["latencies"])
     accepted = result["statuses"].get("202", 0)
