@@ -68,8 +68,8 @@ def queue_new(
     )
     if isinstance(registered, SingleResult):
         return registered
-    with session_scope(sessions) as session:
-        return result_of(single_row(session, registered[0]))
+    # What the row was just written with: no read back (the API's answer reads its detail).
+    return SingleResult(registered[0], Outcome.PENDING, None, None, None)
 
 
 def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:

@@ -195,8 +195,10 @@ def register_new(
             session.add(row)
             session.flush()
             notification_id = row.id
-            # The keys again, with the row «in invio»: a key regeneration waits for this send.
-            access = replace(access, keys=keys_for_sending(session, access.service_id, box))
+            if outcome == Outcome.SENDING:
+                # The keys again, with the row «in invio»: a key regeneration waits for this
+                # send. A queued row is sent later, with the keys read then (queued.py).
+                access = replace(access, keys=keys_for_sending(session, access.service_id, box))
     except IntegrityError:
         if key is None:
             raise

@@ -178,3 +178,21 @@ def test_our_verdicts_agree_with_python_codicefiscale_on_generated_codes(
     assert kinds["valid"] > COUNT // 3
     assert kinds["error"] > COUNT // 5
     assert kinds["birthplace"] > 100
+
+
+def test_one_code_is_judged_as_the_column_judges_it() -> None:
+    """`validate` takes a fast path for well-formed ASCII codes (the API's case): on
+    generated codes, valid and corrupted, in small letters and with spaces around, it
+    returns what the column check returns, and refuses what it refuses."""
+    rng = random.Random(SEED + 1)
+    codes = _generated()[:1500]
+    codes += [rng.choice((c.lower(), f" {c}\t", f"{c}\n", f"\x0b{c}")) for c in codes[:500]]
+    codes += [fiscal_code.TEST_CITIZEN, "", "RSSMRA85T10A562S\n\n", "RSSMRA85T10A562SS"]
+    checked = fiscal_code_columns.check_column(pd.Series(codes, dtype="str"))
+    for code, normalised, error in zip(codes, checked.values, checked.errors, strict=True):
+        if isinstance(error, str):
+            with pytest.raises(fiscal_code.FiscalCodeError) as refused:
+                fiscal_code_columns.validate(code)
+            assert refused.value.code == error, code
+        else:
+            assert fiscal_code_columns.validate(code) == normalised, repr(code)
