@@ -5,13 +5,14 @@ checked by the form's own rules."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.services import find_service
+from appio_core.api.problems import MAX_ROW_ID
 from appio_core.content.amounts import typed_cents
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.notifications import content
@@ -43,15 +44,21 @@ class NotificationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_name: str | None = Field(None, max_length=200, description="Nome del servizio.")
-    service_id: int | None = Field(None, description="Numero del servizio (GET /services).")
+    service_id: int | None = Field(
+        None, ge=1, le=MAX_ROW_ID, description="Numero del servizio (GET /services)."
+    )
     fiscal_code: str = Field(max_length=40, description="Codice fiscale del destinatario.")
     subject: str | None = Field(None, max_length=1000, description="Oggetto (10-120 caratteri).")
     markdown: str | None = Field(None, max_length=100_000, description="Testo (markdown).")
-    amount: int | None = Field(None, description="Importo in centesimi di euro (avviso pagoPA).")
+    amount: int | None = Field(
+        None, ge=0, le=MAX_ROW_ID, description="Importo in centesimi di euro (avviso pagoPA)."
+    )
     notice_number: str | None = Field(None, max_length=40, description="Numero avviso pagoPA.")
     due_date: str | None = Field(None, pattern=ISO_DATE, description="Scadenza, ISO 8601.")
     feature_level: FeatureLevel | None = Field(None, description="STANDARD (default) o ADVANCED.")
-    template: str | int | None = Field(None, description="Un modello salvato: nome o numero.")
+    template: str | Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None = Field(
+        None, description="Un modello salvato: nome o numero."
+    )
     values: dict[str, str] | None = Field(
         None, description="I valori dei {{segnaposto}} del modello."
     )

@@ -8,7 +8,7 @@ import base64
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from appio_core.accounts.services import find_service
@@ -22,7 +22,7 @@ from appio_core.api.notification_forms import (
     as_out,
     new_notification,
 )
-from appio_core.api.problems import COMMON, responses
+from appio_core.api.problems import COMMON, MAX_ROW_ID, responses
 from appio_core.domain import Outcome
 from appio_core.errors import InvalidInput, NotFound, PermissionDenied
 from appio_core.integrations.keys import Caller
@@ -110,7 +110,11 @@ def post_notification(
     response_model=NotificationOut,
     responses=responses(*COMMON, 404),
 )
-def get_notification(request: Request, notification_id: int, caller: Reader) -> NotificationOut:
+def get_notification(
+    request: Request,
+    notification_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Il numero.")],
+    caller: Reader,
+) -> NotificationOut:
     """Esito, ID del messaggio su IO, stato su IO, lettura e pagamento (ADVANCED), orari."""
     with session_scope(api_context(request).sessions) as session:
         try:
@@ -129,7 +133,7 @@ def _before(cursor: str | None) -> int | None:
         return None
     try:
         version, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if version != "v1" or not row_id.isdigit():
+        if version != "v1" or not row_id.isdigit() or int(row_id) > MAX_ROW_ID:
             raise ValueError(cursor)
         return int(row_id)
     except ValueError:

@@ -145,3 +145,20 @@ def test_scope_names_and_labels_are_stable() -> None:
         "flows:manage",
         "flows:read",
     }
+
+
+def test_numbers_beyond_the_databases_integers_are_refused_not_a_crash(
+    client: TestClient, make_integration: Callable[..., CreatedIntegration]
+) -> None:
+    """Found by schemathesis: an id above 2**63 made SQLite raise OverflowError (a 500)."""
+    key = bearer(make_integration().key)
+    huge = 2**63
+    assert client.get(f"/api/v1/notifications/{huge}", headers=key).status_code == 422
+    assert client.get(f"/api/v1/flows/{huge}", headers=key).status_code == 422
+    answer = client.post(
+        "/api/v1/notifications",
+        headers={**key, "Idempotency-Key": "k-1"},
+        json={"service_id": huge, "fiscal_code": "x", "subject": "x", "markdown": "x"},
+    )
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.json()["errors"]} >= {"service_id"}
