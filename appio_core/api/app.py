@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.security import KeyBox
 from appio_core.api import flow_actions, flows, notifications, problems, services
 from appio_core.api.context import ApiContext
-from appio_core.api.limits import BodyLimit, RateLimiter
+from appio_core.api.limits import BodyLimit, NoNul, RateLimiter
 from appio_core.config import Settings
 from appio_core.storage.db import make_engine, make_sessionmaker
 
@@ -57,6 +57,7 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(NoNul)
     app.include_router(services.router, prefix=PREFIX)
     app.include_router(flows.router, prefix=PREFIX)
     app.include_router(flow_actions.router, prefix=PREFIX)

@@ -4,28 +4,26 @@ gives it (appio_core.flows.status_data), its recipients as its export has them."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
+from appio_core.api.request_models import RequestModel
 from appio_core.domain import FlowState, Natura
 
 
-class ButtonIn(BaseModel):
+class ButtonIn(RequestModel):
     """A button under the text (as `--cta «Etichetta|Label=azione»`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     label: str = Field(description="L'etichetta in italiano.")
     action: str = Field(description="https://…, tel:…, mailto:… o iosso://https://…")
     label_en: str = Field("", description="L'etichetta in inglese (facoltativa).")
 
 
-class FlowIn(BaseModel):
+class FlowIn(RequestModel):
     """The `flow` part of POST /flows: the options of `appio flow import`, by the same
     names. Any other field is refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service: str = Field(min_length=1, description="Il nome del servizio (GET /services).")
     name: str = Field(description="Il nome del flusso.")
@@ -50,7 +48,10 @@ class FlowIn(BaseModel):
     advanced: bool = Field(False, description="Messaggi ADVANCED (lettura e pagamento).")
     status_check_hours: int = Field(48, ge=0, description="Ore di lettura dello stato (0: mai).")
     scheduled_at: AwareDatetime | None = Field(
-        None, description="Non prima di questo momento (ISO 8601 con fuso orario)."
+        None,
+        ge=datetime(2000, 1, 1, tzinfo=UTC),
+        le=datetime(9998, 12, 31, tzinfo=UTC),
+        description="Non prima di questo momento (ISO 8601 con fuso orario).",
     )
     force: bool = Field(
         False,

@@ -11,6 +11,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,6 +80,25 @@ class BodyLimit:
             413, f"Il corpo della richiesta supera il limite di {limit // MB} MB."
         )
         await response(scope, receive, send)
+
+
+class NoNul:
+    """ASGI middleware: 422 for a NUL character in the path or the query string (PostgreSQL's
+    text cannot hold one; the request bodies refuse it in RequestModel)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_to_bytes(scope.get("query_string", b""))
+            if b"\x00" in query or "\x00" in scope.get("path", ""):
+                response = problem_response(
+                    422, "L'indirizzo contiene il carattere NUL (%00), non ammesso: toglilo."
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 @dataclass

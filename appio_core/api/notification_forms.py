@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.services import find_service
 from appio_core.api.problems import MAX_ROW_ID
+from appio_core.api.request_models import RequestModel
 from appio_core.content.amounts import typed_cents
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.notifications import content
@@ -38,10 +39,8 @@ API_FIELDS = {
 }
 
 
-class NotificationIn(BaseModel):
+class NotificationIn(RequestModel):
     """One message to one citizen: its fields, or a saved template and its values."""
-
-    model_config = ConfigDict(extra="forbid")
 
     service_name: str | None = Field(None, max_length=200, description="Nome del servizio.")
     service_id: int | None = Field(

@@ -47,6 +47,11 @@ Sender = Annotated[Caller, Depends(caller_with(Scope.SEND_NOTIFICATIONS))]
 Reader = Annotated[Caller, Depends(caller_with(Scope.READ_NOTIFICATIONS))]
 
 
+# The days a filter may name: a day beyond them has no time in UTC to compare with.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
 def _not_found(notification_id: int) -> NotFound:
     # The same answer for a notification of another service as for none: a key learns
     # nothing of what it may not read.
@@ -155,8 +160,12 @@ def list_notifications(
     single: Annotated[bool, Query(description="Solo le notifiche singole.")] = False,
     outcome: Outcome | None = None,
     subject: Annotated[str | None, Query(max_length=200)] = None,
-    sent_from: Annotated[date | None, Query(description="Inviate dal giorno (ISO).")] = None,
-    sent_to: Annotated[date | None, Query(description="Inviate fino al giorno (ISO).")] = None,
+    sent_from: Annotated[
+        date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Inviate dal giorno (ISO).")
+    ] = None,
+    sent_to: Annotated[
+        date | None, Query(ge=FIRST_DAY, le=LAST_DAY, description="Inviate fino al giorno (ISO).")
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> NotificationPage:

@@ -148,6 +148,9 @@ def field_problems(exc: RequestValidationError) -> list[FieldProblem]:
     for error in exc.errors():
         kind = str(error.get("type", ""))
         message = _MESSAGES.get(kind, "valore non valido")
+        if kind == "value_error" and isinstance(error.get("ctx", {}).get("error"), ValueError):
+            # Our own validators' refusals (RequestModel), already in Italian.
+            message = str(error["ctx"]["error"])
         problems.append(FieldProblem(field=_field(tuple(error.get("loc", ()))), message=message))
     return problems
 

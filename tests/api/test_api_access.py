@@ -162,3 +162,22 @@ def test_numbers_beyond_the_databases_integers_are_refused_not_a_crash(
     )
     assert answer.status_code == 422
     assert {e["field"] for e in answer.json()["errors"]} >= {"service_id"}
+
+
+def test_a_nul_character_or_a_day_out_of_range_is_422_not_a_crash(
+    client: TestClient, make_integration: Callable[..., CreatedIntegration]
+) -> None:
+    """Found by schemathesis on PostgreSQL, whose text cannot hold a NUL and whose dates
+    end at year 1: both were 500s."""
+    key = bearer(make_integration().key)
+    for query in ("service=%00", "sent_from=0001-01-01", "fiscal_code=a%00b"):
+        answer = client.get(f"/api/v1/notifications?{query}", headers=key)
+        assert answer.status_code == 422, query
+        assert answer.headers["content-type"].startswith(PROBLEM)
+    answer = client.post(
+        "/api/v1/notifications",
+        headers={**key, "Idempotency-Key": "k-nul"},
+        json={"service_name": "\x00", "fiscal_code": "x", "subject": "x", "markdown": "x"},
+    )
+    assert answer.status_code == 422
+    assert "NUL" in answer.json()["detail"]
