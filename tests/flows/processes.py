@@ -34,6 +34,7 @@ from appio_core.storage.models import (
 from .conftest import TEXT, recipient_csv
 
 BIN = Path(sys.executable).parent
+APP_NAME_PREFIX = "appio-test-worker-"
 # A guard against a test that hangs, not a measure of time: what is awaited must happen.
 GUARD_SECONDS = 240
 
@@ -61,8 +62,11 @@ def worker_env(simulator_url: str, **settings: str) -> dict[str, str]:
 def start_worker(env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
     """`appio worker`; its warnings (lost leases, dropped writes) go to `log`."""
     stderr = log.open("ab") if log is not None else None
+    # The shell execs the worker, keeping its pid: PostgreSQL then names the process's
+    # connections after it (libpq reads PGAPPNAME), for backends_gone below.
+    command = f'PGAPPNAME="{APP_NAME_PREFIX}$$" exec "$0" worker'
     try:
-        return subprocess.Popen([BIN / "appio", "worker"], env=env, stderr=stderr)
+        return subprocess.Popen(["sh", "-c", command, BIN / "appio"], env=env, stderr=stderr)
     finally:
         if stderr is not None:
             stderr.close()
@@ -227,6 +231,25 @@ def in_flight(sessions: sessionmaker[Session], pid: int) -> int:
             )
             .count()
         )
+
+
+def backends_gone(sessions: sessionmaker[Session], pid: int) -> None:
+    """Waits until PostgreSQL has ended the connections of the killed worker process `pid`.
+    A COMMIT the worker sent just before it died is still carried out by its backend, after
+    the process is gone: counting the rows it left before that would miss the rows the
+    COMMIT marks as being sent. SQLite commits in the process: nothing to wait for."""
+    bind = sessions.kw["bind"]
+    if bind.dialect.name != "postgresql":
+        return
+
+    def gone() -> bool:
+        with sessions() as session:
+            return not session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": f"{APP_NAME_PREFIX}{pid}"},
+            )
+
+    wait_for(gone, f"the connections of worker {pid} ended")
 
 
 def run_out(sessions: sessionmaker[Session], pid: int) -> None:

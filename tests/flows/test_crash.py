@@ -30,6 +30,7 @@ from appio_core.sending.store import CRASHED_DURING_SEND
 from .conftest import fiscal_codes, simulator_process
 from .processes import (
     Simulator,
+    backends_gone,
     check_exactly_once,
     done_rows,
     finished,
@@ -90,6 +91,7 @@ def _run_with_kills(
                 victim = rng.randrange(workers)
                 time.sleep(rng.uniform(0, 0.05))
             _kill(running[victim])
+            backends_gone(sessions, running[victim].pid)
             # Nobody can take its account over before its lease is run out (below).
             cut_off.append(in_flight(sessions, running[victim].pid))
             simulator.release()
