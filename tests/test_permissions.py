@@ -295,6 +295,11 @@ CASES: tuple[Case, ...] = (
     ),
     Case(services.find_service, Rule.READ, lambda w, s, a: services.find_service(s, a, TARI.name)),
     Case(
+        services.find_service_id,
+        Rule.READ,
+        lambda w, s, a: services.find_service_id(s, a, TARI.name),
+    ),
+    Case(
         services.list_services,
         Rule.LIST,
         lambda w, s, a: _has(services.list_services(s, a), w.service_id),

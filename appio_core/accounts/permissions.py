@@ -6,15 +6,18 @@
 
 Every check reads the operator's role and state from the database (`current_role`), never
 from the `Actor` kept since his login: `Actor.is_admin` and `Actor.can_send` only tell a
-page what to hide.
+page what to hide. What it read is kept for the rest of the same transaction (an action
+checks a role and its services several times), never beyond: the next action reads again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
@@ -31,6 +34,9 @@ INTEGRATION_PREFIX = "api:"
 # The roles that may change something: send, resend, mark as sent, read IO's status into
 # the archive, prepare a flow. «Consultazione» reads only.
 SENDING_ROLES = frozenset({Role.ADMIN, Role.OPERATOR})
+
+_READ = "appio.permissions"  # session.info: what this transaction read, by (kind, actor)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -80,11 +86,32 @@ class Actor:
         return self.role in SENDING_ROLES
 
 
+def _once_per_transaction(session: Session, kind: str, actor: Actor, read: Callable[[], T]) -> T:
+    """`read()`, or what it gave earlier in this same transaction."""
+    if not session.in_transaction():
+        return read()
+    known: dict[tuple[str, Actor], Any] = session.info.setdefault(_READ, {})
+    if (kind, actor) not in known:
+        known[kind, actor] = read()
+    result: T = known[kind, actor]
+    return result
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_READ, None)
+
+
 def current_role(session: Session, actor: Actor) -> Role:
     """The actor's role as the database has it now, not as it was at his login: a role
     changed or an account disabled counts from his next action. The installation itself
     (the CLI without --as, the worker) has no row and keeps its role; an integration is an
     «operatore» while its key holds."""
+    return _once_per_transaction(session, "role", actor, lambda: _role_now(session, actor))
+
+
+def _role_now(session: Session, actor: Actor) -> Role:
     if actor.integration_id is not None:
         return _integration_role(session, actor.integration_id)
     if actor.id is None:
@@ -108,12 +135,16 @@ def require_admin(
         raise PermissionDenied(f"Solo un amministratore può {doing}.")
 
 
-def enabled_service_ids(session: Session, actor: Actor) -> set[int] | None:
+def enabled_service_ids(session: Session, actor: Actor) -> frozenset[int] | None:
     """The services the actor may see; None means all of them (administrators)."""
+    return _once_per_transaction(session, "services", actor, lambda: _services_now(session, actor))
+
+
+def _services_now(session: Session, actor: Actor) -> frozenset[int] | None:
     if current_role(session, actor) == Role.ADMIN:
         return None
     if actor.integration_id is not None:
-        return set(
+        return frozenset(
             session.scalars(
                 select(integration_services.c.service_id).where(
                     integration_services.c.integration_id == actor.integration_id
@@ -123,7 +154,7 @@ def enabled_service_ids(session: Session, actor: Actor) -> set[int] | None:
     rows = session.scalars(
         select(service_operators.c.service_id).where(service_operators.c.operator_id == actor.id)
     )
-    return set(rows)
+    return frozenset(rows)
 
 
 def require_service_read(session: Session, actor: Actor, service_id: int) -> None:
@@ -143,7 +174,11 @@ def require_service_send(
 
 
 def _integration_role(session: Session, integration_id: int) -> Role:
-    integration = session.get(Integration, integration_id)
+    integration = session.execute(
+        select(Integration.revoked_at, Integration.expires_at).where(
+            Integration.id == integration_id
+        )
+    ).first()
     if (
         integration is None
         or integration.revoked_at is not None

@@ -253,13 +253,20 @@ def _get(session: Session, service_id: int) -> Service:
 
 def find_service(session: Session, actor: Actor, name: str) -> Service:
     """A service by its display name (or IO id), as the CLI names it."""
-    service = session.scalar(
-        select(Service).where((Service.name == name) | (Service.io_service_id == name))
-    )
-    if service is None:
-        raise NotFound(f"Nessun servizio «{name}».")
-    require_service_read(session, actor, service.id)
+    service = session.get(Service, find_service_id(session, actor, name))
+    assert service is not None
     return service
+
+
+def find_service_id(session: Session, actor: Actor, name: str) -> int:
+    """find_service's id alone (the API's `service_name`): one column read."""
+    service_id = session.scalar(
+        select(Service.id).where((Service.name == name) | (Service.io_service_id == name))
+    )
+    if service_id is None:
+        raise NotFound(f"Nessun servizio «{name}».")
+    require_service_read(session, actor, service_id)
+    return service_id
 
 
 def list_services(session: Session, actor: Actor) -> list[ServiceView]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
-from appio_core.accounts.services import find_service
+from appio_core.accounts.services import find_service_id
 from appio_core.api.problems import MAX_ROW_ID
 from appio_core.api.request_models import RequestModel
 from appio_core.content.amounts import typed_cents
@@ -119,7 +119,7 @@ def _service_id(session: Session, actor: Actor, body: NotificationIn) -> int:
     if body.service_id is not None:
         return body.service_id
     assert body.service_name is not None
-    return find_service(session, actor, body.service_name).id
+    return find_service_id(session, actor, body.service_name)
 
 
 def new_notification(

@@ -93,9 +93,12 @@ def post_notification(
     except InvalidInput as bad:
         raise FieldErrors({"Idempotency-Key": bad.message}) from None
     try:
-        with session_scope(context.sessions) as session:
-            data = new_notification(session, caller.actor, body, idempotency_key)
-        result = queue_new(context.sessions, caller.actor, data, context.box)
+        queued = queue_new(
+            context.sessions,
+            caller.actor,
+            lambda session: new_notification(session, caller.actor, body, idempotency_key),
+            context.box,
+        )
     except FieldErrors as errors:
         raise api_field_errors(errors) from None
     except RequestKeyReused as reused:
@@ -103,10 +106,9 @@ def post_notification(
             "L'Idempotency-Key è già stata usata per un'altra richiesta (notifica n."
             f" {reused.notification_id}): questa non è stata accettata. Usa una chiave nuova."
         ) from None
-    with session_scope(context.sessions) as session:
-        detail = get_detail(session, caller.actor, result.id, record=False)
-    status = 200 if result.repeated else 202
-    return JSONResponse(as_out(detail_json(detail)).model_dump(mode="json"), status_code=status)
+    status = 200 if queued.repeated else 202
+    body_out = as_out(detail_json(queued.detail)).model_dump(mode="json")
+    return JSONResponse(body_out, status_code=status)
 
 
 @router.get(

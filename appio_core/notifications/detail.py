@@ -156,7 +156,6 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         template_id, template_version = found.template_id, found.template_version
     service = session.get(Service, row.service_id)
     assert service is not None
-    has_message = row.io_message_id is not None
     events = session.scalars(
         select(NotificationStatusEvent)
         .where(NotificationStatusEvent.notification_id == row.id)
@@ -172,13 +171,45 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         )
         for e in events
     )
+    corrected_by = tuple(
+        session.scalars(
+            select(Notification.id)
+            .where(Notification.corrects_notification_id == row.id)
+            .order_by(Notification.id)
+        )
+    )
+    template = used_template(session, template_id, template_version)
+    return _built(row, service.name, flow_name, buttons, secure, history, template, corrected_by)
+
+
+def registered_detail(
+    row: Notification, service_name: str, template: TemplateUse | None
+) -> NotificationDetail:
+    """A single notification just registered, from the row as written: nothing has happened
+    to it yet (no status read, no correction), so there is nothing more to read. The same
+    detail as get_detail's for it (tests/api: the POST's answer equals the GET's)."""
+    buttons = cta.from_json(row.cta)
+    return _built(row, service_name, None, buttons, row.secure_channel, (), template, ())
+
+
+def _built(
+    row: Notification,
+    service_name: str,
+    flow_name: str | None,
+    buttons: cta.Buttons,
+    secure: bool,
+    history: tuple[StatusEvent, ...],
+    template: TemplateUse | None,
+    corrected_by: tuple[int, ...],
+) -> NotificationDetail:
+    has_message = row.io_message_id is not None
     return NotificationDetail(
         id=row.id,
         flow_id=row.flow_id,
         flow_name=flow_name,
         row_number=row.row_number,
         service_id=row.service_id,
-        service_name=service.name,
+        service_name=service_name,
         created_by=row.created_by,
         created_at=row.created_at,
         fiscal_code=row.fiscal_code,
@@ -213,13 +244,7 @@ def _detail(session: Session, row: Notification) -> NotificationDetail:
         invalid_after_due_date=row.invalid_after_due_date,
         buttons=buttons,
         secure_channel=secure,
-        template=used_template(session, template_id, template_version),
+        template=template,
         corrects_notification_id=row.corrects_notification_id,
-        corrected_by=tuple(
-            session.scalars(
-                select(Notification.id)
-                .where(Notification.corrects_notification_id == row.id)
-                .order_by(Notification.id)
-            )
-        ),
+        corrected_by=corrected_by,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -28,7 +28,8 @@ from appio_core.domain import Outcome
 from appio_core.errors import AppError
 from appio_core.flows.access import active_service
 from appio_core.integrations.models import Integration
-from appio_core.notifications.single import NEW_TARGET, NewNotification, register_new
+from appio_core.notifications.detail import NotificationDetail, get_detail, registered_detail
+from appio_core.notifications.single import NEW_TARGET, NewNotification, Prepare, register_new
 from appio_core.notifications.single_send import (
     SingleResult,
     _send_recorded_async,
@@ -38,27 +39,34 @@ from appio_core.notifications.single_send import (
 )
 from appio_core.storage.db import rowcount, session_scope
 from appio_core.storage.models import Notification, utcnow
+from appio_core.templates.use import used_template
 
 log = logging.getLogger(__name__)
 
 QUEUED_NOTE = "Dalla coda delle notifiche dell'API."
 
 
+@dataclass(frozen=True)
+class Queued:
+    detail: NotificationDetail
+    repeated: bool  # the request key had registered it already: nothing new
+
+
 def queue_new(
     sessions: sessionmaker[Session],
     actor: Actor,
-    data: NewNotification,
+    request: NewNotification | Prepare,
     box: KeyBox,
     clock: Callable[[], datetime] = utcnow,
-) -> SingleResult:
+) -> Queued:
     """Checks the message as «Nuova notifica» does and registers it «da inviare» for the
-    worker, with the actor's integration; returns it (`repeated`: the request key had
-    already registered it). FieldErrors, RequestKeyReused and the permission errors as
+    worker, with the actor's integration; returns its detail (`repeated`: the request key
+    had already registered it). FieldErrors, RequestKeyReused and the permission errors as
     `send_new`; the service must have its keys (checked now, not at the send)."""
     registered = register_new(
         sessions,
         actor,
-        data,
+        request,
         box,
         AuditAction.NOTIFICATION_SEND,
         NEW_TARGET,
@@ -67,9 +75,15 @@ def queue_new(
         actor.integration_id,
     )
     if isinstance(registered, SingleResult):
-        return registered
-    # What the row was just written with: no read back (the API's answer reads its detail).
-    return SingleResult(registered[0], Outcome.PENDING, None, None, None)
+        with session_scope(sessions) as session:
+            return Queued(get_detail(session, actor, registered.id, record=False), True)
+    row, access = registered
+    template = None
+    if row.template_id is not None:
+        with session_scope(sessions) as session:
+            template = used_template(session, row.template_id, row.template_version)
+    # The row as just written: nothing to read back.
+    return Queued(registered_detail(row, access.name, template), False)
 
 
 def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:

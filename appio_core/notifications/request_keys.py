@@ -94,13 +94,14 @@ def find_repeat(session: Session, author: str, key: str, fingerprint: str) -> No
     """The notification `author` registered under `key` when this request repeats it; None
     when the key is new. RequestKeyReused when the key carried another message (or one whose
     fingerprint is unknown: a row registered before fingerprints were kept)."""
-    earlier = session.scalar(
-        select(Notification).where(
+    # Two columns first: a new key (the usual case) reads no row.
+    earlier = session.execute(
+        select(Notification.id, Notification.request_fingerprint).where(
             Notification.created_by == author, Notification.request_key == key
         )
-    )
+    ).first()
     if earlier is None:
         return None
     if earlier.request_fingerprint != fingerprint:
         raise RequestKeyReused(earlier.id)
-    return earlier
+    return session.get(Notification, earlier.id)

@@ -52,7 +52,7 @@ from appio_core.notifications.single_send import (
 )
 from appio_core.notifications.single_send import target as notification_target
 from appio_core.storage.db import rowcount, session_scope
-from appio_core.storage.models import Notification, utcnow
+from appio_core.storage.models import Notification, Service, utcnow
 from appio_core.templates.use import TemplateRef, check_use, unfilled_placeholders
 
 PURGED_NOT_RESENT = (
@@ -127,7 +127,8 @@ def send_new(
     registered = register_new(sessions, actor, data, box, action, target, clock, Outcome.SENDING)
     if isinstance(registered, SingleResult):
         return registered
-    notification_id, access = registered
+    row, access = registered
+    notification_id = row.id
     note = "" if data.check_profile else "Senza verifica del profilo."
     if corrects is not None:
         note = f"Rettifica della notifica n. {corrects}. {note}".strip()
@@ -136,65 +137,48 @@ def send_new(
     )
 
 
+# A request that names its service and template as the API does: made a NewNotification by
+# reading them in the registering transaction itself (one transaction, not two).
+Prepare = Callable[[Session], NewNotification]
+
+
 def register_new(
     sessions: sessionmaker[Session],
     actor: Actor,
-    data: NewNotification,
+    request: NewNotification | Prepare,
     box: KeyBox,
     action: AuditAction,
     target: str,
     clock: Callable[[], datetime],
     outcome: Outcome,
     integration_id: int | None = None,
-) -> SingleResult | tuple[int, ServiceAccess]:
+) -> SingleResult | tuple[Notification, ServiceAccess]:
     """The checked message registered with `outcome` («in invio»: sent now by this
-    process; «da inviare»: queued for the worker): (its id, the service's access), or the
-    first request's result when this one repeats it (request_keys)."""
-    corrects = data.corrects_notification_id
-    with (
-        session_scope(sessions) as session,
-        recording(session, actor, action, target) as entry,
-    ):
-        entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
-        checked = check_new(session, actor, data)
-        key = None if data.request_key is None else check_request_key(data.request_key)
-        fingerprint = request_fingerprint(
-            data.service_id, checked, data.feature_level, corrects=corrects
-        )
-        if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
-            return result_of(earlier, repeated=True)
-        access = service_access(session, actor, data.service_id, box)
+    process; «da inviare»: queued for the worker): (its row as written, the service's
+    access), or the first request's result when this one repeats it (request_keys)."""
+    key: str | None = None
+    fingerprint = ""
     try:
+        # One transaction: the checks, then the row (a refusal is in the audit log anyway).
         with session_scope(sessions) as session:
-            row = Notification(
-                service_id=data.service_id,
-                created_by=actor.username,
-                created_at=clock(),
-                request_key=key,
-                request_fingerprint=fingerprint if key else None,
-                fiscal_code=checked.fiscal_code,
-                subject=checked.subject,
-                markdown=checked.markdown,
-                amount=checked.amount,
-                notice_number=checked.notice_number,
-                due_date=checked.due_date,
-                feature_level=data.feature_level,
-                cta=cta.to_json(checked.buttons),
-                secure_channel=checked.secure_channel,
-                extra="{}",
-                template_id=data.template.template_id if data.template else None,
-                template_version=data.template.version if data.template else None,
-                corrects_notification_id=corrects,
-                outcome=outcome,
-                attempts=0,
-                retryable=False,
-                worker_id=sender_id() if outcome == Outcome.SENDING else None,
-                integration_id=integration_id,
-                updated_at=clock(),
-            )
+            with recording(session, actor, action, target) as entry:
+                entry.skip = True  # recorded once sent, with IO's answer (a repeat sends nothing)
+                data = request if isinstance(request, NewNotification) else request(session)
+                # Held for the transaction: the checks below find it in the session's identity
+                # map (weak: a row nobody holds is read again at each session.get).
+                service = session.get(Service, data.service_id)  # noqa: F841
+                corrects = data.corrects_notification_id
+                checked = check_new(session, actor, data)
+                key = None if data.request_key is None else check_request_key(data.request_key)
+                fingerprint = request_fingerprint(
+                    data.service_id, checked, data.feature_level, corrects=corrects
+                )
+                if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
+                    return result_of(earlier, repeated=True)
+                access = service_access(session, actor, data.service_id, box)
+            row = _new_row(actor, data, checked, key, fingerprint, clock, outcome, integration_id)
             session.add(row)
             session.flush()
-            notification_id = row.id
             if outcome == Outcome.SENDING:
                 # The keys again, with the row «in invio»: a key regeneration waits for this
                 # send. A queued row is sent later, with the keys read then (queued.py).
@@ -213,7 +197,46 @@ def register_new(
             if earlier is None:
                 raise
             return result_of(earlier, repeated=True)
-    return notification_id, access
+    return row, access
+
+
+def _new_row(
+    actor: Actor,
+    data: NewNotification,
+    checked: CheckedContent,
+    key: str | None,
+    fingerprint: str,
+    clock: Callable[[], datetime],
+    outcome: Outcome,
+    integration_id: int | None,
+) -> Notification:
+    now = clock()
+    return Notification(
+        service_id=data.service_id,
+        created_by=actor.username,
+        created_at=now,
+        request_key=key,
+        request_fingerprint=fingerprint if key else None,
+        fiscal_code=checked.fiscal_code,
+        subject=checked.subject,
+        markdown=checked.markdown,
+        amount=checked.amount,
+        notice_number=checked.notice_number,
+        due_date=checked.due_date,
+        feature_level=data.feature_level,
+        cta=cta.to_json(checked.buttons),
+        secure_channel=checked.secure_channel,
+        extra="{}",
+        template_id=data.template.template_id if data.template else None,
+        template_version=data.template.version if data.template else None,
+        corrects_notification_id=data.corrects_notification_id,
+        outcome=outcome,
+        attempts=0,
+        retryable=False,
+        worker_id=sender_id() if outcome == Outcome.SENDING else None,
+        integration_id=integration_id,
+        updated_at=now,
+    )
 
 
 def resend(

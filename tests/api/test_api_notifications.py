@@ -77,6 +77,8 @@ def test_a_message_is_queued_then_sent_by_the_worker_and_read_back(
     queued = answer.json()
     assert queued["outcome"] == "da inviare" and queued["io_message_id"] is None
     assert queued["amount"] == 12050 and queued["service_name"] == TARI.name
+    # The answer is built from the row as written (no read back): the same as a GET now.
+    assert client.get(f"{URL}/{queued['id']}", headers=bearer(made.key)).json() == queued
     with sessions() as session:
         row = session.get(Notification, queued["id"])
         assert row is not None
@@ -288,6 +290,12 @@ def test_a_saved_template_fills_the_message(
     assert filled.status_code == 202, filled.text
     assert filled.json()["subject"] == "Promemoria TARI per Maria"
     assert filled.json()["template"] == "Promemoria"
+    shown = client.get(f"{URL}/{filled.json()['id']}", headers=bearer(made.key))
+    assert shown.json() == filled.json()
+    again = client.post(
+        URL, json=body | {"values": {"Nome": "Maria"}}, headers=_headers(made.key, "t2")
+    )
+    assert (again.status_code, again.json()) == (200, filled.json())
 
 
 @pytest.mark.parametrize("field", ["service_name", "service_id"])

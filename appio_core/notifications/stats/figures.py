@@ -233,7 +233,9 @@ class StatsReport:
     trend: list[MonthFigures]
 
 
-def _scope(session: Session, actor: Actor, filters: StatsFilters) -> tuple[set[int] | None, str]:
+def _scope(
+    session: Session, actor: Actor, filters: StatsFilters
+) -> tuple[frozenset[int] | None, str]:
     """The services read (None: all of them), and their description."""
     allowed = enabled_service_ids(session, actor)
     if filters.service_id is not None:
@@ -241,7 +243,7 @@ def _scope(session: Session, actor: Actor, filters: StatsFilters) -> tuple[set[i
         name = session.scalar(select(Service.name).where(Service.id == filters.service_id))
         if name is None:
             raise InvalidInput(f"Il servizio {filters.service_id} non esiste.")
-        return {filters.service_id}, f"servizio «{name}»"
+        return frozenset({filters.service_id}), f"servizio «{name}»"
     if allowed is None:
         return None, "tutti i servizi"
     return allowed, "i servizi abilitati per te"
@@ -259,7 +261,7 @@ def _figures(values: Any) -> Figures:
     return Figures(*values)
 
 
-def _counts(services: set[int] | None, first: int, last: int) -> list[ColumnElement[bool]]:
+def _counts(services: frozenset[int] | None, first: int, last: int) -> list[ColumnElement[bool]]:
     table = NOTIFICATION_COUNTS
     where = [table.c.day >= first, table.c.day <= last]
     if services is not None:
@@ -315,7 +317,7 @@ def report(session: Session, actor: Actor, filters: StatsFilters) -> StatsReport
     return StatsReport(filters, scope, groups, total, _trend(session, services, period))
 
 
-def _trend(session: Session, services: set[int] | None, period: Period) -> list[MonthFigures]:
+def _trend(session: Session, services: frozenset[int] | None, period: Period) -> list[MonthFigures]:
     months = period.trend_months()
     table = NOTIFICATION_COUNTS
     key = (table.c.day // 100).label("key")
