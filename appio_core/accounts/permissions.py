@@ -113,7 +113,7 @@ def current_role(session: Session, actor: Actor) -> Role:
 
 def _role_now(session: Session, actor: Actor) -> Role:
     if actor.integration_id is not None:
-        return _integration_role(session, actor.integration_id)
+        return _integration_now(session, actor)[0]
     if actor.id is None:
         return actor.role
     operator = session.get(Operator, actor.id)
@@ -144,13 +144,7 @@ def _services_now(session: Session, actor: Actor) -> frozenset[int] | None:
     if current_role(session, actor) == Role.ADMIN:
         return None
     if actor.integration_id is not None:
-        return frozenset(
-            session.scalars(
-                select(integration_services.c.service_id).where(
-                    integration_services.c.integration_id == actor.integration_id
-                )
-            )
-        )
+        return _integration_now(session, actor)[1]
     rows = session.scalars(
         select(service_operators.c.service_id).where(service_operators.c.operator_id == actor.id)
     )
@@ -173,16 +167,25 @@ def require_service_send(
     require_service_read(session, actor, service_id)
 
 
-def _integration_role(session: Session, integration_id: int) -> Role:
-    integration = session.execute(
-        select(Integration.revoked_at, Integration.expires_at).where(
-            Integration.id == integration_id
-        )
-    ).first()
+def _integration_now(session: Session, actor: Actor) -> tuple[Role, frozenset[int]]:
+    """An integration's role (an «operatore» while its key is neither revoked nor expired)
+    and its services, in one read."""
+    return _once_per_transaction(
+        session, "integration", actor, lambda: _integration_read(session, actor)
+    )
+
+
+def _integration_read(session: Session, actor: Actor) -> tuple[Role, frozenset[int]]:
+    rows = session.execute(
+        select(Integration.revoked_at, Integration.expires_at, integration_services.c.service_id)
+        .outerjoin(integration_services, integration_services.c.integration_id == Integration.id)
+        .where(Integration.id == actor.integration_id)
+    ).all()
+    key = rows[0] if rows else None  # each row repeats the integration's own columns
     if (
-        integration is None
-        or integration.revoked_at is not None
-        or (integration.expires_at is not None and integration.expires_at <= utcnow())
+        key is None
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= utcnow())
     ):
         raise PermissionDenied("La chiave di questa integrazione è revocata o scaduta.")
-    return Role.OPERATOR
+    return Role.OPERATOR, frozenset(row.service_id for row in rows if row.service_id is not None)
