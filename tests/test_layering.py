@@ -15,7 +15,7 @@ CORE = ROOT / "appio_core"
 # Low to high; a package may import its own layer's modules and the lower layers'. Each
 # package's __init__.py docstring says the same in words.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "config", "italian", "domain", "paging"}),
+    frozenset({"errors", "config", "italian", "domain", "paging", "numbers"}),
     frozenset({"storage"}),
     frozenset({"audit"}),
     frozenset({"content"}),

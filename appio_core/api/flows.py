@@ -29,6 +29,7 @@ from appio_core.flows.status_data import flow_status_data, iso
 from appio_core.integrations.keys import Caller
 from appio_core.integrations.scopes import Scope
 from appio_core.notifications.content import FieldErrors
+from appio_core.numbers import MAX_ID
 from appio_core.paging import MAX_PAGE_SIZE
 from appio_core.storage.db import session_scope
 
@@ -37,7 +38,7 @@ router = APIRouter(tags=["Flussi"])
 MANAGE = Annotated[Caller, Depends(caller_with(Scope.MANAGE_FLOWS))]
 READ = Annotated[Caller, Depends(caller_with(Scope.READ_FLOWS))]
 # A flow's number as the database can hold it (Flow.id is an INTEGER).
-FlowId = Annotated[int, Path(ge=1, le=2_147_483_647, description="Il numero del flusso.")]
+FlowId = Annotated[int, Path(ge=1, le=MAX_ID, description="Il numero del flusso.")]
 FLOW_NOT_READABLE = (404, 403)
 # The export is written whole (in the caller's transaction, with its audit entry) before it
 # is streamed: in memory up to this size, on disk beyond.

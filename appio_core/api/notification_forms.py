@@ -5,20 +5,20 @@ checked by the form's own rules."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor
 from appio_core.accounts.services import find_service_id
-from appio_core.api.problems import MAX_ROW_ID
 from appio_core.api.request_models import RequestModel
 from appio_core.content.amounts import typed_cents
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.notifications import content
 from appio_core.notifications.content import FieldErrors
 from appio_core.notifications.single import NewNotification
+from appio_core.numbers import MAX_ID, MAX_ROW_ID
 from appio_core.templates.apply import single_from_template
 from appio_core.templates.queries import get_template, get_template_by_id
 from appio_core.templates.use import TemplateRef
@@ -44,7 +44,7 @@ class NotificationIn(RequestModel):
 
     service_name: str | None = Field(None, max_length=200, description="Nome del servizio.")
     service_id: int | None = Field(
-        None, ge=1, le=MAX_ROW_ID, description="Numero del servizio (GET /services)."
+        None, ge=1, le=MAX_ID, description="Numero del servizio (GET /services)."
     )
     fiscal_code: str = Field(max_length=40, description="Codice fiscale del destinatario.")
     subject: str | None = Field(None, max_length=1000, description="Oggetto (10-120 caratteri).")
@@ -55,12 +55,21 @@ class NotificationIn(RequestModel):
     notice_number: str | None = Field(None, max_length=40, description="Numero avviso pagoPA.")
     due_date: str | None = Field(None, pattern=ISO_DATE, description="Scadenza, ISO 8601.")
     feature_level: FeatureLevel | None = Field(None, description="STANDARD (default) o ADVANCED.")
-    template: str | Annotated[int, Field(ge=1, le=MAX_ROW_ID)] | None = Field(
-        None, description="Un modello salvato: nome o numero."
+    template: str | int | None = Field(
+        None, description=f"Un modello salvato: nome, o numero (da 1 a {MAX_ID})."
     )
     values: dict[str, str] | None = Field(
         None, description="I valori dei {{segnaposto}} del modello."
     )
+
+    @field_validator("template")
+    @classmethod
+    def _template_number(cls, value: str | int | None) -> str | int | None:
+        # Here rather than as the union's constraint: pydantic would then name the field
+        # after each of the union's branches («template.str», «template.constrained-int»).
+        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+            raise ValueError(f"il numero di un modello va da 1 a {MAX_ID}")
+        return value
 
 
 class NotificationOut(BaseModel):

@@ -22,7 +22,7 @@ from appio_core.api.notification_forms import (
     as_out,
     new_notification,
 )
-from appio_core.api.problems import COMMON, MAX_ROW_ID, responses
+from appio_core.api.problems import COMMON, responses
 from appio_core.domain import Outcome
 from appio_core.errors import InvalidInput, NotFound, PermissionDenied
 from appio_core.integrations.keys import Caller
@@ -38,6 +38,7 @@ from appio_core.notifications.request_keys import (
     RequestKeyReused,
     check_request_key,
 )
+from appio_core.numbers import MAX_ROW_ID, whole_number
 from appio_core.paging import MAX_PAGE_SIZE
 from appio_core.storage.db import session_scope
 
@@ -140,9 +141,10 @@ def _before(cursor: str | None) -> int | None:
         return None
     try:
         version, row_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if version != "v1" or not row_id.isdigit() or int(row_id) > MAX_ROW_ID:
+        number = whole_number(row_id, MAX_ROW_ID)
+        if version != "v1" or number is None:
             raise ValueError(cursor)
-        return int(row_id)
+        return number
     except ValueError:
         raise FieldErrors({"cursor": "cursore non valido: usa il next_cursor ricevuto"}) from None
 

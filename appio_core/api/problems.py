@@ -22,9 +22,6 @@ from appio_core.notifications.content import FieldErrors
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
-# The largest id a path or a field may name: a database's BIGINT (SQLite's INTEGER), beyond
-# which a lookup would fail instead of finding nothing.
-MAX_ROW_ID = 2**63 - 1
 
 TITLES: dict[int, str] = {
     400: "Richiesta non valida",

@@ -23,6 +23,7 @@ from appio_core.audit import AuditAction, recording
 from appio_core.content import fiscal_code as cf
 from appio_core.domain import FeatureLevel, Outcome
 from appio_core.italian import ROME, counted, thousands
+from appio_core.numbers import MAX_ID, whole_number
 from appio_core.paging import Page, bounds
 from appio_core.storage.models import Flow, Notification, Service
 from appio_core.storage.subject_search import (
@@ -221,8 +222,8 @@ def _conditions(session: Session, actor: Actor, filters: NotificationFilters) ->
         where.append(Notification.flow_id.is_(None))
     flow = filters.flow.strip()
     if flow and not filters.only_single:
-        if flow.isdigit():
-            where.append(Notification.flow_id == int(flow))
+        if (flow_id := whole_number(flow, MAX_ID)) is not None:
+            where.append(Notification.flow_id == flow_id)
         else:
             where.append(func.lower(Flow.name).contains(flow.lower(), autoescape=True))
     if filters.outcome is not None:
@@ -295,7 +296,8 @@ def count(
     if code is None or not record:
         return _count(session, actor, filters, cap)
     flow = filters.flow.strip()
-    target = f"destinatari del flusso n. {flow}" if flow.isdigit() else "archivio delle notifiche"
+    numbered = whole_number(flow, MAX_ID) is not None
+    target = f"destinatari del flusso n. {flow}" if numbered else "archivio delle notifiche"
     with recording(
         session,
         actor,
@@ -318,8 +320,7 @@ def _stops_at_cap(session: Session, actor: Actor, filters: NotificationFilters) 
     which counts its matches without reading the rows."""
     if not filters.subject_contains.strip():
         return False
-    alone = _fts_words(session, filters) is not None and not _conditions(session, actor, filters)
-    return not alone
+    return _fts_words(session, filters) is None or bool(_conditions(session, actor, filters))
 
 
 def _count(
@@ -333,7 +334,8 @@ def _count(
         # The text alone: the FTS table counts its matches without reading the rows.
         return session.scalar(select(func.count()).select_from(FTS).where(fts_match(words))) or 0
     rows = _matching(select(literal_column("1")), session, filters)
-    if filters.flow.strip() and not filters.flow.strip().isdigit() and not filters.only_single:
+    named = whole_number(filters.flow, MAX_ID) is None
+    if filters.flow.strip() and named and not filters.only_single:
         rows = rows.join(Flow, Flow.id == Notification.flow_id)
     rows = rows.where(*where)
     if cap is not None:

@@ -15,9 +15,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from appio_core.io.client import IoClient
 
 from appio_core.accounts.io_access import ServiceAccess, service_access
 from appio_core.accounts.permissions import Actor
@@ -38,7 +42,7 @@ from appio_core.notifications.single_send import (
     target,
 )
 from appio_core.storage.db import rowcount, session_scope
-from appio_core.storage.models import Notification, utcnow
+from appio_core.storage.models import AccountLease, Notification, Service, utcnow
 from appio_core.templates.use import used_template
 
 log = logging.getLogger(__name__)
@@ -86,19 +90,40 @@ def queue_new(
     return Queued(registered_detail(row, access.name, template), False)
 
 
-def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    notification_id: int
+    account_id: int  # the IO account its service sends on
+
+
+def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) -> list[Claimed]:
     """Up to `limit` queued single messages, oldest first, made «in invio» under
-    `worker_id`: each claim is fenced (still «da inviare»), so a row is claimed once."""
+    `worker_id`: each claim is fenced (still «da inviare»), so a row is claimed once.
+
+    Not those of an account another worker holds the lease of: that worker sends them,
+    paced by its own limiter, which has the account's whole quota (appio_core.sending);
+    booked on the shared budget instead, they would get only the reserve it keeps free."""
+    leased_elsewhere = exists().where(
+        AccountLease.account_id == Service.account_id,
+        AccountLease.owner.is_not(None),
+        AccountLease.owner != worker_id,
+        AccountLease.expires_at >= now,
+    )
     candidates = (
-        select(Notification.id)
-        .where(Notification.flow_id.is_(None), Notification.outcome == Outcome.PENDING)
+        select(Notification.id, Service.account_id)
+        .join(Service, Service.id == Notification.service_id)
+        .where(
+            Notification.flow_id.is_(None),
+            Notification.outcome == Outcome.PENDING,
+            ~leased_elsewhere,
+        )
         .order_by(Notification.id)
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        candidates = candidates.with_for_update(of=Notification, skip_locked=True)
     claimed = []
-    for notification_id in list(session.scalars(candidates)):
+    for notification_id, account_id in session.execute(candidates).all():
         taken = session.execute(
             update(Notification)
             .where(Notification.id == notification_id, Notification.outcome == Outcome.PENDING)
@@ -107,8 +132,25 @@ def claim_queued(session: Session, worker_id: str, now: datetime, limit: int) ->
             )
         )
         if rowcount(taken):
-            claimed.append(notification_id)
+            claimed.append(Claimed(notification_id, account_id))
     return claimed
+
+
+def waiting_for(session: Session, account_id: int) -> bool:
+    """Whether the account has queued single messages not yet claimed: sends, which come
+    before its status reads."""
+    return bool(
+        session.scalar(
+            select(Notification.id)
+            .join(Service, Service.id == Notification.service_id)
+            .where(
+                Notification.flow_id.is_(None),
+                Notification.outcome == Outcome.PENDING,
+                Service.account_id == account_id,
+            )
+            .limit(1)
+        )
+    )
 
 
 def _sender(session: Session, row: Notification) -> Actor:
@@ -127,9 +169,11 @@ async def send_queued(
     box: KeyBox,
     base_url: str,
     clock: Callable[[], datetime] = utcnow,
+    client: IoClient | None = None,
 ) -> SingleResult:
     """Sends one claimed row, as its integration: an integration revoked, or a service
-    no longer active or allowed since the row was queued, ends it «errore» unsent."""
+    no longer active or allowed since the row was queued, ends it «errore» unsent.
+    `client`: the worker's own for the row's account, when it holds its lease."""
     action = AuditAction.NOTIFICATION_SEND
     with session_scope(sessions) as session:
         row = single_row(session, notification_id)
@@ -144,7 +188,16 @@ async def send_queued(
     if refused is not None:
         return _refuse(sessions, actor, notification_id, refused, clock)
     return await _send_recorded_async(
-        sessions, actor, action, notification_id, access, base_url, True, clock, QUEUED_NOTE
+        sessions,
+        actor,
+        action,
+        notification_id,
+        access,
+        base_url,
+        True,
+        clock,
+        QUEUED_NOTE,
+        client,
     )
 
 

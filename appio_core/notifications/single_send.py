@@ -15,9 +15,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from appio_core.io.client import IoClient
 
 from appio_core.accounts.io_access import ServiceAccess, make_io_client
 from appio_core.accounts.permissions import Actor
@@ -102,11 +106,16 @@ async def _send_recorded_async(
     check_profile: bool,
     clock: Callable[[], datetime],
     note: str,
+    client: IoClient | None = None,
 ) -> SingleResult:
-    """The send, then its entry in the audit log: the outcome, never the message."""
+    """The send, then its entry in the audit log: the outcome, never the message. `client`:
+    the worker's own for the account, when it holds the account's lease (its limiter paces
+    the whole account); otherwise one booking each request on the shared budget."""
     service = f"Servizio «{access.name}»."
     try:
-        result = await _send(sessions, notification_id, access, base_url, check_profile, clock)
+        result = await _send(
+            sessions, notification_id, access, base_url, check_profile, clock, client
+        )
     except Exception as error:
         with session_scope(sessions) as session:
             record(
@@ -141,6 +150,7 @@ async def _send(
     base_url: str,
     check_profile: bool,
     clock: Callable[[], datetime],
+    client: IoClient | None,
 ) -> SingleResult:
     with session_scope(sessions) as session:
         row = single_row(session, notification_id)
@@ -179,12 +189,14 @@ async def _send(
                 )
             )
 
-    client = make_io_client(base_url, access.limiter)
+    own = client is None
+    io = make_io_client(base_url, access.limiter) if client is None else client
     change: NotificationChange | None
     try:
-        change = await exchange(client, access, message, check_profile, start_sending, clock)
+        change = await exchange(io, access, message, check_profile, start_sending, clock)
     finally:
-        await client.aclose()
+        if own:
+            await io.aclose()
     with session_scope(sessions) as session:
         if change is not None:
             # Only on the row as this send left it: a send that outlived INTERRUPTED_AFTER

@@ -15,6 +15,7 @@ from appio_core.config import io_timeout_seconds
 from appio_core.errors import InvalidInput
 from appio_core.io.budget import DEFAULT_RESERVE_PERCENT
 from appio_core.io.http import CONNECT_SECONDS, READ_SECONDS
+from appio_core.numbers import whole_number
 
 # The share of an account's quota a worker may keep for single messages and checks: beyond
 # half, the flows would be the ones waiting.
@@ -115,8 +116,9 @@ def reserve_percent(env: Mapping[str, str]) -> int:
     raw = env.get(name, "").strip().removesuffix("%").strip()
     if not raw:
         return DEFAULT_RESERVE_PERCENT
-    if raw.isdigit() and int(raw) in RESERVE_PERCENT_RANGE:
-        return int(raw)
+    percent = whole_number(raw, max(RESERVE_PERCENT_RANGE))
+    if percent is not None and percent in RESERVE_PERCENT_RANGE:
+        return percent
     raise InvalidInput(
         f"{name} deve essere un numero intero da {RESERVE_PERCENT_RANGE.start} a "
         f"{RESERVE_PERCENT_RANGE.stop - 1} (la percentuale del limite di IO tenuta per i "

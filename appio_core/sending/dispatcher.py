@@ -42,8 +42,10 @@ Design, and why:
   (appio_core/webhooks/delivery.py): every post cut at its timeout, never holding a send.
 - **Status reads** run only when the account has nothing to send (lower priority than
   sends, same limiter), for `status_check_hours` after sending, less and less often.
-- **Single messages queued by the API** are sent by any worker, beside its accounts'
-  tasks, as «Nuovo» sends them (singles.py): on the shared budget below.
+- **Single messages queued by the API** are sent beside the accounts' tasks, as «Nuovo»
+  sends them (singles.py): by the account's lease holder through its own limiter (the
+  account's status reads wait for them: sends first), or, on an account nobody holds, by
+  any worker on the shared budget below.
 - **Single messages and checks of other processes** (the web, the CLI) do not hold the
   lease: they book each request on the account's shared budget, and the lease holder's
   limiter keeps a reserve of the quota free for them while they use it
@@ -74,6 +76,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from appio_core.accounts.security import KeyBox
 from appio_core.io.http import IoHttp
+from appio_core.notifications.queued import waiting_for
 from appio_core.notifications.retention import Retention
 from appio_core.sending import monitoring_store, store
 from appio_core.sending.chunk import ChunkSender
@@ -126,8 +129,11 @@ class Dispatcher:
         self.heartbeat = Heartbeat(sessions, self.leases, self.clients, clock)
         # The integrations' webhooks, delivered beside the sending (appio_core/webhooks).
         self.webhooks = WebhookSender(sessions, box, self.worker_id, webhooks, clock=clock)
-        # Single messages queued by the API: no lease, the shared budget (singles.py).
-        self.singles = QueuedSingles(sessions, box, base_url, self.worker_id, clock)
+        # Single messages queued by the API, any account's: the lease holder's limiter, or
+        # the shared budget for an account nobody holds (singles.py).
+        self.singles = QueuedSingles(
+            sessions, box, base_url, self.worker_id, clock, leases=self.leases, clients=self.clients
+        )
         # Accounts given up for the fair share whose task is still ending its chunk.
         self._leaving: set[int] = set()
         self.chunks.leaving = self._leaving
@@ -269,4 +275,7 @@ class Dispatcher:
         if batch is not None:
             await self.chunks.send(batch)
             return True
+        with session_scope(self.sessions) as session:
+            if waiting_for(session, account_id):
+                return False  # the queue's lane is sending: status reads come after
         return await self.statuses.read_due(account_id)

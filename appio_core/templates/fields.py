@@ -13,6 +13,7 @@ from appio_core.content.template_checks import template_problems, which
 from appio_core.domain import FeatureLevel, Natura
 from appio_core.errors import AppError, InvalidInput
 from appio_core.flows.fields import check_natura
+from appio_core.numbers import MAX_ID, whole_number
 from appio_core.recipient_file.columns import AMOUNT, DUE_DATE, NOTICE_NUMBER
 from appio_core.templates.models import COLUMN_LENGTH, NAME_LENGTH
 
@@ -162,9 +163,10 @@ def parse_reference(reference: str) -> tuple[str, int | None]:
     name, sign, version = reference.strip().rpartition("@")
     if not sign:
         return version.strip(), None
-    if not version.strip().isdigit() or int(version) < 1:
+    number = whole_number(version, MAX_ID)
+    if not number:
         raise InvalidInput(
             f"«{reference.strip()}» non va bene: scrivi NOME oppure NOME@VERSIONE, per esempio"
             " «TARI@2»."
         )
-    return name.strip(), int(version)
+    return name.strip(), number

@@ -162,6 +162,16 @@ def test_numbers_beyond_the_databases_integers_are_refused_not_a_crash(
     )
     assert answer.status_code == 422
     assert {e["field"] for e in answer.json()["errors"]} >= {"service_id"}
+    # Found next on PostgreSQL: services, flows and templates have 32-bit ids there.
+    beyond = 2**31
+    assert client.get(f"/api/v1/flows/{beyond}", headers=key).status_code == 422
+    answer = client.post(
+        "/api/v1/notifications",
+        headers={**key, "Idempotency-Key": "k-2"},
+        json={"service_id": beyond, "fiscal_code": "x", "template": beyond},
+    )
+    assert answer.status_code == 422
+    assert {e["field"] for e in answer.json()["errors"]} >= {"service_id", "template"}
 
 
 def test_a_nul_character_or_a_day_out_of_range_is_422_not_a_crash(
@@ -170,10 +180,13 @@ def test_a_nul_character_or_a_day_out_of_range_is_422_not_a_crash(
     """Found by schemathesis on PostgreSQL, whose text cannot hold a NUL and whose dates
     end at year 1: both were 500s."""
     key = bearer(make_integration().key)
-    for query in ("service=%00", "sent_from=0001-01-01", "fiscal_code=a%00b"):
+    for query in ("service=%00", "sent_from=0001-01-01", "fiscal_code=a%00b", "cursor=%C2%B2"):
         answer = client.get(f"/api/v1/notifications?{query}", headers=key)
         assert answer.status_code == 422, query
         assert answer.headers["content-type"].startswith(PROBLEM)
+    # «²» is a digit to str.isdigit(), not to int(): a flow named so, not a crash.
+    for flow in ("%C2%B2", str(2**31)):
+        assert client.get(f"/api/v1/notifications?flow={flow}", headers=key).status_code == 200
     answer = client.post(
         "/api/v1/notifications",
         headers={**key, "Idempotency-Key": "k-nul"},
