@@ -89,6 +89,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--queued", type=int, default=1000, help="phase 2; 0: skip it")
+    parser.add_argument(
+        "--connections",
+        default="keep",
+        help="keep: each client keeps its connection; close: a new one per request (nginx's"
+        " default towards its upstream); comma separated for both",
+    )
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     parser.add_argument("--load-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -103,14 +109,16 @@ def main() -> None:
         with scratch(args.postgres) as url:
             secret, key = prepare(url, Path(tmp))
             print(
-                "| api processes | clients | 202/s | p50 ms | p95 ms | p99 ms | max ms "
-                "| other answers | api CPU ms/req | PG CPU ms/req | load |"
+                "| api processes | connections | clients | 202/s | p50 ms | p95 ms | p99 ms "
+                "| max ms | other answers | api CPU ms/req | CPU by process | PG CPU ms/req "
+                "| load |"
             )
-            print("|---|---|---|---|---|---|---|---|---|---|---|")
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
             for workers in (int(w) for w in args.workers.split(",") if w):
                 with api(url, secret, Path(tmp), workers) as (port, pid):
-                    for clients in (int(c) for c in args.clients.split(",")):
-                        phase_one(url, port, pid, key, clients, args, workers)
+                    for connections in args.connections.split(","):
+                        for clients in (int(c) for c in args.clients.split(",")):
+                            phase_one(url, port, pid, key, clients, args, workers, connections)
         if args.queued:
             with scratch(args.postgres) as url:
                 secret, key = prepare(url, Path(tmp))
@@ -218,7 +226,14 @@ def _database(url: str) -> str:
 
 
 def phase_one(
-    url: str, port: int, pid: int, key: str, clients: int, args: argparse.Namespace, workers: int
+    url: str,
+    port: int,
+    pid: int,
+    key: str,
+    clients: int,
+    args: argparse.Namespace,
+    workers: int,
+    connections: str,
 ) -> None:
     plan = {
         "port": port,
@@ -228,6 +243,7 @@ def phase_one(
         "warmup": args.warmup,
         "codes": "tests",
         "count": 0,
+        "close": connections == "close",
     }
     child = subprocess.Popen(
         [sys.executable, __file__, "--load-child", json.dumps(plan)],
@@ -238,8 +254,16 @@ def phase_one(
     assert child.stdout.readline().strip() == "measuring"
     database = _database(url)
     cpu, pg_start = _tree_cpu(pid), {b: _cpu_s(b) for b in _backends(database)}
+    # Each uvicorn process's share: a keep-alive connection stays with the process that
+    # accepted it, and one process is bound to one CPU by the GIL.
+    by_process = {child: _cpu_s(child) for child in _children(pid)}
     result = json.loads(child.stdout.readline())
     cpu = _tree_cpu(pid) - cpu
+    # (uvicorn's supervisor also has multiprocessing's idle helper among its children)
+    used = [u for c, start in by_process.items() if (u := _cpu_s(c) - start) > 0.05]
+    split = (
+        " / ".join(f"{100 * u / max(sum(used), 1e-9):.0f}%" for u in used) if workers > 1 else "-"
+    )
     # The backends' CPU during the span (a backend that ended meanwhile is not counted).
     pg = sum(_cpu_s(b) - pg_start.get(b, 0.0) for b in _backends(database))
     child.wait()
@@ -252,9 +276,9 @@ def phase_one(
 
     done = len(latencies)
     print(
-        f"| {workers} | {clients} | **{accepted / result['elapsed']:.0f}** | {pct(0.5):.1f} | "
-        f"{pct(0.95):.1f} | **{pct(0.99):.1f}** | {latencies[-1] * 1000:.1f} | "
-        f"{sum(others.values())} {others or ''} | {cpu / done * 1000:.2f} | "
+        f"| {workers} | {connections} | {clients} | **{accepted / result['elapsed']:.0f}** | "
+        f"{pct(0.5):.1f} | {pct(0.95):.1f} | **{pct(0.99):.1f}** | {latencies[-1] * 1000:.1f} | "
+        f"{sum(others.values())} {others or ''} | {cpu / done * 1000:.2f} | {split} | "
         f"{pg / done * 1000:.2f} | {_load()} |",
         flush=True,
     )
@@ -284,12 +308,15 @@ async def drive(plan: dict, codes: list[str]) -> dict:  # type: ignore[type-arg]
     warm_end = started + (0 if count else plan["warmup"])
     stop = warm_end + plan["seconds"]
 
+    close = plan.get("close", False)
+    connection = "Connection: close\r\n" if close else ""
+
     def request(cf: str) -> bytes:
         body = json.dumps(
             {"service_name": SERVICE[0], "fiscal_code": cf, "subject": SUBJECT, "markdown": TEXT}
         ).encode()
         return (
-            f"POST /api/v1/notifications HTTP/1.1\r\nHost: {host}:{port}\r\n"
+            f"POST /api/v1/notifications HTTP/1.1\r\nHost: {host}:{port}\r\n{connection}"
             f"Authorization: Bearer {plan['key']}\r\nIdempotency-Key: {uuid.uuid4()}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
@@ -307,10 +334,14 @@ async def drive(plan: dict, codes: list[str]) -> dict:  # type: ignore[type-arg]
             cf = codes[index % len(codes)]
             index += 1
             begin = time.perf_counter()
+            if close and writer.is_closing():  # the connection of the previous request
+                reader, writer = await asyncio.open_connection(host, port)
             writer.write(request(cf))
             head = await reader.readuntil(b"\r\n\r\n")
             length = int(head.lower().split(b"content-length:", 1)[1].split(b"\r\n", 1)[0])
             await reader.readexactly(length)
+            if close:
+                writer.close()
             if begin >= warm_end:
                 latencies.append(time.perf_counter() - begin)
                 statuses[head[9:12].decode()] += 1
