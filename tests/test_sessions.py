@@ -119,3 +119,40 @@ def test_core_checks_read_the_operators_current_role_and_state(
     set_active(session, Actor.system(), "capo", False)
     with pytest.raises(PermissionDenied, match="disattivato"):
         list_operators(session, boss)
+
+
+def test_a_transaction_reads_an_operator_s_role_and_services_once(
+    session: Session, make_actor: Callable[[str, Role], Actor]
+) -> None:
+    """The checks of one action share what they read (an API request checked the same
+    role five times); a change in the same transaction is read again; the next transaction
+    reads anew."""
+    from sqlalchemy import event
+
+    from appio_core.accounts.operators import set_role
+    from appio_core.accounts.permissions import current_role, enabled_service_ids
+
+    clerk = make_actor("impiegato", Role.OPERATOR)
+    session.commit()
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        session.expunge_all()  # nothing in the identity map: every read is a statement
+        for _ in range(3):
+            assert current_role(session, clerk) == Role.OPERATOR
+            assert enabled_service_ids(session, clerk) == frozenset()
+        assert len(statements) == 2  # the operator, his services: once each
+        set_role(session, Actor.system(), "impiegato", Role.VIEWER)
+        assert current_role(session, clerk) == Role.VIEWER
+        session.commit()
+        statements.clear()
+        session.expunge_all()
+        assert current_role(session, clerk) == Role.VIEWER
+        assert len(statements) == 1  # a new transaction reads again
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

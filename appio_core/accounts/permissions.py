@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
@@ -87,13 +87,17 @@ class Actor:
 
 
 def _once_per_transaction(session: Session, kind: str, actor: Actor, read: Callable[[], T]) -> T:
-    """`read()`, or what it gave earlier in this same transaction."""
-    if not session.in_transaction():
+    """`read()`, or what it gave earlier in this same transaction, unless the transaction
+    has changed something since (an administrator's role changed, then his next check)."""
+    if session.new or session.dirty or session.deleted:
         return read()
-    known: dict[tuple[str, Actor], Any] = session.info.setdefault(_READ, {})
-    if (kind, actor) not in known:
-        known[kind, actor] = read()
-    result: T = known[kind, actor]
+    known: dict[tuple[str, Actor], Any] = session.info.get(_READ, {})
+    if (kind, actor) in known:
+        result: T = known[kind, actor]
+        return result
+    result = read()
+    if session.in_transaction():  # the read began it, if none was under way
+        session.info.setdefault(_READ, {})[kind, actor] = result
     return result
 
 
@@ -101,6 +105,17 @@ def _once_per_transaction(session: Session, kind: str, actor: Actor, read: Calla
 def _forget(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
         session.info.pop(_READ, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_a_write(session: Session, _context: Any) -> None:
+    session.info.pop(_READ, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_before_a_statement_that_writes(execute: ORMExecuteState) -> None:
+    if execute.is_insert or execute.is_update or execute.is_delete:
+        execute.session.info.pop(_READ, None)
 
 
 def current_role(session: Session, actor: Actor) -> Role:
