@@ -55,14 +55,8 @@ from appio_core.accounts.security import KeyBox  # noqa: E402
 from appio_core.domain import FINISHED_STATES, POSITIVE_OUTCOMES, Outcome  # noqa: E402
 from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from appio_core.storage.migrate import upgrade  # noqa: E402
-from appio_core.storage.models import (  # noqa: E402
-    AccountLease,
-    Flow,
-    IoAccount,
-    Notification,
-    WorkerHeartbeat,
-    utcnow,
-)
+from appio_core.storage.models import Flow, IoAccount, Notification, utcnow  # noqa: E402
+from appio_core.storage.runtime_models import AccountLease, WorkerHeartbeat  # noqa: E402
 from tests.flows.conftest import fiscal_codes  # noqa: E402
 from tests.flows.scale import add_services, sim_services, simulator_yaml  # noqa: E402
 from tests.flows.test_workers import start_flow  # noqa: E402

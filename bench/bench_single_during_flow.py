@@ -54,7 +54,8 @@ from appio_core.accounts.services import ServiceInput, create_service  # noqa: E
 from appio_core.io.models import TEST_FISCAL_CODE  # noqa: E402
 from appio_core.storage.db import make_engine, make_sessionmaker  # noqa: E402
 from appio_core.storage.migrate import upgrade  # noqa: E402
-from appio_core.storage.models import Flow, WorkerHeartbeat, utcnow  # noqa: E402
+from appio_core.storage.models import Flow, utcnow  # noqa: E402
+from appio_core.storage.runtime_models import WorkerHeartbeat  # noqa: E402
 from tests.flows.conftest import fiscal_codes  # noqa: E402
 from tests.flows.test_workers import start_flow  # noqa: E402
 

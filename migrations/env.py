@@ -7,6 +7,7 @@ from alembic import context
 import appio_core.audit.models  # (its table, on the same Base)
 import appio_core.integrations.models  # (the API's keys)
 import appio_core.notifications.stats.models  # (the «Cruscotto»'s summaries)
+import appio_core.storage.runtime_models  # (sign-ins, the manage key, the workers' tables)
 import appio_core.templates.models  # (theirs too)
 import appio_core.webhooks.models  # noqa: F401  (the integrations' webhook events)
 from appio_core.config import load_settings

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import appio_core.audit.models  # (its table in Base.metadata: truncated too)
 import appio_core.integrations.models  # (the API's keys)
 import appio_core.notifications.stats.models  # (the summaries: truncated too)
+import appio_core.storage.runtime_models  # (sign-ins, manage key, workers' tables: too)
 import appio_core.templates.models  # (theirs too)
 import appio_core.webhooks.models  # noqa: F401  (the integrations' webhook events)
 from appio_core.accounts.permissions import Actor

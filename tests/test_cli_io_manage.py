@@ -21,7 +21,8 @@ from appio_core.io import http
 from appio_core.io.models import ApiKeys
 from appio_core.io.simulator import SimulatorApp, create_app, demo_config
 from appio_core.io.simulator.demo import DEMO_IO_ONLY_SERVICES, DEMO_MANAGE_KEY, DEMO_SERVICES
-from appio_core.storage.models import Institution, Service
+from appio_core.storage.models import Service
+from appio_core.storage.runtime_models import Institution
 
 TRIBUTI = DEMO_SERVICES[0]
 POLIZIA, SOCIALI = DEMO_IO_ONLY_SERVICES

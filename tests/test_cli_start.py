@@ -40,6 +40,8 @@ HEAVY = (
     "openpyxl",
     "markdown_it",
     "alembic",
+    # The tables of sign-ins, the manage key and the workers (storage/runtime_models.py).
+    "appio_core.storage.runtime_models",
 )
 
 _PROBE = """

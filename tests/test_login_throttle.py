@@ -95,7 +95,7 @@ def test_old_failures_are_forgotten(
 
 
 def test_counts_of_guessed_usernames_do_not_pile_up(session: Session) -> None:
-    from appio_core.storage.models import LoginThrottle
+    from appio_core.storage.runtime_models import LoginThrottle
 
     clock = Clock()
     for number in range(3):

@@ -13,13 +13,8 @@ from appio_core.accounts.security import KeyBox
 from appio_core.accounts.services import ServiceInput, create_service
 from appio_core.domain import Role
 from appio_core.italian import local_time_seconds
-from appio_core.storage.models import (
-    AccountLease,
-    AccountRequestCount,
-    IoAccount,
-    WorkerHeartbeat,
-    utcnow,
-)
+from appio_core.storage.models import IoAccount, utcnow
+from appio_core.storage.runtime_models import AccountLease, AccountRequestCount, WorkerHeartbeat
 
 from .apptest import app_as
 

@@ -20,7 +20,8 @@ from appio_core.accounts.sessions import (
     token_hash,
 )
 from appio_core.domain import Role
-from appio_core.storage.models import OperatorSession, utcnow
+from appio_core.storage.models import utcnow
+from appio_core.storage.runtime_models import OperatorSession
 
 POLICY = SessionPolicy.of(idle_minutes=30, max_hours=12)
 

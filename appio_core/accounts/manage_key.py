@@ -15,7 +15,8 @@ from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import KeyBox, KeyUnreadable, last4, masked
 from appio_core.audit import AuditAction, recording
 from appio_core.errors import Conflict, InvalidInput
-from appio_core.storage.models import Institution, utcnow
+from appio_core.storage.models import utcnow
+from appio_core.storage.runtime_models import Institution
 
 INSTITUTION_ID = 1
 # The same shape as the services' keys (appio_core.accounts.services.API_KEY_RE).

@@ -16,7 +16,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from appio_core.audit.models import ORIGIN_LENGTH
-from appio_core.storage.models import Operator, OperatorSession, utcnow
+from appio_core.storage.models import Operator, utcnow
+from appio_core.storage.runtime_models import OperatorSession
 
 # A click refreshes the session's last use at most this often: not a write per click.
 TOUCH_EVERY = timedelta(minutes=1)

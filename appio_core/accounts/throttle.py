@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from appio_core.config import DEFAULT_LOGIN_LOCK_MINUTES, DEFAULT_LOGIN_MAX_FAILURES
 from appio_core.errors import AppError
-from appio_core.storage.models import LoginThrottle
+from appio_core.storage.runtime_models import LoginThrottle
 
 ADDRESS_FACTOR = 4
 # The slowdown starts at this many failures in a row: one typo costs nothing.

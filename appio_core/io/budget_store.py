@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from appio_core.io import budget
 from appio_core.io.budget import BudgetRow, Quota
 from appio_core.io.rate_limit import ReserveReading
-from appio_core.storage.models import ACCOUNT_BUDGETS
+from appio_core.storage.runtime_models import ACCOUNT_BUDGETS
 
 Clock = Callable[[], float]
 

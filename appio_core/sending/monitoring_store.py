@@ -13,7 +13,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from appio_core.storage.models import AccountRequestCount, WorkerHeartbeat
+from appio_core.storage.runtime_models import AccountRequestCount, WorkerHeartbeat
 
 
 @dataclass(frozen=True)

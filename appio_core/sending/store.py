@@ -27,16 +27,8 @@ from appio_core.domain import FeatureLevel, FlowState, Outcome
 from appio_core.flows.actions import refresh_state
 from appio_core.io.models import ApiKeys
 from appio_core.storage.db import Executor, connection_of, rowcount
-from appio_core.storage.models import (
-    ACCOUNT_LEASES,
-    FLOWS,
-    NOTIFICATIONS,
-    AccountLease,
-    Flow,
-    IoAccount,
-    Notification,
-    Service,
-)
+from appio_core.storage.models import FLOWS, NOTIFICATIONS, Flow, IoAccount, Notification, Service
+from appio_core.storage.runtime_models import ACCOUNT_LEASES, AccountLease
 
 CRASHED_DURING_SEND = (
     "L'invio è stato interrotto (arresto del worker) dopo la richiesta a IO: non sappiamo "

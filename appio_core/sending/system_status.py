@@ -16,16 +16,8 @@ from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.domain import FlowState, Outcome
-from appio_core.storage.models import (
-    AccountLease,
-    AccountRequestCount,
-    Flow,
-    IoAccount,
-    Notification,
-    Service,
-    WorkerHeartbeat,
-    utcnow,
-)
+from appio_core.storage.models import Flow, IoAccount, Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountLease, AccountRequestCount, WorkerHeartbeat
 
 RATE_MINUTES = 5  # the request rate is the average over the last minutes (and this one)
 THROTTLED_WINDOW = timedelta(hours=1)

@@ -22,14 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from appio_core.accounts.permissions import Actor
 from appio_core.domain import FINISHED_STATES, Outcome
 from appio_core.flows import actions, importing, queries
-from appio_core.storage.models import (
-    AccountLease,
-    IoAccount,
-    Notification,
-    Service,
-    WorkerHeartbeat,
-    utcnow,
-)
+from appio_core.storage.models import IoAccount, Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountLease, WorkerHeartbeat
 
 from .conftest import TEXT, recipient_csv
 

@@ -32,7 +32,8 @@ from appio_core.io.simulator.app import SimulatorApp
 from appio_core.sending.config import DispatcherConfig
 from appio_core.sending.dispatcher import Dispatcher
 from appio_core.sending.store import CRASHED_DURING_SEND
-from appio_core.storage.models import AccountLease, Notification, Service, utcnow
+from appio_core.storage.models import Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountLease
 
 from .conftest import TRIBUTI_IO_ID, imported_flow
 

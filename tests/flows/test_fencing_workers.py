@@ -23,7 +23,8 @@ from appio_core.accounts.permissions import Actor
 from appio_core.domain import Outcome
 from appio_core.flows import actions
 from appio_core.io.simulator import Kind, create_app, demo_config
-from appio_core.storage.models import AccountLease, utcnow
+from appio_core.storage.models import utcnow
+from appio_core.storage.runtime_models import AccountLease
 
 from .conftest import TRIBUTI_IO_ID, simulator_process
 from .processes import (

@@ -14,7 +14,8 @@ from appio_core.cli import cli
 from appio_core.errors import InvalidInput
 from appio_core.flows import actions
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
-from appio_core.storage.models import AccountBudget, Service
+from appio_core.storage.models import Service
+from appio_core.storage.runtime_models import AccountBudget
 
 from .conftest import fiscal_codes, imported_flow
 

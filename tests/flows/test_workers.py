@@ -24,16 +24,8 @@ from appio_core.io.tally import RequestTally
 from appio_core.sending.dispatcher import Dispatcher
 from appio_core.sending.sharing import fair_share, plan_share
 from appio_core.sending.system_status import WorkerState, system_status
-from appio_core.storage.models import (
-    AccountLease,
-    AccountRequestCount,
-    Flow,
-    IoAccount,
-    Notification,
-    Service,
-    WorkerHeartbeat,
-    utcnow,
-)
+from appio_core.storage.models import Flow, IoAccount, Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountLease, AccountRequestCount, WorkerHeartbeat
 
 from .conftest import TEXT, assert_sent_exactly_once, fiscal_codes, recipient_csv
 from .scale import add_services, sim_accounts, sim_services
