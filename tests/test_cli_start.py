@@ -40,8 +40,13 @@ HEAVY = (
     "openpyxl",
     "markdown_it",
     "alembic",
-    # The tables of sign-ins, the manage key and the workers (storage/runtime_models.py).
+    # The tables of sign-ins, the manage key and the workers (storage/runtime_models.py);
+    # the API's integrations, read only when an integration acts; the templates' tables,
+    # read only for a flow or a message made from one (the demo's flow 1 and its rows are
+    # not).
     "appio_core.storage.runtime_models",
+    "appio_core.integrations.models",
+    "appio_core.templates.models",
 )
 
 _PROBE = """

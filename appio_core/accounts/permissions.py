@@ -21,7 +21,6 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from appio_core.domain import Role
 from appio_core.errors import PermissionDenied
-from appio_core.integrations.models import Integration, integration_services
 from appio_core.storage.models import Operator, service_operators, utcnow
 
 # The installation acting by itself, in `created_by` and the audit log: `appio` without
@@ -191,6 +190,10 @@ def _integration_now(session: Session, actor: Actor) -> tuple[Role, frozenset[in
 
 
 def _integration_read(session: Session, actor: Actor) -> tuple[Role, frozenset[int]]:
+    # Imported here: only the API acts as an integration, and a process that never does
+    # (`appio flow status` in a script's loop) then neither declares nor configures its model.
+    from appio_core.integrations.models import Integration, integration_services
+
     rows = session.execute(
         select(Integration.revoked_at, Integration.expires_at, integration_services.c.service_id)
         .outerjoin(integration_services, integration_services.c.integration_id == Integration.id)

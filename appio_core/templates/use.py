@@ -1,5 +1,9 @@
 """A template as a flow or a message records it (its id and version), checked when it is
-used and named when it is shown. Only storage here: flows/ and notifications/ import it."""
+used and named when it is shown. Only storage here: flows/ and notifications/ import it.
+
+The templates' models are imported where a template is read: reading a flow or a message
+made without one (`appio flow status`, `appio notification show`, called by scripts in a
+loop) then neither declares nor configures them."""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from appio_core.errors import InvalidInput
-from appio_core.templates.models import MessageTemplate, MessageTemplateVersion
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ def check_use(session: Session, ref: TemplateRef | None, service_id: int) -> Non
     """A template used for a send must be of the send's service, and the version exist."""
     if ref is None:
         return
+    from appio_core.templates.models import MessageTemplate, MessageTemplateVersion
+
     template = session.get(MessageTemplate, ref.template_id)
     if template is None or template.service_id != service_id:
         raise InvalidInput("Il modello scelto non è di questo servizio: scegline un altro.")
@@ -71,6 +76,8 @@ def used_template(
     """The template a flow or a message recorded, with its name; None when it used none."""
     if template_id is None or version is None:
         return None
+    from appio_core.templates.models import MessageTemplate
+
     name = session.scalar(select(MessageTemplate.name).where(MessageTemplate.id == template_id))
     return None if name is None else TemplateUse(template_id, name, version)
 
