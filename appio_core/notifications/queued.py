@@ -42,7 +42,8 @@ from appio_core.notifications.single_send import (
     target,
 )
 from appio_core.storage.db import rowcount, session_scope
-from appio_core.storage.models import AccountLease, Notification, Service, utcnow
+from appio_core.storage.models import Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountLease
 from appio_core.templates.use import used_template
 
 log = logging.getLogger(__name__)

@@ -24,14 +24,8 @@ from appio_core.io.simulator.app import SEND_OPERATION
 from appio_core.notifications.queued import claim_queued
 from appio_core.sending.dispatcher import Dispatcher, DispatcherConfig
 from appio_core.sending.singles import BATCH
-from appio_core.storage.models import (
-    AccountBudget,
-    AccountLease,
-    IoAccount,
-    Notification,
-    Service,
-    utcnow,
-)
+from appio_core.storage.models import IoAccount, Notification, Service, utcnow
+from appio_core.storage.runtime_models import AccountBudget, AccountLease
 from tests.api.conftest import TARI, bearer
 from tests.notifications.conftest import SUBJECT, TEXT, citizen
 
