@@ -1,6 +1,7 @@
 """Single messages queued by the HTTP API: registered «da inviare» (Outcome.PENDING, no
-flow) and sent by a worker, within the share of the account's budget kept for single
-messages (appio_core/io/budget.py), by the same sender as «Nuovo» (single_send.py).
+flow) and sent by a worker (appio_core/sending/singles.py), by the same sender as «Nuovo»
+(single_send.py): paced by the limiter of the worker holding the account's lease, or booked
+on the account's shared budget (appio_core/io/budget.py) when no worker holds it.
 
 The same rules as «Nuova notifica»: the same checks (check_new), the same request keys
 (the API's `Idempotency-Key`, per integration), the same never-twice rules once a worker
