@@ -29,3 +29,9 @@ class InvalidInput(AppError):
 
 class Conflict(AppError):
     code = "conflitto"
+
+
+class Unauthorized(InvalidInput):
+    """No valid key (missing, unknown, revoked, expired): the API answers 401."""
+
+    code = "non_autenticato"

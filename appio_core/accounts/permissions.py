@@ -12,15 +12,17 @@ checks a role and its services several times), never beyond: the next action rea
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import Select, bindparam, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from appio_core.domain import Role
-from appio_core.errors import PermissionDenied
+from appio_core.errors import PermissionDenied, Unauthorized
 from appio_core.storage.models import Operator, service_operators, utcnow
 
 # The installation acting by itself, in `created_by` and the audit log: `appio` without
@@ -189,21 +191,34 @@ def _integration_now(session: Session, actor: Actor) -> tuple[Role, frozenset[in
     )
 
 
-def _integration_read(session: Session, actor: Actor) -> tuple[Role, frozenset[int]]:
-    # Imported here: only the API acts as an integration, and a process that never does
-    # (`appio flow status` in a script's loop) then neither declares nor configures its model.
+@functools.cache
+def _integration_statement() -> Select[tuple[datetime | None, datetime | None, int | None]]:
+    """An integration's validity and services, built once (each API request reads them):
+    building and hashing a statement anew costs more than running it. Imported here: only
+    the API acts as an integration, and a process that never does (`appio flow status` in a
+    script's loop) then neither declares nor configures its model."""
     from appio_core.integrations.models import Integration, integration_services
 
-    rows = session.execute(
+    return (
         select(Integration.revoked_at, Integration.expires_at, integration_services.c.service_id)
         .outerjoin(integration_services, integration_services.c.integration_id == Integration.id)
-        .where(Integration.id == actor.integration_id)
-    ).all()
+        .where(Integration.id == bindparam("id"))
+    )
+
+
+def _integration_read(session: Session, actor: Actor) -> tuple[Role, frozenset[int]]:
+    from appio_core.integrations.validity import key_refusal
+
+    rows = session.execute(_integration_statement(), {"id": actor.integration_id}).all()
     key = rows[0] if rows else None  # each row repeats the integration's own columns
-    if (
-        key is None
-        or key.revoked_at is not None
-        or (key.expires_at is not None and key.expires_at <= utcnow())
-    ):
-        raise PermissionDenied("La chiave di questa integrazione è revocata o scaduta.")
+    refusal = (
+        "Chiave non valida."
+        if key is None
+        else key_refusal(key.revoked_at, key.expires_at, utcnow())
+    )
+    if refusal is not None:
+        # 401 from the API, as when the request's key is checked: the API knows a valid key
+        # for a while without reading it again (api/context.py), so this is where a key
+        # revoked meanwhile is refused.
+        raise Unauthorized(refusal)
     return Role.OPERATOR, frozenset(row.service_id for row in rows if row.service_id is not None)

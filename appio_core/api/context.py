@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from appio_core.accounts.security import KeyBox
+from appio_core.api.known_keys import KnownKeys
 from appio_core.api.limits import RateLimiter
 from appio_core.api.problems import RateLimited
 from appio_core.config import Settings
@@ -25,6 +27,7 @@ class ApiContext:
     sessions: sessionmaker[Session]
     box: KeyBox
     limiter: RateLimiter
+    known_keys: KnownKeys = field(default_factory=KnownKeys)
 
 
 def api_context(request: Request) -> ApiContext:
@@ -42,24 +45,38 @@ def request_name(request: Request) -> str:
     return f"{request.method} {request.url.path}"[:200]
 
 
-def caller_with(scope: Scope | None) -> Callable[..., Caller]:
+def caller_with(scope: Scope | None) -> Callable[..., Awaitable[Caller]]:
     """A dependency: the key's integration, when it holds `scope` (None: any key that
-    holds) and is within its rate."""
+    holds) and is within its rate. A key found valid a moment ago is not read again
+    (known_keys.py); else the check runs in a thread, in a transaction of its own."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Caller:
         context = api_context(request)
         key = credentials.credentials if credentials else None
         origin = f"API da {request.client.host}" if request.client else "API"
-        with session_scope(context.sessions) as session:
-            caller = authenticate_key(session, key, request_name(request), origin)
-            if scope is not None:
-                require_scope(session, caller, scope, request_name(request))
+        caller = context.known_keys.caller(key, origin) if key else None
+        if caller is None:
+            caller = await run_in_threadpool(_authenticated, context, key, request, origin)
+            assert key is not None  # authenticate_key refuses a missing key
+            context.known_keys.remember(key, caller)
+        if scope is not None and scope not in caller.scopes:
+            await run_in_threadpool(_refuse_scope, context, caller, scope, request)
         wait = context.limiter.take(caller.integration_id)
         if wait:
             raise RateLimited(wait)
         return caller
 
     return dependency
+
+
+def _authenticated(context: ApiContext, key: str | None, request: Request, origin: str) -> Caller:
+    with session_scope(context.sessions) as session:
+        return authenticate_key(session, key, request_name(request), origin)
+
+
+def _refuse_scope(context: ApiContext, caller: Caller, scope: Scope, request: Request) -> None:
+    with session_scope(context.sessions) as session:
+        require_scope(session, caller, scope, request_name(request))

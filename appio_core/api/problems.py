@@ -15,8 +15,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from appio_core.errors import AppError, Conflict, InvalidInput, NotFound, PermissionDenied
-from appio_core.integrations.keys import Unauthorized
+from appio_core.api.known_keys import KnownKeys
+from appio_core.errors import (
+    AppError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    Unauthorized,
+)
 from appio_core.notifications.content import FieldErrors
 
 log = logging.getLogger(__name__)
@@ -184,7 +191,12 @@ def install(app: FastAPI) -> None:
     async def _refused(request: Request, exc: AppError) -> JSONResponse:
         if isinstance(exc, RateLimited):
             return problem_response(429, exc.message, headers={"Retry-After": str(exc.retry_after)})
-        challenge = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+        challenge = None
+        if isinstance(exc, Unauthorized):
+            challenge = {"WWW-Authenticate": "Bearer"}
+            # Revoked since this process knew it: the next request is checked in full.
+            known: KnownKeys = request.app.state.context.known_keys
+            known.forget_bearer(request.headers.get("authorization", ""))
         return problem_response(_status_of(exc), exc.message, headers=challenge)
 
     @app.exception_handler(StarletteHTTPException)

@@ -16,16 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from appio_core.accounts.permissions import Actor, require_admin
 from appio_core.accounts.security import KeyBox
 from appio_core.audit import AuditAction, Named, record, record_refusal, recording
-from appio_core.errors import InvalidInput, NotFound, PermissionDenied
+from appio_core.errors import InvalidInput, NotFound, PermissionDenied, Unauthorized
 from appio_core.integrations.models import NAME_LENGTH, URL_LENGTH, Integration
 from appio_core.integrations.models import integration_services as links
 from appio_core.integrations.scopes import ALL_SCOPES, Scope, parse_scopes, store_scopes
+from appio_core.integrations.validity import key_refusal
 from appio_core.storage.models import Service, utcnow
 
 KEY_PREFIX = "appio_"
@@ -33,12 +34,6 @@ SECRET_PREFIX = "whsec_"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]*$")
 # The last use is written at most this often: not a write per request.
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-class Unauthorized(InvalidInput):
-    """No valid key: the API answers 401."""
-
-    code = "non_autenticato"
 
 
 @dataclass(frozen=True)
@@ -93,6 +88,7 @@ class Caller:
     actor: Actor
     integration_id: int
     scopes: frozenset[Scope]
+    expires_at: datetime | None = None  # the key's expiry, if it has one
 
 
 def key_hash(key: str) -> str:
@@ -223,17 +219,17 @@ def list_integrations(session: Session, actor: Actor) -> list[IntegrationView]:
     ]
 
 
+# Built once (each API request runs it): see accounts/services.py's _SERVICE_ID_BY_NAME.
+_BY_KEY_HASH = select(Integration).where(Integration.key_hash == bindparam("hash"))
+
+
 def authenticate_key(
     session: Session, key: str | None, request: str, origin: str | None = None
 ) -> Caller:
     """The integration a key belongs to; Unauthorized for a missing, unknown, revoked or
     expired key (the API answers 401), in the audit log with the `request` («POST
     /api/v1/notifications»). Notes the last use, at most once a minute."""
-    integration = (
-        session.scalar(select(Integration).where(Integration.key_hash == key_hash(key)))
-        if key
-        else None
-    )
+    integration = session.scalar(_BY_KEY_HASH, {"hash": key_hash(key)}) if key else None
     now = utcnow()
     refusal = _refusal(integration, key, now)
     if refusal is not None:
@@ -249,6 +245,7 @@ def authenticate_key(
         Actor.of_integration(integration.id, integration.name, origin),
         integration.id,
         parse_scopes(integration.scopes),
+        integration.expires_at,
     )
 
 
@@ -257,11 +254,7 @@ def _refusal(integration: Integration | None, key: str | None, now: datetime) ->
         return "Manca la chiave: invia l'intestazione «Authorization: Bearer …»."
     if integration is None:
         return "Chiave non valida."
-    if integration.revoked_at is not None:
-        return "Chiave revocata: chiedi una nuova chiave all'amministratore."
-    if integration.expires_at is not None and integration.expires_at <= now:
-        return "Chiave scaduta: chiedi una nuova chiave all'amministratore."
-    return None
+    return key_refusal(integration.revoked_at, integration.expires_at, now)
 
 
 def require_scope(session: Session, caller: Caller, scope: Scope, request: str) -> None:

@@ -4,7 +4,7 @@ time with their offset: readable and exact."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,12 @@ def iso(moment: datetime | None) -> str | None:
 
 def detail_json(detail: NotificationDetail) -> dict[str, Any]:
     """One notification in full (`appio notification show --format json`)."""
-    data = asdict(detail)
+    # A shallow copy: asdict's deep one copied the buttons and the template only to drop them.
+    data = {field.name: getattr(detail, field.name) for field in fields(detail)}
     for name, value in data.items():
         if isinstance(value, datetime):
             data[name] = iso(value)
-    data["history"] = [{**event, "at": iso(event["at"])} for event in data["history"]]
+    data["history"] = [{**asdict(event), "at": iso(event.at)} for event in detail.history]
     data["outcome"] = detail.outcome.value
     data["feature_level"] = detail.feature_level.value
     data.pop("buttons")

@@ -173,8 +173,9 @@ def register_new(
                 fingerprint = request_fingerprint(
                     data.service_id, checked, data.feature_level, corrects=corrects
                 )
-                if key and (earlier := find_repeat(session, actor.username, key, fingerprint)):
-                    return result_of(earlier, repeated=True)
+                # A repeated key is not looked for here: the row's unique index on (author,
+                # key) refuses it at the flush below, and the IntegrityError branch answers
+                # with the first request's result. A new key, the usual case, reads nothing.
                 access = service_access(session, actor, data.service_id, box)
             row = _new_row(actor, data, checked, key, fingerprint, clock, outcome, integration_id)
             session.add(row)

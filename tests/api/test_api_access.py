@@ -4,6 +4,7 @@ size (413), problems in Italian, and the OpenAPI document."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -68,6 +69,74 @@ def test_a_revoked_or_expired_key_is_401(
         answer = client.get("/api/v1/services", headers=bearer(made.key))
         assert answer.status_code == 401
         assert word in answer.json()["detail"]
+
+
+def _refusals(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry.detail).where(AuditEntry.action == "api.refused")
+            ).all()
+        )
+
+
+@pytest.mark.parametrize("path", ["/api/v1/services", "/api/v1/notifications"])
+def test_a_key_revoked_while_the_api_knows_it_is_401_at_once_then_logged(
+    client: TestClient,
+    make_integration: Callable[..., CreatedIntegration],
+    sessions: sessionmaker[Session],
+    path: str,
+) -> None:
+    """The API does not read a key it found valid a moment ago (known_keys.py): the core's
+    check of each action refuses it as soon as it is revoked."""
+    made = make_integration()
+    assert client.get(path, headers=bearer(made.key)).status_code == 200  # now known
+    with sessions.begin() as session:
+        revoke_integration(session, Actor.system(), made.name)
+    first = client.get(path, headers=bearer(made.key))
+    assert first.status_code == 401 and "revocata" in first.json()["detail"]
+    assert first.headers["www-authenticate"] == "Bearer"
+    # Forgotten: the next request is checked in full, refused and logged as a wrong key is.
+    second = client.get(path, headers=bearer(made.key))
+    assert second.status_code == 401 and "revocata" in second.json()["detail"]
+    assert any("revocata" in detail for detail in _refusals(sessions))
+
+
+def test_a_key_that_expires_while_the_api_knows_it_is_401(
+    client: TestClient,
+    make_integration: Callable[..., CreatedIntegration],
+    sessions: sessionmaker[Session],
+) -> None:
+    soon = utcnow() + timedelta(seconds=2)
+    made = make_integration()
+    with sessions.begin() as session:
+        session.get_one(Integration, made.id).expires_at = soon
+    assert client.get("/api/v1/services", headers=bearer(made.key)).status_code == 200
+    known = client.app.state.context.known_keys  # type: ignore[attr-defined]
+    assert known.caller(made.key, "API", now=soon - timedelta(seconds=1)) is not None
+    assert known.caller(made.key, "API", now=soon) is None  # expired: checked in full
+    with sessions.begin() as session:
+        session.get_one(Integration, made.id).expires_at = utcnow()
+    answer = client.get("/api/v1/services", headers=bearer(made.key))
+    assert answer.status_code == 401 and "scaduta" in answer.json()["detail"]
+
+
+def test_a_known_key_is_read_again_after_a_while_and_keeps_its_own_origin() -> None:
+    from appio_core.api.known_keys import KnownKeys
+    from appio_core.integrations.keys import Caller
+
+    caller = Caller(Actor.of_integration(7, "Tributi", "API da 10.0.0.1"), 7, frozenset())
+    known = KnownKeys(known_for=60)
+    known.remember("appio_chiave", caller)
+    again = known.caller("appio_chiave", "API da 10.0.0.2")
+    assert again is not None and again.actor.origin == "API da 10.0.0.2"
+    assert again.actor == caller.actor and again.integration_id == 7
+    assert known.caller("appio_altra", "API") is None
+    known.forget_bearer("Bearer appio_chiave")
+    assert known.caller("appio_chiave", "API") is None
+    stale = KnownKeys(known_for=0)
+    stale.remember("appio_chiave", caller)
+    assert stale.caller("appio_chiave", "API") is None
 
 
 def test_a_key_notes_its_last_use(
