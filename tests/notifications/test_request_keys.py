@@ -20,7 +20,7 @@ from appio_core.errors import InvalidInput
 from appio_core.io.http import in_process_simulator
 from appio_core.io.simulator import Kind
 from appio_core.notifications import single
-from appio_core.notifications.request_keys import BAD_KEY, RequestKeyReused, find_repeat
+from appio_core.notifications.request_keys import BAD_KEY, RequestKeyReused
 from appio_core.notifications.single import NewNotification, SingleResult
 from appio_core.storage.models import Notification
 
@@ -174,19 +174,16 @@ def test_a_key_of_64_characters_is_taken(
 
 @pytest.fixture
 def at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two requests look their key up before either registers it: both find nothing, as
-    two processes can, and one of them then meets the other's row at the insert."""
+    """Two requests checked before either registers its row, as two processes can: one of
+    them then meets the other's row at the insert (the unique index on the key)."""
     barrier = threading.Barrier(2, timeout=60)
-    waited = threading.local()
+    new_row = single._new_row
 
-    def looked_up_together(*args: Any) -> Notification | None:
-        found = find_repeat(*args)
-        if not getattr(waited, "done", False):
-            waited.done = True
-            barrier.wait()
-        return found
+    def checked_together(*args: Any) -> Notification:
+        barrier.wait()
+        return new_row(*args)
 
-    monkeypatch.setattr(single, "find_repeat", looked_up_together)
+    monkeypatch.setattr(single, "_new_row", checked_together)
 
 
 def _both(send: Send, actor: Actor, messages: list[NewNotification]) -> list[object]:
