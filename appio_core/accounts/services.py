@@ -263,8 +263,7 @@ _SERVICE_ID_BY_NAME = select(Service.id).where(_NAMED)
 
 
 def find_service_id(session: Session, actor: Actor, name: str) -> int:
-    """find_service's id alone (the API's `service_name`): one column read, by a statement
-    built once (built and hashed at each call, it cost more than it took to run)."""
+    """find_service's id alone (the API's `service_name`), by a statement built once."""
     service_id = session.scalar(_SERVICE_ID_BY_NAME, {"name": name})
     if service_id is None:
         raise NotFound(f"Nessun servizio «{name}».")
