@@ -345,3 +345,33 @@ def test_a_worker_that_dies_with_a_queued_message_never_sends_it_twice(
         expected = Outcome.UNCERTAIN if posted else Outcome.ACCEPTED
         assert row.outcome == expected
     assert len(_messages_to(citizen(Kind.WITH_IO))) == (0 if posted else 1)
+
+
+def test_a_message_from_a_known_key_is_four_statements_in_one_transaction(
+    client: TestClient,
+    make_integration: Callable[..., CreatedIntegration],
+    sessions: sessionmaker[Session],
+) -> None:
+    """The speed of `POST /notifications` (bench/RESULTS-api.md): a key found valid a moment
+    ago is not read again; the integration's validity and services, the service by name, the
+    service, the row: one transaction."""
+    from sqlalchemy import event
+
+    made = make_integration()
+    first = client.post(URL, json=_body(), headers=_headers(made.key, "prima"))
+    assert first.status_code == 202
+    engine = sessions.kw["bind"]
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split())[:60])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        body = _body(fiscal_code=citizen(Kind.WITH_IO, 3))
+        second = client.post(URL, json=body, headers=_headers(made.key, "seconda"))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert second.status_code == 202
+    assert len(statements) == 4, statements
+    assert statements[-1].startswith("INSERT INTO notifications")
