@@ -93,7 +93,11 @@ _BOLD = {
 _FONT_PX = 12
 CELL_PAD_PX = 18
 HEADER_PAD_PX = 36
-ROWS_DRAWN = 60
+# Rows drawn beyond the window. AG Grid counts them at the default row height (a buffer of
+# ROWS_DRAWN x that height in pixels), and a row of wrapped free text is several lines tall:
+# 60 left the last rows of a page of 50 undrawn, unseen by the browser's «Trova» (seen in
+# the «Registro attività»). Enough for 50 rows of 20 lines: every row of a page is drawn.
+ROWS_DRAWN = 50 * 20
 # The narrowest column still shows a short header («N.») beside its sort arrow.
 MIN_PX = 64
 # The first column also holds the grid's menu icon.
