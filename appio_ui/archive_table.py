@@ -31,7 +31,7 @@ class ArchiveTable(Generic[K, R]):
     open: Callable[[int], None]  # shows the detail of a row (switches page)
     open_label: str  # «Apri la notifica n. {id}»
     widths: dict[str, int] | None = None  # preferred widths of text columns, in pixels
-    # Never wrapped (codici fiscali, IO ids); numbers never are either.
+    # Never wrapped (codici fiscali, IO ids, dates); numbers never are either.
     whole: frozenset[str] = frozenset()
     # The columns of free text, wrapped to fit; the others are short labels, on one line
     # while the grid has room (see grid.column_layout).

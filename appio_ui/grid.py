@@ -140,13 +140,13 @@ def column_layout(
 ) -> dict[str, dict[str, Any]]:
     """Each shown column's options, so that the grid shows every column, none cut, at the
     page's width (at least `fit_px`):
-    - `whole` columns (codici fiscali, IO ids) and numbers are never cut nor wrapped: at
-      least as wide as their longest value;
+    - `whole` columns (codici fiscali, IO ids, dates) and numbers are never cut nor
+      wrapped: at least as wide as their longest value;
     - `wrap` columns hold free text (a subject, an error): they wrap, down to their longest
       word (at most WORD_PX), and ask for their whole text (at most LONG_TEXT_PX, or
       `preferred`) when there is room;
-    - the others hold short labels (an outcome, a status, a date, a name): one line, as wide
-      as their longest value, like `whole` ones. Only when these lines would not fit in
+    - the others hold short labels (an outcome, a status, a name): one line, as wide as
+      their longest value, like `whole` ones. Only when these lines would not fit in
       `fit_px` beside the others' minimums do the labels that give back the most width wrap
       like free text (a service's name may run to 200 characters).
     A wrapping column makes AG Grid measure each of its cells to size the rows (autoHeight,
