@@ -27,11 +27,11 @@ RUN python -m venv /app/.venv \
  && /app/.venv/bin/pip install --require-hashes -r requirements.lock
 
 COPY . .
-# Editable, with no dependency resolution: the migrations, app.py and the pages are read
-# from /app, beside the package (appio_core/storage/migrate.py finds migrations/ there).
+# Editable, with no dependency resolution: the migrations, serve.py, app.py and the pages are
+# read from /app, beside the package (appio_core/storage/migrate.py finds migrations/ there).
 # Compiled now because /app stays read-only for the appio user at run time.
 RUN /app/.venv/bin/pip install --no-deps -e . \
- && /app/.venv/bin/python -m compileall -q appio_core appio_ui migrations pages app.py
+ && /app/.venv/bin/python -m compileall -q appio_core appio_ui migrations pages app.py serve.py
 
 USER appio
 VOLUME ["/data"]

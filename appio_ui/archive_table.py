@@ -33,6 +33,9 @@ class ArchiveTable(Generic[K, R]):
     widths: dict[str, int] | None = None  # preferred widths of text columns, in pixels
     # Never wrapped (codici fiscali, IO ids, dates); numbers never are either.
     whole: frozenset[str] = frozenset()
+    # The columns of free text, wrapped to fit; the others are short labels, on one line
+    # while the grid has room (see grid.column_layout).
+    wrap: frozenset[str] = frozenset()
     # The key columns, kept on the left when the others must scroll sideways.
     pinned: tuple[str, ...] = ()
 
@@ -66,6 +69,7 @@ def show_table(
         sort=Sort(column, descending),
         widths=table.widths,
         whole=table.whole,
+        wrap=table.wrap,
         pinned=table.pinned or tuple(table.labels)[:1],
     )
     _handle(table, event)

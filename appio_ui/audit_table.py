@@ -141,6 +141,7 @@ def audit_table(actor: Actor) -> ArchiveTable[AuditSortKey, AuditRow]:
         open_label="Apri la voce n. {id}",
         widths={"target": 220, "detail": 320, "action": 200},
         whole=frozenset({"at", "fiscal_code"}),
+        wrap=frozenset({"target", "detail"}),
     )
 
 

@@ -74,6 +74,7 @@ FLOWS = ArchiveTable(
     open_label="Apri il flusso n. {id}",
     widths={"name": 240, "correction": 170},
     whole=frozenset({"created_at"}),
+    wrap=frozenset({"name", "correction", "source_filename"}),
     pinned=("id",),
 )
 

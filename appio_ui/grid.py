@@ -93,16 +93,23 @@ _BOLD = {
 _FONT_PX = 12
 CELL_PAD_PX = 18
 HEADER_PAD_PX = 36
-ROWS_DRAWN = 60
+# Rows drawn beyond the window. AG Grid counts them at the default row height (a buffer of
+# ROWS_DRAWN x that height in pixels), and a row of wrapped free text is several lines tall:
+# 60 left the last rows of a page of 50 undrawn, unseen by the browser's «Trova» (seen in
+# the «Registro attività»). Enough for 50 rows of 20 lines: every row of a page is drawn.
+ROWS_DRAWN = 50 * 20
 # The narrowest column still shows a short header («N.») beside its sort arrow.
 MIN_PX = 64
 # The first column also holds the grid's menu icon.
 FIRST_COLUMN_PX = 28
-# A column of text wraps its lines rather than push the others out of sight: it may shrink
-# to its longest word, at most this wide (a longer word breaks), and asks for at most
+# A column of free text wraps its lines rather than push the others out of sight: it may
+# shrink to its longest word, at most this wide (a longer word breaks), and asks for at most
 # LONG_TEXT_PX when there is room; its whole text also shows on hover.
 WORD_PX = 100
 LONG_TEXT_PX = 320
+# The grid's width on a 1366x768 screen, the most common in offices (the sidebar and the
+# page's margins taken): every column's minimum fits in it, so none is out of sight there.
+FIT_PX = 1000
 
 
 def text_px(text: str, *, bold: bool = False) -> int:
@@ -118,29 +125,46 @@ def _header_px(header: str) -> int:
     return text_px(header, bold=True) + HEADER_PAD_PX
 
 
+def _one_line(narrowest: int, width: int = 0) -> dict[str, Any]:
+    """Never wrapped nor cut: at least `narrowest` (its longest value) wide."""
+    return {"minWidth": narrowest, "width": max(width, narrowest)}
+
+
 def column_layout(
     frame: pd.DataFrame,
     labels: Mapping[str, str],
     preferred: Mapping[str, int],
     whole: Collection[str] = (),
+    wrap: Collection[str] = (),
+    fit_px: int = FIT_PX,
 ) -> dict[str, dict[str, Any]]:
-    """Each shown column's options, so that the grid shows every column at the page's width:
-    - `whole` columns (codici fiscali, IO ids, dates) and numbers are never cut nor wrapped:
-      at least as wide as their longest value;
-    - other columns wrap their text, down to their longest word (at most WORD_PX), and ask
-      for their whole text (at most LONG_TEXT_PX, or `preferred`) when there is room.
+    """Each shown column's options, so that the grid shows every column, none cut, at the
+    page's width (at least `fit_px`):
+    - `whole` columns (codici fiscali, IO ids, dates) and numbers are never cut nor
+      wrapped: at least as wide as their longest value;
+    - `wrap` columns hold free text (a subject, an error): they wrap, down to their longest
+      word (at most WORD_PX), and ask for their whole text (at most LONG_TEXT_PX, or
+      `preferred`) when there is room;
+    - the others hold short labels (an outcome, a status, a name): one line, as wide as
+      their longest value, like `whole` ones. Only when these lines would not fit in
+      `fit_px` beside the others' minimums do the labels that give back the most width wrap
+      like free text (a service's name may run to 200 characters).
+    A wrapping column makes AG Grid measure each of its cells to size the rows (autoHeight,
+    a forced layout per cell: about 220 ms for a page of 50 rows when every text column
+    wrapped), so only the columns that need it wrap.
     AG Grid then fits the columns to the grid's width (fitGridWidth), never below a minimum.
     """
     layout: dict[str, dict[str, Any]] = {}
     shown = [c for c in frame.columns if c in labels]
+    lines: dict[str, int] = {}  # label -> its one-line width
     for column in shown:
         header = labels[column]
         values = [str(v) for v in frame[column] if v is not None]
         first = FIRST_COLUMN_PX if column == shown[0] else 0
         content = max((text_px(v) for v in values), default=0) + CELL_PAD_PX
+        line = max(content, _header_px(header), MIN_PX) + first
         if column in whole or pd.api.types.is_numeric_dtype(frame[column]):
-            width = max(content, _header_px(header), MIN_PX) + first
-            layout[column] = {"minWidth": width, "width": width}
+            layout[column] = _one_line(line)
             continue
         words = [w for v in values for w in v.split()] + header.split()
         word = min(max((text_px(w) for w in words), default=0), WORD_PX) + CELL_PAD_PX
@@ -154,6 +178,16 @@ def column_layout(
             # A word longer than the column (a file's name) breaks instead of hiding its end.
             "cellStyle": {"wordBreak": "break-word"},
         }
+        if column not in wrap:
+            lines[column] = line
+    # The labels on one line while they fit, those that give back the most width first
+    # left to wrap (a stable order: the same rows, the same layout).
+    spare = fit_px - sum(c["minWidth"] for c in layout.values())
+    for column in sorted(lines, key=lambda c: lines[c] - layout[c]["minWidth"]):
+        extra = lines[column] - layout[column]["minWidth"]
+        if extra <= spare:
+            spare -= extra
+            layout[column] = _one_line(lines[column], preferred.get(column, 0))
     return layout
 
 
@@ -164,14 +198,16 @@ def _builder(
     extra: Mapping[str, dict[str, Any]] | None = None,
     whole: Collection[str] = (),
     pinned: Collection[str] = (),
+    wrap: Collection[str] = (),
 ) -> GridOptionsBuilder:
     """Columns labelled in Italian (the others hidden); `widths` are the preferred widths
-    of text columns in pixels; `whole` columns are never wrapped; `pinned` ones stay on the
-    left when the others scroll sideways (a window narrower than the columns need);
-    `extra` adds options per column."""
+    of text columns in pixels; `whole` columns are never wrapped, `wrap` ones hold free text
+    (the others short labels: see column_layout); `pinned` ones stay on the left when the
+    others scroll sideways (a window narrower than the columns need); `extra` adds options
+    per column."""
     builder = GridOptionsBuilder.from_dataframe(frame)
     builder.configure_default_column(filter=False, sortable=False, resizable=True)
-    layout = column_layout(frame, labels, widths, whole)
+    layout = column_layout(frame, labels, widths, whole, wrap)
     for column in frame.columns:
         if column in labels:
             builder.configure_column(
@@ -207,9 +243,11 @@ def selectable_grid(
     height: int = 320,
     widths: Mapping[str, int] | None = None,
     whole: Collection[str] = (),
+    wrap: Collection[str] = (),
 ) -> int | None:
-    """A small grid (every row at once); returns the id of the selected row, if any."""
-    builder = _builder(frame, labels, widths or {}, whole=whole)
+    """A small grid (every row at once); returns the id of the selected row, if any.
+    `wrap`: the columns of free text (see column_layout)."""
+    builder = _builder(frame, labels, widths or {}, whole=whole, wrap=wrap)
     response = AgGrid(
         frame,
         gridOptions=builder.build(),
@@ -235,6 +273,7 @@ def paged_grid(
     widths: Mapping[str, int] | None = None,
     whole: Collection[str] = (),
     pinned: Collection[str] = (),
+    wrap: Collection[str] = (),
 ) -> GridEvent:
     """One page of a longer list, sorted by the server; reports selection, double click and
     a requested sort. After an opening, call `forget_events(key)` so that the stale event
@@ -247,7 +286,7 @@ def paged_grid(
         }
         for column in sortable & set(frame.columns)
     }
-    builder = _builder(frame, labels, widths or {}, sorting, whole, pinned)
+    builder = _builder(frame, labels, widths or {}, sorting, whole, pinned, wrap)
     generation = st.session_state.get(_generation_key(key), 0)
     response = AgGrid(
         frame,

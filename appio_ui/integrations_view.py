@@ -45,6 +45,8 @@ LABELS = {
     "last_used": "Ultimo uso",
     "webhook_url": "Webhook",
 }
+# Lists and addresses, wrapped to fit; the other columns are short labels on one line.
+WRAP = frozenset({"services", "scopes", "webhook_url"})
 NEW_FORM = "new_integration"
 # The integration just created, with its key in clear: kept in this browser session only,
 # until the administrator says it is saved or leaves the page. The database has its hash.
@@ -74,7 +76,7 @@ def integrations_table(rows: list[IntegrationView]) -> IntegrationView | None:
     if not rows:
         st.info("Nessuna integrazione: creane una con «Nuova integrazione».")
         return None
-    selected = grid.selectable_grid(frame(rows), "integrations_grid", labels=LABELS)
+    selected = grid.selectable_grid(frame(rows), "integrations_grid", labels=LABELS, wrap=WRAP)
     return next((r for r in rows if r.id == selected), None)
 
 
@@ -131,6 +133,7 @@ DELIVERY_LABELS = {
     "next": "Prossimo tentativo",
     "event_id": "Identificativo (webhook-id)",
 }
+DELIVERY_WRAP = frozenset({"last"})  # when, and the error: free text
 
 
 def delivery_frame(rows: list[DeliveryRow]) -> pd.DataFrame:
@@ -184,7 +187,10 @@ def delivery_log(actor: Actor, chosen: IntegrationView) -> None:
         " lo rimette in coda."
     )
     selected = grid.selectable_grid(
-        delivery_frame(rows), f"deliveries_grid_{chosen.id}", labels=DELIVERY_LABELS
+        delivery_frame(rows),
+        f"deliveries_grid_{chosen.id}",
+        labels=DELIVERY_LABELS,
+        wrap=DELIVERY_WRAP,
     )
     event = next((r for r in rows if r.id == selected), None)
     if event is None or not event.redeliverable:

@@ -64,6 +64,9 @@ SORTABLE = {
 WIDTHS = {"subject": 260, "error_detail": 260, "correction": 170}
 # Never wrapped: what an operator reads or copies whole.
 WHOLE = frozenset({"row_number", "fiscal_code", "io_message_id"})
+# Free text, wrapped to fit; the others (outcome, statuses, dates, service, author) are
+# short labels on one line.
+WRAP = frozenset({"subject", "flow", "error_detail", "correction"})
 
 
 def frame(rows: list[NotificationRow]) -> pd.DataFrame:
@@ -128,6 +131,7 @@ def _table(
         open_label="Apri la notifica n. {id}",
         widths=WIDTHS,
         whole=WHOLE,
+        wrap=WRAP,
         pinned=pinned,
     )
 

@@ -1,7 +1,8 @@
 """The archive in the browser: «Notifiche» over 2,000,000 notifications, timed in Chromium.
 
 On the database `bench/bench_archive.py` builds (run it first), a real app process
-(`streamlit run app.py`) and headless Chromium (Debian's) measure, end to end:
+(`streamlit run serve.py`, as deploy/bin/appio-web runs it) and headless Chromium (Debian's)
+measure, end to end:
 - «Notifiche»: from the click on the link in the sidebar to the first rows drawn in the
   AgGrid iframe (the unfiltered archive, newest first, with its total), at the first visit
   of the browser session (AgGrid's 4.7 MB script not in the browser's cache yet) and when
@@ -87,8 +88,10 @@ def start_app(url: str, data: Path, app_dir: Path) -> tuple[subprocess.Popen[byt
         "APPIO_START_WORKER": "0",
     }
     port = _free_port()
+    # serve.py as deploy/bin/appio-web runs it; app.py in a checkout from before it.
+    script = "serve.py" if (app_dir / "serve.py").exists() else "app.py"
     process = subprocess.Popen(
-        [Path(sys.executable).parent / "streamlit", "run", "app.py", "--server.headless",
+        [Path(sys.executable).parent / "streamlit", "run", script, "--server.headless",
          "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
         env=env, cwd=app_dir, stdout=subprocess.DEVNULL, stderr=LOG.open("ab"),
     )  # fmt: skip
@@ -195,7 +198,7 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
-        "--app-dir", type=Path, default=ROOT, help="The checkout whose app.py runs (to compare)."
+        "--app-dir", type=Path, default=ROOT, help="The checkout whose app runs (to compare)."
     )
     args = parser.parse_args()
     if args.database_url.startswith("sqlite:///") and not args.database_url.startswith(

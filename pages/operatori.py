@@ -58,7 +58,10 @@ operators = attempt(_rows)
 if operators is None:
     st.stop()
 
-selected = selectable_grid(pd.DataFrame(operators), "operators_grid", labels=LABELS)
+# The list of services wraps; the other columns are short labels on one line.
+selected = selectable_grid(
+    pd.DataFrame(operators), "operators_grid", labels=LABELS, wrap={"services"}
+)
 chosen = next((op for op in operators if op["id"] == selected), None)
 # Your own account is not offered (the core refuses deactivating yourself, and the last
 # administrator's deactivation or demotion, whatever the page shows).

@@ -112,7 +112,8 @@ else:
             "approval": [s.approval for s in services],
         }
     )
-    selected = selectable_grid(frame, "services_grid", labels=LABELS)
+    # The list of operators wraps; the other columns are short labels on one line.
+    selected = selectable_grid(frame, "services_grid", labels=LABELS, wrap={"operators_list"})
     chosen = next((s for s in services if s.id == selected), None)
     if chosen is None:
         st.caption("Seleziona un servizio per vederne il dettaglio o modificarlo.")

@@ -13,4 +13,4 @@ PYTHON=${PYTHON:-python3}
 
 export APPIO_IO_BASE_URL=${APPIO_IO_BASE_URL:-simulator}
 .venv/bin/appio init --demo
-exec .venv/bin/streamlit run app.py --server.headless true "$@"
+exec .venv/bin/streamlit run serve.py --server.headless true "$@"

@@ -22,5 +22,5 @@ fi
 
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy appio_core appio_ui pages app.py
+.venv/bin/mypy appio_core appio_ui pages app.py serve.py
 .venv/bin/python -m pytest "$@"

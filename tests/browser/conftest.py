@@ -70,7 +70,7 @@ def running_app(
         [
             bin_dir / "streamlit",
             "run",
-            "app.py",
+            "serve.py",  # as deploy/bin/appio-web runs it
             "--server.headless",
             "true",
             "--server.port",

@@ -38,7 +38,11 @@ _GEOMETRY = """(body, left) => {
     .map(c => c.innerText);
   const pinned = [...document.querySelectorAll('.ag-pinned-left-header .ag-header-cell')]
     .map(h => h.innerText.trim());
-  return {headers, scrolls, cut, pinned};
+  // Every row of the page drawn (the browser's «Trova» finds only those): the grid's
+  // aria-rowcount counts the header's row too.
+  const drawn = document.querySelectorAll('.ag-center-cols-container .ag-row').length;
+  const rows = Number(document.querySelector('[aria-rowcount]').getAttribute('aria-rowcount')) - 1;
+  return {headers, scrolls, cut, pinned, drawn, rows};
 }"""
 
 
@@ -74,6 +78,7 @@ def _check(page: Page, labels: dict[str, str], pinned: list[str], shot: Path) ->
     assert not found["scrolls"], "the grid scrolls sideways"
     assert found["cut"] == [], f"key values cut: {found['cut']}"
     assert found["pinned"] == pinned
+    assert found["drawn"] == found["rows"] > 0
 
 
 def test_every_column_shows_at_1366_px(office: Page, app_url: str, screenshots: Path) -> None:

@@ -162,9 +162,13 @@ def test_the_web_script_serves_the_app_and_stops_on_sigterm(
             assert time.monotonic() < deadline, "the web app did not answer within 60 s"
             time.sleep(0.3)
     assert (health.status_code, health.text) == (200, "ok")
-    assert "streamlit" in " ".join(command_line(process.pid))
+    # exec: the signal goes to Streamlit itself; serve.py, app.py behind its middleware.
+    *_, program, command, script = command_line(process.pid)[:4]
+    assert (Path(program).name, command, script) == ("streamlit", "run", "serve.py")
     process.send_signal(signal.SIGTERM)
-    assert process.wait(timeout=30) == 0
+    # uvicorn (st.App) shuts down gracefully, then raises the signal again: systemd and
+    # Docker count a death by SIGTERM as a clean stop.
+    assert process.wait(timeout=30) in (0, -signal.SIGTERM)
 
 
 @pytest.fixture
