@@ -9,8 +9,10 @@ from appio_ui.auth import current_actor, login_page, logout, write_session_cooki
 from appio_ui.look import ICON, apply_look
 from appio_ui.navigation import enter, signed_in_navigation, signed_out_navigation
 from appio_ui.reads import forget_other_pages
-from appio_ui.runtime import check_settings, ensure_background_worker
+from appio_ui.runtime import check_settings, ensure_background_worker, freeze_imported_objects
 from appio_ui.unexpected import unexpected_errors
+
+freeze_imported_objects()  # once per process, the imports above done
 
 # A file of the repository: a Material icon would be fetched from fonts.gstatic.com.
 st.set_page_config(page_title="IO Flussi", page_icon=str(ICON), layout="wide")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +82,14 @@ def _background_worker(database_url: str) -> BackgroundWorker | None:
 def ensure_background_worker() -> None:
     """Starts the in-process worker once (on by default with SQLite: APPIO_START_WORKER)."""
     _background_worker(settings().database_url)
+
+
+@functools.cache
+def freeze_imported_objects() -> None:
+    """Streamlit collects garbage after every script run (`runner.postScriptGC`): a full
+    collection of the process's ~250,000 objects, 60-130 ms with the GIL held, during which
+    the server answers no one (it held back the grids' first rows: bench/RESULTS-archive.md).
+    What the imports made lives as long as the process: moved once out of the collector's
+    sight (gc.freeze), the collection after each run looks only at what the runs made."""
+    gc.collect()
+    gc.freeze()
