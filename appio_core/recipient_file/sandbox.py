@@ -58,13 +58,15 @@ class Limits:
     wall_seconds: float
 
 
-# Blocks of 1 MB and more (a column of a large file is many of them) get their own mapping,
-# returned to the system when freed. Left to itself glibc raises that threshold to the size
-# of the last block freed (up to 32 MB) and then serves such blocks from its heaps, which keep
-# what was freed in them: a million-row file's child peaked 40-80 MB higher, by chance of
-# the order of its threads. Transparent huge pages for those mappings (where the system
-# allows them on request) keep what the fresh pages cost to a few percent of the child's CPU.
-_MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=1048576:glibc.malloc.hugetlb=1"
+# Blocks of 8 MB and more (a million-row file's columns, 8-50 MB each, and its checks' arrays)
+# get their own mapping, returned to the system when freed. Left to itself glibc raises that
+# threshold to the size of the last such block freed (up to 32 MB) and then serves them from
+# its heaps, which keep what was freed in them: the child of a million-row import peaked
+# 50-100 MB higher, by chance of the order of its threads (bench/RESULTS-import.md).
+# Transparent huge pages for those mappings, where the system grants them on request, keep
+# the cost of their fresh pages out of the child's CPU time. A 1 MB threshold held less still
+# (283-325 MB against 321-342 MB) for a few tenths of a second more of CPU.
+_MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=8388608:glibc.malloc.hugetlb=1"
 
 
 def _tunables(inherited: str) -> str:
