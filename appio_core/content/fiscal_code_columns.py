@@ -156,8 +156,9 @@ def normalize_column(column: pd.Series) -> pd.Series:
 def _normalized(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
     """The normalised codes and, per row, whether they match IO's pattern."""
     # pyarrow's kernels, not pandas' .str: pandas runs regex replacements in Python.
-    text = pa.array(column.fillna("").astype("str"), type=pa.large_string())
-    text = pc.utf8_upper(pc.utf8_trim_whitespace(text))
+    # One expression, so that each intermediate copy of the column is freed as soon as the
+    # next one is made: two copies at a time, not three.
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(_whole(column.fillna("").astype("str"))))
     shaped = _matches(text)
     # Dropping inner spaces costs a regex pass; only codes that fail the pattern can have any.
     rest = np.flatnonzero(~shaped)
@@ -168,6 +169,13 @@ def _normalized(column: pd.Series) -> tuple[pa.Array, np.ndarray]:
         text = pc.replace_with_mask(text, pa.array(mask), fixed)
         shaped[rest] = _matches(fixed)
     return text, shaped
+
+
+def _whole(column: pd.Series) -> pa.Array:
+    """The column as one contiguous array: a large file's column comes in chunks, which
+    byte_matrix would otherwise copy into one, once for the check and once for the repeats."""
+    text = pa.array(column, type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def _take(text: pa.Array | pa.ChunkedArray, rows: np.ndarray) -> pa.Array:
@@ -195,7 +203,9 @@ def check_column(column: pd.Series) -> ColumnCheck:
 
     rows = np.flatnonzero(shaped)
     if len(rows):
-        codes = byte_matrix(text.take(pa.array(rows)))
+        # Usually every code has the shape: the matrix is then a view of the text's bytes,
+        # without a copy of the column (a million codes are 24 MB of text and offsets).
+        codes = byte_matrix(text if len(rows) == n else text.take(pa.array(rows)))
         bad_date = ~_plausible_birth_dates(codes)
         bad_check = _check_characters(codes) != codes[:, 15]
         unknown_place = ~_known_birthplaces()[_birthplace_keys(codes)]
@@ -216,7 +226,9 @@ def byte_matrix(codes: pa.Array | pd.Series) -> np.ndarray:
     uint8 matrix."""
     if isinstance(codes, pd.Series):
         codes = pa.array(codes, type=pa.large_string())
-    codes = codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes
+    if isinstance(codes, pa.ChunkedArray):
+        # combine_chunks copies even a single chunk.
+        codes = codes.chunk(0) if codes.num_chunks == 1 else codes.combine_chunks()
     _, offsets_buffer, data_buffer = codes.buffers()
     offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[codes.offset : codes.offset + 2]
     data = np.frombuffer(data_buffer, dtype=np.uint8)

@@ -153,6 +153,10 @@ def _empty_placeholders(
     found = []
     for position, places in used.items():
         empty = pc.equal(texts[position], "").to_numpy(zero_copy_only=False)
+        if not empty.any():
+            # What issues() returns for no issue, without a million-row column of codes.
+            found.append(pd.DataFrame())
+            continue
         codes = pd.Series(np.full(len(empty), None, dtype=object))
         codes[empty] = EMPTY_PLACEHOLDER
         header = layout.header(position)
@@ -239,7 +243,9 @@ def _check_codes(column: pd.Series) -> tuple[fiscal_code_columns.ColumnCheck, np
     """The fiscal code check and, on the same thread, which good codes repeat."""
     codes = fiscal_code_columns.check_column(column)
     good = codes.errors.isna().to_numpy()
-    return codes, _repeated(codes.values[good].reset_index(drop=True))
+    # Without a copy of the column when every code is good, the usual case.
+    values = codes.values if good.all() else codes.values[good].reset_index(drop=True)
+    return codes, _repeated(values)
 
 
 def _repeated(codes: pd.Series) -> np.ndarray:
@@ -251,9 +257,15 @@ def _repeated(codes: pd.Series) -> np.ndarray:
     if not len(codes):
         return np.zeros(0, dtype=bool)
     words = fiscal_code_columns.byte_matrix(codes).view("<u8")
-    hashes = (words[:, 0] * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, 1]
-    candidates = pd.Series(hashes).duplicated(keep=False).to_numpy()
+    hashes = words[:, 0] * np.uint64(0x9E3779B97F4A7C15)
+    hashes ^= words[:, 1]
+    # The hashes that occur twice, from a sorted copy: several times faster than a hash
+    # table of a million keys, and a third of its memory.
+    ordered = np.sort(hashes)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
     repeated = np.zeros(len(codes), dtype=bool)
-    if candidates.any():
+    if len(twice):
+        candidates = pd.Series(hashes).isin(np.unique(twice)).to_numpy()
         repeated[candidates] = codes[candidates].duplicated(keep=False).to_numpy()
     return repeated

@@ -58,6 +58,21 @@ class Limits:
     wall_seconds: float
 
 
+# Blocks of 8 MB and more (a million-row file's columns, 8-50 MB each, and its checks' arrays)
+# get their own mapping, returned to the system when freed. Left to itself glibc raises that
+# threshold to the size of the last such block freed (up to 32 MB) and then serves them from
+# its heaps, which keep what was freed in them: the child of a million-row import peaked
+# 50-100 MB higher, by chance of the order of its threads (bench/RESULTS-import.md).
+# Transparent huge pages for those mappings, where the system grants them on request, keep
+# the cost of their fresh pages out of the child's CPU time. A 1 MB threshold held less still
+# (283-325 MB against 321-342 MB) for a few tenths of a second more of CPU.
+_MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=8388608:glibc.malloc.hugetlb=1"
+
+
+def _tunables(inherited: str) -> str:
+    return f"{inherited}:{_MALLOC_TUNABLES}" if inherited else _MALLOC_TUNABLES
+
+
 # ---- parent side --------------------------------------------------------------------------------
 
 
@@ -104,6 +119,7 @@ class _Server:
             # and two arenas keep its own reservations small.
             "ARROW_DEFAULT_MEMORY_POOL": "system",
             "MALLOC_ARENA_MAX": "2",
+            "GLIBC_TUNABLES": _tunables(os.environ.get("GLIBC_TUNABLES", "")),
         }
         self._ready = False
         self._process = subprocess.Popen(

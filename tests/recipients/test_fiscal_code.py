@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from appio_core.content import fiscal_code, fiscal_code_columns
 from appio_core.content.fiscal_code import FiscalCodeError
 from appio_core.errors import InvalidInput
+from appio_core.recipient_file import checks
 
 CHECK_CHARACTER_MESSAGE = (
     "L'ultimo carattere del codice fiscale (carattere di controllo) non corrisponde agli"
@@ -141,6 +142,33 @@ def test_a_column_read_in_chunks_is_normalised_like_a_whole_one() -> None:
     checked = fiscal_code_columns.check_column(pd.Series(pd.array(chunks, dtype="str")))
     assert checked.values.tolist() == ["RSSMRA85T10A562S", "RSSMRA85T10A562S"]
     assert checked.errors.isna().all()
+
+
+def test_a_column_of_codes_all_well_formed_is_checked_like_any_other() -> None:
+    # Every row has the shape: the check reads the text's own bytes (no copy of the rows).
+    good = [n for _, n in VALID if n != fiscal_code.TEST_CITIZEN]
+    typed = [*good, "RSSMRA85T10A562X", "RSSMRA85T32A562Z", *UNKNOWN_BIRTHPLACES]
+    chunks = pa.chunked_array([typed[:4], typed[4:]], type=pa.large_string())
+    checked = fiscal_code_columns.check_column(pd.Series(pd.array(chunks, dtype="str")))
+    errors = [e if isinstance(e, str) else None for e in checked.errors]
+    assert errors == [None] * len(good) + [
+        fiscal_code.WRONG_CHECK_CHARACTER,
+        fiscal_code.IMPOSSIBLE_BIRTH_DATE,
+        None,
+        None,
+    ]
+    warnings = [w if isinstance(w, str) else None for w in checked.warnings]
+    assert warnings[-2:] == [fiscal_code.UNKNOWN_BIRTHPLACE] * 2
+    assert warnings[:-2] == [None] * (len(typed) - 2)
+
+
+def test_repeated_codes_are_those_pandas_finds_duplicated() -> None:
+    codes = list(dict.fromkeys(n for _, n in VALID if n != fiscal_code.TEST_CITIZEN))
+    column = pd.Series([*codes, codes[2], codes[0], codes[2], "BNCLRA80A41H501D"], dtype="str")
+    expected = column.duplicated(keep=False).to_numpy()
+    assert (checks._repeated(column) == expected).all()
+    assert not checks._repeated(pd.Series(codes, dtype="str")).any()
+    assert len(checks._repeated(pd.Series([], dtype="str"))) == 0
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
