@@ -9,7 +9,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from appio_ui.grid import FIT_PX, LONG_TEXT_PX, MIN_PX, WORD_PX, column_layout, text_px
+from appio_ui.grid import (
+    FIT_PX,
+    LINE_PX,
+    LONG_TEXT_PX,
+    MIN_PX,
+    WORD_PX,
+    column_layout,
+    text_px,
+)
 from appio_ui.notifications_table import ARCHIVE_LABELS, RECIPIENT_LABELS, WHOLE, WIDTHS, WRAP
 
 LONG_ERROR = "Il testo è troppo lungo: ha 19.014 caratteri, al massimo 10.000. " * 3
@@ -71,13 +79,13 @@ def test_key_columns_are_as_wide_as_their_content_and_text_wraps_to_its_longest_
     assert layout["io_message_id"]["minWidth"] >= 204
     assert "wrapText" not in layout["fiscal_code"] and "wrapText" not in layout["id"]
     detail = layout["error_detail"]
-    assert detail["wrapText"] and detail["autoHeight"]
+    assert detail["wrapText"] and "autoHeight" not in detail  # counted by row_height.js
     # Shrinks to its longest word («caratteri,»), asks for its whole text when there is room.
     assert detail["minWidth"] < 100
     assert detail["width"] == LONG_TEXT_PX
     # A word longer than a column may be (a file's name) breaks instead of widening it.
     assert layout["file"]["minWidth"] <= WORD_PX + 18
-    assert layout["file"]["cellStyle"] == {"wordBreak": "break-word"}
+    assert layout["file"]["cellStyle"]["wordBreak"] == "break-word"
     # A narrow column takes what it needs, not a share of the page.
     assert MIN_PX <= layout["id"]["minWidth"] < layout["fiscal_code"]["minWidth"]
 
@@ -94,7 +102,8 @@ def _never_cut(layout: dict[str, dict[str, Any]], frame: pd.DataFrame) -> None:
     """A column on one line is as wide as its longest value; the others wrap."""
     for column, options in layout.items():
         if options.get("wrapText"):
-            assert options["autoHeight"], column
+            # Its lines as tall as row_height.js counts them.
+            assert options["cellStyle"]["lineHeight"] == f"{LINE_PX}px", column
         else:
             longest = max(text_px(str(v)) for v in frame[column]) + 18
             assert options["minWidth"] >= longest, column
@@ -132,8 +141,8 @@ def test_a_flows_recipients_fit_a_1366_px_screen_without_scrolling_sideways() ->
 
 
 def test_short_labels_stay_on_one_line_and_only_free_text_wraps() -> None:
-    """What AG Grid measures cell by cell (autoHeight, a forced layout each) is only the
-    free text: an outcome, a status, a date, an author are drawn on one line, whole."""
+    """Only free text wraps: an outcome, a status, a date, an author are drawn on one line,
+    whole."""
     frame = pd.DataFrame(
         {
             "id": [1234, 1235],

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, FrameLocator, Page, expect
 
 from appio_core.demo.accounts import DEMO_ADMIN_PASSWORD, DEMO_ADMIN_USERNAME
 from appio_ui.flows_table import LABELS as FLOW_LABELS
+from appio_ui.grid import LINE_PX
 from appio_ui.notifications_table import ARCHIVE_LABELS, RECIPIENT_LABELS
 from tests.browser.conftest import login
 
@@ -42,7 +43,13 @@ _GEOMETRY = """(body, left) => {
   // aria-rowcount counts the header's row too.
   const drawn = document.querySelectorAll('.ag-center-cols-container .ag-row').length;
   const rows = Number(document.querySelector('[aria-rowcount]').getAttribute('aria-rowcount')) - 1;
-  return {headers, scrolls, cut, pinned, drawn, rows};
+  // Wrapped text cut at the bottom: its row shorter than its lines (row_height.js counts
+  // them without measuring the page).
+  const clipped = [...document.querySelectorAll('.ag-cell-wrap-text')]
+    .filter(c => c.scrollHeight > c.clientHeight + 1)
+    .map(c => c.innerText);
+  const tallest = Math.max(...[...document.querySelectorAll('.ag-row')].map(r => r.offsetHeight));
+  return {headers, scrolls, cut, pinned, drawn, rows, clipped, tallest};
 }"""
 
 
@@ -79,6 +86,9 @@ def _check(page: Page, labels: dict[str, str], pinned: list[str], shot: Path) ->
     assert found["cut"] == [], f"key values cut: {found['cut']}"
     assert found["pinned"] == pinned
     assert found["drawn"] == found["rows"] > 0
+    assert found["clipped"] == [], f"wrapped text cut: {found['clipped']}"
+    # Not a vacuous check: the pages have rows of several lines.
+    assert found["tallest"] >= 3 * LINE_PX + 10
 
 
 def test_every_column_shows_at_1366_px(office: Page, app_url: str, screenshots: Path) -> None:
@@ -95,3 +105,36 @@ def test_every_column_shows_at_1366_px(office: Page, app_url: str, screenshots: 
     page.goto(f"{app_url}/notifiche")
     page.get_by_role("button", name="Elenca").click()
     _check(page, ARCHIVE_LABELS, ["N."], screenshots / "1366-notifiche.png")
+
+
+def test_rows_follow_a_wrapped_columns_width(browser: Browser, app_url: str) -> None:
+    """At 1024 px the columns are at their narrowest and free text wraps into more lines;
+    an operator drags «Dettaglio» wider, then back: each time the rows are counted again,
+    as tall as their text, never cut."""
+    context = browser.new_context(viewport={"width": 1024, "height": HEIGHT}, locale="it-IT")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    login(page, app_url, DEMO_ADMIN_USERNAME, DEMO_ADMIN_PASSWORD)
+    page.goto(f"{app_url}/flusso?flusso=1")
+    grid = _grid(page)
+    page.wait_for_timeout(500)
+    before = grid.locator("body").evaluate(_GEOMETRY, 0)
+    assert before["clipped"] == [] and before["tallest"] >= 3 * LINE_PX + 10
+    handle = grid.locator(".ag-header-cell[col-id='error_detail'] .ag-header-cell-resize")
+    found = []
+    for shift in (200, -150):
+        handle.scroll_into_view_if_needed()
+        box = handle.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + shift, y, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(500)
+        found.append(grid.locator("body").evaluate(_GEOMETRY, 0))
+        assert found[-1]["clipped"] == [], f"wrapped text cut: {found[-1]['clipped']}"
+    wider, back = found
+    assert wider["tallest"] < before["tallest"]  # the same text in fewer lines
+    assert back["tallest"] > wider["tallest"]  # narrower again: more lines
+    context.close()
