@@ -14,7 +14,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from appio_ui.asset_cache import IMMUTABLE, ImmutableComponentAssets, is_hashed_component_file
+from appio_ui.asset_cache import (
+    AN_HOUR,
+    IMMUTABLE,
+    ImmutableComponentAssets,
+    component_caching,
+    is_hashed_component_file,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = "/component/st_aggrid.AgGrid.agGrid"
@@ -54,6 +60,20 @@ def test_other_paths_are_not_hashed_component_files(path: str) -> None:
     assert not is_hashed_component_file(path)
 
 
+@pytest.mark.parametrize(
+    ("path", "caching"),
+    [
+        (f"{GRID}/static/js/main.f4bb7ae6.js", IMMUTABLE),
+        (f"{GRID}/bootstrap.min.css", AN_HOUR),
+        (f"{GRID}/index.html", None),
+        (f"{GRID}/static/js/main.js", None),  # a script may change with the index
+        ("/static/css/main.css", None),  # not a component's
+    ],
+)
+def test_each_component_file_gets_its_caching(path: str, caching: bytes | None) -> None:
+    assert component_caching(path) == caching
+
+
 async def _component(request: Request) -> Response:
     """As Streamlit answers: «no-cache» for the HTML, «public» (nothing else) for the rest."""
     path = request.path_params["path"]
@@ -87,10 +107,14 @@ async def test_the_grids_bundle_is_kept_a_year_and_the_rest_is_untouched() -> No
     assert bundle.text == "st_aggrid.AgGrid.agGrid/static/js/main.f4bb7ae6.js"
     css = await client.get(f"{GRID}/static/css/main.06956719.css")
     assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # The stylesheet without a hash, which the grid's script waits for: an hour.
+    sheet = await client.get(f"{GRID}/bootstrap.min.css")
+    assert sheet.headers.get_list("cache-control") == [AN_HOUR.decode()]
     # The page that names the current hashes is asked for again each time.
     for path, cache in [
         (f"{GRID}/index.html", "no-cache"),
-        (f"{GRID}/bootstrap.min.css", "public"),
+        (f"{GRID}/asset-manifest.json", "public"),
+        (f"{GRID}/static/js/main.js", "public"),
         ("/static/js/main.f4bb7ae6.js", "no-cache"),
         ("/_stcore/health", "no-cache"),
     ]:
