@@ -106,6 +106,15 @@ def test_every_column_shows_at_1366_px(office: Page, app_url: str, screenshots: 
     page.get_by_role("button", name="Elenca").click()
     _check(page, ARCHIVE_LABELS, ["N."], screenshots / "1366-notifiche.png")
 
+    # Other rows in the same grid (its columns laid out again): counted again, none cut.
+    page.get_by_role("textbox", name="Oggetto contiene").fill("mensa")
+    page.get_by_role("button", name="Elenca").click()
+    grid = _grid(page)
+    expect(grid.locator(".ag-cell[col-id='subject']").first).to_contain_text("ensa")
+    page.wait_for_timeout(500)
+    found = grid.locator("body").evaluate(_GEOMETRY, 0)
+    assert found["clipped"] == [], f"wrapped text cut: {found['clipped']}"
+
 
 def test_rows_follow_a_wrapped_columns_width(browser: Browser, app_url: str) -> None:
     """At 1024 px the columns are at their narrowest and free text wraps into more lines;
