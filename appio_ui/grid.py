@@ -26,9 +26,9 @@ from appio_core.paging import Page
 # keys), and a click on a header only tells the server which order is wanted.
 _KEEP_ORDER = JsCode("function() { return 0; }")
 OPEN = "rowDoubleClicked"
-# Rows as tall as their wrapped text, computed in the browser without measuring the page
-# (assets/row_height.js): counted again once the grid is drawn and whenever a column's
-# width changes (the grid fitted to the window, a column dragged wider).
+# Rows as tall as their wrapped text, counted in the browser without measuring the page
+# (assets/row_height.js), and counted again when a wrapped column's width changes
+# (column_resized.js). The columns are fitted to the grid before its first drawing.
 _ROW_HEIGHT = JsCode((Path(__file__).parent / "assets" / "row_height.js").read_text())
 _FIT_COLUMNS = JsCode("function(e) { e.api.sizeColumnsToFit(); }")
 _COUNT_ROWS_AGAIN = JsCode((Path(__file__).parent / "assets" / "column_resized.js").read_text())
@@ -99,8 +99,9 @@ _BOLD = {
 }  # fmt: skip
 _FONT_PX = 12
 CELL_PAD_PX = 18
-# A wrapped cell's lines: LINE_PX each, WRAP_PAD_PX above and below; one line is as tall as
-# a row of labels (the theme's 28 px with the borders), so the rows' text stays aligned.
+# A wrapped cell's lines: LINE_PX each, WRAP_PAD_PX above and below, so that its first line
+# sits where a label's one line does (centred in the theme's row); a row of one line keeps
+# the theme's height.
 LINE_PX = 18
 WRAP_PAD_PX = 4
 ROW_BORDERS_PX = 2
