@@ -122,7 +122,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     secret_key = env_or_file(env, "APPIO_SECRET_KEY")
     if secret_key is None:
         if not _is_test_double(io_base_url):
-            raise ConfigError(MISSING_SECRET_KEY)
+            raise ConfigError(MISSING_SECRET_KEY + _demo_hint(data_dir))
         secret_key = _stored_secret_key(data_dir)
     _check_secret_keys(secret_key)
     start_worker_default = "1" if database_url.startswith("sqlite") else "0"
@@ -201,6 +201,17 @@ MISSING_SECRET_KEY = (
     " e senza di essa non si possono più leggere."
 )
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _demo_hint(data_dir: Path) -> str:
+    """The demo keeps its own key under its data folder, used only with the simulator: an
+    `appio` command run beside the demo without APPIO_IO_BASE_URL is told so."""
+    if not (data_dir / "secret.key").exists():
+        return ""
+    return (
+        f" La cartella {data_dir} è quella della demo, con la sua chiave: per usarla con"
+        " «appio», imposta anche APPIO_IO_BASE_URL=simulator, come fa scripts/demo.sh."
+    )
 
 
 def _io_base_url(value: str) -> str:

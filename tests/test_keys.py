@@ -3,6 +3,8 @@ a repr, and IO's address only over https."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
@@ -26,6 +28,17 @@ SERVICE = ServiceInput(
 def test_outside_the_demo_the_secret_key_is_required_in_italian(tmp_path: object) -> None:
     with pytest.raises(ConfigError, match=r"^Manca la chiave segreta: imposta APPIO_SECRET_KEY"):
         load_settings({"APPIO_DATA_DIR": str(tmp_path)})
+
+
+def test_a_command_beside_the_demo_is_told_to_use_the_simulator(tmp_path: Path) -> None:
+    """The demo's folder holds its own key, used only with the simulator: `appio flow
+    status 1` run there without APPIO_IO_BASE_URL says how to reach the demo."""
+    load_settings({"APPIO_DATA_DIR": str(tmp_path), "APPIO_IO_BASE_URL": "simulator"})
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"APPIO_DATA_DIR": str(tmp_path)})
+    message = str(refused.value)
+    assert message.startswith("Manca la chiave segreta")
+    assert "imposta anche APPIO_IO_BASE_URL=simulator" in message
 
 
 def test_the_demo_may_generate_its_key_in_an_absolute_data_folder(tmp_path: object) -> None:
