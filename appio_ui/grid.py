@@ -28,7 +28,9 @@ _KEEP_ORDER = JsCode("function() { return 0; }")
 OPEN = "rowDoubleClicked"
 # Rows as tall as their wrapped text, counted in the browser without measuring the page
 # (assets/row_height.js), and counted again when a wrapped column's width changes
-# (column_resized.js). The columns are fitted to the grid before its first drawing.
+# (column_resized.js). The columns are fitted to the grid before its first drawing, and
+# again when a rerun brings them anew (AG Grid's fitGridWidth strategy fitted them after the
+# first drawing, and never after a filter: the grid then scrolled sideways).
 _ROW_HEIGHT = JsCode((Path(__file__).parent / "assets" / "row_height.js").read_text())
 _FIT_COLUMNS = JsCode("function(e) { e.api.sizeColumnsToFit(); }")
 _COUNT_ROWS_AGAIN = JsCode((Path(__file__).parent / "assets" / "column_resized.js").read_text())
@@ -163,7 +165,8 @@ def column_layout(
       `fit_px` beside the others' minimums do the labels that give back the most width wrap
       like free text (a service's name may run to 200 characters).
     Rows are as tall as their wrapped text (row_height.js counts its lines).
-    AG Grid then fits the columns to the grid's width (fitGridWidth), never below a minimum.
+    The grid then fits the columns to its width (sizeColumnsToFit, when drawn and when a
+    rerun brings new columns), never below a minimum.
     """
     layout: dict[str, dict[str, Any]] = {}
     shown = [c for c in frame.columns if c in labels]
@@ -247,10 +250,10 @@ def _builder(
             "frame": CELL_PAD_PX,
         },
         onGridReady=_FIT_COLUMNS,
+        onNewColumnsLoaded=_FIT_COLUMNS,  # a rerun's rows laid out again (a filter)
         onColumnResized=_COUNT_ROWS_AGAIN,
         suppressCellFocus=False,
         tooltipShowDelay=300,
-        autoSizeStrategy={"type": "fitGridWidth"},
         # A page holds at most 50 rows: all of them and every column are drawn, so the
         # browser's «Trova» (Ctrl+F) finds any row of the page, wrapped rows included.
         rowBuffer=ROWS_DRAWN,

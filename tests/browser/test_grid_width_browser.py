@@ -114,6 +114,7 @@ def test_every_column_shows_at_1366_px(office: Page, app_url: str, screenshots: 
     page.wait_for_timeout(500)
     found = grid.locator("body").evaluate(_GEOMETRY, 0)
     assert found["clipped"] == [], f"wrapped text cut: {found['clipped']}"
+    assert not found["scrolls"], "the grid scrolls sideways"
 
 
 def test_rows_follow_a_wrapped_columns_width(browser: Browser, app_url: str) -> None:
